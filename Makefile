@@ -1,0 +1,34 @@
+# textcrm: the two quick-start commands, and the developer's tasks.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+EXAMPLE_TODAY := 2026-11-28
+
+.PHONY: demo test setup setup-test lint bench clean
+
+$(BIN)/textcrm: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e .
+	@touch $@
+
+setup: $(BIN)/textcrm
+
+## demo: set up, then check the bundled example CRM
+demo: setup
+	$(BIN)/textcrm check --root example-repo --today $(EXAMPLE_TODAY)
+
+## test: set up everything the tests need, then run the whole suite
+setup-test: setup
+	bash scripts/setup-test.sh $(BIN)
+
+test: setup-test
+	$(BIN)/python -m pytest
+
+lint: setup-test
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/mypy
+
+clean:
+	rm -rf $(VENV) _site example-repo/_site example-repo/.textcrm-cache

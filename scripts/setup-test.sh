@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Install what the test suite needs into the venv given as $1 (default .venv/bin):
+# Python test dependencies and the optional extras, and the system programs the tests drive.
+set -euo pipefail
+BIN="${1:-.venv/bin}"
+"$BIN/pip" install --quiet -e ".[test,pdf,dev]"
+
+need_apt=()
+command -v git >/dev/null || need_apt+=(git)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
+  else
+    echo "setup-test: please install: ${need_apt[*]}" >&2
+  fi
+fi

@@ -1,0 +1,50 @@
+"""The check registry: an explicit, ordered list of named rules, each a function of one signature.
+
+A check receives the loaded Repository and today's date and yields Diagnostics for the records
+in the repository's scope. Checks never read files and never print. Their names are the public
+rule codes (docs/rules.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import date
+from typing import TYPE_CHECKING
+
+from textcrm.checks import amounts, dates, references, stages
+
+if TYPE_CHECKING:
+    from textcrm.diagnostics import Diagnostic
+    from textcrm.loader import Repository
+
+Check = Callable[["Repository", date], Iterable["Diagnostic"]]
+
+REGISTRY: tuple[tuple[str, Check], ...] = (
+    ("unknown-stage", references.unknown_stage),
+    ("unknown-account", references.unknown_account),
+    ("unknown-contact", references.unknown_contact),
+    ("unknown-competitor", references.unknown_competitor),
+    ("unknown-product", references.unknown_product),
+    ("unknown-owner", references.unknown_owner),
+    ("duplicate-sku", references.duplicate_sku),
+    ("duplicate-quote-number", references.duplicate_quote_number),
+    ("contact-account-mismatch", references.contact_account_mismatch),
+    ("missing-field", stages.amount_or_line_items),
+    ("stage-gate", stages.stage_gate),
+    ("amount-mismatch", amounts.amount_mismatch),
+    ("quote-without-line-items", amounts.quote_without_line_items),
+    ("currency-mismatch", amounts.currency_mismatch),
+    ("close-date-past", dates.close_date_past),
+    ("stale", dates.stale),
+    ("follow-up-overdue", dates.follow_up_overdue),
+    ("activity-in-future", dates.activity_in_future),
+    ("quote-expired", dates.quote_expired),
+)
+
+
+def run(repo: Repository, today: date) -> list[Diagnostic]:
+    """Run every registered check in order and collect what they find."""
+    found: list[Diagnostic] = []
+    for _code, check in REGISTRY:
+        found.extend(check(repo, today))
+    return found

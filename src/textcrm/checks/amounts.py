@@ -1,0 +1,63 @@
+"""Money checks: amount against line items, quotes need lines, one currency per quote."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from typing import TYPE_CHECKING
+
+from textcrm.diagnostics import Diagnostic
+from textcrm.money import plain, round_money
+from textcrm.rules import default_severity
+
+if TYPE_CHECKING:
+    from textcrm.loader import Repository
+
+
+def amount_mismatch(repo: Repository, today: date) -> Iterator[Diagnostic]:
+    for opp in repo.checked_opportunities():
+        if opp.amount is None or not opp.line_items:
+            continue
+        fig = repo.figures(opp)
+        if fig.line_items_total is None:
+            continue
+        if round_money(opp.amount, fig.currency) != fig.line_items_total:
+            yield Diagnostic(
+                opp.path, opp.line_of("amount"), 1, "amount-mismatch",
+                default_severity("amount-mismatch"),
+                f"amount {plain(opp.amount)} differs from the line items' total "
+                f"{fig.line_items_total} {fig.currency}; the line items count as expected "
+                "revenue: remove amount or make them agree",
+            )
+
+
+def quote_without_line_items(repo: Repository, today: date) -> Iterator[Diagnostic]:
+    for opp in repo.checked_opportunities():
+        if "quote" in opp.present and "line_items" not in opp.present:
+            yield Diagnostic(
+                opp.path, opp.line_of("quote"), 1, "quote-without-line-items",
+                default_severity("quote-without-line-items"),
+                "the opportunity has a quote but no line items; a quote lists what is sold: "
+                "add line_items or remove the quote",
+            )
+
+
+def currency_mismatch(repo: Repository, today: date) -> Iterator[Diagnostic]:
+    default = repo.config.currency
+    for opp in repo.checked_opportunities():
+        currency = (opp.quote.currency if opp.quote and opp.quote.currency else None) or (
+            opp.currency or default
+        )
+        for item in opp.line_items:
+            product = repo.products.get(item.sku) if item.sku else None
+            if product is None or item.unit_price is not None:
+                continue
+            product_currency = product.currency or default
+            if product_currency != currency:
+                yield Diagnostic(
+                    opp.path, item.line, 1, "currency-mismatch",
+                    default_severity("currency-mismatch"),
+                    f"sku `{item.sku}` is priced in {product_currency} in the catalog but this "
+                    f"opportunity is in {currency}; give the line its own unit_price in "
+                    f"{currency}",
+                )

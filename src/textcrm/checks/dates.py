@@ -1,0 +1,105 @@
+"""Date checks: a close date is a real estimate, and every open deal has a recent or firm next touch."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date, timedelta
+from typing import TYPE_CHECKING
+
+from textcrm.diagnostics import Diagnostic
+from textcrm.rules import default_severity
+
+if TYPE_CHECKING:
+    from textcrm.loader import Repository
+    from textcrm.model import Opportunity
+
+
+def _d(code: str, path: str, line: int, message: str) -> Diagnostic:
+    return Diagnostic(path, line, 1, code, default_severity(code), message)
+
+
+def close_date_past(repo: Repository, today: date) -> Iterator[Diagnostic]:
+    for opp in repo.checked_opportunities():
+        if repo.is_open(opp) and opp.close_date is not None and opp.close_date < today:
+            yield _d("close-date-past", opp.path, opp.line_of("close_date"),
+                     f"close date {opp.close_date} is in the past (today is {today}); "
+                     "set close_date to your best current estimate")
+
+
+def last_touch(opp: Opportunity, today: date) -> date | None:
+    """The latest activity on or before today, else `created`."""
+    past = [a.date for a in opp.activities if a.date <= today]
+    if past:
+        return max(past)
+    return opp.created
+
+
+def has_firm_follow_up(opp: Opportunity, today: date, horizon: int | None) -> bool:
+    """A follow_up on or after today, and within the horizon when one is configured."""
+    if opp.follow_up is None or opp.follow_up < today:
+        return False
+    return horizon is None or opp.follow_up <= today + timedelta(days=horizon)
+
+
+def is_stale(repo: Repository, opp: Opportunity, today: date) -> tuple[bool, date | None, int]:
+    """(stale?, last touch, threshold in days) as the `stale` rule defines it."""
+    stage = repo.config.stage(opp.stage)
+    threshold = repo.config.stale_days(stage)
+    touch = last_touch(opp, today)
+    quiet = touch is None or (today - touch).days >= threshold
+    firm = has_firm_follow_up(opp, today, repo.config.follow_up_horizon_days)
+    return quiet and not firm, touch, threshold
+
+
+def stale(repo: Repository, today: date) -> Iterator[Diagnostic]:
+    for opp in repo.checked_opportunities():
+        if not repo.is_open(opp):
+            continue
+        is_it, touch, threshold = is_stale(repo, opp, today)
+        if not is_it:
+            continue
+        if touch is None:
+            since = "no activity and no `created` date"
+        else:
+            since = f"no activity since {touch} ({(today - touch).days} days; stale after {threshold})"
+        horizon = repo.config.follow_up_horizon_days
+        follow = (
+            f"follow_up {opp.follow_up} is beyond the {horizon}-day horizon"
+            if opp.follow_up and opp.follow_up >= today
+            else "no follow_up on or after today"
+        )
+        yield _d("stale", opp.path, 1,
+                 f"stale: {since} and {follow}; log an activity with "
+                 f"`textcrm log {opp.id} --type call --summary ...` or set follow_up to a date "
+                 f"on or after {today}")
+
+
+def follow_up_overdue(repo: Repository, today: date) -> Iterator[Diagnostic]:
+    for opp in repo.checked_opportunities():
+        if not repo.is_open(opp) or opp.follow_up is None or opp.follow_up >= today:
+            continue
+        if is_stale(repo, opp, today)[0]:
+            continue
+        yield _d("follow-up-overdue", opp.path, opp.line_of("follow_up"),
+                 f"follow-up {opp.follow_up} is overdue (today is {today}); follow up and log "
+                 "it, or set a new follow_up date")
+
+
+def activity_in_future(repo: Repository, today: date) -> Iterator[Diagnostic]:
+    for opp in repo.checked_opportunities():
+        for activity in opp.activities:
+            if activity.date > today:
+                yield _d("activity-in-future", opp.path, activity.line,
+                         f"activity dated {activity.date} is after today ({today}); activities "
+                         "record what happened: plan future work with follow_up or next_step")
+
+
+def quote_expired(repo: Repository, today: date) -> Iterator[Diagnostic]:
+    for opp in repo.checked_opportunities():
+        quote = opp.quote
+        if not repo.is_open(opp) or quote is None or quote.valid_until is None:
+            continue
+        if quote.valid_until < today:
+            yield _d("quote-expired", opp.path, opp.line_of("quote"),
+                     f"quote {quote.number} expired on {quote.valid_until}; send a new quote "
+                     "and update valid_until")

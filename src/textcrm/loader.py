@@ -1,0 +1,270 @@
+"""The orchestrator: discover -> read -> parse -> Repository -> checks -> LoadResult.
+
+The same code loads from disk, from the git index (the hook) or from a commit (`--at`): a
+`Reader` lists the record files and returns their bytes.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator, Mapping
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any, Protocol
+
+from textcrm import layout
+from textcrm.cache import ParseCache, content_key
+from textcrm.diagnostics import Diagnostic, error, sort_key
+from textcrm.errors import ConfigError
+from textcrm.model import (
+    Account,
+    Competitor,
+    Config,
+    Contact,
+    Figures,
+    Opportunity,
+    Product,
+    figures,
+)
+from textcrm.parse import parse_catalog, parse_config, parse_record
+
+# Below this many files to parse, a second process costs more than it saves.
+PARALLEL_THRESHOLD = 1500
+
+
+class Reader(Protocol):
+    """Where record files come from: the working tree, the git index, or a commit."""
+
+    def files(self) -> list[str]:
+        """Record files, relative to the CRM root with forward slashes."""
+        ...
+
+    def read(self, relpath: str) -> bytes | Diagnostic:
+        """A file's bytes, or the reason it cannot be read."""
+        ...
+
+
+class DiskReader:
+    """Reads the working tree. Symlinks are followed only when they stay inside the root."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._resolved_root = root.resolve()
+
+    def files(self) -> list[str]:
+        return layout.discover(self.root)
+
+    def read(self, relpath: str) -> bytes | Diagnostic:
+        full = self.root / relpath
+        try:
+            if full.is_symlink():
+                target = full.resolve()
+                if not target.is_relative_to(self._resolved_root):
+                    return error(relpath, 1, 1, "unreadable-file",
+                                 "symlink points outside the repository; not followed")
+            with open(full, "rb") as f:
+                return f.read()
+        except IsADirectoryError:
+            return error(relpath, 1, 1, "unreadable-file", "is a folder, not a file")
+        except OSError as exc:
+            return error(relpath, 1, 1, "unreadable-file",
+                         f"cannot be read: {exc.strerror or exc}")
+
+
+@dataclass(frozen=True)
+class Repository:
+    """Every record, by id, and the ids of every record file (parsed or not)."""
+
+    root: Path
+    config: Config
+    opportunities: Mapping[str, Opportunity]
+    accounts: Mapping[str, Account]
+    contacts: Mapping[str, Contact]
+    competitors: Mapping[str, Competitor]
+    products: Mapping[str, Product]
+    product_list: tuple[Product, ...]
+    ids: Mapping[str, frozenset[str]]
+    scope: frozenset[str] | None = None
+    _figures: dict[str, Figures] = field(default_factory=dict, repr=False, compare=False)
+
+    def exists(self, kind: str, record_id: str) -> bool:
+        """True when a file for that record exists, even if it has errors of its own."""
+        return record_id in self.ids.get(kind, frozenset())
+
+    def in_scope(self, path: str) -> bool:
+        return self.scope is None or path in self.scope
+
+    def checked_opportunities(self) -> Iterator[Opportunity]:
+        for opp in self.opportunities.values():
+            if self.in_scope(opp.path):
+                yield opp
+
+    def figures(self, opp: Opportunity) -> Figures:
+        """The opportunity's money, computed once and shared by every output."""
+        got = self._figures.get(opp.id)
+        if got is None:
+            got = figures(opp, self.config, self.products)
+            self._figures[opp.id] = got
+        return got
+
+    def is_open(self, opp: Opportunity) -> bool:
+        stage = self.config.stage(opp.stage)
+        return stage is None or stage.is_open
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    repository: Repository
+    diagnostics: list[Diagnostic]
+    checked: dict[str, int]
+
+    @property
+    def errors(self) -> int:
+        return sum(1 for d in self.diagnostics if d.severity == "error")
+
+
+def load_config(reader: Reader) -> tuple[Config, list[Diagnostic]]:
+    """Read and parse textcrm.yaml; raise ConfigError when it cannot be used."""
+    data = reader.read(layout.CONFIG_FILE)
+    if isinstance(data, Diagnostic):
+        raise ConfigError([data])
+    config, diagnostics = parse_config(layout.CONFIG_FILE, data)
+    if config is None:
+        raise ConfigError([d for d in diagnostics if d.severity == "error"] or diagnostics)
+    return config, diagnostics
+
+
+def _parse_one(job: tuple[str, str, str, bytes]) -> tuple[Any, list[Diagnostic]]:
+    kind, path, record_id, data = job
+    if kind == "catalog":
+        return parse_catalog(path, data)
+    return parse_record(kind, path, record_id, data)
+
+
+def _parse_many(jobs: list[tuple[str, str, str, bytes]]) -> list[tuple[Any, list[Diagnostic]]]:
+    if len(jobs) < PARALLEL_THRESHOLD or (os.cpu_count() or 1) < 2:
+        return [_parse_one(j) for j in jobs]
+    workers = min(os.cpu_count() or 2, 4)
+    chunk = max(64, len(jobs) // (workers * 8))
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(_parse_one, jobs, chunksize=chunk))
+
+
+def load(
+    root: Path,
+    today: date,
+    reader: Reader | None = None,
+    paths: Iterable[str] | None = None,
+    use_cache: bool = True,
+    run_checks: bool = True,
+) -> LoadResult:
+    """Load the repository at `root` and check it as of `today`.
+
+    With `paths`, only those files (relative to the root) are checked and reported, but
+    references resolve against every file the reader lists.
+    """
+    from textcrm import checks
+
+    reader = reader or DiskReader(root)
+    config, config_diagnostics = load_config(reader)
+    listed = reader.files()
+    classified = {p: c for p in listed if (c := layout.classify(p)) is not None}
+    ids: dict[str, set[str]] = {k: set() for k in layout.KIND_FOLDER}
+    for kind, record_id in classified.values():
+        if kind in ids:
+            ids[kind].add(record_id)
+    scope = frozenset(paths) if paths is not None else None
+
+    wanted = [p for p in classified if p != layout.CONFIG_FILE]
+    if scope is not None:
+        wanted = [p for p in wanted if p in scope or p == layout.CATALOG_FILE]
+    cache = ParseCache(root / layout.CACHE_DIR if use_cache else None)
+    results: dict[str, tuple[Any, list[Diagnostic]]] = {}
+
+    def parse_paths(targets: list[str]) -> None:
+        jobs, keys = [], []
+        for path in targets:
+            kind, record_id = classified[path]
+            data = reader.read(path)
+            if isinstance(data, Diagnostic):
+                results[path] = (None, [data])
+                continue
+            key = content_key(kind, path, data)
+            hit = cache.get(key)
+            if hit is not None:
+                results[path] = hit
+                continue
+            jobs.append((kind, path, record_id, data))
+            keys.append(key)
+        for key, job, result in zip(keys, jobs, _parse_many(jobs), strict=True):
+            results[job[1]] = result
+            cache.put(key, result)
+
+    parse_paths(wanted)
+    if scope is not None:
+        # Contacts named by the checked opportunities, for contact-account-mismatch.
+        extra = set()
+        for path in wanted:
+            record = results[path][0]
+            if isinstance(record, Opportunity):
+                for role in record.contacts:
+                    p = layout.record_path("contact", role.contact)
+                    if p in classified and p not in results:
+                        extra.add(p)
+        parse_paths(sorted(extra))
+    cache.save(prune=scope is None)
+
+    records: dict[str, dict[str, Any]] = {k: {} for k in layout.KIND_FOLDER}
+    products: tuple[Product, ...] = ()
+    diagnostics: list[Diagnostic] = list(config_diagnostics)
+    for path, (record, found) in results.items():
+        kind = classified[path][0]
+        if scope is None or path in scope:
+            diagnostics.extend(found)
+        if kind == "catalog":
+            products = record or ()
+        elif record is not None:
+            records[kind][record.id] = record
+
+    repo = Repository(
+        root=root,
+        config=config,
+        opportunities=records["opportunity"],
+        accounts=records["account"],
+        contacts=records["contact"],
+        competitors=records["competitor"],
+        products={p.sku: p for p in products},
+        product_list=products,
+        ids={k: frozenset(v) for k, v in ids.items()},
+        scope=scope,
+    )
+    if run_checks:
+        diagnostics.extend(checks.run(repo, today))
+    diagnostics = apply_severities(diagnostics, config.rules)
+    diagnostics.sort(key=sort_key)
+    checked: dict[str, int] = {k: 0 for k in ("opportunities", "accounts", "contacts",
+                                                "competitors", "products")}
+    for path, (kind, _id) in classified.items():
+        if scope is not None and path not in scope:
+            continue
+        if kind in layout.KIND_FOLDER:
+            checked[layout.KIND_FOLDER[kind]] += 1
+    checked["products"] = len(products) if (scope is None or layout.CATALOG_FILE in scope) else 0
+    return LoadResult(repo, diagnostics, checked)
+
+
+def apply_severities(diagnostics: list[Diagnostic], rules: Mapping[str, str]) -> list[Diagnostic]:
+    """Apply textcrm.yaml's `rules:` overrides: change a severity, or drop the rule (`off`)."""
+    if not rules:
+        return diagnostics
+    out = []
+    for d in diagnostics:
+        override = rules.get(d.code)
+        if override == "off":
+            continue
+        if override and override != d.severity:
+            d = Diagnostic(d.path, d.line, d.column, d.code, override, d.message)
+        out.append(d)
+    return out

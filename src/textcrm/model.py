@@ -1,0 +1,364 @@
+"""Frozen model records: the sales process (config) and every CRM record, each knowing its place.
+
+Records are built by `parse` and never mutated. Each keeps `lines`: the file line of every key
+it was given, so that checks can point at the exact field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from textcrm.money import Discount, line_total, round_money, total, weighted
+
+@dataclass(frozen=True, slots=True)
+class Stage:
+    """A stage of the sales process."""
+
+    key: str
+    name: str
+    probability: Decimal
+    forecast: str
+    outcome: str | None = None
+    requires: tuple[str, ...] = ()
+    stale_after_days: int | None = None
+    description: str = ""
+    line: int = 1
+
+    @property
+    def is_open(self) -> bool:
+        return self.outcome is None
+
+
+@dataclass(frozen=True, slots=True)
+class Owner:
+    """A member of the sales team."""
+
+    key: str
+    name: str = ""
+    email: str = ""
+
+    @property
+    def display(self) -> str:
+        return self.name or self.key
+
+
+@dataclass(frozen=True, slots=True)
+class Company:
+    """The seller, printed on quotes."""
+
+    name: str
+    address: str = ""
+    email: str = ""
+    phone: str = ""
+    tax_id: str = ""
+    website: str = ""
+    logo: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    """textcrm.yaml: the sales process and the settings that every command uses."""
+
+    stages: tuple[Stage, ...]
+    currency: str = "USD"
+    locale: str = "en_US"
+    stale_after_days: int = 7
+    follow_up_horizon_days: int | None = None
+    owners: tuple[Owner, ...] | None = None
+    rules: Mapping[str, str] = field(default_factory=dict)
+    company: Company | None = None
+    paper: str = "A4"
+    rates: Mapping[str, Decimal] = field(default_factory=dict)
+    site: Mapping[str, Any] = field(default_factory=dict)
+
+    def stage(self, key: str) -> Stage | None:
+        for s in self.stages:
+            if s.key == key:
+                return s
+        return None
+
+    def stage_index(self, key: str) -> int:
+        """Position in the pipeline order; unknown stages sort last."""
+        for i, s in enumerate(self.stages):
+            if s.key == key:
+                return i
+        return len(self.stages)
+
+    @property
+    def open_stages(self) -> tuple[Stage, ...]:
+        return tuple(s for s in self.stages if s.is_open)
+
+    def owner(self, key: str) -> Owner | None:
+        for o in self.owners or ():
+            if o.key == key:
+                return o
+        return None
+
+    def stale_days(self, stage: Stage | None) -> int:
+        if stage is not None and stage.stale_after_days is not None:
+            return stage.stale_after_days
+        return self.stale_after_days
+
+
+@dataclass(frozen=True, slots=True)
+class Product:
+    """A catalog entry."""
+
+    sku: str
+    name: str
+    unit_price: Decimal
+    unit: str = ""
+    description: str = ""
+    currency: str | None = None
+    line: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    """A customer or prospect company."""
+
+    id: str
+    path: str
+    name: str
+    industry: str = ""
+    website: str = ""
+    owner: str = ""
+    address: str = ""
+    phone: str = ""
+    email: str = ""
+    parent: str = ""
+    employees: int | None = None
+    tags: tuple[str, ...] = ()
+    source_id: str = ""
+    body: str = ""
+    body_line: int = 1
+    lines: Mapping[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Contact:
+    """A person, usually at an account."""
+
+    id: str
+    path: str
+    name: str
+    account: str = ""
+    title: str = ""
+    email: str = ""
+    phone: str = ""
+    tags: tuple[str, ...] = ()
+    source_id: str = ""
+    body: str = ""
+    body_line: int = 1
+    lines: Mapping[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Competitor:
+    """A competitor, with its battlecard as body."""
+
+    id: str
+    path: str
+    name: str
+    website: str = ""
+    tags: tuple[str, ...] = ()
+    body: str = ""
+    body_line: int = 1
+    lines: Mapping[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class ContactRole:
+    contact: str
+    role: str = ""
+    primary: bool = False
+    notes: str = ""
+    line: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class CompetitorEntry:
+    competitor: str
+    status: str = ""
+    notes: str = ""
+    line: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionIssue:
+    issue: str
+    status: str = "open"
+    owner: str = ""
+    due: date | None = None
+    notes: str = ""
+    line: int = 1
+
+    @property
+    def is_open(self) -> bool:
+        return self.status != "resolved"
+
+
+@dataclass(frozen=True, slots=True)
+class LineItem:
+    """A quote line. `unit_price` is the line's own price; `price` the one in force."""
+
+    quantity: Decimal
+    sku: str = ""
+    name: str = ""
+    description: str = ""
+    unit: str = ""
+    unit_price: Decimal | None = None
+    discount: Discount | None = None
+    line: int = 1
+
+    @property
+    def is_custom(self) -> bool:
+        return not self.sku
+
+
+@dataclass(frozen=True, slots=True)
+class PricedLine:
+    """A line item resolved against the catalog, with its exact totals."""
+
+    item: LineItem
+    name: str
+    description: str
+    unit: str
+    unit_price: Decimal
+    gross: Decimal
+    discount: Decimal
+    total: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class Activity:
+    date: date
+    type: str
+    contact: str = ""
+    summary: str = ""
+    owner: str = ""
+    line: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Quote:
+    number: str
+    date: date | None
+    valid_until: date | None
+    terms: str = ""
+    tax_rate: Decimal | None = None
+    discount: Discount | None = None
+    notes: str = ""
+    currency: str | None = None
+    line: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Opportunity:
+    """One opportunity. Fields the file did not give are None or empty."""
+
+    id: str
+    path: str
+    title: str = ""
+    account: str = ""
+    owner: str = ""
+    stage: str = ""
+    close_date: date | None = None
+    probability: Decimal | None = None
+    amount: Decimal | None = None
+    currency: str | None = None
+    created: date | None = None
+    next_step: str = ""
+    follow_up: date | None = None
+    forecast: str | None = None
+    tags: tuple[str, ...] = ()
+    contacts: tuple[ContactRole, ...] = ()
+    competitors: tuple[CompetitorEntry, ...] = ()
+    decision_issues: tuple[DecisionIssue, ...] = ()
+    line_items: tuple[LineItem, ...] = ()
+    activities: tuple[Activity, ...] = ()
+    quote: Quote | None = None
+    lost_reason: str = ""
+    source_id: str = ""
+    body: str = ""
+    body_line: int = 1
+    lines: Mapping[str, int] = field(default_factory=dict)
+    present: frozenset[str] = frozenset()
+
+    def line_of(self, name: str) -> int:
+        """The line of a field's key, or 1 (the file) when the field is absent."""
+        return self.lines.get(name, 1)
+
+    @property
+    def last_activity(self) -> date | None:
+        return max((a.date for a in self.activities), default=None)
+
+
+@dataclass(frozen=True, slots=True)
+class Figures:
+    """An opportunity's money as every output uses it (computed once, by `figures`)."""
+
+    currency: str
+    lines: tuple[PricedLine, ...]
+    line_items_total: Decimal | None
+    expected: Decimal
+    probability: Decimal
+    weighted: Decimal
+    forecast: str
+
+
+def price_lines(
+    opp: Opportunity, catalog: Mapping[str, Product], currency: str
+) -> tuple[PricedLine, ...]:
+    """Resolve each line against the catalog and compute its exact, rounded totals."""
+    priced = []
+    for item in opp.line_items:
+        product = catalog.get(item.sku) if item.sku else None
+        price = item.unit_price
+        if price is None:
+            price = product.unit_price if product else Decimal(0)
+        gross, off, net = line_total(item.quantity, price, item.discount, currency)
+        priced.append(
+            PricedLine(
+                item=item,
+                name=item.name or (product.name if product else item.sku),
+                description=item.description or (product.description if product else ""),
+                unit=item.unit or (product.unit if product else ""),
+                unit_price=price,
+                gross=gross,
+                discount=off,
+                total=net,
+            )
+        )
+    return tuple(priced)
+
+
+def figures(opp: Opportunity, config: Config, catalog: Mapping[str, Product]) -> Figures:
+    """Expected revenue (line items' total, else amount), probability and weighted revenue."""
+    currency = opp.currency or config.currency
+    stage = config.stage(opp.stage)
+    lines = price_lines(opp, catalog, currency)
+    items_total = total(p.total for p in lines) if lines else None
+    if items_total is not None:
+        expected = items_total
+    else:
+        expected = round_money(opp.amount, currency) if opp.amount is not None else Decimal(0)
+    probability = opp.probability
+    if probability is None:
+        probability = stage.probability if stage else Decimal(0)
+    if stage is not None and stage.outcome == "lost" and opp.probability is None:
+        probability = Decimal(0)
+    forecast = opp.forecast or (stage.forecast if stage else "pipeline")
+    return Figures(
+        currency=currency,
+        lines=lines,
+        line_items_total=items_total,
+        expected=expected,
+        probability=probability,
+        weighted=weighted(expected, probability, currency),
+        forecast=forecast,
+    )

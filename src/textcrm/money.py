@@ -1,0 +1,134 @@
+"""Exact money: Decimal amounts, percentages, rounding to minor units, line and quote totals.
+
+No float anywhere: amounts are parsed from the YAML scalar's own text, so `0.1` stays `0.1`.
+Rounding policy (documented in docs/format.md and docs/quotes.md): each line total, each
+discount and the tax are rounded half-up to the currency's minor unit; every total is the sum
+of rounded parts, so printed lines always add up to the printed total.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+# ISO 4217 active codes and their minor units (exponent). Codes not listed here have 2.
+_ZERO = "BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX UYI VND VUV XAF XOF XPF"
+_THREE = "BHD IQD JOD KWD LYD OMR TND"
+_FOUR = "CLF UYW"
+_TWO = (
+    "AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BMD BND BOB BOV BRL BSD BTN BWP "
+    "BYN BZD CAD CDF CHE CHF CHW CNY COP COU CRC CUC CUP CVE CZK DKK DOP DZD EGP ERN ETB EUR "
+    "FJD FKP GBP GEL GHS GIP GMD GTQ GYD HKD HNL HTG HUF IDR ILS INR IRR JMD KES KGS KHR "
+    "KPW KYD KZT LAK LBP LKR LRD LSL MAD MDL MGA MKD MMK MNT MOP MRU MUR MVR MWK MXN MXV MYR "
+    "MZN NAD NGN NIO NOK NPR NZD PAB PEN PGK PHP PKR PLN QAR RON RSD RUB SAR SBD SCR SDG SEK "
+    "SGD SHP SLE SLL SOS SRD SSP STN SVC SYP SZL THB TJS TMT TOP TRY TTD TWD TZS UAH USD USN "
+    "UYU UZS VED VES WST XCD XCG YER ZAR ZMW ZWG ZWL"
+)
+MINOR_UNITS: dict[str, int] = {
+    **{c: 2 for c in _TWO.split()},
+    **{c: 0 for c in _ZERO.split()},
+    **{c: 3 for c in _THREE.split()},
+    **{c: 4 for c in _FOUR.split()},
+}
+CURRENCIES: frozenset[str] = frozenset(MINOR_UNITS)
+
+_NUMBER = re.compile(r"^[+-]?(\d+(_\d+)*)?(\.\d+)?$")
+_HUNDRED = Decimal(100)
+ZERO = Decimal(0)
+
+
+class MoneyError(ValueError):
+    """A text that is not an exact decimal amount or percentage."""
+
+
+def parse_decimal(text: str) -> Decimal:
+    """Parse a plain decimal number written in YAML (`48000`, `1249.99`, `1_000`) exactly."""
+    t = text.strip()
+    if not t or not _NUMBER.match(t) or t in {"+", "-", "."}:
+        raise MoneyError(f"{text!r} is not a number")
+    try:
+        return Decimal(t.replace("_", ""))
+    except InvalidOperation as exc:  # pragma: no cover - the regex already guards this
+        raise MoneyError(f"{text!r} is not a number") from exc
+
+
+def parse_percent(text: str) -> Decimal:
+    """Parse `5%`, `8.25 %` or a bare number meaning percent, to a Decimal percent."""
+    t = text.strip()
+    if t.endswith("%"):
+        t = t[:-1].rstrip()
+    return parse_decimal(t)
+
+
+@dataclass(frozen=True, slots=True)
+class Discount:
+    """A discount: either a percentage of the amount or an absolute amount off it."""
+
+    percent: Decimal | None = None
+    amount: Decimal | None = None
+
+    def off(self, gross: Decimal, currency: str) -> Decimal:
+        """The discount's value on `gross`, rounded to the currency's minor unit."""
+        if self.percent is not None:
+            return round_money(gross * self.percent / _HUNDRED, currency)
+        return round_money(self.amount or ZERO, currency)
+
+    def __str__(self) -> str:
+        if self.percent is not None:
+            return f"{plain(self.percent)}%"
+        return plain(self.amount or ZERO)
+
+
+def parse_discount(text: str) -> Discount:
+    """`5%` is a percentage; a bare number is an absolute amount off."""
+    t = text.strip()
+    if t.endswith("%"):
+        return Discount(percent=parse_percent(t))
+    return Discount(amount=parse_decimal(t))
+
+
+def minor_units(currency: str) -> int:
+    """The number of decimals of the currency's minor unit (2 when unknown)."""
+    return MINOR_UNITS.get(currency, 2)
+
+
+def round_money(value: Decimal, currency: str) -> Decimal:
+    """Round half-up to the currency's minor unit."""
+    return value.quantize(Decimal(1).scaleb(-minor_units(currency)), rounding=ROUND_HALF_UP)
+
+
+def plain(value: Decimal) -> str:
+    """A Decimal as plain text without exponent or trailing zeros after the point (`1.5`, `40`)."""
+    text = format(value, "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text or "0"
+
+
+def fixed(value: Decimal, currency: str) -> str:
+    """A Decimal with exactly the currency's minor units, for CSV and JSON (`48000.00`)."""
+    return format(round_money(value, currency), "f")
+
+
+def line_total(
+    quantity: Decimal, unit_price: Decimal, discount: Discount | None, currency: str
+) -> tuple[Decimal, Decimal, Decimal]:
+    """(gross, discount, net) of one line; gross and discount rounded, net = gross - discount."""
+    gross = round_money(quantity * unit_price, currency)
+    off = discount.off(quantity * unit_price, currency) if discount else ZERO
+    return gross, off, gross - off
+
+
+def total(values: Iterable[Decimal]) -> Decimal:
+    """Sum exactly (start from Decimal zero, never int or float)."""
+    result = ZERO
+    for v in values:
+        result += v
+    return result
+
+
+def weighted(expected: Decimal, probability: Decimal, currency: str) -> Decimal:
+    """Expected revenue times probability percent, rounded like every other figure."""
+    return round_money(expected * probability / _HUNDRED, currency)

@@ -1,0 +1,576 @@
+"""YAML nodes to frozen model records, with located diagnostics; driven by `schema`.
+
+Nothing here reads files or prints: callers pass the bytes and receive (record, diagnostics).
+Values are converted from the raw scalar text according to the field's type, so YAML 1.1
+surprises cannot happen (`NO` is the text "NO" in a text field) and money never touches float.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Callable
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from textcrm import schema as sc
+from textcrm.diagnostics import Diagnostic
+from textcrm.model import (
+    Account,
+    Activity,
+    Company,
+    CompetitorEntry,
+    Competitor,
+    Config,
+    Contact,
+    ContactRole,
+    DecisionIssue,
+    LineItem,
+    Opportunity,
+    Owner,
+    Product,
+    Quote,
+    Stage,
+)
+from textcrm.money import CURRENCIES, MoneyError, parse_decimal, parse_discount, parse_percent
+from textcrm.rules import RULES
+from textcrm.source import decode, split
+from textcrm.yamlnodes import (
+    MappingNode,
+    Node,
+    ScalarNode,
+    SequenceNode,
+    column_of,
+    compose,
+    has_foreign_tag,
+    is_null,
+    line_of,
+)
+
+# Node visits allowed per file: far above any real record, far below an alias bomb's expansion.
+NODE_BUDGET = 200_000
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_INTEGER = re.compile(r"^[+-]?\d+$")
+_TRUE = frozenset({"true", "True", "TRUE"})
+_FALSE = frozenset({"false", "False", "FALSE"})
+
+
+class Invalid(Exception):
+    """A value that does not fit its field: the node to point at and the message."""
+
+    def __init__(self, node: Node, message: str, code: str = "invalid-value") -> None:
+        super().__init__(message)
+        self.node = node
+        self.message = message
+        self.code = code
+
+
+class BudgetExceeded(Exception):
+    """The document expands to more nodes than any record could need (an alias bomb)."""
+
+
+class Context:
+    """Where diagnostics go while one file is converted, and the file line of YAML line 0."""
+
+    def __init__(self, path: str, offset: int) -> None:
+        self.path = path
+        self.offset = offset
+        self.diagnostics: list[Diagnostic] = []
+        self.budget = NODE_BUDGET
+
+    def line(self, node: Node) -> int:
+        return line_of(node) + self.offset
+
+    def report(self, node: Node | None, code: str, message: str, line: int | None = None) -> None:
+        if line is None:
+            line = self.line(node) if node is not None else 1
+        column = column_of(node) + 1 if node is not None and line == self.line(node) else 1
+        severity = RULES[code].severity
+        self.diagnostics.append(Diagnostic(self.path, line, column, code, severity, message))
+
+    def visit(self) -> None:
+        self.budget -= 1
+        if self.budget < 0:
+            raise BudgetExceeded
+
+
+def suggest(name: str, known: list[str]) -> str:
+    """A ' (did you mean X?)' suffix for a near-miss, or ''."""
+    close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+    return f"; did you mean `{close[0]}`?" if close else ""
+
+
+def _scalar(node: Node, what: str) -> str:
+    if not isinstance(node, ScalarNode):
+        kind = "a list" if isinstance(node, SequenceNode) else "a mapping"
+        raise Invalid(node, f"expected {what}, found {kind}")
+    return str(node.value)
+
+
+def _check_tag(node: Node) -> None:
+    if has_foreign_tag(node):
+        tag = str(node.tag).replace("tag:yaml.org,2002:", "!!")
+        raise Invalid(
+            node, f"unknown YAML tag `{tag}`; textcrm reads plain YAML only (nothing is executed)",
+            code="yaml-syntax",
+        )
+
+
+def convert(node: Node, t: sc.Type, name: str, ctx: Context) -> Any:
+    """Convert a node to the Python value of type `t`; None for an empty value."""
+    ctx.visit()
+    _check_tag(node)
+    if is_null(node):
+        return None
+    kind = t.kind
+    if kind in ("string", "text", "ref", "owner", "stage"):
+        text = _scalar(node, sc._KIND_NAMES.get(kind, "text") if kind != "ref" else t.describe())
+        text = text.strip() if kind != "text" else text.strip("\n")
+        return text or None
+    if kind == "date":
+        text = _scalar(node, "a date").strip()
+        if not _DATE.match(text):
+            raise Invalid(node, f"{name}: `{text}` is not a date; write it as YYYY-MM-DD")
+        try:
+            return date.fromisoformat(text)
+        except ValueError:
+            raise Invalid(node, f"{name}: `{text}` is not a real date") from None
+    if kind in ("money", "quantity"):
+        text = _scalar(node, "a number")
+        try:
+            value = parse_decimal(text)
+        except MoneyError:
+            raise Invalid(node, f"{name}: `{text}` is not a number") from None
+        if kind == "money" and value < 0:
+            raise Invalid(node, f"{name}: {text} is negative; amounts are >= 0")
+        if kind == "quantity" and value <= 0:
+            raise Invalid(node, f"{name}: {text} must be greater than 0")
+        return value
+    if kind == "percent":
+        text = _scalar(node, "a percentage")
+        try:
+            value = parse_percent(text)
+        except MoneyError:
+            raise Invalid(node, f"{name}: `{text}` is not a percentage") from None
+        if not Decimal(0) <= value <= Decimal(100):
+            raise Invalid(node, f"{name}: {text} is outside 0-100")
+        return value
+    if kind == "discount":
+        text = _scalar(node, "a discount")
+        try:
+            discount = parse_discount(text)
+        except MoneyError:
+            raise Invalid(node, f"{name}: `{text}` is not a discount (`5%` or an amount)") from None
+        if discount.percent is not None and not Decimal(0) <= discount.percent <= Decimal(100):
+            raise Invalid(node, f"{name}: {text} is outside 0%-100%")
+        if discount.amount is not None and discount.amount < 0:
+            raise Invalid(node, f"{name}: {text} is negative")
+        return discount
+    if kind == "integer":
+        text = _scalar(node, "a whole number").strip()
+        if not _INTEGER.match(text):
+            raise Invalid(node, f"{name}: `{text}` is not a whole number")
+        number = int(text)
+        if t.minimum is not None and number < t.minimum:
+            raise Invalid(node, f"{name}: {number} is less than {t.minimum}")
+        return number
+    if kind == "bool":
+        text = _scalar(node, "true or false").strip()
+        if text in _TRUE:
+            return True
+        if text in _FALSE:
+            return False
+        raise Invalid(node, f"{name}: `{text}` is not true or false")
+    if kind == "currency":
+        text = _scalar(node, "a currency code").strip()
+        if text not in CURRENCIES:
+            hint = f"; did you mean `{text.upper()}`?" if text.upper() in CURRENCIES else ""
+            raise Invalid(node, f"{name}: `{text}` is not an ISO 4217 currency code{hint}")
+        return text
+    if kind == "enum":
+        text = _scalar(node, t.describe()).strip()
+        if text not in t.choices:
+            raise Invalid(
+                node,
+                f"{name}: `{text}` is not one of {', '.join(t.choices)}"
+                + suggest(text, list(t.choices)),
+            )
+        return text
+    if kind == "list":
+        assert t.item is not None
+        items = _sequence(node, name)
+        values = []
+        for item in items:
+            try:
+                value = convert(item, t.item, name, ctx)
+            except Invalid as exc:
+                ctx.report(exc.node, exc.code, exc.message)
+                continue
+            if value is not None:
+                values.append(value)
+        return tuple(values)
+    if kind == "records":
+        assert t.record is not None
+        built = []
+        for item in _sequence(node, name):
+            rec = build(item, t.record, ctx, f"{name} item")
+            if rec is not None:
+                built.append(rec)
+        return tuple(built)
+    if kind == "record":
+        assert t.record is not None
+        return build(node, t.record, ctx, name)
+    if kind == "owners":
+        return _owners(node, ctx)
+    if kind == "rules":
+        return _rules(node, ctx)
+    if kind == "rates":
+        return _rates(node, ctx)
+    if kind == "mapping":
+        if not isinstance(node, MappingNode):
+            raise Invalid(node, f"{name}: expected a mapping")
+        return {
+            str(k.value): str(v.value)
+            for k, v in node.value
+            if isinstance(k, ScalarNode) and isinstance(v, ScalarNode)
+        }
+    raise AssertionError(f"no converter for {kind}")  # pragma: no cover
+
+
+def _sequence(node: Node, name: str) -> list[Node]:
+    if not isinstance(node, SequenceNode):
+        raise Invalid(node, f"{name}: expected a list (`- item` lines or `[a, b]`)")
+    return list(node.value)
+
+
+def read_mapping(
+    node: Node, spec: sc.Record, ctx: Context, where: str, top: bool = False
+) -> tuple[dict[str, Any], dict[str, int], set[str]] | None:
+    """Convert a mapping's known keys; report unknown, duplicate, missing and invalid ones.
+
+    Returns (values, key lines, keys present) or None when the node is not a mapping.
+    Values that failed to convert are left out (their diagnostic is already reported).
+    """
+    if not isinstance(node, MappingNode):
+        ctx.report(node, "invalid-value", f"{where}: expected a mapping of fields")
+        return None
+    _check_tag(node)
+    values: dict[str, Any] = {}
+    lines: dict[str, int] = {}
+    present: set[str] = set()
+    seen: dict[str, int] = {}
+    for key_node, value_node in node.value:
+        ctx.visit()
+        if not isinstance(key_node, ScalarNode):
+            ctx.report(key_node, "invalid-value", f"{where}: a key must be plain text")
+            continue
+        key = str(key_node.value)
+        key_line = ctx.line(key_node)
+        if key in seen:
+            ctx.report(
+                key_node, "yaml-syntax",
+                f"duplicate key `{key}` (first given on line {seen[key]}); keep one",
+            )
+            continue
+        seen[key] = key_line
+        field = spec.by_name.get(key)
+        if field is None:
+            if not key.startswith(sc.EXTENSION_PREFIXES):
+                ctx.report(
+                    key_node, "unknown-field",
+                    f"unknown field `{key}` in {where}" + suggest(key, spec.names())
+                    + " (prefix your own fields with `x-`)",
+                )
+            continue
+        lines[key] = key_line
+        present.add(key)
+        try:
+            value = convert(value_node, field.type, key, ctx)
+        except Invalid as exc:
+            report_line = ctx.line(exc.node) if exc.node is not value_node else key_line
+            col_node = exc.node if exc.node is not value_node else key_node
+            ctx.report(col_node, exc.code, exc.message, line=report_line)
+            continue
+        if value is None or value == ():
+            if field.required:
+                ctx.report(key_node, "missing-field", f"{key} is empty; {where} needs it")
+            continue
+        values[key] = value
+    for field in spec.fields:
+        if field.required and field.name not in seen:
+            line = 1 if top else ctx.line(node)
+            ctx.report(
+                None if top else node, "missing-field",
+                f"{where} has no `{field.name}`: {field.description[0].lower()}"
+                f"{field.description[1:].rstrip('.')}",
+                line=line,
+            )
+    return values, lines, present
+
+
+def build(node: Node, spec: sc.Record, ctx: Context, where: str) -> Any:
+    """Build the model object for a nested record (list item or sub-mapping), or None."""
+    result = read_mapping(node, spec, ctx, where)
+    if result is None:
+        return None
+    values, _lines, _present = result
+    line = ctx.line(node)
+    builder = _BUILDERS[spec.title]
+    return builder(values, line, node, ctx)
+
+
+def _missing(values: dict[str, Any], spec: sc.Record) -> bool:
+    return any(f.required and f.name not in values for f in spec.fields)
+
+
+def _line_item(values: dict[str, Any], line: int, node: Node, ctx: Context) -> LineItem | None:
+    if "quantity" not in values:
+        return None
+    if not values.get("sku"):
+        for needed in ("name", "unit_price"):
+            if needed not in values:
+                ctx.report(
+                    node, "missing-field",
+                    f"line item without a sku is a custom line and needs its own `{needed}`",
+                )
+                return None
+    return LineItem(line=line, **values)
+
+
+def _simple(cls: type) -> Callable[[dict[str, Any], int, Node, Context], Any]:
+    spec = {
+        ContactRole: sc.CONTACT_ROLE, CompetitorEntry: sc.COMPETITOR_ENTRY,
+        DecisionIssue: sc.DECISION_ISSUE, Activity: sc.ACTIVITY, Quote: sc.QUOTE,
+        Product: sc.PRODUCT,
+    }[cls]
+
+    def make(values: dict[str, Any], line: int, node: Node, ctx: Context) -> Any:
+        if _missing(values, spec):
+            return None
+        return cls(line=line, **values)
+
+    return make
+
+
+def _stage(values: dict[str, Any], line: int, node: Node, ctx: Context) -> Stage | None:
+    if _missing(values, sc.STAGE):
+        return None
+    values = dict(values)
+    values["requires"] = tuple(values.get("requires", ()))
+    return Stage(line=line, **values)
+
+
+def _company(values: dict[str, Any], line: int, node: Node, ctx: Context) -> Company | None:
+    return None if _missing(values, sc.COMPANY) else Company(**values)
+
+
+_BUILDERS: dict[str, Callable[[dict[str, Any], int, Node, Context], Any]] = {
+    sc.CONTACT_ROLE.title: _simple(ContactRole),
+    sc.COMPETITOR_ENTRY.title: _simple(CompetitorEntry),
+    sc.DECISION_ISSUE.title: _simple(DecisionIssue),
+    sc.ACTIVITY.title: _simple(Activity),
+    sc.QUOTE.title: _simple(Quote),
+    sc.PRODUCT.title: _simple(Product),
+    sc.LINE_ITEM.title: _line_item,
+    sc.STAGE.title: _stage,
+    sc.COMPANY.title: _company,
+}
+
+
+def _owners(node: Node, ctx: Context) -> tuple[Owner, ...]:
+    owners = []
+    for item in _sequence(node, "owners"):
+        ctx.visit()
+        if isinstance(item, ScalarNode) and not is_null(item):
+            owners.append(Owner(key=str(item.value).strip()))
+            continue
+        result = read_mapping(item, sc.OWNER, ctx, "owner")
+        if result and "key" in result[0]:
+            owners.append(Owner(**result[0]))
+    return tuple(owners)
+
+
+def _rules(node: Node, ctx: Context) -> dict[str, str]:
+    if not isinstance(node, MappingNode):
+        raise Invalid(node, "rules: expected a mapping of rule code to error, warning or off")
+    rules = {}
+    for key_node, value_node in node.value:
+        ctx.visit()
+        code = str(key_node.value)
+        severity = str(value_node.value) if isinstance(value_node, ScalarNode) else ""
+        rule = RULES.get(code)
+        if rule is None:
+            ctx.report(key_node, "invalid-value",
+                       f"rules: `{code}` is not a rule code" + suggest(code, list(RULES)))
+        elif not rule.configurable:
+            ctx.report(key_node, "invalid-value",
+                       f"rules: `{code}` cannot be changed: textcrm cannot read such a file")
+        elif severity not in sc.RULE_SEVERITIES:
+            ctx.report(value_node, "invalid-value",
+                       f"rules: `{severity}` is not error, warning or off")
+        else:
+            rules[code] = severity
+    return rules
+
+
+def _rates(node: Node, ctx: Context) -> dict[str, Decimal]:
+    if not isinstance(node, MappingNode):
+        raise Invalid(node, "rates: expected a mapping of currency code to rate")
+    rates = {}
+    for key_node, value_node in node.value:
+        ctx.visit()
+        code = str(key_node.value)
+        if code not in CURRENCIES:
+            ctx.report(key_node, "invalid-value", f"rates: `{code}` is not a currency code")
+            continue
+        try:
+            rate = parse_decimal(_scalar(value_node, "a rate"))
+        except (MoneyError, Invalid):
+            ctx.report(value_node, "invalid-value", f"rates: the rate for {code} is not a number")
+            continue
+        if rate <= 0:
+            ctx.report(value_node, "invalid-value", f"rates: the rate for {code} must be > 0")
+            continue
+        rates[code] = rate
+    return rates
+
+
+def _front(path: str, data: bytes) -> tuple[Context, Node | None, str, int] | list[Diagnostic]:
+    """Decode, split and compose a record file; a list of diagnostics when that fails."""
+    text, problem = decode(path, data)
+    if problem is not None or text is None:
+        return [problem] if problem else []
+    source, problem = split(path, text)
+    if problem is not None or source is None:
+        return [problem] if problem else []
+    return _compose(path, source.front, source.front_line, source.body, source.body_line)
+
+
+def _compose(
+    path: str, front: str, first_line: int, body: str = "", body_line: int = 1
+) -> tuple[Context, Node | None, str, int] | list[Diagnostic]:
+    node, yaml_problem = compose(front)
+    if yaml_problem is not None:
+        ctx = Context(path, first_line)
+        line = yaml_problem.line + first_line
+        return [
+            Diagnostic(path, line, yaml_problem.column + 1, "yaml-syntax", "error",
+                       f"invalid YAML: {yaml_problem.message}")
+        ]
+    ctx = Context(path, first_line)
+    return ctx, node, body, body_line
+
+
+def _top_mapping(ctx: Context, node: Node | None, what: str) -> bool:
+    if isinstance(node, MappingNode):
+        return True
+    found = "empty" if node is None or is_null(node) else (
+        "a list" if isinstance(node, SequenceNode) else "a single value")
+    ctx.diagnostics.append(
+        Diagnostic(ctx.path, 1, 1, "front-matter-missing", "error",
+                   f"the front matter is {found}; {what} needs a mapping of fields "
+                   "(`key: value` lines)")
+    )
+    return False
+
+
+_RECORD_KINDS: dict[str, tuple[sc.Record, type]] = {
+    "opportunity": (sc.OPPORTUNITY, Opportunity),
+    "account": (sc.ACCOUNT, Account),
+    "contact": (sc.CONTACT, Contact),
+    "competitor": (sc.COMPETITOR, Competitor),
+}
+
+
+def parse_record(kind: str, path: str, record_id: str, data: bytes) -> tuple[Any, list[Diagnostic]]:
+    """Parse an opportunity, account, contact or competitor file into its model record."""
+    spec, cls = _RECORD_KINDS[kind]
+    front = _front(path, data)
+    if isinstance(front, list):
+        return None, front
+    ctx, node, body, body_line = front
+    if not _top_mapping(ctx, node, f"an {kind}" if kind[0] in "aeiou" else f"a {kind}"):
+        return None, ctx.diagnostics
+    assert node is not None
+    try:
+        result = read_mapping(node, spec, ctx, kind, top=True)
+    except BudgetExceeded:
+        return None, [_bomb(path)]
+    assert result is not None
+    values, lines, present = result
+    if kind != "opportunity" and _missing(values, spec):
+        return None, ctx.diagnostics
+    record = cls(
+        id=record_id, path=path, body=body, body_line=body_line, lines=lines, **values,
+        **({"present": frozenset(present)} if kind == "opportunity" else {}),
+    )
+    return record, ctx.diagnostics
+
+
+def _bomb(path: str) -> Diagnostic:
+    return Diagnostic(
+        path, 1, 1, "yaml-syntax", "error",
+        f"the front matter expands to more than {NODE_BUDGET:,} values (aliases used as a "
+        "\"billion laughs\" bomb?); write the values out",
+    )
+
+
+def parse_catalog(path: str, data: bytes) -> tuple[tuple[Product, ...], list[Diagnostic]]:
+    """Parse products.yaml (a plain YAML file: `products:` and a list of products)."""
+    text, problem = decode(path, data)
+    if problem is not None or text is None:
+        return (), [problem] if problem else []
+    composed = _compose(path, text, 1)
+    if isinstance(composed, list):
+        return (), composed
+    ctx, node, _, _ = composed
+    if node is None or is_null(node):
+        return (), []
+    try:
+        result = read_mapping(node, sc.CATALOG, ctx, "products.yaml", top=True)
+    except BudgetExceeded:
+        return (), [_bomb(path)]
+    if result is None:
+        return (), ctx.diagnostics
+    return tuple(result[0].get("products", ())), ctx.diagnostics
+
+
+def parse_config(path: str, data: bytes) -> tuple[Config | None, list[Diagnostic]]:
+    """Parse textcrm.yaml; any error diagnostic means the configuration cannot be used."""
+    text, problem = decode(path, data)
+    if problem is not None or text is None:
+        return None, [problem] if problem else []
+    composed = _compose(path, text, 1)
+    if isinstance(composed, list):
+        return None, composed
+    ctx, node, _, _ = composed
+    if not isinstance(node, MappingNode):
+        ctx.diagnostics.append(
+            Diagnostic(path, 1, 1, "invalid-value", "error",
+                       "textcrm.yaml must be a mapping with at least `stages:`")
+        )
+        return None, ctx.diagnostics
+    try:
+        result = read_mapping(node, sc.CONFIG, ctx, "textcrm.yaml", top=True)
+    except BudgetExceeded:
+        return None, [_bomb(path)]
+    assert result is not None
+    values, lines, _ = result
+    stages: tuple[Stage, ...] = values.pop("stages", ())
+    seen: dict[str, int] = {}
+    for stage in stages:
+        if stage.key in seen:
+            ctx.diagnostics.append(
+                Diagnostic(path, stage.line, 1, "invalid-value", "error",
+                           f"stage `{stage.key}` is listed twice (first on line {seen[stage.key]})")
+            )
+        seen.setdefault(stage.key, stage.line)
+    if "stages" in lines and not stages:
+        ctx.diagnostics.append(
+            Diagnostic(path, lines["stages"], 1, "missing-field", "error",
+                       "stages is empty; list the sales process's stages in order")
+        )
+    if any(d.severity == "error" for d in ctx.diagnostics) or not stages:
+        return None, ctx.diagnostics
+    return Config(stages=stages, **values), ctx.diagnostics

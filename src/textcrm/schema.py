@@ -1,0 +1,428 @@
+"""The format's field definitions: one source of truth for the parser, the JSON Schema and docs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+ACTIVITY_TYPES = ("call", "email", "meeting", "demo", "note", "task")
+FORECAST_CATEGORIES = ("pipeline", "best_case", "commit", "closed", "omitted")
+OUTCOMES = ("won", "lost")
+DECISION_STATUSES = ("open", "resolved")
+RULE_SEVERITIES = ("error", "warning", "off")
+PAPER_SIZES = ("A4", "Letter")
+# Fields a stage may list under `requires` (its gate's exit criteria).
+GATE_FIELDS = (
+    "amount", "close_date", "competitors", "contacts", "created", "decision_issues",
+    "follow_up", "line_items", "lost_reason", "next_step", "probability", "quote", "tags",
+    "activities",
+)
+# Keys starting with this prefix are the user's own and never reported as unknown.
+EXTENSION_PREFIXES = ("x-", "x_")
+
+
+@dataclass(frozen=True)
+class Type:
+    """What a value must be. `kind` is one of the names handled by parse.convert."""
+
+    kind: str
+    choices: tuple[str, ...] = ()
+    ref: str | None = None
+    item: Type | None = None
+    record: Record | None = None
+    minimum: int | None = None
+    maximum: int | None = None
+    exclusive_minimum: bool = False
+
+    def describe(self) -> str:
+        """A short human name of the type, for messages and docs."""
+        if self.kind == "list" and self.item is not None:
+            return f"list of {self.item.describe()}"
+        if self.kind == "records" and self.record is not None:
+            return f"list of {self.record.title}"
+        if self.kind == "record" and self.record is not None:
+            return self.record.title
+        if self.kind == "enum":
+            return "one of " + ", ".join(self.choices)
+        if self.kind == "ref":
+            return f"{self.ref} id"
+        return _KIND_NAMES.get(self.kind, self.kind)
+
+
+_KIND_NAMES = {
+    "string": "text",
+    "text": "text (may span lines)",
+    "date": "date YYYY-MM-DD",
+    "money": "amount (exact decimal, >= 0)",
+    "percent": "percentage (`60` or `60%`)",
+    "quantity": "quantity (decimal, > 0)",
+    "integer": "whole number",
+    "bool": "true or false",
+    "currency": "ISO 4217 currency code",
+    "discount": "discount (`5%` or an amount off)",
+    "owner": "owner key",
+    "stage": "stage key",
+}
+
+
+@dataclass(frozen=True)
+class Field:
+    """One key of a record: its name, type, whether required, and its documentation."""
+
+    name: str
+    type: Type
+    required: bool = False
+    description: str = ""
+    example: Any = None
+
+
+@dataclass(frozen=True)
+class Record:
+    """A YAML mapping with known keys."""
+
+    title: str
+    fields: tuple[Field, ...]
+    description: str = ""
+    extensible: bool = True
+    by_name: dict[str, Field] = field(init=False, repr=False, compare=False, hash=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "by_name", {f.name: f for f in self.fields})
+
+    def names(self) -> list[str]:
+        return [f.name for f in self.fields]
+
+
+S = Type("string")
+TEXT = Type("text")
+DATE = Type("date")
+MONEY = Type("money")
+PERCENT = Type("percent", minimum=0, maximum=100)
+QUANTITY = Type("quantity")
+BOOL = Type("bool")
+CURRENCY = Type("currency")
+DISCOUNT = Type("discount")
+TAGS = Type("list", item=S)
+
+
+def ref(kind: str) -> Type:
+    return Type("ref", ref=kind)
+
+
+def records(record: Record) -> Type:
+    return Type("records", record=record)
+
+
+def record(rec: Record) -> Type:
+    return Type("record", record=rec)
+
+
+def enum(*choices: str) -> Type:
+    return Type("enum", choices=choices)
+
+
+SOURCE_ID = Field("source_id", S, description="The record's id in the CRM it was imported from.")
+
+CONTACT_ROLE = Record("contact role", (
+    Field("contact", ref("contact"), True, "Id of a file in contacts/.", "jane-doe"),
+    Field("role", S, False, "The contact's role in the decision (Economic Buyer, Champion, ...).",
+          "Economic Buyer"),
+    Field("primary", BOOL, False, "The main contact for this opportunity.", True),
+    Field("notes", TEXT, False, "Free text."),
+), "A contact involved in the deal and the role they play.")
+
+COMPETITOR_ENTRY = Record("competitor entry", (
+    Field("competitor", ref("competitor"), True, "Id of a file in competitors/.", "globex"),
+    Field("status", S, False, "incumbent, active, eliminated, ... (free text).", "incumbent"),
+    Field("notes", TEXT, False, "What we know about their offer.", "Cheaper, weak support"),
+), "A competitor in the deal.")
+
+DECISION_ISSUE = Record("decision issue", (
+    Field("issue", S, True, "What must be settled before the customer can decide.",
+          "Security review by IT"),
+    Field("status", enum(*DECISION_STATUSES), False, "open (default) or resolved.", "open"),
+    Field("owner", S, False, "Who drives it (our side or theirs).", "alice"),
+    Field("due", DATE, False, "When it must be settled.", "2026-12-05"),
+    Field("notes", TEXT, False, "Free text."),
+), "An issue that stands between the customer and a decision.")
+
+LINE_ITEM = Record("line item", (
+    Field("sku", ref("product"), False,
+          "A product sku from products.yaml; omit it for a custom line.", "SCN-200"),
+    Field("name", S, False, "The line's name; required on a custom line (no sku).",
+          "On-site installation"),
+    Field("description", TEXT, False, "Overrides the catalog's description."),
+    Field("quantity", QUANTITY, True, "How many units (decimals allowed).", 40),
+    Field("unit", S, False, "Unit of measure (each, day, seat, year, ...).", "day"),
+    Field("unit_price", MONEY, False,
+          "Price per unit; defaults to the catalog's, required on a custom line.", 1100),
+    Field("discount", DISCOUNT, False, "`5%` off the line, or an amount off the line.", "5%"),
+), "A product or service line; its total is quantity x unit price less discount, rounded.")
+
+ACTIVITY = Record("activity", (
+    Field("date", DATE, True, "When it happened (not in the future).", "2026-11-24"),
+    Field("type", enum(*ACTIVITY_TYPES), True, "What kind of activity.", "call"),
+    Field("contact", ref("contact"), False, "Who we talked to.", "jane-doe"),
+    Field("summary", TEXT, False, "What happened and what was agreed.",
+          "Walked through pricing; needs CFO sign-off"),
+    Field("owner", S, False, "Who on our side did it (default: the opportunity's owner)."),
+), "Something that happened on the deal: a call, an email, a meeting, a demo, a note, a task.")
+
+QUOTE = Record("quote", (
+    Field("number", S, True, "The quote number, unique across opportunities.", "Q-2026-0042"),
+    Field("date", DATE, True, "The date of issue.", "2026-11-25"),
+    Field("valid_until", DATE, True, "The last day the offer stands.", "2026-12-31"),
+    Field("terms", S, False, "Payment terms.", "Net 30"),
+    Field("tax_rate", PERCENT, False, "Tax applied to the total after discounts.", "8.25%"),
+    Field("discount", DISCOUNT, False, "Order-level discount: `10%` or an amount.", "5%"),
+    Field("notes", TEXT, False, "Printed at the foot of the quote."),
+    Field("currency", CURRENCY, False, "Defaults to the opportunity's currency.", "USD"),
+), "The quote sent to the customer, printed by `textcrm quote`.")
+
+OPPORTUNITY = Record("opportunity", (
+    Field("title", S, True, "What the deal is.", "Acme Corp - warehouse scanners"),
+    Field("account", ref("account"), True, "Id of a file in accounts/.", "acme-corp"),
+    Field("owner", Type("owner"), True,
+          "Who owns the deal; one of `owners` in textcrm.yaml when that is set.", "alice"),
+    Field("stage", Type("stage"), True, "A stage key from textcrm.yaml.", "proposal"),
+    Field("close_date", DATE, True,
+          "The best current estimate of the close date; the actual date once closed.",
+          "2026-12-19"),
+    Field("probability", PERCENT, False, "0-100; defaults to the stage's probability.", 60),
+    Field("amount", MONEY, False,
+          "Estimated revenue; optional when line_items are given (the lines are the truth).",
+          48000),
+    Field("currency", CURRENCY, False, "Defaults to textcrm.yaml's currency.", "USD"),
+    Field("created", DATE, False, "When the opportunity was opened.", "2026-10-02"),
+    Field("next_step", S, False, "The next thing that will happen.",
+          "Send revised quote with volume discount"),
+    Field("follow_up", DATE, False, "The firm date of the next follow-up.", "2026-12-02"),
+    Field("forecast", enum(*FORECAST_CATEGORIES), False,
+          "Overrides the stage's forecast category for this deal.", "commit"),
+    Field("tags", TAGS, False, "Free labels.", ["hardware", "expansion"]),
+    Field("contacts", records(CONTACT_ROLE), False, "People involved and their roles."),
+    Field("competitors", records(COMPETITOR_ENTRY), False, "Who else is in the deal."),
+    Field("decision_issues", records(DECISION_ISSUE), False,
+          "What must be settled before the customer decides."),
+    Field("line_items", records(LINE_ITEM), False, "Products and services, the quote's lines."),
+    Field("activities", records(ACTIVITY), False, "What happened, newest last (any order)."),
+    Field("quote", record(QUOTE), False, "The quote sent to the customer."),
+    Field("lost_reason", TEXT, False, "Why the deal was lost (closed-lost stages).",
+          "Went with the incumbent"),
+    SOURCE_ID,
+), "One opportunity: opportunities/<id>.md.")
+
+ACCOUNT = Record("account", (
+    Field("name", S, True, "The company's name.", "Acme Corp"),
+    Field("industry", S, False, "Industry or sector.", "Logistics"),
+    Field("website", S, False, "Web address.", "https://acme.example"),
+    Field("owner", Type("owner"), False, "The account owner.", "alice"),
+    Field("address", TEXT, False, "Postal address, printed on quotes (may span lines)."),
+    Field("phone", S, False, "Main phone number."),
+    Field("email", S, False, "Main email address."),
+    Field("parent", ref("account"), False, "Id of the parent company's account."),
+    Field("employees", Type("integer", minimum=0), False, "Head count."),
+    Field("tags", TAGS, False, "Free labels."),
+    SOURCE_ID,
+), "A customer or prospect company: accounts/<id>.md.")
+
+CONTACT = Record("contact", (
+    Field("name", S, True, "Full name.", "Jane Doe"),
+    Field("account", ref("account"), False, "Id of the account the contact works for.",
+          "acme-corp"),
+    Field("title", S, False, "Job title.", "CFO"),
+    Field("email", S, False, "Email address.", "jane@acme.example"),
+    Field("phone", S, False, "Phone number."),
+    Field("tags", TAGS, False, "Free labels."),
+    SOURCE_ID,
+), "A person: contacts/<id>.md.")
+
+COMPETITOR = Record("competitor", (
+    Field("name", S, True, "The competitor's name.", "Globex"),
+    Field("website", S, False, "Web address."),
+    Field("tags", TAGS, False, "Free labels."),
+), "A competitor; the body is its battlecard: competitors/<id>.md.")
+
+PRODUCT = Record("product", (
+    Field("sku", S, True, "Unique stock-keeping unit, referenced by line items.", "SCN-200"),
+    Field("name", S, True, "Product name.", "Handheld scanner"),
+    Field("unit_price", MONEY, True, "List price per unit.", 1100),
+    Field("unit", S, False, "Unit of measure (each, seat, day, ...).", "each"),
+    Field("description", TEXT, False, "Printed on quotes."),
+    Field("currency", CURRENCY, False, "Defaults to textcrm.yaml's currency.", "USD"),
+    SOURCE_ID,
+), "A catalog entry in products.yaml.")
+
+CATALOG = Record("catalog", (
+    Field("products", records(PRODUCT), True, "The product catalog."),
+), "products.yaml: the product catalog.", extensible=False)
+
+STAGE = Record("stage", (
+    Field("key", S, True, "The id opportunities use in `stage:`.", "proposal"),
+    Field("name", S, True, "Display name.", "Proposal"),
+    Field("probability", PERCENT, True, "Default probability of closing at this stage.", 60),
+    Field("forecast", enum(*FORECAST_CATEGORIES), True, "Forecast category.", "best_case"),
+    Field("outcome", enum(*OUTCOMES), False, "Marks a closed stage: won or lost.", "won"),
+    Field("requires", Type("list", item=enum(*GATE_FIELDS)), False,
+          "The gate: fields that must be present and non-empty at this stage.",
+          ["line_items", "contacts"]),
+    Field("stale_after_days", Type("integer", minimum=1), False,
+          "Days without activity after which a deal in this stage is stale.", 14),
+    Field("description", TEXT, False, "What the stage means and what must be true to leave it."),
+), "A stage of the sales process.", extensible=False)
+
+OWNER = Record("owner", (
+    Field("key", S, True, "The id used in `owner:` fields.", "alice"),
+    Field("name", S, False, "Full name.", "Alice Smith"),
+    Field("email", S, False, "Email address.", "alice@example.com"),
+), "A member of the sales team.", extensible=False)
+
+COMPANY = Record("company", (
+    Field("name", S, True, "Your company's name, printed on quotes.", "Northwind Robotics Inc."),
+    Field("address", TEXT, False, "Postal address (may span lines)."),
+    Field("email", S, False, "Sales email address."),
+    Field("phone", S, False, "Phone number."),
+    Field("tax_id", S, False, "Tax or VAT id."),
+    Field("website", S, False, "Web address."),
+    Field("logo", S, False, "Path of a logo image, relative to the CRM root.", "logo.svg"),
+), "The seller, as printed on quotes.", extensible=False)
+
+CONFIG = Record("textcrm.yaml", (
+    Field("currency", CURRENCY, False, "The default and reporting currency (default USD).", "USD"),
+    Field("locale", S, False, "Locale for money and dates on the site and quotes (en_US).",
+          "en_US"),
+    Field("stale_after_days", Type("integer", minimum=1), False,
+          "Days without activity after which an open deal is stale (default 7).", 7),
+    Field("follow_up_horizon_days", Type("integer", minimum=1), False,
+          "A follow_up further ahead than this does not count as firm.", 30),
+    Field("owners", Type("owners"), False,
+          "The sales team: keys, or {key, name, email}; when set, owner fields must be one."),
+    Field("stages", records(STAGE), True, "The sales process, in pipeline order."),
+    Field("rules", Type("rules"), False,
+          "Severity overrides per rule code: error, warning or off.",
+          {"amount-mismatch": "error"}),
+    Field("company", record(COMPANY), False, "The seller, for quotes."),
+    Field("paper", enum(*PAPER_SIZES), False, "Quote paper size (default A4).", "A4"),
+    Field("rates", Type("rates"), False,
+          "Exchange rates to the reporting currency: {EUR: 1.08} means 1 EUR = 1.08 USD."),
+    Field("site", Type("mapping"), False, "Site settings: {title: ...}."),
+), "textcrm.yaml: the sales process and settings.", extensible=False)
+
+KINDS: dict[str, Record] = {
+    "opportunity": OPPORTUNITY,
+    "account": ACCOUNT,
+    "contact": CONTACT,
+    "competitor": COMPETITOR,
+    "catalog": CATALOG,
+    "config": CONFIG,
+}
+
+
+_MONEY_PATTERN = r"^\+?(\d+(_\d+)*)?(\.\d+)?$"
+_PERCENT_PATTERN = r"^\+?\d+(\.\d+)?\s*%?$"
+
+
+def _type_schema(t: Type, config: Any) -> dict[str, Any]:
+    """The JSON Schema of one type. Numbers may be written plain or as strings."""
+    k = t.kind
+    if k in ("string", "text", "ref"):
+        return {"type": "string"}
+    if k == "owner":
+        if config is not None and config.owners:
+            return {"type": "string", "enum": [o.key for o in config.owners]}
+        return {"type": "string"}
+    if k == "stage":
+        if config is not None:
+            return {"type": "string", "enum": [s.key for s in config.stages]}
+        return {"type": "string"}
+    if k == "date":
+        return {"type": "string", "format": "date", "pattern": r"^\d{4}-\d{2}-\d{2}$"}
+    if k == "money":
+        return {"anyOf": [{"type": "number", "minimum": 0},
+                          {"type": "string", "pattern": _MONEY_PATTERN}]}
+    if k == "quantity":
+        return {"anyOf": [{"type": "number", "exclusiveMinimum": 0},
+                          {"type": "string", "pattern": _MONEY_PATTERN}]}
+    if k == "percent":
+        return {"anyOf": [{"type": "number", "minimum": 0, "maximum": 100},
+                          {"type": "string", "pattern": _PERCENT_PATTERN}]}
+    if k == "discount":
+        return {"anyOf": [{"type": "number", "minimum": 0},
+                          {"type": "string", "pattern": _PERCENT_PATTERN}]}
+    if k == "integer":
+        out: dict[str, Any] = {"type": "integer"}
+        if t.minimum is not None:
+            out["minimum"] = t.minimum
+        return out
+    if k == "bool":
+        return {"type": "boolean"}
+    if k == "currency":
+        from textcrm.money import CURRENCIES
+
+        return {"type": "string", "enum": sorted(CURRENCIES)}
+    if k == "enum":
+        return {"type": "string", "enum": list(t.choices)}
+    if k == "list":
+        assert t.item is not None
+        return {"type": "array", "items": _type_schema(t.item, config)}
+    if k == "records":
+        assert t.record is not None
+        return {"type": "array", "items": record_schema(t.record, config)}
+    if k == "record":
+        assert t.record is not None
+        return record_schema(t.record, config)
+    if k == "owners":
+        return {"type": "array", "items": {"anyOf": [{"type": "string"},
+                                                     record_schema(OWNER, config)]}}
+    if k == "rules":
+        from textcrm.rules import RULES
+
+        return {
+            "type": "object",
+            "propertyNames": {"enum": [c for c, r in RULES.items() if r.configurable]},
+            "additionalProperties": {"enum": list(RULE_SEVERITIES)},
+        }
+    if k == "rates":
+        return {"type": "object", "additionalProperties": {
+            "anyOf": [{"type": "number", "exclusiveMinimum": 0},
+                      {"type": "string", "pattern": _MONEY_PATTERN}]}}
+    if k == "mapping":
+        return {"type": "object"}
+    raise AssertionError(k)  # pragma: no cover
+
+
+def record_schema(rec: Record, config: Any = None) -> dict[str, Any]:
+    """The JSON Schema of a record: known keys, required ones non-empty, `x-` keys allowed."""
+    properties: dict[str, Any] = {}
+    required = []
+    for f in rec.fields:
+        prop = _type_schema(f.type, config)
+        if f.description:
+            prop = {"description": f.description, **prop}
+        if f.required:
+            required.append(f.name)
+            if prop.get("type") == "string":
+                prop["minLength"] = 1
+            if prop.get("type") == "array":
+                prop["minItems"] = 1
+        properties[f.name] = prop
+    out: dict[str, Any] = {"type": "object", "title": rec.title}
+    if rec.description:
+        out["description"] = rec.description
+    out["properties"] = properties
+    if required:
+        out["required"] = required
+    if rec.extensible:
+        out["patternProperties"] = {"^x[-_]": {}}
+    out["additionalProperties"] = False
+    return out
+
+
+def to_json_schema(kind: str, config: Any = None) -> dict[str, Any]:
+    """A draft 2020-12 JSON Schema document for one kind of file."""
+    doc = {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": f"https://textcrm.invalid/schema/{kind}.json",
+    }
+    doc.update(record_schema(KINDS[kind], config))
+    return doc

@@ -1,0 +1,74 @@
+"""Compose YAML into position-carrying nodes; the only module that imports PyYAML to read.
+
+Nodes keep each value's line and column and its raw scalar text, so the parser can point at
+the exact key, see duplicate keys, and turn `0.1` into Decimal without passing through float.
+The C composer is used when present. Scalars are never resolved with YAML 1.1 rules here
+(`NO`, `on` and `12:30` stay text); the schema decides what a value means.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import yaml
+
+try:
+    _Loader: type = yaml.CBaseLoader
+except AttributeError:  # pragma: no cover - PyYAML built without libyaml
+    _Loader = yaml.BaseLoader
+
+Node = yaml.Node
+ScalarNode = yaml.ScalarNode
+MappingNode = yaml.MappingNode
+SequenceNode = yaml.SequenceNode
+
+STANDARD_TAGS = frozenset(
+    "tag:yaml.org,2002:" + t
+    for t in ("str", "int", "float", "bool", "null", "timestamp", "map", "seq", "binary")
+)
+NULLS = frozenset({"", "~", "null", "Null", "NULL"})
+
+
+@dataclass(frozen=True, slots=True)
+class YamlProblem:
+    """A YAML syntax error at a 0-based line and column of the composed text."""
+
+    line: int
+    column: int
+    message: str
+
+
+def compose(text: str) -> tuple[Node | None, YamlProblem | None]:
+    """Compose one YAML document into nodes; an empty document gives (None, None)."""
+    try:
+        return yaml.compose(text, Loader=_Loader), None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        message = " ".join(p for p in (exc.context, exc.problem) if p) or "invalid YAML"
+        if mark is None:
+            return None, YamlProblem(0, 0, message)
+        return None, YamlProblem(mark.line, mark.column, message)
+    except yaml.YAMLError as exc:
+        return None, YamlProblem(0, 0, str(exc).splitlines()[0] if str(exc) else "invalid YAML")
+    except RecursionError:
+        return None, YamlProblem(0, 0, "the YAML is nested too deeply")
+
+
+def is_null(node: Node) -> bool:
+    """True for an empty or `~`/`null` plain scalar."""
+    return isinstance(node, ScalarNode) and node.style is None and node.value in NULLS
+
+
+def has_foreign_tag(node: Node) -> bool:
+    """True when the node carries an explicit tag outside YAML's standard set (`!!python/...`)."""
+    return node.tag not in STANDARD_TAGS
+
+
+def line_of(node: Node) -> int:
+    """0-based line where the node starts."""
+    return int(node.start_mark.line)
+
+
+def column_of(node: Node) -> int:
+    """0-based column where the node starts."""
+    return int(node.start_mark.column)
