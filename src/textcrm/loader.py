@@ -18,6 +18,7 @@ from textcrm import layout
 from textcrm.cache import ParseCache, content_key
 from textcrm.diagnostics import Diagnostic, error, sort_key
 from textcrm.errors import ConfigError
+from textcrm.git import blob_id
 from textcrm.model import (
     Account,
     Competitor,
@@ -184,14 +185,28 @@ def load(
     results: dict[str, tuple[Any, list[Diagnostic]]] = {}
 
     def parse_paths(targets: list[str]) -> None:
-        jobs, keys = [], []
+        # A reader that knows blob ids (git) is asked for bytes only on a cache miss.
+        known_blob = getattr(reader, "blob_id", None)
+        misses = []
         for path in targets:
+            kind = classified[path][0]
+            bid = known_blob(path) if known_blob else None
+            hit = cache.get(content_key(kind, path, bid)) if bid else None
+            if hit is not None:
+                results[path] = hit
+            else:
+                misses.append(path)
+        prefetch = getattr(reader, "prefetch", None)
+        if prefetch and misses:
+            prefetch(misses)
+        jobs, keys = [], []
+        for path in misses:
             kind, record_id = classified[path]
             data = reader.read(path)
             if isinstance(data, Diagnostic):
                 results[path] = (None, [data])
                 continue
-            key = content_key(kind, path, data)
+            key = content_key(kind, path, blob_id(data))
             hit = cache.get(key)
             if hit is not None:
                 results[path] = hit
