@@ -257,6 +257,237 @@ def schema(root: str | None, kind: str) -> None:
     click.echo(json.dumps(to_json_schema(kind, config), indent=2, ensure_ascii=False))
 
 
+# --- edit commands ---
+
+def edit_options(f: F) -> F:
+    """--root, --today, --dry-run and --commit, shared by the editing commands."""
+    f = click.option("--commit", is_flag=True,
+                     help="Commit just this file with git, with a message saying what changed.")(f)
+    f = click.option("--dry-run", is_flag=True, help="Print the diff; write nothing.")(f)
+    return root_option(today_option(f))
+
+
+def _edit(root: str | None, today: str | None, dry_run: bool, commit: bool,
+          build: Callable[[Path, date], Any]) -> None:
+    """Build an edit with `build(root, today)`, then check it and write or show it."""
+    from textcrm import edit
+
+    if dry_run and commit:
+        raise UsageError("--dry-run and --commit cannot be combined")
+    crm = resolve_root(root)
+    day = parse_today(today)
+    click.echo(edit.apply(crm, day, build(crm, day), dry_run=dry_run, commit=commit), nl=False)
+
+
+@cli.group()
+def new() -> None:
+    """Create an opportunity, account, contact or competitor from a template.
+
+    The file is made from templates/new/KIND.md (the CRM repository's own templates/new/
+    overrides the default one), its id is the slug of the name, and it must pass
+    `textcrm check` before it is written. An existing file is never overwritten, and every
+    reference (--account, --owner, --contact) must exist.
+
+    \b
+    Examples:
+      textcrm new opportunity "Warehouse scanners" --account acme-corp --owner alice --amount 48000
+      textcrm new account "Acme Corp" --industry Logistics
+      textcrm new contact "Jane Doe" --account acme-corp --title CFO
+      textcrm new competitor "Globex" --website https://globex.example
+    """
+
+
+def _new(kind: str, name: str, record_id: str | None, root: str | None, today: str | None,
+         dry_run: bool, commit: bool, options: dict[str, str | None]) -> None:
+    from textcrm import edit
+
+    _edit(root, today, dry_run, commit,
+          lambda crm, day: edit.new_record(crm, day, kind, name, options, record_id))
+
+
+@new.command("opportunity")
+@click.argument("title")
+@click.option("--account", required=True, metavar="ID", help="The account's id (accounts/ID.md).")
+@click.option("--owner", required=True, metavar="KEY", help="Who owns the deal.")
+@click.option("--stage", metavar="KEY", help="Stage key. Default: the first stage.")
+@click.option("--close-date", metavar="YYYY-MM-DD",
+              help="Best estimate of the close date. Default: 90 days from today.")
+@click.option("--amount", metavar="AMOUNT",
+              help="Estimated revenue (required for an open stage).")
+@click.option("--contact", metavar="ID", help="The primary contact's id (contacts/ID.md).")
+@click.option("--id", "record_id", metavar="ID",
+              help="The file's id. Default: the title's slug, starting with the account id.")
+@edit_options
+def new_opportunity(title: str, record_id: str | None, root: str | None, today: str | None,
+                    dry_run: bool, commit: bool, **options: str | None) -> None:
+    """Create opportunities/ID.md with created set to today.
+
+    \b
+    Example:
+      textcrm new opportunity "Acme Corp - warehouse scanners" --account acme-corp \\
+          --owner alice --close-date 2026-12-19 --amount 48000
+      -> opportunities/acme-corp-warehouse-scanners.md
+    """
+    _new("opportunity", title, record_id, root, today, dry_run, commit, options)
+
+
+@new.command("account")
+@click.argument("name")
+@click.option("--industry", help="Industry or sector.")
+@click.option("--website", help="Web address.")
+@click.option("--owner", metavar="KEY", help="The account owner.")
+@click.option("--id", "record_id", metavar="ID", help="The file's id. Default: the name's slug.")
+@edit_options
+def new_account(name: str, record_id: str | None, root: str | None, today: str | None,
+                dry_run: bool, commit: bool, **options: str | None) -> None:
+    """Create accounts/ID.md.
+
+    \b
+    Example:
+      textcrm new account "Acme Corp" --industry Logistics   -> accounts/acme-corp.md
+    """
+    _new("account", name, record_id, root, today, dry_run, commit, options)
+
+
+@new.command("contact")
+@click.argument("name")
+@click.option("--account", metavar="ID", help="The account the contact works for.")
+@click.option("--title", "job_title", help="Job title.")
+@click.option("--email", help="Email address.")
+@click.option("--phone", help="Phone number.")
+@click.option("--id", "record_id", metavar="ID", help="The file's id. Default: the name's slug.")
+@edit_options
+def new_contact(name: str, record_id: str | None, root: str | None, today: str | None,
+                dry_run: bool, commit: bool, **options: str | None) -> None:
+    """Create contacts/ID.md.
+
+    \b
+    Example:
+      textcrm new contact "Jane Doe" --account acme-corp --title CFO   -> contacts/jane-doe.md
+    """
+    options["title"] = options.pop("job_title")
+    _new("contact", name, record_id, root, today, dry_run, commit, options)
+
+
+@new.command("competitor")
+@click.argument("name")
+@click.option("--website", help="Web address.")
+@click.option("--id", "record_id", metavar="ID", help="The file's id. Default: the name's slug.")
+@edit_options
+def new_competitor(name: str, record_id: str | None, root: str | None, today: str | None,
+                   dry_run: bool, commit: bool, **options: str | None) -> None:
+    """Create competitors/ID.md; its body is the battlecard.
+
+    \b
+    Example:
+      textcrm new competitor Globex --website https://globex.example
+    """
+    _new("competitor", name, record_id, root, today, dry_run, commit, options)
+
+
+_ACTIVITY_TYPES = ("call", "email", "meeting", "demo", "note", "task")
+
+
+@cli.command("log")
+@click.argument("opportunity")
+@click.option("--type", "type_", required=True, type=click.Choice(_ACTIVITY_TYPES),
+              help="What kind of activity.")
+@click.option("--summary", help="What happened and what was agreed.")
+@click.option("--contact", metavar="ID", help="Who we talked to (contacts/ID.md).")
+@click.option("--date", "when", metavar="YYYY-MM-DD", help="When it happened. Default: today.")
+@click.option("--follow-up", metavar="YYYY-MM-DD", help="Also set the firm follow-up date.")
+@click.option("--next-step", metavar="TEXT", help="Also set the next step.")
+@edit_options
+def log_command(opportunity: str, type_: str, summary: str | None, contact: str | None,
+                when: str | None, follow_up: str | None, next_step: str | None,
+                root: str | None, today: str | None, dry_run: bool, commit: bool) -> None:
+    """Record an activity on an opportunity (appended to `activities`).
+
+    OPPORTUNITY is an id, a unique prefix of one, or words of the title. Everything else in
+    the file stays byte for byte as it was.
+
+    \b
+    Examples:
+      textcrm log acme-scanners --type call --summary "Walked through pricing"
+      textcrm log "acme scanners" --type email --contact jane-doe --follow-up 2026-12-04 \\
+          --next-step "Send revised quote" --commit
+    """
+    from textcrm import edit
+
+    def build(crm: Path, day: date) -> Any:
+        target = edit.open_opportunity(crm, day, opportunity)
+        on = date.fromisoformat(when) if when and _is_date(when) else None
+        if when and on is None:
+            raise UsageError(f"--date: `{when}` is not a date; write it as YYYY-MM-DD")
+        return edit.log_activity(target, type_, summary, on or day, contact, follow_up,
+                                 next_step)
+
+    _edit(root, today, dry_run, commit, build)
+
+
+def _is_date(text: str) -> bool:
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return False
+    return len(text) == 10
+
+
+@cli.command("move")
+@click.argument("opportunity")
+@click.argument("stage")
+@click.option("--lost-reason", metavar="TEXT", help="Why the deal was lost (lost stages).")
+@click.option("--close-date", metavar="YYYY-MM-DD",
+              help="The close date to record. Default when closing: today.")
+@click.option("--keep-probability", is_flag=True,
+              help="Keep the file's own probability instead of the new stage's default.")
+@edit_options
+def move_command(opportunity: str, stage: str, lost_reason: str | None, close_date: str | None,
+                 keep_probability: bool, root: str | None, today: str | None, dry_run: bool,
+                 commit: bool) -> None:
+    """Move an opportunity to another STAGE, enforcing that stage's gate.
+
+    The move is refused, listing what is missing, when the opportunity lacks a field the
+    stage requires. A probability written in the file is reset to the new stage's default
+    unless --keep-probability is given. Closing (a won or lost stage) sets close_date to
+    today unless --close-date is given.
+
+    \b
+    Examples:
+      textcrm move acme-scanners negotiation
+      textcrm move acme-scanners closed-lost --lost-reason "Went with the incumbent"
+    """
+    from textcrm import edit
+
+    _edit(root, today, dry_run, commit, lambda crm, day: edit.move_stage(
+        edit.open_opportunity(crm, day, opportunity), stage, day, lost_reason, close_date,
+        keep_probability))
+
+
+@cli.command("set")
+@click.argument("opportunity")
+@click.argument("field")
+@click.argument("value")
+@edit_options
+def set_command(opportunity: str, field: str, value: str, root: str | None, today: str | None,
+                dry_run: bool, commit: bool) -> None:
+    """Set one field of an opportunity to VALUE, validated as the format requires.
+
+    FIELD is a single-value field: close_date, amount, probability, owner, next_step,
+    follow_up, currency, created, forecast, title, account, lost_reason, source_id. The
+    stage changes with `textcrm move`; lists are edited by hand.
+
+    \b
+    Examples:
+      textcrm set acme-scanners close_date 2027-01-15
+      textcrm set acme-scanners next_step "Send the revised quote" --commit
+    """
+    from textcrm import edit
+
+    _edit(root, today, dry_run, commit, lambda crm, day: edit.set_value(
+        edit.open_opportunity(crm, day, opportunity), field, value))
+
+
 def main() -> None:
     """Console-script entry point."""
     cli(prog_name="textcrm")

@@ -178,3 +178,19 @@ class GitReader:
         if data is None:
             return error(relpath, 1, 1, "unreadable-file", "its blob is missing from git")
         return data
+
+
+def commit_file(root: Path, relpath: str, message: str) -> str:
+    """Stage one file and commit just that file; return the new commit's id.
+
+    `git commit -- FILE` commits only that path, whatever else is staged, so an edit never
+    sweeps the user's other work into its commit.
+    """
+    top = toplevel(root)
+    if top is None:
+        raise GitError(f"--commit: {root} is not inside a git repository")
+    full = (root / relpath).resolve()
+    rel = full.relative_to(top.resolve()).as_posix()
+    run(["add", "--", rel], top)
+    run(["commit", "--quiet", "-m", message, "--", rel], top)
+    return run(["rev-parse", "HEAD"], top).decode().strip()

@@ -1,0 +1,75 @@
+"""Find an opportunity from what a user types: its id, a unique prefix of it, or title words."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from typing import TYPE_CHECKING
+
+from textcrm import layout
+from textcrm.errors import NotFound
+
+if TYPE_CHECKING:
+    from textcrm.loader import Repository
+    from textcrm.model import Opportunity
+
+_WORD = re.compile(r"\w+")
+
+
+class Ambiguous(NotFound):
+    """The name matches more than one opportunity; `candidates` are their ids."""
+
+    def __init__(self, name: str, candidates: list[str], titles: dict[str, str]) -> None:
+        listing = "\n".join(f"  {c}  ({titles.get(c, '')})" for c in candidates)
+        super().__init__(
+            f"`{name}` matches {len(candidates)} opportunities; nothing changed. "
+            f"Name one of them by its id:\n{listing}"
+        )
+        self.candidates = candidates
+
+
+def matching_ids(repo: Repository, name: str) -> list[str]:
+    """The ids `name` designates: the exact id, else ids it prefixes, else titles holding
+    all its words (case-insensitive)."""
+    ids = sorted(repo.ids.get("opportunity", frozenset()))
+    name = name.strip()
+    if name.startswith(layout.KIND_FOLDER["opportunity"] + "/"):
+        name = name.split("/", 1)[1]
+    name = name.removesuffix(".md")
+    if name in ids:
+        return [name]
+    prefixed = [i for i in ids if i.startswith(name)]
+    if prefixed:
+        return prefixed
+    words = [w.lower() for w in _WORD.findall(name)]
+    if not words:
+        return []
+    found = []
+    for opp_id in ids:
+        opp = repo.opportunities.get(opp_id)
+        title = (opp.title if opp else "").lower()
+        if all(w in title for w in words):
+            found.append(opp_id)
+    return found
+
+
+def find_opportunity(repo: Repository, name: str) -> Opportunity:
+    """The one opportunity `name` designates; NotFound (with candidates) otherwise."""
+    found = matching_ids(repo, name)
+    titles = {i: o.title for i, o in repo.opportunities.items()}
+    if len(found) > 1:
+        raise Ambiguous(name, found, titles)
+    if not found:
+        ids = sorted(repo.ids.get("opportunity", frozenset()))
+        close = difflib.get_close_matches(name, ids, n=3, cutoff=0.5)
+        hint = f"; did you mean {', '.join(f'`{c}`' for c in close)}?" if close else ""
+        raise NotFound(
+            f"no opportunity matches `{name}` (by id, id prefix or title words){hint}"
+        )
+    opp = repo.opportunities.get(found[0])
+    if opp is None:
+        path = layout.record_path("opportunity", found[0])
+        raise NotFound(
+            f"{path} cannot be read as an opportunity; run `textcrm check {path}` and fix it"
+        )
+    return opp
