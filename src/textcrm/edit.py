@@ -729,6 +729,8 @@ def save(root: Path, edit: Edit) -> None:
 def apply(root: Path, today: date, edit: Edit, dry_run: bool = False,
           commit: bool = False) -> str:
     """Check the edit, then print its diff (dry run) or write it (and commit it); the report."""
+    if edit.before == edit.after:
+        return f"{edit.path}: already so; nothing changed\n"
     warnings = check_edit(root, today, edit)
     lines = []
     if dry_run:
