@@ -167,8 +167,8 @@ class Document:
         self.front = "".join(lines[1:i])
         self.tail = "".join(lines[i:])
         self.intended: list[Callable[[dict[str, Any]], None]] = []
-        self.original = self._data()
         self._compose()
+        self.original = self._data()
 
     def _compose(self) -> None:
         try:
@@ -185,14 +185,22 @@ class Document:
                 "edit this file by hand"
             )
         self.root: MappingNode | None = node
+        seen: dict[str, int] = {}
+        for key, _value in node.value if node is not None else ():
+            name = str(key.value)
+            if name in seen:
+                raise EditRefused(
+                    f"{self.path}: `{name}` is given twice (lines {seen[name]} and "
+                    f"{key.start_mark.line + 2}); keep one first"
+                )
+            seen[name] = key.start_mark.line + 2
 
     def _data(self) -> dict[str, Any]:
         try:
             loaded = _yaml().load(self.front)
-        except YAMLError as exc:
-            first = str(exc).strip().splitlines()[-1] if str(exc).strip() else ""
-            raise EditRefused(f"{self.path}: the front matter cannot be read ({first}); "
-                              "fix it first") from None
+        except YAMLError:
+            raise EditRefused(f"{self.path}: the front matter cannot be read; run "
+                              f"`textcrm check {self.path}` and fix it first") from None
         return _plain(loaded) if isinstance(loaded, dict) else {}
 
     def to_bytes(self) -> bytes:
@@ -213,8 +221,6 @@ class Document:
             return None
         found = [(k, v) for k, v in self.root.value
                  if isinstance(k, ScalarNode) and k.value == key]
-        if len(found) > 1:
-            raise EditRefused(f"{self.path}: `{key}` is given {len(found)} times; keep one first")
         return found[0] if found else None
 
     def has(self, key: str) -> bool:
