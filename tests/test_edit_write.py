@@ -111,7 +111,7 @@ def test_warnings_are_reported_but_do_not_block(run, crm: Path) -> None:
     assert result.exit_code == 0, result.output
     assert result.output == (
         "opportunities/acme-scanners.md: log call on acme-scanners\n"
-        "  opportunities/acme-scanners.md:11:1: warning: activity dated 2026-12-01 is after "
+        "  opportunities/acme-scanners.md:10:1: warning: activity dated 2026-12-01 is after "
         "today (2026-11-28); activities record what happened: plan future work with "
         "follow_up or next_step [activity-in-future]\n")
     assert "  - {date: 2026-12-01, type: call}\n" in opp_path(crm).read_text()
