@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import EXAMPLE, TODAY
+from conftest import EXAMPLE, TODAY
 
 EXAMPLE_IDS = sorted(p.stem for p in (EXAMPLE / "opportunities").glob("*.md"))
 
@@ -41,12 +41,23 @@ def front_end(lines: list[str]) -> int:
 
 # --- every example opportunity ---------------------------------------------------------------
 
+
 @pytest.mark.parametrize("opp", EXAMPLE_IDS)
 def test_log_appends_one_item_in_the_lists_style(run, example: Path, opp: str) -> None:
     path = example / "opportunities" / f"{opp}.md"
     before = path.read_bytes()
-    edit(run, example, "log", opp, "--type", "call", "--contact", "dana-whitfield",
-         "--summary", "Walked through pricing; needs CFO sign-off, maybe")
+    edit(
+        run,
+        example,
+        "log",
+        opp,
+        "--type",
+        "call",
+        "--contact",
+        "dana-whitfield",
+        "--summary",
+        "Walked through pricing; needs CFO sign-off, maybe",
+    )
     lines = before.decode().splitlines(keepends=True)
     start = next(i for i, ln in enumerate(lines) if ln.startswith("activities:"))
     last = start
@@ -56,11 +67,17 @@ def test_log_appends_one_item_in_the_lists_style(run, example: Path, opp: str) -
         elif lines[i].strip() and not lines[i].startswith(" "):
             break
     if lines[start + 1].startswith("  - date:"):  # block mappings; the others are flow
-        added = ["  - date: 2026-11-28\n", "    type: call\n", "    contact: dana-whitfield\n",
-                 "    summary: Walked through pricing; needs CFO sign-off, maybe\n"]
+        added = [
+            "  - date: 2026-11-28\n",
+            "    type: call\n",
+            "    contact: dana-whitfield\n",
+            "    summary: Walked through pricing; needs CFO sign-off, maybe\n",
+        ]
     else:
-        added = ["  - {date: 2026-11-28, type: call, contact: dana-whitfield, "
-                 'summary: "Walked through pricing; needs CFO sign-off, maybe"}\n']
+        added = [
+            "  - {date: 2026-11-28, type: call, contact: dana-whitfield, "
+            'summary: "Walked through pricing; needs CFO sign-off, maybe"}\n'
+        ]
     expected = "".join(lines[: last + 1] + added + lines[last + 1 :]).encode()
     assert path.read_bytes() == expected
 
@@ -88,15 +105,25 @@ def test_set_next_step_replaces_or_adds_at_the_end(run, example: Path, opp: str)
     if found:
         n = found[0] + 1
         assert changes(before, path.read_bytes()) == [
-            f"@@ -{n} +{n} @@", f"-{lines[n - 1]}", f"+{new}"]
+            f"@@ -{n} +{n} @@",
+            f"-{lines[n - 1]}",
+            f"+{new}",
+        ]
     else:
         end = front_end(lines)
         assert changes(before, path.read_bytes()) == [f"@@ -{end},0 +{end + 1} @@", f"+{new}"]
 
 
-OPEN_EXAMPLES = [o for o in EXAMPLE_IDS if o not in {
-    "coastal-cold-chain-dock-scanning", "coastal-cold-chain-freezer-amr",
-    "pinecrest-grocers-scanner-rollout"}]
+OPEN_EXAMPLES = [
+    o
+    for o in EXAMPLE_IDS
+    if o
+    not in {
+        "coastal-cold-chain-dock-scanning",
+        "coastal-cold-chain-freezer-amr",
+        "pinecrest-grocers-scanner-rollout",
+    }
+]
 
 
 @pytest.mark.parametrize("opp", OPEN_EXAMPLES)
@@ -144,8 +171,8 @@ activities: [
 ]
 # trailing comment in the front matter
 ---
-Body with --- inside and trailing spaces   
-"""
+Body with --- inside and trailing spaces
+""".replace("spaces\n", "spaces   \n")
 
 BLOCK = """\
 ---
@@ -182,41 +209,68 @@ def test_odd_file_log_set_and_move(make_repo, run) -> None:
     edit(run, root, "log", "odd", "--type", "note", "--summary", "yes")
     assert changes(before, path.read_bytes()) == [
         "@@ -18 +18,2 @@",
-        "-    {date: 2026-11-21, type: email, summary: \"x, y\"}",
-        "+    {date: 2026-11-21, type: email, summary: \"x, y\"},",
+        '-    {date: 2026-11-21, type: email, summary: "x, y"}',
+        '+    {date: 2026-11-21, type: email, summary: "x, y"},',
         '+    {date: 2026-11-28, type: note, summary: "yes"}',
     ]
     step = path.read_bytes()
     edit(run, root, "set", "odd", "next_step", "Send #2 quote")
     assert changes(step, path.read_bytes()) == [
-        "@@ -11 +11 @@", "-next_step:     # to be decided",
-        '+next_step: "Send #2 quote"     # to be decided']
+        "@@ -11 +11 @@",
+        "-next_step:     # to be decided",
+        '+next_step: "Send #2 quote"     # to be decided',
+    ]
     step = path.read_bytes()
     edit(run, root, "set", "odd", "close_date", "2027-01-15")
     assert changes(step, path.read_bytes()) == [
-        "@@ -7 +7 @@", "-close_date: '2026-12-19'   # single-quoted date",
-        "+close_date: '2027-01-15'   # single-quoted date"]
+        "@@ -7 +7 @@",
+        "-close_date: '2026-12-19'   # single-quoted date",
+        "+close_date: '2027-01-15'   # single-quoted date",
+    ]
     step = path.read_bytes()
     edit(run, root, "set", "odd", "lost_reason", "It's one line now")
     assert changes(step, path.read_bytes()) == [
-        "@@ -12,3 +12 @@", "-lost_reason: |", "-    two", "-    lines",
-        "+lost_reason: It's one line now"]
+        "@@ -12,3 +12 @@",
+        "-lost_reason: |",
+        "-    two",
+        "-    lines",
+        "+lost_reason: It's one line now",
+    ]
     step = path.read_bytes()
     edit(run, root, "set", "odd", "title", "Plain title now")
     assert changes(step, path.read_bytes()) == [
-        "@@ -3 +3 @@", '-title:   "Odd deal: quoted, spaced"      # trailing comment',
-        '+title:   "Plain title now"      # trailing comment']
+        "@@ -3 +3 @@",
+        '-title:   "Odd deal: quoted, spaced"      # trailing comment',
+        '+title:   "Plain title now"      # trailing comment',
+    ]
     step = path.read_bytes()
     edit(run, root, "move", "odd", "qualification")
     assert changes(step, path.read_bytes()) == [
-        "@@ -6 +6 @@", "-stage: prospecting", "+stage: qualification"]
+        "@@ -6 +6 @@",
+        "-stage: prospecting",
+        "+stage: qualification",
+    ]
 
 
 def test_block_activities_keep_their_layout(make_repo, run) -> None:
     root, path = repo_with(make_repo, "block", BLOCK)
     before = path.read_bytes()
-    edit(run, root, "log", "block", "--type", "meeting", "--contact", "jane-doe",
-         "--summary", "Met: on site", "--date", "2026-11-27", "--follow-up", "2026-12-04")
+    edit(
+        run,
+        root,
+        "log",
+        "block",
+        "--type",
+        "meeting",
+        "--contact",
+        "jane-doe",
+        "--summary",
+        "Met: on site",
+        "--date",
+        "2026-11-27",
+        "--follow-up",
+        "2026-12-04",
+    )
     assert changes(before, path.read_bytes()) == [
         "@@ -15,0 +16,4 @@",
         "+    -   date: 2026-11-27",
@@ -229,24 +283,46 @@ def test_block_activities_keep_their_layout(make_repo, run) -> None:
     ]
 
 
-@pytest.mark.parametrize(("activities", "expected"), [
-    ("", ["@@ -7,0 +8,2 @@", "+activities:",
-          "+  - {date: 2026-11-28, type: call, summary: Hello}"]),
-    ("activities:\n", ["@@ -8,0 +9 @@", "+  - {date: 2026-11-28, type: call, summary: Hello}"]),
-    ("activities: []   # none yet\n", [
-        "@@ -8 +8 @@", "-activities: []   # none yet",
-        "+activities: [{date: 2026-11-28, type: call, summary: Hello}]   # none yet"]),
-    ("activities: [{date: 2026-11-20, type: call}]\n", [
-        "@@ -8 +8 @@", "-activities: [{date: 2026-11-20, type: call}]",
-        "+activities: [{date: 2026-11-20, type: call}, "
-        "{date: 2026-11-28, type: call, summary: Hello}]"]),
-    ("activities:\n- {date: 2026-11-20, type: call}\n", [
-        "@@ -9,0 +10 @@", "+- {date: 2026-11-28, type: call, summary: Hello}"]),
-])
-def test_log_into_every_list_shape(make_repo, run, activities: str,
-                                   expected: list[str]) -> None:
-    text = ("---\ntitle: Shapes\naccount: acme-corp\nowner: alice\nstage: prospecting\n"
-            "close_date: 2026-12-19\namount: 1\n" + activities + "---\nBody\n")
+@pytest.mark.parametrize(
+    ("activities", "expected"),
+    [
+        (
+            "",
+            [
+                "@@ -7,0 +8,2 @@",
+                "+activities:",
+                "+  - {date: 2026-11-28, type: call, summary: Hello}",
+            ],
+        ),
+        ("activities:\n", ["@@ -8,0 +9 @@", "+  - {date: 2026-11-28, type: call, summary: Hello}"]),
+        (
+            "activities: []   # none yet\n",
+            [
+                "@@ -8 +8 @@",
+                "-activities: []   # none yet",
+                "+activities: [{date: 2026-11-28, type: call, summary: Hello}]   # none yet",
+            ],
+        ),
+        (
+            "activities: [{date: 2026-11-20, type: call}]\n",
+            [
+                "@@ -8 +8 @@",
+                "-activities: [{date: 2026-11-20, type: call}]",
+                "+activities: [{date: 2026-11-20, type: call}, "
+                "{date: 2026-11-28, type: call, summary: Hello}]",
+            ],
+        ),
+        (
+            "activities:\n- {date: 2026-11-20, type: call}\n",
+            ["@@ -9,0 +10 @@", "+- {date: 2026-11-28, type: call, summary: Hello}"],
+        ),
+    ],
+)
+def test_log_into_every_list_shape(make_repo, run, activities: str, expected: list[str]) -> None:
+    text = (
+        "---\ntitle: Shapes\naccount: acme-corp\nowner: alice\nstage: prospecting\n"
+        "close_date: 2026-12-19\namount: 1\n" + activities + "---\nBody\n"
+    )
     root, path = repo_with(make_repo, "shapes", text)
     before = path.read_bytes()
     edit(run, root, "log", "shapes", "--type", "call", "--summary", "Hello")
@@ -254,9 +330,11 @@ def test_log_into_every_list_shape(make_repo, run, activities: str,
 
 
 def test_crlf_and_bom_survive(make_repo, run) -> None:
-    text = ("\ufeff---\r\ntitle: CRLF deal  # c\r\naccount: acme-corp\r\nowner: alice\r\n"
-            "stage: prospecting\r\nclose_date: 2026-12-19\r\namount: 1\r\n"
-            "activities:\r\n  - {date: 2026-11-20, type: call}\r\n---\r\nBody\r\n")
+    text = (
+        "\ufeff---\r\ntitle: CRLF deal  # c\r\naccount: acme-corp\r\nowner: alice\r\n"
+        "stage: prospecting\r\nclose_date: 2026-12-19\r\namount: 1\r\n"
+        "activities:\r\n  - {date: 2026-11-20, type: call}\r\n---\r\nBody\r\n"
+    )
     root, path = repo_with(make_repo, "crlf", text.encode("utf-8"))
     edit(run, root, "log", "crlf", "--type", "email", "--summary", "Sent: deck")
     edit(run, root, "set", "crlf", "amount", "2500.50")
@@ -266,14 +344,18 @@ def test_crlf_and_bom_survive(make_repo, run) -> None:
         "stage: prospecting\r\nclose_date: 2026-12-19\r\namount: 2500.50\r\n"
         "activities:\r\n  - {date: 2026-11-20, type: call}\r\n"
         '  - {date: 2026-11-28, type: email, summary: "Sent: deck"}\r\n'
-        "follow_up: 2026-12-02\r\n---\r\nBody\r\n").encode("utf-8")
+        "follow_up: 2026-12-02\r\n---\r\nBody\r\n"
+    ).encode("utf-8")
 
 
 def test_file_without_trailing_newline_and_unicode(make_repo, run) -> None:
-    text = ("---\ntitle: Kühlhaus – Tür 4\naccount: acme-corp\nowner: alice\n"
-            "stage: prospecting\nclose_date: 2026-12-19\namount: 1\n---\nNo newline at end")
+    text = (
+        "---\ntitle: Kühlhaus – Tür 4\naccount: acme-corp\nowner: alice\n"
+        "stage: prospecting\nclose_date: 2026-12-19\namount: 1\n---\nNo newline at end"
+    )
     root, path = repo_with(make_repo, "kuehl", text)
     edit(run, root, "log", "Kühlhaus tür", "--type", "note", "--summary", "-30 °C rated")
     assert path.read_text(encoding="utf-8") == text.replace(
-        "amount: 1\n", 'amount: 1\nactivities:\n  - {date: 2026-11-28, type: note, '
-        'summary: "-30 °C rated"}\n')
+        "amount: 1\n",
+        'amount: 1\nactivities:\n  - {date: 2026-11-28, type: note, summary: "-30 °C rated"}\n',
+    )

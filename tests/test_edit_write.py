@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import GOOD_OPPORTUNITY, TODAY, git
+from conftest import GOOD_OPPORTUNITY, TODAY, git
 
 DAY = date(2026, 11, 28)
 
@@ -26,8 +26,9 @@ def opp_path(crm: Path) -> Path:
 
 
 @pytest.mark.parametrize("step", ["write", "fsync", "chmod", "replace"])
-def test_interrupted_write_leaves_the_old_file(crm: Path, monkeypatch: pytest.MonkeyPatch,
-                                               step: str) -> None:
+def test_interrupted_write_leaves_the_old_file(
+    crm: Path, monkeypatch: pytest.MonkeyPatch, step: str
+) -> None:
     from textcrm import edit
 
     path = opp_path(crm)
@@ -79,8 +80,23 @@ def test_write_keeps_the_mode_and_replaces_atomically(crm: Path) -> None:
 def test_dry_run_prints_the_diff_and_writes_nothing(run, crm: Path) -> None:
     path = opp_path(crm)
     before = path.read_bytes()
-    result = run(["log", "acme-scanners", "--type", "email", "--summary", "Sent deck",
-                  "--next-step", "Call back", "--dry-run", "--root", str(crm), "--today", TODAY])
+    result = run(
+        [
+            "log",
+            "acme-scanners",
+            "--type",
+            "email",
+            "--summary",
+            "Sent deck",
+            "--next-step",
+            "Call back",
+            "--dry-run",
+            "--root",
+            str(crm),
+            "--today",
+            TODAY,
+        ]
+    )
     assert result.exit_code == 0, result.output
     assert result.output == (
         "--- a/opportunities/acme-scanners.md\n"
@@ -93,33 +109,50 @@ def test_dry_run_prints_the_diff_and_writes_nothing(run, crm: Path) -> None:
         "+next_step: Call back\n"
         " ---\n"
         " Notes.\n"
-        "dry run: log email on acme-scanners; nothing written\n")
+        "dry run: log email on acme-scanners; nothing written\n"
+    )
     assert path.read_bytes() == before
 
 
 def test_new_record_dry_run(run, crm: Path) -> None:
-    result = run(["new", "competitor", "Globex Corp", "--dry-run", "--root", str(crm),
-                  "--today", TODAY])
+    result = run(
+        ["new", "competitor", "Globex Corp", "--dry-run", "--root", str(crm), "--today", TODAY]
+    )
     assert result.exit_code == 0, result.output
     assert result.output.startswith("--- /dev/null\n+++ b/competitors/globex-corp.md\n")
     assert not (crm / "competitors" / "globex-corp.md").exists()
 
 
 def test_warnings_are_reported_but_do_not_block(run, crm: Path) -> None:
-    result = run(["log", "acme-scanners", "--type", "call", "--date", "2026-12-01",
-                  "--root", str(crm), "--today", TODAY])
+    result = run(
+        [
+            "log",
+            "acme-scanners",
+            "--type",
+            "call",
+            "--date",
+            "2026-12-01",
+            "--root",
+            str(crm),
+            "--today",
+            TODAY,
+        ]
+    )
     assert result.exit_code == 0, result.output
     assert result.output == (
         "opportunities/acme-scanners.md: log call on acme-scanners\n"
         "  opportunities/acme-scanners.md:10:1: warning: activity dated 2026-12-01 is after "
         "today (2026-11-28); activities record what happened: plan future work with "
-        "follow_up or next_step [activity-in-future]\n")
+        "follow_up or next_step [activity-in-future]\n"
+    )
     assert "  - {date: 2026-12-01, type: call}\n" in opp_path(crm).read_text()
 
 
 def test_today_from_the_environment(run, crm: Path) -> None:
-    result = run(["log", "acme-scanners", "--type", "note", "--root", str(crm)],
-                 env={"TEXTCRM_TODAY": "2026-11-27"})
+    result = run(
+        ["log", "acme-scanners", "--type", "note", "--root", str(crm)],
+        env={"TEXTCRM_TODAY": "2026-11-27"},
+    )
     assert result.exit_code == 0, result.output
     assert "  - {date: 2026-11-27, type: note}\n" in opp_path(crm).read_text()
 
@@ -136,37 +169,73 @@ def test_commit_commits_just_that_file(run, make_repo, tmp_path: Path) -> None:
     git(top, "add", "crm/accounts/acme-corp.md")
     (crm / "contacts" / "jane-doe.md").write_text("---\nname: Jane D.\n---\n")
     env = {k: v for k, v in os.environ.items() if k.startswith("GIT_")}
-    env.update(GIT_AUTHOR_NAME="Alice", GIT_AUTHOR_EMAIL="alice@example.com",
-               GIT_COMMITTER_NAME="Alice", GIT_COMMITTER_EMAIL="alice@example.com",
-               HOME=str(top), GIT_CONFIG_NOSYSTEM="1")
-    result = run(["log", "acme-scanners", "--type", "call", "--summary", "Pricing",
-                  "--commit", "--root", str(crm), "--today", TODAY], env=env)
+    env.update(
+        GIT_AUTHOR_NAME="Alice",
+        GIT_AUTHOR_EMAIL="alice@example.com",
+        GIT_COMMITTER_NAME="Alice",
+        GIT_COMMITTER_EMAIL="alice@example.com",
+        HOME=str(top),
+        GIT_CONFIG_NOSYSTEM="1",
+    )
+    result = run(
+        [
+            "log",
+            "acme-scanners",
+            "--type",
+            "call",
+            "--summary",
+            "Pricing",
+            "--commit",
+            "--root",
+            str(crm),
+            "--today",
+            TODAY,
+        ],
+        env=env,
+    )
     assert result.exit_code == 0, result.output
-    assert result.output.startswith("opportunities/acme-scanners.md: log call on acme-scanners\n"
-                                    "committed ")
+    assert result.output.startswith(
+        "opportunities/acme-scanners.md: log call on acme-scanners\ncommitted "
+    )
     log = git(top, "log", "-1", "--format=%s", "--name-only").stdout.split()
     assert log == ["log", "call", "on", "acme-scanners", "crm/opportunities/acme-scanners.md"]
     status = git(top, "status", "--porcelain").stdout.splitlines()
     assert status == ["M  crm/accounts/acme-corp.md", " M crm/contacts/jane-doe.md"]
 
-    result = run(["new", "contact", "John Smith", "--account", "acme-corp", "--commit",
-                  "--root", str(crm), "--today", TODAY], env=env)
+    result = run(
+        [
+            "new",
+            "contact",
+            "John Smith",
+            "--account",
+            "acme-corp",
+            "--commit",
+            "--root",
+            str(crm),
+            "--today",
+            TODAY,
+        ],
+        env=env,
+    )
     assert result.exit_code == 0, result.output
     assert git(top, "log", "-1", "--format=%s").stdout == "new contact john-smith\n"
     assert git(top, "status", "--porcelain").stdout.splitlines() == status
 
 
 def test_commit_outside_git_is_a_clear_error(run, crm: Path) -> None:
-    result = run(["set", "acme-scanners", "amount", "5", "--commit", "--root", str(crm),
-                  "--today", TODAY], env={"GIT_CEILING_DIRECTORIES": str(crm.parent)})
+    result = run(
+        ["set", "acme-scanners", "amount", "5", "--commit", "--root", str(crm), "--today", TODAY],
+        env={"GIT_CEILING_DIRECTORIES": str(crm.parent)},
+    )
     assert result.exit_code == 1
     assert "is not inside a git repository" in result.output
 
 
 def test_check_path_does_not_import_ruamel() -> None:
-    code = ("import sys; from textcrm import cli, loader, checks; "
-            "print(sorted(m for m in sys.modules if m.split('.')[0] in "
-            "('ruamel', 'jinja2', 'textcrm.edit')))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True)
+    code = (
+        "import sys; from textcrm import cli, loader, checks; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in "
+        "('ruamel', 'jinja2', 'textcrm.edit')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

@@ -37,8 +37,22 @@ BOM = "\ufeff"
 DEFAULT_CLOSE_DAYS = 90
 _INDICATORS = "-?:,[]{}#&*!|>'\"%@`"
 _RESERVED = frozenset(
-    {"null", "~", "true", "false", "yes", "no", "on", "off", "y", "n", ".inf", "-.inf",
-     ".nan", "+.inf"}
+    {
+        "null",
+        "~",
+        "true",
+        "false",
+        "yes",
+        "no",
+        "on",
+        "off",
+        "y",
+        "n",
+        ".inf",
+        "-.inf",
+        ".nan",
+        "+.inf",
+    }
 )
 _NUMBERISH = re.compile(
     r"^[-+]?(\d[\d_,]*)?(\.\d*)?([eE][-+]?\d+)?$|^[-+]?0[xob][0-9a-fA-F_]+$"
@@ -47,7 +61,8 @@ _NUMBERISH = re.compile(
 _SLUG = re.compile(r"[^a-z0-9]+")
 # Scalar fields `textcrm set` may change, and the ones it sends elsewhere.
 SETTABLE = tuple(
-    f.name for f in sc.OPPORTUNITY.fields
+    f.name
+    for f in sc.OPPORTUNITY.fields
     if f.type.kind not in ("list", "records", "record") and f.name != "stage"
 )
 
@@ -61,6 +76,7 @@ class ConcurrentChange(EditRefused):
 
 
 # --- YAML text ------------------------------------------------------------------------------
+
 
 def _yaml() -> YAML:
     return YAML(typ="rt", pure=True)
@@ -142,6 +158,7 @@ def _plain(value: Any) -> Any:
 
 # --- the document ---------------------------------------------------------------------------
 
+
 class Document:
     """A record file's text with its front matter's node tree, edited by splicing text."""
 
@@ -199,8 +216,10 @@ class Document:
         try:
             loaded = _yaml().load(self.front)
         except YAMLError:
-            raise EditRefused(f"{self.path}: the front matter cannot be read; run "
-                              f"`textcrm check {self.path}` and fix it first") from None
+            raise EditRefused(
+                f"{self.path}: the front matter cannot be read; run "
+                f"`textcrm check {self.path}` and fix it first"
+            ) from None
         return _plain(loaded) if isinstance(loaded, dict) else {}
 
     def to_bytes(self) -> bytes:
@@ -219,8 +238,7 @@ class Document:
     def _pair(self, key: str) -> tuple[ScalarNode, Node] | None:
         if self.root is None:
             return None
-        found = [(k, v) for k, v in self.root.value
-                 if isinstance(k, ScalarNode) and k.value == key]
+        found = [(k, v) for k, v in self.root.value if isinstance(k, ScalarNode) and k.value == key]
         return found[0] if found else None
 
     def has(self, key: str) -> bool:
@@ -241,7 +259,7 @@ class Document:
             if node.style in ("|", ">"):
                 return start + len(self.front[start:end].rstrip())
             return int(end)
-        if node.flow_style or not node.value:
+        if getattr(node, "flow_style", False) or not node.value:
             return int(node.end_mark.index)
         if isinstance(node, MappingNode):
             key, value = node.value[-1]
@@ -272,8 +290,10 @@ class Document:
         else:
             key_node, value = pair
             if not isinstance(value, ScalarNode):
-                raise EditRefused(f"{self.path}: `{key}` holds a list or a mapping, not a single "
-                                  "value; edit it by hand")
+                raise EditRefused(
+                    f"{self.path}: `{key}` holds a list or a mapping, not a single "
+                    "value; edit it by hand"
+                )
             style = value.style if value.style in ("'", '"') else None
             written = scalar(text, literal=literal, style=style)
             if value.value == "" and value.style is None:
@@ -332,8 +352,9 @@ class Document:
             text = f" {flow_item}"
         self._splice(at, at, (text + ",") if trailing_comma else ("," + text))
 
-    def _append_block(self, seq: SequenceNode, item: list[tuple[str, str, bool]],
-                      flow_item: str) -> None:
+    def _append_block(
+        self, seq: SequenceNode, item: list[tuple[str, str, bool]], flow_item: str
+    ) -> None:
         last = seq.value[-1]
         line_start = self.front.rfind("\n", 0, last.start_mark.index) + 1
         dash = self.front.index("-", line_start)
@@ -354,6 +375,7 @@ class Document:
 
 # --- edits ----------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Edit:
     """A change to one file: its bytes before (None for a new file) and after."""
@@ -372,8 +394,9 @@ class Edit:
         lines = difflib.unified_diff(
             old, new, "/dev/null" if self.before is None else f"a/{self.path}", f"b/{self.path}"
         )
-        return "".join(ln if ln.endswith("\n") else ln + "\n\\ No newline at end of file\n"
-                       for ln in lines)
+        return "".join(
+            ln if ln.endswith("\n") else ln + "\n\\ No newline at end of file\n" for ln in lines
+        )
 
 
 @dataclass(frozen=True)
@@ -402,8 +425,13 @@ def open_opportunity(root: Path, today: date, name: str) -> Target:
     return Target(repo, opp, read_bytes(root, opp.path))
 
 
-def _finish(target: Target, doc: Document, summary: str, notes: Iterable[str] = (),
-            expect: Callable[[Any], str | None] | None = None) -> Edit:
+def _finish(
+    target: Target,
+    doc: Document,
+    summary: str,
+    notes: Iterable[str] = (),
+    expect: Callable[[Any], str | None] | None = None,
+) -> Edit:
     doc.verify()
     return Edit(target.opp.path, target.data, doc.to_bytes(), summary, tuple(notes), expect)
 
@@ -435,9 +463,15 @@ def _literal(name: str) -> bool:
     return kind in ("date", "money", "percent", "quantity", "integer", "currency")
 
 
-def log_activity(target: Target, type_: str, summary: str | None, day: date,
-                 contact: str | None = None, follow_up: str | None = None,
-                 next_step: str | None = None) -> Edit:
+def log_activity(
+    target: Target,
+    type_: str,
+    summary: str | None,
+    day: date,
+    contact: str | None = None,
+    follow_up: str | None = None,
+    next_step: str | None = None,
+) -> Edit:
     """Append an activity to the opportunity; optionally set follow_up and next_step."""
     doc = Document(target.opp.path, target.data)
     _converted("type", type_)
@@ -471,14 +505,17 @@ def log_activity(target: Target, type_: str, summary: str | None, day: date,
 def set_value(target: Target, name: str, text: str) -> Edit:
     """Set one scalar field of the opportunity to `text`, validated as the format requires."""
     if name == "stage":
-        raise UsageError("change the stage with `textcrm move OPPORTUNITY STAGE`: it enforces "
-                         "the stage's gate")
+        raise UsageError(
+            "change the stage with `textcrm move OPPORTUNITY STAGE`: it enforces the stage's gate"
+        )
     if name not in SETTABLE:
         from textcrm.parse import suggest
 
-        raise UsageError(f"`{name}` is not a field `set` can change"
-                         + suggest(name, list(SETTABLE))
-                         + f" (fields: {', '.join(SETTABLE)}); edit lists by hand")
+        raise UsageError(
+            f"`{name}` is not a field `set` can change"
+            + suggest(name, list(SETTABLE))
+            + f" (fields: {', '.join(SETTABLE)}); edit lists by hand"
+        )
     value = _converted(name, text)
     doc = Document(target.opp.path, target.data)
     doc.set_scalar(name, text.strip() if _literal(name) else text, literal=_literal(name))
@@ -489,8 +526,14 @@ def set_value(target: Target, name: str, text: str) -> Edit:
     return _finish(target, doc, f"set {name} on {target.opp.id}", expect=expect)
 
 
-def move_stage(target: Target, stage_key: str, today: date, lost_reason: str | None = None,
-               close_date: str | None = None, keep_probability: bool = False) -> Edit:
+def move_stage(
+    target: Target,
+    stage_key: str,
+    today: date,
+    lost_reason: str | None = None,
+    close_date: str | None = None,
+    keep_probability: bool = False,
+) -> Edit:
     """Move the opportunity to another stage, enforcing that stage's gate."""
     from textcrm.checks.stages import missing_for_gate
     from textcrm.money import plain
@@ -500,8 +543,11 @@ def move_stage(target: Target, stage_key: str, today: date, lost_reason: str | N
     stage = config.stage(stage_key)
     keys = [s.key for s in config.stages]
     if stage is None:
-        raise UsageError(f"`{stage_key}` is not a stage in textcrm.yaml"
-                         + suggest(stage_key, keys) + f" (stages: {', '.join(keys)})")
+        raise UsageError(
+            f"`{stage_key}` is not a stage in textcrm.yaml"
+            + suggest(stage_key, keys)
+            + f" (stages: {', '.join(keys)})"
+        )
     if lost_reason is not None and stage.outcome != "lost":
         raise UsageError(f"--lost-reason is for a lost stage; {stage.key} is not one")
     if stage.key == opp.stage and lost_reason is None and close_date is None:
@@ -527,21 +573,23 @@ def move_stage(target: Target, stage_key: str, today: date, lost_reason: str | N
     doc.set_scalar("stage", stage.key)
     if "probability" in opp.present and not keep_probability:
         doc.set_scalar("probability", plain(stage.probability), literal=True)
-        notes.append(f"probability set to the stage's {plain(stage.probability)}% "
-                     "(--keep-probability keeps your own)")
+        notes.append(
+            f"probability set to the stage's {plain(stage.probability)}% "
+            "(--keep-probability keeps your own)"
+        )
     if close_date is not None:
         _converted("close_date", close_date)
         doc.set_scalar("close_date", close_date.strip(), literal=True)
     elif stage.outcome is not None:
         doc.set_scalar("close_date", today.isoformat(), literal=True)
-        notes.append(f"close_date set to today, {today.isoformat()} (--close-date to give "
-                     "another)")
+        notes.append(f"close_date set to today, {today.isoformat()} (--close-date to give another)")
     if lost_reason is not None:
         doc.set_scalar("lost_reason", lost_reason.strip())
     return _finish(target, doc, f"move {opp.id} to {stage.key}", notes)
 
 
 # --- new records ----------------------------------------------------------------------------
+
 
 def slug(text: str) -> str:
     """A file-name id from a name: ASCII, lower case, words joined by hyphens."""
@@ -562,8 +610,10 @@ def _must_exist(repo: Repository, kind: str, record_id: str, option: str) -> Non
 
     if not repo.exists(kind, record_id):
         known = sorted(repo.ids.get(kind, frozenset()))
-        raise EditRefused(f"{option} {record_id}: no such {kind} "
-                          f"(no {layout.record_path(kind, record_id)})" + suggest(record_id, known))
+        raise EditRefused(
+            f"{option} {record_id}: no such {kind} "
+            f"(no {layout.record_path(kind, record_id)})" + suggest(record_id, known)
+        )
 
 
 def template_text(root: Path, kind: str) -> str:
@@ -577,8 +627,14 @@ def template_text(root: Path, kind: str) -> str:
     raise EditRefused(f"no template new/{kind}.md found")  # pragma: no cover
 
 
-def new_record(root: Path, today: date, kind: str, name: str, options: dict[str, str | None],
-               record_id: str | None = None) -> Edit:
+def new_record(
+    root: Path,
+    today: date,
+    kind: str,
+    name: str,
+    options: dict[str, str | None],
+    record_id: str | None = None,
+) -> Edit:
     """Create a record file from its template, with `created` (opportunities) set to today."""
     from textcrm.render import render_string
 
@@ -597,8 +653,10 @@ def new_record(root: Path, today: date, kind: str, name: str, options: dict[str,
         from textcrm.parse import suggest
 
         keys = [o.key for o in config.owners]
-        raise EditRefused(f"--owner {owner}: not one of textcrm.yaml's owners "
-                          f"({', '.join(keys)})" + suggest(owner, keys))
+        raise EditRefused(
+            f"--owner {owner}: not one of textcrm.yaml's owners "
+            f"({', '.join(keys)})" + suggest(owner, keys)
+        )
     values: dict[str, str] = {"name" if kind != "opportunity" else "title": name.strip()}
     if kind == "opportunity":
         stage_key = opts.get("stage") or config.open_stages[0].key
@@ -607,16 +665,23 @@ def new_record(root: Path, today: date, kind: str, name: str, options: dict[str,
             from textcrm.parse import suggest
 
             keys = [s.key for s in config.stages]
-            raise UsageError(f"--stage {stage_key}: not a stage in textcrm.yaml"
-                             + suggest(stage_key, keys) + f" (stages: {', '.join(keys)})")
+            raise UsageError(
+                f"--stage {stage_key}: not a stage in textcrm.yaml"
+                + suggest(stage_key, keys)
+                + f" (stages: {', '.join(keys)})"
+            )
         if not opts.get("amount") and stage.is_open:
-            raise UsageError("an open opportunity needs an estimate: pass --amount "
-                             "(list products as line_items in the file later)")
+            raise UsageError(
+                "an open opportunity needs an estimate: pass --amount "
+                "(list products as line_items in the file later)"
+            )
         close = opts.get("close_date")
         if not close:
             close = (today + timedelta(days=DEFAULT_CLOSE_DAYS)).isoformat()
-            notes.append(f"close_date set to {close} ({DEFAULT_CLOSE_DAYS} days from today); "
-                         "change it with `textcrm set`")
+            notes.append(
+                f"close_date set to {close} ({DEFAULT_CLOSE_DAYS} days from today); "
+                "change it with `textcrm set`"
+            )
         values.update(stage=stage.key, close_date=close, created=today.isoformat())
         for key in ("account", "owner", "amount", "contact"):
             if opts.get(key):
@@ -627,24 +692,40 @@ def new_record(root: Path, today: date, kind: str, name: str, options: dict[str,
         values.update({k: str(v) for k, v in opts.items() if v})
     rid = record_id or new_id(kind, name, opts.get("account"))
     if not rid or slug(rid) != rid:
-        raise UsageError(f"`{rid or name}` does not make a usable id; pass --id "
-                         "(lower-case letters, digits and hyphens)")
+        raise UsageError(
+            f"`{rid or name}` does not make a usable id; pass --id "
+            "(lower-case letters, digits and hyphens)"
+        )
     path = layout.record_path(kind, rid)
     if repo.exists(kind, rid) or (root / path).exists():
-        raise EditRefused(f"{path} already exists; not overwritten (pass --id to choose "
-                          "another id)")
+        raise EditRefused(
+            f"{path} already exists; not overwritten (pass --id to choose another id)"
+        )
     literal = {"close_date", "created", "amount"}
     # `contact` sits inside a flow mapping in the template, where commas would split it.
-    yaml_values = {k: scalar(v, flow=k == "contact", literal=k in literal)
-                   for k, v in values.items()}
-    text = render_string(template_text(root, kind), raw=values, id=rid,
-                         **{k: yaml_values.get(k, "") for k in _TEMPLATE_KEYS[kind]})
+    yaml_values = {
+        k: scalar(v, flow=k == "contact", literal=k in literal) for k, v in values.items()
+    }
+    text = render_string(
+        template_text(root, kind),
+        raw=values,
+        id=rid,
+        **{k: yaml_values.get(k, "") for k in _TEMPLATE_KEYS[kind]},
+    )
     return Edit(path, None, text.encode("utf-8"), f"new {kind} {rid}", tuple(notes))
 
 
 _TEMPLATE_KEYS = {
-    "opportunity": ("title", "account", "owner", "stage", "close_date", "amount", "created",
-                    "contact"),
+    "opportunity": (
+        "title",
+        "account",
+        "owner",
+        "stage",
+        "close_date",
+        "amount",
+        "created",
+        "contact",
+    ),
     "account": ("name", "industry", "website", "owner"),
     "contact": ("name", "account", "title", "email", "phone"),
     "competitor": ("name", "website"),
@@ -652,6 +733,7 @@ _TEMPLATE_KEYS = {
 
 
 # --- checking and writing -------------------------------------------------------------------
+
 
 class OverlayReader:
     """The working tree as it would be with one file's new bytes."""
@@ -682,16 +764,21 @@ def check_edit(root: Path, today: date, edit: Edit) -> list[Diagnostic]:
 
     kind, record_id = layout.classify(edit.path) or ("", "")
     record, _ = parse_record(kind, edit.path, record_id, edit.after)
-    problem = "the edited file cannot be read back" if record is None else (
-        edit.expect(record) if edit.expect else None)
+    problem = (
+        "the edited file cannot be read back"
+        if record is None
+        else (edit.expect(record) if edit.expect else None)
+    )
     if problem:  # pragma: no cover - a bug in the writer, never the user's doing
         raise AssertionError(f"{edit.path}: {problem}")
     before: list[Diagnostic] = []
     if edit.before is not None:
-        before = load(root, today, OverlayReader(root, edit.path, edit.before),
-                      paths={edit.path}).diagnostics
-    after = load(root, today, OverlayReader(root, edit.path, edit.after),
-                 paths={edit.path}).diagnostics
+        before = load(
+            root, today, OverlayReader(root, edit.path, edit.before), paths={edit.path}
+        ).diagnostics
+    after = load(
+        root, today, OverlayReader(root, edit.path, edit.after), paths={edit.path}
+    ).diagnostics
     added = Counter(_key(d) for d in after) - Counter(_key(d) for d in before)
     new = []
     for d in after:
@@ -700,11 +787,17 @@ def check_edit(root: Path, today: date, edit: Edit) -> list[Diagnostic]:
             new.append(d)
     errors = [d for d in new if d.severity == "error"]
     if errors:
-        listing = "\n".join(f"  {d.path}:{d.line}:{d.column}: {d.severity}: {d.message} "
-                            f"[{d.code}]" for d in errors)
-        raise EditRefused(f"refused: the edit would leave {edit.path} with "
-                          f"{'this error' if len(errors) == 1 else 'these errors'}; "
-                          f"nothing changed:\n{listing}")
+        listing = "\n".join(
+            f"  {d.path}:{d.line}:{d.column}: {d.severity}: {d.message} [{d.code}]" for d in errors
+        )
+        these = "this error" if len(errors) == 1 else "these errors"
+        if edit.before is None:
+            raise EditRefused(
+                f"refused: the new file {edit.path} would have {these}; nothing written:\n{listing}"
+            )
+        raise EditRefused(
+            f"refused: the edit would leave {edit.path} with {these}; nothing changed:\n{listing}"
+        )
     return [d for d in new if d.severity != "error"]
 
 
@@ -720,8 +813,11 @@ def save(root: Path, edit: Edit) -> None:
         except FileNotFoundError:
             current = None
         if current != edit.before:
-            what = "was created" if edit.before is None else (
-                "was deleted" if current is None else "changed on disk")
+            what = (
+                "was created"
+                if edit.before is None
+                else ("was deleted" if current is None else "changed on disk")
+            )
             raise ConcurrentChange(
                 f"{edit.path} {what} since textcrm read it (another editor saved it?); "
                 "nothing written. Run the command again."
@@ -732,8 +828,7 @@ def save(root: Path, edit: Edit) -> None:
     atomic_write(full, edit.after, before_replace=unchanged)
 
 
-def apply(root: Path, today: date, edit: Edit, dry_run: bool = False,
-          commit: bool = False) -> str:
+def apply(root: Path, today: date, edit: Edit, dry_run: bool = False, commit: bool = False) -> str:
     """Check the edit, then print its diff (dry run) or write it (and commit it); the report."""
     if edit.before == edit.after:
         return f"{edit.path}: already so; nothing changed\n"
@@ -746,8 +841,9 @@ def apply(root: Path, today: date, edit: Edit, dry_run: bool = False,
         save(root, edit)
         lines.append(f"{edit.path}: {edit.summary}")
     lines.extend(f"  note: {n}" for n in edit.notes)
-    lines.extend(f"  {d.path}:{d.line}:{d.column}: warning: {d.message} [{d.code}]"
-                 for d in warnings)
+    lines.extend(
+        f"  {d.path}:{d.line}:{d.column}: warning: {d.message} [{d.code}]" for d in warnings
+    )
     if commit and not dry_run:
         from textcrm.git import commit_file
 

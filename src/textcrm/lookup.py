@@ -63,9 +63,7 @@ def find_opportunity(repo: Repository, name: str) -> Opportunity:
         ids = sorted(repo.ids.get("opportunity", frozenset()))
         close = difflib.get_close_matches(name, ids, n=3, cutoff=0.5)
         hint = f"; did you mean {', '.join(f'`{c}`' for c in close)}?" if close else ""
-        raise NotFound(
-            f"no opportunity matches `{name}` (by id, id prefix or title words){hint}"
-        )
+        raise NotFound(f"no opportunity matches `{name}` (by id, id prefix or title words){hint}")
     opp = repo.opportunities.get(found[0])
     if opp is None:
         path = layout.record_path("opportunity", found[0])
