@@ -259,6 +259,8 @@ def schema(root: str | None, kind: str) -> None:
 
 # --- edit commands ---
 
+from textcrm.schema import ACTIVITY_TYPES  # noqa: E402  (a plain tuple; no heavy import)
+
 def edit_options(f: F) -> F:
     """--root, --today, --dry-run and --commit, shared by the editing commands."""
     f = click.option("--commit", is_flag=True,
@@ -385,12 +387,9 @@ def new_competitor(name: str, record_id: str | None, root: str | None, today: st
     _new("competitor", name, record_id, root, today, dry_run, commit, options)
 
 
-_ACTIVITY_TYPES = ("call", "email", "meeting", "demo", "note", "task")
-
-
 @cli.command("log")
 @click.argument("opportunity")
-@click.option("--type", "type_", required=True, type=click.Choice(_ACTIVITY_TYPES),
+@click.option("--type", "type_", required=True, type=click.Choice(ACTIVITY_TYPES),
               help="What kind of activity.")
 @click.option("--summary", help="What happened and what was agreed.")
 @click.option("--contact", metavar="ID", help="Who we talked to (contacts/ID.md).")
@@ -414,23 +413,9 @@ def log_command(opportunity: str, type_: str, summary: str | None, contact: str 
     """
     from textcrm import edit
 
-    def build(crm: Path, day: date) -> Any:
-        target = edit.open_opportunity(crm, day, opportunity)
-        on = date.fromisoformat(when) if when and _is_date(when) else None
-        if when and on is None:
-            raise UsageError(f"--date: `{when}` is not a date; write it as YYYY-MM-DD")
-        return edit.log_activity(target, type_, summary, on or day, contact, follow_up,
-                                 next_step)
-
-    _edit(root, today, dry_run, commit, build)
-
-
-def _is_date(text: str) -> bool:
-    try:
-        date.fromisoformat(text)
-    except ValueError:
-        return False
-    return len(text) == 10
+    _edit(root, today, dry_run, commit, lambda crm, day: edit.log_activity(
+        edit.open_opportunity(crm, day, opportunity), type_, summary, when or day, contact,
+        follow_up, next_step))
 
 
 @cli.command("move")

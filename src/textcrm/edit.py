@@ -467,21 +467,23 @@ def log_activity(
     target: Target,
     type_: str,
     summary: str | None,
-    day: date,
+    day: date | str,
     contact: str | None = None,
     follow_up: str | None = None,
     next_step: str | None = None,
 ) -> Edit:
-    """Append an activity to the opportunity; optionally set follow_up and next_step."""
+    """Append an activity (dated `day`, a date or YYYY-MM-DD text); optionally set follow_up
+    and next_step."""
+    on: date = _converted("date", day) if isinstance(day, str) else day
     doc = Document(target.opp.path, target.data)
     _converted("type", type_)
-    item: list[tuple[str, str, bool]] = [("date", day.isoformat(), True), ("type", type_, True)]
+    item: list[tuple[str, str, bool]] = [("date", on.isoformat(), True), ("type", type_, True)]
     if contact:
         item.append(("contact", contact, False))
     if summary:
         item.append(("summary", summary, False))
     doc.append_item("activities", item)
-    expected = Activity(date=day, type=type_, contact=contact or "", summary=summary or "")
+    expected = Activity(date=on, type=type_, contact=contact or "", summary=summary or "")
     follow = _converted("follow_up", follow_up) if follow_up else None
     if follow_up:
         doc.set_scalar("follow_up", follow_up.strip(), literal=True)
