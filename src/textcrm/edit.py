@@ -417,10 +417,25 @@ def read_bytes(root: Path, relpath: str) -> bytes:
 
 
 def open_opportunity(root: Path, today: date, name: str) -> Target:
-    """Load the repository and find the opportunity `name` designates."""
-    from textcrm.lookup import find_opportunity
+    """Find the opportunity `name` designates and read its file.
 
-    repo = load(root, today, run_checks=False).repository
+    An id or id prefix is resolved from the file names alone and only that file is parsed;
+    title words need every opportunity parsed (through the parse cache).
+    """
+    from textcrm.lookup import find_opportunity, matching_id_prefix
+
+    ids = [
+        rid
+        for p in layout.discover(root)
+        if (c := layout.classify(p)) and c[0] == "opportunity"
+        for rid in (c[1],)
+    ]
+    by_id = matching_id_prefix(ids, name)
+    if len(by_id) == 1:
+        path = layout.record_path("opportunity", by_id[0])
+        repo = load(root, today, paths={path}, use_cache=False, run_checks=False).repository
+    else:
+        repo = load(root, today, run_checks=False).repository
     opp = find_opportunity(repo, name)
     return Target(repo, opp, read_bytes(root, opp.path))
 
@@ -640,7 +655,7 @@ def new_record(
     """Create a record file from its template, with `created` (opportunities) set to today."""
     from textcrm.render import render_string
 
-    repo = load(root, today, run_checks=False).repository
+    repo = load(root, today, paths=set(), use_cache=False, run_checks=False).repository
     config = repo.config
     opts = {k: (v.strip() if isinstance(v, str) else v) for k, v in options.items()}
     notes: list[str] = []
@@ -776,10 +791,18 @@ def check_edit(root: Path, today: date, edit: Edit) -> list[Diagnostic]:
     before: list[Diagnostic] = []
     if edit.before is not None:
         before = load(
-            root, today, OverlayReader(root, edit.path, edit.before), paths={edit.path}
+            root,
+            today,
+            OverlayReader(root, edit.path, edit.before),
+            paths={edit.path},
+            use_cache=False,
         ).diagnostics
     after = load(
-        root, today, OverlayReader(root, edit.path, edit.after), paths={edit.path}
+        root,
+        today,
+        OverlayReader(root, edit.path, edit.after),
+        paths={edit.path},
+        use_cache=False,
     ).diagnostics
     added = Counter(_key(d) for d in after) - Counter(_key(d) for d in before)
     new = []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from textcrm import layout
@@ -28,19 +29,32 @@ class Ambiguous(NotFound):
         self.candidates = candidates
 
 
+def _bare(name: str) -> str:
+    name = name.strip()
+    if name.startswith(layout.KIND_FOLDER["opportunity"] + "/"):
+        name = name.split("/", 1)[1]
+    return name.removesuffix(".md")
+
+
+def matching_id_prefix(ids: Iterable[str], name: str) -> list[str]:
+    """The exact id `name` gives, else the ids it prefixes; needs no file to be parsed."""
+    ids = sorted(ids)
+    name = _bare(name)
+    if not name:
+        return []
+    if name in ids:
+        return [name]
+    return [i for i in ids if i.startswith(name)]
+
+
 def matching_ids(repo: Repository, name: str) -> list[str]:
     """The ids `name` designates: the exact id, else ids it prefixes, else titles holding
     all its words (case-insensitive)."""
     ids = sorted(repo.ids.get("opportunity", frozenset()))
-    name = name.strip()
-    if name.startswith(layout.KIND_FOLDER["opportunity"] + "/"):
-        name = name.split("/", 1)[1]
-    name = name.removesuffix(".md")
-    if name in ids:
-        return [name]
-    prefixed = [i for i in ids if i.startswith(name)]
-    if prefixed:
-        return prefixed
+    by_id = matching_id_prefix(ids, name)
+    if by_id:
+        return by_id
+    name = _bare(name)
     words = [w.lower() for w in _WORD.findall(name)]
     if not words:
         return []
