@@ -419,23 +419,28 @@ def read_bytes(root: Path, relpath: str) -> bytes:
 def open_opportunity(root: Path, today: date, name: str) -> Target:
     """Find the opportunity `name` designates and read its file.
 
-    An id or id prefix is resolved from the file names alone and only that file is parsed;
-    title words need every opportunity parsed (through the parse cache).
+    Only the files that can match are parsed: the ids come from the file names, and a file
+    can match title words only if its text holds them all.
     """
-    from textcrm.lookup import find_opportunity, matching_id_prefix
+    from textcrm.lookup import find_opportunity, matching_id_prefix, title_words
 
-    ids = [
-        rid
+    paths = {
+        c[1]: p
         for p in layout.discover(root)
         if (c := layout.classify(p)) and c[0] == "opportunity"
-        for rid in (c[1],)
-    ]
-    by_id = matching_id_prefix(ids, name)
-    if len(by_id) == 1:
-        path = layout.record_path("opportunity", by_id[0])
-        repo = load(root, today, paths={path}, use_cache=False, run_checks=False).repository
+    }
+    by_id = matching_id_prefix(paths, name)
+    if by_id:
+        scope = {paths[i] for i in by_id}
     else:
-        repo = load(root, today, run_checks=False).repository
+        words = title_words(name)
+        scope = set()
+        for path in paths.values() if words else ():
+            data = DiskReader(root).read(path)
+            text = data.decode("utf-8", "replace").lower() if isinstance(data, bytes) else ""
+            if all(w in text for w in words):
+                scope.add(path)
+    repo = load(root, today, paths=scope, use_cache=len(scope) > 200, run_checks=False).repository
     opp = find_opportunity(repo, name)
     return Target(repo, opp, read_bytes(root, opp.path))
 

@@ -47,6 +47,11 @@ def matching_id_prefix(ids: Iterable[str], name: str) -> list[str]:
     return [i for i in ids if i.startswith(name)]
 
 
+def title_words(name: str) -> list[str]:
+    """The lower-case words of a name, as matched against titles."""
+    return [w.lower() for w in _WORD.findall(_bare(name))]
+
+
 def matching_ids(repo: Repository, name: str) -> list[str]:
     """The ids `name` designates: the exact id, else ids it prefixes, else titles holding
     all its words (case-insensitive)."""
@@ -54,8 +59,7 @@ def matching_ids(repo: Repository, name: str) -> list[str]:
     by_id = matching_id_prefix(ids, name)
     if by_id:
         return by_id
-    name = _bare(name)
-    words = [w.lower() for w in _WORD.findall(name)]
+    words = title_words(name)
     if not words:
         return []
     found = []
