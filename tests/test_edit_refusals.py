@@ -184,6 +184,9 @@ def test_file_that_cannot_be_edited_safely(run, make_repo) -> None:
             "opportunities/flow.md": "---\n{title: X, account: acme-corp, owner: alice, "
             "stage: prospecting, close_date: 2026-12-19, amount: 1}\n---\n",
             "opportunities/broken.md": "---\ntitle: [unclosed\n---\n",
+            "opportunities/alias.md": GOOD_OPPORTUNITY.replace(
+                "close_date: 2026-12-19", "close_date: &d 2026-12-19\nfollow_up: *d"
+            ),
             "opportunities/dupe.md": GOOD_OPPORTUNITY.replace(
                 "amount: 48000", "amount: 1\namount: 2"
             ),
@@ -194,6 +197,9 @@ def test_file_that_cannot_be_edited_safely(run, make_repo) -> None:
     )
     assert "opportunities/broken.md cannot be read as an opportunity" in refused(
         run, crm, "set", "broken", "amount", "5", code=2
+    )
+    assert "uses YAML anchors or aliases" in refused(
+        run, crm, "set", "alias", "follow_up", "2026-12-20"
     )
     out = refused(run, crm, "set", "dupe", "amount", "5")
     assert "opportunities/dupe.md: `amount` is given twice (lines 7 and 8); keep one first" in out

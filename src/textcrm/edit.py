@@ -156,6 +156,16 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _has_anchor(node: Node) -> bool:
+    if getattr(node, "anchor", None):
+        return True
+    if isinstance(node, MappingNode):
+        return any(_has_anchor(k) or _has_anchor(v) for k, v in node.value)
+    if isinstance(node, SequenceNode):
+        return any(_has_anchor(v) for v in node.value)
+    return False
+
+
 # --- the document ---------------------------------------------------------------------------
 
 
@@ -202,6 +212,12 @@ class Document:
                 "edit this file by hand"
             )
         self.root: MappingNode | None = node
+        if node is not None and _has_anchor(node):
+            # An alias shares its anchor's node (and marks): a splice could land elsewhere.
+            raise EditRefused(
+                f"{self.path}: the front matter uses YAML anchors or aliases (`&x`, `*x`); "
+                "edit this file by hand"
+            )
         seen: dict[str, int] = {}
         for key, _value in node.value if node is not None else ():
             name = str(key.value)
