@@ -61,10 +61,11 @@ def main() -> int:
             commands = {
                 "log (id)": ["log", opp, "--type", "call", "--summary", "Bench"],
                 "set (id prefix)": ["set", opp[:11], "close_date", "2027-06-30"],
-                "log --dry-run (title words: parses all)":
+                "log --dry-run (title words)":
                     ["log", words, "--type", "note", "--dry-run"],
                 "move --dry-run (id)": ["move", opp, "closed-won", "--dry-run"],
                 "new account": ["new", "account", "Bench Corp {n}"],
+                "check --no-cache (for comparison)": ["check", "--no-cache"],
             }
             for label, args in commands.items():
                 walls, cpus = [], []

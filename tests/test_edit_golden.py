@@ -359,3 +359,67 @@ def test_file_without_trailing_newline_and_unicode(make_repo, run) -> None:
         "amount: 1\n",
         'amount: 1\nactivities:\n  - {date: 2026-11-28, type: note, summary: "-30 °C rated"}\n',
     )
+
+
+PROBABLE = """\
+---
+title: Probable deal
+account: acme-corp
+owner: alice
+stage: qualification
+close_date: 2026-12-19
+probability: 35   # our own estimate
+amount: 100
+contacts: [{contact: jane-doe}]
+quote: {number: Q-1, date: 2026-11-20, valid_until: 2026-12-31}
+line_items: [{sku: SCN-200, quantity: 1}]
+---
+"""
+
+
+def test_move_keeps_or_resets_an_own_probability(make_repo, run) -> None:
+    root, path = repo_with(make_repo, "probable", PROBABLE)
+    before = path.read_bytes()
+    out = edit(run, root, "move", "probable", "negotiation", "--keep-probability")
+    assert out == "opportunities/probable.md: move probable to negotiation\n"
+    assert changes(before, path.read_bytes()) == [
+        "@@ -5 +5 @@",
+        "-stage: qualification",
+        "+stage: negotiation",
+    ]
+    step = path.read_bytes()
+    out = edit(run, root, "move", "probable", "closed-won", "--close-date", "2026-11-27")
+    assert out == (
+        "opportunities/probable.md: move probable to closed-won\n"
+        "  note: probability set to the stage's 100% (--keep-probability keeps your own)\n"
+    )
+    assert changes(step, path.read_bytes()) == [
+        "@@ -5,3 +5,3 @@",
+        "-stage: negotiation",
+        "-close_date: 2026-12-19",
+        "-probability: 35   # our own estimate",
+        "+stage: closed-won",
+        "+close_date: 2026-11-27",
+        "+probability: 100   # our own estimate",
+    ]
+
+
+def test_move_without_own_probability_writes_none(make_repo, run) -> None:
+    root, path = repo_with(
+        make_repo, "probable", PROBABLE.replace("probability: 35   # our own estimate\n", "")
+    )
+    before = path.read_bytes()
+    edit(run, root, "move", "probable", "proposal")
+    assert changes(before, path.read_bytes()) == [
+        "@@ -5 +5 @@",
+        "-stage: qualification",
+        "+stage: proposal",
+    ]
+
+
+def test_setting_the_same_value_changes_nothing(make_repo, run) -> None:
+    root, path = repo_with(make_repo, "probable", PROBABLE)
+    before = path.read_bytes()
+    out = edit(run, root, "set", "probable", "close_date", "2026-12-19")
+    assert out == "opportunities/probable.md: already so; nothing changed\n"
+    assert path.read_bytes() == before
