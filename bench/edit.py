@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import resource
 import shutil
 import statistics
@@ -53,11 +54,19 @@ def main() -> int:
             subprocess.run([sys.executable, str(HERE / "generate.py"), str(corpus),
                             "--opportunities", str(size), "--no-planted"], check=True,
                            stdout=subprocess.DEVNULL)
-            first = sorted((corpus / "opportunities").iterdir())[0]
+            files = sorted((corpus / "opportunities").iterdir())
+            first = files[0]
             opp = first.stem
             original = first.read_bytes()
-            words = " ".join(first.read_text().split("title:", 1)[1].split("\n", 1)[0]
-                             .split()[:4]).replace('"', "")
+            # Title words that name exactly one opportunity (generated titles repeat).
+            titles = [f.read_text().split("title:", 1)[1].split("\n", 1)[0].strip(' "')
+                      for f in files]
+            lowered = [t.lower() for t in titles]
+            words = next(
+                t for t in titles
+                if sum(all(w in other for w in re.findall(r"\w+", t.lower()))
+                       for other in lowered) == 1
+            )
             commands = {
                 "log (id)": ["log", opp, "--type", "call", "--summary", "Bench"],
                 "set (id prefix)": ["set", opp[:11], "close_date", "2027-06-30"],
