@@ -376,3 +376,27 @@ def test_every_text_reads_back_as_itself(text: str, flow: bool) -> None:
     value = node.value[0] if flow else node.value[0][1]
     assert value.value == text, written
     assert "\n" not in written
+
+
+def test_broken_repository_template_is_refused(run, make_repo) -> None:
+    crm = make_repo(
+        {
+            "templates/new/account.md": "name: {{ name }}\n",
+            "templates/new/competitor.md": "---\nname: Always the same\n---\n",
+        }
+    )
+    out = new(run, crm, "account", "Acme Two", code=1)
+    assert out == (
+        "textcrm: error: refused: the new file accounts/acme-two.md would have this error; "
+        "nothing written:\n"
+        "  accounts/acme-two.md:1:1: error: file does not start with `---`; a record file starts "
+        "with a `---` line, its YAML fields, and a closing `---` line, followed by the Markdown "
+        "notes [front-matter-missing]\n"
+    )
+    out = new(run, crm, "competitor", "Hooli", code=1)
+    assert out == (
+        "textcrm: error: the new file competitors/hooli.md is not right: the name does not read "
+        "back as written; check templates/new/competitor.md\n"
+    )
+    assert not (crm / "accounts/acme-two.md").exists()
+    assert not (crm / "competitors/hooli.md").exists()

@@ -623,7 +623,16 @@ def move_stage(
         notes.append(f"close_date set to today, {today.isoformat()} (--close-date to give another)")
     if lost_reason is not None:
         doc.set_scalar("lost_reason", lost_reason.strip())
-    return _finish(target, doc, f"move {opp.id} to {stage.key}", notes)
+    wanted_reason = lost_reason.strip() if lost_reason is not None else None
+
+    def expect(moved: Any) -> str | None:
+        if moved.stage != stage.key:
+            return "the stage does not read back as written"
+        if wanted_reason is not None and moved.lost_reason != wanted_reason:
+            return "lost_reason does not read back as written"
+        return None
+
+    return _finish(target, doc, f"move {opp.id} to {stage.key}", notes, expect)
 
 
 # --- new records ----------------------------------------------------------------------------
@@ -750,7 +759,14 @@ def new_record(
         id=rid,
         **{k: yaml_values.get(k, "") for k in _TEMPLATE_KEYS[kind]},
     )
-    return Edit(path, None, text.encode("utf-8"), f"new {kind} {rid}", tuple(notes))
+    label = "title" if kind == "opportunity" else "name"
+
+    def expect(record: Any) -> str | None:
+        if getattr(record, label) != values[label]:
+            return f"the {label} does not read back as written"
+        return None
+
+    return Edit(path, None, text.encode("utf-8"), f"new {kind} {rid}", tuple(notes), expect)
 
 
 _TEMPLATE_KEYS = {
@@ -793,22 +809,31 @@ def _key(d: Diagnostic) -> tuple[str, str]:
     return (d.code, d.message)
 
 
-def check_edit(root: Path, today: date, edit: Edit) -> list[Diagnostic]:
-    """Re-parse and re-check the edited file; refuse an edit that adds errors.
-
-    Returns the warnings the edit adds. Problems the file already had do not block an edit.
-    """
+def _read_back(edit: Edit) -> None:
+    """The written values must parse back to what was asked for."""
     from textcrm.parse import parse_record
 
     kind, record_id = layout.classify(edit.path) or ("", "")
     record, _ = parse_record(kind, edit.path, record_id, edit.after)
     problem = (
-        "the edited file cannot be read back"
+        "it cannot be read back"
         if record is None
         else (edit.expect(record) if edit.expect else None)
     )
-    if problem:  # pragma: no cover - a bug in the writer, never the user's doing
-        raise AssertionError(f"{edit.path}: {problem}")
+    if not problem:
+        return
+    if edit.before is None:  # a new file comes from a template the user may have changed
+        raise EditRefused(
+            f"the new file {edit.path} is not right: {problem}; check templates/new/{kind}.md"
+        )
+    raise AssertionError(f"{edit.path}: {problem}")  # pragma: no cover - a bug in the writer
+
+
+def check_edit(root: Path, today: date, edit: Edit) -> list[Diagnostic]:
+    """Re-parse and re-check the edited file; refuse an edit that adds errors.
+
+    Returns the warnings the edit adds. Problems the file already had do not block an edit.
+    """
     before: list[Diagnostic] = []
     if edit.before is not None:
         before = load(
@@ -844,6 +869,7 @@ def check_edit(root: Path, today: date, edit: Edit) -> list[Diagnostic]:
         raise EditRefused(
             f"refused: the edit would leave {edit.path} with {these}; nothing changed:\n{listing}"
         )
+    _read_back(edit)
     return [d for d in new if d.severity != "error"]
 
 
