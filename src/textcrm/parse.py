@@ -78,6 +78,7 @@ class Context:
         self.offset = offset
         self.diagnostics: list[Diagnostic] = []
         self.budget = NODE_BUDGET
+        self._seen: set[Diagnostic] = set()
 
     def line(self, node: Node) -> int:
         return line_of(node) + self.offset
@@ -86,8 +87,10 @@ class Context:
         if line is None:
             line = self.line(node) if node is not None else 1
         column = column_of(node) + 1 if node is not None and line == self.line(node) else 1
-        severity = RULES[code].severity
-        self.diagnostics.append(Diagnostic(self.path, line, column, code, severity, message))
+        found = Diagnostic(self.path, line, column, code, RULES[code].severity, message)
+        if found not in self._seen:  # an alias used many times is reported once
+            self._seen.add(found)
+            self.diagnostics.append(found)
 
     def visit(self) -> None:
         self.budget -= 1
@@ -101,10 +104,10 @@ def suggest(name: str, known: list[str]) -> str:
     return f"; did you mean `{close[0]}`?" if close else ""
 
 
-def _scalar(node: Node, what: str) -> str:
+def _scalar(node: Node, what: str, name: str = "") -> str:
     if not isinstance(node, ScalarNode):
         kind = "a list" if isinstance(node, SequenceNode) else "a mapping"
-        raise Invalid(node, f"expected {what}, found {kind}")
+        raise Invalid(node, f"{name + ': ' if name else ''}expected {what}, found {kind}")
     return str(node.value)
 
 
@@ -125,11 +128,12 @@ def convert(node: Node, t: sc.Type, name: str, ctx: Context) -> Any:
         return None
     kind = t.kind
     if kind in ("string", "text", "ref", "owner", "stage"):
-        text = _scalar(node, sc._KIND_NAMES.get(kind, "text") if kind != "ref" else t.describe())
+        what = sc._KIND_NAMES.get(kind, "text") if kind != "ref" else t.describe()
+        text = _scalar(node, what, name)
         text = text.strip() if kind != "text" else text.strip("\n")
         return text or None
     if kind == "date":
-        text = _scalar(node, "a date").strip()
+        text = _scalar(node, "a date", name).strip()
         if not _DATE.match(text):
             raise Invalid(node, f"{name}: `{text}` is not a date; write it as YYYY-MM-DD")
         try:
@@ -137,7 +141,7 @@ def convert(node: Node, t: sc.Type, name: str, ctx: Context) -> Any:
         except ValueError:
             raise Invalid(node, f"{name}: `{text}` is not a real date") from None
     if kind in ("money", "quantity"):
-        text = _scalar(node, "a number")
+        text = _scalar(node, "a number", name)
         try:
             value = parse_decimal(text)
         except MoneyError:
@@ -148,7 +152,7 @@ def convert(node: Node, t: sc.Type, name: str, ctx: Context) -> Any:
             raise Invalid(node, f"{name}: {text} must be greater than 0")
         return value
     if kind == "percent":
-        text = _scalar(node, "a percentage")
+        text = _scalar(node, "a percentage", name)
         try:
             value = parse_percent(text)
         except MoneyError:
@@ -157,7 +161,7 @@ def convert(node: Node, t: sc.Type, name: str, ctx: Context) -> Any:
             raise Invalid(node, f"{name}: {text} is outside 0-100")
         return value
     if kind == "discount":
-        text = _scalar(node, "a discount")
+        text = _scalar(node, "a discount", name)
         try:
             discount = parse_discount(text)
         except MoneyError:
@@ -168,7 +172,7 @@ def convert(node: Node, t: sc.Type, name: str, ctx: Context) -> Any:
             raise Invalid(node, f"{name}: {text} is negative")
         return discount
     if kind == "integer":
-        text = _scalar(node, "a whole number").strip()
+        text = _scalar(node, "a whole number", name).strip()
         if not _INTEGER.match(text):
             raise Invalid(node, f"{name}: `{text}` is not a whole number")
         number = int(text)
@@ -176,20 +180,20 @@ def convert(node: Node, t: sc.Type, name: str, ctx: Context) -> Any:
             raise Invalid(node, f"{name}: {number} is less than {t.minimum}")
         return number
     if kind == "bool":
-        text = _scalar(node, "true or false").strip()
+        text = _scalar(node, "true or false", name).strip()
         if text in _TRUE:
             return True
         if text in _FALSE:
             return False
         raise Invalid(node, f"{name}: `{text}` is not true or false")
     if kind == "currency":
-        text = _scalar(node, "a currency code").strip()
+        text = _scalar(node, "a currency code", name).strip()
         if text not in CURRENCIES:
             hint = f"; did you mean `{text.upper()}`?" if text.upper() in CURRENCIES else ""
             raise Invalid(node, f"{name}: `{text}` is not an ISO 4217 currency code{hint}")
         return text
     if kind == "enum":
-        text = _scalar(node, t.describe()).strip()
+        text = _scalar(node, t.describe(), name).strip()
         if text not in t.choices:
             raise Invalid(
                 node,
@@ -302,8 +306,8 @@ def read_mapping(
             line = 1 if top else ctx.line(node)
             ctx.report(
                 None if top else node, "missing-field",
-                f"{where} has no `{field.name}`: {field.description[0].lower()}"
-                f"{field.description[1:].rstrip('.')}",
+                f"{where} is missing required field `{field.name}` "
+                f"({field.description[0].lower()}{field.description[1:].rstrip('.')})",
                 line=line,
             )
     return values, lines, present
