@@ -357,6 +357,14 @@ def _simple(cls: type) -> Callable[[dict[str, Any], int, Node, Context], Any]:
     return make
 
 
+def _activity(values: dict[str, Any], line: int, node: Node, ctx: Context) -> Activity | None:
+    # An activity with a valid date still counts as a touch even if its type is wrong (that
+    # is reported on its own), so one typo does not also make the deal look stale.
+    if "date" not in values:
+        return None
+    return Activity(line=line, **{"type": "note", **values})
+
+
 def _stage(values: dict[str, Any], line: int, node: Node, ctx: Context) -> Stage | None:
     if _missing(values, sc.STAGE):
         return None
@@ -373,7 +381,7 @@ _BUILDERS: dict[str, Callable[[dict[str, Any], int, Node, Context], Any]] = {
     sc.CONTACT_ROLE.title: _simple(ContactRole),
     sc.COMPETITOR_ENTRY.title: _simple(CompetitorEntry),
     sc.DECISION_ISSUE.title: _simple(DecisionIssue),
-    sc.ACTIVITY.title: _simple(Activity),
+    sc.ACTIVITY.title: _activity,
     sc.QUOTE.title: _simple(Quote),
     sc.PRODUCT.title: _simple(Product),
     sc.LINE_ITEM.title: _line_item,
