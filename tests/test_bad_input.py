@@ -66,7 +66,7 @@ def test_hostile_files_are_reported_and_the_rest_is_checked(make_repo, run, tmp_
     assert (2, 1, "yaml-syntax") in found["opportunities/python-tag.md"]
     assert not (root / "pwned").exists()
     assert (10, 5, "invalid-value") in found["opportunities/bomb.md"]
-    assert (2, 16, "invalid-value") in found["opportunities/recursive.md"]
+    assert (2, 13, "invalid-value") in found["opportunities/recursive.md"]
     assert found["opportunities/no-close.md"] == {(1, 1, "front-matter-missing")}
     assert found["opportunities/broken-yaml.md"] == {(3, 6, "yaml-syntax")}
     assert "opportunities/good.md" not in found
