@@ -110,6 +110,25 @@ def run() -> Callable[..., Result]:
     return invoke
 
 
+GOLDEN = Path(__file__).parent / "golden"
+
+
+@pytest.fixture
+def golden() -> Callable[[str, str], None]:
+    """Compare text with tests/golden/NAME; TEXTCRM_UPDATE_GOLDEN=1 rewrites the file."""
+
+    def compare(name: str, actual: str) -> None:
+        path = GOLDEN / name
+        if os.environ.get("TEXTCRM_UPDATE_GOLDEN") == "1":
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(actual, encoding="utf-8")
+            return
+        assert path.exists(), f"{path} is missing: run with TEXTCRM_UPDATE_GOLDEN=1"
+        assert actual == path.read_text(encoding="utf-8")
+
+    return compare
+
+
 def git(cwd: Path, *args: str, env: dict[str, str] | None = None,
         check: bool = True) -> subprocess.CompletedProcess[str]:
     """Run real git with a fixed identity and dates."""

@@ -134,6 +134,7 @@ def check(paths: tuple[str, ...], root: str | None, today: str | None, fmt: str,
     scope = _scope(crm, paths) if paths else None
     result = load(crm, day, paths=scope, use_cache=not no_cache)
     show = display_path(crm)
+    color = False
     if fmt == "json":
         out = console.render_json(result.diagnostics, result.checked, day.isoformat(), str(crm))
     elif fmt == "github":
@@ -141,7 +142,8 @@ def check(paths: tuple[str, ...], root: str | None, today: str | None, fmt: str,
     else:
         color = console.use_color(sys.stdout)
         out = console.render_text(result.diagnostics, result.checked, show, color)
-    click.echo(out, nl=False)
+    # click strips ANSI codes off a non-terminal unless told: our own decision stands.
+    click.echo(out, nl=False, color=color)
     sys.exit(EXIT_PROBLEMS if result.errors else EXIT_OK)
 
 
