@@ -614,7 +614,7 @@ def _make_opp(
     if stage == "closed-lost":
         f["lost_reason"] = rng.choice(LOST_REASONS)
 
-    target = int(rng.triangular(1150, 5900, 2300))
+    target = int(rng.triangular(1300, 6000, 2600))
     body = _opp_body(rng, account.name, topic)
     return Opp(opp_id, f, styles, body, target)
 
