@@ -426,3 +426,47 @@ def to_json_schema(kind: str, config: Any = None) -> dict[str, Any]:
     }
     doc.update(record_schema(KINDS[kind], config))
     return doc
+
+
+def _example(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "`true`" if value else "`false`"
+    if isinstance(value, list):
+        return "`[" + ", ".join(str(v) for v in value) + "]`"
+    if isinstance(value, dict):
+        return "`{" + ", ".join(f"{k}: {v}" for k, v in value.items()) + "}`"
+    return f"`{value}`"
+
+
+def markdown_reference() -> str:
+    """The field reference of docs/format.md, generated from these definitions."""
+    seen: list[Record] = []
+
+    def collect(rec: Record) -> None:
+        if rec in seen:
+            return
+        seen.append(rec)
+        for f in rec.fields:
+            if f.type.record is not None:
+                collect(f.type.record)
+            if f.type.kind == "owners":
+                collect(OWNER)
+
+    for rec in KINDS.values():
+        collect(rec)
+    out = []
+    for rec in seen:
+        out.append(f"### {rec.title}\n")
+        if rec.description:
+            out.append(f"{rec.description}\n")
+        out.append("| field | type | required | meaning | example |")
+        out.append("|---|---|---|---|---|")
+        for f in rec.fields:
+            out.append(
+                f"| `{f.name}` | {f.type.describe()} | {'yes' if f.required else ''} | "
+                f"{f.description} | {_example(f.example)} |"
+            )
+        out.append("")
+    return "\n".join(out)
