@@ -83,14 +83,19 @@ def test_messages_are_clear(make_repo, run):
     assert messages["opportunities/no-close.md"].startswith(
         "the front matter opened on line 1 is never closed"
     )
-    assert "unknown YAML tag `!!python/object/apply:os.system`" in (
-        messages["opportunities/python-tag.md"]
+    assert (
+        "unknown YAML tag `!!python/object/apply:os.system`"
+        in (messages["opportunities/python-tag.md"])
     )
 
 
 def test_fifty_megabyte_file(make_repo, run):
-    root = make_repo({"opportunities/huge.md": GOOD_OPPORTUNITY + "x" * 50_000_000,
-                      "opportunities/good.md": GOOD_OPPORTUNITY})
+    root = make_repo(
+        {
+            "opportunities/huge.md": GOOD_OPPORTUNITY + "x" * 50_000_000,
+            "opportunities/good.md": GOOD_OPPORTUNITY,
+        }
+    )
     doc = check_json(run, root)
     assert [(p["path"], p["rule"]) for p in doc["problems"]] == [
         ("opportunities/huge.md", "unreadable-file")
@@ -106,22 +111,29 @@ def test_symlink_outside_the_repository_is_not_followed(make_repo, run, tmp_path
     os.symlink(root / "opportunities" / "good.md", root / "opportunities" / "inside.md")
     doc = check_json(run, root)
     assert [(p["path"], p["rule"], p["message"]) for p in doc["problems"]] == [
-        ("opportunities/outside.md", "unreadable-file",
-         "symlink points outside the repository; not followed")
+        (
+            "opportunities/outside.md",
+            "unreadable-file",
+            "symlink points outside the repository; not followed",
+        )
     ]
 
 
 def test_bom_and_crlf_are_read(make_repo, run):
     text = "\ufeff" + GOOD_OPPORTUNITY.replace("\n", "\r\n").replace(
-        "close_date: 2026-12-19", "close_date: 2026-11-01")
+        "close_date: 2026-12-19", "close_date: 2026-11-01"
+    )
     root = make_repo({"opportunities/crlf.md": text.encode("utf-8")})
     doc = check_json(run, root)
     assert [(p["line"], p["rule"]) for p in doc["problems"]] == [(6, "close-date-past")]
 
 
 def test_yaml_11_surprises_stay_text(make_repo, run):
-    text = GOOD_OPPORTUNITY.replace("title: Acme Corp - warehouse scanners", "title: NO") \
-        .replace("Notes.", "Body.").replace("---\nBody", "next_step: 12:30\n---\nBody")
+    text = (
+        GOOD_OPPORTUNITY.replace("title: Acme Corp - warehouse scanners", "title: NO")
+        .replace("Notes.", "Body.")
+        .replace("---\nBody", "next_step: 12:30\n---\nBody")
+    )
     root = make_repo({"opportunities/no.md": text})
     from datetime import date
 
@@ -146,8 +158,10 @@ def test_money_is_exact(make_repo):
 
 
 def test_broken_config_is_a_usage_error_with_its_line(make_repo, run):
-    root = make_repo(config="currency: USD\nstages:\n  - {key: a, name: A, probability: 140, "
-                            "forecast: pipeline}\n")
+    root = make_repo(
+        config="currency: USD\nstages:\n  - {key: a, name: A, probability: 140, "
+        "forecast: pipeline}\n"
+    )
     result = run(["check", "--today", TODAY], cwd=root)
     assert result.exit_code == 2
     assert "textcrm.yaml:3:" in result.output

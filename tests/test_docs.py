@@ -9,8 +9,8 @@ import sys
 
 import click
 import pytest
-from conftest import ROOT
 
+from conftest import ROOT
 from textcrm.cli import cli
 from textcrm.rules import RULES
 

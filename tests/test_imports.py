@@ -8,8 +8,18 @@ import sys
 
 from conftest import EXAMPLE
 
-HEAVY = ("jinja2", "markdown", "watchdog", "ruamel", "babel", "nh3", "icalendar", "weasyprint",
-         "textcrm.render", "textcrm.edit")
+HEAVY = (
+    "jinja2",
+    "markdown",
+    "watchdog",
+    "ruamel",
+    "babel",
+    "nh3",
+    "icalendar",
+    "weasyprint",
+    "textcrm.render",
+    "textcrm.edit",
+)
 
 PROBE = """
 import json, sys
@@ -23,8 +33,12 @@ print(json.dumps(sorted(sys.modules)), file=sys.stderr)
 
 
 def imported_by(*args: str) -> set[str]:
-    proc = subprocess.run([sys.executable, "-c", PROBE, *args], capture_output=True, text=True,
-                          env={"NO_COLOR": "1", "PATH": "/usr/bin:/bin"})
+    proc = subprocess.run(
+        [sys.executable, "-c", PROBE, *args],
+        capture_output=True,
+        text=True,
+        env={"NO_COLOR": "1", "PATH": "/usr/bin:/bin"},
+    )
     return set(json.loads(proc.stderr.strip().splitlines()[-1]))
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from conftest import GOOD_OPPORTUNITY
 
 TODAY = "2026-11-28"
@@ -121,8 +122,12 @@ CASES = {
     "unknown-product custom line": (
         {P: opp(line_items="line_items:\n  - {name: Install, quantity: 1}", amount=None)},
         {(P, 10, "missing-field", "error")},
-        {P: opp(line_items="line_items:\n  - {name: Install, quantity: 1, unit_price: 10}",
-                amount=None)},
+        {
+            P: opp(
+                line_items="line_items:\n  - {name: Install, quantity: 1, unit_price: 10}",
+                amount=None,
+            )
+        },
     ),
     "unknown-owner": (
         {P: opp(owner="owner: carol")},
@@ -130,25 +135,47 @@ CASES = {
         {P: opp(owner="owner: bob")},
     ),
     "duplicate-sku": (
-        {"products.yaml": "products:\n  - {sku: A, name: A, unit_price: 1}\n"
-                          "  - {sku: A, name: B, unit_price: 2}\n", P: GOOD_OPPORTUNITY},
+        {
+            "products.yaml": "products:\n  - {sku: A, name: A, unit_price: 1}\n"
+            "  - {sku: A, name: B, unit_price: 2}\n",
+            P: GOOD_OPPORTUNITY,
+        },
         {("products.yaml", 3, "duplicate-sku", "error")},
-        {"products.yaml": "products:\n  - {sku: A, name: A, unit_price: 1}\n"
-                          "  - {sku: B, name: B, unit_price: 2}\n", P: GOOD_OPPORTUNITY},
+        {
+            "products.yaml": "products:\n  - {sku: A, name: A, unit_price: 1}\n"
+            "  - {sku: B, name: B, unit_price: 2}\n",
+            P: GOOD_OPPORTUNITY,
+        },
     ),
     "duplicate-quote-number": (
-        {P: opp(amount=None, line_items="line_items: [{sku: SCN-200, quantity: 1}]",
-                quote="quote: {number: Q-1, date: 2026-11-25, valid_until: 2026-12-31}"),
-         "opportunities/b.md": opp(
-             amount=None, line_items="line_items: [{sku: SCN-200, quantity: 1}]",
-             quote="quote: {number: Q-1, date: 2026-11-25, valid_until: 2026-12-31}")},
-        {(P, 10, "duplicate-quote-number", "error"),
-         ("opportunities/b.md", 10, "duplicate-quote-number", "error")},
-        {P: opp(amount=None, line_items="line_items: [{sku: SCN-200, quantity: 1}]",
-                quote="quote: {number: Q-1, date: 2026-11-25, valid_until: 2026-12-31}"),
-         "opportunities/b.md": opp(
-             amount=None, line_items="line_items: [{sku: SCN-200, quantity: 1}]",
-             quote="quote: {number: Q-2, date: 2026-11-25, valid_until: 2026-12-31}")},
+        {
+            P: opp(
+                amount=None,
+                line_items="line_items: [{sku: SCN-200, quantity: 1}]",
+                quote="quote: {number: Q-1, date: 2026-11-25, valid_until: 2026-12-31}",
+            ),
+            "opportunities/b.md": opp(
+                amount=None,
+                line_items="line_items: [{sku: SCN-200, quantity: 1}]",
+                quote="quote: {number: Q-1, date: 2026-11-25, valid_until: 2026-12-31}",
+            ),
+        },
+        {
+            (P, 10, "duplicate-quote-number", "error"),
+            ("opportunities/b.md", 10, "duplicate-quote-number", "error"),
+        },
+        {
+            P: opp(
+                amount=None,
+                line_items="line_items: [{sku: SCN-200, quantity: 1}]",
+                quote="quote: {number: Q-1, date: 2026-11-25, valid_until: 2026-12-31}",
+            ),
+            "opportunities/b.md": opp(
+                amount=None,
+                line_items="line_items: [{sku: SCN-200, quantity: 1}]",
+                quote="quote: {number: Q-2, date: 2026-11-25, valid_until: 2026-12-31}",
+            ),
+        },
     ),
     "close-date-past": (
         {P: opp(close_date="close_date: 2026-11-27")},
@@ -166,22 +193,40 @@ CASES = {
         {P: opp(activities="activities:\n  - {date: 2026-11-22, type: call}")},
     ),
     "stale rescued by a firm follow-up": (
-        {P: opp(activities="activities:\n  - {date: 2026-11-01, type: call}",
-                follow_up="follow_up: 2026-11-27")},
+        {
+            P: opp(
+                activities="activities:\n  - {date: 2026-11-01, type: call}",
+                follow_up="follow_up: 2026-11-27",
+            )
+        },
         {(P, 1, "stale", "error")},
-        {P: opp(activities="activities:\n  - {date: 2026-11-01, type: call}",
-                follow_up="follow_up: 2026-11-28")},
+        {
+            P: opp(
+                activities="activities:\n  - {date: 2026-11-01, type: call}",
+                follow_up="follow_up: 2026-11-28",
+            )
+        },
     ),
     "stale uses the stage's threshold": (
-        {P: opp(stage="stage: negotiation", amount=None,
+        {
+            P: opp(
+                stage="stage: negotiation",
+                amount=None,
                 line_items="line_items: [{sku: SCN-200, quantity: 1}]",
                 quote="quote: {number: Q-9, date: 2026-11-01, valid_until: 2026-12-31}",
-                activities="activities:\n  - {date: 2026-11-14, type: call}")},
+                activities="activities:\n  - {date: 2026-11-14, type: call}",
+            )
+        },
         {(P, 1, "stale", "error")},
-        {P: opp(stage="stage: negotiation", amount=None,
+        {
+            P: opp(
+                stage="stage: negotiation",
+                amount=None,
                 line_items="line_items: [{sku: SCN-200, quantity: 1}]",
                 quote="quote: {number: Q-9, date: 2026-11-01, valid_until: 2026-12-31}",
-                activities="activities:\n  - {date: 2026-11-15, type: call}")},
+                activities="activities:\n  - {date: 2026-11-15, type: call}",
+            )
+        },
     ),
     "stale uses created when there is no activity": (
         {P: opp(activities=None, created="created: 2026-11-21")},
@@ -191,8 +236,14 @@ CASES = {
     "stage-gate": (
         {P: opp(stage="stage: proposal", contacts="contacts: [{contact: jane-doe}]")},
         {(P, 5, "stage-gate", "error")},
-        {P: opp(stage="stage: proposal", contacts="contacts: [{contact: jane-doe}]",
-                amount=None, line_items="line_items: [{sku: SCN-200, quantity: 1}]")},
+        {
+            P: opp(
+                stage="stage: proposal",
+                contacts="contacts: [{contact: jane-doe}]",
+                amount=None,
+                line_items="line_items: [{sku: SCN-200, quantity: 1}]",
+            )
+        },
     ),
     "stage-gate lost reason": (
         {P: opp(stage="stage: closed-lost")},
@@ -205,11 +256,19 @@ CASES = {
         {P: opp(follow_up="follow_up: 2026-11-30")},
     ),
     "activity-in-future": (
-        {P: opp(activities="activities:\n  - {date: 2026-11-24, type: call}\n"
-                           "  - {date: 2026-11-29, type: meeting}")},
+        {
+            P: opp(
+                activities="activities:\n  - {date: 2026-11-24, type: call}\n"
+                "  - {date: 2026-11-29, type: meeting}"
+            )
+        },
         {(P, 10, "activity-in-future", "warning")},
-        {P: opp(activities="activities:\n  - {date: 2026-11-24, type: call}\n"
-                           "  - {date: 2026-11-28, type: meeting}")},
+        {
+            P: opp(
+                activities="activities:\n  - {date: 2026-11-24, type: call}\n"
+                "  - {date: 2026-11-28, type: meeting}"
+            )
+        },
     ),
     "amount-mismatch": (
         {P: opp(amount="amount: 2000", line_items="line_items: [{sku: SCN-200, quantity: 2}]")},
@@ -217,26 +276,45 @@ CASES = {
         {P: opp(amount="amount: 2200", line_items="line_items: [{sku: SCN-200, quantity: 2}]")},
     ),
     "quote-expired": (
-        {P: opp(amount=None, line_items="line_items: [{sku: SCN-200, quantity: 1}]",
-                quote="quote: {number: Q-1, date: 2026-11-01, valid_until: 2026-11-27}")},
+        {
+            P: opp(
+                amount=None,
+                line_items="line_items: [{sku: SCN-200, quantity: 1}]",
+                quote="quote: {number: Q-1, date: 2026-11-01, valid_until: 2026-11-27}",
+            )
+        },
         {(P, 10, "quote-expired", "warning")},
-        {P: opp(amount=None, line_items="line_items: [{sku: SCN-200, quantity: 1}]",
-                quote="quote: {number: Q-1, date: 2026-11-01, valid_until: 2026-11-28}")},
+        {
+            P: opp(
+                amount=None,
+                line_items="line_items: [{sku: SCN-200, quantity: 1}]",
+                quote="quote: {number: Q-1, date: 2026-11-01, valid_until: 2026-11-28}",
+            )
+        },
     ),
     "quote-without-line-items": (
         {P: opp(quote="quote: {number: Q-1, date: 2026-11-01, valid_until: 2026-12-28}")},
         {(P, 10, "quote-without-line-items", "error")},
-        {P: opp(amount=None, line_items="line_items: [{sku: SCN-200, quantity: 1}]",
-                quote="quote: {number: Q-1, date: 2026-11-01, valid_until: 2026-12-28}")},
+        {
+            P: opp(
+                amount=None,
+                line_items="line_items: [{sku: SCN-200, quantity: 1}]",
+                quote="quote: {number: Q-1, date: 2026-11-01, valid_until: 2026-12-28}",
+            )
+        },
     ),
     "currency-mismatch": (
-        {"products.yaml": "products:\n  - {sku: E1, name: Euro thing, unit_price: 10, "
-                          "currency: EUR}\n",
-         P: opp(amount=None, line_items="line_items: [{sku: E1, quantity: 1}]")},
+        {
+            "products.yaml": "products:\n  - {sku: E1, name: Euro thing, unit_price: 10, "
+            "currency: EUR}\n",
+            P: opp(amount=None, line_items="line_items: [{sku: E1, quantity: 1}]"),
+        },
         {(P, 9, "currency-mismatch", "error")},
-        {"products.yaml": "products:\n  - {sku: E1, name: Euro thing, unit_price: 10, "
-                          "currency: EUR}\n",
-         P: opp(amount=None, line_items="line_items: [{sku: E1, quantity: 1, unit_price: 11}]")},
+        {
+            "products.yaml": "products:\n  - {sku: E1, name: Euro thing, unit_price: 10, "
+            "currency: EUR}\n",
+            P: opp(amount=None, line_items="line_items: [{sku: E1, quantity: 1, unit_price: 11}]"),
+        },
     ),
     "contact-account-mismatch": (
         {P: opp(contacts="contacts: [{contact: john-roe}]")},
@@ -274,8 +352,11 @@ def test_severity_overrides_from_config(make_repo, run):
     from conftest import DEFAULT_CONFIG
 
     config = DEFAULT_CONFIG + "rules: {amount-mismatch: error, contact-account-mismatch: off}\n"
-    files = {P: opp(amount="amount: 2000", contacts="contacts: [{contact: john-roe}]",
-                    line_items="line_items: [{sku: SCN-200, quantity: 2}]")}
-    assert problems(make_repo, run, files, config=config) == {
-        (P, 7, "amount-mismatch", "error")
+    files = {
+        P: opp(
+            amount="amount: 2000",
+            contacts="contacts: [{contact: john-roe}]",
+            line_items="line_items: [{sku: SCN-200, quantity: 2}]",
+        )
     }
+    assert problems(make_repo, run, files, config=config) == {(P, 7, "amount-mismatch", "error")}

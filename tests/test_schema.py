@@ -9,10 +9,15 @@ from pathlib import Path
 import jsonschema
 import pytest
 import yaml
+
 from conftest import EXAMPLE
 
-KIND_OF_FOLDER = {"opportunities": "opportunity", "accounts": "account", "contacts": "contact",
-                  "competitors": "competitor"}
+KIND_OF_FOLDER = {
+    "opportunities": "opportunity",
+    "accounts": "account",
+    "contacts": "contact",
+    "competitors": "competitor",
+}
 
 
 def as_json_values(value):
@@ -53,8 +58,9 @@ def example_files():
                 yield kind, path
 
 
-@pytest.mark.parametrize(("kind", "path"), list(example_files()),
-                         ids=lambda v: v.name if isinstance(v, Path) else v)
+@pytest.mark.parametrize(
+    ("kind", "path"), list(example_files()), ids=lambda v: v.name if isinstance(v, Path) else v
+)
 def test_every_example_file_validates(run, kind, path):
     jsonschema.Draft202012Validator(schema_for(run, kind)).validate(front_matter(path))
 
@@ -66,18 +72,21 @@ def test_catalog_and_config_validate(run):
     jsonschema.Draft202012Validator(schema_for(run, "config")).validate(config)
 
 
-@pytest.mark.parametrize("change", [
-    {"stage": "no-such-stage"},
-    {"owner": "mallory"},
-    {"probability": 140},
-    {"close_date": "19/12/2026"},
-    {"close_dat": "2026-12-19"},
-    {"title": ""},
-    {"amount": -1},
-    {"currency": "usd"},
-    {"activities": [{"date": "2026-11-01", "type": "lunch"}]},
-    {"line_items": [{"sku": "AMR-100", "quantity": 0}]},
-])
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"stage": "no-such-stage"},
+        {"owner": "mallory"},
+        {"probability": 140},
+        {"close_date": "19/12/2026"},
+        {"close_dat": "2026-12-19"},
+        {"title": ""},
+        {"amount": -1},
+        {"currency": "usd"},
+        {"activities": [{"date": "2026-11-01", "type": "lunch"}]},
+        {"line_items": [{"sku": "AMR-100", "quantity": 0}]},
+    ],
+)
 def test_bad_files_fail(run, change):
     doc = front_matter(EXAMPLE / "opportunities" / "acme-logistics-amr-fleet.md")
     doc.update(change)
@@ -102,8 +111,11 @@ def test_outside_a_repository_stages_are_free_text(run, tmp_path):
     finally:
         os.chdir(old)
     doc = json.loads(result.output)
-    assert doc["properties"]["stage"] == {"description": "A stage key from textcrm.yaml.",
-                                          "type": "string", "minLength": 1}
+    assert doc["properties"]["stage"] == {
+        "description": "A stage key from textcrm.yaml.",
+        "type": "string",
+        "minLength": 1,
+    }
 
 
 def test_schema_follows_the_field_definitions(run):
@@ -113,4 +125,10 @@ def test_schema_follows_the_field_definitions(run):
     assert list(doc["properties"]) == OPPORTUNITY.names()
     assert doc["required"] == [f.name for f in OPPORTUNITY.fields if f.required]
     assert doc["properties"]["stage"]["enum"] == [
-        "prospecting", "qualification", "proposal", "negotiation", "closed-won", "closed-lost"]
+        "prospecting",
+        "qualification",
+        "proposal",
+        "negotiation",
+        "closed-won",
+        "closed-lost",
+    ]

@@ -6,7 +6,6 @@ only what they use (tests/test_imports.py guards this).
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Callable
 from datetime import date
@@ -57,7 +56,9 @@ def resolve_root(root: str | None) -> Path:
 
 def root_option(f: F) -> F:
     return click.option(
-        "--root", metavar="DIR", envvar="TEXTCRM_ROOT",
+        "--root",
+        metavar="DIR",
+        envvar="TEXTCRM_ROOT",
         help="The CRM repository (the folder with textcrm.yaml). Default: found by walking up "
         "from the current directory.",
     )(f)
@@ -65,7 +66,9 @@ def root_option(f: F) -> F:
 
 def today_option(f: F) -> F:
     return click.option(
-        "--today", metavar="YYYY-MM-DD", envvar="TEXTCRM_TODAY",
+        "--today",
+        metavar="YYYY-MM-DD",
+        envvar="TEXTCRM_TODAY",
         help="The date the rules are applied as of (env TEXTCRM_TODAY). Default: the local date.",
     )(f)
 
@@ -105,11 +108,18 @@ def cli() -> None:
 @click.argument("paths", nargs=-1, type=click.Path())
 @root_option
 @today_option
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "github"]), default="text",
-              show_default=True, help="Output format.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "github"]),
+    default="text",
+    show_default=True,
+    help="Output format.",
+)
 @click.option("--no-cache", is_flag=True, help="Do not read or write the parse cache.")
-def check(paths: tuple[str, ...], root: str | None, today: str | None, fmt: str,
-          no_cache: bool) -> None:
+def check(
+    paths: tuple[str, ...], root: str | None, today: str | None, fmt: str, no_cache: bool
+) -> None:
     """Validate every file of the CRM repository, or the given PATHS.
 
     References (accounts, contacts, products, ...) always resolve against the whole
@@ -166,9 +176,11 @@ def _scope(root: Path, paths: tuple[str, ...]) -> set[str]:
         elif not full.exists() and not full.is_symlink():
             raise UsageError(f"{raw}: no such file")
         elif classify(rel) is None:
-            raise UsageError(f"{raw} is not a record file textcrm reads "
-                             "(opportunities/, accounts/, contacts/, competitors/ *.md, "
-                             "products.yaml, textcrm.yaml)")
+            raise UsageError(
+                f"{raw} is not a record file textcrm reads "
+                "(opportunities/, accounts/, contacts/, competitors/ *.md, "
+                "products.yaml, textcrm.yaml)"
+            )
         else:
             scope.add(rel)
     return scope
@@ -176,8 +188,14 @@ def _scope(root: Path, paths: tuple[str, ...]) -> set[str]:
 
 @cli.command()
 @root_option
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
-              show_default=True, help="Output format.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json"]),
+    default="table",
+    show_default=True,
+    help="Output format.",
+)
 def stages(root: str | None, fmt: str) -> None:
     """Show the sales process: the stages from textcrm.yaml, in pipeline order.
 
@@ -204,9 +222,13 @@ def stages(root: str | None, fmt: str) -> None:
             "config": CONFIG_FILE,
             "stages": [
                 {
-                    "order": i + 1, "key": s.key, "name": s.name,
-                    "probability": plain(s.probability), "forecast": s.forecast,
-                    "outcome": s.outcome, "requires": list(s.requires),
+                    "order": i + 1,
+                    "key": s.key,
+                    "name": s.name,
+                    "probability": plain(s.probability),
+                    "forecast": s.forecast,
+                    "outcome": s.outcome,
+                    "requires": list(s.requires),
                     "stale_after_days": config.stale_days(s) if s.is_open else None,
                     "description": s.description,
                 }
@@ -216,21 +238,31 @@ def stages(root: str | None, fmt: str) -> None:
         click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
         return
     rows = [
-        (i + 1, s.key, s.name, f"{plain(s.probability)}%", s.forecast + (f" ({s.outcome})"
-         if s.outcome else ""), ", ".join(s.requires) or "-",
-         f"{config.stale_days(s)}d" if s.is_open else "-", " ".join(s.description.split()))
+        (
+            i + 1,
+            s.key,
+            s.name,
+            f"{plain(s.probability)}%",
+            s.forecast + (f" ({s.outcome})" if s.outcome else ""),
+            ", ".join(s.requires) or "-",
+            f"{config.stale_days(s)}d" if s.is_open else "-",
+            " ".join(s.description.split()),
+        )
         for i, s in enumerate(config.stages)
     ]
     headers = ("#", "key", "name", "prob.", "forecast", "requires", "stale", "description")
-    click.echo(console.table(headers, rows, right=(0, 3), width=console.terminal_width()),
-               nl=False)
+    click.echo(console.table(headers, rows, right=(0, 3), width=console.terminal_width()), nl=False)
 
 
 @cli.command()
 @root_option
-@click.option("--kind", type=click.Choice(["opportunity", "account", "contact", "competitor",
-                                           "catalog", "config"]),
-              default="opportunity", show_default=True, help="Which file's schema.")
+@click.option(
+    "--kind",
+    type=click.Choice(["opportunity", "account", "contact", "competitor", "catalog", "config"]),
+    default="opportunity",
+    show_default=True,
+    help="Which file's schema.",
+)
 def schema(root: str | None, kind: str) -> None:
     """Print the JSON Schema (draft 2020-12) of a record's front matter.
 

@@ -152,8 +152,9 @@ def format_money(value: Decimal, currency: str, locale: str = "en_US") -> str:
     pattern = Locale.parse(locale).currency_formats["standard"].pattern.split(";")[0]
     fraction = "." + "0" * digits if digits else ""
     pattern = re.sub(r"[#0,]*0(\.0+)?", "#,##0" + fraction, pattern, count=1)
-    return str(format_currency(amount, currency, locale=locale, format=pattern,
-                               currency_digits=False))
+    return str(
+        format_currency(amount, currency, locale=locale, format=pattern, currency_digits=False)
+    )
 
 
 def format_number(value: Decimal, locale: str = "en_US") -> str:

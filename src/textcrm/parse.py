@@ -20,8 +20,8 @@ from textcrm.model import (
     Account,
     Activity,
     Company,
-    CompetitorEntry,
     Competitor,
+    CompetitorEntry,
     Config,
     Contact,
     ContactRole,
@@ -115,7 +115,8 @@ def _check_tag(node: Node) -> None:
     if has_foreign_tag(node):
         tag = str(node.tag).replace("tag:yaml.org,2002:", "!!")
         raise Invalid(
-            node, f"unknown YAML tag `{tag}`; textcrm reads plain YAML only (nothing is executed)",
+            node,
+            f"unknown YAML tag `{tag}`; textcrm reads plain YAML only (nothing is executed)",
             code="yaml-syntax",
         )
 
@@ -273,7 +274,8 @@ def read_mapping(
         key_line = ctx.line(key_node)
         if key in seen:
             ctx.report(
-                key_node, "yaml-syntax",
+                key_node,
+                "yaml-syntax",
                 f"duplicate key `{key}` (first given on line {seen[key]}); keep one",
             )
             continue
@@ -282,8 +284,10 @@ def read_mapping(
         if field is None:
             if not key.startswith(sc.EXTENSION_PREFIXES):
                 ctx.report(
-                    key_node, "unknown-field",
-                    f"unknown field `{key}` in {where}" + suggest(key, spec.names())
+                    key_node,
+                    "unknown-field",
+                    f"unknown field `{key}` in {where}"
+                    + suggest(key, spec.names())
                     + " (prefix your own fields with `x-`)",
                 )
             continue
@@ -305,7 +309,8 @@ def read_mapping(
         if field.required and field.name not in seen:
             line = 1 if top else ctx.line(node)
             ctx.report(
-                None if top else node, "missing-field",
+                None if top else node,
+                "missing-field",
                 f"{where} is missing required field `{field.name}` "
                 f"({field.description[0].lower()}{field.description[1:].rstrip('.')})",
                 line=line,
@@ -335,7 +340,8 @@ def _line_item(values: dict[str, Any], line: int, node: Node, ctx: Context) -> L
         for needed in ("name", "unit_price"):
             if needed not in values:
                 ctx.report(
-                    node, "missing-field",
+                    node,
+                    "missing-field",
                     f"line item without a sku is a custom line and needs its own `{needed}`",
                 )
                 return None
@@ -344,8 +350,11 @@ def _line_item(values: dict[str, Any], line: int, node: Node, ctx: Context) -> L
 
 def _simple(cls: type) -> Callable[[dict[str, Any], int, Node, Context], Any]:
     spec = {
-        ContactRole: sc.CONTACT_ROLE, CompetitorEntry: sc.COMPETITOR_ENTRY,
-        DecisionIssue: sc.DECISION_ISSUE, Activity: sc.ACTIVITY, Quote: sc.QUOTE,
+        ContactRole: sc.CONTACT_ROLE,
+        CompetitorEntry: sc.COMPETITOR_ENTRY,
+        DecisionIssue: sc.DECISION_ISSUE,
+        Activity: sc.ACTIVITY,
+        Quote: sc.QUOTE,
         Product: sc.PRODUCT,
     }[cls]
 
@@ -413,14 +422,21 @@ def _rules(node: Node, ctx: Context) -> dict[str, str]:
         severity = str(value_node.value) if isinstance(value_node, ScalarNode) else ""
         rule = RULES.get(code)
         if rule is None:
-            ctx.report(key_node, "invalid-value",
-                       f"rules: `{code}` is not a rule code" + suggest(code, list(RULES)))
+            ctx.report(
+                key_node,
+                "invalid-value",
+                f"rules: `{code}` is not a rule code" + suggest(code, list(RULES)),
+            )
         elif not rule.configurable:
-            ctx.report(key_node, "invalid-value",
-                       f"rules: `{code}` cannot be changed: textcrm cannot read such a file")
+            ctx.report(
+                key_node,
+                "invalid-value",
+                f"rules: `{code}` cannot be changed: textcrm cannot read such a file",
+            )
         elif severity not in sc.RULE_SEVERITIES:
-            ctx.report(value_node, "invalid-value",
-                       f"rules: `{severity}` is not error, warning or off")
+            ctx.report(
+                value_node, "invalid-value", f"rules: `{severity}` is not error, warning or off"
+            )
         else:
             rules[code] = severity
     return rules
@@ -467,8 +483,14 @@ def _compose(
         ctx = Context(path, first_line)
         line = yaml_problem.line + first_line
         return [
-            Diagnostic(path, line, yaml_problem.column + 1, "yaml-syntax", "error",
-                       f"invalid YAML: {yaml_problem.message}")
+            Diagnostic(
+                path,
+                line,
+                yaml_problem.column + 1,
+                "yaml-syntax",
+                "error",
+                f"invalid YAML: {yaml_problem.message}",
+            )
         ]
     ctx = Context(path, first_line)
     return ctx, node, body, body_line
@@ -477,12 +499,20 @@ def _compose(
 def _top_mapping(ctx: Context, node: Node | None, what: str) -> bool:
     if isinstance(node, MappingNode):
         return True
-    found = "empty" if node is None or is_null(node) else (
-        "a list" if isinstance(node, SequenceNode) else "a single value")
+    found = (
+        "empty"
+        if node is None or is_null(node)
+        else ("a list" if isinstance(node, SequenceNode) else "a single value")
+    )
     ctx.diagnostics.append(
-        Diagnostic(ctx.path, 1, 1, "front-matter-missing", "error",
-                   f"the front matter is {found}; {what} needs a mapping of fields "
-                   "(`key: value` lines)")
+        Diagnostic(
+            ctx.path,
+            1,
+            1,
+            "front-matter-missing",
+            "error",
+            f"the front matter is {found}; {what} needs a mapping of fields (`key: value` lines)",
+        )
     )
     return False
 
@@ -514,7 +544,12 @@ def parse_record(kind: str, path: str, record_id: str, data: bytes) -> tuple[Any
     if kind != "opportunity" and _missing(values, spec):
         return None, ctx.diagnostics
     record = cls(
-        id=record_id, path=path, body=body, body_line=body_line, lines=lines, **values,
+        id=record_id,
+        path=path,
+        body=body,
+        body_line=body_line,
+        lines=lines,
+        **values,
         **({"present": frozenset(present)} if kind == "opportunity" else {}),
     )
     return record, ctx.diagnostics
@@ -522,9 +557,13 @@ def parse_record(kind: str, path: str, record_id: str, data: bytes) -> tuple[Any
 
 def _bomb(path: str) -> Diagnostic:
     return Diagnostic(
-        path, 1, 1, "yaml-syntax", "error",
+        path,
+        1,
+        1,
+        "yaml-syntax",
+        "error",
         f"the front matter expands to more than {NODE_BUDGET:,} values (aliases used as a "
-        "\"billion laughs\" bomb?); write the values out",
+        '"billion laughs" bomb?); write the values out',
     )
 
 
@@ -559,8 +598,14 @@ def parse_config(path: str, data: bytes) -> tuple[Config | None, list[Diagnostic
     ctx, node, _, _ = composed
     if not isinstance(node, MappingNode):
         ctx.diagnostics.append(
-            Diagnostic(path, 1, 1, "invalid-value", "error",
-                       "textcrm.yaml must be a mapping with at least `stages:`")
+            Diagnostic(
+                path,
+                1,
+                1,
+                "invalid-value",
+                "error",
+                "textcrm.yaml must be a mapping with at least `stages:`",
+            )
         )
         return None, ctx.diagnostics
     try:
@@ -574,14 +619,26 @@ def parse_config(path: str, data: bytes) -> tuple[Config | None, list[Diagnostic
     for stage in stages:
         if stage.key in seen:
             ctx.diagnostics.append(
-                Diagnostic(path, stage.line, 1, "invalid-value", "error",
-                           f"stage `{stage.key}` is listed twice (first on line {seen[stage.key]})")
+                Diagnostic(
+                    path,
+                    stage.line,
+                    1,
+                    "invalid-value",
+                    "error",
+                    f"stage `{stage.key}` is listed twice (first on line {seen[stage.key]})",
+                )
             )
         seen.setdefault(stage.key, stage.line)
     if "stages" in lines and not stages:
         ctx.diagnostics.append(
-            Diagnostic(path, lines["stages"], 1, "missing-field", "error",
-                       "stages is empty; list the sales process's stages in order")
+            Diagnostic(
+                path,
+                lines["stages"],
+                1,
+                "missing-field",
+                "error",
+                "stages is empty; list the sales process's stages in order",
+            )
         )
     if any(d.severity == "error" for d in ctx.diagnostics) or not stages:
         return None, ctx.diagnostics
