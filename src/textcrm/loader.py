@@ -7,7 +7,7 @@ The same code loads from disk, from the git index (the hook) or from a commit (`
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
@@ -101,10 +101,10 @@ class Repository:
     def in_scope(self, path: str) -> bool:
         return self.scope is None or path in self.scope
 
-    def checked_opportunities(self) -> Iterator[Opportunity]:
-        for opp in self.opportunities.values():
-            if self.in_scope(opp.path):
-                yield opp
+    def checked_opportunities(self) -> Iterable[Opportunity]:
+        if self.scope is None:
+            return self.opportunities.values()
+        return [opp for opp in self.opportunities.values() if opp.path in self.scope]
 
     def figures(self, opp: Opportunity) -> Figures:
         """The opportunity's money, computed once and shared by every output."""

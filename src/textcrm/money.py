@@ -62,7 +62,7 @@ def parse_percent(text: str) -> Decimal:
     return parse_decimal(t)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Discount:
     """A discount: either a percentage of the amount or an absolute amount off it."""
 
