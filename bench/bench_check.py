@@ -23,7 +23,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import machine, time_command, update_section  # noqa: E402
+from common import machine, time_command, update_section
 
 HERE = Path(__file__).resolve().parent
 TODAY = "2026-11-28"
@@ -56,8 +56,11 @@ for folder in ("opportunities", "accounts", "contacts", "competitors"):
 def bench_size(n: int, runs: int, work: Path) -> dict[str, float]:
     corpus = work / f"crm-{n}"
     if not corpus.exists():
-        subprocess.run([sys.executable, str(HERE / "generate.py"), str(corpus),
-                        "--opportunities", str(n)], check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [sys.executable, str(HERE / "generate.py"), str(corpus), "--opportunities", str(n)],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
     check = [sys.executable, "-m", "textcrm", "check", "--root", str(corpus), "--today", TODAY]
     cache = corpus / ".textcrm-cache"
 
@@ -91,11 +94,16 @@ def main() -> int:
         runs = args.runs if n <= 10000 else max(3, args.runs // 2)
         r = bench_size(n, runs, args.work)
         rows.append((n, r, runs))
-        print(f"{n:>6}: naive {r['naive']:.2f}s read {r['read']:.2f}s cold {r['cold']:.2f}s "
-              f"({r['cold'] / r['naive']:.2f}x naive) warm {r['warm']:.2f}s "
-              f"({r['warm'] / r['read']:.2f}x read)", flush=True)
-    print(f"python -c pass {startup_pass * 1000:.0f} ms, textcrm --version "
-          f"{startup_version * 1000:.0f} ms ({startup_version / startup_pass:.2f}x)")
+        print(
+            f"{n:>6}: naive {r['naive']:.2f}s read {r['read']:.2f}s cold {r['cold']:.2f}s "
+            f"({r['cold'] / r['naive']:.2f}x naive) warm {r['warm']:.2f}s "
+            f"({r['warm'] / r['read']:.2f}x read)",
+            flush=True,
+        )
+    print(
+        f"python -c pass {startup_pass * 1000:.0f} ms, textcrm --version "
+        f"{startup_version * 1000:.0f} ms ({startup_version / startup_pass:.2f}x)"
+    )
 
     lines = [
         "## check",
@@ -103,7 +111,7 @@ def main() -> int:
         f"Command: `python bench/bench_check.py --sizes {args.sizes} --runs {args.runs} --write`",
         f"Machine: {machine()}.",
         "Medians of the runs given; the corpus files are in the page cache in every column "
-        "(\"cold\" means no parse cache).",
+        '("cold" means no parse cache).',
         "",
         "| opportunities | runs | naive yaml.load | read bytes | cold check | cold / naive "
         "(target <= 0.4) | warm check | warm / read (target <= 5) |",

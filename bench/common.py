@@ -17,8 +17,11 @@ PERFORMANCE_MD = ROOT / "docs" / "performance.md"
 
 
 def time_command(
-    args: Sequence[str], runs: int, cwd: Path | None = None,
-    before: Callable[[], None] | None = None, env: dict[str, str] | None = None,
+    args: Sequence[str],
+    runs: int,
+    cwd: Path | None = None,
+    before: Callable[[], None] | None = None,
+    env: dict[str, str] | None = None,
 ) -> float:
     """Median wall-clock seconds of `runs` runs of a command (`before` runs untimed first)."""
     times = []
@@ -26,8 +29,14 @@ def time_command(
         if before is not None:
             before()
         start = time.perf_counter()
-        subprocess.run(args, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                       env={**os.environ, **(env or {})}, check=False)
+        subprocess.run(
+            args,
+            cwd=cwd,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env={**os.environ, **(env or {})},
+            check=False,
+        )
         times.append(time.perf_counter() - start)
     return statistics.median(times)
 
@@ -48,8 +57,10 @@ def machine() -> str:
         mem = f", {kb / 1024 / 1024:.0f} GiB RAM"
     except (OSError, ValueError, IndexError):
         pass
-    return (f"{os.cpu_count()} cores ({cpu}){mem}, {platform.system()} {platform.release()}, "
-            f"Python {platform.python_version()}")
+    return (
+        f"{os.cpu_count()} cores ({cpu}){mem}, {platform.system()} {platform.release()}, "
+        f"Python {platform.python_version()}"
+    )
 
 
 def update_section(name: str, body: str) -> None:
@@ -59,8 +70,11 @@ def update_section(name: str, body: str) -> None:
     block = f"{begin}\n{body.rstrip()}\n{end}"
     text = PERFORMANCE_MD.read_text() if PERFORMANCE_MD.exists() else "# Performance\n"
     pattern = re.compile(re.escape(begin) + ".*?" + re.escape(end), re.S)
-    text = pattern.sub(lambda _m: block, text) if pattern.search(text) else (
-        text.rstrip() + "\n\n" + block + "\n")
+    text = (
+        pattern.sub(lambda _m: block, text)
+        if pattern.search(text)
+        else (text.rstrip() + "\n\n" + block + "\n")
+    )
     PERFORMANCE_MD.write_text(text)
 
 
