@@ -128,7 +128,7 @@ def line_total(
     exact = quantity * unit_price
     gross = round_money(exact, currency)
     if discount is None:
-        return gross, ZERO, gross
+        return gross, gross - gross, gross  # 0 with the currency's decimals
     net = round_money(exact - discount.exact(exact), currency)
     return gross, gross - net, net
 
