@@ -152,10 +152,11 @@ def compute_totals(
     subtotal, or an amount, never more than the subtotal) and the tax are rounded half-up
     to the currency's minor unit; the total is the sum of those rounded parts.
     """
-    subtotal = total(line_totals)
-    off = discount.off(subtotal, currency) if discount is not None else ZERO
+    subtotal = round_money(total(line_totals), currency)
+    nothing = round_money(ZERO, currency)  # 0 with the currency's decimals: 0.00, 0, 0.000
+    off = discount.off(subtotal, currency) if discount is not None else nothing
     taxable = subtotal - off
-    tax = round_money(taxable * tax_rate / 100, currency) if tax_rate is not None else ZERO
+    tax = round_money(taxable * tax_rate / 100, currency) if tax_rate is not None else nothing
     return Totals(
         currency=currency,
         subtotal=subtotal,
