@@ -8,7 +8,6 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 from conftest import DEFAULT_CONFIG
-
 from textcrm.loader import load
 from textcrm.quote import QuoteView, build_quote
 
@@ -28,9 +27,13 @@ QUOTE_CONFIG = DEFAULT_CONFIG + COMPANY
 ACCOUNT = "---\nname: Acme Corp\naddress: |\n  1 Main Street\n  Springfield\n---\n"
 
 
-def opportunity(line_items: str, quote: str | None = "{number: Q-2026-0042, date: 2026-11-25, "
-                "valid_until: 2026-12-31, terms: Net 30}", currency: str = "USD",
-                extra: str = "") -> str:
+def opportunity(
+    line_items: str,
+    quote: str | None = "{number: Q-2026-0042, date: 2026-11-25, "
+    "valid_until: 2026-12-31, terms: Net 30}",
+    currency: str = "USD",
+    extra: str = "",
+) -> str:
     """An opportunity file with the given `line_items:` block (YAML lines) and `quote:` value."""
     text = (
         "---\ntitle: Acme Corp - warehouse scanners\naccount: acme-corp\nowner: alice\n"
@@ -48,8 +51,7 @@ def opportunity(line_items: str, quote: str | None = "{number: Q-2026-0042, date
 
 
 def quote_files(opp: str, name: str = "acme-scanners") -> dict[str, str | bytes | None]:
-    return {f"opportunities/{name}.md": opp, "logo.svg": LOGO,
-            "accounts/acme-corp.md": ACCOUNT}
+    return {f"opportunities/{name}.md": opp, "logo.svg": LOGO, "accounts/acme-corp.md": ACCOUNT}
 
 
 def view_of(root: Path, name: str = "acme-scanners") -> QuoteView:

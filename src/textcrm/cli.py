@@ -329,10 +329,13 @@ def quote(opportunity: str, root: str | None, fmt: str, output: str | None) -> N
     from textcrm.quote import export
 
     crm = resolve_root(root)
+    cwd = Path.cwd()
     result = load(crm, parse_today(None))
-    path, _view = export(result.repository, result.diagnostics, opportunity, fmt,
-                         Path(output) if output else None, Path.cwd())
-    click.echo(f"wrote {path}")
+    path, view = export(result.repository, result.diagnostics, opportunity, fmt,
+                        Path(output) if output else None, cwd)
+    shown = path.relative_to(cwd) if path.is_relative_to(cwd) else path
+    click.echo(f"wrote {shown}: quote {view.number}, {len(view.lines)} lines, total "
+               f"{view.totals.total} {view.currency}")
 
 
 def main() -> None:

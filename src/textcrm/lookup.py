@@ -19,8 +19,9 @@ class Unreadable(TextcrmError):
     """The record's file exists but has errors that keep it from being read."""
 
     def __init__(self, path: str) -> None:
-        super().__init__(f"{path} has errors that keep it from being read; "
-                         f"run `textcrm check {path}`")
+        super().__init__(
+            f"{path} has errors that keep it from being read; run `textcrm check {path}`"
+        )
 
 
 class AmbiguousName(NotFound):
@@ -30,8 +31,7 @@ class AmbiguousName(NotFound):
         shown = ", ".join(candidates[:_SHOWN])
         more = f" and {len(candidates) - _SHOWN} more" if len(candidates) > _SHOWN else ""
         super().__init__(
-            f"`{name}` matches {len(candidates)} opportunities: {shown}{more}; "
-            "give more of the id"
+            f"`{name}` matches {len(candidates)} opportunities: {shown}{more}; give more of the id"
         )
         self.candidates = candidates
 

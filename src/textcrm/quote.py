@@ -36,15 +36,29 @@ TEMPLATE = "quote.html"
 
 # Errors that change what a quote would print (a line dropped, a price unknown, a field
 # unreadable). Date and process rules (stale, close-date-past, stage-gate) do not.
-BLOCKING_RULES = frozenset({
-    "yaml-syntax", "front-matter-missing", "unreadable-file", "missing-field", "invalid-value",
-    "unknown-product", "unknown-account", "unknown-contact", "duplicate-sku",
-    "currency-mismatch", "quote-without-line-items",
-})
+BLOCKING_RULES = frozenset(
+    {
+        "yaml-syntax",
+        "front-matter-missing",
+        "unreadable-file",
+        "missing-field",
+        "invalid-value",
+        "unknown-product",
+        "unknown-account",
+        "unknown-contact",
+        "duplicate-sku",
+        "currency-mismatch",
+        "quote-without-line-items",
+    }
+)
 
 _LOGO_TYPES = {
-    ".svg": "image/svg+xml", ".png": "image/png", ".jpg": "image/jpeg",
-    ".jpeg": "image/jpeg", ".gif": "image/gif", ".webp": "image/webp",
+    ".svg": "image/svg+xml",
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".gif": "image/gif",
+    ".webp": "image/webp",
 }
 _ECONOMIC_BUYER = "economic buyer"
 _UNSAFE_FILE_CHARS = re.compile(r"[^A-Za-z0-9._-]+")
@@ -176,14 +190,9 @@ def quote_currency(repo: Repository, opp: Opportunity) -> str:
     return opp.currency or repo.config.currency
 
 
-def build_quote(repo: Repository, opp: Opportunity) -> QuoteView:
-    """The quote of `opp` as a view model; QuoteError when it cannot be printed.
-
-    Refuses an opportunity without a `quote:` section (a quote needs its number, date and
-    validity), without line items, or without `company:` in textcrm.yaml; reads the
-    company logo (relative to the CRM root) into a data: URI.
-    """
-    config = repo.config
+def check_quotable(repo: Repository, opp: Opportunity) -> None:
+    """Raise QuoteError unless `opp` has a quote: section and line items, and textcrm.yaml a
+    company: section (the seller)."""
     if opp.quote is None:
         raise QuoteError(
             f"{opp.path} has no quote: section; add one, e.g. quote: {{number: Q-2026-0001, "
@@ -193,11 +202,23 @@ def build_quote(repo: Repository, opp: Opportunity) -> QuoteView:
         raise QuoteError(
             f"{opp.path} has no line items; a quote lists what is sold: add line_items"
         )
-    if config.company is None:
+    if repo.config.company is None:
         raise QuoteError(
             "textcrm.yaml has no company: section; a quote prints the seller from it: add "
             "company: {name: ..., address: ..., email: ..., tax_id: ..., logo: ...}"
         )
+
+
+def build_quote(repo: Repository, opp: Opportunity) -> QuoteView:
+    """The quote of `opp` as a view model; QuoteError when it cannot be printed.
+
+    Refuses an opportunity without a `quote:` section (a quote needs its number, date and
+    validity), without line items, or without `company:` in textcrm.yaml; reads the
+    company logo (relative to the CRM root) into a data: URI.
+    """
+    check_quotable(repo, opp)
+    config = repo.config
+    assert opp.quote is not None and config.company is not None
     quote = opp.quote
     currency = quote_currency(repo, opp)
     priced = price_lines(opp, repo.products, currency)
@@ -236,8 +257,10 @@ def build_quote(repo: Repository, opp: Opportunity) -> QuoteView:
         website=account.website if account else "",
     )
     owner = config.owner(opp.owner)
-    salesperson = Person(name=owner.display, email=owner.email) if owner else (
-        Person(name=opp.owner) if opp.owner else None
+    salesperson = (
+        Person(name=owner.display, email=owner.email)
+        if owner
+        else (Person(name=opp.owner) if opp.owner else None)
     )
     return QuoteView(
         number=quote.number,
@@ -255,8 +278,9 @@ def build_quote(repo: Repository, opp: Opportunity) -> QuoteView:
         attention=_attention(repo, opp),
         salesperson=salesperson,
         lines=lines,
-        totals=compute_totals((line.total for line in lines), quote.discount, quote.tax_rate,
-                              currency),
+        totals=compute_totals(
+            (line.total for line in lines), quote.discount, quote.tax_rate, currency
+        ),
     )
 
 
@@ -274,8 +298,13 @@ def _attention(repo: Repository, opp: Opportunity) -> Person | None:
     contact = repo.contacts.get(chosen.contact)
     if contact is None:
         return Person(name=chosen.contact, role=chosen.role)
-    return Person(name=contact.name, title=contact.title, role=chosen.role,
-                  email=contact.email, phone=contact.phone)
+    return Person(
+        name=contact.name,
+        title=contact.title,
+        role=chosen.role,
+        email=contact.email,
+        phone=contact.phone,
+    )
 
 
 def _logo_uri(root: Path, logo: str) -> str:
@@ -301,14 +330,22 @@ def _logo_uri(root: Path, logo: str) -> str:
     return f"data:{kind};base64,{base64.b64encode(data).decode('ascii')}"
 
 
-def blocking_problems(repo: Repository, opp: Opportunity,
-                      diagnostics: Sequence[Diagnostic]) -> list[Diagnostic]:
+def blocking_problems(
+    repo: Repository, opp: Opportunity, diagnostics: Sequence[Diagnostic]
+) -> list[Diagnostic]:
     """Errors in the files a quote prints from that would make it wrong or incomplete."""
-    files = {opp.path, layout.CATALOG_FILE, layout.CONFIG_FILE,
-             layout.record_path("account", opp.account)}
+    files = {
+        opp.path,
+        layout.CATALOG_FILE,
+        layout.CONFIG_FILE,
+        layout.record_path("account", opp.account),
+    }
     files.update(layout.record_path("contact", c.contact) for c in opp.contacts)
-    return [d for d in diagnostics
-            if d.severity == "error" and d.code in BLOCKING_RULES and d.path in files]
+    return [
+        d
+        for d in diagnostics
+        if d.severity == "error" and d.code in BLOCKING_RULES and d.path in files
+    ]
 
 
 def environment(root: Path | None) -> jinja2.Environment:
@@ -343,8 +380,14 @@ def output_path(view: QuoteView, fmt: str, output: Path | None, cwd: Path) -> Pa
     return target
 
 
-def export(repo: Repository, diagnostics: Sequence[Diagnostic], name: str, fmt: str,
-           output: Path | None, cwd: Path) -> tuple[Path, QuoteView]:
+def export(
+    repo: Repository,
+    diagnostics: Sequence[Diagnostic],
+    name: str,
+    fmt: str,
+    output: Path | None,
+    cwd: Path,
+) -> tuple[Path, QuoteView]:
     """Find the opportunity, build its quote, render it and write it atomically.
 
     Returns the path written and the view. Every failure raises a TextcrmError before any
@@ -356,6 +399,7 @@ def export(repo: Repository, diagnostics: Sequence[Diagnostic], name: str, fmt: 
     if fmt not in FORMATS:
         raise UsageError(f"--format {fmt}: choose html or pdf")
     opp = find_opportunity(repo, name)
+    check_quotable(repo, opp)
     problems = blocking_problems(repo, opp, diagnostics)
     if problems:
         first = problems[0]
@@ -380,4 +424,3 @@ def export(repo: Repository, diagnostics: Sequence[Diagnostic], name: str, fmt: 
     except OSError as exc:
         raise QuoteError(f"cannot write {target}: {exc.strerror or exc}") from None
     return target, view
-
