@@ -12,10 +12,10 @@ printed figures always add up. Importing this module does not import WeasyPrint 
 from __future__ import annotations
 
 import base64
+import datetime
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -132,8 +132,8 @@ class QuoteView:
     """
 
     number: str
-    date: date | None
-    valid_until: date | None
+    date: datetime.date | None
+    valid_until: datetime.date | None
     currency: str
     terms: str
     notes: str  # Markdown
