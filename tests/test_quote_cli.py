@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -164,7 +165,7 @@ def test_ambiguous_prefix_lists_candidates(make_repo, run):
     assert result.exit_code == 2
     assert result.stderr == (
         "textcrm: error: `acme` matches 2 opportunities: acme-scanners, acme-service; "
-        "give more of the id\n"
+        "name one of these ids\n"
     )
     assert listing(root) == [
         "accounts",
@@ -302,3 +303,56 @@ def test_importing_quote_loads_neither_jinja_nor_weasyprint():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout == "[]\n"
+
+
+def _amount(text: str) -> Decimal:
+    return Decimal(text.replace("$", "").replace(",", "").replace("−", "-"))
+
+
+@pytest.mark.parametrize(
+    "opp_id",
+    sorted(
+        p.stem
+        for p in (ROOT / "example-repo" / "opportunities").glob("*.md")
+        if "\nquote:" in p.read_text(encoding="utf-8")
+    ),
+)
+def test_every_example_quote_adds_up(run, tmp_path, opp_id):
+    result = run(
+        ["quote", "--root", str(ROOT / "example-repo"), opp_id, "-o", "q.html"], cwd=tmp_path
+    )
+    assert result.exit_code == 0, result.output
+    html = (tmp_path / "q.html").read_text(encoding="utf-8")
+    amounts = [_amount(row["amount"]) for row in line_rows(html)]
+    totals = {k: _amount(v) for k, v in total_rows(html).items()}
+    assert sum(amounts, Decimal(0)) == totals["subtotal"]
+    assert (
+        totals["subtotal"]
+        + totals.get("order-discount", Decimal(0))
+        + totals.get("tax", Decimal(0))
+    ) == totals["grand-total"]
+
+
+def test_opportunity_that_cannot_be_read(make_repo, run):
+    root = make_repo(
+        files(**{"opportunities/acme-scanners.md": "---\ntitle: [unclosed\n---\n"}),
+        config=QUOTE_CONFIG,
+    )
+    result = run(["quote", "opportunities/acme-scanners.md"], cwd=root)
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "textcrm: error: opportunities/acme-scanners.md has errors that keep it from being "
+        "read; run `textcrm check opportunities/acme-scanners.md`\n"
+    )
+
+
+def test_ambiguous_title_words(make_repo, run):
+    other = opportunity(LINES).replace("warehouse scanners", "warehouse robots")
+    root = make_repo({**files(), "opportunities/globex-robots.md": other}, config=QUOTE_CONFIG)
+    result = run(["quote", "warehouse"], cwd=root)
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "textcrm: error: `warehouse` matches 2 opportunities: acme-scanners, globex-robots; "
+        "name one of these ids\n"
+    )
+    assert run(["quote", "WAREHOUSE robots"], cwd=root).exit_code == 0

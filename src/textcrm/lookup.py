@@ -31,7 +31,7 @@ class AmbiguousName(NotFound):
         shown = ", ".join(candidates[:_SHOWN])
         more = f" and {len(candidates) - _SHOWN} more" if len(candidates) > _SHOWN else ""
         super().__init__(
-            f"`{name}` matches {len(candidates)} opportunities: {shown}{more}; give more of the id"
+            f"`{name}` matches {len(candidates)} opportunities: {shown}{more}; name one of these ids"
         )
         self.candidates = candidates
 
@@ -55,13 +55,11 @@ def find_opportunity(repo: Repository, name: str) -> Opportunity:
     """
     opportunities = repo.opportunities
     key = name.strip()
-    if key in opportunities:
-        return opportunities[key]
     if key.endswith(".md"):
         # A path such as opportunities/acme.md, as shells complete it.
-        stem = key.rsplit("/", 1)[-1][: -len(".md")]
-        if stem in opportunities:
-            return opportunities[stem]
+        key = key.rsplit("/", 1)[-1][: -len(".md")]
+    if key in opportunities:
+        return opportunities[key]
     if repo.exists("opportunity", key):
         raise Unreadable(f"opportunities/{key}.md")
     ids = sorted(opportunities)
