@@ -31,7 +31,8 @@ class AmbiguousName(NotFound):
         shown = ", ".join(candidates[:_SHOWN])
         more = f" and {len(candidates) - _SHOWN} more" if len(candidates) > _SHOWN else ""
         super().__init__(
-            f"`{name}` matches {len(candidates)} opportunities: {shown}{more}; name one of these ids"
+            f"`{name}` matches {len(candidates)} opportunities: {shown}{more}; "
+            "name one of these ids"
         )
         self.candidates = candidates
 
