@@ -356,3 +356,26 @@ def test_ambiguous_title_words(make_repo, run):
         "name one of these ids\n"
     )
     assert run(["quote", "WAREHOUSE robots"], cwd=root).exit_code == 0
+
+
+@pytest.mark.parametrize(
+    ("template", "message"),
+    [
+        (
+            "<p>{{ quote.nope }}</p>\n",
+            "the quote template failed: 'textcrm.quote.QuoteView object' has no attribute 'nope'",
+        ),
+        (
+            "<p>{% if %}</p>\n",
+            "templates/quote.html:1: template syntax error: Expected an "
+            "expression, got 'end of statement block'",
+        ),
+    ],
+    ids=["undefined", "syntax"],
+)
+def test_broken_template_override(make_repo, run, template, message):
+    root = make_repo(files(**{"templates/quote.html": template}), config=QUOTE_CONFIG)
+    result = run(["quote", "acme-scanners"], cwd=root)
+    assert result.exit_code == 1
+    assert result.stderr.replace(str(root) + "/", "") == f"textcrm: error: {message}\n"
+    assert not list(root.glob("Q-*"))

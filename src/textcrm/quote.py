@@ -361,11 +361,19 @@ def render_quote_html(view: QuoteView, env: jinja2.Environment | Path | None) ->
     `env` is a template environment from `render.environment(root)`, or the CRM root (or
     None for the shipped templates only) to build one.
     """
+    import jinja2
+
     from textcrm import render
 
     if env is None or isinstance(env, Path):
         env = render.environment(env)
-    return render.render(env, TEMPLATE, quote=view)
+    try:
+        return render.render(env, TEMPLATE, quote=view)
+    except jinja2.TemplateSyntaxError as exc:
+        where = f"{exc.filename or exc.name or TEMPLATE}:{exc.lineno}"
+        raise QuoteError(f"{where}: template syntax error: {exc.message}") from None
+    except jinja2.TemplateError as exc:
+        raise QuoteError(f"the quote template failed: {exc.message or exc}") from None
 
 
 def output_path(view: QuoteView, fmt: str, output: Path | None, cwd: Path) -> Path:
