@@ -7,7 +7,8 @@ Usage::
 Copies example-repo into a temporary folder, gives one opportunity N line items (catalog
 lines cycling through the example's products, with descriptions, some discounted), and runs
 the real `textcrm quote` command as a subprocess several times per format; prints the median
-wall time of each as a Markdown table (the numbers in docs/performance.md).
+wall time of each as a Markdown table (the numbers in docs/performance.md), after the time
+of Python's start-up and of importing WeasyPrint alone, for scale.
 """
 
 from __future__ import annotations
@@ -53,6 +54,10 @@ def main() -> int:
     parser.add_argument("--lines", default="7,50,200")
     args = parser.parse_args()
     textcrm = str(Path(sys.executable).parent / "textcrm")
+    python = [sys.executable, "-c"]
+    startup = median_seconds([*python, "pass"], ROOT, args.runs)
+    weasy = median_seconds([*python, "import weasyprint"], ROOT, args.runs)
+    print(f"Python start-up {startup:.2f} s; `import weasyprint` {weasy:.2f} s\n")
     print("| line items | pages (PDF) | HTML | PDF |")
     print("|---:|---:|---:|---:|")
     with tempfile.TemporaryDirectory() as tmp:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
@@ -17,7 +18,9 @@ from quote_support import (
     quote_files,
     read_tables,
     total_rows,
+    view_of,
 )
+from textcrm.loader import load
 
 LINES = (
     "  - {sku: SCN-200, quantity: 40, discount: 5%}\n"
@@ -379,3 +382,24 @@ def test_broken_template_override(make_repo, run, template, message):
     assert result.exit_code == 1
     assert result.stderr.replace(str(root) + "/", "") == f"textcrm: error: {message}\n"
     assert not list(root.glob("Q-*"))
+
+
+def test_python_api_for_the_site(make_repo):
+    from textcrm import render
+    from textcrm.quote import QuoteError, build_quote, render_quote_html
+
+    root = make_repo(
+        {**files(), "opportunities/no-quote.md": opportunity(LINES, None)}, config=QUOTE_CONFIG
+    )
+    view = view_of(root)
+    assert (view.number, view.file_stem, view.totals.total) == (
+        "Q-2026-0042",
+        "Q-2026-0042",
+        Decimal("47365.89"),
+    )
+    html = render_quote_html(view, render.environment(root))
+    assert html == render_quote_html(view, root)
+    assert total_rows(html)["grand-total"] == "$47,365.89"
+    repo = load(root, date(2026, 11, 28), use_cache=False).repository
+    with pytest.raises(QuoteError, match="has no quote: section"):
+        build_quote(repo, repo.opportunities["no-quote"])
