@@ -297,12 +297,23 @@ def schema(root: str | None, kind: str) -> None:
 @cli.command()
 @click.argument("opportunity")
 @root_option
-@click.option("--format", "fmt", type=click.Choice(["html", "pdf"]), default="html",
-              show_default=True, help="HTML (one self-contained file) or PDF (needs the "
-              "`pdf` extra: pip install 'textcrm[pdf]').")
-@click.option("-o", "--output", metavar="FILE", type=click.Path(dir_okay=True),
-              help="Where to write. Default: the quote number, e.g. Q-2026-0042.html, in the "
-              "current directory; a folder: that name inside it.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["html", "pdf"]),
+    default="html",
+    show_default=True,
+    help="HTML (one self-contained file) or PDF (needs the "
+    "`pdf` extra: pip install 'textcrm[pdf]').",
+)
+@click.option(
+    "-o",
+    "--output",
+    metavar="FILE",
+    type=click.Path(dir_okay=True),
+    help="Where to write. Default: the quote number, e.g. Q-2026-0042.html, in the "
+    "current directory; a folder: that name inside it.",
+)
 def quote(opportunity: str, root: str | None, fmt: str, output: str | None) -> None:
     """Write the customer quote of OPPORTUNITY as HTML or PDF.
 
@@ -331,11 +342,19 @@ def quote(opportunity: str, root: str | None, fmt: str, output: str | None) -> N
     crm = resolve_root(root)
     cwd = Path.cwd()
     result = load(crm, parse_today(None))
-    path, view = export(result.repository, result.diagnostics, opportunity, fmt,
-                        Path(output) if output else None, cwd)
+    path, view = export(
+        result.repository,
+        result.diagnostics,
+        opportunity,
+        fmt,
+        Path(output) if output else None,
+        cwd,
+    )
     shown = path.relative_to(cwd) if path.is_relative_to(cwd) else path
-    click.echo(f"wrote {shown}: quote {view.number}, {len(view.lines)} lines, total "
-               f"{view.totals.total} {view.currency}")
+    click.echo(
+        f"wrote {shown}: quote {view.number}, {len(view.lines)} lines, total "
+        f"{view.totals.total} {view.currency}"
+    )
 
 
 def main() -> None:
