@@ -348,31 +348,22 @@ def blocking_problems(
     ]
 
 
-def environment(root: Path | None) -> jinja2.Environment:
-    """The template environment quotes are rendered with (the CRM's templates/ first)."""
-    from textcrm import render
-
-    return render.environment(root)
-
-
 def render_quote_html(view: QuoteView, env: jinja2.Environment | Path | None) -> str:
     """The quote as one self-contained HTML page (CSS inlined, logo embedded).
 
     `env` is a template environment from `render.environment(root)`, or the CRM root (or
     None for the shipped templates only) to build one.
     """
-    import jinja2
-
     from textcrm import render
 
     if env is None or isinstance(env, Path):
         env = render.environment(env)
     try:
         return render.render(env, TEMPLATE, quote=view)
-    except jinja2.TemplateSyntaxError as exc:
+    except render.TemplateSyntaxError as exc:
         where = f"{exc.filename or exc.name or TEMPLATE}:{exc.lineno}"
         raise QuoteError(f"{where}: template syntax error: {exc.message}") from None
-    except jinja2.TemplateError as exc:
+    except render.TemplateError as exc:
         raise QuoteError(f"the quote template failed: {exc.message or exc}") from None
 
 
