@@ -403,3 +403,21 @@ def test_python_api_for_the_site(make_repo):
     repo = load(root, date(2026, 11, 28), use_cache=False).repository
     with pytest.raises(QuoteError, match="has no quote: section"):
         build_quote(repo, repo.opportunities["no-quote"])
+
+
+def test_html_quote_does_not_import_weasyprint(tmp_path):
+    code = (
+        "import sys\nfrom textcrm.cli import cli\n"
+        "try:\n    cli(sys.argv[1:], prog_name='textcrm')\nexcept SystemExit:\n    pass\n"
+        "print('weasyprint' in sys.modules, 'textcrm.pdf' in sys.modules)\n"
+    )
+    args = ["quote", "--root", str(ROOT / "example-repo"), "acme-logistics-amr-fleet"]
+    out = subprocess.run(
+        [sys.executable, "-c", code, *args],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert out.stdout.splitlines()[-1] == "False False"
+    assert (tmp_path / "Q-2026-0038.html").is_file()
