@@ -135,6 +135,7 @@ def test_pdftotext_reads_the_same_total(run, tmp_path):
     assert "Q-2026-0041" in out
 
 
+@pytest.mark.slow
 def test_two_hundred_lines_span_pages_with_headers_repeated(make_repo, run):
     # Line i: i x 1.01 -> subtotal 1.01 x (1 + ... + 200) = 1.01 x 20100 = 20301.00.
     lines = "".join(
