@@ -311,16 +311,15 @@ def test_find_opportunity(repo, name: str, found: str) -> None:
 
 
 def test_ambiguous_and_unknown_names(repo) -> None:
-    from textcrm.errors import NotFound
-    from textcrm.lookup import Ambiguous, find_opportunity
+    from textcrm.lookup import AmbiguousName, UnknownName, find_opportunity
 
-    with pytest.raises(Ambiguous) as exc:
+    with pytest.raises(AmbiguousName) as exc:
         find_opportunity(repo, "acme-sc")
     assert exc.value.candidates == ["acme-scanners", "acme-scanners-2"]
-    with pytest.raises(Ambiguous) as exc:
+    with pytest.raises(AmbiguousName) as exc:
         find_opportunity(repo, "acme corp scanners")
     assert exc.value.candidates == ["acme-scanners", "acme-scanners-2"]
-    with pytest.raises(NotFound, match="no opportunity matches `initech`"):
+    with pytest.raises(UnknownName, match="no opportunity `initech`"):
         find_opportunity(repo, "initech")
 
 

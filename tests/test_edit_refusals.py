@@ -59,21 +59,21 @@ def test_lost_stage_needs_a_lost_reason(run, crm: Path) -> None:
 def test_ambiguous_name_lists_candidates(run, crm: Path) -> None:
     out = refused(run, crm, "log", "acme", "--type", "call", code=2)
     assert out == (
-        "textcrm: error: `acme` matches 2 opportunities; nothing changed. Name one of them by "
-        "its id:\n"
-        "  acme-printers  (Acme Corp - label printers)\n"
-        "  acme-scanners  (Acme Corp - warehouse scanners)\n"
+        "textcrm: error: `acme` matches 2 opportunities: acme-printers, acme-scanners; "
+        "name one of these ids; nothing changed\n"
     )
     out = refused(run, crm, "set", "acme corp", "amount", "5", code=2)
-    assert "`acme corp` matches 2 opportunities" in out
+    assert "`acme corp` matches 2 opportunities: acme-printers, acme-scanners" in out
 
 
 def test_unknown_opportunity_suggests(run, crm: Path) -> None:
     out = refused(run, crm, "log", "acme-scaners", "--type", "call", code=2)
     assert out == (
-        "textcrm: error: no opportunity matches `acme-scaners` (by id, id prefix or "
-        "title words); did you mean `acme-scanners`, `acme-printers`?\n"
+        "textcrm: error: no opportunity `acme-scaners` in opportunities/; did you mean "
+        "`acme-scanners`?\n"
     )
+    out = refused(run, crm, "log", "initech robots", "--type", "call", code=2)
+    assert out == "textcrm: error: no opportunity `initech robots` in opportunities/\n"
 
 
 @pytest.mark.parametrize(
@@ -195,8 +195,9 @@ def test_file_that_cannot_be_edited_safely(run, make_repo) -> None:
     assert "not a block of `key: value` lines; edit this file by hand" in refused(
         run, crm, "set", "flow", "amount", "5"
     )
-    assert "opportunities/broken.md cannot be read as an opportunity" in refused(
-        run, crm, "set", "broken", "amount", "5", code=2
+    assert refused(run, crm, "set", "broken", "amount", "5") == (
+        "textcrm: error: opportunities/broken.md has errors that keep it from being read; "
+        "run `textcrm check opportunities/broken.md`\n"
     )
     assert "uses YAML anchors or aliases" in refused(
         run, crm, "set", "alias", "follow_up", "2026-12-20"

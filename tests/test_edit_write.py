@@ -239,3 +239,9 @@ def test_check_path_does_not_import_ruamel() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_log_offers_exactly_the_activity_types() -> None:
+    from textcrm import cli, schema
+
+    assert cli.ACTIVITY_TYPES == schema.ACTIVITY_TYPES

@@ -6,7 +6,6 @@ only what they use (tests/test_imports.py guards this).
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Callable
 from datetime import date
@@ -57,7 +56,9 @@ def resolve_root(root: str | None) -> Path:
 
 def root_option(f: F) -> F:
     return click.option(
-        "--root", metavar="DIR", envvar="TEXTCRM_ROOT",
+        "--root",
+        metavar="DIR",
+        envvar="TEXTCRM_ROOT",
         help="The CRM repository (the folder with textcrm.yaml). Default: found by walking up "
         "from the current directory.",
     )(f)
@@ -65,7 +66,9 @@ def root_option(f: F) -> F:
 
 def today_option(f: F) -> F:
     return click.option(
-        "--today", metavar="YYYY-MM-DD", envvar="TEXTCRM_TODAY",
+        "--today",
+        metavar="YYYY-MM-DD",
+        envvar="TEXTCRM_TODAY",
         help="The date the rules are applied as of (env TEXTCRM_TODAY). Default: the local date.",
     )(f)
 
@@ -105,11 +108,18 @@ def cli() -> None:
 @click.argument("paths", nargs=-1, type=click.Path())
 @root_option
 @today_option
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "github"]), default="text",
-              show_default=True, help="Output format.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "github"]),
+    default="text",
+    show_default=True,
+    help="Output format.",
+)
 @click.option("--no-cache", is_flag=True, help="Do not read or write the parse cache.")
-def check(paths: tuple[str, ...], root: str | None, today: str | None, fmt: str,
-          no_cache: bool) -> None:
+def check(
+    paths: tuple[str, ...], root: str | None, today: str | None, fmt: str, no_cache: bool
+) -> None:
     """Validate every file of the CRM repository, or the given PATHS.
 
     References (accounts, contacts, products, ...) always resolve against the whole
@@ -134,6 +144,7 @@ def check(paths: tuple[str, ...], root: str | None, today: str | None, fmt: str,
     scope = _scope(crm, paths) if paths else None
     result = load(crm, day, paths=scope, use_cache=not no_cache)
     show = display_path(crm)
+    color = False
     if fmt == "json":
         out = console.render_json(result.diagnostics, result.checked, day.isoformat(), str(crm))
     elif fmt == "github":
@@ -141,7 +152,8 @@ def check(paths: tuple[str, ...], root: str | None, today: str | None, fmt: str,
     else:
         color = console.use_color(sys.stdout)
         out = console.render_text(result.diagnostics, result.checked, show, color)
-    click.echo(out, nl=False)
+    # click strips ANSI codes off a non-terminal unless told: our own decision stands.
+    click.echo(out, nl=False, color=color)
     sys.exit(EXIT_PROBLEMS if result.errors else EXIT_OK)
 
 
@@ -164,9 +176,11 @@ def _scope(root: Path, paths: tuple[str, ...]) -> set[str]:
         elif not full.exists() and not full.is_symlink():
             raise UsageError(f"{raw}: no such file")
         elif classify(rel) is None:
-            raise UsageError(f"{raw} is not a record file textcrm reads "
-                             "(opportunities/, accounts/, contacts/, competitors/ *.md, "
-                             "products.yaml, textcrm.yaml)")
+            raise UsageError(
+                f"{raw} is not a record file textcrm reads "
+                "(opportunities/, accounts/, contacts/, competitors/ *.md, "
+                "products.yaml, textcrm.yaml)"
+            )
         else:
             scope.add(rel)
     return scope
@@ -174,8 +188,14 @@ def _scope(root: Path, paths: tuple[str, ...]) -> set[str]:
 
 @cli.command()
 @root_option
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
-              show_default=True, help="Output format.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json"]),
+    default="table",
+    show_default=True,
+    help="Output format.",
+)
 def stages(root: str | None, fmt: str) -> None:
     """Show the sales process: the stages from textcrm.yaml, in pipeline order.
 
@@ -202,9 +222,13 @@ def stages(root: str | None, fmt: str) -> None:
             "config": CONFIG_FILE,
             "stages": [
                 {
-                    "order": i + 1, "key": s.key, "name": s.name,
-                    "probability": plain(s.probability), "forecast": s.forecast,
-                    "outcome": s.outcome, "requires": list(s.requires),
+                    "order": i + 1,
+                    "key": s.key,
+                    "name": s.name,
+                    "probability": plain(s.probability),
+                    "forecast": s.forecast,
+                    "outcome": s.outcome,
+                    "requires": list(s.requires),
                     "stale_after_days": config.stale_days(s) if s.is_open else None,
                     "description": s.description,
                 }
@@ -214,32 +238,42 @@ def stages(root: str | None, fmt: str) -> None:
         click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
         return
     rows = [
-        (i + 1, s.key, s.name, f"{plain(s.probability)}%", s.forecast + (f" ({s.outcome})"
-         if s.outcome else ""), ", ".join(s.requires) or "-",
-         f"{config.stale_days(s)}d" if s.is_open else "-", " ".join(s.description.split()))
+        (
+            i + 1,
+            s.key,
+            s.name,
+            f"{plain(s.probability)}%",
+            s.forecast + (f" ({s.outcome})" if s.outcome else ""),
+            ", ".join(s.requires) or "-",
+            f"{config.stale_days(s)}d" if s.is_open else "-",
+            " ".join(s.description.split()),
+        )
         for i, s in enumerate(config.stages)
     ]
     headers = ("#", "key", "name", "prob.", "forecast", "requires", "stale", "description")
-    click.echo(console.table(headers, rows, right=(0, 3), width=console.terminal_width()),
-               nl=False)
+    click.echo(console.table(headers, rows, right=(0, 3), width=console.terminal_width()), nl=False)
 
 
 @cli.command()
 @root_option
-@click.option("--kind", type=click.Choice(["opportunity", "account", "contact", "competitor",
-                                           "catalog", "config"]),
-              default="opportunity", show_default=True, help="Which file's schema.")
+@click.option(
+    "--kind",
+    type=click.Choice(["opportunity", "account", "contact", "competitor", "catalog", "config"]),
+    default="opportunity",
+    show_default=True,
+    help="Which file's schema.",
+)
 def schema(root: str | None, kind: str) -> None:
     """Print the JSON Schema (draft 2020-12) of a record's front matter.
 
     It is generated from the same field definitions the validator uses. Inside a CRM
     repository, the configured stage keys and owners become enums, so the editor completes
-    them. Point your editor's YAML support at the file, for example with a modeline as the
-    front matter's first line:
+    them. Point your editor's YAML support at the file (see the README).
 
     \b
-      textcrm schema > .textcrm/opportunity.schema.json
-      # yaml-language-server: $schema=../.textcrm/opportunity.schema.json
+    Examples:
+      textcrm schema > .schemas/opportunity.json
+      textcrm schema --kind config > .schemas/textcrm.json
     """
     import json
 
@@ -259,18 +293,29 @@ def schema(root: str | None, kind: str) -> None:
 
 # --- edit commands ---
 
-from textcrm.schema import ACTIVITY_TYPES  # noqa: E402  (a plain tuple; no heavy import)
+# schema.ACTIVITY_TYPES, spelt out so that `textcrm --version` imports nothing more
+# (tests/test_edit_write.py checks that the two agree).
+ACTIVITY_TYPES = ("call", "email", "meeting", "demo", "note", "task")
+
 
 def edit_options(f: F) -> F:
     """--root, --today, --dry-run and --commit, shared by the editing commands."""
-    f = click.option("--commit", is_flag=True,
-                     help="Commit just this file with git, with a message saying what changed.")(f)
+    f = click.option(
+        "--commit",
+        is_flag=True,
+        help="Commit just this file with git, with a message saying what changed.",
+    )(f)
     f = click.option("--dry-run", is_flag=True, help="Print the diff; write nothing.")(f)
     return root_option(today_option(f))
 
 
-def _edit(root: str | None, today: str | None, dry_run: bool, commit: bool,
-          build: Callable[[Path, date], Any]) -> None:
+def _edit(
+    root: str | None,
+    today: str | None,
+    dry_run: bool,
+    commit: bool,
+    build: Callable[[Path, date], Any],
+) -> None:
     """Build an edit with `build(root, today)`, then check it and write or show it."""
     from textcrm import edit
 
@@ -299,12 +344,25 @@ def new() -> None:
     """
 
 
-def _new(kind: str, name: str, record_id: str | None, root: str | None, today: str | None,
-         dry_run: bool, commit: bool, options: dict[str, str | None]) -> None:
+def _new(
+    kind: str,
+    name: str,
+    record_id: str | None,
+    root: str | None,
+    today: str | None,
+    dry_run: bool,
+    commit: bool,
+    options: dict[str, str | None],
+) -> None:
     from textcrm import edit
 
-    _edit(root, today, dry_run, commit,
-          lambda crm, day: edit.new_record(crm, day, kind, name, options, record_id))
+    _edit(
+        root,
+        today,
+        dry_run,
+        commit,
+        lambda crm, day: edit.new_record(crm, day, kind, name, options, record_id),
+    )
 
 
 @new.command("opportunity")
@@ -312,16 +370,29 @@ def _new(kind: str, name: str, record_id: str | None, root: str | None, today: s
 @click.option("--account", required=True, metavar="ID", help="The account's id (accounts/ID.md).")
 @click.option("--owner", required=True, metavar="KEY", help="Who owns the deal.")
 @click.option("--stage", metavar="KEY", help="Stage key. Default: the first stage.")
-@click.option("--close-date", metavar="YYYY-MM-DD",
-              help="Best estimate of the close date. Default: 90 days from today.")
-@click.option("--amount", metavar="AMOUNT",
-              help="Estimated revenue (required for an open stage).")
+@click.option(
+    "--close-date",
+    metavar="YYYY-MM-DD",
+    help="Best estimate of the close date. Default: 90 days from today.",
+)
+@click.option("--amount", metavar="AMOUNT", help="Estimated revenue (required for an open stage).")
 @click.option("--contact", metavar="ID", help="The primary contact's id (contacts/ID.md).")
-@click.option("--id", "record_id", metavar="ID",
-              help="The file's id. Default: the title's slug, starting with the account id.")
+@click.option(
+    "--id",
+    "record_id",
+    metavar="ID",
+    help="The file's id. Default: the title's slug, starting with the account id.",
+)
 @edit_options
-def new_opportunity(title: str, record_id: str | None, root: str | None, today: str | None,
-                    dry_run: bool, commit: bool, **options: str | None) -> None:
+def new_opportunity(
+    title: str,
+    record_id: str | None,
+    root: str | None,
+    today: str | None,
+    dry_run: bool,
+    commit: bool,
+    **options: str | None,
+) -> None:
     """Create opportunities/ID.md with created set to today.
 
     \b
@@ -340,8 +411,15 @@ def new_opportunity(title: str, record_id: str | None, root: str | None, today: 
 @click.option("--owner", metavar="KEY", help="The account owner.")
 @click.option("--id", "record_id", metavar="ID", help="The file's id. Default: the name's slug.")
 @edit_options
-def new_account(name: str, record_id: str | None, root: str | None, today: str | None,
-                dry_run: bool, commit: bool, **options: str | None) -> None:
+def new_account(
+    name: str,
+    record_id: str | None,
+    root: str | None,
+    today: str | None,
+    dry_run: bool,
+    commit: bool,
+    **options: str | None,
+) -> None:
     """Create accounts/ID.md.
 
     \b
@@ -359,8 +437,15 @@ def new_account(name: str, record_id: str | None, root: str | None, today: str |
 @click.option("--phone", help="Phone number.")
 @click.option("--id", "record_id", metavar="ID", help="The file's id. Default: the name's slug.")
 @edit_options
-def new_contact(name: str, record_id: str | None, root: str | None, today: str | None,
-                dry_run: bool, commit: bool, **options: str | None) -> None:
+def new_contact(
+    name: str,
+    record_id: str | None,
+    root: str | None,
+    today: str | None,
+    dry_run: bool,
+    commit: bool,
+    **options: str | None,
+) -> None:
     """Create contacts/ID.md.
 
     \b
@@ -376,8 +461,15 @@ def new_contact(name: str, record_id: str | None, root: str | None, today: str |
 @click.option("--website", help="Web address.")
 @click.option("--id", "record_id", metavar="ID", help="The file's id. Default: the name's slug.")
 @edit_options
-def new_competitor(name: str, record_id: str | None, root: str | None, today: str | None,
-                   dry_run: bool, commit: bool, **options: str | None) -> None:
+def new_competitor(
+    name: str,
+    record_id: str | None,
+    root: str | None,
+    today: str | None,
+    dry_run: bool,
+    commit: bool,
+    **options: str | None,
+) -> None:
     """Create competitors/ID.md; its body is the battlecard.
 
     \b
@@ -389,17 +481,32 @@ def new_competitor(name: str, record_id: str | None, root: str | None, today: st
 
 @cli.command("log")
 @click.argument("opportunity")
-@click.option("--type", "type_", required=True, type=click.Choice(ACTIVITY_TYPES),
-              help="What kind of activity.")
+@click.option(
+    "--type",
+    "type_",
+    required=True,
+    type=click.Choice(ACTIVITY_TYPES),
+    help="What kind of activity.",
+)
 @click.option("--summary", help="What happened and what was agreed.")
 @click.option("--contact", metavar="ID", help="Who we talked to (contacts/ID.md).")
 @click.option("--date", "when", metavar="YYYY-MM-DD", help="When it happened. Default: today.")
 @click.option("--follow-up", metavar="YYYY-MM-DD", help="Also set the firm follow-up date.")
 @click.option("--next-step", metavar="TEXT", help="Also set the next step.")
 @edit_options
-def log_command(opportunity: str, type_: str, summary: str | None, contact: str | None,
-                when: str | None, follow_up: str | None, next_step: str | None,
-                root: str | None, today: str | None, dry_run: bool, commit: bool) -> None:
+def log_command(
+    opportunity: str,
+    type_: str,
+    summary: str | None,
+    contact: str | None,
+    when: str | None,
+    follow_up: str | None,
+    next_step: str | None,
+    root: str | None,
+    today: str | None,
+    dry_run: bool,
+    commit: bool,
+) -> None:
     """Record an activity on an opportunity (appended to `activities`).
 
     OPPORTUNITY is an id, a unique prefix of one, or words of the title. Everything else in
@@ -413,23 +520,49 @@ def log_command(opportunity: str, type_: str, summary: str | None, contact: str 
     """
     from textcrm import edit
 
-    _edit(root, today, dry_run, commit, lambda crm, day: edit.log_activity(
-        edit.open_opportunity(crm, day, opportunity), type_, summary, when or day, contact,
-        follow_up, next_step))
+    _edit(
+        root,
+        today,
+        dry_run,
+        commit,
+        lambda crm, day: edit.log_activity(
+            edit.open_opportunity(crm, day, opportunity),
+            type_,
+            summary,
+            when or day,
+            contact,
+            follow_up,
+            next_step,
+        ),
+    )
 
 
 @cli.command("move")
 @click.argument("opportunity")
 @click.argument("stage")
 @click.option("--lost-reason", metavar="TEXT", help="Why the deal was lost (lost stages).")
-@click.option("--close-date", metavar="YYYY-MM-DD",
-              help="The close date to record. Default when closing: today.")
-@click.option("--keep-probability", is_flag=True,
-              help="Keep the file's own probability instead of the new stage's default.")
+@click.option(
+    "--close-date",
+    metavar="YYYY-MM-DD",
+    help="The close date to record. Default when closing: today.",
+)
+@click.option(
+    "--keep-probability",
+    is_flag=True,
+    help="Keep the file's own probability instead of the new stage's default.",
+)
 @edit_options
-def move_command(opportunity: str, stage: str, lost_reason: str | None, close_date: str | None,
-                 keep_probability: bool, root: str | None, today: str | None, dry_run: bool,
-                 commit: bool) -> None:
+def move_command(
+    opportunity: str,
+    stage: str,
+    lost_reason: str | None,
+    close_date: str | None,
+    keep_probability: bool,
+    root: str | None,
+    today: str | None,
+    dry_run: bool,
+    commit: bool,
+) -> None:
     """Move an opportunity to another STAGE, enforcing that stage's gate.
 
     The move is refused, listing what is missing, when the opportunity lacks a field the
@@ -444,9 +577,20 @@ def move_command(opportunity: str, stage: str, lost_reason: str | None, close_da
     """
     from textcrm import edit
 
-    _edit(root, today, dry_run, commit, lambda crm, day: edit.move_stage(
-        edit.open_opportunity(crm, day, opportunity), stage, day, lost_reason, close_date,
-        keep_probability))
+    _edit(
+        root,
+        today,
+        dry_run,
+        commit,
+        lambda crm, day: edit.move_stage(
+            edit.open_opportunity(crm, day, opportunity),
+            stage,
+            day,
+            lost_reason,
+            close_date,
+            keep_probability,
+        ),
+    )
 
 
 @cli.command("set")
@@ -454,8 +598,15 @@ def move_command(opportunity: str, stage: str, lost_reason: str | None, close_da
 @click.argument("field")
 @click.argument("value")
 @edit_options
-def set_command(opportunity: str, field: str, value: str, root: str | None, today: str | None,
-                dry_run: bool, commit: bool) -> None:
+def set_command(
+    opportunity: str,
+    field: str,
+    value: str,
+    root: str | None,
+    today: str | None,
+    dry_run: bool,
+    commit: bool,
+) -> None:
     """Set one field of an opportunity to VALUE, validated as the format requires.
 
     FIELD is a single-value field: close_date, amount, probability, owner, next_step,
@@ -469,8 +620,79 @@ def set_command(opportunity: str, field: str, value: str, root: str | None, toda
     """
     from textcrm import edit
 
-    _edit(root, today, dry_run, commit, lambda crm, day: edit.set_value(
-        edit.open_opportunity(crm, day, opportunity), field, value))
+    _edit(
+        root,
+        today,
+        dry_run,
+        commit,
+        lambda crm, day: edit.set_value(edit.open_opportunity(crm, day, opportunity), field, value),
+    )
+
+
+# --- quote commands ---
+
+
+@cli.command()
+@click.argument("opportunity")
+@root_option
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["html", "pdf"]),
+    default="html",
+    show_default=True,
+    help="HTML (one self-contained file) or PDF (needs the "
+    "`pdf` extra: pip install 'textcrm[pdf]').",
+)
+@click.option(
+    "-o",
+    "--output",
+    metavar="FILE",
+    type=click.Path(dir_okay=True),
+    help="Where to write. Default: the quote number, e.g. Q-2026-0042.html, in the "
+    "current directory; a folder: that name inside it.",
+)
+def quote(opportunity: str, root: str | None, fmt: str, output: str | None) -> None:
+    """Write the customer quote of OPPORTUNITY as HTML or PDF.
+
+    OPPORTUNITY is an opportunity's id (its file name without .md), a unique prefix of it,
+    or words of its title. The quote prints the seller from textcrm.yaml's `company:`
+    (with its logo), the buyer (account and primary contact or Economic Buyer), the
+    opportunity's `quote:` section (number, date, valid until, terms, tax rate, discount,
+    notes) and its line items, with exact totals: each line and the tax are rounded
+    half-up to the currency's minor unit and the total is the sum of the rounded parts.
+    The layout is templates/quote.html, which the CRM repository may override.
+
+    \b
+    Examples:
+      textcrm quote acme-logistics-amr-fleet           writes Q-2026-0038.html
+      textcrm quote acme-logistics-amr --format pdf    a unique prefix is enough
+      textcrm quote acme-logistics-amr-fleet -o out/quote.pdf --format pdf
+
+    Exit status: 0 when the quote was written, 1 when it cannot be produced (no line items,
+    no quote section, a missing logo, errors in the opportunity, an unwritable path), 2 for
+    an unknown or ambiguous OPPORTUNITY or when PDF support is not installed. Nothing is
+    left behind on failure.
+    """
+    from textcrm.loader import load
+    from textcrm.quote import export
+
+    crm = resolve_root(root)
+    cwd = Path.cwd()
+    result = load(crm, parse_today(None))
+    path, view = export(
+        result.repository,
+        result.diagnostics,
+        opportunity,
+        fmt,
+        Path(output) if output else None,
+        cwd,
+    )
+    shown = path.relative_to(cwd) if path.is_relative_to(cwd) else path
+    click.echo(
+        f"wrote {shown}: quote {view.number}, {len(view.lines)} lines, total "
+        f"{view.totals.total} {view.currency}"
+    )
 
 
 def main() -> None:

@@ -438,14 +438,14 @@ def open_opportunity(root: Path, today: date, name: str) -> Target:
     Only the files that can match are parsed: the ids come from the file names, and a file
     can match title words only if its text holds them all.
     """
-    from textcrm.lookup import find_opportunity, matching_id_prefix, title_words
+    from textcrm.lookup import AmbiguousName, find_opportunity, ids_by_prefix, title_words, unknown
 
     paths = {
         c[1]: p
         for p in layout.discover(root)
         if (c := layout.classify(p)) and c[0] == "opportunity"
     }
-    by_id = matching_id_prefix(paths, name)
+    by_id = ids_by_prefix(paths, name)
     if by_id:
         scope = {paths[i] for i in by_id}
     else:
@@ -453,11 +453,16 @@ def open_opportunity(root: Path, today: date, name: str) -> Target:
         scope = set()
         for path in paths.values() if words else ():
             data = DiskReader(root).read(path)
-            text = data.decode("utf-8", "replace").lower() if isinstance(data, bytes) else ""
+            text = data.decode("utf-8", "replace").casefold() if isinstance(data, bytes) else ""
             if all(w in text for w in words):
                 scope.add(path)
+    if not scope:
+        raise unknown(name, paths)
     repo = load(root, today, paths=scope, use_cache=len(scope) > 200, run_checks=False).repository
-    opp = find_opportunity(repo, name)
+    try:
+        opp = find_opportunity(repo, name)
+    except AmbiguousName as exc:
+        raise UsageError(f"{exc.message}; nothing changed") from None
     return Target(repo, opp, read_bytes(root, opp.path))
 
 
@@ -547,7 +552,7 @@ def set_value(target: Target, name: str, text: str) -> Edit:
             "change the stage with `textcrm move OPPORTUNITY STAGE`: it enforces the stage's gate"
         )
     if name not in SETTABLE:
-        from textcrm.parse import suggest
+        from textcrm.suggest import did_you_mean as suggest
 
         raise UsageError(
             f"`{name}` is not a field `set` can change"
@@ -575,7 +580,7 @@ def move_stage(
     """Move the opportunity to another stage, enforcing that stage's gate."""
     from textcrm.checks.stages import missing_for_gate
     from textcrm.money import plain
-    from textcrm.parse import suggest
+    from textcrm.suggest import did_you_mean as suggest
 
     config, opp = target.repo.config, target.opp
     stage = config.stage(stage_key)
@@ -653,7 +658,7 @@ def new_id(kind: str, name: str, account: str | None = None) -> str:
 
 
 def _must_exist(repo: Repository, kind: str, record_id: str, option: str) -> None:
-    from textcrm.parse import suggest
+    from textcrm.suggest import did_you_mean as suggest
 
     if not repo.exists(kind, record_id):
         known = sorted(repo.ids.get(kind, frozenset()))
@@ -697,7 +702,7 @@ def new_record(
         _must_exist(repo, "contact", str(opts["contact"]), "--contact")
     owner = opts.get("owner")
     if owner and config.owners is not None and config.owner(owner) is None:
-        from textcrm.parse import suggest
+        from textcrm.suggest import did_you_mean as suggest
 
         keys = [o.key for o in config.owners]
         raise EditRefused(
@@ -709,7 +714,7 @@ def new_record(
         stage_key = opts.get("stage") or config.open_stages[0].key
         stage = config.stage(stage_key)
         if stage is None:
-            from textcrm.parse import suggest
+            from textcrm.suggest import did_you_mean as suggest
 
             keys = [s.key for s in config.stages]
             raise UsageError(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 from collections.abc import Callable
@@ -9,7 +10,9 @@ from pathlib import Path
 
 
 def atomic_write(
-    path: Path, data: bytes, mode: int | None = None,
+    path: Path,
+    data: bytes,
+    mode: int | None = None,
     before_replace: Callable[[], None] | None = None,
 ) -> None:
     """Write `data` to `path` so that readers see either the old file or the new one.
@@ -39,10 +42,8 @@ def atomic_write(
             before_replace()
         os.replace(tmp, path)
     except BaseException:
-        try:
+        with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
-        except FileNotFoundError:
-            pass
         raise
     try:
         dir_fd = os.open(folder, os.O_RDONLY)
