@@ -257,6 +257,206 @@ def schema(root: str | None, kind: str) -> None:
     click.echo(json.dumps(to_json_schema(kind, config), indent=2, ensure_ascii=False))
 
 
+# --- reports commands ---
+
+
+def format_option(choices: tuple[str, ...] = ("table", "json", "csv")) -> Callable[[F], F]:
+    return click.option("--format", "fmt", type=click.Choice(choices), default=choices[0],
+                        show_default=True, help="Output format (JSON shape: docs/reports.md).")
+
+
+def owner_option(f: F) -> F:
+    return click.option("--owner", metavar="OWNER", help="Only this owner's opportunities.")(f)
+
+
+def _report_repo(root: str | None, today: str | None, run_checks: bool = False) -> Any:
+    """(LoadResult, today) for a report; checks run only when the report shows problems."""
+    from textcrm.loader import load
+
+    day = parse_today(today)
+    return load(resolve_root(root), day, run_checks=run_checks), day
+
+
+def _report_style() -> Any:
+    from textcrm import console
+    from textcrm.reports import Style
+
+    return Style(width=console.terminal_width(), color=console.use_color(sys.stdout))
+
+
+def _known(kind: str, value: str | None, known: list[str]) -> None:
+    if value is not None and value not in known:
+        raise UsageError(f"--{kind} {value}: no such {kind}; known: {', '.join(known) or 'none'}")
+
+
+@cli.command(name="list")
+@root_option
+@today_option
+@format_option()
+@click.option("--stage", metavar="STAGE", help="Only this stage (a key from textcrm.yaml).")
+@owner_option
+@click.option("--account", metavar="ACCOUNT", help="Only this account id.")
+@click.option("--open", "state", flag_value="open", help="Only open opportunities.")
+@click.option("--won", "state", flag_value="won", help="Only won opportunities.")
+@click.option("--lost", "state", flag_value="lost", help="Only lost opportunities.")
+@click.option("--closing-before", metavar="YYYY-MM-DD", help="Close date before this day.")
+@click.option("--closing-after", metavar="YYYY-MM-DD", help="Close date after this day.")
+@click.option("--tag", metavar="TAG", help="Only opportunities with this tag.")
+@click.option("--sort", type=click.Choice(["close_date", "amount", "weighted", "stage",
+                                           "updated"]), default="close_date",
+              show_default=True, help="close_date: soonest first; amount, weighted: largest "
+              "first; stage: pipeline order; updated: latest activity first.")
+def list_command(root: str | None, today: str | None, fmt: str, stage: str | None,
+                 owner: str | None, account: str | None, state: str | None,
+                 closing_before: str | None, closing_after: str | None, tag: str | None,
+                 sort: str) -> None:
+    """List opportunities, one line each, with the totals of what is listed.
+
+    Filters combine (all must match); the date bounds are exclusive. `--sort updated` orders
+    by the latest activity date (else `created`), most recent first.
+
+    \b
+    Examples:
+      textcrm list --open --sort weighted
+      textcrm list --owner alice --closing-before 2027-01-01
+      textcrm list --tag scanners --format csv > scanners.csv
+    """
+    from textcrm import pipeline, reports
+
+    result, day = _report_repo(root, today)
+    repo = result.repository
+    _known("stage", stage, [s.key for s in repo.config.stages])
+    _known("owner", owner, pipeline.owners(repo))
+    _known("account", account, sorted(set(repo.accounts) | {o.account for o in
+                                                              repo.opportunities.values()}))
+    criteria = pipeline.Criteria(
+        stage=stage, owner=owner, account=account, state=state,
+        closing_before=_option_date("--closing-before", closing_before),
+        closing_after=_option_date("--closing-after", closing_after), tag=tag)
+    opps = pipeline.opportunity_list(repo, criteria, sort)
+    filters = {"stage": stage, "owner": owner, "account": account, "status": state,
+               "closing_before": closing_before, "closing_after": closing_after, "tag": tag}
+    click.echo(reports.list_report(repo, opps, day, fmt, _report_style(), filters, sort),
+               nl=False)
+
+
+def _option_date(name: str, value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise UsageError(f"{name}: `{value}` is not a date; write it as YYYY-MM-DD") from None
+
+
+@cli.command()
+@click.argument("opportunity")
+@root_option
+@today_option
+@format_option()
+def show(opportunity: str, root: str | None, today: str | None, fmt: str) -> None:
+    """Show everything about one OPPORTUNITY: facts, totals, line items, quote, contacts,
+    competitors, decision issues, activities, next step and its problems.
+
+    OPPORTUNITY is an id (the file name without .md), a unique prefix of one, or words of
+    its title.
+
+    \b
+    Examples:
+      textcrm show acme-logistics-amr-fleet
+      textcrm show "reno fleet"
+      textcrm show pinecrest-grocers-dc --format json
+    """
+    from textcrm import reports
+    from textcrm.lookup import find_opportunity
+
+    result, day = _report_repo(root, today, run_checks=True)
+    opp = find_opportunity(result.repository, opportunity)
+    problems = [d for d in result.diagnostics if d.path == opp.path]
+    click.echo(reports.show_report(result.repository, opp, day, problems, fmt,
+                                   _report_style()), nl=False)
+
+
+@cli.command(name="pipeline")
+@root_option
+@today_option
+@format_option()
+@owner_option
+def pipeline_command(root: str | None, today: str | None, fmt: str, owner: str | None) -> None:
+    """The pipeline by stage, in order: deals, expected and weighted revenue, and the open
+    totals.
+
+    Money is totalled per currency; with `rates:` in textcrm.yaml the totals are also
+    converted to the reporting currency, and the output says so.
+
+    \b
+    Examples:
+      textcrm pipeline
+      textcrm pipeline --owner bob --format json
+    """
+    from textcrm import pipeline, reports
+
+    result, day = _report_repo(root, today)
+    _known("owner", owner, pipeline.owners(result.repository))
+    click.echo(reports.pipeline_report(result.repository, day, owner, fmt, _report_style()),
+               nl=False)
+
+
+@cli.command()
+@root_option
+@today_option
+@format_option()
+@click.option("--by", type=click.Choice(["month", "quarter"]), default="month",
+              show_default=True, help="The period length.")
+@click.option("--periods", type=click.IntRange(1, 60), metavar="N",
+              help="How many periods from the current one. Default: 6 months or 4 quarters.")
+@owner_option
+def forecast(root: str | None, today: str | None, fmt: str, by: str, periods: int | None,
+             owner: str | None) -> None:
+    """Expected and weighted revenue by close period and forecast category (commit, best
+    case, pipeline), and closed won to date in each period.
+
+    Open deals closing before the first period are shown as past due, after the last one as
+    later; deals in the `omitted` category are left out.
+
+    \b
+    Examples:
+      textcrm forecast
+      textcrm forecast --by quarter --periods 2 --format csv
+    """
+    from textcrm import pipeline, reports
+
+    result, day = _report_repo(root, today)
+    _known("owner", owner, pipeline.owners(result.repository))
+    count = periods or (6 if by == "month" else 4)
+    click.echo(reports.forecast_report(result.repository, day, by, count, owner, fmt,
+                                       _report_style()), nl=False)
+
+
+@cli.command()
+@root_option
+@today_option
+@format_option()
+@owner_option
+def attention(root: str | None, today: str | None, fmt: str, owner: str | None) -> None:
+    """What needs doing today, most urgent first.
+
+    Past close dates, stale deals, overdue follow-ups and follow-ups due today, expired
+    quotes and quotes expiring within 7 days, decision issues past due or due within 7 days.
+
+    \b
+    Examples:
+      textcrm attention --owner alice
+      textcrm attention --format json
+    """
+    from textcrm import pipeline, reports
+
+    result, day = _report_repo(root, today)
+    _known("owner", owner, pipeline.owners(result.repository))
+    click.echo(reports.attention_report(result.repository, day, owner, fmt, _report_style()),
+               nl=False)
+
+
 def main() -> None:
     """Console-script entry point."""
     cli(prog_name="textcrm")
