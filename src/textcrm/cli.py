@@ -457,6 +457,83 @@ def attention(root: str | None, today: str | None, fmt: str, owner: str | None) 
                nl=False)
 
 
+@cli.command()
+@root_option
+@today_option
+@format_option(("csv", "json"))
+@click.option("--kind", type=click.Choice(["opportunities", "accounts", "contacts",
+                                           "line-items", "activities"]),
+              default="opportunities", show_default=True, help="Which records.")
+@click.option("-o", "--output", metavar="FILE", type=click.Path(dir_okay=False),
+              help="Write to FILE instead of standard output.")
+@click.option("--bom/--no-bom", default=True, show_default=True,
+              help="Start CSV with a UTF-8 byte-order mark, so spreadsheets read accents.")
+def export(root: str | None, today: str | None, fmt: str, kind: str, output: str | None,
+           bom: bool) -> None:
+    """Export every record of one kind as CSV or JSON, one row per record.
+
+    Columns are stable (documented in docs/reports.md; new ones are only added at the end),
+    dates are ISO, money is a plain decimal with the currency's minor units, lists are joined
+    with `;`. The CSV opens as is in a spreadsheet.
+
+    \b
+    Examples:
+      textcrm export > opportunities.csv
+      textcrm export --kind line-items --format json -o lines.json
+    """
+    from textcrm import export as exporter
+
+    result, _day = _report_repo(root, today)
+    repo = result.repository
+    data = (exporter.to_csv(repo, kind, bom) if fmt == "csv" else exporter.to_json(repo, kind))
+    _emit(data, output)
+
+
+def _emit(data: bytes, output: str | None) -> None:
+    """Write bytes to FILE (atomically) or standard output."""
+    if output is None or output == "-":
+        click.echo(data, nl=False)
+        return
+    from textcrm.fsutil import atomic_write
+
+    path = Path(output)
+    if not path.parent.is_dir():
+        raise UsageError(f"-o {output}: the folder {path.parent} does not exist")
+    try:
+        atomic_write(path, data)
+    except OSError as exc:
+        raise UsageError(f"-o {output}: cannot write: {exc.strerror}") from None
+    click.echo(f"wrote {output}", err=True)
+
+
+@cli.command()
+@root_option
+@today_option
+@owner_option
+@click.option("-o", "--output", metavar="FILE", type=click.Path(dir_okay=False),
+              help="Write the .ics file to FILE instead of standard output.")
+def calendar(root: str | None, today: str | None, owner: str | None,
+             output: str | None) -> None:
+    """An iCalendar (.ics) feed of open deals' dates: follow-ups, close dates, quote expiries
+    and decision issues due, as all-day events.
+
+    Each event keeps its UID when its date changes, so a calendar subscribed to the feed moves
+    the event instead of adding a second one. The output depends only on the repository and
+    --today, never on the clock.
+
+    \b
+    Examples:
+      textcrm calendar -o pipeline.ics
+      textcrm calendar --owner alice -o alice.ics
+    """
+    from textcrm import pipeline
+    from textcrm.calendar import calendar_feed
+
+    result, day = _report_repo(root, today)
+    _known("owner", owner, pipeline.owners(result.repository))
+    _emit(calendar_feed(result.repository, day, owner), output)
+
+
 def main() -> None:
     """Console-script entry point."""
     cli(prog_name="textcrm")
