@@ -69,15 +69,31 @@ def events(repo: Repository, owner: str | None = None) -> list[CalendarEvent]:
         title = opp.title or opp.id
         if opp.follow_up is not None:
             summary = f"Follow up: {title}" + (f" ({opp.next_step})" if opp.next_step else "")
-            found.append(CalendarEvent(event_uid("follow-up", opp.id), "follow-up",
-                                       opp.follow_up, summary, opp.id))
+            found.append(
+                CalendarEvent(
+                    event_uid("follow-up", opp.id), "follow-up", opp.follow_up, summary, opp.id
+                )
+            )
         if opp.close_date is not None:
-            found.append(CalendarEvent(event_uid("close-date", opp.id), "close-date",
-                                       opp.close_date, f"Close date: {title}", opp.id))
+            found.append(
+                CalendarEvent(
+                    event_uid("close-date", opp.id),
+                    "close-date",
+                    opp.close_date,
+                    f"Close date: {title}",
+                    opp.id,
+                )
+            )
         if opp.quote is not None and opp.quote.valid_until is not None:
-            found.append(CalendarEvent(event_uid("quote-expiry", opp.id), "quote-expiry",
-                                       opp.quote.valid_until,
-                                       f"Quote {opp.quote.number} expires: {title}", opp.id))
+            found.append(
+                CalendarEvent(
+                    event_uid("quote-expiry", opp.id),
+                    "quote-expiry",
+                    opp.quote.valid_until,
+                    f"Quote {opp.quote.number} expires: {title}",
+                    opp.id,
+                )
+            )
         seen: dict[str, int] = {}
         for issue in opp.decision_issues:
             if not issue.is_open or issue.due is None:
@@ -86,9 +102,15 @@ def events(repo: Repository, owner: str | None = None) -> list[CalendarEvent]:
             seen[name] = seen.get(name, 0) + 1
             if seen[name] > 1:  # the same wording twice: number the repeats
                 name = f"{name}-{seen[name]}"
-            found.append(CalendarEvent(event_uid("decision-issue", opp.id, name),
-                                       "decision-issue", issue.due,
-                                       f"Decision due: {issue.issue} ({title})", opp.id))
+            found.append(
+                CalendarEvent(
+                    event_uid("decision-issue", opp.id, name),
+                    "decision-issue",
+                    issue.due,
+                    f"Decision due: {issue.issue} ({title})",
+                    opp.id,
+                )
+            )
     found.sort(key=lambda e: (e.day, e.uid))
     return found
 

@@ -284,6 +284,13 @@ def _report_style() -> Any:
     return Style(width=console.terminal_width(), color=console.use_color(sys.stdout))
 
 
+def _echo_report(render: Callable[[Any], str]) -> None:
+    """Print a report drawn with this terminal's style; colour codes only when it says so
+    (click strips them otherwise)."""
+    style = _report_style()
+    click.echo(render(style), nl=False, color=style.color)
+
+
 def _known(kind: str, value: str | None, known: list[str]) -> None:
     if value is not None and value not in known:
         raise UsageError(f"--{kind} {value}: no such {kind}; known: {', '.join(known) or 'none'}")
@@ -336,8 +343,7 @@ def list_command(root: str | None, today: str | None, fmt: str, stage: str | Non
     opps = pipeline.opportunity_list(repo, criteria, sort)
     filters = {"stage": stage, "owner": owner, "account": account, "status": state,
                "closing_before": closing_before, "closing_after": closing_after, "tag": tag}
-    click.echo(reports.list_report(repo, opps, day, fmt, _report_style(), filters, sort),
-               nl=False)
+    _echo_report(lambda style: reports.list_report(repo, opps, day, fmt, style, filters, sort))
 
 
 def _option_date(name: str, value: str | None) -> date | None:
@@ -373,8 +379,8 @@ def show(opportunity: str, root: str | None, today: str | None, fmt: str) -> Non
     result, day = _report_repo(root, today, run_checks=True)
     opp = find_opportunity(result.repository, opportunity)
     problems = [d for d in result.diagnostics if d.path == opp.path]
-    click.echo(reports.show_report(result.repository, opp, day, problems, fmt,
-                                   _report_style()), nl=False)
+    _echo_report(lambda style: reports.show_report(result.repository, opp, day, problems, fmt,
+                                                   style))
 
 
 @cli.command(name="pipeline")
@@ -398,8 +404,8 @@ def pipeline_command(root: str | None, today: str | None, fmt: str, owner: str |
 
     result, day = _report_repo(root, today)
     _known("owner", owner, pipeline.owners(result.repository))
-    click.echo(reports.pipeline_report(result.repository, day, owner, fmt, _report_style()),
-               nl=False)
+    _echo_report(lambda style: reports.pipeline_report(result.repository, day, owner, fmt,
+                                                       style))
 
 
 @cli.command()
@@ -429,8 +435,8 @@ def forecast(root: str | None, today: str | None, fmt: str, by: str, periods: in
     result, day = _report_repo(root, today)
     _known("owner", owner, pipeline.owners(result.repository))
     count = periods or (6 if by == "month" else 4)
-    click.echo(reports.forecast_report(result.repository, day, by, count, owner, fmt,
-                                       _report_style()), nl=False)
+    _echo_report(lambda style: reports.forecast_report(result.repository, day, by, count,
+                                                       owner, fmt, style))
 
 
 @cli.command()
@@ -453,8 +459,8 @@ def attention(root: str | None, today: str | None, fmt: str, owner: str | None) 
 
     result, day = _report_repo(root, today)
     _known("owner", owner, pipeline.owners(result.repository))
-    click.echo(reports.attention_report(result.repository, day, owner, fmt, _report_style()),
-               nl=False)
+    _echo_report(lambda style: reports.attention_report(result.repository, day, owner, fmt,
+                                                        style))
 
 
 @cli.command()

@@ -25,13 +25,13 @@ def find_opportunity(repo: Repository, name: str) -> Opportunity:
     if not candidates:
         words = wanted.casefold().split()
         candidates = sorted(
-            i for i, o in opps.items()
-            if all(w in f"{o.title} {o.id}".casefold() for w in words)
+            i for i, o in opps.items() if all(w in f"{o.title} {o.id}".casefold() for w in words)
         )
     if len(candidates) == 1:
         return opps[candidates[0]]
     if not candidates:
         raise NotFound(f"no opportunity matches `{name}`; `textcrm list` shows every id")
     shown = ", ".join(candidates[:8]) + (", ..." if len(candidates) > 8 else "")
-    raise NotFound(f"`{name}` matches {len(candidates)} opportunities ({shown}); "
-                   "give more of the id or title")
+    raise NotFound(
+        f"`{name}` matches {len(candidates)} opportunities ({shown}); give more of the id or title"
+    )

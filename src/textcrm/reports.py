@@ -67,23 +67,38 @@ def table(
     right: Iterable[int] = (),
     flex: int | None = None,
     min_flex: int = 12,
+    drop: Sequence[int] = (),
 ) -> str:
-    """An aligned table fitted to `style.width` by clipping the `flex` column.
+    """An aligned table fitted to `style.width`: clip the `flex` column, then leave out the
+    `drop` columns in their order while it is still too wide.
 
     Cells may hold several lines (a total in several currencies); rows whose first cell is a
     Cell with style "rule" draw a separator line above them.
     """
-    right = set(right)
     body = [[_cell(c) for c in row] for row in rows]
-    n = len(headers)
     widths = [len(h) for h in headers]
     for row in body:
         for i, c in enumerate(row):
             widths[i] = max(widths[i], *(len(t) for t in c.text.split("\n")))
-    if flex is not None:
-        total = sum(widths) + 2 * (n - 1)
-        if total > style.width:
-            widths[flex] = max(min_flex, widths[flex] - (total - style.width))
+    keep = list(range(len(headers)))
+    natural = widths[flex] if flex is not None else 0
+    pending = list(drop)
+
+    def needed() -> int:
+        return sum(widths[i] for i in keep) + 2 * (len(keep) - 1)
+
+    while True:
+        if flex is not None:
+            widths[flex] = natural
+            if needed() > style.width:
+                widths[flex] = max(min_flex, natural - (needed() - style.width))
+        if needed() <= style.width or not pending:
+            break
+        keep.remove(pending.pop(0))
+    headers = [headers[i] for i in keep]
+    body = [[row[i] for i in keep] for row in body]
+    widths = [widths[i] for i in keep]
+    right = {keep.index(i) for i in right if i in keep}
 
     def line(cells: Sequence[Cell], head: bool = False) -> list[str]:
         parts = [c.text.split("\n") for c in cells]
@@ -128,8 +143,9 @@ def totals_json(totals: Totals) -> dict[str, Any]:
     return {
         "amounts": {c: fixed(v, c) for c, v in totals.amounts},
         "reporting_currency": totals.reporting,
-        "converted": None if totals.converted is None else fixed(totals.converted,
-                                                                 totals.reporting),
+        "converted": None
+        if totals.converted is None
+        else fixed(totals.converted, totals.reporting),
     }
 
 
@@ -151,8 +167,10 @@ def conversion_note(repo: Repository, totals: Iterable[Totals]) -> str:
     foreign = sorted({c for t in every for c, _ in t.amounts if c != config.currency})
     missing = [c for c in foreign if c not in config.rates]
     if missing:
-        return (f"Totals are per currency; not converted to {config.currency}: no rate for "
-                f"{', '.join(missing)} in textcrm.yaml (rates:).\n")
+        return (
+            f"Totals are per currency; not converted to {config.currency}: no rate for "
+            f"{', '.join(missing)} in textcrm.yaml (rates:).\n"
+        )
     rates = ", ".join(f"1 {c} = {plain(config.rates[c])} {config.currency}" for c in foreign)
     return f"≈ converted to {config.currency} at the rates in textcrm.yaml: {rates}.\n"
 
@@ -180,8 +198,14 @@ def _iso(day: date | None) -> str | None:
 
 
 def _head(repo: Repository, report: str, today: date, **extra: Any) -> dict[str, Any]:
-    return {"version": VERSION, "report": report, "today": today.isoformat(), **extra,
-            "currency": repo.config.currency, "rates": rates_json(repo)}
+    return {
+        "version": VERSION,
+        "report": report,
+        "today": today.isoformat(),
+        **extra,
+        "currency": repo.config.currency,
+        "rates": rates_json(repo),
+    }
 
 
 def _stage_name(repo: Repository, key: str) -> str:
@@ -192,35 +216,66 @@ def _stage_name(repo: Repository, key: str) -> str:
 # --- list -------------------------------------------------------------------------------
 
 LIST_COLUMNS = (
-    "id", "title", "account", "owner", "stage", "status", "close_date", "currency", "expected",
-    "probability", "weighted", "forecast", "follow_up", "last_activity", "next_step", "tags",
+    "id",
+    "title",
+    "account",
+    "owner",
+    "stage",
+    "status",
+    "close_date",
+    "currency",
+    "expected",
+    "probability",
+    "weighted",
+    "forecast",
+    "follow_up",
+    "last_activity",
+    "next_step",
+    "tags",
 )
 
 
 def _list_record(repo: Repository, opp: Opportunity) -> dict[str, Any]:
     fig = repo.figures(opp)
     return {
-        "id": opp.id, "title": opp.title, "account": opp.account, "owner": opp.owner,
-        "stage": opp.stage, "status": pipeline.status(repo, opp),
-        "close_date": _iso(opp.close_date), "currency": fig.currency,
-        "expected": fixed(fig.expected, fig.currency), "probability": plain(fig.probability),
-        "weighted": fixed(fig.weighted, fig.currency), "forecast": fig.forecast,
-        "follow_up": _iso(opp.follow_up), "last_activity": _iso(opp.last_activity),
-        "next_step": opp.next_step, "tags": list(opp.tags),
+        "id": opp.id,
+        "title": opp.title,
+        "account": opp.account,
+        "owner": opp.owner,
+        "stage": opp.stage,
+        "status": pipeline.status(repo, opp),
+        "close_date": _iso(opp.close_date),
+        "currency": fig.currency,
+        "expected": fixed(fig.expected, fig.currency),
+        "probability": plain(fig.probability),
+        "weighted": fixed(fig.weighted, fig.currency),
+        "forecast": fig.forecast,
+        "follow_up": _iso(opp.follow_up),
+        "last_activity": _iso(opp.last_activity),
+        "next_step": opp.next_step,
+        "tags": list(opp.tags),
     }
 
 
 def list_report(
-    repo: Repository, opps: Sequence[Opportunity], today: date, fmt: str, style: Style,
-    filters: dict[str, Any], sort: str,
+    repo: Repository,
+    opps: Sequence[Opportunity],
+    today: date,
+    fmt: str,
+    style: Style,
+    filters: dict[str, Any],
+    sort: str,
 ) -> str:
     """One line per opportunity, with the count and totals of what is listed."""
     expected, weighted = pipeline.totals_of(repo, opps)
     if fmt == "json":
         doc = _head(repo, "list", today, filters=filters, sort=sort)
         doc["opportunities"] = [_list_record(repo, o) for o in opps]
-        doc["totals"] = {"count": len(opps), "expected": totals_json(expected),
-                         "weighted": totals_json(weighted)}
+        doc["totals"] = {
+            "count": len(opps),
+            "expected": totals_json(expected),
+            "weighted": totals_json(weighted),
+        }
         return to_json(doc)
     if fmt == "csv":
         rows = []
@@ -236,18 +291,40 @@ def list_report(
         state = pipeline.status(repo, o)
         late = state == "open" and o.close_date is not None and o.close_date < today
         dim = "dim" if state != "open" else None
-        body.append([
-            Cell(o.id, dim), Cell(_stage_name(repo, o.stage), dim), o.owner,
-            Cell(_iso(o.close_date) or "-", "error" if late else dim),
-            money(fig.expected, fig.currency, locale), f"{plain(fig.probability)}%",
-            money(fig.weighted, fig.currency, locale), Cell(o.title, dim),
-        ])
+        body.append(
+            [
+                Cell(o.id, dim),
+                Cell(_stage_name(repo, o.stage), dim),
+                o.owner,
+                Cell(_iso(o.close_date) or "-", "error" if late else dim),
+                money(fig.expected, fig.currency, locale),
+                f"{plain(fig.probability)}%",
+                money(fig.weighted, fig.currency, locale),
+                Cell(o.title, dim),
+            ]
+        )
     if not opps:
         return "no opportunities match\n"
-    body.append([Cell(f"{len(opps)} listed", "rule"), "", "", "",
-                 totals_text(expected, locale), "", totals_text(weighted, locale), ""])
-    out = table(("Opportunity", "Stage", "Owner", "Close", "Expected", "Prob.", "Weighted",
-                 "Title"), body, style, right=(4, 5, 6), flex=7)
+    body.append(
+        [
+            Cell(f"{len(opps)} listed", "rule"),
+            "",
+            "",
+            "",
+            totals_text(expected, locale),
+            "",
+            totals_text(weighted, locale),
+            "",
+        ]
+    )
+    out = table(
+        ("Opportunity", "Stage", "Owner", "Close", "Expected", "Prob.", "Weighted", "Title"),
+        body,
+        style,
+        right=(4, 5, 6),
+        flex=7,
+        drop=(5, 2, 1),
+    )
     return out + conversion_note(repo, (expected, weighted))
 
 
@@ -259,36 +336,77 @@ def _show_record(repo: Repository, opp: Opportunity, today: date) -> dict[str, A
     cur = fig.currency
     quote = opp.quote
     return {
-        "id": opp.id, "path": opp.path, "title": opp.title, "account": opp.account,
-        "owner": opp.owner, "stage": opp.stage, "status": pipeline.status(repo, opp),
-        "close_date": _iso(opp.close_date), "created": _iso(opp.created),
-        "currency": cur, "amount": None if opp.amount is None else fixed(opp.amount, cur),
-        "line_items_total": None if fig.line_items_total is None
+        "id": opp.id,
+        "path": opp.path,
+        "title": opp.title,
+        "account": opp.account,
+        "owner": opp.owner,
+        "stage": opp.stage,
+        "status": pipeline.status(repo, opp),
+        "close_date": _iso(opp.close_date),
+        "created": _iso(opp.created),
+        "currency": cur,
+        "amount": None if opp.amount is None else fixed(opp.amount, cur),
+        "line_items_total": None
+        if fig.line_items_total is None
         else fixed(fig.line_items_total, cur),
-        "expected": fixed(fig.expected, cur), "probability": plain(fig.probability),
-        "weighted": fixed(fig.weighted, cur), "forecast": fig.forecast,
-        "next_step": opp.next_step, "follow_up": _iso(opp.follow_up),
-        "last_activity": _iso(opp.last_activity), "tags": list(opp.tags),
-        "contacts": [{"contact": c.contact, "role": c.role, "primary": c.primary,
-                      "notes": c.notes} for c in opp.contacts],
-        "competitors": [{"competitor": c.competitor, "status": c.status, "notes": c.notes}
-                        for c in opp.competitors],
-        "decision_issues": [{"issue": d.issue, "status": d.status, "owner": d.owner,
-                             "due": _iso(d.due), "notes": d.notes}
-                            for d in opp.decision_issues],
+        "expected": fixed(fig.expected, cur),
+        "probability": plain(fig.probability),
+        "weighted": fixed(fig.weighted, cur),
+        "forecast": fig.forecast,
+        "next_step": opp.next_step,
+        "follow_up": _iso(opp.follow_up),
+        "last_activity": _iso(opp.last_activity),
+        "tags": list(opp.tags),
+        "contacts": [
+            {"contact": c.contact, "role": c.role, "primary": c.primary, "notes": c.notes}
+            for c in opp.contacts
+        ],
+        "competitors": [
+            {"competitor": c.competitor, "status": c.status, "notes": c.notes}
+            for c in opp.competitors
+        ],
+        "decision_issues": [
+            {
+                "issue": d.issue,
+                "status": d.status,
+                "owner": d.owner,
+                "due": _iso(d.due),
+                "notes": d.notes,
+            }
+            for d in opp.decision_issues
+        ],
         "line_items": [
-            {"sku": p.item.sku, "name": p.name, "quantity": plain(p.item.quantity),
-             "unit": p.unit, "unit_price": fixed(p.unit_price, cur),
-             "discount": None if p.item.discount is None else str(p.item.discount),
-             "gross": fixed(p.gross, cur), "discount_amount": fixed(p.discount, cur),
-             "total": fixed(p.total, cur)}
+            {
+                "sku": p.item.sku,
+                "name": p.name,
+                "quantity": plain(p.item.quantity),
+                "unit": p.unit,
+                "unit_price": fixed(p.unit_price, cur),
+                "discount": None if p.item.discount is None else str(p.item.discount),
+                "gross": fixed(p.gross, cur),
+                "discount_amount": fixed(p.discount, cur),
+                "total": fixed(p.total, cur),
+            }
             for p in fig.lines
         ],
-        "activities": [{"date": a.date.isoformat(), "type": a.type, "contact": a.contact,
-                        "owner": a.owner, "summary": a.summary} for a in opp.activities],
-        "quote": None if quote is None else {
-            "number": quote.number, "date": _iso(quote.date),
-            "valid_until": _iso(quote.valid_until), "terms": quote.terms,
+        "activities": [
+            {
+                "date": a.date.isoformat(),
+                "type": a.type,
+                "contact": a.contact,
+                "owner": a.owner,
+                "summary": a.summary,
+            }
+            for a in opp.activities
+        ],
+        "quote": None
+        if quote is None
+        else {
+            "number": quote.number,
+            "date": _iso(quote.date),
+            "valid_until": _iso(quote.valid_until),
+            "terms": quote.terms,
             "tax_rate": None if quote.tax_rate is None else plain(quote.tax_rate),
         },
         "lost_reason": opp.lost_reason,
@@ -329,7 +447,11 @@ def _relative_day(day: date, today: date) -> str:
 
 
 def show_report(
-    repo: Repository, opp: Opportunity, today: date, problems: Sequence[Diagnostic], fmt: str,
+    repo: Repository,
+    opp: Opportunity,
+    today: date,
+    problems: Sequence[Diagnostic],
+    fmt: str,
     style: Style,
 ) -> str:
     """Everything about one opportunity: facts, money, lines, quote, people, problems."""
@@ -346,7 +468,10 @@ def show_report(
 
 
 def _show_table(
-    repo: Repository, opp: Opportunity, today: date, problems: Sequence[Diagnostic],
+    repo: Repository,
+    opp: Opportunity,
+    today: date,
+    problems: Sequence[Diagnostic],
     style: Style,
 ) -> str:
     config, locale = repo.config, repo.config.locale
@@ -362,8 +487,14 @@ def _show_table(
         ("Stage", f"{_stage_name(repo, opp.stage)} ({state})"),
     ]
     if opp.close_date is not None:
-        facts.append(("Close date", f"{opp.close_date} ({_relative_day(opp.close_date, today)})"
-                      if state == "open" else opp.close_date.isoformat()))
+        facts.append(
+            (
+                "Close date",
+                f"{opp.close_date} ({_relative_day(opp.close_date, today)})"
+                if state == "open"
+                else opp.close_date.isoformat(),
+            )
+        )
     source = "line items" if fig.line_items_total is not None else "amount"
     facts += [
         ("Expected", f"{money(fig.expected, cur, locale)} (from {source})"),
@@ -371,14 +502,17 @@ def _show_table(
         ("Weighted", money(fig.weighted, cur, locale)),
         ("Forecast", pipeline.CATEGORY_NAMES.get(fig.forecast, fig.forecast)),
         ("Next step", opp.next_step or "-"),
-        ("Follow-up", f"{opp.follow_up} ({_relative_day(opp.follow_up, today)})"
-         if opp.follow_up else "-"),
+        (
+            "Follow-up",
+            f"{opp.follow_up} ({_relative_day(opp.follow_up, today)})" if opp.follow_up else "-",
+        ),
     ]
     if opp.created:
         facts.append(("Created", opp.created.isoformat()))
     if opp.last_activity:
-        facts.append(("Last activity", f"{opp.last_activity} "
-                      f"({_relative_day(opp.last_activity, today)})"))
+        facts.append(
+            ("Last activity", f"{opp.last_activity} ({_relative_day(opp.last_activity, today)})")
+        )
     if opp.tags:
         facts.append(("Tags", ", ".join(opp.tags)))
     if opp.lost_reason:
@@ -391,15 +525,39 @@ def _show_table(
 
     if fig.lines:
         rows: list[list[Any]] = [
-            [i, p.item.sku or "-", p.name, plain(p.item.quantity) + (f" {p.unit}" if p.unit
-             else ""), money(p.unit_price, cur, locale),
-             money(p.discount, cur, locale) if p.discount else "-", money(p.total, cur, locale)]
+            [
+                i,
+                p.item.sku or "-",
+                p.name,
+                plain(p.item.quantity) + (f" {p.unit}" if p.unit else ""),
+                money(p.unit_price, cur, locale),
+                money(p.discount, cur, locale) if p.discount else "-",
+                money(p.total, cur, locale),
+            ]
             for i, p in enumerate(fig.lines, 1)
         ]
-        rows.append([Cell("", "rule"), "", "Total", "", "", "",
-                     money(fig.line_items_total or 0, cur, locale)])
-        section("Line items", table(("#", "SKU", "Item", "Qty", "Unit price", "Discount",
-                                      "Total"), rows, style, right=(0, 3, 4, 5, 6), flex=2))
+        rows.append(
+            [
+                Cell("", "rule"),
+                "",
+                "Total",
+                "",
+                "",
+                "",
+                money(fig.line_items_total or 0, cur, locale),
+            ]
+        )
+        section(
+            "Line items",
+            table(
+                ("#", "SKU", "Item", "Qty", "Unit price", "Discount", "Total"),
+                rows,
+                style,
+                right=(0, 3, 4, 5, 6),
+                flex=2,
+                drop=(1, 5),
+            ),
+        )
     if opp.quote is not None:
         q = opp.quote
         bits = [f"Quote {q.number}"]
@@ -425,8 +583,11 @@ def _show_table(
         for e in opp.competitors:
             comp = repo.competitors.get(e.competitor)
             name = comp.name if comp else e.competitor
-            lines.append(f"- {name}" + (f" ({e.status})" if e.status else "")
-                         + (f": {e.notes}" if e.notes else ""))
+            lines.append(
+                f"- {name}"
+                + (f" ({e.status})" if e.status else "")
+                + (f": {e.notes}" if e.notes else "")
+            )
         section("Competitors", "\n".join(lines))
     if opp.decision_issues:
         lines = [
@@ -438,10 +599,15 @@ def _show_table(
     if opp.activities:
         acts = sorted(opp.activities, key=lambda a: a.date, reverse=True)
         rows = [[a.date.isoformat(), a.type, a.contact or "-", a.summary] for a in acts]
-        section("Activities (latest first)",
-                table(("Date", "Type", "Contact", "Summary"), rows, style, flex=3))
-    items = [a for a in pipeline.attention(repo, today, window=7, follow_up_window=0)
-             if a.opportunity == opp.id]
+        section(
+            "Activities (latest first)",
+            table(("Date", "Type", "Contact", "Summary"), rows, style, flex=3, drop=(2,)),
+        )
+    items = [
+        a
+        for a in pipeline.attention(repo, today, window=7, follow_up_window=0)
+        if a.opportunity == opp.id
+    ]
     if items:
         section("Needs attention", "\n".join(f"- {a.label}: {a.message}" for a in items))
     if problems:
@@ -466,38 +632,62 @@ def pipeline_report(
     if fmt == "json":
         doc = _head(repo, "pipeline", today, owner=owner)
         doc["stages"] = [
-            {"key": r.key, "name": r.name, "open": r.is_open, "probability": plain(r.probability),
-             "count": r.count, "expected": totals_json(r.expected),
-             "weighted": totals_json(r.weighted)}
+            {
+                "key": r.key,
+                "name": r.name,
+                "open": r.is_open,
+                "probability": plain(r.probability),
+                "count": r.count,
+                "expected": totals_json(r.expected),
+                "weighted": totals_json(r.weighted),
+            }
             for r in summary.rows
         ]
-        doc["open"] = {"count": summary.open_count, "expected": totals_json(summary.expected),
-                       "weighted": totals_json(summary.weighted)}
+        doc["open"] = {
+            "count": summary.open_count,
+            "expected": totals_json(summary.expected),
+            "weighted": totals_json(summary.weighted),
+        }
         return to_json(doc)
     if fmt == "csv":
         rows = []
         entries = [(r.key, r.name, r.count, r.expected, r.weighted) for r in summary.rows]
-        entries.append(("open-total", "Open pipeline", summary.open_count, summary.expected,
-                        summary.weighted))
+        entries.append(
+            ("open-total", "Open pipeline", summary.open_count, summary.expected, summary.weighted)
+        )
         for key, name, count, exp, w in entries:
-            for (basis, cur, e), (_, _, wv) in zip(totals_rows(exp), totals_rows(w),
-                                                   strict=True):
+            for (basis, cur, e), (_, _, wv) in zip(totals_rows(exp), totals_rows(w), strict=True):
                 rows.append((key, name, count, basis, cur, e, wv))
-        return to_csv(("stage", "name", "count", "basis", "currency", "expected", "weighted"),
-                      rows)
+        return to_csv(("stage", "name", "count", "basis", "currency", "expected", "weighted"), rows)
     locale = repo.config.locale
     body: list[list[Any]] = [
-        [Cell(r.name, None if r.is_open else "dim"), f"{plain(r.probability)}%", r.count,
-         totals_text(r.expected, locale), totals_text(r.weighted, locale)]
+        [
+            Cell(r.name, None if r.is_open else "dim"),
+            f"{plain(r.probability)}%",
+            r.count,
+            totals_text(r.expected, locale),
+            totals_text(r.weighted, locale),
+        ]
         for r in summary.rows
     ]
-    body.append([Cell("Open pipeline", "rule"), "", summary.open_count,
-                 totals_text(summary.expected, locale), totals_text(summary.weighted, locale)])
-    out = table(("Stage", "Prob.", "Deals", "Expected", "Weighted"), body, style,
-                right=(1, 2, 3, 4))
+    body.append(
+        [
+            Cell("Open pipeline", "rule"),
+            "",
+            summary.open_count,
+            totals_text(summary.expected, locale),
+            totals_text(summary.weighted, locale),
+        ]
+    )
+    out = table(
+        ("Stage", "Prob.", "Deals", "Expected", "Weighted"), body, style, right=(1, 2, 3, 4)
+    )
     title = "Pipeline by stage" + (f" for {owner}" if owner else "") + f", {today}\n\n"
-    notes = conversion_note(repo, [t for r in summary.rows for t in (r.expected, r.weighted)]
-                            + [summary.expected, summary.weighted])
+    notes = conversion_note(
+        repo,
+        [t for r in summary.rows for t in (r.expected, r.weighted)]
+        + [summary.expected, summary.weighted],
+    )
     return title + out + notes
 
 
@@ -505,12 +695,20 @@ def pipeline_report(
 
 
 def _cell_json(cell: pipeline.ForecastCell) -> dict[str, Any]:
-    return {"count": cell.count, "expected": totals_json(cell.expected),
-            "weighted": totals_json(cell.weighted)}
+    return {
+        "count": cell.count,
+        "expected": totals_json(cell.expected),
+        "weighted": totals_json(cell.weighted),
+    }
 
 
 def forecast_report(
-    repo: Repository, today: date, by: str, count: int, owner: str | None, fmt: str,
+    repo: Repository,
+    today: date,
+    by: str,
+    count: int,
+    owner: str | None,
+    fmt: str,
     style: Style,
 ) -> str:
     """Open revenue by close period and forecast category, and closed won in each period."""
@@ -519,48 +717,73 @@ def forecast_report(
     if fmt == "json":
         doc = _head(repo, "forecast", today, owner=owner, by=by)
         doc["periods"] = [
-            {"key": r.period.key, "label": r.period.label, "start": r.period.start.isoformat(),
-             "end": r.period.end.isoformat(),
-             "categories": {c: _cell_json(cell) for c, cell in r.categories},
-             "total": _cell_json(r.total), "closed_won": _cell_json(r.closed_won)}
+            {
+                "key": r.period.key,
+                "label": r.period.label,
+                "start": r.period.start.isoformat(),
+                "end": r.period.end.isoformat(),
+                "categories": {c: _cell_json(cell) for c, cell in r.categories},
+                "total": _cell_json(r.total),
+                "closed_won": _cell_json(r.closed_won),
+            }
             for r in fc.rows
         ]
         doc["past_due"] = _cell_json(fc.past_due)
         doc["later"] = _cell_json(fc.later)
         return to_json(doc)
     entries: list[tuple[str, str, str, pipeline.ForecastCell]] = [
-        ("past-due", f"before {first.start}", "open", fc.past_due)]
+        ("past-due", f"before {first.start}", "open", fc.past_due)
+    ]
     for r in fc.rows:
         entries += [(r.period.key, r.period.label, c, cell) for c, cell in r.categories]
-        entries += [(r.period.key, r.period.label, "total", r.total),
-                    (r.period.key, r.period.label, "closed_won", r.closed_won)]
+        entries += [
+            (r.period.key, r.period.label, "total", r.total),
+            (r.period.key, r.period.label, "closed_won", r.closed_won),
+        ]
     entries.append(("later", f"after {last.end}", "open", fc.later))
     if fmt == "csv":
         rows = []
         for key, label, cat, cell in entries:
-            for (basis, cur, e), (_, _, w) in zip(totals_rows(cell.expected),
-                                                  totals_rows(cell.weighted), strict=True):
+            for (basis, cur, e), (_, _, w) in zip(
+                totals_rows(cell.expected), totals_rows(cell.weighted), strict=True
+            ):
                 rows.append((key, label, cat, cell.count, basis, cur, e, w))
-        return to_csv(("period", "label", "category", "count", "basis", "currency", "expected",
-                       "weighted"), rows)
+        return to_csv(
+            ("period", "label", "category", "count", "basis", "currency", "expected", "weighted"),
+            rows,
+        )
     locale = repo.config.locale
-    names = {**pipeline.CATEGORY_NAMES, "open": "Open", "total": "Total",
-             "closed_won": "Closed won"}
+    names = {
+        **pipeline.CATEGORY_NAMES,
+        "open": "Open",
+        "total": "Total",
+        "closed_won": "Closed won",
+    }
     body: list[list[Any]] = []
     previous = None
     for key, label, cat, cell in entries:
         shown = label if key != previous else ""
         first_of_group = key != previous and previous is not None
         style_name = "bold" if cat == "total" else ("dim" if cat == "closed_won" else None)
-        body.append([Cell(shown, "rule" if first_of_group else None),
-                     Cell(names[cat], style_name), cell.count,
-                     totals_text(cell.expected, locale), totals_text(cell.weighted, locale)])
+        body.append(
+            [
+                Cell(shown, "rule" if first_of_group else None),
+                Cell(names[cat], style_name),
+                cell.count,
+                totals_text(cell.expected, locale),
+                totals_text(cell.weighted, locale),
+            ]
+        )
         previous = key
     unit = "month" if by == "month" else "quarter"
-    title = (f"Forecast by {unit}" + (f" for {owner}" if owner else "")
-             + f", {today} (open deals by close date; closed won to date)\n\n")
-    out = table(("Period", "Category", "Deals", "Expected", "Weighted"), body, style,
-                right=(2, 3, 4))
+    title = (
+        f"Forecast by {unit}"
+        + (f" for {owner}" if owner else "")
+        + f", {today} (open deals by close date; closed won to date)\n\n"
+    )
+    out = table(
+        ("Period", "Category", "Deals", "Expected", "Weighted"), body, style, right=(2, 3, 4)
+    )
     every = [t for *_, cell in entries for t in (cell.expected, cell.weighted)]
     return title + out + conversion_note(repo, every)
 
@@ -583,8 +806,15 @@ def attention_report(
     """What needs doing today, most urgent first."""
     items = attention_items(repo, today, owner)
     records = [
-        {"kind": a.kind, "label": a.label, "opportunity": a.opportunity, "title": a.title,
-         "owner": a.owner, "date": _iso(a.date), "message": a.message}
+        {
+            "kind": a.kind,
+            "label": a.label,
+            "opportunity": a.opportunity,
+            "title": a.title,
+            "owner": a.owner,
+            "date": _iso(a.date),
+            "message": a.message,
+        }
         for a in items
     ]
     if fmt == "json":
@@ -596,13 +826,18 @@ def attention_report(
         return to_csv(ATTENTION_COLUMNS, ([r[c] for c in ATTENTION_COLUMNS] for r in records))
     if not items:
         return f"nothing needs attention on {today}" + (f" for {owner}" if owner else "") + "\n"
-    urgent = {"close-date-past", "stale", "follow-up-overdue", "quote-expired",
-              "decision-overdue"}
+    urgent = {"close-date-past", "stale", "follow-up-overdue", "quote-expired", "decision-overdue"}
     body = [
-        [Cell(a.label, "error" if a.kind in urgent else "warning"), _iso(a.date) or "-",
-         a.opportunity, a.owner, a.message]
+        [
+            Cell(a.label, "error" if a.kind in urgent else "warning"),
+            _iso(a.date) or "-",
+            a.opportunity,
+            a.owner,
+            a.message,
+        ]
         for a in items
     ]
     title = f"Needs attention on {today}" + (f" for {owner}" if owner else "") + "\n\n"
-    return title + table(("What", "Date", "Opportunity", "Owner", "Details"), body, style,
-                         flex=4)
+    return title + table(
+        ("What", "Date", "Opportunity", "Owner", "Details"), body, style, flex=4, drop=(3,)
+    )
