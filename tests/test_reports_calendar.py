@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import icalendar
+
 from test_reports import REPORT_FILES
 
 EXPECTED = [
@@ -75,7 +76,7 @@ def test_feed_has_an_all_day_event_per_open_date(run, make_repo):
     for _uid, start, end, _summary, event in events:
         # All-day: DATE values (not date-times), ending the next day.
         assert type(start) is date and (end - start).days == 1
-        assert event.decoded("DTSTAMP") == datetime(2026, 11, 28, tzinfo=timezone.utc)
+        assert event.decoded("DTSTAMP") == datetime(2026, 11, 28, tzinfo=UTC)
         assert str(event["TRANSP"]) == "TRANSPARENT"
     description = str(events[3][4]["DESCRIPTION"])
     assert description.splitlines() == [
