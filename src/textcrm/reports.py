@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import textwrap
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -68,9 +69,11 @@ def table(
     flex: int | None = None,
     min_flex: int = 12,
     drop: Sequence[int] = (),
+    wrap: bool = False,
 ) -> str:
-    """An aligned table fitted to `style.width`: clip the `flex` column, then leave out the
-    `drop` columns in their order while it is still too wide.
+    """An aligned table fitted to `style.width`: narrow the `flex` column (clipping its text,
+    or wrapping it onto more lines with `wrap`), then leave out the `drop` columns in their
+    order while it is still too wide.
 
     Cells may hold several lines (a total in several currencies); rows whose first cell is a
     Cell with style "rule" draw a separator line above them.
@@ -95,6 +98,11 @@ def table(
         if needed() <= style.width or not pending:
             break
         keep.remove(pending.pop(0))
+    if wrap and flex is not None and flex in keep:
+        for row in body:
+            c = row[flex]
+            wrapped = textwrap.wrap(c.text, widths[flex], break_long_words=True) or [""]
+            row[flex] = Cell("\n".join(wrapped), c.style)
     headers = [headers[i] for i in keep]
     body = [[row[i] for i in keep] for row in body]
     widths = [widths[i] for i in keep]
@@ -323,6 +331,7 @@ def list_report(
         style,
         right=(4, 5, 6),
         flex=7,
+        min_flex=10,
         drop=(5, 2, 1),
     )
     return out + conversion_note(repo, (expected, weighted))
@@ -601,7 +610,9 @@ def _show_table(
         rows = [[a.date.isoformat(), a.type, a.contact or "-", a.summary] for a in acts]
         section(
             "Activities (latest first)",
-            table(("Date", "Type", "Contact", "Summary"), rows, style, flex=3, drop=(2,)),
+            table(
+                ("Date", "Type", "Contact", "Summary"), rows, style, flex=3, drop=(2,), wrap=True
+            ),
         )
     items = [
         a
@@ -839,5 +850,10 @@ def attention_report(
     ]
     title = f"Needs attention on {today}" + (f" for {owner}" if owner else "") + "\n\n"
     return title + table(
-        ("What", "Date", "Opportunity", "Owner", "Details"), body, style, flex=4, drop=(3,)
+        ("What", "Date", "Opportunity", "Owner", "Details"),
+        body,
+        style,
+        flex=4,
+        drop=(3,),
+        wrap=True,
     )
