@@ -560,3 +560,27 @@ def test_multi_currency_pipeline_table_golden(run, make_repo, golden):
         config=DEFAULT_CONFIG + "rates: {EUR: 1.085}\n",
     )
     golden("pipeline-rates.txt", report(run, root, "pipeline", fmt="table"))
+
+
+def test_reports_still_answer_on_a_broken_file_and_say_so(run, make_repo):
+    root = make_repo({**REPORT_FILES, "opportunities/broken.md": "---\ntitle: [unclosed\n---\n"})
+    result = run(["pipeline", "--root", str(root), "--today", "2026-11-28", "--format", "json"])
+    assert result.exit_code == 0
+    assert json.loads(result.stdout)["open"]["count"] == 4
+    assert "warning: 1 error(s) reading the repository" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_reports_do_not_load_icalendar_and_check_does_not_load_reports():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, textcrm.cli, textcrm.reports, textcrm.export; "
+        "print(sorted(m for m in ('icalendar', 'babel', 'textcrm.calendar') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+    code = "import sys, textcrm.cli; print('textcrm.reports' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

@@ -274,7 +274,12 @@ def _report_repo(root: str | None, today: str | None, run_checks: bool = False) 
     from textcrm.loader import load
 
     day = parse_today(today)
-    return load(resolve_root(root), day, run_checks=run_checks), day
+    result = load(resolve_root(root), day, run_checks=run_checks)
+    if result.errors and not run_checks:
+        # Reports still answer, but the user must know the answer may be incomplete.
+        click.echo(f"textcrm: warning: {result.errors} error(s) reading the repository; "
+                   "what could not be read is left out (run `textcrm check`)", err=True)
+    return result, day
 
 
 def _report_style() -> Any:
