@@ -1,0 +1,74 @@
+"""Time the report commands on generated corpora: median wall time over several runs.
+
+Usage::
+
+    python bench/reports.py [--sizes 1000,10000] [--runs 3] [--work /tmp/textcrm-bench]
+
+Each corpus comes from bench/generate.py (deterministic, no planted problems). The parse cache
+is warmed once, so the figures are for the usual case: a second command on an unchanged
+repository. Every command runs as a real `textcrm` process; its output goes to /dev/null.
+Prints a Markdown table for docs/performance.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+TODAY = "2026-11-28"
+COMMANDS = [
+    ["pipeline"],
+    ["forecast"],
+    ["attention"],
+    ["list", "--sort", "weighted"],
+    ["list", "--format", "json"],
+    ["export", "--kind", "line-items"],
+    ["calendar"],
+]
+
+
+def textcrm() -> list[str]:
+    return [sys.executable, "-m", "textcrm"]
+
+
+def timed(args: list[str], cwd: Path) -> float:
+    start = time.perf_counter()
+    subprocess.run(args, cwd=cwd, stdout=subprocess.DEVNULL, check=True,
+                   env={"TEXTCRM_TODAY": TODAY, "COLUMNS": "100", "PATH": "/usr/bin:/bin"})
+    return time.perf_counter() - start
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1000,10000")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--work", type=Path, default=Path("/tmp/textcrm-bench-reports"))
+    opts = parser.parse_args()
+    sizes = [int(s) for s in opts.sizes.split(",")]
+    rows: dict[str, dict[int, float]] = {}
+    for n in sizes:
+        corpus = opts.work / f"corpus-{n}"
+        if not (corpus / "textcrm.yaml").exists():
+            subprocess.run([sys.executable, str(HERE / "generate.py"), str(corpus),
+                            "--opportunities", str(n), "--no-planted", "--force"],
+                           check=True, stdout=subprocess.DEVNULL)
+        timed([*textcrm(), "pipeline"], corpus)  # warm the parse cache
+        for command in [["--version"], *COMMANDS]:
+            name = "textcrm " + " ".join(command)
+            runs = [timed([*textcrm(), *command], corpus) for _ in range(opts.runs)]
+            rows.setdefault(name, {})[n] = statistics.median(runs)
+            print(f"{name} n={n}: {rows[name][n]:.2f} s", file=sys.stderr)
+    print("| command | " + " | ".join(f"{n:,} opportunities" for n in sizes) + " |")
+    print("|---|" + "---:|" * len(sizes))
+    for name, by_size in rows.items():
+        print(f"| `{name}` | " + " | ".join(f"{by_size[n]:.2f} s" for n in sizes) + " |")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
