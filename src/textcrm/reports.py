@@ -527,10 +527,19 @@ def _show_table(
     if opp.lost_reason:
         facts.append(("Lost reason", opp.lost_reason))
     label_width = max(len(k) for k, _ in facts)
-    out += [f"{k.ljust(label_width)}  {v}" for k, v in facts]
+    for k, v in facts:
+        out += textwrap.wrap(
+            f"{k.ljust(label_width)}  {v}",
+            max(style.width, label_width + 20),
+            subsequent_indent=" " * (label_width + 2),
+        )
 
     def section(title: str, text: str) -> None:
         out.extend(["", paint(title, "bold", style.color), text.rstrip("\n")])
+
+    def bullets(lines: list[str]) -> str:
+        width = max(style.width, 30)
+        return "\n".join("\n".join(textwrap.wrap(x, width, subsequent_indent="  ")) for x in lines)
 
     if fig.lines:
         rows: list[list[Any]] = [
@@ -578,7 +587,7 @@ def _show_table(
             bits.append(q.terms)
         if q.tax_rate is not None:
             bits.append(f"tax {plain(q.tax_rate)}%")
-        section("Quote", ", ".join(bits))
+        section("Quote", "\n".join(textwrap.wrap(", ".join(bits), max(style.width, 30))))
     if opp.contacts:
         lines = []
         for c in opp.contacts:
@@ -586,7 +595,7 @@ def _show_table(
             name = f"{person.name} ({c.contact})" if person else c.contact
             extra = ", ".join(x for x in (c.role, "primary" if c.primary else "") if x)
             lines.append(f"- {name}" + (f": {extra}" if extra else ""))
-        section("Contacts", "\n".join(lines))
+        section("Contacts", bullets(lines))
     if opp.competitors:
         lines = []
         for e in opp.competitors:
@@ -597,14 +606,14 @@ def _show_table(
                 + (f" ({e.status})" if e.status else "")
                 + (f": {e.notes}" if e.notes else "")
             )
-        section("Competitors", "\n".join(lines))
+        section("Competitors", bullets(lines))
     if opp.decision_issues:
         lines = [
             f"- [{'x' if not d.is_open else ' '}] {d.issue}"
             + "".join(f", {x}" for x in (d.owner, f"due {d.due}" if d.due else "") if x)
             for d in opp.decision_issues
         ]
-        section("Decision issues", "\n".join(lines))
+        section("Decision issues", bullets(lines))
     if opp.activities:
         acts = sorted(opp.activities, key=lambda a: a.date, reverse=True)
         rows = [[a.date.isoformat(), a.type, a.contact or "-", a.summary] for a in acts]
@@ -620,7 +629,7 @@ def _show_table(
         if a.opportunity == opp.id
     ]
     if items:
-        section("Needs attention", "\n".join(f"- {a.label}: {a.message}" for a in items))
+        section("Needs attention", bullets([f"- {a.label}: {a.message}" for a in items]))
     if problems:
         from textcrm.console import format_text
 
