@@ -584,3 +584,29 @@ def test_reports_do_not_load_icalendar_and_check_does_not_load_reports():
     code = "import sys, textcrm.cli; print('textcrm.reports' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_attention_follow_up_window_is_separate_from_the_quote_window(make_repo):
+    from datetime import date
+
+    from textcrm.loader import load
+    from textcrm.pipeline import attention
+
+    later = REPORT_FILES["opportunities/acme-scanners.md"].replace(
+        "follow_up: 2026-11-28", "follow_up: 2026-12-02"
+    )
+    root = make_repo({**REPORT_FILES, "opportunities/acme-scanners.md": later})
+    repo = load(root, date(2026, 11, 28), run_checks=False).repository
+    today = date(2026, 11, 28)
+
+    def kinds(**kw):
+        return [
+            (a.kind, a.opportunity)
+            for a in attention(repo, today, **kw)
+            if a.opportunity == "acme-scanners"
+        ]
+
+    # The default (the site's dashboard) lists follow-ups due within the window ...
+    assert kinds() == [("follow-up-due", "acme-scanners"), ("quote-expiring", "acme-scanners")]
+    # ... the terminal report only those due today, keeping quotes due within 7 days.
+    assert kinds(follow_up_window=0) == [("quote-expiring", "acme-scanners")]
