@@ -301,7 +301,7 @@ def _known(kind: str, value: str | None, known: list[str]) -> None:
         raise UsageError(f"--{kind} {value}: no such {kind}; known: {', '.join(known) or 'none'}")
 
 
-@cli.command(name="list")
+@cli.command(name="list", short_help="List opportunities, filtered and sorted.")
 @root_option
 @today_option
 @format_option()
@@ -360,7 +360,7 @@ def _option_date(name: str, value: str | None) -> date | None:
         raise UsageError(f"{name}: `{value}` is not a date; write it as YYYY-MM-DD") from None
 
 
-@cli.command()
+@cli.command(short_help="Everything about one opportunity.")
 @click.argument("opportunity")
 @root_option
 @today_option
@@ -388,7 +388,7 @@ def show(opportunity: str, root: str | None, today: str | None, fmt: str) -> Non
                                                    style))
 
 
-@cli.command(name="pipeline")
+@cli.command(name="pipeline", short_help="Deals and revenue by stage.")
 @root_option
 @today_option
 @format_option()
@@ -413,7 +413,7 @@ def pipeline_command(root: str | None, today: str | None, fmt: str, owner: str |
                                                        style))
 
 
-@cli.command()
+@cli.command(short_help="Revenue by close period and forecast category.")
 @root_option
 @today_option
 @format_option()
@@ -468,7 +468,7 @@ def attention(root: str | None, today: str | None, fmt: str, owner: str | None) 
                                                         style))
 
 
-@cli.command()
+@cli.command(short_help="Export records as CSV or JSON.")
 @root_option
 @today_option
 @format_option(("csv", "json"))
@@ -517,7 +517,7 @@ def _emit(data: bytes, output: str | None) -> None:
     click.echo(f"wrote {output}", err=True)
 
 
-@cli.command()
+@cli.command(short_help="An iCalendar feed of deals' dates.")
 @root_option
 @today_option
 @owner_option
