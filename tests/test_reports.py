@@ -548,6 +548,15 @@ def test_several_currencies_with_rates_are_also_converted(run, make_repo):
     dec = forecast["periods"][1]
     assert dec["categories"]["pipeline"]["expected"]["amounts"] == {"EUR": "10000.00"}
     assert dec["categories"]["pipeline"]["expected"]["converted"] == "10850.00"
+    rows = list(
+        csv.DictReader(io.StringIO(report(run, root, "forecast", "--periods", "2", fmt="csv")))
+    )
+    # A cell holding only euros is converted too, and says so.
+    assert [
+        (r["basis"], r["currency"], r["expected"])
+        for r in rows
+        if r["period"] == "2026-12" and r["category"] == "pipeline"
+    ] == [("native", "EUR", "10000.00"), ("converted", "USD", "10850.00")]
     golden_list = report(run, root, "list", "--open", fmt="table")
     assert "€10,000.00" in golden_list and "≈ $49,200.50" in golden_list
 

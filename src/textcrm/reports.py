@@ -138,10 +138,16 @@ def money(value: Any, currency: str, locale: str) -> str:
     return format_money(value, currency, locale)
 
 
+def has_foreign(totals: Totals) -> bool:
+    """True when some amount is in another currency than the reporting one."""
+    return any(c != totals.reporting for c, _ in totals.amounts)
+
+
 def totals_text(totals: Totals, locale: str) -> str:
-    """A Totals for a table: one line per currency, and `≈ converted` when there are several."""
+    """A Totals for a table: one line per currency, then `≈ converted` when some amount is
+    in a foreign currency and every one has a rate."""
     lines = [money(v, c, locale) for c, v in totals.amounts]
-    if totals.multi_currency and totals.converted is not None:
+    if has_foreign(totals) and totals.converted is not None:
         lines.append("≈ " + money(totals.converted, totals.reporting, locale))
     return "\n".join(lines)
 
@@ -159,16 +165,16 @@ def totals_json(totals: Totals) -> dict[str, Any]:
 
 def totals_rows(totals: Totals) -> list[tuple[str, str, str]]:
     """(basis, currency, amount) rows for CSV: native amounts, then the converted sum when
-    the figures are in several currencies and every one has a rate."""
+    some amount is in a foreign currency and every one has a rate."""
     rows = [("native", c, fixed(v, c)) for c, v in totals.amounts]
-    if totals.multi_currency and totals.converted is not None:
+    if has_foreign(totals) and totals.converted is not None:
         rows.append(("converted", totals.reporting, fixed(totals.converted, totals.reporting)))
     return rows
 
 
 def conversion_note(repo: Repository, totals: Iterable[Totals]) -> str:
     """The line under a table saying whether, and at which rates, totals were converted."""
-    every = [t for t in totals if t.multi_currency]
+    every = [t for t in totals if has_foreign(t)]
     if not every:
         return ""
     config = repo.config
