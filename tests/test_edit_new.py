@@ -399,3 +399,35 @@ def test_broken_repository_template_is_refused(run, make_repo) -> None:
     )
     assert not (crm / "accounts/acme-two.md").exists()
     assert not (crm / "competitors/hooli.md").exists()
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=30),
+    st.sampled_from(["flow", "block", "none"]),
+)
+def test_any_text_survives_the_whole_edit(text: str, shape: str) -> None:
+    """Spliced, verified by ruamel, parsed by textcrm: the value comes back unchanged."""
+    from textcrm.edit import Document
+    from textcrm.parse import parse_record
+
+    activities = {
+        "flow": "activities:\n  - {date: 2026-11-20, type: call}\n",
+        "block": "activities:\n  - date: 2026-11-20\n    type: call\n",
+        "none": "",
+    }[shape]
+    data = (
+        "---\ntitle: T\naccount: a\nowner: o\nstage: s\nclose_date: 2026-12-19\n"
+        f"next_step: old   # keep\n{activities}---\nBody\n"
+    ).encode()
+    doc = Document("opportunities/x.md", data)
+    doc.set_scalar("next_step", text)
+    doc.append_item(
+        "activities",
+        [("date", "2026-11-28", True), ("type", "call", True), ("summary", text, False)],
+    )
+    doc.verify()
+    opp, _ = parse_record("opportunity", "opportunities/x.md", "x", doc.to_bytes())
+    assert opp.next_step == (text.strip() or "")
+    assert opp.activities[-1].summary == text.strip("\n")
+    assert doc.to_bytes().endswith(b"---\nBody\n")
