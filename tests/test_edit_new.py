@@ -431,3 +431,23 @@ def test_any_text_survives_the_whole_edit(text: str, shape: str) -> None:
     assert opp.next_step == (text.strip() or "")
     assert opp.activities[-1].summary == text.strip("\n")
     assert doc.to_bytes().endswith(b"---\nBody\n")
+
+
+@pytest.mark.parametrize(
+    ("template", "message"),
+    [
+        (
+            "---\nname: {{ name \n---\n",
+            "textcrm: error: templates/new/account.md:3: template error: unexpected 'end of "
+            "template'\n",
+        ),
+        (
+            "---\nname: {{ nme }}\n---\n",
+            "textcrm: error: templates/new/account.md: template error: 'nme' is undefined\n",
+        ),
+    ],
+)
+def test_template_errors_are_messages(run, make_repo, template: str, message: str) -> None:
+    crm = make_repo({"templates/new/account.md": template})
+    assert new(run, crm, "account", "Foo", code=1) == message
+    assert not (crm / "accounts/foo.md").exists()

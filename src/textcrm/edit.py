@@ -668,15 +668,33 @@ def _must_exist(repo: Repository, kind: str, record_id: str, option: str) -> Non
         )
 
 
-def template_text(root: Path, kind: str) -> str:
+def template_path(root: Path, kind: str) -> Path:
     """The new-record template: the CRM repository's own `templates/new/KIND.md` first."""
     from textcrm.render import template_dirs
 
     for folder in template_dirs(root):
         path = folder / "new" / f"{kind}.md"
         if path.is_file():
-            return path.read_text(encoding="utf-8")
+            return path
     raise EditRefused(f"no template new/{kind}.md found")  # pragma: no cover
+
+
+def _render_template(root: Path, kind: str, **context: Any) -> str:
+    """Render the new-record template; a broken override is a message, not a traceback."""
+    from textcrm.render import TemplateError, render_string
+
+    path = template_path(root, kind)
+    shown = path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
+    try:
+        source = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise EditRefused(f"{shown} cannot be read: {exc}") from None
+    try:
+        return render_string(source, **context)
+    except TemplateError as exc:
+        line = getattr(exc, "lineno", None)
+        where = f":{line}" if line else ""
+        raise EditRefused(f"{shown}{where}: template error: {exc.message or exc}") from None
 
 
 def new_record(
@@ -688,8 +706,6 @@ def new_record(
     record_id: str | None = None,
 ) -> Edit:
     """Create a record file from its template, with `created` (opportunities) set to today."""
-    from textcrm.render import render_string
-
     repo = load(root, today, paths=set(), use_cache=False, run_checks=False).repository
     config = repo.config
     opts = {k: (v.strip() if isinstance(v, str) else v) for k, v in options.items()}
@@ -758,8 +774,9 @@ def new_record(
     yaml_values = {
         k: scalar(v, flow=k == "contact", literal=k in literal) for k, v in values.items()
     }
-    text = render_string(
-        template_text(root, kind),
+    text = _render_template(
+        root,
+        kind,
         raw=values,
         id=rid,
         **{k: yaml_values.get(k, "") for k in _TEMPLATE_KEYS[kind]},
