@@ -296,6 +296,15 @@ def test_block_activities_keep_their_layout(make_repo, run) -> None:
         ),
         ("activities:\n", ["@@ -8,0 +9 @@", "+  - {date: 2026-11-28, type: call, summary: Hello}"]),
         (
+            "activities: ~   # none yet\n",
+            [
+                "@@ -8 +8,2 @@",
+                "-activities: ~   # none yet",
+                "+activities:   # none yet",
+                "+  - {date: 2026-11-28, type: call, summary: Hello}",
+            ],
+        ),
+        (
             "activities: []   # none yet\n",
             [
                 "@@ -8 +8 @@",

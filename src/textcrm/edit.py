@@ -58,6 +58,7 @@ _NUMBERISH = re.compile(
     r"^[-+]?(\d[\d_,]*)?(\.\d*)?([eE][-+]?\d+)?$|^[-+]?0[xob][0-9a-fA-F_]+$"
     r"|^\d{4}-\d\d?-\d\d?|^[-+]?\d+(:[0-5]?\d)+(\.\d*)?$"
 )
+_NULLS = frozenset({"", "~", "null", "Null", "NULL"})
 _SLUG = re.compile(r"[^a-z0-9]+")
 # Scalar fields `textcrm set` may change, and the ones it sends elsewhere.
 SETTABLE = tuple(
@@ -332,9 +333,12 @@ class Document:
         else:
             key_node, value = pair
             if isinstance(value, ScalarNode):
-                if value.value != "" or value.style is not None:
+                if value.style is not None or value.value not in _NULLS:
                     raise EditRefused(f"{self.path}: `{key}` is not a list; edit it by hand")
-                at = self._line_end(self._colon(key_node))
+                colon = self._colon(key_node)
+                if value.value:  # `~` or `null`: an empty list, written out; drop the word
+                    self._splice(colon + 1, value.end_mark.index, "")
+                at = self._line_end(colon)
                 column = key_node.start_mark.column
                 self._splice(at, at, " " * column + f"  - {flow_item}\n")
             elif isinstance(value, SequenceNode) and value.flow_style:
