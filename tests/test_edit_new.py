@@ -345,6 +345,8 @@ def test_ambiguous_and_unknown_names(repo) -> None:
         ("yes", False, '"yes"'),
         ("Off", False, '"Off"'),
         ("~", False, '"~"'),
+        ("=", False, '"="'),
+        ("<<", False, '"<<"'),
         ("null", False, '"null"'),
         ("12:30", False, '"12:30"'),
         ("1e3", False, '"1e3"'),

@@ -52,6 +52,8 @@ _RESERVED = frozenset(
         "-.inf",
         ".nan",
         "+.inf",
+        "=",
+        "<<",
     }
 )
 _NUMBERISH = re.compile(
@@ -105,7 +107,10 @@ def _plain_ok(text: str, flow: bool, literal: bool) -> bool:
     except YAMLError:
         return False
     value = node.value[0] if flow else node.value[0][1]
-    return isinstance(value, ScalarNode) and value.style is None and value.value == text
+    if not (isinstance(value, ScalarNode) and value.style is None and value.value == text):
+        return False
+    # Text must resolve to a string (not a number, a date, `=` or `<<`) for ruamel too.
+    return literal or str(value.tag) == "tag:yaml.org,2002:str"
 
 
 def _double_quoted(text: str) -> str:
