@@ -432,3 +432,14 @@ def test_setting_the_same_value_changes_nothing(make_repo, run) -> None:
     out = edit(run, root, "set", "probable", "close_date", "2026-12-19")
     assert out == "opportunities/probable.md: already so; nothing changed\n"
     assert path.read_bytes() == before
+
+
+def test_summary_is_trimmed_and_line_breaks_escaped(make_repo, run) -> None:
+    root, path = repo_with(make_repo, "probable", PROBABLE)
+    before = path.read_bytes()
+    edit(run, root, "log", "probable", "--type", "call", "--summary", "  two\nlines  \n")
+    assert changes(before, path.read_bytes()) == [
+        "@@ -11,0 +12,2 @@",
+        "+activities:",
+        '+  - {date: 2026-11-28, type: call, summary: "two\\nlines"}',
+    ]

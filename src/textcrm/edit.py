@@ -525,6 +525,9 @@ def log_activity(
     """Append an activity (dated `day`, a date or YYYY-MM-DD text); optionally set follow_up
     and next_step."""
     on: date = _converted("date", day) if isinstance(day, str) else day
+    # Stored as given but read back trimmed: trim first, so what is written is what is read.
+    summary = summary.strip() if summary else summary
+    contact = contact.strip() if contact else contact
     doc = Document(target.opp.path, target.data)
     _converted("type", type_)
     item: list[tuple[str, str, bool]] = [("date", on.isoformat(), True), ("type", type_, True)]
