@@ -178,3 +178,90 @@ class GitReader:
         if data is None:
             return error(relpath, 1, 1, "unreadable-file", "its blob is missing from git")
         return data
+
+
+# --- what a commit changes, hooks, init ---
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One changed path between two trees: status letter (A, M, D, R, C, T, U), the path
+    before and after (equal unless renamed or copied), and the blob ids before and after."""
+
+    status: str
+    old_path: str
+    new_path: str
+    old_sha: str
+    new_sha: str
+
+
+_NULL_SHA = "0" * 40
+
+
+def _parse_raw_diff(out: bytes) -> list[Change]:
+    # `--raw -z`: ":<mode> <mode> <sha> <sha> <status>\0<path>\0[<path>\0]" per change.
+    fields = out.split(b"\0")
+    changes: list[Change] = []
+    i = 0
+    while i < len(fields):
+        meta = fields[i]
+        if not meta.startswith(b":"):
+            i += 1
+            continue
+        parts = meta[1:].split()
+        old_sha, new_sha, status = parts[2].decode(), parts[3].decode(), parts[4].decode()[:1]
+        old_path = fields[i + 1].decode("utf-8", "surrogateescape")
+        if status in ("R", "C"):
+            new_path = fields[i + 2].decode("utf-8", "surrogateescape")
+            i += 3
+        else:
+            new_path = old_path
+            i += 2
+        changes.append(Change(status, old_path, new_path, old_sha, new_sha))
+    return changes
+
+
+_DIFF_RAW = ["--raw", "-z", "-M", "--no-abbrev", "--no-ext-diff", "--no-textconv",
+             "--ignore-submodules=all"]
+
+
+def staged_changes(top: Path) -> list[Change]:
+    """What the commit being made changes: the index against HEAD (against the empty tree
+    before the first commit). Paths are relative to the top. One git process."""
+    return _parse_raw_diff(run(["diff", "--cached", *_DIFF_RAW], top))
+
+
+def changes_since(top: Path, ref: str) -> list[Change]:
+    """What the working tree changes since the point where HEAD forked from `ref` (what a
+    pull request adds). New blob ids of modified files are unknown (all zeros)."""
+    if resolve(top, ref) is None:
+        hint = (" (this is a shallow clone: fetch the history, e.g. `fetch-depth: 0` in "
+                "GitHub Actions)" if is_shallow(top) else "")
+        raise GitError(f"`{ref}` is not a commit in this repository{hint}")
+    proc_out = run(["merge-base", ref, "HEAD"], top, check=False).decode().strip()
+    if not proc_out:
+        hint = " (shallow clone: fetch the whole history)" if is_shallow(top) else ""
+        raise GitError(f"HEAD and `{ref}` have no common ancestor{hint}")
+    return _parse_raw_diff(run(["diff", *_DIFF_RAW, proc_out], top))
+
+
+def files_named(top: Path, name: str) -> list[str]:
+    """Paths (relative to the top) of every file in the index called `name`, at any depth."""
+    out = run(["ls-files", "-z", "--full-name", "--", f":(glob){name}", f":(glob)**/{name}"],
+              top)
+    return sorted({p.decode("utf-8", "surrogateescape") for p in out.split(b"\0") if p})
+
+
+def hooks_dir(cwd: Path) -> Path:
+    """The folder git runs hooks from: honours core.hooksPath and linked worktrees."""
+    top = toplevel(cwd)
+    if top is None:
+        raise GitError(f"{cwd} is not inside a git repository; run `git init` first")
+    out = run(["rev-parse", "--git-path", "hooks"], top).decode("utf-8", "surrogateescape")
+    path = Path(out.strip())
+    return path if path.is_absolute() else top / path
+
+
+def init(folder: Path) -> None:
+    """`git init` in `folder`."""
+    run(["init", "--quiet"], folder)
