@@ -50,7 +50,7 @@ def plan(changes: Iterable[git.Change], prefix: str) -> Plan:
     def inside(path: str) -> str | None:
         if not path.startswith(prefix):
             return None
-        rel = path[len(prefix):]
+        rel = path[len(prefix) :]
         return rel if layout.classify(rel) is not None else None
 
     everything = False
@@ -283,21 +283,41 @@ def _whose(text: str) -> str:
     return "someone else"
 
 
+def hook_path(cwd: Path) -> Path:
+    """Where git looks for the pre-commit hook of the repository containing `cwd`."""
+    return git.hooks_dir(cwd) / HOOK_FILE
+
+
+def _our_script(python: str | None) -> str:
+    import textcrm
+
+    return hook_script(python or sys.executable, str(Path(textcrm.__file__).resolve()))
+
+
+def is_current(cwd: Path) -> bool:
+    """True when the installed hook is exactly the one `install` would write now."""
+    try:
+        return hook_path(cwd).read_text(encoding="utf-8") == _our_script(None)
+    except (OSError, UnicodeDecodeError):
+        return False
+
+
 def install(cwd: Path, force: bool = False, python: str | None = None) -> Outcome:
     """Write our pre-commit hook; leave a foreign one alone unless `force` (then keep it as
     `pre-commit.before-textcrm`)."""
-    folder = git.hooks_dir(cwd)
-    target = folder / HOOK_FILE
-    import textcrm
-
-    script = hook_script(python or sys.executable, str(Path(textcrm.__file__).resolve()))
+    target = hook_path(cwd)
+    folder = target.parent
+    script = _our_script(python)
     notes: list[str] = []
     if target.exists() or target.is_symlink():
         existing = target.read_text(encoding="utf-8", errors="replace") if target.exists() else ""
         if MARKER in existing:
             if existing == script:
-                return Outcome(f"textcrm: the pre-commit hook is already installed at {target}; "
-                               "nothing changed\n", 0)
+                return Outcome(
+                    f"textcrm: the pre-commit hook is already installed at {target}; "
+                    "nothing changed\n",
+                    0,
+                )
             notes.append("updated")
         elif not force:
             return Outcome(_foreign_hook_message(target, existing), 1)
@@ -338,8 +358,10 @@ def _foreign_hook_message(target: Path, existing: str) -> str:
             "To run both, add this line to that hook (before any final `exit`):",
             f"  {shlex.quote(sys.executable)} -m textcrm hook run || exit 1",
         ]
-    lines.append(f"Or replace it with `textcrm hook install --force` (the old hook is kept as "
-                 f"{HOOK_FILE}{BACKUP_SUFFIX}).")
+    lines.append(
+        f"Or replace it with `textcrm hook install --force` (the old hook is kept as "
+        f"{HOOK_FILE}{BACKUP_SUFFIX})."
+    )
     return "\n".join(lines) + "\n"
 
 
@@ -350,12 +372,14 @@ def uninstall(cwd: Path) -> Outcome:
     if not target.exists():
         return Outcome(f"textcrm: no pre-commit hook at {target}; nothing to remove\n", 0)
     if not is_ours(target):
-        return Outcome(f"textcrm: the pre-commit hook at {target} is not textcrm's; "
-                       "left it alone\n", 1)
+        return Outcome(
+            f"textcrm: the pre-commit hook at {target} is not textcrm's; left it alone\n", 1
+        )
     target.unlink()
     backup = target.with_name(HOOK_FILE + BACKUP_SUFFIX)
     if backup.exists():
         os.replace(backup, target)
-        return Outcome(f"textcrm: removed the pre-commit hook; restored the previous one "
-                       f"from {backup}\n", 0)
+        return Outcome(
+            f"textcrm: removed the pre-commit hook; restored the previous one from {backup}\n", 0
+        )
     return Outcome(f"textcrm: removed the pre-commit hook at {target}\n", 0)
