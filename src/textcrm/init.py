@@ -82,7 +82,7 @@ def init_repository(target: Path, ci: str = "github", hook: bool = True) -> Outc
         if not is_current(root):
             outcome = install(root)
             if outcome.exit_code:
-                return Outcome("\n".join(done + [outcome.text.rstrip("\n")]) + "\n", 1)
+                return Outcome("\n".join([*done, outcome.text.rstrip("\n")]) + "\n", 1)
             done.append(f"installed the pre-commit hook ({_shown(hook_path(root), root)})")
     if not done:
         return Outcome(f"textcrm: {root} is already set up; nothing changed\n", 0)
