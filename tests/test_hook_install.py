@@ -40,7 +40,7 @@ def test_install_writes_our_marked_script_and_is_idempotent(make_repo, run, tmp_
     script = hook.read_text()
     assert script == hook_script(sys.executable, str(Path(textcrm.__file__).resolve()))
     assert script.splitlines()[1] == MARKER
-    assert f"exec {sys.executable} -m textcrm hook run" in script
+    assert f"exec {sys.executable} -m textcrm.hook\n" in script
     assert "exec textcrm hook run" in script  # the fallback on PATH
     assert hook.stat().st_mode & 0o111
     again = run(["hook", "install"], cwd=top / "opportunities")

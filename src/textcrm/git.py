@@ -96,10 +96,13 @@ def _parse_listing(out: bytes, prefix: str, index: bool) -> dict[str, Entry]:
     return entries
 
 
-def list_index(top: Path, prefix: str) -> dict[str, Entry]:
-    """Files in the index under `prefix` (the CRM folder relative to the top, with a slash)."""
-    args = ["ls-files", "--stage", "-z", "--full-name"]
-    if prefix:
+def list_index(top: Path, prefix: str, only: Sequence[str] | None = None) -> dict[str, Entry]:
+    """Files in the index under `prefix` (the CRM folder relative to the top, with a slash);
+    with `only`, just those paths or folders (relative to the prefix, taken literally)."""
+    args = ["--literal-pathspecs", "ls-files", "--stage", "-z", "--full-name"]
+    if only is not None:
+        args += ["--", *(prefix + p for p in only)]
+    elif prefix:
         args += ["--", prefix]
     return _parse_listing(run(args, top), prefix, index=True)
 
@@ -139,9 +142,14 @@ def crm_prefix(top: Path, root: Path) -> str:
 
 
 class GitReader:
-    """Reads a CRM repository from the git index (`commit=None`) or from a commit."""
+    """Reads a CRM repository from the git index (`commit=None`) or from a commit.
 
-    def __init__(self, root: Path, commit: str | None = None, top: Path | None = None) -> None:
+    `only` (index only) lists just some paths or folders: the hook lists the folders that
+    references point into and the staged files, not every opportunity.
+    """
+
+    def __init__(self, root: Path, commit: str | None = None, top: Path | None = None,
+                 only: Sequence[str] | None = None) -> None:
         found = top or toplevel(root)
         if found is None:
             raise GitError(f"{root} is not inside a git repository")
@@ -150,7 +158,7 @@ class GitReader:
         self.commit = commit
         self.prefix = crm_prefix(found, root)
         if commit is None:
-            self.entries = list_index(found, self.prefix)
+            self.entries = list_index(found, self.prefix, only)
         else:
             self.entries = list_tree(found, commit, self.prefix)
         self._blobs: dict[str, bytes] = {}
