@@ -6,7 +6,6 @@ only what they use (tests/test_imports.py guards this).
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Callable
 from datetime import date
@@ -57,7 +56,9 @@ def resolve_root(root: str | None) -> Path:
 
 def root_option(f: F) -> F:
     return click.option(
-        "--root", metavar="DIR", envvar="TEXTCRM_ROOT",
+        "--root",
+        metavar="DIR",
+        envvar="TEXTCRM_ROOT",
         help="The CRM repository (the folder with textcrm.yaml). Default: found by walking up "
         "from the current directory.",
     )(f)
@@ -65,7 +66,9 @@ def root_option(f: F) -> F:
 
 def today_option(f: F) -> F:
     return click.option(
-        "--today", metavar="YYYY-MM-DD", envvar="TEXTCRM_TODAY",
+        "--today",
+        metavar="YYYY-MM-DD",
+        envvar="TEXTCRM_TODAY",
         help="The date the rules are applied as of (env TEXTCRM_TODAY). Default: the local date.",
     )(f)
 
@@ -105,14 +108,30 @@ def cli() -> None:
 @click.argument("paths", nargs=-1, type=click.Path())
 @root_option
 @today_option
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "github"]), default="text",
-              show_default=True, help="Output format.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "github"]),
+    default="text",
+    show_default=True,
+    help="Output format.",
+)
 @click.option("--no-cache", is_flag=True, help="Do not read or write the parse cache.")
-@click.option("--changed-since", "since", metavar="REF",
-              help="Check only the files changed since the point where HEAD forked from the "
-              "git ref REF (a pull request's changes), e.g. origin/main.")
-def check(paths: tuple[str, ...], root: str | None, today: str | None, fmt: str,
-          no_cache: bool, since: str | None) -> None:
+@click.option(
+    "--changed-since",
+    "since",
+    metavar="REF",
+    help="Check only the files changed since the point where HEAD forked from the git ref "
+    "REF (a pull request's changes), e.g. origin/main.",
+)
+def check(
+    paths: tuple[str, ...],
+    root: str | None,
+    today: str | None,
+    fmt: str,
+    no_cache: bool,
+    since: str | None,
+) -> None:
     """Validate every file of the CRM repository, or the given PATHS.
 
     References (accounts, contacts, products, ...) always resolve against the whole
@@ -143,9 +162,8 @@ def check(paths: tuple[str, ...], root: str | None, today: str | None, fmt: str,
         changed = changed_since(crm, day, since)
         if changed is None:
             if fmt == "json":
-                out = console.render_json([], dict.fromkeys(
-                    ("opportunities", "accounts", "contacts", "competitors", "products"), 0),
-                    day.isoformat(), str(crm))
+                kinds = ("opportunities", "accounts", "contacts", "competitors", "products")
+                out = console.render_json([], dict.fromkeys(kinds, 0), day.isoformat(), str(crm))
                 click.echo(out, nl=False)
             elif fmt == "text":
                 click.echo(f"nothing to check: no CRM file changed since {since}")
@@ -155,6 +173,7 @@ def check(paths: tuple[str, ...], root: str | None, today: str | None, fmt: str,
         scope = _scope(crm, paths) if paths else None
         result = load(crm, day, paths=scope, use_cache=not no_cache)
     show = display_path(crm)
+    color = False
     if fmt == "json":
         out = console.render_json(result.diagnostics, result.checked, day.isoformat(), str(crm))
     elif fmt == "github":
@@ -162,7 +181,8 @@ def check(paths: tuple[str, ...], root: str | None, today: str | None, fmt: str,
     else:
         color = console.use_color(sys.stdout)
         out = console.render_text(result.diagnostics, result.checked, show, color)
-    click.echo(out, nl=False)
+    # click strips ANSI codes off a non-terminal unless told: our own decision stands.
+    click.echo(out, nl=False, color=color)
     sys.exit(EXIT_PROBLEMS if result.errors else EXIT_OK)
 
 
@@ -185,9 +205,11 @@ def _scope(root: Path, paths: tuple[str, ...]) -> set[str]:
         elif not full.exists() and not full.is_symlink():
             raise UsageError(f"{raw}: no such file")
         elif classify(rel) is None:
-            raise UsageError(f"{raw} is not a record file textcrm reads "
-                             "(opportunities/, accounts/, contacts/, competitors/ *.md, "
-                             "products.yaml, textcrm.yaml)")
+            raise UsageError(
+                f"{raw} is not a record file textcrm reads "
+                "(opportunities/, accounts/, contacts/, competitors/ *.md, "
+                "products.yaml, textcrm.yaml)"
+            )
         else:
             scope.add(rel)
     return scope
@@ -195,8 +217,14 @@ def _scope(root: Path, paths: tuple[str, ...]) -> set[str]:
 
 @cli.command()
 @root_option
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
-              show_default=True, help="Output format.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json"]),
+    default="table",
+    show_default=True,
+    help="Output format.",
+)
 def stages(root: str | None, fmt: str) -> None:
     """Show the sales process: the stages from textcrm.yaml, in pipeline order.
 
@@ -223,9 +251,13 @@ def stages(root: str | None, fmt: str) -> None:
             "config": CONFIG_FILE,
             "stages": [
                 {
-                    "order": i + 1, "key": s.key, "name": s.name,
-                    "probability": plain(s.probability), "forecast": s.forecast,
-                    "outcome": s.outcome, "requires": list(s.requires),
+                    "order": i + 1,
+                    "key": s.key,
+                    "name": s.name,
+                    "probability": plain(s.probability),
+                    "forecast": s.forecast,
+                    "outcome": s.outcome,
+                    "requires": list(s.requires),
                     "stale_after_days": config.stale_days(s) if s.is_open else None,
                     "description": s.description,
                 }
@@ -235,32 +267,42 @@ def stages(root: str | None, fmt: str) -> None:
         click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
         return
     rows = [
-        (i + 1, s.key, s.name, f"{plain(s.probability)}%", s.forecast + (f" ({s.outcome})"
-         if s.outcome else ""), ", ".join(s.requires) or "-",
-         f"{config.stale_days(s)}d" if s.is_open else "-", " ".join(s.description.split()))
+        (
+            i + 1,
+            s.key,
+            s.name,
+            f"{plain(s.probability)}%",
+            s.forecast + (f" ({s.outcome})" if s.outcome else ""),
+            ", ".join(s.requires) or "-",
+            f"{config.stale_days(s)}d" if s.is_open else "-",
+            " ".join(s.description.split()),
+        )
         for i, s in enumerate(config.stages)
     ]
     headers = ("#", "key", "name", "prob.", "forecast", "requires", "stale", "description")
-    click.echo(console.table(headers, rows, right=(0, 3), width=console.terminal_width()),
-               nl=False)
+    click.echo(console.table(headers, rows, right=(0, 3), width=console.terminal_width()), nl=False)
 
 
 @cli.command()
 @root_option
-@click.option("--kind", type=click.Choice(["opportunity", "account", "contact", "competitor",
-                                           "catalog", "config"]),
-              default="opportunity", show_default=True, help="Which file's schema.")
+@click.option(
+    "--kind",
+    type=click.Choice(["opportunity", "account", "contact", "competitor", "catalog", "config"]),
+    default="opportunity",
+    show_default=True,
+    help="Which file's schema.",
+)
 def schema(root: str | None, kind: str) -> None:
     """Print the JSON Schema (draft 2020-12) of a record's front matter.
 
     It is generated from the same field definitions the validator uses. Inside a CRM
     repository, the configured stage keys and owners become enums, so the editor completes
-    them. Point your editor's YAML support at the file, for example with a modeline as the
-    front matter's first line:
+    them. Point your editor's YAML support at the file (see the README).
 
     \b
-      textcrm schema > .textcrm/opportunity.schema.json
-      # yaml-language-server: $schema=../.textcrm/opportunity.schema.json
+    Examples:
+      textcrm schema > .schemas/opportunity.json
+      textcrm schema --kind config > .schemas/textcrm.json
     """
     import json
 
@@ -302,9 +344,12 @@ def hook() -> None:
 
 
 @hook.command("install")
-@click.option("--force", is_flag=True,
-              help="Replace an existing hook that is not textcrm's (it is kept as "
-              "pre-commit.before-textcrm).")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Replace an existing hook that is not textcrm's (it is kept as "
+    "pre-commit.before-textcrm).",
+)
 def hook_install(force: bool) -> None:
     """Install the pre-commit hook in the current git repository.
 
@@ -362,15 +407,21 @@ def hook_run(root: str | None, today: str | None) -> None:
     from textcrm.hook import run_hook
 
     crm = resolve_root(root) if root else None
-    outcome = run_hook(Path.cwd(), parse_today(today), crm, console.use_color(sys.stdout))
-    click.echo(outcome.text, nl=False)
+    color = console.use_color(sys.stdout)
+    outcome = run_hook(Path.cwd(), parse_today(today), crm, color)
+    click.echo(outcome.text, nl=False, color=color)
     sys.exit(outcome.exit_code)
 
 
 @cli.command()
 @click.argument("directory", default=".", type=click.Path(file_okay=False))
-@click.option("--ci", type=click.Choice(["github", "gitlab", "none"]), default="github",
-              show_default=True, help="Which CI workflow file to write.")
+@click.option(
+    "--ci",
+    type=click.Choice(["github", "gitlab", "none"]),
+    default="github",
+    show_default=True,
+    help="Which CI workflow file to write.",
+)
 @click.option("--no-hook", is_flag=True, help="Do not install the pre-commit hook.")
 def init(directory: str, ci: str, no_hook: bool) -> None:
     """Create a new CRM repository in DIRECTORY (default: here).

@@ -148,8 +148,13 @@ class GitReader:
     references point into and the staged files, not every opportunity.
     """
 
-    def __init__(self, root: Path, commit: str | None = None, top: Path | None = None,
-                 only: Sequence[str] | None = None) -> None:
+    def __init__(
+        self,
+        root: Path,
+        commit: str | None = None,
+        top: Path | None = None,
+        only: Sequence[str] | None = None,
+    ) -> None:
         found = top or toplevel(root)
         if found is None:
             raise GitError(f"{root} is not inside a git repository")
@@ -235,8 +240,15 @@ def _parse_raw_diff(out: bytes) -> list[Change]:
     return changes
 
 
-_DIFF_RAW = ["--raw", "-z", "-M", "--no-abbrev", "--no-ext-diff", "--no-textconv",
-             "--ignore-submodules=all"]
+_DIFF_RAW = [
+    "--raw",
+    "-z",
+    "-M",
+    "--no-abbrev",
+    "--no-ext-diff",
+    "--no-textconv",
+    "--ignore-submodules=all",
+]
 
 
 def staged_changes(top: Path) -> list[Change]:
@@ -249,8 +261,11 @@ def changes_since(top: Path, ref: str) -> list[Change]:
     """What the working tree changes since the point where HEAD forked from `ref` (what a
     pull request adds). New blob ids of modified files are unknown (all zeros)."""
     if resolve(top, ref) is None:
-        hint = (" (this is a shallow clone: fetch the history, e.g. `fetch-depth: 0` in "
-                "GitHub Actions)" if is_shallow(top) else "")
+        hint = (
+            " (this is a shallow clone: fetch the history, e.g. `fetch-depth: 0` in GitHub Actions)"
+            if is_shallow(top)
+            else ""
+        )
         raise GitError(f"`{ref}` is not a commit in this repository{hint}")
     proc_out = run(["merge-base", ref, "HEAD"], top, check=False).decode().strip()
     if not proc_out:
@@ -261,8 +276,7 @@ def changes_since(top: Path, ref: str) -> list[Change]:
 
 def files_named(top: Path, name: str) -> list[str]:
     """Paths (relative to the top) of every file in the index called `name`, at any depth."""
-    out = run(["ls-files", "-z", "--full-name", "--", f":(glob){name}", f":(glob)**/{name}"],
-              top)
+    out = run(["ls-files", "-z", "--full-name", "--", f":(glob){name}", f":(glob)**/{name}"], top)
     return sorted({p.decode("utf-8", "surrogateescape") for p in out.split(b"\0") if p})
 
 
