@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -269,3 +270,47 @@ def test_changed_since_in_a_shallow_clone_says_to_fetch_history(make_repo, run, 
     result = run(["check", "--changed-since", "HEAD~1"], cwd=clone)
     assert result.exit_code == 1
     assert "shallow clone" in result.output and "fetch-depth: 0" in result.output
+
+
+HOOK_PROBE = """
+import json, sys
+from textcrm.hook import main
+code = main([])
+print(json.dumps([code, sorted(sys.modules)]), file=sys.stderr)
+"""
+
+
+def test_installed_hook_entry_imports_nothing_heavy(make_repo, tmp_path):
+    top = crm_repo(make_repo, tmp_path)
+    write_files(top, {"opportunities/acme.md": BAD})
+    git(top, "add", "-A")
+    proc = subprocess.run(
+        [sys.executable, "-c", HOOK_PROBE],
+        cwd=top,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={
+            "NO_COLOR": "1",
+            "PATH": "/usr/bin:/bin",
+            "TEXTCRM_TODAY": TODAY,
+            "HOME": str(top),
+            "XDG_CACHE_HOME": str(tmp_path / "xdg"),
+        },
+    )
+    assert proc.stdout.startswith(CLOSE_PAST.format(path="opportunities/acme.md"))
+    code, modules = json.loads(proc.stderr.strip().splitlines()[-1])
+    assert code == 1
+    heavy = (
+        "jinja2",
+        "markdown",
+        "watchdog",
+        "ruamel",
+        "babel",
+        "nh3",
+        "icalendar",
+        "weasyprint",
+        "click",
+        "concurrent",
+    )
+    assert sorted(m for m in modules if m.split(".")[0] in heavy) == []
