@@ -171,6 +171,9 @@ def check_changes(
         scope |= referencing(whole.repository, gone, skus)
     if not scope:
         return None
+    prefetch = getattr(reader, "prefetch", None)
+    if prefetch is not None:  # one `git cat-file` for the config, the catalog and the scope
+        prefetch([layout.CONFIG_FILE, layout.CATALOG_FILE, *sorted(scope)])
     return load(root, today, reader=reader, paths=scope)
 
 
