@@ -189,10 +189,12 @@ class Outcome:
 
 
 def crm_roots(top: Path, root: Path | None) -> list[Path]:
-    """The CRM repositories the hook guards: `root` when given, else every folder whose
-    textcrm.yaml is in the index (usually just the top, or one sub-folder)."""
+    """The CRM repositories the hook guards: `root` when given, else the top when it holds
+    textcrm.yaml, else every folder whose textcrm.yaml is in the index."""
     if root is not None:
         return [root.resolve()]
+    if (top / layout.CONFIG_FILE).is_file():  # the usual layout: no git process needed
+        return [top]
     return [(top / name).parent for name in git.files_named(top, layout.CONFIG_FILE)]
 
 
