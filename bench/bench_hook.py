@@ -129,6 +129,10 @@ def main() -> int:
     for n in range(opts.runs):
         record("python -c pass", timed([py, "-c", "pass"], repo, env))
         record("python -c 'import yaml'", timed([py, "-c", "import yaml"], repo, env))
+        record(
+            "python -c 'import textcrm.hook' (imports only)",
+            timed([py, "-c", "import textcrm.hook, textcrm.checks"], repo, env),
+        )
         stage(repo, one, env, f"a{n}")
         record("hook, 1 opportunity staged", timed([py, "-m", "textcrm.hook"], repo, env))
         record("git commit, 1 staged (hook)", timed(["git", "commit", "-q", "-m", "x"], repo, env))
