@@ -18,6 +18,7 @@ from pathlib import Path
 from textcrm import git, layout
 from textcrm.errors import UsageError
 from textcrm.loader import LoadResult, Reader, Repository, load
+from textcrm.model import Product
 
 HOOK_FILE = "pre-commit"
 MARKER = "# textcrm-hook: pre-commit"
@@ -74,11 +75,11 @@ def plan(changes: Iterable[git.Change], prefix: str) -> Plan:
     return Plan(everything, frozenset(changed), frozenset(removed), catalog)
 
 
-def changed_skus(old: tuple[object, ...], new: tuple[object, ...]) -> set[str]:
+def changed_skus(old: tuple[Product, ...], new: tuple[Product, ...]) -> set[str]:
     """Skus removed from the catalog or whose entry changed (price, unit, currency, ...)."""
 
-    def by_sku(products: tuple[object, ...]) -> dict[str, object]:
-        return {p.sku: dataclasses.replace(p, line=0) for p in products}  # type: ignore[attr-defined]
+    def by_sku(products: tuple[Product, ...]) -> dict[str, Product]:
+        return {p.sku: dataclasses.replace(p, line=0) for p in products}
 
     before, after = by_sku(old), by_sku(new)
     return {sku for sku, product in before.items() if after.get(sku) != product}
@@ -159,7 +160,7 @@ def check_changes(
             scope.add(layout.CATALOG_FILE)
         old_data = old_blob(change.old_sha) if change.status not in ("A", "C") else None
         old = parse_catalog(layout.CATALOG_FILE, old_data)[0] if old_data else ()
-        new: tuple[object, ...] = ()
+        new: tuple[Product, ...] = ()
         if layout.CATALOG_FILE in present:
             data = reader.read(layout.CATALOG_FILE)
             new = parse_catalog(layout.CATALOG_FILE, data)[0] if isinstance(data, bytes) else ()
