@@ -393,3 +393,29 @@ def test_config_change_rechecks_everything(repo):
         ),
         "1 error, 0 warnings in 1 opportunity, 2 accounts, 2 contacts, 1 competitor, 2 products",
     )
+
+
+def test_clean_merge_is_checked_by_the_pre_merge_commit_hook(repo):
+    top = repo()
+    git(top, "checkout", "-q", "-b", "cleanup")
+    git(top, "rm", "-q", "contacts/jane-doe.md")
+    write_files(top, {"opportunities/acme.md": GOOD_OPPORTUNITY.replace(", contact: jane-doe", "")})
+    accepted(commit(top, "-a"), "textcrm: no problems in 1 opportunity\n")
+    git(top, "checkout", "-q", "main")
+    write_files(top, {"opportunities/new.md": GOOD_OPPORTUNITY})
+    git(top, "add", "-A")
+    accepted(commit(top), "textcrm: no problems in 1 opportunity\n")
+    merge = git(
+        top,
+        "merge",
+        "--no-edit",
+        "cleanup",
+        check=False,
+        env={"TEXTCRM_TODAY": TODAY, "NO_COLOR": "1"},
+    )
+    assert merge.returncode == 1
+    assert merge.stderr.startswith(
+        "opportunities/new.md:9:1: error: activity contact `jane-doe` does not exist (no "
+        "contacts/jane-doe.md); did you mean `john-roe`? [unknown-contact]\n"
+        "textcrm: 1 error, 0 warnings in 2 opportunities\n" + REFUSED
+    )

@@ -34,7 +34,8 @@ def test_install_writes_our_marked_script_and_is_idempotent(make_repo, run, tmp_
     first = run(["hook", "install"], cwd=top)
     assert first.exit_code == 0
     assert first.output == (
-        f"textcrm: pre-commit hook installed at {hook}\n"
+        f"textcrm: pre-commit hook installed at {hook} (also run for merges as "
+        "pre-merge-commit)\n"
         "Every commit now checks the CRM files it changes; bypass once with "
         "`git commit --no-verify`.\n"
     )
@@ -44,6 +45,7 @@ def test_install_writes_our_marked_script_and_is_idempotent(make_repo, run, tmp_
     assert f"exec {sys.executable} -m textcrm.hook\n" in script
     assert "exec textcrm hook run" in script  # the fallback on PATH
     assert hook.stat().st_mode & 0o111
+    assert (top / ".git/hooks/pre-merge-commit").read_text() == script
     again = run(["hook", "install"], cwd=top / "opportunities")
     assert again.output == (
         f"textcrm: the pre-commit hook is already installed at {hook}; nothing changed\n"
@@ -131,6 +133,21 @@ def test_uninstall_removes_only_our_hook(make_repo, run, tmp_path):
     assert result.exit_code == 0
     assert result.output == f"textcrm: removed the pre-commit hook at {hook}\n"
     assert not hook.exists()
+    assert not (top / ".git/hooks/pre-merge-commit").exists()
+
+
+def test_a_foreign_pre_merge_commit_hook_is_left_alone(make_repo, run, tmp_path):
+    top = crm_repo(make_repo, tmp_path)
+    merge = top / ".git/hooks/pre-merge-commit"
+    merge.write_text("#!/bin/sh\nexit 0\n")
+    result = run(["hook", "install"], cwd=top)
+    assert result.exit_code == 0
+    assert (
+        "; left the existing pre-merge-commit hook alone, so merges that need no conflict "
+        "resolution are not checked\n" in result.output
+    )
+    run(["hook", "uninstall"], cwd=top)
+    assert merge.read_text() == "#!/bin/sh\nexit 0\n"
 
 
 def test_install_honours_core_hooks_path(make_repo, run, tmp_path):

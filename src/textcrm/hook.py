@@ -21,6 +21,9 @@ from textcrm.loader import LoadResult, Reader, Repository, load
 from textcrm.model import Product
 
 HOOK_FILE = "pre-commit"
+# A merge that needs no conflict resolution runs pre-merge-commit, not pre-commit: the same
+# script guards it (the index then holds the merge result, HEAD is our side).
+MERGE_HOOK_FILE = "pre-merge-commit"
 MARKER = "# textcrm-hook: pre-commit"
 BACKUP_SUFFIX = ".before-textcrm"
 BYPASS = "git commit --no-verify"
@@ -324,44 +327,60 @@ def _our_script(python: str | None) -> str:
 
 
 def is_current(cwd: Path) -> bool:
-    """True when the installed hook is exactly the one `install` would write now."""
+    """True when the installed hooks are exactly the ones `install` would write now (a
+    pre-merge-commit hook that is not ours is left alone, so it does not count)."""
+    target, script = hook_path(cwd), _our_script(None)
+    merge = target.with_name(MERGE_HOOK_FILE)
     try:
-        return hook_path(cwd).read_text(encoding="utf-8") == _our_script(None)
+        if target.read_text(encoding="utf-8") != script:
+            return False
     except (OSError, UnicodeDecodeError):
         return False
+    return not merge.exists() or not is_ours(merge) or merge.read_text("utf-8") == script
 
 
 def install(cwd: Path, force: bool = False, python: str | None = None) -> Outcome:
-    """Write our pre-commit hook; leave a foreign one alone unless `force` (then keep it as
-    `pre-commit.before-textcrm`)."""
+    """Write our pre-commit hook (and pre-merge-commit, for merges); leave a foreign
+    pre-commit hook alone unless `force` (then keep it as `pre-commit.before-textcrm`)."""
     target = hook_path(cwd)
     folder = target.parent
     script = _our_script(python)
     notes: list[str] = []
+    verb = "installed"
     if target.exists() or target.is_symlink():
         existing = target.read_text(encoding="utf-8", errors="replace") if target.exists() else ""
         if MARKER in existing:
-            if existing == script:
-                return Outcome(
-                    f"textcrm: the pre-commit hook is already installed at {target}; "
-                    "nothing changed\n",
-                    0,
-                )
-            notes.append("updated")
+            verb = "already installed" if existing == script else "updated"
         elif not force:
             return Outcome(_foreign_hook_message(target, existing), 1)
         else:
             backup = target.with_name(HOOK_FILE + BACKUP_SUFFIX)
             os.replace(target, backup)
             notes.append(f"the previous hook is kept as {backup}")
-    folder.mkdir(parents=True, exist_ok=True)
     from textcrm.fsutil import atomic_write
 
-    atomic_write(target, script.encode(), mode=0o755)
-    verb = "updated" if "updated" in notes else "installed"
-    extra = "".join(f"; {n}" for n in notes if n != "updated")
+    folder.mkdir(parents=True, exist_ok=True)
+    if verb != "already installed":
+        atomic_write(target, script.encode(), mode=0o755)
+    merge = folder / MERGE_HOOK_FILE
+    if merge.exists() and not is_ours(merge):
+        notes.append(
+            f"left the existing {MERGE_HOOK_FILE} hook alone, so merges that need "
+            "no conflict resolution are not checked"
+        )
+    elif not merge.exists() or merge.read_text(encoding="utf-8", errors="replace") != script:
+        atomic_write(merge, script.encode(), mode=0o755)
+        if verb == "already installed":
+            verb = "updated"
+    if verb == "already installed" and not notes:
+        return Outcome(
+            f"textcrm: the pre-commit hook is already installed at {target}; nothing changed\n",
+            0,
+        )
+    extra = "".join(f"; {n}" for n in notes)
     return Outcome(
-        f"textcrm: pre-commit hook {verb} at {target}{extra}\n"
+        f"textcrm: pre-commit hook {verb} at {target} (also run for merges as "
+        f"{MERGE_HOOK_FILE}){extra}\n"
         f"Every commit now checks the CRM files it changes; bypass once with `{BYPASS}`.\n",
         0,
     )
@@ -395,9 +414,12 @@ def _foreign_hook_message(target: Path, existing: str) -> str:
 
 
 def uninstall(cwd: Path) -> Outcome:
-    """Remove our pre-commit hook (never someone else's); restore a hook we replaced."""
+    """Remove our hooks (never someone else's); restore a pre-commit hook we replaced."""
     folder = git.hooks_dir(cwd)
     target = folder / HOOK_FILE
+    merge = folder / MERGE_HOOK_FILE
+    if is_ours(merge):
+        merge.unlink()
     if not target.exists():
         return Outcome(f"textcrm: no pre-commit hook at {target}; nothing to remove\n", 0)
     if not is_ours(target):
