@@ -419,3 +419,19 @@ def test_clean_merge_is_checked_by_the_pre_merge_commit_hook(repo):
         "contacts/jane-doe.md); did you mean `john-roe`? [unknown-contact]\n"
         "textcrm: 1 error, 0 warnings in 2 opportunities\n" + REFUSED
     )
+
+
+def test_commit_of_named_files_checks_only_those(repo):
+    top = repo()
+    write_files(
+        top, {"opportunities/acme.md": BAD_OPPORTUNITY, "opportunities/new.md": GOOD_OPPORTUNITY}
+    )
+    git(top, "add", "-A")
+    # `git commit PATH` runs the hook on a temporary index holding just that change.
+    accepted(commit(top, "--", "opportunities/new.md"), "textcrm: no problems in 1 opportunity\n")
+    assert head_paths(top) == "A\topportunities/new.md\n"
+    refused(
+        commit(top),
+        CLOSE_PAST.format(path="opportunities/acme.md"),
+        "1 error, 0 warnings in 1 opportunity",
+    )
