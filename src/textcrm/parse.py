@@ -479,8 +479,11 @@ def _compose(
 ) -> tuple[Context, Node | None, str, int] | list[Diagnostic]:
     node, yaml_problem = compose(front)
     if yaml_problem is not None:
-        ctx = Context(path, first_line)
         line = yaml_problem.line + first_line
+        message = yaml_problem.message
+        if yaml_problem.context:
+            start = yaml_problem.context_line + first_line
+            message += f" ({yaml_problem.context} that started on line {start})"
         return [
             Diagnostic(
                 path,
@@ -488,7 +491,7 @@ def _compose(
                 yaml_problem.column + 1,
                 "yaml-syntax",
                 "error",
-                f"invalid YAML: {yaml_problem.message}",
+                f"invalid YAML: {message}",
             )
         ]
     ctx = Context(path, first_line)
