@@ -117,8 +117,20 @@ def cli() -> None:
     help="Output format.",
 )
 @click.option("--no-cache", is_flag=True, help="Do not read or write the parse cache.")
+@click.option(
+    "--changed-since",
+    "since",
+    metavar="REF",
+    help="Check only the files changed since the point where HEAD forked from the git ref "
+    "REF (a pull request's changes), e.g. origin/main.",
+)
 def check(
-    paths: tuple[str, ...], root: str | None, today: str | None, fmt: str, no_cache: bool
+    paths: tuple[str, ...],
+    root: str | None,
+    today: str | None,
+    fmt: str,
+    no_cache: bool,
+    since: str | None,
 ) -> None:
     """Validate every file of the CRM repository, or the given PATHS.
 
@@ -132,6 +144,7 @@ def check(
       textcrm check
       textcrm check opportunities/acme-scanners.md --today 2026-11-28
       textcrm check --format github        annotations on a pull request
+      textcrm check --changed-since origin/main
 
     Exit status: 0 when there is no error (warnings allowed), 1 when there is at least one
     error, 2 for a usage error or a broken textcrm.yaml.
@@ -141,8 +154,24 @@ def check(
 
     day = parse_today(today)
     crm = resolve_root(root)
-    scope = _scope(crm, paths) if paths else None
-    result = load(crm, day, paths=scope, use_cache=not no_cache)
+    if since is not None:
+        from textcrm.hook import changed_since
+
+        if paths:
+            raise UsageError("give either PATHS or --changed-since, not both")
+        changed = changed_since(crm, day, since)
+        if changed is None:
+            if fmt == "json":
+                kinds = ("opportunities", "accounts", "contacts", "competitors", "products")
+                out = console.render_json([], dict.fromkeys(kinds, 0), day.isoformat(), str(crm))
+                click.echo(out, nl=False)
+            elif fmt == "text":
+                click.echo(f"nothing to check: no CRM file changed since {since}")
+            sys.exit(EXIT_OK)
+        result = changed
+    else:
+        scope = _scope(crm, paths) if paths else None
+        result = load(crm, day, paths=scope, use_cache=not no_cache)
     show = display_path(crm)
     color = False
     if fmt == "json":
@@ -981,6 +1010,130 @@ def calendar(root: str | None, today: str | None, owner: str | None,
     result, day = _report_repo(root, today)
     _known("owner", owner, pipeline.owners(result.repository))
     _emit(calendar_feed(result.repository, day, owner), output)
+
+# --- hook and init commands ---
+
+
+@cli.group()
+def hook() -> None:
+    """The git pre-commit hook that keeps the shared pipeline honest.
+
+    Once installed, every `git commit` checks the CRM files it changes, as staged (not as
+    they are in the working tree), and refuses the commit on any error: a close date in the
+    past, a stale deal, a reference to a contact deleted in the same commit, ... Warnings are
+    shown and do not block. In an emergency: `git commit --no-verify`.
+
+    \b
+    Examples:
+      textcrm hook install        write .git/hooks/pre-commit (honours core.hooksPath)
+      textcrm hook run            check what is staged now, as the hook does
+      textcrm hook uninstall      remove it again
+
+    Teams using the pre-commit framework add the hook id `textcrm-check` instead
+    (docs/hook.md).
+    """
+
+
+@hook.command("install")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Replace an existing hook that is not textcrm's (it is kept as "
+    "pre-commit.before-textcrm).",
+)
+def hook_install(force: bool) -> None:
+    """Install the pre-commit hook in the current git repository.
+
+    The hook runs this Python's textcrm (falling back to `textcrm` on PATH), so it works from
+    a virtual environment. An existing hook that is not textcrm's is left alone unless
+    --force; the message says how to run both.
+
+    \b
+    Example:
+      textcrm hook install
+    """
+    from textcrm.hook import install
+
+    outcome = install(Path.cwd(), force=force)
+    click.echo(outcome.text, nl=False)
+    sys.exit(outcome.exit_code)
+
+
+@hook.command("uninstall")
+def hook_uninstall() -> None:
+    """Remove textcrm's pre-commit hook (never another one).
+
+    A hook that `install --force` replaced is put back.
+
+    \b
+    Example:
+      textcrm hook uninstall
+    """
+    from textcrm.hook import uninstall
+
+    outcome = uninstall(Path.cwd())
+    click.echo(outcome.text, nl=False)
+    sys.exit(outcome.exit_code)
+
+
+@hook.command("run")
+@root_option
+@today_option
+def hook_run(root: str | None, today: str | None) -> None:
+    """Check what is being committed: the staged content of the CRM files.
+
+    Staged opportunities get every rule; staged accounts, contacts, competitors and the
+    catalog get theirs; references resolve against the index, so an opportunity that still
+    points at a contact deleted in this commit is refused even if it is not staged itself. A
+    change to textcrm.yaml re-checks everything. Without --root, every CRM repository in the
+    git repository (every textcrm.yaml in the index) is checked. Never changes a file.
+
+    \b
+    Example:
+      git add opportunities/acme-scanners.md && textcrm hook run
+
+    Exit status: 0 when the commit may go ahead (warnings allowed), 1 when it must not.
+    """
+    from textcrm import console
+    from textcrm.hook import run_hook
+
+    crm = resolve_root(root) if root else None
+    color = console.use_color(sys.stdout)
+    outcome = run_hook(Path.cwd(), parse_today(today), crm, color)
+    click.echo(outcome.text, nl=False, color=color)
+    sys.exit(outcome.exit_code)
+
+
+@cli.command()
+@click.argument("directory", default=".", type=click.Path(file_okay=False))
+@click.option(
+    "--ci",
+    type=click.Choice(["github", "gitlab", "none"]),
+    default="github",
+    show_default=True,
+    help="Which CI workflow file to write.",
+)
+@click.option("--no-hook", is_flag=True, help="Do not install the pre-commit hook.")
+def init(directory: str, ci: str, no_hook: bool) -> None:
+    """Create a new CRM repository in DIRECTORY (default: here).
+
+    Writes textcrm.yaml with a documented default sales process, the record folders with a
+    short README each, a products.yaml skeleton, a .gitignore, and a CI workflow that checks
+    the repository and publishes the pipeline site (GitHub Actions with Pages, or GitLab CI
+    with a pages job). Runs `git init` when DIRECTORY is not in a git repository yet, and
+    installs the pre-commit hook. Existing files are never overwritten: running it twice
+    changes nothing.
+
+    \b
+    Examples:
+      textcrm init sales-crm
+      textcrm init --ci gitlab --no-hook
+    """
+    from textcrm.init import init_repository
+
+    outcome = init_repository(Path(directory), ci=ci, hook=not no_hook)
+    click.echo(outcome.text, nl=False)
+    sys.exit(outcome.exit_code)
 
 
 def main() -> None:
