@@ -70,6 +70,16 @@ def today_option(f: F) -> F:
     )(f)
 
 
+def at_option(f: F) -> F:
+    """`--at DATE|REF`: read the repository as of a commit, from git objects."""
+    return click.option(
+        "--at", metavar="DATE|REF",
+        help="Read the repository as it was at a commit (a ref, or the last commit on or before "
+        "YYYY-MM-DD on the current branch), from git objects; the working tree is not touched. "
+        "--today then defaults to that date.",
+    )(f)
+
+
 def display_path(root: Path) -> Callable[[str], str]:
     """Root-relative paths shown relative to the current directory, as compilers do."""
     from textcrm.layout import relative_display
@@ -105,10 +115,11 @@ def cli() -> None:
 @click.argument("paths", nargs=-1, type=click.Path())
 @root_option
 @today_option
+@at_option
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "github"]), default="text",
               show_default=True, help="Output format.")
 @click.option("--no-cache", is_flag=True, help="Do not read or write the parse cache.")
-def check(paths: tuple[str, ...], root: str | None, today: str | None, fmt: str,
+def check(paths: tuple[str, ...], root: str | None, today: str | None, at: str | None, fmt: str,
           no_cache: bool) -> None:
     """Validate every file of the CRM repository, or the given PATHS.
 
@@ -122,6 +133,7 @@ def check(paths: tuple[str, ...], root: str | None, today: str | None, fmt: str,
       textcrm check
       textcrm check opportunities/acme-scanners.md --today 2026-11-28
       textcrm check --format github        annotations on a pull request
+      textcrm check --at 2026-10-31        the repository as it was on that day
 
     Exit status: 0 when there is no error (warnings allowed), 1 when there is at least one
     error, 2 for a usage error or a broken textcrm.yaml.
@@ -131,8 +143,14 @@ def check(paths: tuple[str, ...], root: str | None, today: str | None, fmt: str,
 
     day = parse_today(today)
     crm = resolve_root(root)
+    reader = None
+    if at:
+        from textcrm.history import point_day, reader_at
+
+        reader = reader_at(crm, at, day)
+        day = day if today else point_day(reader, day)
     scope = _scope(crm, paths) if paths else None
-    result = load(crm, day, paths=scope, use_cache=not no_cache)
+    result = load(crm, day, reader=reader, paths=scope, use_cache=not no_cache)
     show = display_path(crm)
     if fmt == "json":
         out = console.render_json(result.diagnostics, result.checked, day.isoformat(), str(crm))
@@ -255,6 +273,94 @@ def schema(root: str | None, kind: str) -> None:
         if root:
             raise
     click.echo(json.dumps(to_json_schema(kind, config), indent=2, ensure_ascii=False))
+
+
+# --- history commands ---
+
+
+@cli.command()
+@click.argument("opportunity")
+@root_option
+@today_option
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
+              show_default=True, help="Output format.")
+@click.option("--no-cache", is_flag=True, help="Do not read or write the history cache.")
+def history(opportunity: str, root: str | None, today: str | None, fmt: str,
+            no_cache: bool) -> None:
+    """Show how one OPPORTUNITY moved: every commit that changed its stage, close date,
+    expected revenue, probability, owner or forecast category (renames followed).
+
+    OPPORTUNITY is the file name without `.md` (or its path). History is read along the
+    current branch's first-parent line; a change made on a branch shows at its merge. The
+    summary gives the days in the current and past stages, how often the close date moved
+    and the deal's age. docs/history.md explains every figure.
+
+    \b
+    Examples:
+      textcrm history acme-scanners
+      textcrm history opportunities/acme-scanners.md --format json
+
+    Exit status: 0, or 2 when the opportunity is unknown, this is not a git repository, or
+    the clone is shallow (history needs the full history: use fetch-depth: 0).
+    """
+    import json
+
+    from textcrm.history import load_history
+    from textcrm.history_output import history_json, render_history
+
+    day = parse_today(today)
+    crm = resolve_root(root)
+    record_id = Path(opportunity).name.removesuffix(".md")
+    found = load_history(crm, record_id, use_cache=not no_cache)
+    if fmt == "json":
+        click.echo(json.dumps(history_json(found, day), indent=2, ensure_ascii=False))
+    else:
+        click.echo(render_history(found, day), nl=False)
+
+
+@cli.command()
+@click.option("--since", required=True, metavar="DATE|REF",
+              help="Start: a date (the pipeline at the start of that day) or a ref (compared "
+              "from its merge base, like `git diff REF...HEAD`).")
+@click.option("--until", metavar="DATE|REF", help="End: a date (end of that day) or a ref. "
+              "Default: HEAD (the last commit; uncommitted edits are not included).")
+@click.option("--owner", metavar="OWNER", help="Only opportunities of this owner (at the end).")
+@root_option
+@today_option
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "markdown"]),
+              default="table", show_default=True,
+              help="Output format; markdown is a short pull-request comment.")
+@click.option("--no-cache", is_flag=True, help="Do not read or write the history cache.")
+def changes(since: str, until: str | None, owner: str | None, root: str | None,
+            today: str | None, fmt: str, no_cache: bool) -> None:
+    """What happened to the pipeline between two points: new opportunities, stage advances
+    and regressions, won, lost, close dates pushed out or pulled in, amount changes, deleted
+    opportunities, deals that became stale, and a waterfall per currency that reconciles
+    exactly: open pipeline at start + new + increases - decreases - won - lost - removed =
+    open pipeline at end.
+
+    \b
+    Examples:
+      textcrm changes --since 2026-11-01
+      textcrm changes --since 2026-10-01 --until 2026-10-31 --owner alice
+      textcrm changes --since origin/main --format markdown   a pull-request comment
+
+    Exit status: 0, or 2 for a bad date or ref, outside git, or in a shallow clone.
+    """
+    import json
+
+    from textcrm.history import changes as compute
+    from textcrm.history_output import changes_json, render_changes, render_markdown
+
+    day = parse_today(today)
+    crm = resolve_root(root)
+    result = compute(crm, since, until, day, owner, use_cache=not no_cache)
+    if fmt == "json":
+        click.echo(json.dumps(changes_json(result), indent=2, ensure_ascii=False))
+    elif fmt == "markdown":
+        click.echo(render_markdown(result), nl=False)
+    else:
+        click.echo(render_changes(result), nl=False)
 
 
 def main() -> None:
