@@ -1,4 +1,4 @@
-"""`textcrm history`, `textcrm changes` and `check --at` on real git repositories with dated commits."""
+"""`textcrm history`, `changes` and `check --at` on real git repositories with dated commits."""
 
 from __future__ import annotations
 
@@ -7,14 +7,16 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import git, write_files
 
+from conftest import git, write_files
 from textcrm import history
 
 
 def opp(stage: str, close: str, amount: str, owner: str, extra: str = "") -> str:
-    return (f"---\ntitle: Deal\naccount: acme-corp\nowner: {owner}\nstage: {stage}\n"
-            f"close_date: {close}\namount: {amount}\n{extra}---\nNotes.\n")
+    return (
+        f"---\ntitle: Deal\naccount: acme-corp\nowner: {owner}\nstage: {stage}\n"
+        f"close_date: {close}\namount: {amount}\n{extra}---\nNotes.\n"
+    )
 
 
 def commit(root: Path, when: str, message: str, author: str = "Alice") -> None:
@@ -39,39 +41,57 @@ def pipeline(make_repo) -> Path:
     C8 2026-11-07 merge `feature` (by Carol)
     C9 2026-11-10 a2 amount 8000 and forecast best_case
     """
-    root = make_repo({
-        "opportunities/a.md": opp("prospecting", "2026-12-01", "10000", "alice"),
-        "opportunities/b.md": opp("qualification", "2026-12-15", "20000.50", "bob"),
-        "opportunities/c.md": opp("negotiation", "2026-11-30", "5000", "alice"),
-        "opportunities/d.md": opp("proposal", "2026-12-20", "7000", "bob", "currency: EUR\n"),
-    })
+    root = make_repo(
+        {
+            "opportunities/a.md": opp("prospecting", "2026-12-01", "10000", "alice"),
+            "opportunities/b.md": opp("qualification", "2026-12-15", "20000.50", "bob"),
+            "opportunities/c.md": opp("negotiation", "2026-11-30", "5000", "alice"),
+            "opportunities/d.md": opp("proposal", "2026-12-20", "7000", "bob", "currency: EUR\n"),
+        }
+    )
     git(root, "init", "-q", "-b", "main")
     commit(root, "2026-10-01", "Start the pipeline")
     write_files(root, {"opportunities/b.md": opp("proposal", "2026-12-29", "25000.25", "bob")})
     commit(root, "2026-10-10", "b: proposal sent", author="Bob")
     git(root, "mv", "opportunities/a.md", "opportunities/a2.md")
-    write_files(root, {"opportunities/a2.md": opp("qualification", "2026-12-01", "10000",
-                                                  "alice")})
+    write_files(root, {"opportunities/a2.md": opp("qualification", "2026-12-01", "10000", "alice")})
     commit(root, "2026-10-20", "a: qualified, renamed")
     write_files(root, {"opportunities/c.md": "---\ntitle: [broken\n---\n"})
     commit(root, "2026-10-25", "c: oops")
     write_files(root, {"opportunities/c.md": opp("negotiation", "2027-01-15", "5000", "alice")})
     commit(root, "2026-10-26", "c: fixed")
     git(root, "checkout", "-q", "-b", "feature")
-    write_files(root, {
-        "opportunities/c.md": opp("closed-won", "2027-01-15", "5200", "alice"),
-        "opportunities/e.md": opp("prospecting", "2027-02-01", "3000", "alice"),
-    })
+    write_files(
+        root,
+        {
+            "opportunities/c.md": opp("closed-won", "2027-01-15", "5200", "alice"),
+            "opportunities/e.md": opp("prospecting", "2027-02-01", "3000", "alice"),
+        },
+    )
     commit(root, "2026-11-05", "c won; e found", author="Bob")
     git(root, "checkout", "-q", "main")
     (root / "opportunities/d.md").unlink()
     write_files(root, {"opportunities/b.md": opp("proposal", "2026-12-20", "25000.25", "bob")})
     commit(root, "2026-11-06", "d dropped; b pulled in")
     stamp = "2026-11-07T12:00:00+00:00"
-    git(root, "merge", "-q", "--no-ff", "feature", "-m", "Merge feature",
-        env={"GIT_AUTHOR_DATE": stamp, "GIT_COMMITTER_DATE": stamp, "GIT_AUTHOR_NAME": "Carol"})
-    write_files(root, {"opportunities/a2.md": opp("qualification", "2026-12-01", "8000", "alice",
-                                                  "forecast: best_case\n")})
+    git(
+        root,
+        "merge",
+        "-q",
+        "--no-ff",
+        "feature",
+        "-m",
+        "Merge feature",
+        env={"GIT_AUTHOR_DATE": stamp, "GIT_COMMITTER_DATE": stamp, "GIT_AUTHOR_NAME": "Carol"},
+    )
+    write_files(
+        root,
+        {
+            "opportunities/a2.md": opp(
+                "qualification", "2026-12-01", "8000", "alice", "forecast: best_case\n"
+            )
+        },
+    )
     commit(root, "2026-11-10", "a2: smaller, best case")
     return root
 
@@ -101,13 +121,21 @@ def test_history_follows_renames_and_counts_stages(pipeline, run):
 def test_history_of_slips_and_invalid_version_and_merge(pipeline, run):
     b = run(["history", "b", "--today", "2026-11-28", "--format", "json"], cwd=pipeline)
     doc = json.loads(b.output)
-    assert [(e["date"], e["author"], [(c["field"], c["old"], c["new"]) for c in e["changes"]])
-            for e in doc["events"][1:]] == [
-        ("2026-10-10", "Bob", [("stage", "qualification", "proposal"),
-                               ("close_date", "2026-12-15", "2026-12-29"),
-                               ("expected", "USD 20,000.50", "USD 25,000.25"),
-                               ("probability", "25%", "60%"),
-                               ("forecast", "pipeline", "best_case")]),
+    assert [
+        (e["date"], e["author"], [(c["field"], c["old"], c["new"]) for c in e["changes"]])
+        for e in doc["events"][1:]
+    ] == [
+        (
+            "2026-10-10",
+            "Bob",
+            [
+                ("stage", "qualification", "proposal"),
+                ("close_date", "2026-12-15", "2026-12-29"),
+                ("expected", "USD 20,000.50", "USD 25,000.25"),
+                ("probability", "25%", "60%"),
+                ("forecast", "pipeline", "best_case"),
+            ],
+        ),
         ("2026-11-06", "Alice", [("close_date", "2026-12-29", "2026-12-20")]),
     ]
     assert doc["close_date_moves"] == [
@@ -120,13 +148,24 @@ def test_history_of_slips_and_invalid_version_and_merge(pipeline, run):
     c = run(["history", "c", "--today", "2026-11-28"], cwd=pipeline)
     rows = [line.split(None, 3) for line in c.output.splitlines()[4:8]]
     assert [(r[0], r[1], r[3]) for r in rows] == [
-        ("2026-10-01", "Alice", "created: stage negotiation, close_date 2026-11-30, expected "
-         "USD 5,000.00, probability 80%, owner alice, forecast commit"),
-        ("2026-10-25", "Alice",
-         "front matter invalid in this commit: not read (values carried over)"),
+        (
+            "2026-10-01",
+            "Alice",
+            "created: stage negotiation, close_date 2026-11-30, expected "
+            "USD 5,000.00, probability 80%, owner alice, forecast commit",
+        ),
+        (
+            "2026-10-25",
+            "Alice",
+            "front matter invalid in this commit: not read (values carried over)",
+        ),
         ("2026-10-26", "Alice", "close_date: 2026-11-30 -> 2027-01-15"),
-        ("2026-11-07", "Carol", "stage: negotiation -> closed-won; expected: USD 5,000.00 -> "
-         "USD 5,200.00; probability: 80% -> 100%; forecast: commit -> closed"),
+        (
+            "2026-11-07",
+            "Carol",
+            "stage: negotiation -> closed-won; expected: USD 5,000.00 -> "
+            "USD 5,200.00; probability: 80% -> 100%; forecast: commit -> closed",
+        ),
     ]
     assert "sales cycle: 37 days (created 2026-10-01, closed 2026-11-07)" in c.output
 
@@ -143,20 +182,38 @@ def test_history_of_deleted_opportunity_and_unknown(pipeline, run):
 
 
 def test_changes_waterfall_reconciles_to_the_cent(pipeline, run):
-    result = run(["changes", "--since", "2026-11-01", "--today", "2026-11-28",
-                  "--format", "json"], cwd=pipeline)
+    result = run(
+        ["changes", "--since", "2026-11-01", "--today", "2026-11-28", "--format", "json"],
+        cwd=pipeline,
+    )
     assert result.exit_code == 0, result.output
     doc = json.loads(result.output)
     assert doc["waterfall"] == {
-        "EUR": {"start": "7000.00", "new": "0.00", "increases": "0.00", "decreases": "0.00",
-                "won": "0.00", "lost": "0.00", "removed": "7000.00", "end": "0.00"},
-        "USD": {"start": "40000.25", "new": "3000.00", "increases": "200.00",
-                "decreases": "2000.00", "won": "5200.00", "lost": "0.00", "removed": "0.00",
-                "end": "36000.25"},
+        "EUR": {
+            "start": "7000.00",
+            "new": "0.00",
+            "increases": "0.00",
+            "decreases": "0.00",
+            "won": "0.00",
+            "lost": "0.00",
+            "removed": "7000.00",
+            "end": "0.00",
+        },
+        "USD": {
+            "start": "40000.25",
+            "new": "3000.00",
+            "increases": "200.00",
+            "decreases": "2000.00",
+            "won": "5200.00",
+            "lost": "0.00",
+            "removed": "0.00",
+            "end": "36000.25",
+        },
     }
     assert doc["reconciles"] is True
-    summary = {k: [(i["id"], i["amount"], i["detail"]) for i in doc[k]]
-               for k in history.LISTS if doc[k]}
+    summary = {
+        k: [(i["id"], i["amount"], i["detail"]) for i in doc[k]] for k in history.LISTS if doc[k]
+    }
     assert summary == {
         "new": [("e", "3000.00", "in prospecting")],
         "won": [("c", "5200.00", "negotiation -> closed-won")],
@@ -167,12 +224,15 @@ def test_changes_waterfall_reconciles_to_the_cent(pipeline, run):
         "stale": [("e", "3000.00", "stale as of 2026-11-28")],
     }
     assert doc["forecast_moves"] == [
-        {"from": "pipeline", "to": "best_case", "currency": "USD", "amount": "8000.00"}]
+        {"from": "pipeline", "to": "best_case", "currency": "USD", "amount": "8000.00"}
+    ]
 
 
 def test_changes_markdown_summary(pipeline, run):
-    result = run(["changes", "--since", "2026-11-01", "--today", "2026-11-28",
-                  "--format", "markdown"], cwd=pipeline)
+    result = run(
+        ["changes", "--since", "2026-11-01", "--today", "2026-11-28", "--format", "markdown"],
+        cwd=pipeline,
+    )
     lines = result.output.splitlines()
     assert lines[2] == (
         "Moves USD 8,000.00 from pipeline to best case, adds 1 opportunity (USD 3,000.00), "
@@ -195,38 +255,66 @@ def test_changes_markdown_summary(pipeline, run):
 
 def test_changes_between_dates_with_owner_and_invalid_endpoint(pipeline, run):
     # Until 2026-10-25: c is invalid in that commit, so its last valid version counts.
-    result = run(["changes", "--since", "2026-10-02", "--until", "2026-10-25", "--owner", "bob",
-                  "--format", "json"], cwd=pipeline)
+    result = run(
+        [
+            "changes",
+            "--since",
+            "2026-10-02",
+            "--until",
+            "2026-10-25",
+            "--owner",
+            "bob",
+            "--format",
+            "json",
+        ],
+        cwd=pipeline,
+    )
     doc = json.loads(result.output)
     assert doc["waterfall"]["USD"] == {
-        "start": "20000.50", "new": "0.00", "increases": "4999.75", "decreases": "0.00",
-        "won": "0.00", "lost": "0.00", "removed": "0.00", "end": "25000.25"}
+        "start": "20000.50",
+        "new": "0.00",
+        "increases": "4999.75",
+        "decreases": "0.00",
+        "won": "0.00",
+        "lost": "0.00",
+        "removed": "0.00",
+        "end": "25000.25",
+    }
     assert [i["id"] for i in doc["advanced"]] == ["b"]
     assert [i["detail"] for i in doc["slipped"]] == ["2026-12-15 -> 2026-12-29 (+14 days)"]
-    everyone = json.loads(run(["changes", "--since", "2026-10-02", "--until", "2026-10-25",
-                               "--format", "json"], cwd=pipeline).output)
+    everyone = json.loads(
+        run(
+            ["changes", "--since", "2026-10-02", "--until", "2026-10-25", "--format", "json"],
+            cwd=pipeline,
+        ).output
+    )
     assert everyone["waterfall"]["USD"]["end"] == "40000.25"  # a2 10000 + b + c 5000
     assert everyone["advanced"][0]["id"] == "a2"  # the renamed file is the same deal
 
 
 def test_changes_since_a_ref_uses_the_merge_base(pipeline, run):
     git(pipeline, "checkout", "-q", "-b", "topic", "HEAD~1")
-    write_files(pipeline, {"opportunities/b.md": opp("negotiation", "2027-01-10", "25000.25",
-                                                     "bob")})
+    write_files(
+        pipeline, {"opportunities/b.md": opp("negotiation", "2027-01-10", "25000.25", "bob")}
+    )
     commit(pipeline, "2026-11-12", "b: negotiating")
-    result = run(["changes", "--since", "main", "--format", "markdown", "--today", "2026-11-28"],
-                 cwd=pipeline)
+    result = run(
+        ["changes", "--since", "main", "--format", "markdown", "--today", "2026-11-28"],
+        cwd=pipeline,
+    )
     assert result.exit_code == 0, result.output
     assert result.output.splitlines()[2] == (
-        "Moves USD 25,000.25 from best case to commit, advances 1, pushes 1 close date out.")
+        "Moves USD 25,000.25 from best case to commit, advances 1, pushes 1 close date out."
+    )
 
 
 def test_cache_reads_only_new_commits(pipeline, run, monkeypatch):
     first = run(["changes", "--since", "2026-11-01", "--format", "json"], cwd=pipeline).output
     assert list((pipeline / ".textcrm-cache").glob("history-*.pickle"))
     assert (pipeline / ".textcrm-cache/.gitignore").read_text().endswith("*\n")
-    write_files(pipeline, {"opportunities/e.md": opp("qualification", "2027-02-01", "3500",
-                                                     "alice")})
+    write_files(
+        pipeline, {"opportunities/e.md": opp("qualification", "2027-02-01", "3500", "alice")}
+    )
     commit(pipeline, "2026-11-20", "e qualified")
     calls = []
     real = history.git.log_raw
@@ -239,8 +327,9 @@ def test_cache_reads_only_new_commits(pipeline, run, monkeypatch):
     monkeypatch.setattr(history.git, "log_raw", spy)
     cached = run(["changes", "--since", "2026-11-01", "--format", "json"], cwd=pipeline).output
     assert len(calls) == 1 and calls[0][0] is not None and calls[0][1] == 1
-    fresh = run(["changes", "--since", "2026-11-01", "--format", "json", "--no-cache"],
-                cwd=pipeline).output
+    fresh = run(
+        ["changes", "--since", "2026-11-01", "--format", "json", "--no-cache"], cwd=pipeline
+    ).output
     assert cached == fresh != first
     assert json.loads(fresh)["waterfall"]["USD"]["end"] == "36500.25"
 
@@ -248,7 +337,11 @@ def test_cache_reads_only_new_commits(pipeline, run, monkeypatch):
 def test_created_dates_fall_back_to_the_adding_commit(pipeline):
     dates = history.created_dates(pipeline)
     assert {k: v.isoformat() for k, v in dates.items()} == {
-        "a2": "2026-10-01", "b": "2026-10-01", "c": "2026-10-01", "e": "2026-11-07"}
+        "a2": "2026-10-01",
+        "b": "2026-10-01",
+        "c": "2026-10-01",
+        "e": "2026-11-07",
+    }
 
 
 def test_check_at_reads_the_past_without_touching_the_tree(pipeline, run):
@@ -264,8 +357,7 @@ def test_check_at_reads_the_past_without_touching_the_tree(pipeline, run):
 
 def test_not_a_git_repository(make_repo, run):
     root = make_repo({})
-    for args in (["history", "x"], ["changes", "--since", "2026-11-01"],
-                 ["check", "--at", "HEAD"]):
+    for args in (["history", "x"], ["changes", "--since", "2026-11-01"], ["check", "--at", "HEAD"]):
         result = run(args, cwd=root)
         assert result.exit_code == 2
         assert "is not in a git repository" in result.output

@@ -113,8 +113,15 @@ def front_matter(data: bytes) -> bytes:
 def _slim(opp: Opportunity) -> Opportunity:
     """Keep what figures, staleness and history need; drop the rest to keep the cache small."""
     return dataclasses.replace(
-        opp, body="", lines={}, contacts=(), competitors=(), decision_issues=(), quote=None,
-        activities=tuple(Activity(a.date, a.type) for a in opp.activities), next_step="",
+        opp,
+        body="",
+        lines={},
+        contacts=(),
+        competitors=(),
+        decision_issues=(),
+        quote=None,
+        activities=tuple(Activity(a.date, a.type) for a in opp.activities),
+        next_step="",
     )
 
 
@@ -131,10 +138,15 @@ def _apply(tl: Timeline, entries: list[git.LogEntry], top: Path) -> None:
     wanted: dict[str, str] = {}  # blob -> what it is a version of
     for entry in entries:
         index = len(tl.commits)
-        tl.commits.append(Commit(
-            entry.sha, datetime.fromisoformat(entry.authored),
-            datetime.fromisoformat(entry.committed), entry.author, entry.subject,
-        ))
+        tl.commits.append(
+            Commit(
+                entry.sha,
+                datetime.fromisoformat(entry.authored),
+                datetime.fromisoformat(entry.committed),
+                entry.author,
+                entry.subject,
+            )
+        )
         # Deletions and renames first, so that a path freed in this commit can be re-added.
         for ch in sorted(entry.changes, key=lambda c: c.status == "A"):
             old_kind = layout.classify(ch.old_path) if ch.old_path else None
@@ -196,8 +208,10 @@ def locate(root: Path) -> Git:
     """The git repository holding the CRM; a clear error when there is none or it is shallow."""
     top = git.toplevel(root)
     if top is None:
-        raise UsageError(f"{root} is not in a git repository; history commands read git history "
-                         "(run `git init` and commit the CRM)")
+        raise UsageError(
+            f"{root} is not in a git repository; history commands read git history "
+            "(run `git init` and commit the CRM)"
+        )
     if git.is_shallow(top):
         raise UsageError(SHALLOW_MESSAGE)
     return Git(root, top, git.crm_prefix(top, root))
@@ -276,8 +290,7 @@ def created_dates(root: Path) -> dict[str, date]:
     """Each current opportunity id -> the date of the commit that added its file (renames
     followed): the fallback for `created` when the front matter has none."""
     where = locate(root)
-    tl = build_timeline(where, git.first_parent_line(where.top, "HEAD") if _has_head(where)
-                        else [])
+    tl = build_timeline(where, git.first_parent_line(where.top, "HEAD") if _has_head(where) else [])
     out = {}
     for path, lineage in tl.current.items():
         kind = layout.classify(path)
@@ -319,9 +332,17 @@ def _repository(
 ) -> Repository | None:
     if config is None:
         return None
-    return Repository(root=root, config=config, opportunities={}, accounts={}, contacts={},
-                      competitors={}, products=catalog, product_list=tuple(catalog.values()),
-                      ids={})
+    return Repository(
+        root=root,
+        config=config,
+        opportunities={},
+        accounts={},
+        contacts={},
+        competitors={},
+        products=catalog,
+        product_list=tuple(catalog.values()),
+        ids={},
+    )
 
 
 def _deal(repo: Repository, key: str, path: str, opp: Opportunity, created: date) -> Deal:
@@ -331,8 +352,7 @@ def _deal(repo: Repository, key: str, path: str, opp: Opportunity, created: date
     return Deal(key, opp, figures(opp, repo.config, repo.products), repo.is_open(opp))
 
 
-def state_at(tl: Timeline, root: Path, index: int, commit: str | None,
-             day: date | None) -> State:
+def state_at(tl: Timeline, root: Path, index: int, commit: str | None, day: date | None) -> State:
     """The pipeline after timeline commit `index` (-1: before the first)."""
     if index < 0:
         return State(commit, day, {}, None)
@@ -358,22 +378,29 @@ def state_at(tl: Timeline, root: Path, index: int, commit: str | None,
 def state_from_tree(tl: Timeline, where: Git, commit: str, day: date | None) -> State:
     """The pipeline at a commit off the mainline, read from its tree; deals keyed by id."""
     entries = git.list_tree(where.top, commit, where.prefix)
-    wanted = [e.sha for p, e in entries.items()
-              if (p in (layout.CONFIG_FILE, layout.CATALOG_FILE)
-                  or (layout.classify(p) or ("", ""))[0] == "opportunity")
-              and e.sha not in tl.opportunities]
+    wanted = [
+        e.sha
+        for p, e in entries.items()
+        if (
+            p in (layout.CONFIG_FILE, layout.CATALOG_FILE)
+            or (layout.classify(p) or ("", ""))[0] == "opportunity"
+        )
+        and e.sha not in tl.opportunities
+    ]
     blobs = git.cat_blobs(where.top, wanted)
     config = catalog = None
     deals: dict[str, Deal] = {}
     if layout.CONFIG_FILE in entries:
         data = blobs.get(entries[layout.CONFIG_FILE].sha)
         config = tl.configs.get(entries[layout.CONFIG_FILE].sha) or (
-            parse_config(layout.CONFIG_FILE, data)[0] if data else None)
+            parse_config(layout.CONFIG_FILE, data)[0] if data else None
+        )
     if layout.CATALOG_FILE in entries:
         sha = entries[layout.CATALOG_FILE].sha
         data = blobs.get(sha)
-        catalog = tl.catalogs.get(sha) or (parse_catalog(layout.CATALOG_FILE, data)[0]
-                                           if data else ())
+        catalog = tl.catalogs.get(sha) or (
+            parse_catalog(layout.CATALOG_FILE, data)[0] if data else ()
+        )
     repo = _repository(where.root, config, {p.sku: p for p in catalog or ()})
     if repo is None:
         return State(commit, day, deals, None)
@@ -408,8 +435,9 @@ def _chain_day(when: str) -> date:
     return datetime.fromisoformat(when).date()
 
 
-def resolve_point(where: Git, chain: list[tuple[str, str]], value: str, before: bool,
-                  today: date) -> Point:
+def resolve_point(
+    where: Git, chain: list[tuple[str, str]], value: str, before: bool, today: date
+) -> Point:
     """A DATE (the last mainline commit on or before it; strictly before with `before`) or a
     REF (any commit git can name)."""
     if _DATE.match(value):
@@ -571,8 +599,7 @@ def opportunity_history(tl: Timeline, root: Path, record_id: str) -> Opportunity
     created_day = added_on(tl, lineage)
     # Points to evaluate: the file's own steps, and config/catalog changes while it lives.
     own = {s.index for s in steps}
-    points = sorted(own | {s.index for s in (*tl.config, *tl.catalog)
-                           if s.index > steps[0].index})
+    points = sorted(own | {s.index for s in (*tl.config, *tl.catalog) if s.index > steps[0].index})
     events: list[Event] = []
     previous: Deal | None = None
     alive = False
@@ -618,13 +645,15 @@ def opportunity_history(tl: Timeline, root: Path, record_id: str) -> Opportunity
             fields = tuple(FieldChange(k, "", v) for k, v in now.items())
             if kind == "restored":
                 before = tracked(previous) if previous else {}
-                fields = tuple(FieldChange(k, before[k], v) for k, v in now.items()
-                               if before.get(k) != v)
+                fields = tuple(
+                    FieldChange(k, before[k], v) for k, v in now.items() if before.get(k) != v
+                )
             events.append(Event(commit, kind, path, fields, note))
         else:
             before = tracked(previous)
-            fields = tuple(FieldChange(k, before[k], now[k]) for k in TRACKED
-                           if before[k] != now[k])
+            fields = tuple(
+                FieldChange(k, before[k], now[k]) for k in TRACKED if before[k] != now[k]
+            )
             if fields or renamed:
                 events.append(Event(commit, "changed", path, fields, note))
         if previous is None or not alive or previous.opp.stage != opp.stage:
@@ -632,17 +661,27 @@ def opportunity_history(tl: Timeline, root: Path, record_id: str) -> Opportunity
                 last = periods[-1]
                 periods[-1] = StagePeriod(last.stage, last.start, commit.day)
             periods.append(StagePeriod(opp.stage, commit.day, None))
-        if (previous is not None and previous.opp.close_date and opp.close_date
-                and previous.opp.close_date != opp.close_date):
+        if (
+            previous is not None
+            and previous.opp.close_date
+            and opp.close_date
+            and previous.opp.close_date != opp.close_date
+        ):
             moves.append(CloseDateMove(commit.day, previous.opp.close_date, opp.close_date))
         previous, alive = deal, True
     closed_on = None
     if alive and previous is not None and not previous.is_open and periods:
         closed_on = periods[-1].start
     return OpportunityHistory(
-        id=record_id, path=path, title=title, exists=alive,
-        created=created_field or created_day, events=tuple(events), periods=tuple(periods),
-        moves=tuple(moves), closed_on=closed_on,
+        id=record_id,
+        path=path,
+        title=title,
+        exists=alive,
+        created=created_field or created_day,
+        events=tuple(events),
+        periods=tuple(periods),
+        moves=tuple(moves),
+        closed_on=closed_on,
     )
 
 
@@ -684,9 +723,14 @@ class Item:
     def to_json(self) -> dict[str, Any]:
         from textcrm.money import fixed
 
-        return {"id": self.id, "title": self.title, "owner": self.owner,
-                "currency": self.currency, "amount": fixed(self.amount, self.currency),
-                "detail": self.detail}
+        return {
+            "id": self.id,
+            "title": self.title,
+            "owner": self.owner,
+            "currency": self.currency,
+            "amount": fixed(self.amount, self.currency),
+            "detail": self.detail,
+        }
 
 
 @dataclass
@@ -703,14 +747,32 @@ class Changes:
     def reconciles(self) -> bool:
         """start + new + increases - decreases - won - lost - removed == end, per currency."""
         return all(
-            w["start"] + w["new"] + w["increases"] - w["decreases"] - w["won"] - w["lost"]
-            - w["removed"] == w["end"]
+            w["start"]
+            + w["new"]
+            + w["increases"]
+            - w["decreases"]
+            - w["won"]
+            - w["lost"]
+            - w["removed"]
+            == w["end"]
             for w in self.waterfall.values()
         )
 
 
-LISTS = ("new", "reopened", "advanced", "regressed", "won", "lost", "slipped", "pulled_in",
-         "increased", "decreased", "deleted", "stale")
+LISTS = (
+    "new",
+    "reopened",
+    "advanced",
+    "regressed",
+    "won",
+    "lost",
+    "slipped",
+    "pulled_in",
+    "increased",
+    "decreased",
+    "deleted",
+    "stale",
+)
 
 
 def compare(start: State, end: State, today: date, owner: str | None = None) -> Changes:
@@ -725,14 +787,25 @@ def compare(start: State, end: State, today: date, owner: str | None = None) -> 
         w = falls.setdefault(currency, {t: Decimal(0) for t in WATERFALL_TERMS})
         w[term] += value
 
-    def item(deal: Deal, detail: str, amount: Decimal | None = None,
-             currency: str | None = None) -> Item:
-        return Item(deal.id, deal.opp.title, deal.opp.owner, currency or deal.figures.currency,
-                    deal.figures.expected if amount is None else amount, detail)
+    def item(
+        deal: Deal, detail: str, amount: Decimal | None = None, currency: str | None = None
+    ) -> Item:
+        return Item(
+            deal.id,
+            deal.opp.title,
+            deal.opp.owner,
+            currency or deal.figures.currency,
+            deal.figures.expected if amount is None else amount,
+            detail,
+        )
 
     def stale(state: State, deal: Deal | None) -> bool:
-        return (deal is not None and deal.is_open and state.repo is not None
-                and is_stale(state.repo, deal.opp, today)[0])
+        return (
+            deal is not None
+            and deal.is_open
+            and state.repo is not None
+            and is_stale(state.repo, deal.opp, today)[0]
+        )
 
     def index(state: State, deal: Deal) -> int:
         return state.repo.config.stage_index(deal.opp.stage) if state.repo else 0
@@ -761,12 +834,24 @@ def compare(start: State, end: State, today: date, owner: str | None = None) -> 
                 delta = ef.expected - sf.expected
                 if delta > 0:
                     add(ef.currency, "increases", delta)
-                    lists["increased"].append(item(e, f"{money(sf.expected, sf.currency)} -> "
-                                                   f"{money(ef.expected, ef.currency)}", delta))
+                    lists["increased"].append(
+                        item(
+                            e,
+                            f"{money(sf.expected, sf.currency)} -> "
+                            f"{money(ef.expected, ef.currency)}",
+                            delta,
+                        )
+                    )
                 elif delta < 0:
                     add(ef.currency, "decreases", -delta)
-                    lists["decreased"].append(item(e, f"{money(sf.expected, sf.currency)} -> "
-                                                   f"{money(ef.expected, ef.currency)}", -delta))
+                    lists["decreased"].append(
+                        item(
+                            e,
+                            f"{money(sf.expected, sf.currency)} -> "
+                            f"{money(ef.expected, ef.currency)}",
+                            -delta,
+                        )
+                    )
             else:
                 add(sf.currency, "decreases", sf.expected)
                 add(ef.currency, "increases", ef.expected)
@@ -798,20 +883,23 @@ def compare(start: State, end: State, today: date, owner: str | None = None) -> 
         if s is not None and s_open and e_open and s.opp.stage != e.opp.stage:
             forward = index(end, e) > index(start, s)
             lists["advanced" if forward else "regressed"].append(
-                item(e, f"{s.opp.stage} -> {e.opp.stage}"))
+                item(e, f"{s.opp.stage} -> {e.opp.stage}")
+            )
         if s is not None and s_open and e_open:
             sc, ec = s.opp.close_date, e.opp.close_date
             if sc and ec and sc != ec:
                 days = (ec - sc).days
                 lists["slipped" if days > 0 else "pulled_in"].append(
-                    item(e, f"{sc} -> {ec} ({days:+d} days)"))
+                    item(e, f"{sc} -> {ec} ({days:+d} days)")
+                )
             if s.figures.forecast != e.figures.forecast:
                 k = (s.figures.forecast, e.figures.forecast, e.figures.currency)
                 moves[k] = moves.get(k, Decimal(0)) + e.figures.expected
         if stale(end, e) and not stale(start, s):
             lists["stale"].append(item(e, f"stale as of {today}"))
-    return Changes(_point_of(start), _point_of(end), owner, lists,
-                   dict(sorted(falls.items())), moves)
+    return Changes(
+        _point_of(start), _point_of(end), owner, lists, dict(sorted(falls.items())), moves
+    )
 
 
 def _point_of(state: State) -> Point:
@@ -835,8 +923,14 @@ def _index_of(tl: Timeline, chain_pos: dict[str, int], commit: str | None) -> in
     return best
 
 
-def changes(root: Path, since: str, until: str | None, today: date, owner: str | None = None,
-            use_cache: bool = True) -> Changes:
+def changes(
+    root: Path,
+    since: str,
+    until: str | None,
+    today: date,
+    owner: str | None = None,
+    use_cache: bool = True,
+) -> Changes:
     """`textcrm changes`: the pipeline at `since` compared with the pipeline at `until`.
 
     A REF as `since` is compared from its merge base with `until` (what a branch did, as
@@ -852,7 +946,7 @@ def changes(root: Path, since: str, until: str | None, today: date, owner: str |
     chain = head_chain if end.commit in head_pos else _head_chain(where, end.commit)
     pos = head_pos if end.commit in head_pos else {sha: n for n, (sha, _) in enumerate(chain)}
     # The line from `until` back: positions of the chain relative to `end`.
-    line = chain[pos[end.commit]:]
+    line = chain[pos[end.commit] :]
     start = resolve_point(where, line, since, before=True, today=today)
     if start.commit is not None and not _DATE.match(since):
         base = git.merge_base(where.top, start.commit, end.commit)
@@ -863,12 +957,15 @@ def changes(root: Path, since: str, until: str | None, today: date, owner: str |
     as_of = today if until is None or not _DATE.match(until) else end.day
     end_state = state_at(tl, root, _index_of(tl, pos, end.commit), end.commit, end.day)
     if start.commit is None or start.commit in pos:
-        start_state = state_at(tl, root, _index_of(tl, pos, start.commit), start.commit,
-                               start.day)
+        start_state = state_at(tl, root, _index_of(tl, pos, start.commit), start.commit, start.day)
     else:  # a merge base off this line: read its tree, and match deals by id
         start_state = state_from_tree(tl, where, start.commit, start.day)
-        end_state = State(end_state.commit, end_state.day,
-                          {d.id: d for d in end_state.deals.values()}, end_state.repo)
+        end_state = State(
+            end_state.commit,
+            end_state.day,
+            {d.id: d for d in end_state.deals.values()},
+            end_state.repo,
+        )
     result = compare(start_state, end_state, as_of, owner)
     result.start, result.end = start, end
     return result

@@ -17,14 +17,27 @@ from textcrm.history import (
 from textcrm.money import fixed, round_money
 
 TITLES = {
-    "new": "New", "reopened": "Re-opened", "advanced": "Advanced", "regressed": "Moved back",
-    "won": "Won", "lost": "Lost", "slipped": "Close date pushed out",
-    "pulled_in": "Close date pulled in", "increased": "Amount increased",
-    "decreased": "Amount decreased", "deleted": "Deleted", "stale": "Became stale",
+    "new": "New",
+    "reopened": "Re-opened",
+    "advanced": "Advanced",
+    "regressed": "Moved back",
+    "won": "Won",
+    "lost": "Lost",
+    "slipped": "Close date pushed out",
+    "pulled_in": "Close date pulled in",
+    "increased": "Amount increased",
+    "decreased": "Amount decreased",
+    "deleted": "Deleted",
+    "stale": "Became stale",
 }
 TERM_LABELS = {
-    "start": "open pipeline at start", "new": "+ new", "increases": "+ increases",
-    "decreases": "- decreases", "won": "- won", "lost": "- lost", "removed": "- removed",
+    "start": "open pipeline at start",
+    "new": "+ new",
+    "increases": "+ increases",
+    "decreases": "- decreases",
+    "won": "- won",
+    "lost": "- lost",
+    "removed": "- removed",
     "end": "= open pipeline at end",
 }
 
@@ -33,10 +46,10 @@ def render_history(h: OpportunityHistory, today: date) -> str:
     """One opportunity's history as an aligned table and summary lines."""
     from textcrm import console
 
-    rows = [(e.commit.day.isoformat(), e.commit.author, e.commit.short, e.describe())
-            for e in h.events]
-    out = [f"{h.id}: {h.title or '(no title)'} ({h.path})" + ("" if h.exists else " [deleted]"),
-           ""]
+    rows = [
+        (e.commit.day.isoformat(), e.commit.author, e.commit.short, e.describe()) for e in h.events
+    ]
+    out = [f"{h.id}: {h.title or '(no title)'} ({h.path})" + ("" if h.exists else " [deleted]"), ""]
     out.append(console.table(("date", "author", "commit", "change"), rows).rstrip("\n"))
     out.append("")
     past: dict[str, int] = {}
@@ -57,8 +70,10 @@ def render_history(h: OpportunityHistory, today: date) -> str:
         f"{-sum(m.days for m in pulled)} days in all"
     )
     if h.closed_on:
-        out.append(f"sales cycle: {(h.closed_on - h.created).days} days "
-                   f"(created {h.created}, closed {h.closed_on})")
+        out.append(
+            f"sales cycle: {(h.closed_on - h.created).days} days "
+            f"(created {h.created}, closed {h.closed_on})"
+        )
     out.append(f"age: {(today - h.created).days} days (created {h.created})")
     return "\n".join(out) + "\n"
 
@@ -66,21 +81,46 @@ def render_history(h: OpportunityHistory, today: date) -> str:
 def history_json(h: OpportunityHistory, today: date) -> dict[str, Any]:
     """One opportunity's history as a JSON-ready document."""
     return {
-        "version": 1, "id": h.id, "path": h.path, "title": h.title, "exists": h.exists,
+        "version": 1,
+        "id": h.id,
+        "path": h.path,
+        "title": h.title,
+        "exists": h.exists,
         "created": h.created.isoformat(),
         "closed_on": h.closed_on.isoformat() if h.closed_on else None,
         "events": [
-            {"date": e.commit.day.isoformat(), "author": e.commit.author, "commit": e.commit.sha,
-             "subject": e.commit.subject, "kind": e.kind, "path": e.path, "note": e.note,
-             "changes": [{"field": c.field, "old": c.old or None, "new": c.new}
-                         for c in e.changes]}
+            {
+                "date": e.commit.day.isoformat(),
+                "author": e.commit.author,
+                "commit": e.commit.sha,
+                "subject": e.commit.subject,
+                "kind": e.kind,
+                "path": e.path,
+                "note": e.note,
+                "changes": [
+                    {"field": c.field, "old": c.old or None, "new": c.new} for c in e.changes
+                ],
+            }
             for e in h.events
         ],
-        "stages": [{"stage": p.stage, "start": p.start.isoformat(),
-                    "end": p.end.isoformat() if p.end else None} for p in h.periods],
+        "stages": [
+            {
+                "stage": p.stage,
+                "start": p.start.isoformat(),
+                "end": p.end.isoformat() if p.end else None,
+            }
+            for p in h.periods
+        ],
         "days_in_stages": h.days_in_stages(today),
-        "close_date_moves": [{"date": m.day.isoformat(), "old": m.old.isoformat(),
-                              "new": m.new.isoformat(), "days": m.days} for m in h.moves],
+        "close_date_moves": [
+            {
+                "date": m.day.isoformat(),
+                "old": m.old.isoformat(),
+                "new": m.new.isoformat(),
+                "days": m.days,
+            }
+            for m in h.moves
+        ],
         "slips": h.slips,
     }
 
@@ -97,17 +137,22 @@ def render_changes(c: Changes) -> str:
     """The changes as sections of aligned tables and the waterfall per currency."""
     from textcrm import console
 
-    out = [f"Changes from {_point(c.start.label, c.start.commit)} to "
-           f"{_point(c.end.label, c.end.commit)}" + (f", owner {c.owner}" if c.owner else ""),
-           ""]
+    out = [
+        f"Changes from {_point(c.start.label, c.start.commit)} to "
+        f"{_point(c.end.label, c.end.commit)}" + (f", owner {c.owner}" if c.owner else ""),
+        "",
+    ]
     for key in LISTS:
         items = c.lists[key]
         if not items:
             continue
         out.append(f"{TITLES[key]} ({len(items)})")
         rows = [(i.id, i.owner or "-", money(i.amount, i.currency), i.detail) for i in items]
-        out.append(console.table(("opportunity", "owner", "amount", "detail"), rows,
-                                 right=(2,)).rstrip("\n"))
+        out.append(
+            console.table(("opportunity", "owner", "amount", "detail"), rows, right=(2,)).rstrip(
+                "\n"
+            )
+        )
         out.append("")
     for (old, new, currency), amount in sorted(c.forecast_moves.items()):
         out.append(f"forecast: {money(amount, currency)} moved from {old} to {new}")
@@ -118,12 +163,16 @@ def render_changes(c: Changes) -> str:
         out.append("")
     currencies = list(c.waterfall)
     if currencies:
-        rows = [(TERM_LABELS[t], *(_num(c.waterfall[cur][t], cur) for cur in currencies))
-                for t in WATERFALL_TERMS]
+        rows = [
+            (TERM_LABELS[t], *(_num(c.waterfall[cur][t], cur) for cur in currencies))
+            for t in WATERFALL_TERMS
+        ]
         out.append("Waterfall")
-        out.append(console.table(("", *currencies), rows,
-                                 right=tuple(range(1, len(currencies) + 1)),
-                                 wrap_last=False).rstrip("\n"))
+        out.append(
+            console.table(
+                ("", *currencies), rows, right=tuple(range(1, len(currencies) + 1)), wrap_last=False
+            ).rstrip("\n")
+        )
     return "\n".join(out) + "\n"
 
 
@@ -139,8 +188,9 @@ def changes_json(c: Changes) -> dict[str, Any]:
             {"from": old, "to": new, "currency": cur, "amount": fixed(amount, cur)}
             for (old, new, cur), amount in sorted(c.forecast_moves.items())
         ],
-        "waterfall": {cur: {t: fixed(v, cur) for t, v in terms.items()}
-                      for cur, terms in c.waterfall.items()},
+        "waterfall": {
+            cur: {t: fixed(v, cur) for t, v in terms.items()} for cur, terms in c.waterfall.items()
+        },
         "reconciles": c.reconciles(),
     }
 
@@ -160,12 +210,15 @@ def summary_sentence(c: Changes) -> str:
     """`moves USD 12,000.00 from commit to best case, pushes 2 close dates out, ...`"""
     parts = []
     for (old, new, currency), amount in sorted(c.forecast_moves.items()):
-        parts.append(f"moves {money(amount, currency)} from {old.replace('_', ' ')} to "
-                     f"{new.replace('_', ' ')}")
+        parts.append(
+            f"moves {money(amount, currency)} from {old.replace('_', ' ')} to "
+            f"{new.replace('_', ' ')}"
+        )
     lists = c.lists
     if lists["new"]:
-        parts.append(f"adds {_n(len(lists['new']), 'opportunity', 'opportunities')} "
-                     f"({_sum(lists['new'])})")
+        parts.append(
+            f"adds {_n(len(lists['new']), 'opportunity', 'opportunities')} ({_sum(lists['new'])})"
+        )
     if lists["reopened"]:
         parts.append(f"re-opens {len(lists['reopened'])}")
     if lists["advanced"]:
@@ -177,11 +230,15 @@ def summary_sentence(c: Changes) -> str:
     if lists["pulled_in"]:
         parts.append(f"pulls {_n(len(lists['pulled_in']), 'close date', 'close dates')} in")
     if lists["increased"]:
-        parts.append(f"raises {_n(len(lists['increased']), 'amount', 'amounts')} "
-                     f"(+{_sum(lists['increased'])})")
+        parts.append(
+            f"raises {_n(len(lists['increased']), 'amount', 'amounts')} "
+            f"(+{_sum(lists['increased'])})"
+        )
     if lists["decreased"]:
-        parts.append(f"lowers {_n(len(lists['decreased']), 'amount', 'amounts')} "
-                     f"(-{_sum(lists['decreased'])})")
+        parts.append(
+            f"lowers {_n(len(lists['decreased']), 'amount', 'amounts')} "
+            f"(-{_sum(lists['decreased'])})"
+        )
     if lists["won"]:
         parts.append(f"closes {len(lists['won'])} won ({_sum(lists['won'])})")
     if lists["lost"]:
@@ -196,15 +253,16 @@ def summary_sentence(c: Changes) -> str:
 def render_markdown(c: Changes) -> str:
     """A short pull-request comment: one sentence, the waterfall, and the deals in a fold."""
     sentence = summary_sentence(c)
-    head = (f"**Pipeline changes** from `{c.start.label}` "
-            f"({c.start.commit[:7] if c.start.commit else 'empty'}) to `{c.end.label}` "
-            f"({c.end.commit[:7] if c.end.commit else 'empty'})")
+    head = (
+        f"**Pipeline changes** from `{c.start.label}` "
+        f"({c.start.commit[:7] if c.start.commit else 'empty'}) to `{c.end.label}` "
+        f"({c.end.commit[:7] if c.end.commit else 'empty'})"
+    )
     out = [head + (f" for {c.owner}" if c.owner else ""), ""]
     out.append((sentence[0].upper() + sentence[1:] + ".") if sentence else "No pipeline changes.")
     currencies = list(c.waterfall)
     if currencies:
-        out += ["", "| | " + " | ".join(currencies) + " |",
-                "|---|" + "---:|" * len(currencies)]
+        out += ["", "| | " + " | ".join(currencies) + " |", "|---|" + "---:|" * len(currencies)]
         for t in WATERFALL_TERMS:
             label = TERM_LABELS[t].removeprefix("= ")
             cells = " | ".join(_num(c.waterfall[cur][t], cur) for cur in currencies)
@@ -213,8 +271,10 @@ def render_markdown(c: Changes) -> str:
     details = []
     for key in LISTS:
         for i in c.lists[key]:
-            details.append(f"- {TITLES[key].lower()}: `{i.id}` ({i.owner or 'no owner'}) "
-                           f"{money(i.amount, i.currency)}, {i.detail}")
+            details.append(
+                f"- {TITLES[key].lower()}: `{i.id}` ({i.owner or 'no owner'}) "
+                f"{money(i.amount, i.currency)}, {i.detail}"
+            )
     if details:
         out += ["", "<details><summary>Opportunities</summary>", "", *details, "", "</details>"]
     return "\n".join(out) + "\n"
