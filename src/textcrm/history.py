@@ -14,19 +14,20 @@ line exact, so the waterfall between two points always reconciles.
 from __future__ import annotations
 
 import bisect
-import dataclasses
+import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from textcrm import git, layout
 from textcrm.errors import NotFound, UsageError
 from textcrm.loader import Repository
-from textcrm.model import Activity, Config, Figures, Opportunity, Product, figures
+from textcrm.model import Activity, Config, Figures, LineItem, Opportunity, Product, figures
+from textcrm.money import Discount
 from textcrm.parse import parse_catalog, parse_config, parse_record
 
 SHALLOW_MESSAGE = (
@@ -36,34 +37,34 @@ SHALLOW_MESSAGE = (
 _CACHE_VERSION = "history-1"
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _FRONT_END = re.compile(rb"\n(?:---|\.\.\.)[ \t]*\r?(?:\n|$)")
+# Below this many versions to parse, worker processes cost more than they save.
+PARALLEL_THRESHOLD = 1500
 TRACKED = ("stage", "close_date", "expected", "probability", "owner", "forecast")
 
 
 # --- the timeline: what git says, parsed once and cached -------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Commit:
+class Commit(NamedTuple):
     """A commit of the mainline that touched the CRM folder."""
 
     sha: str
-    authored: datetime
-    committed: datetime
+    authored: str  # ISO 8601 with the author's offset (strings pickle fast)
+    committed: str
     author: str
     subject: str
 
     @property
     def day(self) -> date:
         """The author date, in the author's time zone: when the change was made."""
-        return self.authored.date()
+        return date.fromisoformat(self.authored[:10])
 
     @property
     def short(self) -> str:
         return self.sha[:7]
 
 
-@dataclass(frozen=True, slots=True)
-class Step:
+class Step(NamedTuple):
     """One version of an opportunity file: at commit `index`, at `path`, blob None if deleted."""
 
     index: int
@@ -87,7 +88,7 @@ class Timeline:
     ended: dict[str, int] = field(default_factory=dict)
     config: list[Step] = field(default_factory=list)
     catalog: list[Step] = field(default_factory=list)
-    opportunities: dict[str, Opportunity | None] = field(default_factory=dict)
+    opportunities: dict[str, Snapshot | None] = field(default_factory=dict)
     configs: dict[str, Config | None] = field(default_factory=dict)
     catalogs: dict[str, tuple[Product, ...] | None] = field(default_factory=dict)
 
@@ -110,27 +111,114 @@ def front_matter(data: bytes) -> bytes:
     return data[: found.end()] if found else data
 
 
-def _slim(opp: Opportunity) -> Opportunity:
-    """Keep what figures, staleness and history need; drop the rest to keep the cache small."""
-    return dataclasses.replace(
-        opp,
-        body="",
-        lines={},
-        contacts=(),
-        competitors=(),
-        decision_issues=(),
-        quote=None,
-        activities=tuple(Activity(a.date, a.type) for a in opp.activities),
-        next_step="",
-    )
+def _dec(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)
 
 
-def _parse_opportunity(data: bytes) -> Opportunity | None:
+def _undec(text: str | None) -> Decimal | None:
+    return None if text is None else Decimal(text)
+
+
+class Snapshot(NamedTuple):
+    """The front matter fields history needs as plain values (numbers as text, activity dates
+    as ordinals), so that a cached timeline of thousands of versions loads fast."""
+
+    title: str
+    owner: str
+    stage: str
+    close_date: date | None
+    probability: str | None
+    amount: str | None
+    currency: str | None
+    created: date | None
+    follow_up: date | None
+    forecast: str | None
+    activities: tuple[int, ...]
+    # (quantity, sku, unit_price, discount percent, discount amount) per line item
+    items: tuple[tuple[str, str, str | None, str | None, str | None], ...]
+
+    @classmethod
+    def of(cls, opp: Opportunity) -> Snapshot:
+        return cls(
+            opp.title,
+            opp.owner,
+            opp.stage,
+            opp.close_date,
+            _dec(opp.probability),
+            _dec(opp.amount),
+            opp.currency,
+            opp.created,
+            opp.follow_up,
+            opp.forecast,
+            tuple(sorted({a.date.toordinal() for a in opp.activities})),
+            tuple(
+                (
+                    str(i.quantity),
+                    i.sku,
+                    _dec(i.unit_price),
+                    _dec(i.discount.percent) if i.discount else None,
+                    _dec(i.discount.amount) if i.discount else None,
+                )
+                for i in opp.line_items
+            ),
+        )
+
+    def opportunity(self, record_id: str, path: str, created: date, today: date) -> Opportunity:
+        """The model record back, enough for `model.figures` and the stale rule as of `today`
+        (which looks only at the latest activity on or before today)."""
+        items = tuple(
+            LineItem(
+                quantity=Decimal(q),
+                sku=sku,
+                unit_price=_undec(price),
+                discount=Discount(_undec(pct), _undec(amt))
+                if pct is not None or amt is not None
+                else None,
+            )
+            for q, sku, price, pct, amt in self.items
+        )
+        limit = today.toordinal()
+        pos = bisect.bisect_right(self.activities, limit)
+        latest = (Activity(date.fromordinal(self.activities[pos - 1]), "activity"),) if pos else ()
+        return Opportunity(
+            id=record_id,
+            path=path,
+            title=self.title,
+            owner=self.owner,
+            stage=self.stage,
+            close_date=self.close_date,
+            probability=_undec(self.probability),
+            amount=_undec(self.amount),
+            currency=self.currency,
+            created=self.created or created,
+            follow_up=self.follow_up,
+            forecast=self.forecast,
+            line_items=items,
+            activities=latest,
+        )
+
+
+def _parse_opportunity(data: bytes) -> Snapshot | None:
     record, diagnostics = parse_record("opportunity", "opportunities/_.md", "_", front_matter(data))
     # A version with any error is skipped: its values are not trusted (the state carries over).
     if record is None or any(d.is_error for d in diagnostics):
         return None
-    return _slim(record)
+    return Snapshot.of(record)
+
+
+def _parse_blob(data: bytes | None) -> Snapshot | None:
+    return _parse_opportunity(data) if data is not None else None
+
+
+def _parse_many(blobs: list[bytes | None]) -> list[Snapshot | None]:
+    """Parse many versions, in worker processes when there are enough to pay for them."""
+    if len(blobs) < PARALLEL_THRESHOLD or (os.cpu_count() or 1) < 2:
+        return [_parse_blob(b) for b in blobs]
+    from concurrent.futures import ProcessPoolExecutor
+
+    workers = min(os.cpu_count() or 2, 4)
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(_parse_blob, blobs, chunksize=256))
 
 
 def _apply(tl: Timeline, entries: list[git.LogEntry], top: Path) -> None:
@@ -141,8 +229,8 @@ def _apply(tl: Timeline, entries: list[git.LogEntry], top: Path) -> None:
         tl.commits.append(
             Commit(
                 entry.sha,
-                datetime.fromisoformat(entry.authored),
-                datetime.fromisoformat(entry.committed),
+                entry.authored,
+                entry.committed,
                 entry.author,
                 entry.subject,
             )
@@ -182,6 +270,9 @@ def _apply(tl: Timeline, entries: list[git.LogEntry], top: Path) -> None:
                 if ch.new_blob and ch.new_blob not in tl.opportunities:
                     wanted.setdefault(ch.new_blob, "opportunity")
     blobs = git.cat_blobs(top, wanted)
+    versions = [sha for sha, what in wanted.items() if what == "opportunity"]
+    parsed = _parse_many([blobs.get(sha) for sha in versions])
+    tl.opportunities.update(zip(versions, parsed, strict=True))
     for sha, what in wanted.items():
         data = blobs.get(sha)
         if what == layout.CONFIG_FILE:
@@ -190,8 +281,6 @@ def _apply(tl: Timeline, entries: list[git.LogEntry], top: Path) -> None:
             products, diagnostics = parse_catalog(layout.CATALOG_FILE, data or b"")
             bad = data is None or any(d.is_error for d in diagnostics)
             tl.catalogs[sha] = None if bad else products
-        else:
-            tl.opportunities[sha] = _parse_opportunity(data) if data is not None else None
     tl.tip = entries[-1].sha if entries else tl.tip
 
 
@@ -345,19 +434,33 @@ def _repository(
     )
 
 
-def _deal(repo: Repository, key: str, path: str, opp: Opportunity, created: date) -> Deal:
+def _deal(
+    repo: Repository, key: str, path: str, snap: Snapshot, created: date, today: date
+) -> Deal:
     kind = layout.classify(path)
     record_id = kind[1] if kind else path
-    opp = dataclasses.replace(opp, id=record_id, path=path, created=opp.created or created)
+    opp = snap.opportunity(record_id, path, created, today)
     return Deal(key, opp, figures(opp, repo.config, repo.products), repo.is_open(opp))
 
 
-def state_at(tl: Timeline, root: Path, index: int, commit: str | None, day: date | None) -> State:
-    """The pipeline after timeline commit `index` (-1: before the first)."""
+def state_at(
+    tl: Timeline,
+    root: Path,
+    index: int,
+    commit: str | None,
+    day: date | None,
+    today: date,
+    memo: dict[tuple[Any, ...], Deal] | None = None,
+) -> State:
+    """The pipeline after timeline commit `index` (-1: before the first), staleness as of
+    `today`. `memo` shares the deals that did not change between two states."""
     if index < 0:
         return State(commit, day, {}, None)
     config, catalog = config_at(tl, index)
     repo = _repository(root, config, catalog)
+    memo = {} if memo is None else memo
+    # The config and catalog in force: deals are shared only between states that agree on both.
+    settings = (id(config), _step_at(tl.catalog, index))
     deals: dict[str, Deal] = {}
     if repo is None:
         return State(commit, day, deals, None)
@@ -367,15 +470,21 @@ def state_at(tl: Timeline, root: Path, index: int, commit: str | None, day: date
             continue
         path = steps[pos].path
         while pos >= 0 and steps[pos].blob is not None:
-            opp = tl.opportunities.get(steps[pos].blob or "")
+            blob = steps[pos].blob or ""
+            opp = tl.opportunities.get(blob)
             if opp is not None:
-                deals[f"l{n}"] = _deal(repo, f"l{n}", path, opp, added_on(tl, n))
+                key = (n, blob, path, settings)
+                deal = memo.get(key)
+                if deal is None:
+                    deal = _deal(repo, f"l{n}", path, opp, added_on(tl, n), today)
+                    memo[key] = deal
+                deals[f"l{n}"] = deal
                 break
             pos -= 1
     return State(commit, day, deals, repo)
 
 
-def state_from_tree(tl: Timeline, where: Git, commit: str, day: date | None) -> State:
+def state_from_tree(tl: Timeline, where: Git, commit: str, day: date | None, today: date) -> State:
     """The pipeline at a commit off the mainline, read from its tree; deals keyed by id."""
     entries = git.list_tree(where.top, commit, where.prefix)
     wanted = [
@@ -415,7 +524,7 @@ def state_from_tree(tl: Timeline, where: Git, commit: str, day: date | None) -> 
             continue
         lineage = tl.current.get(path, tl.ended.get(path))
         created = added_on(tl, lineage) if lineage is not None else (day or date.min)
-        deals[kind[1]] = _deal(repo, kind[1], path, opp, created)
+        deals[kind[1]] = _deal(repo, kind[1], path, opp, created, today)
     return State(commit, day, deals, repo)
 
 
@@ -634,7 +743,7 @@ def opportunity_history(tl: Timeline, root: Path, record_id: str) -> Opportunity
         repo = _repository(root, config, catalog)
         if repo is None:
             continue
-        deal = _deal(repo, f"l{lineage}", path, opp, created_day)
+        deal = _deal(repo, f"l{lineage}", path, opp, created_day, date.max)
         title = opp.title or title
         created_field = opp.created
         now = tracked(deal)
@@ -955,11 +1064,14 @@ def changes(
         start = Point(base, start.day, since)
     tl = build_timeline(where, chain, use_cache)
     as_of = today if until is None or not _DATE.match(until) else end.day
-    end_state = state_at(tl, root, _index_of(tl, pos, end.commit), end.commit, end.day)
+    memo: dict[tuple[Any, ...], Deal] = {}
+    end_index = _index_of(tl, pos, end.commit)
+    end_state = state_at(tl, root, end_index, end.commit, end.day, as_of, memo)
     if start.commit is None or start.commit in pos:
-        start_state = state_at(tl, root, _index_of(tl, pos, start.commit), start.commit, start.day)
+        start_index = _index_of(tl, pos, start.commit)
+        start_state = state_at(tl, root, start_index, start.commit, start.day, as_of, memo)
     else:  # a merge base off this line: read its tree, and match deals by id
-        start_state = state_from_tree(tl, where, start.commit, start.day)
+        start_state = state_from_tree(tl, where, start.commit, start.day, as_of)
         end_state = State(
             end_state.commit,
             end_state.day,
