@@ -370,3 +370,65 @@ def test_shallow_clone_is_said_plainly(pipeline, run, tmp_path):
     assert result.exit_code == 2
     assert "history needs the full history: use fetch-depth: 0" in result.output
     shutil.rmtree(clone)
+
+
+def test_reopened_currency_change_lost_and_catalog_price(make_repo, run):
+    items = "line_items:\n  - {sku: SCN-200, quantity: 2}\n"
+    root = make_repo(
+        {
+            "opportunities/x.md": opp("proposal", "2026-12-01", "1000", "alice"),
+            "opportunities/y.md": opp(
+                "closed-lost", "2026-10-01", "500", "bob", "lost_reason: price\n"
+            ),
+            "opportunities/z.md": opp("qualification", "2026-12-01", "700", "bob"),
+            "opportunities/w.md": opp("proposal", "2026-12-01", "0", "alice", items),
+        }
+    )
+    git(root, "init", "-q", "-b", "main")
+    commit(root, "2026-10-01", "Start")
+    write_files(
+        root,
+        {
+            "opportunities/x.md": opp("proposal", "2026-12-01", "900", "alice", "currency: EUR\n"),
+            "opportunities/y.md": opp("proposal", "2026-12-10", "600", "bob"),
+            "opportunities/z.md": opp(
+                "closed-lost", "2026-12-01", "700", "bob", "lost_reason: timing\n"
+            ),
+        },
+    )
+    commit(root, "2026-10-05", "x in euros, y back, z lost")
+    products = (root / "products.yaml").read_text().replace("unit_price: 1100", "unit_price: 1200")
+    write_files(root, {"products.yaml": products})
+    commit(root, "2026-10-06", "Scanner price up")
+    doc = json.loads(run(["changes", "--since", "2026-10-02", "--format", "json"], cwd=root).output)
+    assert doc["waterfall"] == {
+        "EUR": {
+            "start": "0.00",
+            "new": "0.00",
+            "increases": "900.00",
+            "decreases": "0.00",
+            "won": "0.00",
+            "lost": "0.00",
+            "removed": "0.00",
+            "end": "900.00",
+        },
+        "USD": {
+            "start": "3900.00",
+            "new": "600.00",
+            "increases": "200.00",
+            "decreases": "1000.00",
+            "won": "0.00",
+            "lost": "700.00",
+            "removed": "0.00",
+            "end": "3000.00",
+        },
+    }
+    assert [i["id"] for i in doc["reopened"]] == ["y"]
+    assert [i["id"] for i in doc["lost"]] == ["z"]
+    assert [(i["id"], i["currency"], i["detail"]) for i in doc["decreased"]] == [
+        ("x", "USD", "currency USD -> EUR")
+    ]
+    w = run(["history", "w", "--today", "2026-11-28"], cwd=root).output.splitlines()
+    assert w[5].split(None, 3)[3] == (
+        "expected: USD 2,200.00 -> USD 2,400.00; textcrm.yaml or products.yaml changed"
+    )
