@@ -432,3 +432,23 @@ def test_reopened_currency_change_lost_and_catalog_price(make_repo, run):
     assert w[5].split(None, 3)[3] == (
         "expected: USD 2,200.00 -> USD 2,400.00; textcrm.yaml or products.yaml changed"
     )
+
+
+def test_crm_in_a_sub_folder_of_the_git_repository(make_repo, run, tmp_path):
+    top = tmp_path / "mono"
+    root = make_repo(
+        {"opportunities/x.md": opp("prospecting", "2026-12-01", "1000", "alice")},
+        root=top / "sales" / "crm",
+    )
+    write_files(top, {"README.md": "other things\n", "sales/opportunities/y.md": "not ours\n"})
+    git(top, "init", "-q", "-b", "main")
+    commit(top, "2026-10-01", "Start")
+    write_files(root, {"opportunities/x.md": opp("qualification", "2026-12-08", "1000", "alice")})
+    commit(top, "2026-10-03", "x qualified")
+    result = run(["history", "x", "--today", "2026-10-10"], cwd=root)
+    assert [line.split(None, 3)[3] for line in result.output.splitlines()[4:6]][1] == (
+        "stage: prospecting -> qualification; close_date: 2026-12-01 -> 2026-12-08; "
+        "probability: 10% -> 25%"
+    )
+    doc = json.loads(run(["changes", "--since", "2026-10-02", "--format", "json"], cwd=root).output)
+    assert [i["detail"] for i in doc["slipped"]] == ["2026-12-01 -> 2026-12-08 (+7 days)"]
