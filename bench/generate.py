@@ -48,6 +48,7 @@ planted file is arranged so that it triggers no other problem.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import random
 import re
@@ -304,6 +305,7 @@ _PLAIN_BLOCK = re.compile(r"[A-Za-z][A-Za-z0-9 .,'/()&+%-]*")
 _RESERVED = frozenset({"yes", "no", "true", "false", "on", "off", "null", "y", "n"})
 
 
+@functools.lru_cache(maxsize=65536)
 def _s(text: str, flow: bool = True) -> str:
     """Return ``text`` as a YAML scalar: plain when safe, else double-quoted."""
     pattern = _PLAIN_FLOW if flow else _PLAIN_BLOCK
@@ -426,7 +428,12 @@ def _account_names(rng: random.Random, count: int) -> list[str]:
 
 def _paragraph(rng: random.Random, sentences: int) -> list[str]:
     """A paragraph wrapped at about 90 characters."""
-    words = " ".join(rng.choice(BODY_SENTENCES) for _ in range(sentences)).split()
+    return list(_wrap(tuple(rng.choice(BODY_SENTENCES) for _ in range(sentences))))
+
+
+@functools.lru_cache(maxsize=4096)
+def _wrap(sentences: tuple[str, ...]) -> tuple[str, ...]:
+    words = " ".join(sentences).split()
     lines: list[str] = []
     current = ""
     for word in words:
@@ -437,7 +444,7 @@ def _paragraph(rng: random.Random, sentences: int) -> list[str]:
             current = f"{current} {word}" if current else word
     if current:
         lines.append(current)
-    return lines
+    return tuple(lines)
 
 
 # --------------------------------------------------------------------------
@@ -614,7 +621,7 @@ def _make_opp(
     if stage == "closed-lost":
         f["lost_reason"] = rng.choice(LOST_REASONS)
 
-    target = int(rng.triangular(1150, 5900, 2300))
+    target = int(rng.triangular(1300, 6000, 2600))
     body = _opp_body(rng, account.name, topic)
     return Opp(opp_id, f, styles, body, target)
 

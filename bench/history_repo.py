@@ -25,7 +25,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from generate import generate  # noqa: E402
+from generate import generate
 
 STAGES = ("prospecting", "qualification", "proposal", "negotiation", "closed-won", "closed-lost")
 AUTHORS = ("alice", "bob", "carol", "dave", "erin", "frank")
@@ -48,12 +48,14 @@ def _edit(text: str, rng: random.Random, day: date) -> str:
             return text
         return re.sub(r"^stage: \S+", f"stage: {nxt}", text, count=1, flags=re.M)
     if what < 0.55:
+
         def move(m: re.Match[str]) -> str:
             old = date.fromisoformat(m.group(1))
             return f"close_date: {old + timedelta(days=rng.choice((-7, 14, 21, 30, 45)))}"
 
         return re.sub(r"^close_date: (\d{4}-\d{2}-\d{2})", move, text, count=1, flags=re.M)
     if what < 0.75 and re.search(r"^amount: ", text, re.M):
+
         def scale(m: re.Match[str]) -> str:
             return f"amount: {int(float(m.group(1)) * rng.choice((0.8, 0.9, 1.1, 1.25)))}"
 
@@ -62,16 +64,18 @@ def _edit(text: str, rng: random.Random, day: date) -> str:
     if "\nactivities:\n" in text:
         entry = f"  - {{date: {day}, type: call, summary: Checked in}}\n"
         return text.replace("\nactivities:\n", "\nactivities:\n" + entry, 1)
-    return re.sub(r"^(stage: .*)$", rf"\1\nfollow_up: {day + timedelta(days=10)}", text,
-                  count=1, flags=re.M)
+    return re.sub(
+        r"^(stage: .*)$", rf"\1\nfollow_up: {day + timedelta(days=10)}", text, count=1, flags=re.M
+    )
 
 
 def build(out: Path, opportunities: int, commits: int, seed: int, today: date) -> None:
     """Write the corpus to OUT and import `commits` commits into a new repository there."""
     generate(out, opportunities, seed=seed, today=today, planted=False, force=True)
     (out / "planted.json").unlink(missing_ok=True)
-    files = {p.relative_to(out).as_posix(): p.read_bytes()
-             for p in sorted(out.rglob("*")) if p.is_file()}
+    files = {
+        p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()
+    }
     subprocess.run(["git", "init", "-q", "-b", "main", str(out)], check=True)
     rng = random.Random(f"textcrm-history:{seed}")
     start = datetime(today.year, today.month, today.day, 9, tzinfo=UTC) - timedelta(days=365)
@@ -123,12 +127,14 @@ def build(out: Path, opportunities: int, commits: int, seed: int, today: date) -
             b"commit refs/heads/main\nmark :%d\n" % (n + 1)
             + f"author {author} <{author}@example.com> {stamp}\n".encode()
             + f"committer {author} <{author}@example.com> {stamp}\n".encode()
-            + b"data %d\n" % len(msg) + msg + b"\n"
+            + b"data %d\n" % len(msg)
+            + msg
+            + b"\n"
             + (b"from :%d\n" % n if n else b"")
-            + b"".join(ops) + b"\n"
+            + b"".join(ops)
+            + b"\n"
         )
-    subprocess.run(["git", "fast-import", "--quiet"], cwd=out, input=b"".join(stream),
-                   check=True)
+    subprocess.run(["git", "fast-import", "--quiet"], cwd=out, input=b"".join(stream), check=True)
     subprocess.run(["git", "reset", "-q", "--hard", "main"], cwd=out, check=True)
 
 

@@ -6,7 +6,6 @@ only what they use (tests/test_imports.py guards this).
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Callable
 from datetime import date
@@ -57,7 +56,9 @@ def resolve_root(root: str | None) -> Path:
 
 def root_option(f: F) -> F:
     return click.option(
-        "--root", metavar="DIR", envvar="TEXTCRM_ROOT",
+        "--root",
+        metavar="DIR",
+        envvar="TEXTCRM_ROOT",
         help="The CRM repository (the folder with textcrm.yaml). Default: found by walking up "
         "from the current directory.",
     )(f)
@@ -65,7 +66,9 @@ def root_option(f: F) -> F:
 
 def today_option(f: F) -> F:
     return click.option(
-        "--today", metavar="YYYY-MM-DD", envvar="TEXTCRM_TODAY",
+        "--today",
+        metavar="YYYY-MM-DD",
+        envvar="TEXTCRM_TODAY",
         help="The date the rules are applied as of (env TEXTCRM_TODAY). Default: the local date.",
     )(f)
 
@@ -73,7 +76,8 @@ def today_option(f: F) -> F:
 def at_option(f: F) -> F:
     """`--at DATE|REF`: read the repository as of a commit, from git objects."""
     return click.option(
-        "--at", metavar="DATE|REF",
+        "--at",
+        metavar="DATE|REF",
         help="Read the repository as it was at a commit (a ref, or the last commit on or before "
         "YYYY-MM-DD on the current branch), from git objects; the working tree is not touched. "
         "--today then defaults to that date.",
@@ -116,11 +120,23 @@ def cli() -> None:
 @root_option
 @today_option
 @at_option
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "github"]), default="text",
-              show_default=True, help="Output format.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "github"]),
+    default="text",
+    show_default=True,
+    help="Output format.",
+)
 @click.option("--no-cache", is_flag=True, help="Do not read or write the parse cache.")
-def check(paths: tuple[str, ...], root: str | None, today: str | None, at: str | None, fmt: str,
-          no_cache: bool) -> None:
+def check(
+    paths: tuple[str, ...],
+    root: str | None,
+    today: str | None,
+    at: str | None,
+    fmt: str,
+    no_cache: bool,
+) -> None:
     """Validate every file of the CRM repository, or the given PATHS.
 
     References (accounts, contacts, products, ...) always resolve against the whole
@@ -152,6 +168,7 @@ def check(paths: tuple[str, ...], root: str | None, today: str | None, at: str |
     scope = _scope(crm, paths) if paths else None
     result = load(crm, day, reader=reader, paths=scope, use_cache=not no_cache)
     show = display_path(crm)
+    color = False
     if fmt == "json":
         out = console.render_json(result.diagnostics, result.checked, day.isoformat(), str(crm))
     elif fmt == "github":
@@ -159,7 +176,8 @@ def check(paths: tuple[str, ...], root: str | None, today: str | None, at: str |
     else:
         color = console.use_color(sys.stdout)
         out = console.render_text(result.diagnostics, result.checked, show, color)
-    click.echo(out, nl=False)
+    # click strips ANSI codes off a non-terminal unless told: our own decision stands.
+    click.echo(out, nl=False, color=color)
     sys.exit(EXIT_PROBLEMS if result.errors else EXIT_OK)
 
 
@@ -182,9 +200,11 @@ def _scope(root: Path, paths: tuple[str, ...]) -> set[str]:
         elif not full.exists() and not full.is_symlink():
             raise UsageError(f"{raw}: no such file")
         elif classify(rel) is None:
-            raise UsageError(f"{raw} is not a record file textcrm reads "
-                             "(opportunities/, accounts/, contacts/, competitors/ *.md, "
-                             "products.yaml, textcrm.yaml)")
+            raise UsageError(
+                f"{raw} is not a record file textcrm reads "
+                "(opportunities/, accounts/, contacts/, competitors/ *.md, "
+                "products.yaml, textcrm.yaml)"
+            )
         else:
             scope.add(rel)
     return scope
@@ -192,8 +212,14 @@ def _scope(root: Path, paths: tuple[str, ...]) -> set[str]:
 
 @cli.command()
 @root_option
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
-              show_default=True, help="Output format.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json"]),
+    default="table",
+    show_default=True,
+    help="Output format.",
+)
 def stages(root: str | None, fmt: str) -> None:
     """Show the sales process: the stages from textcrm.yaml, in pipeline order.
 
@@ -220,9 +246,13 @@ def stages(root: str | None, fmt: str) -> None:
             "config": CONFIG_FILE,
             "stages": [
                 {
-                    "order": i + 1, "key": s.key, "name": s.name,
-                    "probability": plain(s.probability), "forecast": s.forecast,
-                    "outcome": s.outcome, "requires": list(s.requires),
+                    "order": i + 1,
+                    "key": s.key,
+                    "name": s.name,
+                    "probability": plain(s.probability),
+                    "forecast": s.forecast,
+                    "outcome": s.outcome,
+                    "requires": list(s.requires),
                     "stale_after_days": config.stale_days(s) if s.is_open else None,
                     "description": s.description,
                 }
@@ -232,32 +262,42 @@ def stages(root: str | None, fmt: str) -> None:
         click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
         return
     rows = [
-        (i + 1, s.key, s.name, f"{plain(s.probability)}%", s.forecast + (f" ({s.outcome})"
-         if s.outcome else ""), ", ".join(s.requires) or "-",
-         f"{config.stale_days(s)}d" if s.is_open else "-", " ".join(s.description.split()))
+        (
+            i + 1,
+            s.key,
+            s.name,
+            f"{plain(s.probability)}%",
+            s.forecast + (f" ({s.outcome})" if s.outcome else ""),
+            ", ".join(s.requires) or "-",
+            f"{config.stale_days(s)}d" if s.is_open else "-",
+            " ".join(s.description.split()),
+        )
         for i, s in enumerate(config.stages)
     ]
     headers = ("#", "key", "name", "prob.", "forecast", "requires", "stale", "description")
-    click.echo(console.table(headers, rows, right=(0, 3), width=console.terminal_width()),
-               nl=False)
+    click.echo(console.table(headers, rows, right=(0, 3), width=console.terminal_width()), nl=False)
 
 
 @cli.command()
 @root_option
-@click.option("--kind", type=click.Choice(["opportunity", "account", "contact", "competitor",
-                                           "catalog", "config"]),
-              default="opportunity", show_default=True, help="Which file's schema.")
+@click.option(
+    "--kind",
+    type=click.Choice(["opportunity", "account", "contact", "competitor", "catalog", "config"]),
+    default="opportunity",
+    show_default=True,
+    help="Which file's schema.",
+)
 def schema(root: str | None, kind: str) -> None:
     """Print the JSON Schema (draft 2020-12) of a record's front matter.
 
     It is generated from the same field definitions the validator uses. Inside a CRM
     repository, the configured stage keys and owners become enums, so the editor completes
-    them. Point your editor's YAML support at the file, for example with a modeline as the
-    front matter's first line:
+    them. Point your editor's YAML support at the file (see the README).
 
     \b
-      textcrm schema > .textcrm/opportunity.schema.json
-      # yaml-language-server: $schema=../.textcrm/opportunity.schema.json
+    Examples:
+      textcrm schema > .schemas/opportunity.json
+      textcrm schema --kind config > .schemas/textcrm.json
     """
     import json
 
@@ -282,11 +322,18 @@ def schema(root: str | None, kind: str) -> None:
 @click.argument("opportunity")
 @root_option
 @today_option
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
-              show_default=True, help="Output format.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json"]),
+    default="table",
+    show_default=True,
+    help="Output format.",
+)
 @click.option("--no-cache", is_flag=True, help="Do not read or write the history cache.")
-def history(opportunity: str, root: str | None, today: str | None, fmt: str,
-            no_cache: bool) -> None:
+def history(
+    opportunity: str, root: str | None, today: str | None, fmt: str, no_cache: bool
+) -> None:
     """Show how one OPPORTUNITY moved: every commit that changed its stage, close date,
     expected revenue, probability, owner or forecast category (renames followed).
 
@@ -319,20 +366,40 @@ def history(opportunity: str, root: str | None, today: str | None, fmt: str,
 
 
 @cli.command()
-@click.option("--since", required=True, metavar="DATE|REF",
-              help="Start: a date (the pipeline at the start of that day) or a ref (compared "
-              "from its merge base, like `git diff REF...HEAD`).")
-@click.option("--until", metavar="DATE|REF", help="End: a date (end of that day) or a ref. "
-              "Default: HEAD (the last commit; uncommitted edits are not included).")
+@click.option(
+    "--since",
+    required=True,
+    metavar="DATE|REF",
+    help="Start: a date (the pipeline at the start of that day) or a ref (compared "
+    "from its merge base, like `git diff REF...HEAD`).",
+)
+@click.option(
+    "--until",
+    metavar="DATE|REF",
+    help="End: a date (end of that day) or a ref. "
+    "Default: HEAD (the last commit; uncommitted edits are not included).",
+)
 @click.option("--owner", metavar="OWNER", help="Only opportunities of this owner (at the end).")
 @root_option
 @today_option
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "markdown"]),
-              default="table", show_default=True,
-              help="Output format; markdown is a short pull-request comment.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json", "markdown"]),
+    default="table",
+    show_default=True,
+    help="Output format; markdown is a short pull-request comment.",
+)
 @click.option("--no-cache", is_flag=True, help="Do not read or write the history cache.")
-def changes(since: str, until: str | None, owner: str | None, root: str | None,
-            today: str | None, fmt: str, no_cache: bool) -> None:
+def changes(
+    since: str,
+    until: str | None,
+    owner: str | None,
+    root: str | None,
+    today: str | None,
+    fmt: str,
+    no_cache: bool,
+) -> None:
     """What happened to the pipeline between two points: new opportunities, stage advances
     and regressions, won, lost, close dates pushed out or pulled in, amount changes, deleted
     opportunities, deals that became stale, and a waterfall per currency that reconciles

@@ -11,7 +11,7 @@ SEVERITIES: tuple[str, ...] = ("error", "warning", "off")
 
 @dataclass(frozen=True, slots=True, order=True)
 class Diagnostic:
-    """One problem: where it is (path relative to the CRM root, 1-based line and column) and what."""
+    """One problem: where (path relative to the CRM root, 1-based line and column) and what."""
 
     path: str
     line: int

@@ -88,7 +88,7 @@ def _parse_listing(out: bytes, prefix: str, index: bool) -> dict[str, Entry]:
         if prefix:
             if not path.startswith(prefix):
                 continue
-            path = path[len(prefix):]
+            path = path[len(prefix) :]
         entries[path] = Entry(mode, sha)
     return entries
 
@@ -210,7 +210,7 @@ _NULL_SHA = "0" * 40
 def _strip(path: str, prefix: str) -> str | None:
     if not prefix:
         return path
-    return path[len(prefix):] if path.startswith(prefix) else None
+    return path[len(prefix) :] if path.startswith(prefix) else None
 
 
 def log_raw(top: Path, rev: str, prefix: str, stop: str | None = None) -> list[LogEntry]:
@@ -219,9 +219,19 @@ def log_raw(top: Path, rev: str, prefix: str, stop: str | None = None) -> list[L
     One `git log --raw` process: merges are diffed against their first parent, so the
     changes of consecutive entries compose into the tree of each commit exactly.
     """
-    args = ["log", "--first-parent", "-m", "--raw", "-z", "--no-abbrev", "-M", "--reverse",
-            "--format=%x01%H %P%x00%aI%x00%cI%x00%an%x00%s%x00",
-            f"{stop}..{rev}" if stop else rev, "--"]
+    args = [
+        "log",
+        "--first-parent",
+        "-m",
+        "--raw",
+        "-z",
+        "--no-abbrev",
+        "-M",
+        "--reverse",
+        "--format=%x01%H %P%x00%aI%x00%cI%x00%an%x00%s%x00",
+        f"{stop}..{rev}" if stop else rev,
+        "--",
+    ]
     args.append(prefix.rstrip("/") if prefix else ".")
     out = run(args, top)
     entries: list[LogEntry] = []
@@ -253,18 +263,26 @@ def log_raw(top: Path, rev: str, prefix: str, stop: str | None = None) -> list[L
             new = _strip(second, prefix) if status != "D" else None
             if status == "C":  # a copy leaves the original in place: an addition
                 status, old, old_blob = "A", None, _NULL_SHA
-            changes.append(FileChange(
-                status, old, new,
-                None if old_blob == _NULL_SHA or old_mode == _SYMLINK else old_blob,
-                None if new_blob == _NULL_SHA or new_mode == _SYMLINK else new_blob,
-            ))
-        entries.append(LogEntry(
-            sha=shas[0], parents=tuple(shas[1:]),
-            authored=fields[1].decode(), committed=fields[2].decode(),
-            author=fields[3].decode("utf-8", "replace"),
-            subject=fields[4].decode("utf-8", "replace"),
-            changes=tuple(changes),
-        ))
+            changes.append(
+                FileChange(
+                    status,
+                    old,
+                    new,
+                    None if old_blob == _NULL_SHA or old_mode == _SYMLINK else old_blob,
+                    None if new_blob == _NULL_SHA or new_mode == _SYMLINK else new_blob,
+                )
+            )
+        entries.append(
+            LogEntry(
+                sha=shas[0],
+                parents=tuple(shas[1:]),
+                authored=fields[1].decode(),
+                committed=fields[2].decode(),
+                author=fields[3].decode("utf-8", "replace"),
+                subject=fields[4].decode("utf-8", "replace"),
+                changes=tuple(changes),
+            )
+        )
     return entries
 
 

@@ -65,9 +65,9 @@ class Commit(NamedTuple):
 
 
 class Step(NamedTuple):
-    """One version of an opportunity file: at commit `index`, at `path`, blob None if deleted."""
+    """One version of a file: at timeline commit `at`, at `path`, blob None if deleted."""
 
-    index: int
+    at: int
     path: str
     blob: str | None
 
@@ -270,9 +270,9 @@ def _apply(tl: Timeline, entries: list[git.LogEntry], top: Path) -> None:
                 if ch.new_blob and ch.new_blob not in tl.opportunities:
                     wanted.setdefault(ch.new_blob, "opportunity")
     blobs = git.cat_blobs(top, wanted)
-    versions = [sha for sha, what in wanted.items() if what == "opportunity"]
-    parsed = _parse_many([blobs.get(sha) for sha in versions])
-    tl.opportunities.update(zip(versions, parsed, strict=True))
+    opp_blobs = [sha for sha, what in wanted.items() if what == "opportunity"]
+    parsed = _parse_many([blobs.get(sha) for sha in opp_blobs])
+    tl.opportunities.update(zip(opp_blobs, parsed, strict=True))
     for sha, what in wanted.items():
         data = blobs.get(sha)
         if what == layout.CONFIG_FILE:
@@ -346,7 +346,7 @@ def build_timeline(where: Git, chain: list[tuple[str, str]], use_cache: bool = T
 
 def _step_at(steps: list[Step], index: int) -> int:
     """Position of the last step at or before commit `index`, or -1."""
-    return bisect.bisect_right([s.index for s in steps], index) - 1
+    return bisect.bisect_right([s.at for s in steps], index) - 1
 
 
 def _valid_at(tl: Timeline, steps: list[Step], index: int, known: Mapping[str, Any]) -> Any:
@@ -372,7 +372,7 @@ def config_at(tl: Timeline, index: int) -> tuple[Config | None, dict[str, Produc
 
 def added_on(tl: Timeline, lineage: int) -> date:
     """The author date of the commit that added the file (following renames)."""
-    return tl.commits[tl.lineages[lineage][0].index].day
+    return tl.commits[tl.lineages[lineage][0].at].day
 
 
 def created_dates(root: Path) -> dict[str, date]:
@@ -559,11 +559,11 @@ def resolve_point(
             if d < day or (d == day and not before):
                 return Point(sha, day, value)
         return Point(None, day, value)
-    sha = git.resolve(where.top, value)
-    if sha is None:
+    found = git.resolve(where.top, value)
+    if found is None:
         raise UsageError(f"`{value}` is neither a date (YYYY-MM-DD) nor a commit git knows")
-    when = git.run(["show", "-s", "--format=%cI", sha], where.top).decode().strip()
-    return Point(sha, _chain_day(when) if value != "HEAD" else today, value)
+    when = git.run(["show", "-s", "--format=%cI", found], where.top).decode().strip()
+    return Point(found, _chain_day(when) if value != "HEAD" else today, value)
 
 
 def _head_chain(where: Git, rev: str = "HEAD") -> list[tuple[str, str]]:
@@ -707,8 +707,8 @@ def opportunity_history(tl: Timeline, root: Path, record_id: str) -> Opportunity
     steps = tl.lineages[lineage]
     created_day = added_on(tl, lineage)
     # Points to evaluate: the file's own steps, and config/catalog changes while it lives.
-    own = {s.index for s in steps}
-    points = sorted(own | {s.index for s in (*tl.config, *tl.catalog) if s.index > steps[0].index})
+    own = {s.at for s in steps}
+    points = sorted(own | {s.at for s in (*tl.config, *tl.catalog) if s.at > steps[0].at})
     events: list[Event] = []
     previous: Deal | None = None
     alive = False
@@ -724,7 +724,7 @@ def opportunity_history(tl: Timeline, root: Path, record_id: str) -> Opportunity
             continue
         step = steps[pos]
         if step.blob is None:
-            if alive and index == step.index:
+            if alive and index == step.at:
                 events.append(Event(commit, "deleted", step.path))
                 if periods:
                     last = periods[-1]
@@ -732,11 +732,11 @@ def opportunity_history(tl: Timeline, root: Path, record_id: str) -> Opportunity
             alive = False
             continue
         opp = tl.opportunities.get(step.blob)
-        renamed = step.path != path and index == step.index
+        renamed = step.path != path and index == step.at
         note = f"renamed from {path}" if renamed else ""
         path = step.path
         if opp is None:
-            if index == step.index:
+            if index == step.at:
                 events.append(Event(commit, "invalid", path, note=note))
             continue
         config, catalog = config_at(tl, index)
@@ -927,7 +927,8 @@ def compare(start: State, end: State, today: date, owner: str | None = None) -> 
 
     for key in sorted(set(start.deals) | set(end.deals)):
         s, e = start.deals.get(key), end.deals.get(key)
-        who = (e or s).opp.owner if (e or s) else ""
+        either = e or s
+        who = either.opp.owner if either is not None else ""
         if owner is not None and who != owner:
             continue
         s_open = s is not None and s.is_open

@@ -163,14 +163,14 @@ def render_changes(c: Changes) -> str:
         out.append("")
     currencies = list(c.waterfall)
     if currencies:
-        rows = [
+        fall: list[tuple[str, ...]] = [
             (TERM_LABELS[t], *(_num(c.waterfall[cur][t], cur) for cur in currencies))
             for t in WATERFALL_TERMS
         ]
         out.append("Waterfall")
         out.append(
             console.table(
-                ("", *currencies), rows, right=tuple(range(1, len(currencies) + 1)), wrap_last=False
+                ("", *currencies), fall, right=tuple(range(1, len(currencies) + 1)), wrap_last=False
             ).rstrip("\n")
         )
     return "\n".join(out) + "\n"

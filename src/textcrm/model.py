@@ -6,13 +6,14 @@ it was given, so that checks can point at the exact field.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from textcrm.money import Discount, line_total, round_money, total, weighted
+
 
 @dataclass(frozen=True, slots=True)
 class Stage:
@@ -193,7 +194,7 @@ class DecisionIssue:
     issue: str
     status: str = "open"
     owner: str = ""
-    due: date | None = None
+    due: dt.date | None = None
     notes: str = ""
     line: int = 1
 
@@ -236,7 +237,7 @@ class PricedLine:
 
 @dataclass(frozen=True, slots=True)
 class Activity:
-    date: date
+    date: dt.date
     type: str
     contact: str = ""
     summary: str = ""
@@ -247,8 +248,8 @@ class Activity:
 @dataclass(frozen=True, slots=True)
 class Quote:
     number: str
-    date: date | None
-    valid_until: date | None
+    date: dt.date | None
+    valid_until: dt.date | None
     terms: str = ""
     tax_rate: Decimal | None = None
     discount: Discount | None = None
@@ -267,13 +268,13 @@ class Opportunity:
     account: str = ""
     owner: str = ""
     stage: str = ""
-    close_date: date | None = None
+    close_date: dt.date | None = None
     probability: Decimal | None = None
     amount: Decimal | None = None
     currency: str | None = None
-    created: date | None = None
+    created: dt.date | None = None
     next_step: str = ""
-    follow_up: date | None = None
+    follow_up: dt.date | None = None
     forecast: str | None = None
     tags: tuple[str, ...] = ()
     contacts: tuple[ContactRole, ...] = ()
@@ -294,7 +295,7 @@ class Opportunity:
         return self.lines.get(name, 1)
 
     @property
-    def last_activity(self) -> date | None:
+    def last_activity(self) -> dt.date | None:
         return max((a.date for a in self.activities), default=None)
 
 

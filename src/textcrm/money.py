@@ -132,3 +132,33 @@ def total(values: Iterable[Decimal]) -> Decimal:
 def weighted(expected: Decimal, probability: Decimal, currency: str) -> Decimal:
     """Expected revenue times probability percent, rounded like every other figure."""
     return round_money(expected * probability / _HUNDRED, currency)
+
+
+def format_money(value: Decimal, currency: str, locale: str = "en_US") -> str:
+    """`$48,000.00`, `1.234,56 €`: Babel's CLDR formatting of the exactly rounded amount.
+
+    The printed digits are always the ISO 4217 minor units that every total is rounded to,
+    even where CLDR's display digits differ. Babel is imported here, lazily, so the check
+    path never pays for it.
+    """
+    from babel.numbers import format_currency, get_currency_precision
+
+    digits = minor_units(currency)
+    amount = round_money(value, currency)
+    if get_currency_precision(currency) == digits:
+        return str(format_currency(amount, currency, locale=locale))
+    from babel import Locale
+
+    pattern = Locale.parse(locale).currency_formats["standard"].pattern.split(";")[0]
+    fraction = "." + "0" * digits if digits else ""
+    pattern = re.sub(r"[#0,]*0(\.0+)?", "#,##0" + fraction, pattern, count=1)
+    return str(
+        format_currency(amount, currency, locale=locale, format=pattern, currency_digits=False)
+    )
+
+
+def format_number(value: Decimal, locale: str = "en_US") -> str:
+    """A plain localized number (`1,234.5`), for quantities."""
+    from babel.numbers import format_decimal
+
+    return str(format_decimal(value, locale=locale, decimal_quantization=False))

@@ -44,7 +44,11 @@ def compose(text: str) -> tuple[Node | None, YamlProblem | None]:
         return yaml.compose(text, Loader=_Loader), None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        message = " ".join(p for p in (exc.context, exc.problem) if p) or "invalid YAML"
+        message = exc.problem or exc.context or "invalid YAML"
+        context = exc.context_mark
+        if exc.context and context is not None and mark is not None and context.line != mark.line:
+            # The parser notices late; say where the construct it was reading began.
+            message += f" ({exc.context} that started on front-matter line {context.line + 1})"
         if mark is None:
             return None, YamlProblem(0, 0, message)
         return None, YamlProblem(mark.line, mark.column, message)
