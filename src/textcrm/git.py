@@ -300,3 +300,8 @@ def merge_base(top: Path, a: str, b: str) -> str | None:
     """The best common ancestor of two commits, or None when they share no history."""
     out = run(["merge-base", a, b], top, check=False).decode().strip()
     return out or None
+
+
+def commit_date(top: Path, commit: str) -> str:
+    """The committer date of a commit, ISO 8601 with its offset."""
+    return run(["show", "-s", "--format=%cI", commit], top).decode().strip()

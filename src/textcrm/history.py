@@ -91,6 +91,12 @@ class Timeline:
     opportunities: dict[str, Snapshot | None] = field(default_factory=dict)
     configs: dict[str, Config | None] = field(default_factory=dict)
     catalogs: dict[str, tuple[Product, ...] | None] = field(default_factory=dict)
+    # (version blob, config blob, catalog blob) -> figures as text: currency, expected,
+    # probability, weighted, forecast. Saves recomputing unchanged deals on every run.
+    valuations: dict[tuple[str, str, str], tuple[str, str, str, str, str]] = field(
+        default_factory=dict
+    )
+    dirty: bool = False
 
     def lineage_of(self, record_id: str) -> int | None:
         """The lineage of the opportunity with this id now, else the last one that had it."""
@@ -163,7 +169,9 @@ class Snapshot(NamedTuple):
             ),
         )
 
-    def opportunity(self, record_id: str, path: str, created: date, today: date) -> Opportunity:
+    def opportunity(
+        self, record_id: str, path: str, created: date, today: date, with_items: bool = True
+    ) -> Opportunity:
         """The model record back, enough for `model.figures` and the stale rule as of `today`
         (which looks only at the latest activity on or before today)."""
         items = tuple(
@@ -175,7 +183,7 @@ class Snapshot(NamedTuple):
                 if pct is not None or amt is not None
                 else None,
             )
-            for q, sku, price, pct, amt in self.items
+            for q, sku, price, pct, amt in (self.items if with_items else ())
         )
         limit = today.toordinal()
         pos = bisect.bisect_right(self.activities, limit)
@@ -315,9 +323,14 @@ def _cache_file(root: Path) -> tuple[Path, str]:
     return root / layout.CACHE_DIR, f"history-{code_fingerprint(_CACHE_VERSION, *stamps)}.pickle"
 
 
-def build_timeline(where: Git, chain: list[tuple[str, str]], use_cache: bool = True) -> Timeline:
-    """The timeline of the first-parent line `chain` (newest first), reusing the cache."""
-    from textcrm.cache import read_signed, write_signed
+def build_timeline(
+    where: Git, chain: list[tuple[str, str]], use_cache: bool = True, save: bool = True
+) -> Timeline:
+    """The timeline of the first-parent line `chain` (newest first), reusing the cache.
+
+    With `save=False` the caller saves it (`save_timeline`) once it has added valuations.
+    """
+    from textcrm.cache import read_signed
 
     if not chain:
         return Timeline(where.prefix)
@@ -336,9 +349,21 @@ def build_timeline(where: Git, chain: list[tuple[str, str]], use_cache: bool = T
     entries = git.log_raw(where.top, head, where.prefix, stop=tl.tip or None)
     _apply(tl, entries, where.top)
     tl.tip = head
-    if use_cache:
-        write_signed(folder, name, tl, stale_glob="history-*.pickle")
+    tl.dirty = True
+    if use_cache and save:
+        save_timeline(where, tl)
     return tl
+
+
+def save_timeline(where: Git, tl: Timeline) -> None:
+    """Write the timeline to the cache if anything was added since it was read."""
+    from textcrm.cache import write_signed
+
+    if not tl.dirty:
+        return
+    tl.dirty = False
+    folder, name = _cache_file(where.root)
+    write_signed(folder, name, tl, stale_glob="history-*.pickle")
 
 
 # --- reading the timeline: states at a point -------------------------------------------------
@@ -359,6 +384,15 @@ def _valid_at(tl: Timeline, steps: list[Step], index: int, known: Mapping[str, A
             return value
         pos -= 1
     return None
+
+
+def _valid_blob(steps: list[Step], index: int, known: Mapping[str, Any]) -> str:
+    pos = _step_at(steps, index)
+    while pos >= 0 and steps[pos].blob is not None:
+        if known.get(steps[pos].blob or "") is not None:
+            return steps[pos].blob or ""
+        pos -= 1
+    return ""
 
 
 def config_at(tl: Timeline, index: int) -> tuple[Config | None, dict[str, Product]]:
@@ -435,12 +469,39 @@ def _repository(
 
 
 def _deal(
-    repo: Repository, key: str, path: str, snap: Snapshot, created: date, today: date
+    repo: Repository,
+    key: str,
+    path: str,
+    snap: Snapshot,
+    created: date,
+    today: date,
+    tl: Timeline | None = None,
+    valuation: tuple[str, str, str] | None = None,
 ) -> Deal:
+    """The deal of one version; `valuation` (blob, config blob, catalog blob) keys the
+    figures cached in the timeline."""
     kind = layout.classify(path)
     record_id = kind[1] if kind else path
+    cached = tl.valuations.get(valuation) if tl is not None and valuation else None
+    if cached is not None:
+        opp = snap.opportunity(record_id, path, created, today, with_items=False)
+        currency, expected, probability, weighted, forecast = cached
+        fig = Figures(
+            currency, (), None, Decimal(expected), Decimal(probability), Decimal(weighted), forecast
+        )
+        return Deal(key, opp, fig, repo.is_open(opp))
     opp = snap.opportunity(record_id, path, created, today)
-    return Deal(key, opp, figures(opp, repo.config, repo.products), repo.is_open(opp))
+    fig = figures(opp, repo.config, repo.products)
+    if tl is not None and valuation:
+        tl.valuations[valuation] = (
+            fig.currency,
+            str(fig.expected),
+            str(fig.probability),
+            str(fig.weighted),
+            fig.forecast,
+        )
+        tl.dirty = True
+    return Deal(key, opp, fig, repo.is_open(opp))
 
 
 def state_at(
@@ -460,7 +521,10 @@ def state_at(
     repo = _repository(root, config, catalog)
     memo = {} if memo is None else memo
     # The config and catalog in force: deals are shared only between states that agree on both.
-    settings = (id(config), _step_at(tl.catalog, index))
+    settings = (
+        _valid_blob(tl.config, index, tl.configs),
+        _valid_blob(tl.catalog, index, tl.catalogs),
+    )
     deals: dict[str, Deal] = {}
     if repo is None:
         return State(commit, day, deals, None)
@@ -476,7 +540,9 @@ def state_at(
                 key = (n, blob, path, settings)
                 deal = memo.get(key)
                 if deal is None:
-                    deal = _deal(repo, f"l{n}", path, opp, added_on(tl, n), today)
+                    deal = _deal(
+                        repo, f"l{n}", path, opp, added_on(tl, n), today, tl, (blob, *settings)
+                    )
                     memo[key] = deal
                 deals[f"l{n}"] = deal
                 break
@@ -562,7 +628,7 @@ def resolve_point(
     found = git.resolve(where.top, value)
     if found is None:
         raise UsageError(f"`{value}` is neither a date (YYYY-MM-DD) nor a commit git knows")
-    when = git.run(["show", "-s", "--format=%cI", found], where.top).decode().strip()
+    when = git.commit_date(where.top, found)
     return Point(found, _chain_day(when) if value != "HEAD" else today, value)
 
 
@@ -1063,7 +1129,7 @@ def changes(
         if base is None:
             raise UsageError(f"--since {since}: it shares no history with {until_value}")
         start = Point(base, start.day, since)
-    tl = build_timeline(where, chain, use_cache)
+    tl = build_timeline(where, chain, use_cache, save=False)
     as_of = today if until is None or not _DATE.match(until) else end.day
     memo: dict[tuple[Any, ...], Deal] = {}
     end_index = _index_of(tl, pos, end.commit)
@@ -1081,4 +1147,6 @@ def changes(
         )
     result = compare(start_state, end_state, as_of, owner)
     result.start, result.end = start, end
+    if use_cache:
+        save_timeline(where, tl)
     return result
