@@ -452,3 +452,23 @@ def test_crm_in_a_sub_folder_of_the_git_repository(make_repo, run, tmp_path):
     )
     doc = json.loads(run(["changes", "--since", "2026-10-02", "--format", "json"], cwd=root).output)
     assert [i["detail"] for i in doc["slipped"]] == ["2026-12-01 -> 2026-12-08 (+7 days)"]
+
+
+def test_cache_appends_deltas_then_compacts(pipeline, run, monkeypatch):
+    monkeypatch.setattr(history, "MAX_DELTAS", 2)
+    cache = pipeline / ".textcrm-cache"
+    args = ["changes", "--since", "2026-10-02", "--format", "json", "--today", "2026-11-28"]
+    run(args, cwd=pipeline)
+    assert len(list(cache.glob("history-*.pickle"))) == 1
+    for n, amount in enumerate(("3100", "3200", "3300")):
+        write_files(
+            pipeline, {"opportunities/e.md": opp("prospecting", "2027-02-01", amount, "alice")}
+        )
+        commit(pipeline, f"2026-11-2{n}", f"e at {amount}")
+        cached = run(args, cwd=pipeline).output
+        fresh = run([*args, "--no-cache"], cwd=pipeline).output
+        assert cached == fresh
+        deltas = sorted(p.name.split(".")[1] for p in cache.glob("history-*.d*.pickle"))
+        # One delta per run, until MAX_DELTAS of them are folded into a new base.
+        assert deltas == [["d0"], ["d0", "d1"], []][n]
+    assert json.loads(cached)["waterfall"]["USD"]["end"] == "36300.25"

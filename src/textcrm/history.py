@@ -96,7 +96,12 @@ class Timeline:
     valuations: dict[tuple[str, str, str], tuple[str, str, str, str, str]] = field(
         default_factory=dict
     )
+    # The raw log the rest is derived from: (sha, authored, committed, author, subject,
+    # ((status, old path, new path, old blob, new blob), ...)) per commit.
+    log: list[tuple[Any, ...]] = field(default_factory=list)
     dirty: bool = False
+    saved: dict[str, Any] | None = None  # what the cache files hold: tip and item counts
+    deltas: int = 0
 
     def lineage_of(self, record_id: str) -> int | None:
         """The lineage of the opportunity with this id now, else the last one that had it."""
@@ -229,54 +234,66 @@ def _parse_many(blobs: list[bytes | None]) -> list[Snapshot | None]:
         return list(pool.map(_parse_blob, blobs, chunksize=256))
 
 
+def _replay(tl: Timeline, raw: tuple[Any, ...], wanted: dict[str, str] | None) -> None:
+    """Add one raw log entry to the derived timeline; note the blobs to parse in `wanted`."""
+    sha, authored, committed, author, subject, changes = raw
+    index = len(tl.commits)
+    tl.commits.append(Commit(sha, authored, committed, author, subject))
+    # Deletions and renames first, so that a path freed in this commit can be re-added.
+    for _status, old_path, new_path, _old_blob, new_blob in sorted(
+        changes, key=lambda c: c[0] == "A"
+    ):
+        if new_path == layout.CONFIG_FILE or new_path == layout.CATALOG_FILE:
+            known: Mapping[str, Any] = tl.configs if new_path == layout.CONFIG_FILE else tl.catalogs
+            versions = tl.config if new_path == layout.CONFIG_FILE else tl.catalog
+            versions.append(Step(index, new_path, new_blob))
+            if wanted is not None and new_blob and new_blob not in known:
+                wanted[new_blob] = new_path
+        elif old_path == layout.CONFIG_FILE:
+            tl.config.append(Step(index, old_path, None))
+        elif old_path == layout.CATALOG_FILE:
+            tl.catalog.append(Step(index, old_path, None))
+        old_kind = layout.classify(old_path) if old_path else None
+        new_kind = layout.classify(new_path) if new_path else None
+        was_opp = old_kind is not None and old_kind[0] == "opportunity"
+        is_opp = new_kind is not None and new_kind[0] == "opportunity"
+        lineage = None
+        if was_opp and old_path is not None:
+            lineage = tl.current.pop(old_path, None)
+            if not is_opp and lineage is not None:
+                tl.lineages[lineage].append(Step(index, old_path, None))
+                tl.ended[old_path] = lineage
+        if is_opp and new_path is not None:
+            if lineage is None:
+                lineage = tl.current.get(new_path)
+            if lineage is None:
+                lineage = tl.ended.pop(new_path, None)
+            if lineage is None:
+                lineage = len(tl.lineages)
+                tl.lineages.append([])
+            tl.current[new_path] = lineage
+            tl.lineages[lineage].append(Step(index, new_path, new_blob))
+            if wanted is not None and new_blob and new_blob not in tl.opportunities:
+                wanted.setdefault(new_blob, "opportunity")
+    tl.tip = sha
+
+
 def _apply(tl: Timeline, entries: list[git.LogEntry], top: Path) -> None:
     """Append log entries to the timeline and parse the blobs it has not seen."""
     wanted: dict[str, str] = {}  # blob -> what it is a version of
     for entry in entries:
-        index = len(tl.commits)
-        tl.commits.append(
-            Commit(
-                entry.sha,
-                entry.authored,
-                entry.committed,
-                entry.author,
-                entry.subject,
-            )
+        raw = (
+            entry.sha,
+            entry.authored,
+            entry.committed,
+            entry.author,
+            entry.subject,
+            tuple(
+                (c.status, c.old_path, c.new_path, c.old_blob, c.new_blob) for c in entry.changes
+            ),
         )
-        # Deletions and renames first, so that a path freed in this commit can be re-added.
-        for ch in sorted(entry.changes, key=lambda c: c.status == "A"):
-            old_kind = layout.classify(ch.old_path) if ch.old_path else None
-            new_kind = layout.classify(ch.new_path) if ch.new_path else None
-            for name, versions, known in (
-                (layout.CONFIG_FILE, tl.config, tl.configs),
-                (layout.CATALOG_FILE, tl.catalog, tl.catalogs),
-            ):
-                if ch.new_path == name:
-                    versions.append(Step(index, name, ch.new_blob))
-                    if ch.new_blob and ch.new_blob not in known:
-                        wanted[ch.new_blob] = name
-                elif ch.old_path == name:
-                    versions.append(Step(index, name, None))
-            was_opp = old_kind is not None and old_kind[0] == "opportunity"
-            is_opp = new_kind is not None and new_kind[0] == "opportunity"
-            lineage = None
-            if was_opp and ch.old_path is not None:
-                lineage = tl.current.pop(ch.old_path, None)
-                if not is_opp and lineage is not None:
-                    tl.lineages[lineage].append(Step(index, ch.old_path, None))
-                    tl.ended[ch.old_path] = lineage
-            if is_opp and ch.new_path is not None:
-                if lineage is None:
-                    lineage = tl.current.get(ch.new_path)
-                if lineage is None:
-                    lineage = tl.ended.pop(ch.new_path, None)
-                if lineage is None:
-                    lineage = len(tl.lineages)
-                    tl.lineages.append([])
-                tl.current[ch.new_path] = lineage
-                tl.lineages[lineage].append(Step(index, ch.new_path, ch.new_blob))
-                if ch.new_blob and ch.new_blob not in tl.opportunities:
-                    wanted.setdefault(ch.new_blob, "opportunity")
+        tl.log.append(raw)
+        _replay(tl, raw, wanted)
     blobs = git.cat_blobs(top, wanted)
     opp_blobs = [sha for sha, what in wanted.items() if what == "opportunity"]
     parsed = _parse_many([blobs.get(sha) for sha in opp_blobs])
@@ -289,7 +306,6 @@ def _apply(tl: Timeline, entries: list[git.LogEntry], top: Path) -> None:
             products, diagnostics = parse_catalog(layout.CATALOG_FILE, data or b"")
             bad = data is None or any(d.is_error for d in diagnostics)
             tl.catalogs[sha] = None if bad else products
-    tl.tip = entries[-1].sha if entries else tl.tip
 
 
 @dataclass(frozen=True)
@@ -314,13 +330,83 @@ def locate(root: Path) -> Git:
     return Git(root, top, git.crm_prefix(top, root))
 
 
-def _cache_file(root: Path) -> tuple[Path, str]:
+def _cache_name(root: Path) -> tuple[Path, str]:
+    """The cache folder and the base name of this code version's timeline files."""
     from textcrm.cache import code_fingerprint
 
     # The history code itself is part of the key: a new textcrm never reads an old timeline.
     here = Path(__file__).parent
     stamps = [f"{(here / n).stat().st_mtime_ns}" for n in ("history.py", "git.py")]
-    return root / layout.CACHE_DIR, f"history-{code_fingerprint(_CACHE_VERSION, *stamps)}.pickle"
+    return root / layout.CACHE_DIR, f"history-{code_fingerprint(_CACHE_VERSION, *stamps)}"
+
+
+_STORES = ("opportunities", "configs", "catalogs", "valuations")
+MAX_DELTAS = 16
+
+
+def _counts(tl: Timeline) -> dict[str, Any]:
+    return {"tip": tl.tip, "log": len(tl.log), **{k: len(getattr(tl, k)) for k in _STORES}}
+
+
+def _load_cached(root: Path, prefix: str) -> Timeline | None:
+    """The cached timeline: a base file and the deltas appended by later runs, or None."""
+    from textcrm.cache import read_signed
+
+    folder, name = _cache_name(root)
+    parts = [read_signed(folder / f"{name}.pickle")]
+    if not isinstance(parts[0], dict) or parts[0].get("prefix") != prefix:
+        return None
+    while True:
+        delta = read_signed(folder / f"{name}.d{len(parts) - 1}.pickle")
+        if not isinstance(delta, dict) or delta.get("from") != parts[-1]["tip"]:
+            break
+        parts.append(delta)
+    tl = Timeline(prefix)
+    for part in parts:
+        tl.log.extend(part["log"])
+        tl.opportunities.update(
+            (k, None if v is None else Snapshot._make(v)) for k, v in part["opportunities"].items()
+        )
+        tl.configs.update(part["configs"])
+        tl.catalogs.update(part["catalogs"])
+        tl.valuations.update(part["valuations"])
+    for raw in tl.log:
+        _replay(tl, raw, None)
+    tl.tip = parts[-1]["tip"]
+    tl.saved, tl.deltas = _counts(tl), len(parts) - 1
+    return tl
+
+
+def save_timeline(where: Git, tl: Timeline) -> None:
+    """Write what was added since the cache was read: a small delta file after a few new
+    commits, the whole timeline when there is no base yet or after MAX_DELTAS deltas."""
+    from textcrm.cache import write_signed
+
+    if not tl.dirty:
+        return
+    folder, name = _cache_name(where.root)
+    full = tl.saved is None or tl.deltas >= MAX_DELTAS
+    since = {"log": 0, **{k: 0 for k in _STORES}} if full else tl.saved
+    assert since is not None
+    doc = {
+        "prefix": tl.prefix,
+        "from": "" if full else since["tip"],
+        "tip": tl.tip,
+        "log": tl.log[since["log"] :],
+        # Dicts keep insertion order and only grow: the new items are the last ones.
+        "opportunities": {
+            k: None if v is None else tuple(v)
+            for k, v in list(tl.opportunities.items())[since["opportunities"] :]
+        },
+        **{k: dict(list(getattr(tl, k).items())[since[k] :]) for k in _STORES[1:]},
+    }
+    if full:
+        write_signed(folder, f"{name}.pickle", doc, stale_glob="history-*.pickle")
+        tl.deltas = 0
+    else:
+        write_signed(folder, f"{name}.d{tl.deltas}.pickle", doc)
+        tl.deltas += 1
+    tl.saved, tl.dirty = _counts(tl), False
 
 
 def build_timeline(
@@ -330,19 +416,15 @@ def build_timeline(
 
     With `save=False` the caller saves it (`save_timeline`) once it has added valuations.
     """
-    from textcrm.cache import read_signed
-
     if not chain:
         return Timeline(where.prefix)
     head = chain[0][0]
-    folder, name = _cache_file(where.root)
-    cached = read_signed(folder / name) if use_cache else None
+    cached = _load_cached(where.root, where.prefix) if use_cache else None
     tl: Timeline | None = None
-    if isinstance(cached, Timeline) and cached.prefix == where.prefix:
-        on_line = {sha for sha, _ in chain}
+    if cached is not None:
         if cached.tip == head:
             return cached
-        if cached.tip in on_line or not cached.tip:
+        if cached.tip in {sha for sha, _ in chain}:
             tl = cached
     if tl is None:
         tl = Timeline(where.prefix)
@@ -353,17 +435,6 @@ def build_timeline(
     if use_cache and save:
         save_timeline(where, tl)
     return tl
-
-
-def save_timeline(where: Git, tl: Timeline) -> None:
-    """Write the timeline to the cache if anything was added since it was read."""
-    from textcrm.cache import write_signed
-
-    if not tl.dirty:
-        return
-    tl.dirty = False
-    folder, name = _cache_file(where.root)
-    write_signed(folder, name, tl, stale_glob="history-*.pickle")
 
 
 # --- reading the timeline: states at a point -------------------------------------------------
