@@ -472,3 +472,12 @@ def test_cache_appends_deltas_then_compacts(pipeline, run, monkeypatch):
         # One delta per run, until MAX_DELTAS of them are folded into a new base.
         assert deltas == [["d0"], ["d0", "d1"], []][n]
     assert json.loads(cached)["waterfall"]["USD"]["end"] == "36300.25"
+
+
+def test_check_without_at_never_loads_history():
+    from conftest import EXAMPLE
+    from test_imports import imported_by
+
+    modules = imported_by("check", "--root", str(EXAMPLE), "--today", "2026-11-28", "--no-cache")
+    assert "textcrm.loader" in modules
+    assert "textcrm.history" not in modules  # check never runs git log, with or without git
