@@ -481,3 +481,18 @@ def test_check_without_at_never_loads_history():
     modules = imported_by("check", "--root", str(EXAMPLE), "--today", "2026-11-28", "--no-cache")
     assert "textcrm.loader" in modules
     assert "textcrm.history" not in modules  # check never runs git log, with or without git
+
+
+def test_changes_since_before_the_first_commit_counts_everything_new(pipeline, run):
+    doc = json.loads(
+        run(
+            ["changes", "--since", "2026-01-01", "--until", "2026-10-01", "--format", "json"],
+            cwd=pipeline,
+        ).output
+    )
+    assert [i["id"] for i in doc["new"]] == ["a", "b", "c", "d"]
+    assert doc["waterfall"]["USD"]["start"] == "0.00"
+    assert doc["waterfall"]["USD"]["new"] == doc["waterfall"]["USD"]["end"] == "35000.50"
+    bad = run(["changes", "--since", "not-a-ref"], cwd=pipeline)
+    assert bad.exit_code == 2
+    assert "`not-a-ref` is neither a date (YYYY-MM-DD) nor a commit git knows" in bad.output

@@ -709,7 +709,15 @@ def _head_chain(where: Git, rev: str = "HEAD") -> list[tuple[str, str]]:
     return git.first_parent_line(where.top, rev)
 
 
-def reader_at(root: Path, at: str, today: date | None = None) -> git.GitReader:
+class PointReader(git.GitReader):
+    """A GitReader of one commit that knows which `--at` point it stands for."""
+
+    def __init__(self, root: Path, point: Point, top: Path) -> None:
+        super().__init__(root, commit=point.commit, top=top)
+        self.point = point
+
+
+def reader_at(root: Path, at: str, today: date | None = None) -> PointReader:
     """A Reader of the CRM as of `at` (DATE or REF), read from git objects; its `.point` says
     which commit and day that is. The working tree is not touched."""
     where = locate(root)
@@ -717,10 +725,9 @@ def reader_at(root: Path, at: str, today: date | None = None) -> git.GitReader:
     point = resolve_point(where, chain, at, before=False, today=today or date.today())
     if point.commit is None:
         raise UsageError(f"--at {at}: no commit on or before that date")
-    reader = git.GitReader(root, commit=point.commit, top=where.top)
+    reader = PointReader(root, point, where.top)
     if layout.CONFIG_FILE not in reader.entries:
         raise UsageError(f"--at {at}: the CRM has no textcrm.yaml at commit {point.commit[:7]}")
-    reader.point = point  # type: ignore[attr-defined]
     return reader
 
 
@@ -1144,6 +1151,8 @@ def compare(start: State, end: State, today: date, owner: str | None = None) -> 
                 moves[k] = moves.get(k, Decimal(0)) + e.figures.expected
         if stale(end, e) and not stale(start, s):
             lists["stale"].append(item(e, f"stale as of {today}"))
+    for entries in lists.values():
+        entries.sort(key=lambda i: i.id)
     return Changes(
         _point_of(start), _point_of(end), owner, lists, dict(sorted(falls.items())), moves
     )
