@@ -843,8 +843,15 @@ class OpportunityHistory:
         return out
 
 
-def opportunity_history(tl: Timeline, root: Path, record_id: str) -> OpportunityHistory:
-    """The history of one opportunity (by id, following renames)."""
+def opportunity_history(
+    tl: Timeline,
+    root: Path,
+    record_id: str,
+    repos: dict[tuple[str, str], Repository | None] | None = None,
+) -> OpportunityHistory:
+    """The history of one opportunity (by id, following renames). `repos` shares the
+    settings in force between calls."""
+    repos = {} if repos is None else repos
     lineage = tl.lineage_of(record_id)
     if lineage is None:
         raise NotFound(f"no opportunity `{record_id}` in the git history of this CRM")
@@ -883,11 +890,18 @@ def opportunity_history(tl: Timeline, root: Path, record_id: str) -> Opportunity
             if index == step.at:
                 events.append(Event(commit, "invalid", path, note=note))
             continue
-        config, catalog = config_at(tl, index)
-        repo = _repository(root, config, catalog)
+        settings = (
+            _valid_blob(tl.config, index, tl.configs),
+            _valid_blob(tl.catalog, index, tl.catalogs),
+        )
+        if settings not in repos:
+            repos[settings] = _repository(root, *config_at(tl, index))
+        repo = repos[settings]
         if repo is None:
             continue
-        deal = _deal(repo, f"l{lineage}", path, opp, created_day, date.max)
+        deal = _deal(
+            repo, f"l{lineage}", path, opp, created_day, date.max, tl, (step.blob, *settings)
+        )
         title = opp.title or title
         created_field = opp.created
         now = tracked(deal)
@@ -941,19 +955,25 @@ def opportunity_history(tl: Timeline, root: Path, record_id: str) -> Opportunity
 def load_history(root: Path, record_id: str, use_cache: bool = True) -> OpportunityHistory:
     """`textcrm history OPPORTUNITY`: locate git, build the timeline, read one lineage."""
     where = locate(root)
-    tl = build_timeline(where, _head_chain(where), use_cache)
-    return opportunity_history(tl, root, record_id)
+    tl = build_timeline(where, _head_chain(where), use_cache, save=False)
+    found = opportunity_history(tl, root, record_id)
+    if use_cache:
+        save_timeline(where, tl)
+    return found
 
 
 def all_histories(root: Path, use_cache: bool = True) -> dict[str, OpportunityHistory]:
     """The history of every current opportunity, by id (for the site's timelines and flags)."""
     where = locate(root)
-    tl = build_timeline(where, _head_chain(where), use_cache)
+    tl = build_timeline(where, _head_chain(where), use_cache, save=False)
     out = {}
+    repos: dict[tuple[str, str], Repository | None] = {}
     for path in sorted(tl.current):
         kind = layout.classify(path)
         if kind is not None:
-            out[kind[1]] = opportunity_history(tl, root, kind[1])
+            out[kind[1]] = opportunity_history(tl, root, kind[1], repos)
+    if use_cache:
+        save_timeline(where, tl)
     return out
 
 
