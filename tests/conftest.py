@@ -122,25 +122,6 @@ def run() -> Callable[..., Result]:
     return invoke
 
 
-GOLDEN = Path(__file__).parent / "golden"
-
-
-@pytest.fixture
-def golden() -> Callable[[str, str], None]:
-    """Compare text with tests/golden/NAME; TEXTCRM_UPDATE_GOLDEN=1 rewrites the file."""
-
-    def compare(name: str, actual: str) -> None:
-        path = GOLDEN / name
-        if os.environ.get("TEXTCRM_UPDATE_GOLDEN") == "1":
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(actual, encoding="utf-8")
-            return
-        assert path.exists(), f"{path} is missing: run with TEXTCRM_UPDATE_GOLDEN=1"
-        assert actual == path.read_text(encoding="utf-8")
-
-    return compare
-
-
 def git(
     cwd: Path, *args: str, env: dict[str, str] | None = None, check: bool = True
 ) -> subprocess.CompletedProcess[str]:
@@ -166,3 +147,30 @@ def _isolated_cache_key(
 ) -> None:
     """Keep the parse cache's signing key out of the real home folder."""
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.getbasetemp() / "xdg-cache"))
+
+
+# --- reports: golden files -----------------------------------------------------------------
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--update-golden", action="store_true",
+                     help="Rewrite tests/golden/ files from the current output.")
+
+
+@pytest.fixture
+def golden(request: pytest.FixtureRequest) -> Callable[[str, str], None]:
+    """Compare text with tests/golden/NAME; rewrite it with --update-golden or
+    TEXTCRM_UPDATE_GOLDEN=1."""
+    update = request.config.getoption("--update-golden") or os.environ.get(
+        "TEXTCRM_UPDATE_GOLDEN") == "1"
+
+    def check(name: str, text: str) -> None:
+        path = ROOT / "tests" / "golden" / name
+        if update:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8", newline="")
+            return
+        assert path.exists(), f"missing golden file {path}; run pytest --update-golden"
+        assert text == path.read_text(encoding="utf-8"), f"output differs from {path}"
+
+    return check

@@ -12,6 +12,7 @@ import subprocess
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from textcrm.diagnostics import Diagnostic, error
 from textcrm.errors import GitError
@@ -63,40 +64,45 @@ def resolve(top: Path, ref: str) -> str | None:
     return text or None
 
 
-@dataclass(frozen=True, slots=True)
-class Entry:
+class Entry(NamedTuple):
     mode: str
     sha: str
 
 
 def _parse_listing(out: bytes, prefix: str, index: bool) -> dict[str, Entry]:
+    # Runs once per file of the repository on every commit (the hook): slicing one decoded
+    # string is several times faster than splitting and decoding each record.
     entries: dict[str, Entry] = {}
-    for record in out.split(b"\0"):
-        if not record:
+    cut = len(prefix)
+    for record in out.decode("utf-8", "surrogateescape").split("\0"):
+        tab = record.find("\t")
+        if tab < 0:
             continue
-        meta, _, raw_path = record.partition(b"\t")
-        parts = meta.split()
-        if index:  # <mode> <sha> <stage>
-            mode, sha, stage = parts[0].decode(), parts[1].decode(), parts[2]
-            if stage not in (b"0", b"2"):  # during a merge conflict, take "ours"
-                continue
-        else:  # <mode> <type> <sha>
-            mode, sha = parts[0].decode(), parts[2].decode()
+        mode = record[:6]  # git prints modes as six octal digits
         if mode == _GITLINK:
             continue
-        path = raw_path.decode("utf-8", "surrogateescape")
-        if prefix:
+        if index:  # <mode> <sha> <stage>\t<path>
+            if record[tab - 1] not in "02":  # during a merge conflict, take "ours"
+                continue
+            sha = record[7 : tab - 2]
+        else:  # <mode> <type> <sha>\t<path>
+            sha = record[record.rfind(" ", 0, tab) + 1 : tab]
+        path = record[tab + 1 :]
+        if cut:
             if not path.startswith(prefix):
                 continue
-            path = path[len(prefix) :]
+            path = path[cut:]
         entries[path] = Entry(mode, sha)
     return entries
 
 
-def list_index(top: Path, prefix: str) -> dict[str, Entry]:
-    """Files in the index under `prefix` (the CRM folder relative to the top, with a slash)."""
-    args = ["ls-files", "--stage", "-z", "--full-name"]
-    if prefix:
+def list_index(top: Path, prefix: str, only: Sequence[str] | None = None) -> dict[str, Entry]:
+    """Files in the index under `prefix` (the CRM folder relative to the top, with a slash);
+    with `only`, just those paths or folders (relative to the prefix, taken literally)."""
+    args = ["--literal-pathspecs", "ls-files", "--stage", "-z", "--full-name"]
+    if only is not None:
+        args += ["--", *(prefix + p for p in only)]
+    elif prefix:
         args += ["--", prefix]
     return _parse_listing(run(args, top), prefix, index=True)
 
@@ -136,9 +142,19 @@ def crm_prefix(top: Path, root: Path) -> str:
 
 
 class GitReader:
-    """Reads a CRM repository from the git index (`commit=None`) or from a commit."""
+    """Reads a CRM repository from the git index (`commit=None`) or from a commit.
 
-    def __init__(self, root: Path, commit: str | None = None, top: Path | None = None) -> None:
+    `only` (index only) lists just some paths or folders: the hook lists the folders that
+    references point into and the staged files, not every opportunity.
+    """
+
+    def __init__(
+        self,
+        root: Path,
+        commit: str | None = None,
+        top: Path | None = None,
+        only: Sequence[str] | None = None,
+    ) -> None:
         found = top or toplevel(root)
         if found is None:
             raise GitError(f"{root} is not inside a git repository")
@@ -147,15 +163,18 @@ class GitReader:
         self.commit = commit
         self.prefix = crm_prefix(found, root)
         if commit is None:
-            self.entries = list_index(found, self.prefix)
+            self.entries = list_index(found, self.prefix, only)
         else:
             self.entries = list_tree(found, commit, self.prefix)
         self._blobs: dict[str, bytes] = {}
+        self._files: list[str] | None = None
 
     def files(self) -> list[str]:
-        from textcrm.layout import classify
+        if self._files is None:  # asked for by both the hook and the loader
+            from textcrm.layout import classify
 
-        return sorted(p for p in self.entries if classify(p) is not None)
+            self._files = sorted(p for p in self.entries if classify(p) is not None)
+        return list(self._files)
 
     def blob_id(self, relpath: str) -> str | None:
         entry = self.entries.get(relpath)
@@ -202,6 +221,21 @@ class LogEntry:
     author: str
     subject: str
     changes: tuple[FileChange, ...]
+
+
+# --- what a commit changes, hooks, init ---
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One changed path between two trees: status letter (A, M, D, R, C, T, U), the path
+    before and after (equal unless renamed or copied), and the blob ids before and after."""
+
+    status: str
+    old_path: str
+    new_path: str
+    old_sha: str
+    new_sha: str
 
 
 _NULL_SHA = "0" * 40
@@ -305,3 +339,81 @@ def merge_base(top: Path, a: str, b: str) -> str | None:
 def commit_date(top: Path, commit: str) -> str:
     """The committer date of a commit, ISO 8601 with its offset."""
     return run(["show", "-s", "--format=%cI", commit], top).decode().strip()
+
+
+def _parse_raw_diff(out: bytes) -> list[Change]:
+    # `--raw -z`: ":<mode> <mode> <sha> <sha> <status>\0<path>\0[<path>\0]" per change.
+    fields = out.split(b"\0")
+    changes: list[Change] = []
+    i = 0
+    while i < len(fields):
+        meta = fields[i]
+        if not meta.startswith(b":"):
+            i += 1
+            continue
+        parts = meta[1:].split()
+        old_sha, new_sha, status = parts[2].decode(), parts[3].decode(), parts[4].decode()[:1]
+        old_path = fields[i + 1].decode("utf-8", "surrogateescape")
+        if status in ("R", "C"):
+            new_path = fields[i + 2].decode("utf-8", "surrogateescape")
+            i += 3
+        else:
+            new_path = old_path
+            i += 2
+        changes.append(Change(status, old_path, new_path, old_sha, new_sha))
+    return changes
+
+
+_DIFF_RAW = [
+    "--raw",
+    "-z",
+    "-M",
+    "--no-abbrev",
+    "--no-ext-diff",
+    "--no-textconv",
+    "--ignore-submodules=all",
+]
+
+
+def staged_changes(top: Path) -> list[Change]:
+    """What the commit being made changes: the index against HEAD (against the empty tree
+    before the first commit). Paths are relative to the top. One git process."""
+    return _parse_raw_diff(run(["diff", "--cached", *_DIFF_RAW], top))
+
+
+def changes_since(top: Path, ref: str) -> list[Change]:
+    """What the working tree changes since the point where HEAD forked from `ref` (what a
+    pull request adds). New blob ids of modified files are unknown (all zeros)."""
+    if resolve(top, ref) is None:
+        hint = (
+            " (this is a shallow clone: fetch the history, e.g. `fetch-depth: 0` in GitHub Actions)"
+            if is_shallow(top)
+            else ""
+        )
+        raise GitError(f"`{ref}` is not a commit in this repository{hint}")
+    proc_out = run(["merge-base", ref, "HEAD"], top, check=False).decode().strip()
+    if not proc_out:
+        hint = " (shallow clone: fetch the whole history)" if is_shallow(top) else ""
+        raise GitError(f"HEAD and `{ref}` have no common ancestor{hint}")
+    return _parse_raw_diff(run(["diff", *_DIFF_RAW, proc_out], top))
+
+
+def files_named(top: Path, name: str) -> list[str]:
+    """Paths (relative to the top) of every file in the index called `name`, at any depth."""
+    out = run(["ls-files", "-z", "--full-name", "--", f":(glob){name}", f":(glob)**/{name}"], top)
+    return sorted({p.decode("utf-8", "surrogateescape") for p in out.split(b"\0") if p})
+
+
+def hooks_dir(cwd: Path) -> Path:
+    """The folder git runs hooks from: honours core.hooksPath and linked worktrees."""
+    top = toplevel(cwd)
+    if top is None:
+        raise GitError(f"{cwd} is not inside a git repository; run `git init` first")
+    out = run(["rev-parse", "--git-path", "hooks"], top).decode("utf-8", "surrogateescape")
+    path = Path(out.strip())
+    return path if path.is_absolute() else top / path
+
+
+def init(folder: Path) -> None:
+    """`git init` in `folder`."""
+    run(["init", "--quiet"], folder)

@@ -1,5 +1,8 @@
 """Frozen model records: the sales process (config) and every CRM record, each knowing its place.
 
+They are plain frozen dataclasses without __slots__ on purpose: the parse cache unpickles
+tens of thousands of them, and a __dict__ restores many times faster than slots do.
+
 Records are built by `parse` and never mutated. Each keeps `lines`: the file line of every key
 it was given, so that checks can point at the exact field.
 """
@@ -15,7 +18,7 @@ from typing import Any
 from textcrm.money import Discount, line_total, round_money, total, weighted
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Stage:
     """A stage of the sales process."""
 
@@ -34,7 +37,7 @@ class Stage:
         return self.outcome is None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Owner:
     """A member of the sales team."""
 
@@ -47,7 +50,7 @@ class Owner:
         return self.name or self.key
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Company:
     """The seller, printed on quotes."""
 
@@ -60,7 +63,7 @@ class Company:
     logo: str = ""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Config:
     """textcrm.yaml: the sales process and the settings that every command uses."""
 
@@ -105,7 +108,7 @@ class Config:
         return self.stale_after_days
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Product:
     """A catalog entry."""
 
@@ -118,7 +121,7 @@ class Product:
     line: int = 1
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Account:
     """A customer or prospect company."""
 
@@ -140,7 +143,7 @@ class Account:
     lines: Mapping[str, int] = field(default_factory=dict)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Contact:
     """A person, usually at an account."""
 
@@ -158,7 +161,7 @@ class Contact:
     lines: Mapping[str, int] = field(default_factory=dict)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Competitor:
     """A competitor, with its battlecard as body."""
 
@@ -172,7 +175,7 @@ class Competitor:
     lines: Mapping[str, int] = field(default_factory=dict)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class ContactRole:
     contact: str
     role: str = ""
@@ -181,7 +184,7 @@ class ContactRole:
     line: int = 1
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class CompetitorEntry:
     competitor: str
     status: str = ""
@@ -189,7 +192,7 @@ class CompetitorEntry:
     line: int = 1
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class DecisionIssue:
     issue: str
     status: str = "open"
@@ -203,7 +206,7 @@ class DecisionIssue:
         return self.status != "resolved"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class LineItem:
     """A quote line. `unit_price` is the line's own price; `price` the one in force."""
 
@@ -221,7 +224,7 @@ class LineItem:
         return not self.sku
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class PricedLine:
     """A line item resolved against the catalog, with its exact totals."""
 
@@ -235,7 +238,7 @@ class PricedLine:
     total: Decimal
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Activity:
     date: dt.date
     type: str
@@ -245,7 +248,7 @@ class Activity:
     line: int = 1
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Quote:
     number: str
     date: dt.date | None
@@ -258,7 +261,7 @@ class Quote:
     line: int = 1
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Opportunity:
     """One opportunity. Fields the file did not give are None or empty."""
 
@@ -299,7 +302,7 @@ class Opportunity:
         return max((a.date for a in self.activities), default=None)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Figures:
     """An opportunity's money as every output uses it (computed once, by `figures`)."""
 

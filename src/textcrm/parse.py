@@ -7,8 +7,8 @@ surprises cannot happen (`NO` is the text "NO" in a text field) and money never 
 
 from __future__ import annotations
 
-import difflib
 import re
+import sys
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
@@ -36,6 +36,7 @@ from textcrm.model import (
 from textcrm.money import CURRENCIES, MoneyError, parse_decimal, parse_discount, parse_percent
 from textcrm.rules import RULES
 from textcrm.source import decode, split
+from textcrm.suggest import did_you_mean as suggest
 from textcrm.yamlnodes import (
     MappingNode,
     Node,
@@ -98,12 +99,6 @@ class Context:
             raise BudgetExceeded
 
 
-def suggest(name: str, known: list[str]) -> str:
-    """A ' (did you mean X?)' suffix for a near-miss, or ''."""
-    close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
-    return f"; did you mean `{close[0]}`?" if close else ""
-
-
 def _scalar(node: Node, what: str, name: str = "") -> str:
     if not isinstance(node, ScalarNode):
         kind = "a list" if isinstance(node, SequenceNode) else "a mapping"
@@ -131,8 +126,11 @@ def convert(node: Node, t: sc.Type, name: str, ctx: Context) -> Any:
     if kind in ("string", "text", "ref", "owner", "stage"):
         what = sc._KIND_NAMES.get(kind, "text") if kind != "ref" else t.describe()
         text = _scalar(node, what, name)
-        text = text.strip() if kind != "text" else text.strip("\n")
-        return text or None
+        if kind == "text":
+            return text.strip("\n") or None
+        # Ids repeat across thousands of records: intern them (smaller cache, faster compare).
+        text = text.strip()
+        return (sys.intern(text) if kind != "string" else text) or None
     if kind == "date":
         text = _scalar(node, "a date", name).strip()
         if not _DATE.match(text):
@@ -201,7 +199,7 @@ def convert(node: Node, t: sc.Type, name: str, ctx: Context) -> Any:
                 f"{name}: `{text}` is not one of {', '.join(t.choices)}"
                 + suggest(text, list(t.choices)),
             )
-        return text
+        return sys.intern(text)
     if kind == "list":
         assert t.item is not None
         items = _sequence(node, name)
@@ -270,7 +268,8 @@ def read_mapping(
         if not isinstance(key_node, ScalarNode):
             ctx.report(key_node, "invalid-value", f"{where}: a key must be plain text")
             continue
-        key = str(key_node.value)
+        # Interned, so the parse cache's pickle stores each key name once, not once per record.
+        key = sys.intern(str(key_node.value))
         key_line = ctx.line(key_node)
         if key in seen:
             ctx.report(
@@ -480,8 +479,11 @@ def _compose(
 ) -> tuple[Context, Node | None, str, int] | list[Diagnostic]:
     node, yaml_problem = compose(front)
     if yaml_problem is not None:
-        ctx = Context(path, first_line)
         line = yaml_problem.line + first_line
+        message = yaml_problem.message
+        if yaml_problem.context:
+            start = yaml_problem.context_line + first_line
+            message += f" ({yaml_problem.context} that started on line {start})"
         return [
             Diagnostic(
                 path,
@@ -489,7 +491,7 @@ def _compose(
                 yaml_problem.column + 1,
                 "yaml-syntax",
                 "error",
-                f"invalid YAML: {yaml_problem.message}",
+                f"invalid YAML: {message}",
             )
         ]
     ctx = Context(path, first_line)

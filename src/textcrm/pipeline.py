@@ -338,12 +338,19 @@ class AttentionItem:
 
 
 def attention(
-    repo: Repository, today: date, owner: str | None = None, window: int = 7
+    repo: Repository, today: date, owner: str | None = None, window: int = 7,
+    follow_up_window: int | None = None,
 ) -> list[AttentionItem]:
     """What needs doing, most urgent first: past close dates, stale deals, overdue and due
-    follow-ups (within `window` days), expired and expiring quotes, decision issues due."""
+    follow-ups (within `window` days), expired and expiring quotes, decision issues due.
+
+    `follow_up_window` (default: `window`) narrows the follow-ups listed as due: 0 means due
+    today, as the terminal report wants, while quotes and decision issues keep `window`.
+    """
     items: list[AttentionItem] = []
     horizon = today + timedelta(days=window)
+    follow_up_horizon = today + timedelta(
+        days=window if follow_up_window is None else follow_up_window)
     for opp in select(repo, owner, "open"):
 
         def add(kind: str, when: date | None, message: str, opp: Opportunity = opp) -> None:
@@ -361,8 +368,9 @@ def attention(
             add("stale", touch, f"{since} (stale after {threshold} days), no firm follow-up")
         if opp.follow_up is not None:
             if opp.follow_up < today and not stale:
-                add("follow-up-overdue", opp.follow_up, f"follow-up was due {opp.follow_up}")
-            elif today <= opp.follow_up <= horizon:
+                add("follow-up-overdue", opp.follow_up,
+                    f"follow-up was due {opp.follow_up}")
+            elif today <= opp.follow_up <= follow_up_horizon:
                 when = "today" if opp.follow_up == today else f"on {opp.follow_up}"
                 add(
                     "follow-up-due",
@@ -558,3 +566,78 @@ def by_product(repo: Repository) -> dict[str, Group]:
 
 def percent_text(value: Decimal | None) -> str:
     return "-" if value is None else f"{plain(value)}%"
+
+
+# --- filtered, sorted opportunity lists -----------------------------------------------
+
+SORT_KEYS = ("close_date", "amount", "weighted", "stage", "updated")
+
+
+@dataclass(frozen=True, slots=True)
+class Criteria:
+    """Filters for `opportunity_list`; None means "any"."""
+
+    stage: str | None = None
+    owner: str | None = None
+    account: str | None = None
+    state: str | None = None  # open, won or lost
+    closing_before: date | None = None  # exclusive
+    closing_after: date | None = None  # exclusive
+    tag: str | None = None
+
+
+def last_update(opp: Opportunity) -> date | None:
+    """The latest activity date, else `created`: what `--sort updated` orders by."""
+    return opp.last_activity or opp.created
+
+
+def opportunity_list(
+    repo: Repository, criteria: Criteria = Criteria(), sort: str = "close_date"
+) -> list[Opportunity]:
+    """Opportunities matching every criterion, sorted; ties are broken by id.
+
+    close_date: soonest first (none last); amount and weighted: largest first (expected and
+    weighted revenue, per currency as written); stage: pipeline order, then close date;
+    updated: most recent activity (else created) first, never-touched last.
+    """
+    c = criteria
+    chosen = []
+    for opp in select(repo, c.owner, c.state):
+        if c.stage is not None and opp.stage != c.stage:
+            continue
+        if c.account is not None and opp.account != c.account:
+            continue
+        if c.tag is not None and c.tag not in opp.tags:
+            continue
+        if c.closing_before is not None and not (
+                opp.close_date is not None and opp.close_date < c.closing_before):
+            continue
+        if c.closing_after is not None and not (
+                opp.close_date is not None and opp.close_date > c.closing_after):
+            continue
+        chosen.append(opp)
+    far = date.max
+
+    def key(opp: Opportunity) -> tuple[object, ...]:
+        if sort == "amount":
+            return (-repo.figures(opp).expected, opp.id)
+        if sort == "weighted":
+            return (-repo.figures(opp).weighted, opp.id)
+        if sort == "stage":
+            return (repo.config.stage_index(opp.stage), opp.close_date or far, opp.id)
+        if sort == "updated":
+            touched = last_update(opp)
+            return (touched is None, -(touched or date.min).toordinal(), opp.id)
+        return (opp.close_date or far, opp.id)
+
+    return sorted(chosen, key=key)
+
+
+def totals_of(repo: Repository, opps: Iterable[Opportunity]) -> tuple[Totals, Totals]:
+    """Expected and weighted revenue of the given opportunities, per currency."""
+    exp, w = Tally(), Tally()
+    for opp in opps:
+        fig = repo.figures(opp)
+        exp.add(fig.currency, fig.expected)
+        w.add(fig.currency, fig.weighted)
+    return exp.totals(repo.config), w.totals(repo.config)

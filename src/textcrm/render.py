@@ -164,6 +164,12 @@ def environment(root: Path | None, extra_dirs: list[Path] | None = None) -> jinj
     return env
 
 
+# What a template can raise (a broken override in the CRM's own templates/), so that callers
+# report it as a user problem without importing jinja2 themselves.
+TemplateError = jinja2.TemplateError
+TemplateSyntaxError = jinja2.TemplateSyntaxError
+
+
 def render(env: jinja2.Environment, name: str, **context: Any) -> str:
     """Render a template by name with a documented view model."""
     return env.get_template(name).render(**context)

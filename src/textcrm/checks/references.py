@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterator
 from datetime import date
 from typing import TYPE_CHECKING
 
 from textcrm.diagnostics import Diagnostic
 from textcrm.rules import default_severity
+from textcrm.suggest import did_you_mean as _did_you_mean
 
 if TYPE_CHECKING:
     from textcrm.loader import Repository
-
-
-def _did_you_mean(name: str, known: object) -> str:
-    close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.6)  # type: ignore[call-overload]
-    return f"; did you mean `{close[0]}`?" if close else ""
 
 
 def _d(code: str, path: str, line: int, message: str) -> Diagnostic:
