@@ -496,3 +496,20 @@ def test_changes_since_before_the_first_commit_counts_everything_new(pipeline, r
     bad = run(["changes", "--since", "not-a-ref"], cwd=pipeline)
     assert bad.exit_code == 2
     assert "`not-a-ref` is neither a date (YYYY-MM-DD) nor a commit git knows" in bad.output
+
+
+def test_notes_only_edits_are_not_listed_and_parse_once(pipeline, run, monkeypatch):
+    calls = []
+    real = history._parse_opportunity
+
+    def spy(front):
+        calls.append(front)
+        return real(front)
+
+    monkeypatch.setattr(history, "_parse_opportunity", spy)
+    text = (pipeline / "opportunities/b.md").read_text()
+    write_files(pipeline, {"opportunities/b.md": text + "More notes after the call.\n"})
+    commit(pipeline, "2026-11-12", "b: notes")
+    result = run(["history", "b", "--no-cache", "--today", "2026-11-28"], cwd=pipeline)
+    assert "2026-11-12" not in result.output  # no tracked figure changed
+    assert len(calls) == len(set(calls))  # the same front matter is parsed once

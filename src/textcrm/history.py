@@ -211,27 +211,29 @@ class Snapshot(NamedTuple):
         )
 
 
-def _parse_opportunity(data: bytes) -> Snapshot | None:
-    record, diagnostics = parse_record("opportunity", "opportunities/_.md", "_", front_matter(data))
+def _parse_opportunity(front: bytes) -> Snapshot | None:
+    record, diagnostics = parse_record("opportunity", "opportunities/_.md", "_", front)
     # A version with any error is skipped: its values are not trusted (the state carries over).
     if record is None or any(d.is_error for d in diagnostics):
         return None
     return Snapshot.of(record)
 
 
-def _parse_blob(data: bytes | None) -> Snapshot | None:
-    return _parse_opportunity(data) if data is not None else None
-
-
 def _parse_many(blobs: list[bytes | None]) -> list[Snapshot | None]:
-    """Parse many versions, in worker processes when there are enough to pay for them."""
-    if len(blobs) < PARALLEL_THRESHOLD or (os.cpu_count() or 1) < 2:
-        return [_parse_blob(b) for b in blobs]
-    from concurrent.futures import ProcessPoolExecutor
+    """Parse the front matter of many versions, each distinct front matter once (edits of
+    the notes alone do not cost a parse), in worker processes when there are many."""
+    fronts = [front_matter(b) if b is not None else None for b in blobs]
+    unique = list(dict.fromkeys(f for f in fronts if f is not None))
+    if len(unique) < PARALLEL_THRESHOLD or (os.cpu_count() or 1) < 2:
+        parsed = [_parse_opportunity(f) for f in unique]
+    else:
+        from concurrent.futures import ProcessPoolExecutor
 
-    workers = min(os.cpu_count() or 2, 4)
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        return list(pool.map(_parse_blob, blobs, chunksize=256))
+        workers = min(os.cpu_count() or 2, 4)
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            parsed = list(pool.map(_parse_opportunity, unique, chunksize=256))
+    by_front = dict(zip(unique, parsed, strict=True))
+    return [by_front[f] if f is not None else None for f in fronts]
 
 
 def _replay(tl: Timeline, raw: tuple[Any, ...], wanted: dict[str, str] | None) -> None:
@@ -656,7 +658,7 @@ def state_from_tree(tl: Timeline, where: Git, commit: str, day: date | None, tod
             continue
         opp = tl.opportunities.get(entry.sha)
         if opp is None and entry.sha in blobs:
-            opp = _parse_opportunity(blobs[entry.sha])
+            opp = _parse_opportunity(front_matter(blobs[entry.sha]))
         if opp is None:
             continue
         lineage = tl.current.get(path, tl.ended.get(path))
