@@ -133,3 +133,49 @@ class ParseCache:
             os.replace(tmp, self.folder / self._name())
         except OSError:
             pass  # a read-only checkout still works, only slower
+
+
+def code_fingerprint(*extra: str) -> str:
+    """A short hex fingerprint of the parsing code (and `extra`), to name derived caches."""
+    h = hashlib.blake2b(_code_fingerprint(), digest_size=8)
+    for item in extra:
+        h.update(item.encode())
+    return h.hexdigest()
+
+
+def read_signed(file: Path) -> Any:
+    """Unpickle a file written by `write_signed`, or None when missing, corrupt or foreign."""
+    try:
+        blob = file.read_bytes()
+    except OSError:
+        return None
+    signature, payload = blob[:32], blob[32:]
+    expected = hmac.new(_secret(), payload, hashlib.sha256).digest()
+    if not hmac.compare_digest(signature, expected):
+        return None
+    try:
+        return pickle.loads(payload)
+    except Exception:  # a corrupt cache is rebuilt, whatever broke inside it
+        return None
+
+
+def write_signed(folder: Path, name: str, value: Any, stale_glob: str = "") -> None:
+    """Pickle `value` to folder/name atomically and signed; drop others matching `stale_glob`."""
+    try:
+        folder.mkdir(exist_ok=True)
+        ignore = folder / ".gitignore"
+        if not ignore.exists():
+            ignore.write_text("# textcrm's parse cache: safe to delete\n*\n")
+        if stale_glob:
+            for old in folder.glob(stale_glob):
+                if old.name != name:
+                    old.unlink(missing_ok=True)
+        payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+        signature = hmac.new(_secret(), payload, hashlib.sha256).digest()
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".tmp")
+        with os.fdopen(fd, "wb") as f:
+            f.write(signature)
+            f.write(payload)
+        os.replace(tmp, folder / name)
+    except OSError:
+        pass  # a read-only checkout still works, only slower

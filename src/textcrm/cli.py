@@ -73,6 +73,17 @@ def today_option(f: F) -> F:
     )(f)
 
 
+def at_option(f: F) -> F:
+    """`--at DATE|REF`: read the repository as of a commit, from git objects."""
+    return click.option(
+        "--at",
+        metavar="DATE|REF",
+        help="Read the repository as it was at a commit (a ref, or the last commit on or before "
+        "YYYY-MM-DD on the current branch), from git objects; the working tree is not touched. "
+        "--today then defaults to that date.",
+    )(f)
+
+
 def display_path(root: Path) -> Callable[[str], str]:
     """Root-relative paths shown relative to the current directory, as compilers do."""
     from textcrm.layout import relative_display
@@ -108,6 +119,7 @@ def cli() -> None:
 @click.argument("paths", nargs=-1, type=click.Path())
 @root_option
 @today_option
+@at_option
 @click.option(
     "--format",
     "fmt",
@@ -128,6 +140,7 @@ def check(
     paths: tuple[str, ...],
     root: str | None,
     today: str | None,
+    at: str | None,
     fmt: str,
     no_cache: bool,
     since: str | None,
@@ -145,6 +158,7 @@ def check(
       textcrm check opportunities/acme-scanners.md --today 2026-11-28
       textcrm check --format github        annotations on a pull request
       textcrm check --changed-since origin/main
+      textcrm check --at 2026-10-31        the repository as it was on that day
 
     Exit status: 0 when there is no error (warnings allowed), 1 when there is at least one
     error, 2 for a usage error or a broken textcrm.yaml.
@@ -154,6 +168,14 @@ def check(
 
     day = parse_today(today)
     crm = resolve_root(root)
+    reader = None
+    if at:
+        from textcrm.history import point_day, reader_at
+
+        if since is not None:
+            raise UsageError("give either --at or --changed-since, not both")
+        reader = reader_at(crm, at, day)
+        day = day if today else point_day(reader, day)
     if since is not None:
         from textcrm.hook import changed_since
 
@@ -171,7 +193,7 @@ def check(
         result = changed
     else:
         scope = _scope(crm, paths) if paths else None
-        result = load(crm, day, paths=scope, use_cache=not no_cache)
+        result = load(crm, day, reader=reader, paths=scope, use_cache=not no_cache)
     show = display_path(crm)
     color = False
     if fmt == "json":
@@ -728,8 +750,14 @@ def quote(opportunity: str, root: str | None, fmt: str, output: str | None) -> N
 
 
 def format_option(choices: tuple[str, ...] = ("table", "json", "csv")) -> Callable[[F], F]:
-    return click.option("--format", "fmt", type=click.Choice(choices), default=choices[0],
-                        show_default=True, help="Output format (JSON shape: docs/reports.md).")
+    return click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(choices),
+        default=choices[0],
+        show_default=True,
+        help="Output format (JSON shape: docs/reports.md).",
+    )
 
 
 def owner_option(f: F) -> F:
@@ -744,8 +772,11 @@ def _report_repo(root: str | None, today: str | None, run_checks: bool = False) 
     result = load(resolve_root(root), day, run_checks=run_checks)
     if result.errors and not run_checks:
         # Reports still answer, but the user must know the answer may be incomplete.
-        click.echo(f"textcrm: warning: {result.errors} error(s) reading the repository; "
-                   "what could not be read is left out (run `textcrm check`)", err=True)
+        click.echo(
+            f"textcrm: warning: {result.errors} error(s) reading the repository; "
+            "what could not be read is left out (run `textcrm check`)",
+            err=True,
+        )
     return result, day
 
 
@@ -781,14 +812,27 @@ def _known(kind: str, value: str | None, known: list[str]) -> None:
 @click.option("--closing-before", metavar="YYYY-MM-DD", help="Close date before this day.")
 @click.option("--closing-after", metavar="YYYY-MM-DD", help="Close date after this day.")
 @click.option("--tag", metavar="TAG", help="Only opportunities with this tag.")
-@click.option("--sort", type=click.Choice(["close_date", "amount", "weighted", "stage",
-                                           "updated"]), default="close_date",
-              show_default=True, help="close_date: soonest first; amount, weighted: largest "
-              "first; stage: pipeline order; updated: latest activity first.")
-def list_command(root: str | None, today: str | None, fmt: str, stage: str | None,
-                 owner: str | None, account: str | None, state: str | None,
-                 closing_before: str | None, closing_after: str | None, tag: str | None,
-                 sort: str) -> None:
+@click.option(
+    "--sort",
+    type=click.Choice(["close_date", "amount", "weighted", "stage", "updated"]),
+    default="close_date",
+    show_default=True,
+    help="close_date: soonest first; amount, weighted: largest "
+    "first; stage: pipeline order; updated: latest activity first.",
+)
+def list_command(
+    root: str | None,
+    today: str | None,
+    fmt: str,
+    stage: str | None,
+    owner: str | None,
+    account: str | None,
+    state: str | None,
+    closing_before: str | None,
+    closing_after: str | None,
+    tag: str | None,
+    sort: str,
+) -> None:
     """List opportunities, one line each, with the totals of what is listed.
 
     Filters combine (all must match); the date bounds are exclusive. `--sort updated` orders
@@ -806,15 +850,30 @@ def list_command(root: str | None, today: str | None, fmt: str, stage: str | Non
     repo = result.repository
     _known("stage", stage, [s.key for s in repo.config.stages])
     _known("owner", owner, pipeline.owners(repo))
-    _known("account", account, sorted(set(repo.accounts) | {o.account for o in
-                                                              repo.opportunities.values()}))
+    _known(
+        "account",
+        account,
+        sorted(set(repo.accounts) | {o.account for o in repo.opportunities.values()}),
+    )
     criteria = pipeline.Criteria(
-        stage=stage, owner=owner, account=account, state=state,
+        stage=stage,
+        owner=owner,
+        account=account,
+        state=state,
         closing_before=_option_date("--closing-before", closing_before),
-        closing_after=_option_date("--closing-after", closing_after), tag=tag)
+        closing_after=_option_date("--closing-after", closing_after),
+        tag=tag,
+    )
     opps = pipeline.opportunity_list(repo, criteria, sort)
-    filters = {"stage": stage, "owner": owner, "account": account, "status": state,
-               "closing_before": closing_before, "closing_after": closing_after, "tag": tag}
+    filters = {
+        "stage": stage,
+        "owner": owner,
+        "account": account,
+        "status": state,
+        "closing_before": closing_before,
+        "closing_after": closing_after,
+        "tag": tag,
+    }
     _echo_report(lambda style: reports.list_report(repo, opps, day, fmt, style, filters, sort))
 
 
@@ -851,8 +910,9 @@ def show(opportunity: str, root: str | None, today: str | None, fmt: str) -> Non
     result, day = _report_repo(root, today, run_checks=True)
     opp = find_opportunity(result.repository, opportunity)
     problems = [d for d in result.diagnostics if d.path == opp.path]
-    _echo_report(lambda style: reports.show_report(result.repository, opp, day, problems, fmt,
-                                                   style))
+    _echo_report(
+        lambda style: reports.show_report(result.repository, opp, day, problems, fmt, style)
+    )
 
 
 @cli.command(name="pipeline", short_help="Deals and revenue by stage.")
@@ -876,21 +936,30 @@ def pipeline_command(root: str | None, today: str | None, fmt: str, owner: str |
 
     result, day = _report_repo(root, today)
     _known("owner", owner, pipeline.owners(result.repository))
-    _echo_report(lambda style: reports.pipeline_report(result.repository, day, owner, fmt,
-                                                       style))
+    _echo_report(lambda style: reports.pipeline_report(result.repository, day, owner, fmt, style))
 
 
 @cli.command(short_help="Revenue by close period and forecast category.")
 @root_option
 @today_option
 @format_option()
-@click.option("--by", type=click.Choice(["month", "quarter"]), default="month",
-              show_default=True, help="The period length.")
-@click.option("--periods", type=click.IntRange(1, 60), metavar="N",
-              help="How many periods from the current one. Default: 6 months or 4 quarters.")
+@click.option(
+    "--by",
+    type=click.Choice(["month", "quarter"]),
+    default="month",
+    show_default=True,
+    help="The period length.",
+)
+@click.option(
+    "--periods",
+    type=click.IntRange(1, 60),
+    metavar="N",
+    help="How many periods from the current one. Default: 6 months or 4 quarters.",
+)
 @owner_option
-def forecast(root: str | None, today: str | None, fmt: str, by: str, periods: int | None,
-             owner: str | None) -> None:
+def forecast(
+    root: str | None, today: str | None, fmt: str, by: str, periods: int | None, owner: str | None
+) -> None:
     """Expected and weighted revenue by close period and forecast category (commit, best
     case, pipeline), and closed won to date in each period.
 
@@ -907,8 +976,9 @@ def forecast(root: str | None, today: str | None, fmt: str, by: str, periods: in
     result, day = _report_repo(root, today)
     _known("owner", owner, pipeline.owners(result.repository))
     count = periods or (6 if by == "month" else 4)
-    _echo_report(lambda style: reports.forecast_report(result.repository, day, by, count,
-                                                       owner, fmt, style))
+    _echo_report(
+        lambda style: reports.forecast_report(result.repository, day, by, count, owner, fmt, style)
+    )
 
 
 @cli.command()
@@ -931,23 +1001,36 @@ def attention(root: str | None, today: str | None, fmt: str, owner: str | None) 
 
     result, day = _report_repo(root, today)
     _known("owner", owner, pipeline.owners(result.repository))
-    _echo_report(lambda style: reports.attention_report(result.repository, day, owner, fmt,
-                                                        style))
+    _echo_report(lambda style: reports.attention_report(result.repository, day, owner, fmt, style))
 
 
 @cli.command(short_help="Export records as CSV or JSON.")
 @root_option
 @today_option
 @format_option(("csv", "json"))
-@click.option("--kind", type=click.Choice(["opportunities", "accounts", "contacts",
-                                           "line-items", "activities"]),
-              default="opportunities", show_default=True, help="Which records.")
-@click.option("-o", "--output", metavar="FILE", type=click.Path(dir_okay=False),
-              help="Write to FILE instead of standard output.")
-@click.option("--bom/--no-bom", default=True, show_default=True,
-              help="Start CSV with a UTF-8 byte-order mark, so spreadsheets read accents.")
-def export(root: str | None, today: str | None, fmt: str, kind: str, output: str | None,
-           bom: bool) -> None:
+@click.option(
+    "--kind",
+    type=click.Choice(["opportunities", "accounts", "contacts", "line-items", "activities"]),
+    default="opportunities",
+    show_default=True,
+    help="Which records.",
+)
+@click.option(
+    "-o",
+    "--output",
+    metavar="FILE",
+    type=click.Path(dir_okay=False),
+    help="Write to FILE instead of standard output.",
+)
+@click.option(
+    "--bom/--no-bom",
+    default=True,
+    show_default=True,
+    help="Start CSV with a UTF-8 byte-order mark, so spreadsheets read accents.",
+)
+def export(
+    root: str | None, today: str | None, fmt: str, kind: str, output: str | None, bom: bool
+) -> None:
     """Export every record of one kind as CSV or JSON, one row per record.
 
     Columns are stable (documented in docs/reports.md; new ones are only added at the end),
@@ -963,7 +1046,7 @@ def export(root: str | None, today: str | None, fmt: str, kind: str, output: str
 
     result, _day = _report_repo(root, today)
     repo = result.repository
-    data = (exporter.to_csv(repo, kind, bom) if fmt == "csv" else exporter.to_json(repo, kind))
+    data = exporter.to_csv(repo, kind, bom) if fmt == "csv" else exporter.to_json(repo, kind)
     _emit(data, output)
 
 
@@ -988,10 +1071,14 @@ def _emit(data: bytes, output: str | None) -> None:
 @root_option
 @today_option
 @owner_option
-@click.option("-o", "--output", metavar="FILE", type=click.Path(dir_okay=False),
-              help="Write the .ics file to FILE instead of standard output.")
-def calendar(root: str | None, today: str | None, owner: str | None,
-             output: str | None) -> None:
+@click.option(
+    "-o",
+    "--output",
+    metavar="FILE",
+    type=click.Path(dir_okay=False),
+    help="Write the .ics file to FILE instead of standard output.",
+)
+def calendar(root: str | None, today: str | None, owner: str | None, output: str | None) -> None:
     """An iCalendar (.ics) feed of open deals' dates: follow-ups, close dates, quote expiries
     and decision issues due, as all-day events.
 
@@ -1010,6 +1097,7 @@ def calendar(root: str | None, today: str | None, owner: str | None,
     result, day = _report_repo(root, today)
     _known("owner", owner, pipeline.owners(result.repository))
     _emit(calendar_feed(result.repository, day, owner), output)
+
 
 # --- hook and init commands ---
 
@@ -1134,6 +1222,121 @@ def init(directory: str, ci: str, no_hook: bool) -> None:
     outcome = init_repository(Path(directory), ci=ci, hook=not no_hook)
     click.echo(outcome.text, nl=False)
     sys.exit(outcome.exit_code)
+
+
+# --- history commands ---
+
+
+@cli.command()
+@click.argument("opportunity")
+@root_option
+@today_option
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json"]),
+    default="table",
+    show_default=True,
+    help="Output format.",
+)
+@click.option("--no-cache", is_flag=True, help="Do not read or write the history cache.")
+def history(
+    opportunity: str, root: str | None, today: str | None, fmt: str, no_cache: bool
+) -> None:
+    """Show how one OPPORTUNITY moved: every commit that changed its stage, close date,
+    expected revenue, probability, owner or forecast category (renames followed).
+
+    OPPORTUNITY is the file name without `.md` (or its path). History is read along the
+    current branch's first-parent line; a change made on a branch shows at its merge. The
+    summary gives the days in the current and past stages, how often the close date moved
+    and the deal's age. docs/history.md explains every figure.
+
+    \b
+    Examples:
+      textcrm history acme-scanners
+      textcrm history opportunities/acme-scanners.md --format json
+
+    Exit status: 0, or 2 when the opportunity is unknown, this is not a git repository, or
+    the clone is shallow (history needs the full history: use fetch-depth: 0).
+    """
+    import json
+
+    from textcrm.history import load_history
+    from textcrm.history_output import history_json, render_history
+
+    day = parse_today(today)
+    crm = resolve_root(root)
+    record_id = Path(opportunity).name.removesuffix(".md")
+    found = load_history(crm, record_id, use_cache=not no_cache)
+    if fmt == "json":
+        click.echo(json.dumps(history_json(found, day), indent=2, ensure_ascii=False))
+    else:
+        click.echo(render_history(found, day), nl=False)
+
+
+@cli.command()
+@click.option(
+    "--since",
+    required=True,
+    metavar="DATE|REF",
+    help="Start: a date (the pipeline at the start of that day) or a ref (compared "
+    "from its merge base, like `git diff REF...HEAD`).",
+)
+@click.option(
+    "--until",
+    metavar="DATE|REF",
+    help="End: a date (end of that day) or a ref. "
+    "Default: HEAD (the last commit; uncommitted edits are not included).",
+)
+@click.option("--owner", metavar="OWNER", help="Only opportunities of this owner (at the end).")
+@root_option
+@today_option
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json", "markdown"]),
+    default="table",
+    show_default=True,
+    help="Output format; markdown is a short pull-request comment.",
+)
+@click.option("--no-cache", is_flag=True, help="Do not read or write the history cache.")
+def changes(
+    since: str,
+    until: str | None,
+    owner: str | None,
+    root: str | None,
+    today: str | None,
+    fmt: str,
+    no_cache: bool,
+) -> None:
+    """What happened to the pipeline between two points: new opportunities, stage advances
+    and regressions, won, lost, close dates pushed out or pulled in, amount changes, deleted
+    opportunities, deals that became stale, and a waterfall per currency that reconciles
+    exactly: open pipeline at start + new + increases - decreases - won - lost - removed =
+    open pipeline at end.
+
+    \b
+    Examples:
+      textcrm changes --since 2026-11-01
+      textcrm changes --since 2026-10-01 --until 2026-10-31 --owner alice
+      textcrm changes --since origin/main --format markdown   a pull-request comment
+
+    Exit status: 0, or 2 for a bad date or ref, outside git, or in a shallow clone.
+    """
+    import json
+
+    from textcrm.history import changes as compute
+    from textcrm.history_output import changes_json, render_changes, render_markdown
+
+    day = parse_today(today)
+    crm = resolve_root(root)
+    result = compute(crm, since, until, day, owner, use_cache=not no_cache)
+    if fmt == "json":
+        click.echo(json.dumps(changes_json(result), indent=2, ensure_ascii=False))
+    elif fmt == "markdown":
+        click.echo(render_markdown(result), nl=False)
+    else:
+        click.echo(render_changes(result), nl=False)
 
 
 def main() -> None:

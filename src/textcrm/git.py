@@ -214,6 +214,29 @@ def commit_file(root: Path, relpath: str, message: str) -> str:
     run(["commit", "--quiet", "-m", message, "--", rel], top)
     return run(["rev-parse", "HEAD"], top).decode().strip()
 
+@dataclass(frozen=True, slots=True)
+class FileChange:
+    """One file changed by a commit, relative to the CRM folder (None outside it)."""
+
+    status: str  # A, M, D, R (rename), T (type change)
+    old_path: str | None
+    new_path: str | None
+    old_blob: str | None
+    new_blob: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class LogEntry:
+    """A commit of the first-parent line that touched the CRM folder, with its changes."""
+
+    sha: str
+    parents: tuple[str, ...]
+    authored: str  # ISO 8601 with the author's offset
+    committed: str
+    author: str
+    subject: str
+    changes: tuple[FileChange, ...]
+
 
 # --- what a commit changes, hooks, init ---
 
@@ -231,6 +254,106 @@ class Change:
 
 
 _NULL_SHA = "0" * 40
+
+
+def _strip(path: str, prefix: str) -> str | None:
+    if not prefix:
+        return path
+    return path[len(prefix) :] if path.startswith(prefix) else None
+
+
+def log_raw(top: Path, rev: str, prefix: str, stop: str | None = None) -> list[LogEntry]:
+    """The first-parent commits of `rev` (after `stop`) touching `prefix`, oldest first.
+
+    One `git log --raw` process: merges are diffed against their first parent, so the
+    changes of consecutive entries compose into the tree of each commit exactly.
+    """
+    args = [
+        "log",
+        "--first-parent",
+        "-m",
+        "--raw",
+        "-z",
+        "--no-abbrev",
+        "-M",
+        "--reverse",
+        "--format=%x01%H %P%x00%aI%x00%cI%x00%an%x00%s%x00",
+        f"{stop}..{rev}" if stop else rev,
+        "--",
+    ]
+    args.append(prefix.rstrip("/") if prefix else ".")
+    out = run(args, top)
+    entries: list[LogEntry] = []
+    for chunk in out.split(b"\x01")[1:]:
+        fields = chunk.split(b"\0", 5)
+        shas = fields[0].decode().split()
+        rest = fields[5] if len(fields) > 5 else b""
+        tokens = rest.split(b"\0")
+        changes: list[FileChange] = []
+        i = 0
+        while i < len(tokens):
+            meta = tokens[i].lstrip(b"\n")
+            if not meta.startswith(b":"):
+                i += 1
+                continue
+            parts = meta[1:].decode().split()
+            old_mode, new_mode, old_blob, new_blob, status = parts[:5]
+            status = status[0]
+            first = tokens[i + 1].decode("utf-8", "surrogateescape")
+            if status in "RC":
+                second = tokens[i + 2].decode("utf-8", "surrogateescape")
+                i += 3
+            else:
+                second = first
+                i += 2
+            if _GITLINK in (old_mode, new_mode):
+                continue
+            old = _strip(first, prefix) if status != "A" else None
+            new = _strip(second, prefix) if status != "D" else None
+            if status == "C":  # a copy leaves the original in place: an addition
+                status, old, old_blob = "A", None, _NULL_SHA
+            changes.append(
+                FileChange(
+                    status,
+                    old,
+                    new,
+                    None if old_blob == _NULL_SHA or old_mode == _SYMLINK else old_blob,
+                    None if new_blob == _NULL_SHA or new_mode == _SYMLINK else new_blob,
+                )
+            )
+        entries.append(
+            LogEntry(
+                sha=shas[0],
+                parents=tuple(shas[1:]),
+                authored=fields[1].decode(),
+                committed=fields[2].decode(),
+                author=fields[3].decode("utf-8", "replace"),
+                subject=fields[4].decode("utf-8", "replace"),
+                changes=tuple(changes),
+            )
+        )
+    return entries
+
+
+def first_parent_line(top: Path, rev: str) -> list[tuple[str, str]]:
+    """(commit id, committer date) of each commit on `rev`'s first-parent line, newest first."""
+    out = run(["log", "--first-parent", "--format=%H %cI", rev, "--"], top)
+    pairs = []
+    for line in out.decode().splitlines():
+        sha, _, when = line.partition(" ")
+        pairs.append((sha, when))
+    return pairs
+
+
+def merge_base(top: Path, a: str, b: str) -> str | None:
+    """The best common ancestor of two commits, or None when they share no history."""
+    out = run(["merge-base", a, b], top, check=False).decode().strip()
+    return out or None
+
+
+def commit_date(top: Path, commit: str) -> str:
+    """The committer date of a commit, ISO 8601 with its offset."""
+    return run(["show", "-s", "--format=%cI", commit], top).decode().strip()
 
 
 def _parse_raw_diff(out: bytes) -> list[Change]:
