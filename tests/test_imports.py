@@ -52,8 +52,13 @@ def test_check_imports_nothing_heavy():
     assert heavy_in(modules) == []
 
 
-def test_version_imports_only_the_cli():
-    modules = imported_by("--version")
-    assert heavy_in(modules) == []
-    assert "yaml" not in modules
-    assert "textcrm.loader" not in modules
+def test_version_imports_neither_click_nor_yaml():
+    probe = (
+        "import sys, json; sys.argv = ['textcrm', '--version']; "
+        "from textcrm.entry import main; main(); print(json.dumps(sorted(sys.modules)))"
+    )
+    proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    version, modules = proc.stdout.splitlines()
+    assert version == "textcrm, version 0.1.0"
+    loaded = set(json.loads(modules))
+    assert not {"click", "yaml", "textcrm.cli", "textcrm.loader"} & loaded

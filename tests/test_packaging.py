@@ -46,7 +46,7 @@ def test_wheel_contains_every_template_and_the_entry_point(wheel):
     for rel in templates:
         assert f"textcrm/templates/{rel}" in names
     entry = next(n for n in names if n.endswith("entry_points.txt"))
-    assert "textcrm = textcrm.cli:main" in zipfile.ZipFile(wheel).read(entry).decode()
+    assert "textcrm = textcrm.entry:main" in zipfile.ZipFile(wheel).read(entry).decode()
 
 
 def test_installed_package_runs_and_finds_its_templates(wheel, tmp_path):

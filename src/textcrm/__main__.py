@@ -1,5 +1,5 @@
 """Run the command line as `python -m textcrm`."""
 
-from textcrm.cli import main
+from textcrm.entry import main
 
 main()
