@@ -79,11 +79,12 @@ class Config:
     rates: Mapping[str, Decimal] = field(default_factory=dict)
     site: Mapping[str, Any] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        # A lookup table: stage(key) runs for every opportunity in every check.
+        object.__setattr__(self, "_stages_by_key", {s.key: s for s in reversed(self.stages)})
+
     def stage(self, key: str) -> Stage | None:
-        for s in self.stages:
-            if s.key == key:
-                return s
-        return None
+        return self._stages_by_key.get(key)  # type: ignore[attr-defined]
 
     def stage_index(self, key: str) -> int:
         """Position in the pipeline order; unknown stages sort last."""
