@@ -1,0 +1,138 @@
+"""Write an import safely: validate the planned files with the loader, write them to a
+staging folder inside the CRM root, then move them in; on any failure the repository is left
+as it was. Also reads and writes the import state (what each field was when last imported).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections import Counter
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from textcrm import layout
+from textcrm.diagnostics import Diagnostic
+from textcrm.errors import TextcrmError
+from textcrm.fsutil import atomic_write
+
+STATE_DIR = ".textcrm-import"
+STATE_FILE = f"{STATE_DIR}/state.json"
+STAGING_DIR = ".textcrm-import-staging"
+
+# Problems that can only come from a wrong file, never from what the source data lacks: if
+# one appears in a planned file, the importer (or its mapping) is at fault and nothing moves in.
+IMPORTER_FAULTS = frozenset({
+    "yaml-syntax", "front-matter-missing", "unreadable-file", "invalid-value", "unknown-field",
+    "unknown-stage", "unknown-account", "unknown-contact", "unknown-competitor",
+    "unknown-product", "unknown-owner", "duplicate-sku", "duplicate-quote-number",
+})
+
+
+class ImportFailed(TextcrmError):
+    """The planned files did not pass validation, or could not be moved in; nothing changed."""
+
+
+class OverlayReader:
+    """The working tree with the planned files laid over it, as the loader reads it."""
+
+    def __init__(self, root: Path, writes: dict[str, bytes]) -> None:
+        from textcrm.loader import DiskReader
+
+        self.disk = DiskReader(root)
+        self.writes = writes
+
+    def files(self) -> list[str]:
+        listed = set(self.disk.files())
+        listed.update(p for p in self.writes if layout.classify(p) is not None)
+        return sorted(listed)
+
+    def read(self, relpath: str) -> bytes | Diagnostic:
+        if relpath in self.writes:
+            return self.writes[relpath]
+        return self.disk.read(relpath)
+
+
+def read_state(root: Path) -> dict[str, Any]:
+    """The import state, or an empty one when there is none (or it cannot be read)."""
+    try:
+        data = json.loads((root / STATE_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {"version": 1, "records": {}}
+    if not isinstance(data, dict) or not isinstance(data.get("records"), dict):
+        return {"version": 1, "records": {}}
+    return data
+
+
+def validate(root: Path, today: date, writes: dict[str, bytes]) -> Counter[str]:
+    """Load the repository with the planned files in place and check them; raise ImportFailed
+    on a problem the importer caused, else count the problems the data really has."""
+    from textcrm.loader import load
+
+    planned = {p for p in writes if layout.classify(p) is not None}
+    if not planned:
+        return Counter()
+    result = load(root, today, reader=OverlayReader(root, writes), paths=planned,
+                  use_cache=False)
+    faults = [d for d in result.diagnostics if d.code in IMPORTER_FAULTS and d.path in planned]
+    if faults:
+        shown = "\n".join(f"  {d.path}:{d.line}:{d.column}: {d.message} [{d.code}]"
+                          for d in faults[:20])
+        more = f"\n  ... and {len(faults) - 20} more" if len(faults) > 20 else ""
+        raise ImportFailed(
+            "the import was not applied: the files it would write do not pass `textcrm check`:"
+            f"\n{shown}{more}\nNothing was changed. Check the mapping file; if it is right, "
+            "this is a bug in textcrm: please report it with the lines above."
+        )
+    return Counter(d.code for d in result.diagnostics
+                   if d.path in planned and d.severity == "error")
+
+
+def write(root: Path, writes: dict[str, bytes], state: dict[str, Any]) -> None:
+    """Stage every file, then move them in; on failure put back what was there before."""
+    staging = root / STAGING_DIR
+    if staging.exists():
+        shutil.rmtree(staging)
+    new_dir = staging / "new"
+    old_dir = staging / "old"
+    try:
+        for rel, data in writes.items():
+            target = new_dir / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with open(target, "wb") as f:
+                f.write(data)
+        moved: list[tuple[str, bool]] = []
+        try:
+            for rel in writes:
+                final = root / rel
+                final.parent.mkdir(parents=True, exist_ok=True)
+                had = final.exists()
+                if had:
+                    backup = old_dir / rel
+                    backup.parent.mkdir(parents=True, exist_ok=True)
+                    os.replace(final, backup)
+                moved.append((rel, had))
+                os.replace(new_dir / rel, final)
+        except BaseException:
+            _roll_back(root, old_dir, moved)
+            raise
+        state_path = root / STATE_FILE
+        state_path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(state_path, (json.dumps(state, indent=1, sort_keys=True,
+                                             ensure_ascii=False) + "\n").encode("utf-8"))
+    except OSError as exc:
+        raise ImportFailed(f"the import was not applied: {exc}; nothing was changed") from None
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _roll_back(root: Path, old_dir: Path, moved: list[tuple[str, bool]]) -> None:
+    for rel, had in reversed(moved):
+        final = root / rel
+        if had:
+            if (old_dir / rel).exists():
+                os.replace(old_dir / rel, final)
+        else:
+            final.unlink(missing_ok=True)
