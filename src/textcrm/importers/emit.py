@@ -24,7 +24,13 @@ _RESERVED = frozenset(
      "+.inf"]
 )
 _UNSAFE = re.compile(r"[:#,\[\]{}\"\\\x00-\x1f\x7f]")
-_SPECIAL_START = frozenset("-?:,[]{}#&*!|>'\"%@`+.0123456789")
+_SPECIAL_START = frozenset("-?:,[]{}#&*!|>'\"%@`")
+# A text YAML 1.1 or 1.2 could read as a number or a date is quoted (ints, floats, hex,
+# octal, binary, dates); `3m-company`, `006A` or `300 seats` cannot, and stay plain.
+_NUMBERISH = re.compile(
+    r"^(?:[-+]?(?:[0-9][0-9_]*)?(?:\.[0-9_]*)?(?:[eE][-+]?[0-9]+)?"
+    r"|0x[0-9a-fA-F_]+|0o[0-7]+|0b[01_]+|\d{4}-\d{1,2}-\d{1,2}(?:[Tt ].*)?)$"
+)
 _FLOW_LIMIT = 100
 
 
@@ -46,6 +52,8 @@ def scalar(value: Any) -> str:
 
 def _needs_quotes(text: str) -> bool:
     if not text or text != text.strip() or text.lower() in _RESERVED:
+        return True
+    if _NUMBERISH.match(text):
         return True
     return text[0] in _SPECIAL_START or _UNSAFE.search(text) is not None
 

@@ -7,6 +7,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 
+# Line ranges shown per note in the text report; `--format json` lists every row.
+NOTE_RANGES = 10
+
+
 @dataclass(frozen=True, slots=True)
 class Action:
     """A file the import creates, updates or leaves unchanged."""
@@ -68,8 +72,9 @@ class Report:
         }
 
 
-def line_ranges(lines: list[int]) -> str:
-    """`[3, 4, 5, 9]` -> `3-5, 9`."""
+def line_ranges(lines: list[int], limit: int = 0) -> str:
+    """`[3, 4, 5, 9]` -> `3-5, 9`; with `limit`, at most that many ranges and a count of
+    the rows left out."""
     parts: list[str] = []
     ordered = sorted(set(lines))
     i = 0
@@ -79,6 +84,11 @@ def line_ranges(lines: list[int]) -> str:
             j += 1
         parts.append(str(ordered[i]) if i == j else f"{ordered[i]}-{ordered[j]}")
         i = j + 1
+    if limit and len(parts) > limit:
+        shown = parts[:limit]
+        covered = sum(len(range(int(a), int(b) + 1)) if "-" in p else 1
+                      for p in shown for a, _, b in [p.partition("-")])
+        return ", ".join(shown) + f", and {len(ordered) - covered} more"
     return ", ".join(parts)
 
 
@@ -104,9 +114,12 @@ def render_text(report: Report) -> str:
     for n in report.notes:
         groups.setdefault((n.what, n.file), []).append(n.line)
     for (what, file), lines in groups.items():
+        if not lines[0]:
+            out.append(f"{file}: {what}")
+            continue
         rows = "row" if len(lines) == 1 else "rows"
-        where = f"line{'s' if len(lines) > 1 else ''} {line_ranges(lines)}" if lines[0] else ""
-        out.append(f"{file}: {what} on {len(lines)} {rows}" + (f" ({where})" if where else ""))
+        where = f"line{'s' if len(lines) > 1 else ''} {line_ranges(lines, NOTE_RANGES)}"
+        out.append(f"{file}: {what} on {len(lines)} {rows} ({where})")
     for r in report.refused:
         out.append(f"{r.file}:{r.line}: refused: {r.message}")
     if report.refused:
