@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import TODAY, write_files
 
+from conftest import TODAY, write_files
 from textcrm.loader import load
 
 CONFIG = """\
@@ -23,8 +23,8 @@ stages:
 
 SF_ACCOUNTS = (
     "\ufeffId,IsDeleted,Name,Type,ParentId,Phone,Website,Industry,NumberOfEmployees,Description\n"
-    "001A,,Acme Corp,Customer,,+1 555 0100,https://acme.example,Logistics,250,\"Long-time customer,\n"
-    "two sites\"\n"
+    "001A,,Acme Corp,Customer,,+1 555 0100,https://acme.example,Logistics,250,"
+    '"Long-time customer,\ntwo sites"\n'
     "001B,,Gekko & Co,Prospect,001A,,,Retail,,\n"
 )
 SF_CONTACTS = (
@@ -69,10 +69,23 @@ def check_codes(root: Path) -> list[str]:
 
 def test_salesforce_export_becomes_records(make_repo, run, tmp_path):
     root = crm(make_repo)
-    files = exports(tmp_path, {"Opportunity.csv": SF_OPPORTUNITIES, "Account.csv": SF_ACCOUNTS,
-                               "Contact.csv": SF_CONTACTS})
-    result = import_(run, root, files, "--from", "salesforce", "--mapping",
-                     _mapping(tmp_path, "owners: {005X: alice}\n"))
+    files = exports(
+        tmp_path,
+        {
+            "Opportunity.csv": SF_OPPORTUNITIES,
+            "Account.csv": SF_ACCOUNTS,
+            "Contact.csv": SF_CONTACTS,
+        },
+    )
+    result = import_(
+        run,
+        root,
+        files,
+        "--from",
+        "salesforce",
+        "--mapping",
+        _mapping(tmp_path, "owners: {005X: alice}\n"),
+    )
     assert result.exit_code == 0, result.output
     assert result.output.splitlines()[:4] == [
         "imported from salesforce: Account.csv (2 accounts), Contact.csv (1 contacts), "
@@ -106,7 +119,7 @@ def test_salesforce_export_becomes_records(make_repo, run, tmp_path):
         "close_date: 2026-11-02\namount: 1249.5\ncreated: 2026-09-01\nsource_id: 006B\n---\n"
     )
     assert read(root, "accounts/acme-corp.md") == (
-        "---\nname: Acme Corp\nindustry: Logistics\nwebsite: \"https://acme.example\"\n"
+        '---\nname: Acme Corp\nindustry: Logistics\nwebsite: "https://acme.example"\n'
         "phone: +1 555 0100\nemployees: 250\ntags: [Customer]\nsource_id: 001A\n---\n"
         "Long-time customer,\ntwo sites\n"
     )
@@ -145,18 +158,20 @@ HS_DEALS = (
 
 def test_hubspot_export_maps_labels_and_internal_stage_values(make_repo, run, tmp_path):
     root = crm(make_repo)
-    files = exports(tmp_path, {"deals.csv": HS_DEALS, "companies.csv": HS_COMPANIES,
-                               "contacts.csv": HS_CONTACTS})
+    files = exports(
+        tmp_path,
+        {"deals.csv": HS_DEALS, "companies.csv": HS_COMPANIES, "contacts.csv": HS_CONTACTS},
+    )
     result = import_(run, root, files, "--from", "hubspot")
     assert result.exit_code == 0, result.output
     assert read(root, "opportunities/initech-tps-reports.md") == (
         "---\ntitle: Initech - TPS reports\naccount: initech\nowner: bob\nstage: proposal\n"
-        "close_date: 2026-12-31\namount: 12000\ncreated: 2026-11-25\nsource_id: \"7001\"\n---\n"
+        'close_date: 2026-12-31\namount: 12000\ncreated: 2026-11-25\nsource_id: "7001"\n---\n'
     )
     assert "stage: closed-lost\n" in read(root, "opportunities/initech-printers.md")
     assert read(root, "contacts/peter-gibbons.md") == (
         "---\nname: Peter Gibbons\naccount: initech\ntitle: Engineer\n"
-        "email: peter@initech.example\nsource_id: \"501\"\n---\n"
+        'email: peter@initech.example\nsource_id: "501"\n---\n'
     )
     assert "website: initech.example\n" in read(root, "accounts/initech.md")
     assert check_codes(root) == []
@@ -164,7 +179,9 @@ def test_hubspot_export_maps_labels_and_internal_stage_values(make_repo, run, tm
 
 # --- Pipedrive ---------------------------------------------------------------------------
 
-PD_ORGS = "Organization - ID,Organization - Name,Organization - Address\n12,Umbrella Corp,Raccoon City\n"
+PD_ORGS = (
+    "Organization - ID,Organization - Name,Organization - Address\n12,Umbrella Corp,Raccoon City\n"
+)
 PD_PEOPLE = (
     "Person - ID,Person - Name,Person - Organization,Person - Email - Work\n"
     "40,Alice Abernathy,Umbrella Corp,alice@umbrella.example\n"
@@ -173,7 +190,7 @@ PD_DEALS = (
     "Deal - ID,Deal - Title,Deal - Value,Deal - Currency,Deal - Organization,"
     "Deal - Contact person,Deal - Owner,Deal - Stage,Deal - Status,Deal - Expected close date,"
     "Deal - Won time,Deal - Deal created,Deal - Next activity date\n"
-    "301,Umbrella lab kit,\"15,000\",EUR,Umbrella Corp,Alice Abernathy,Carol,Proposal Made,open,"
+    '301,Umbrella lab kit,"15,000",EUR,Umbrella Corp,Alice Abernathy,Carol,Proposal Made,open,'
     "2026-12-15,,2026-11-01 09:00:00,2026-12-01\n"
     "302,Umbrella service,2500,USD,Umbrella Corp,,Carol,Negotiations Started,won,2026-11-30,"
     "2026-11-20 16:00:00,2026-10-01 09:00:00,\n"
@@ -182,20 +199,21 @@ PD_DEALS = (
 
 def test_pipedrive_status_decides_won_and_names_resolve(make_repo, run, tmp_path):
     root = crm(make_repo)
-    files = exports(tmp_path, {"deals.csv": PD_DEALS, "organizations.csv": PD_ORGS,
-                               "people.csv": PD_PEOPLE})
+    files = exports(
+        tmp_path, {"deals.csv": PD_DEALS, "organizations.csv": PD_ORGS, "people.csv": PD_PEOPLE}
+    )
     result = import_(run, root, files, "--from", "pipedrive")
     assert result.exit_code == 0, result.output
     assert read(root, "opportunities/umbrella-corp-umbrella-lab-kit.md") == (
         "---\ntitle: Umbrella lab kit\naccount: umbrella-corp\nowner: Carol\nstage: proposal\n"
         "close_date: 2026-12-15\namount: 15000\ncurrency: EUR\ncreated: 2026-11-01\n"
         "follow_up: 2026-12-01\ncontacts:\n  - {contact: alice-abernathy, primary: true}\n"
-        "source_id: \"301\"\n---\n"
+        'source_id: "301"\n---\n'
     )
     won = read(root, "opportunities/umbrella-corp-umbrella-service.md")
     assert "stage: closed-won\nclose_date: 2026-11-20\n" in won
     assert read(root, "accounts/umbrella-corp.md") == (
-        "---\nname: Umbrella Corp\naddress: Raccoon City\nsource_id: \"12\"\n---\n"
+        '---\nname: Umbrella Corp\naddress: Raccoon City\nsource_id: "12"\n---\n'
     )
     assert check_codes(root) == []
 
@@ -210,14 +228,15 @@ def test_pipedrive_deals_alone_create_their_organizations(make_repo, run, tmp_pa
     )
     assert "deals.csv: account `Umbrella Corp` created for rows that name it" in result.output
     assert "deals.csv: contact `Alice Abernathy` not found; left out on 1 row (line 2)" in (
-        result.output)
+        result.output
+    )
 
 
 # --- Generic with a mapping file ---------------------------------------------------------
 
 SHEET = (
     "Deal,Company,Rep,Phase,Value,Expected,Product,Qty\n"
-    "D-1,Acme Corp,alice,Hot,\"$1,200.00\",12/19/2026,Scanner,2\n"
+    'D-1,Acme Corp,alice,Hot,"$1,200.00",12/19/2026,Scanner,2\n'
     "D-2,,bob,Cold,300,01/15/2027,scanner (old name),1\n"
 )
 SHEET_MAPPING = """\
@@ -247,10 +266,16 @@ opportunities:
 
 def test_generic_mapping_with_formats_defaults_and_aliases(make_repo, run, tmp_path):
     root = crm(make_repo)
-    files = exports(tmp_path, {"pipeline-2026.csv": SHEET,
-                               "catalog.csv": "code,label,price\nScanner,Handheld scanner,600\n"})
-    result = import_(run, root, files, "--from", "generic", "--mapping",
-                     _mapping(tmp_path, SHEET_MAPPING))
+    files = exports(
+        tmp_path,
+        {
+            "pipeline-2026.csv": SHEET,
+            "catalog.csv": "code,label,price\nScanner,Handheld scanner,600\n",
+        },
+    )
+    result = import_(
+        run, root, files, "--from", "generic", "--mapping", _mapping(tmp_path, SHEET_MAPPING)
+    )
     assert result.exit_code == 0, result.output
     assert result.output.splitlines()[4:] == [
         "pipeline-2026.csv: Product `scanner (old name)` read as `Scanner` (alias) on 1 row "
@@ -276,9 +301,11 @@ def test_unmapped_stage_stops_with_a_snippet(make_repo, run, tmp_path):
     root = crm(make_repo)
     files = exports(tmp_path, {"pipeline.csv": SHEET})
     mapping = SHEET_MAPPING.replace("stages: {Hot: proposal, Cold: prospecting}\n", "").replace(
-        "  line_items:\n    - {sku: \"{Product}\", quantity: \"{Qty}\"}\n", "")
-    result = import_(run, root, files, "--from", "generic", "--mapping",
-                     _mapping(tmp_path, mapping))
+        '  line_items:\n    - {sku: "{Product}", quantity: "{Qty}"}\n', ""
+    )
+    result = import_(
+        run, root, files, "--from", "generic", "--mapping", _mapping(tmp_path, mapping)
+    )
     assert result.exit_code == 2
     assert result.output == (
         "textcrm: error: these stage values have no stage in textcrm.yaml: `Cold` (1 row), "
@@ -302,15 +329,29 @@ def test_unknown_owner_stops_when_the_team_is_listed(make_repo, run, tmp_path):
 def test_mapping_file_typos_are_usage_errors(make_repo, run, tmp_path):
     root = crm(make_repo)
     files = exports(tmp_path, {"pipeline.csv": SHEET})
-    result = import_(run, root, files, "--from", "generic", "--mapping", _mapping(
-        tmp_path, "opportunities:\n  columns: {Deal: source_id, Expected: close_dat}\n"))
+    result = import_(
+        run,
+        root,
+        files,
+        "--from",
+        "generic",
+        "--mapping",
+        _mapping(tmp_path, "opportunities:\n  columns: {Deal: source_id, Expected: close_dat}\n"),
+    )
     assert result.exit_code == 2
     assert result.output == (
         f"textcrm: error: {tmp_path / 'mapping.yaml'}: opportunities.columns.Expected: "
         "`close_dat` is not a field textcrm imports here; did you mean `close_date`?\n"
     )
-    result = import_(run, root, files, "--from", "generic", "--mapping", _mapping(
-        tmp_path, "opportunities:\n  columns: {Deal: source_id, Closing: close_date}\n"))
+    result = import_(
+        run,
+        root,
+        files,
+        "--from",
+        "generic",
+        "--mapping",
+        _mapping(tmp_path, "opportunities:\n  columns: {Deal: source_id, Closing: close_date}\n"),
+    )
     assert result.exit_code == 2
     assert "the mapping reads column(s) the file does not have: `Closing`" in result.output
 
@@ -336,8 +377,9 @@ opportunities:
 def test_bad_rows_are_refused_with_file_and_line(make_repo, run, tmp_path):
     root = crm(make_repo)
     files = exports(tmp_path, {"deals.csv": BAD_ROWS.replace(",,\n", ",Scanner,\n")})
-    result = import_(run, root, files, "--from", "generic", "--mapping",
-                     _mapping(tmp_path, BAD_MAPPING))
+    result = import_(
+        run, root, files, "--from", "generic", "--mapping", _mapping(tmp_path, BAD_MAPPING)
+    )
     assert result.exit_code == 1
     lines = result.output.splitlines()
     assert [x for x in lines if "refused" in x] == [
@@ -353,8 +395,16 @@ def test_bad_rows_are_refused_with_file_and_line(make_repo, run, tmp_path):
 def test_dry_run_shows_and_writes_nothing(make_repo, run, tmp_path):
     root = crm(make_repo)
     files = exports(tmp_path, {"deals.csv": BAD_ROWS.replace(",,\n", ",Scanner,\n")})
-    result = import_(run, root, files, "--from", "generic", "--mapping",
-                     _mapping(tmp_path, BAD_MAPPING), "--dry-run")
+    result = import_(
+        run,
+        root,
+        files,
+        "--from",
+        "generic",
+        "--mapping",
+        _mapping(tmp_path, BAD_MAPPING),
+        "--dry-run",
+    )
     assert result.exit_code == 1
     lines = result.output.splitlines()
     assert lines[:4] == [
@@ -370,15 +420,32 @@ def test_dry_run_shows_and_writes_nothing(make_repo, run, tmp_path):
 def test_json_report_lists_every_row(make_repo, run, tmp_path):
     root = crm(make_repo)
     files = exports(tmp_path, {"deals.csv": BAD_ROWS.replace(",,\n", ",Scanner,\n")})
-    result = import_(run, root, files, "--from", "generic", "--mapping",
-                     _mapping(tmp_path, BAD_MAPPING), "--dry-run", "--format", "json")
+    result = import_(
+        run,
+        root,
+        files,
+        "--from",
+        "generic",
+        "--mapping",
+        _mapping(tmp_path, BAD_MAPPING),
+        "--dry-run",
+        "--format",
+        "json",
+    )
     doc = json.loads(result.output)
     assert doc["dry_run"] is True
     assert [(r["file"], r["line"]) for r in doc["refused"]] == [
-        ("deals.csv", 3), ("deals.csv", 4), ("deals.csv", 5), ("deals.csv", 6)]
-    assert doc["actions"][1] == {"action": "create", "kind": "opportunity",
-                                 "path": "opportunities/acme-corp-scanner.md",
-                                 "source_id": "D-1"}
+        ("deals.csv", 3),
+        ("deals.csv", 4),
+        ("deals.csv", 5),
+        ("deals.csv", 6),
+    ]
+    assert doc["actions"][1] == {
+        "action": "create",
+        "kind": "opportunity",
+        "path": "opportunities/acme-corp-scanner.md",
+        "source_id": "D-1",
+    }
 
 
 # --- Re-import ---------------------------------------------------------------------------
@@ -397,30 +464,39 @@ def test_reimport_updates_in_place_and_keeps_user_edits(make_repo, run, tmp_path
     assert {p: p.read_bytes() for p in root.rglob("*.md")} == before
 
     # The user edits a field, adds one of their own and writes notes.
-    edited = path.read_text().replace("next_step: Send revised quote\n",
-                                      "next_step: Call the CFO  # my note\n")
+    edited = path.read_text().replace(
+        "next_step: Send revised quote\n", "next_step: Call the CFO  # my note\n"
+    )
     edited = edited.replace("source_id: 006A\n", "source_id: 006A\nfollow_up: 2026-12-02\n")
     edited += "\nMy own notes,\r\nkept as they are.\n"
     path.write_bytes(edited.encode())
     # The source changes the amount, the stage and the next step.
-    changed = exports(tmp_path, {
-        "Opportunity.csv": SF_OPPORTUNITIES.replace("Negotiation/Review,48000,90",
-                                                    "Closed Won,50000,100")
-        .replace("Send revised quote", "Sign"),
-        "Account.csv": SF_ACCOUNTS})
+    changed = exports(
+        tmp_path,
+        {
+            "Opportunity.csv": SF_OPPORTUNITIES.replace(
+                "Negotiation/Review,48000,90", "Closed Won,50000,100"
+            ).replace("Send revised quote", "Sign"),
+            "Account.csv": SF_ACCOUNTS,
+        },
+    )
     third = import_(run, root, changed, "--from", "salesforce", "--mapping", mapping)
     assert third.exit_code == 0, third.output
     assert "opportunities: 0 created, 1 updated, 1 unchanged" in third.output
-    assert ("Opportunity.csv: kept your edit of `next_step` in "
-            "opportunities/acme-corp-warehouse-scanners.md (--overwrite replaces it) on 1 row "
-            "(line 2)") in third.output
+    assert (
+        "Opportunity.csv: kept your edit of `next_step` in "
+        "opportunities/acme-corp-warehouse-scanners.md (--overwrite replaces it) on 1 row "
+        "(line 2)"
+    ) in third.output
     text = path.read_bytes().decode()
     assert text == edited.replace("stage: negotiation\n", "stage: closed-won\n").replace(
-        "probability: 90\namount: 48000\n", "amount: 50000\n")
+        "probability: 90\namount: 48000\n", "amount: 50000\n"
+    )
     assert text.endswith("\nMy own notes,\r\nkept as they are.\n")
 
-    forced = import_(run, root, changed, "--from", "salesforce", "--mapping", mapping,
-                     "--overwrite")
+    forced = import_(
+        run, root, changed, "--from", "salesforce", "--mapping", mapping, "--overwrite"
+    )
     assert "next_step: Sign\n" in path.read_text()
     assert "follow_up: 2026-12-02\n" in path.read_text()
     assert "opportunities: 0 created, 1 updated, 1 unchanged" in forced.output
@@ -432,8 +508,13 @@ def test_renamed_file_is_still_updated(make_repo, run, tmp_path):
     files = exports(tmp_path, {"Opportunity.csv": SF_OPPORTUNITIES, "Account.csv": SF_ACCOUNTS})
     import_(run, root, files, "--from", "salesforce", "--mapping", mapping)
     (root / "opportunities/gekko-co-pilot.md").rename(root / "opportunities/gekko-pilot.md")
-    changed = exports(tmp_path, {"Opportunity.csv": SF_OPPORTUNITIES.replace("1249.50", "1300"),
-                                 "Account.csv": SF_ACCOUNTS})
+    changed = exports(
+        tmp_path,
+        {
+            "Opportunity.csv": SF_OPPORTUNITIES.replace("1249.50", "1300"),
+            "Account.csv": SF_ACCOUNTS,
+        },
+    )
     result = import_(run, root, changed, "--from", "salesforce", "--mapping", mapping)
     assert "opportunities: 0 created, 1 updated, 1 unchanged" in result.output
     assert "amount: 1300\n" in read(root, "opportunities/gekko-pilot.md")
@@ -447,8 +528,7 @@ def test_failed_validation_writes_nothing(make_repo, run, tmp_path, monkeypatch)
     from textcrm.importers import engine
 
     root = crm(make_repo)
-    monkeypatch.setattr(engine, "document",
-                        lambda fields, body: "---\ntitle: [unclosed\n---\n")
+    monkeypatch.setattr(engine, "document", lambda fields, body: "---\ntitle: [unclosed\n---\n")
     files = exports(tmp_path, {"Opportunity.csv": SF_OPPORTUNITIES, "Account.csv": SF_ACCOUNTS})
     result = import_(run, root, files, "--from", "salesforce")
     assert result.exit_code == 1
@@ -466,10 +546,14 @@ def test_failure_while_moving_in_restores_every_file(make_repo, run, tmp_path, m
     files = exports(tmp_path, {"Opportunity.csv": SF_OPPORTUNITIES, "Account.csv": SF_ACCOUNTS})
     import_(run, root, files, "--from", "salesforce", "--mapping", mapping)
     before = _snapshot(root)
-    changed = exports(tmp_path, {
-        "Opportunity.csv": SF_OPPORTUNITIES.replace("48000", "1").replace("1249.50", "2")
-        + "006C,,001A,Third,,Prospecting,5,10,,2026-12-30,,,005X,2026-11-01,\n",
-        "Account.csv": SF_ACCOUNTS})
+    changed = exports(
+        tmp_path,
+        {
+            "Opportunity.csv": SF_OPPORTUNITIES.replace("48000", "1").replace("1249.50", "2")
+            + "006C,,001A,Third,,Prospecting,5,10,,2026-12-30,,,005X,2026-11-01,\n",
+            "Account.csv": SF_ACCOUNTS,
+        },
+    )
     calls = {"n": 0}
     real_replace = os.replace
 
@@ -489,16 +573,42 @@ def test_failure_while_moving_in_restores_every_file(make_repo, run, tmp_path, m
 
 def _snapshot(root: Path) -> dict[Path, bytes]:
     """Every file of the repository but the parse cache (which only speeds up reads)."""
-    return {p.relative_to(root): p.read_bytes() for p in root.rglob("*")
-            if p.is_file() and ".textcrm-cache" not in p.parts}
+    return {
+        p.relative_to(root): p.read_bytes()
+        for p in root.rglob("*")
+        if p.is_file() and ".textcrm-cache" not in p.parts
+    }
 
 
 # --- The emitter -------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("text", ["yes", "No", "null", "12:30", "007", "1e3", "- x", "a: b",
-                                  "#tag", "x #y", "[a]", "{a}", "", " pad", "line\nbreak",
-                                  "Gekko & Co", "O'Brien", "é", "tab\there", "@home", "100%"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "yes",
+        "No",
+        "null",
+        "12:30",
+        "007",
+        "1e3",
+        "- x",
+        "a: b",
+        "#tag",
+        "x #y",
+        "[a]",
+        "{a}",
+        "",
+        " pad",
+        "line\nbreak",
+        "Gekko & Co",
+        "O'Brien",
+        "é",
+        "tab\there",
+        "@home",
+        "100%",
+    ],
+)
 def test_emitted_strings_read_back_as_the_same_text(text):
     from textcrm.importers.emit import field_text, node_to_raw
     from textcrm.yamlnodes import compose

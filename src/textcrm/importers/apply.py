@@ -24,11 +24,23 @@ STAGING_DIR = ".textcrm-import-staging"
 
 # Problems that can only come from a wrong file, never from what the source data lacks: if
 # one appears in a planned file, the importer (or its mapping) is at fault and nothing moves in.
-IMPORTER_FAULTS = frozenset({
-    "yaml-syntax", "front-matter-missing", "unreadable-file", "invalid-value", "unknown-field",
-    "unknown-stage", "unknown-account", "unknown-contact", "unknown-competitor",
-    "unknown-product", "unknown-owner", "duplicate-sku", "duplicate-quote-number",
-})
+IMPORTER_FAULTS = frozenset(
+    {
+        "yaml-syntax",
+        "front-matter-missing",
+        "unreadable-file",
+        "invalid-value",
+        "unknown-field",
+        "unknown-stage",
+        "unknown-account",
+        "unknown-contact",
+        "unknown-competitor",
+        "unknown-product",
+        "unknown-owner",
+        "duplicate-sku",
+        "duplicate-quote-number",
+    }
+)
 
 
 class ImportFailed(TextcrmError):
@@ -74,12 +86,12 @@ def validate(root: Path, today: date, writes: dict[str, bytes]) -> Counter[str]:
     planned = {p for p in writes if layout.classify(p) is not None}
     if not planned:
         return Counter()
-    result = load(root, today, reader=OverlayReader(root, writes), paths=planned,
-                  use_cache=False)
+    result = load(root, today, reader=OverlayReader(root, writes), paths=planned, use_cache=False)
     faults = [d for d in result.diagnostics if d.code in IMPORTER_FAULTS and d.path in planned]
     if faults:
-        shown = "\n".join(f"  {d.path}:{d.line}:{d.column}: {d.message} [{d.code}]"
-                          for d in faults[:20])
+        shown = "\n".join(
+            f"  {d.path}:{d.line}:{d.column}: {d.message} [{d.code}]" for d in faults[:20]
+        )
         more = f"\n  ... and {len(faults) - 20} more" if len(faults) > 20 else ""
         raise ImportFailed(
             "the import was not applied: the files it would write do not pass `textcrm check`:"
@@ -89,29 +101,45 @@ def validate(root: Path, today: date, writes: dict[str, bytes]) -> Counter[str]:
     return Counter(d.code for d in result.diagnostics if d.path in planned)
 
 
-def write(root: Path, writes: dict[str, bytes], state: dict[str, Any]) -> None:
-    """Stage every file, then move them in; on failure put back what was there before."""
+def stage(root: Path, writes: dict[str, bytes]) -> None:
+    """Write every planned file into the staging folder (removing an old one first)."""
     staging = root / STAGING_DIR
     if staging.exists():
         shutil.rmtree(staging)
+    folders = {str(Path(rel).parent) for rel in writes}
+    for base in (staging / "new", staging / "old"):
+        for folder in folders:
+            (base / folder).mkdir(parents=True, exist_ok=True)
+    for rel, data in writes.items():
+        with open(staging / "new" / rel, "wb") as f:
+            f.write(data)
+
+
+def discard(root: Path) -> None:
+    """Remove the staging folder."""
+    shutil.rmtree(root / STAGING_DIR, ignore_errors=True)
+
+
+def write(
+    root: Path, writes: dict[str, bytes], state: dict[str, Any], staged: bool = False
+) -> None:
+    """Stage every file (unless `staged`), then move them in; on failure put back what was
+    there before. The staging folder is removed in every case."""
+    staging = root / STAGING_DIR
     new_dir = staging / "new"
     old_dir = staging / "old"
     try:
-        for rel, data in writes.items():
-            target = new_dir / rel
-            target.parent.mkdir(parents=True, exist_ok=True)
-            with open(target, "wb") as f:
-                f.write(data)
+        if not staged:
+            stage(root, writes)
+        for folder in {str(Path(rel).parent) for rel in writes}:
+            (root / folder).mkdir(parents=True, exist_ok=True)
         moved: list[tuple[str, bool]] = []
         try:
             for rel in writes:
                 final = root / rel
-                final.parent.mkdir(parents=True, exist_ok=True)
-                had = final.exists()
+                had = os.path.lexists(final)
                 if had:
-                    backup = old_dir / rel
-                    backup.parent.mkdir(parents=True, exist_ok=True)
-                    os.replace(final, backup)
+                    os.replace(final, old_dir / rel)
                 moved.append((rel, had))
                 os.replace(new_dir / rel, final)
         except BaseException:
@@ -119,12 +147,28 @@ def write(root: Path, writes: dict[str, bytes], state: dict[str, Any]) -> None:
             raise
         state_path = root / STATE_FILE
         state_path.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write(state_path, (json.dumps(state, indent=1, sort_keys=True,
-                                             ensure_ascii=False) + "\n").encode("utf-8"))
+        atomic_write(state_path, state_text(state).encode("utf-8"))
     except OSError as exc:
         raise ImportFailed(f"the import was not applied: {exc}; nothing was changed") from None
     finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        discard(root)
+
+
+def state_text(state: dict[str, Any]) -> str:
+    """The state as JSON with one record per line: small diffs in git, and fast to write."""
+    parts = ['{\n "records": {']
+    kinds = sorted(state.get("records", {}).items())
+    for k, (kind, records) in enumerate(kinds):
+        parts.append(f"\n  {json.dumps(kind)}: {{")
+        lines = [
+            f"\n   {json.dumps(sid, ensure_ascii=False)}: "
+            f"{json.dumps(rec, ensure_ascii=False, sort_keys=True)}"
+            for sid, rec in sorted(records.items())
+        ]
+        parts.append(",".join(lines))
+        parts.append("\n  }" + ("," if k + 1 < len(kinds) else ""))
+    parts.append(f'\n }},\n "version": {int(state.get("version", 1))}\n}}\n')
+    return "".join(parts)
 
 
 def _roll_back(root: Path, old_dir: Path, moved: list[tuple[str, bool]]) -> None:

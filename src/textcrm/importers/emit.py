@@ -8,6 +8,7 @@ of it, the Markdown body byte for byte.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Iterable, Mapping
@@ -20,8 +21,22 @@ from textcrm.yamlnodes import MappingNode, Node, ScalarNode, SequenceNode, compo
 
 # Plain scalars YAML 1.1 or 1.2 would read as something other than text.
 _RESERVED = frozenset(
-    ["y", "n", "yes", "no", "true", "false", "on", "off", "null", "~", ".inf", ".nan", "-.inf",
-     "+.inf"]
+    [
+        "y",
+        "n",
+        "yes",
+        "no",
+        "true",
+        "false",
+        "on",
+        "off",
+        "null",
+        "~",
+        ".inf",
+        ".nan",
+        "-.inf",
+        "+.inf",
+    ]
 )
 _UNSAFE = re.compile(r"[:#,\[\]{}\"\\\x00-\x1f\x7f]")
 _SPECIAL_START = frozenset("-?:,[]{}#&*!|>'\"%@`")
@@ -36,6 +51,8 @@ _FLOW_LIMIT = 100
 
 def scalar(value: Any) -> str:
     """A scalar's YAML text: dates ISO, Decimals plain, strings quoted only when needed."""
+    if type(value) is str:
+        return _text(value)
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, date):
@@ -44,7 +61,12 @@ def scalar(value: Any) -> str:
         return plain(value)
     if isinstance(value, int):
         return str(value)
-    text = str(value)
+    return _text(str(value))
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _text(text: str) -> str:
+    # Cached: owners, stages, account ids and tags repeat on every row of an export.
     if _needs_quotes(text):
         return json.dumps(text, ensure_ascii=False)
     return text
@@ -61,12 +83,12 @@ def _needs_quotes(text: str) -> bool:
 def to_raw(value: Any) -> Any:
     """The value as YAML text leaves (what composing the emitted text gives back), for
     comparing what was imported with what the file holds now."""
+    if type(value) is str:
+        return value
     if isinstance(value, Mapping):
         return {str(k): to_raw(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [to_raw(v) for v in value]
-    if isinstance(value, str):
-        return value
     return scalar(value)
 
 
@@ -87,6 +109,8 @@ def node_to_raw(node: Node | None) -> Any:
 
 def field_text(name: str, value: Any) -> str:
     """One top-level field as YAML lines (ending with a newline)."""
+    if type(value) is str:
+        return f"{name}: {_text(value)}\n"
     if isinstance(value, list | tuple):
         if not value:
             return f"{name}: []\n"

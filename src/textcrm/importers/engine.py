@@ -35,8 +35,12 @@ from textcrm.money import CURRENCIES, MoneyError, parse_discount, plain
 from textcrm.source import decode, split
 
 ORDER = ("products", "accounts", "contacts", "opportunities")
-_SCHEMAS = {"product": sc.PRODUCT, "account": sc.ACCOUNT, "contact": sc.CONTACT,
-            "opportunity": sc.OPPORTUNITY}
+_SCHEMAS = {
+    "product": sc.PRODUCT,
+    "account": sc.ACCOUNT,
+    "contact": sc.CONTACT,
+    "opportunity": sc.OPPORTUNITY,
+}
 _REQUIRED = {
     "product": ("sku", "name", "unit_price"),
     "account": ("name",),
@@ -88,9 +92,15 @@ def classify(files: list[CsvFile], mapping: Mapping) -> list[tuple[CsvFile, Sect
     """Which section each file feeds: by the section's `file` pattern, else its columns."""
     out = []
     for csv in files:
-        candidates = [s for s in (mapping.sections[n] for n in
-                                  ("opportunities", "contacts", "accounts", "products")
-                                  if n in mapping.sections) if s.matches(csv.path, csv.columns)]
+        candidates = [
+            s
+            for s in (
+                mapping.sections[n]
+                for n in ("opportunities", "contacts", "accounts", "products")
+                if n in mapping.sections
+            )
+            if s.matches(csv.path, csv.columns)
+        ]
         if not candidates and len(files) == 1 and len(mapping.sections) == 1:
             candidates = list(mapping.sections.values())
         if not candidates:
@@ -101,14 +111,20 @@ def classify(files: list[CsvFile], mapping: Mapping) -> list[tuple[CsvFile, Sect
                 f"e.g.\n  opportunities:\n    file: {csv.name}"
             )
         section = candidates[0]
-        missing = sorted(c for c in section.referenced_columns() & section.user_columns
-                         if c not in csv.columns)
-        missing += sorted(c for c in _template_columns(section, user_only=True)
-                          if c not in csv.columns and c not in missing)
+        missing = sorted(
+            c for c in section.referenced_columns() & section.user_columns if c not in csv.columns
+        )
+        missing += sorted(
+            c
+            for c in _template_columns(section, user_only=True)
+            if c not in csv.columns and c not in missing
+        )
         if missing and mapping.source == "generic":
-            raise UsageError(f"{csv.path}: the mapping reads column(s) the file does not have: "
-                             + ", ".join(f"`{c}`" for c in missing)
-                             + f"; the file's columns are: {', '.join(csv.columns)}")
+            raise UsageError(
+                f"{csv.path}: the mapping reads column(s) the file does not have: "
+                + ", ".join(f"`{c}`" for c in missing)
+                + f"; the file's columns are: {', '.join(csv.columns)}"
+            )
         out.append((csv, section))
     return out
 
@@ -145,7 +161,7 @@ class Builder:
         if found is None:
             slug = slugify(value, "")
             for s in self.config.stages:
-                if value in (s.key, ) or s.key == slug or s.name.lower() == value.lower():
+                if value in (s.key,) or s.key == slug or s.name.lower() == value.lower():
                     found = s.key
                     break
         if found is None:
@@ -153,9 +169,10 @@ class Builder:
             if target and self.config.stage(target) is not None:
                 found = target
         if found is not None and self.config.stage(found) is None:
-            raise UsageError(f"mapping file: stages: `{value}` maps to `{found}`, which is not a "
-                             "stage key in textcrm.yaml; keys: "
-                             + ", ".join(s.key for s in self.config.stages))
+            raise UsageError(
+                f"mapping file: stages: `{value}` maps to `{found}`, which is not a "
+                "stage key in textcrm.yaml; keys: " + ", ".join(s.key for s in self.config.stages)
+            )
         self._stage_cache[value] = found
         return found
 
@@ -199,14 +216,16 @@ class Builder:
             raw = values.get(column, "")
             if raw in table:
                 values[column] = table[raw]
-                self.notes.append(Note(f"{column} `{raw}` read as `{table[raw]}` (alias)",
-                                       row.file, row.line))
+                self.notes.append(
+                    Note(f"{column} `{raw}` read as `{table[raw]}` (alias)", row.file, row.line)
+                )
         for column, default in section.defaults.items():
             if not values.get(column, ""):
                 values[column] = default
                 defaulted_columns.add(column)
-                self.notes.append(Note(f"empty {column} set to `{default}` (default)",
-                                       row.file, row.line))
+                self.notes.append(
+                    Note(f"empty {column} set to `{default}` (default)", row.file, row.line)
+                )
         raw: dict[str, str] = {}
         origin: dict[str, str] = {}
         for column, targets in section.columns.items():
@@ -236,18 +255,23 @@ class Builder:
             owner = self.owner(fields["owner"])
             if owner is None:
                 self.unmapped_owners[fields["owner"]] = (
-                    self.unmapped_owners.get(fields["owner"], 0) + 1)
+                    self.unmapped_owners.get(fields["owner"], 0) + 1
+                )
                 return None
             fields["owner"] = owner
         source_id = fields.pop("source_id", "") or fields.get(_NAME_FIELD[kind], "")
         missing = [f for f in _REQUIRED[kind] if not fields.get(f)]
         if missing:
-            self.refused.append(Refusal(row.file, row.line, _missing_message(
-                missing, section, origin)))
+            self.refused.append(
+                Refusal(row.file, row.line, _missing_message(missing, section, origin))
+            )
             return None
         if not source_id:
-            self.refused.append(Refusal(row.file, row.line, "no record id (the column mapped "
-                                        "to source_id is empty)"))
+            self.refused.append(
+                Refusal(
+                    row.file, row.line, "no record id (the column mapped to source_id is empty)"
+                )
+            )
             return None
         body = ""
         if section.body:
@@ -316,8 +340,9 @@ class Builder:
                 try:
                     parse_discount(got["discount"])
                 except MoneyError:
-                    raise BadValue(f"line item discount: `{got['discount']}` is not `5%` or "
-                                   "an amount") from None
+                    raise BadValue(
+                        f"line item discount: `{got['discount']}` is not `5%` or an amount"
+                    ) from None
                 item["discount"] = got["discount"]
             items.append(item)
         if items:
@@ -333,8 +358,9 @@ class Builder:
                 raise BadValue(f"activity date: {exc}") from None
             kind = got.get("type") or "note"
             if kind not in sc.ACTIVITY_TYPES:
-                raise BadValue(f"activity type `{kind}` is not one of "
-                               + ", ".join(sc.ACTIVITY_TYPES))
+                raise BadValue(
+                    f"activity type `{kind}` is not one of " + ", ".join(sc.ACTIVITY_TYPES)
+                )
             activity: dict[str, Any] = {"date": when, "type": kind}
             for key in ("contact", "summary", "owner"):
                 if got.get(key):
@@ -360,7 +386,8 @@ class Builder:
             owner = self.owner(fields["owner"])
             if owner is None:
                 self.unmapped_owners[fields["owner"]] = (
-                    self.unmapped_owners.get(fields["owner"], 0) + 1)
+                    self.unmapped_owners.get(fields["owner"], 0) + 1
+                )
                 return False
             fields["owner"] = owner
         stage = self.config.stage(fields.get("stage", ""))
@@ -387,8 +414,10 @@ def _missing_message(missing: list[str], section: Section, origin: dict[str, str
         if name in section.templates:
             cols.append(f"template `{section.templates[name]}`")
         source = " or ".join(f"`{c}`" if not c.startswith("template") else c for c in cols)
-        parts.append(f"no {name}" + (f" ({source} is empty)" if source else
-                                     " (no column of the mapping gives it)"))
+        parts.append(
+            f"no {name}"
+            + (f" ({source} is empty)" if source else " (no column of the mapping gives it)")
+        )
     return "; ".join(parts)
 
 
@@ -397,18 +426,23 @@ def unmapped_message(builder: Builder, config: Config) -> str:
     out = []
     if builder.unmapped_stages:
         keys = ", ".join(s.key for s in config.stages)
-        out.append("these stage values have no stage in textcrm.yaml: "
-                   + _counts(builder.unmapped_stages)
-                   + f".\nAdd them to your mapping file (--mapping), with one of: {keys}\n")
+        out.append(
+            "these stage values have no stage in textcrm.yaml: "
+            + _counts(builder.unmapped_stages)
+            + f".\nAdd them to your mapping file (--mapping), with one of: {keys}\n"
+        )
         out.append("stages:")
         first = config.stages[0].key if config.stages else "prospecting"
         for value in sorted(builder.unmapped_stages):
             out.append(f"  {_key(value)}: {first}")
     if builder.unmapped_owners:
         keys = ", ".join(o.key for o in config.owners or ())
-        out.append(("\n" if out else "") + "these owner values are not owners in textcrm.yaml: "
-                   + _counts(builder.unmapped_owners)
-                   + f".\nAdd them to your mapping file (--mapping), with one of: {keys}\n")
+        out.append(
+            ("\n" if out else "")
+            + "these owner values are not owners in textcrm.yaml: "
+            + _counts(builder.unmapped_owners)
+            + f".\nAdd them to your mapping file (--mapping), with one of: {keys}\n"
+        )
         out.append("owners:")
         first = (config.owners or ())[0].key if config.owners else "alice"
         for value in sorted(builder.unmapped_owners):
@@ -430,8 +464,11 @@ def index_existing(repo: Any, root: Path) -> Existing:
     """Index the loaded repository by source id and name, and read the catalog's head."""
     by_source: dict[str, dict[str, tuple[str, str]]] = {k: {} for k in _SCHEMAS}
     by_name: dict[str, dict[str, str]] = {k: {} for k in _SCHEMAS}
-    for kind, records in (("account", repo.accounts), ("contact", repo.contacts),
-                          ("opportunity", repo.opportunities)):
+    for kind, records in (
+        ("account", repo.accounts),
+        ("contact", repo.contacts),
+        ("opportunity", repo.opportunities),
+    ):
         for rec in records.values():
             if rec.source_id:
                 by_source[kind].setdefault(rec.source_id, (rec.id, rec.path))
@@ -441,10 +478,18 @@ def index_existing(repo: Any, root: Path) -> Existing:
     taken = {k: set(repo.ids.get(k, ())) for k in _SCHEMAS}
     products = {}
     for p in repo.product_list:
-        products[p.sku] = {k: v for k, v in (
-            ("sku", p.sku), ("name", p.name), ("unit_price", plain(p.unit_price)),
-            ("unit", p.unit), ("description", p.description), ("currency", p.currency or ""),
-        ) if v}
+        products[p.sku] = {
+            k: v
+            for k, v in (
+                ("sku", p.sku),
+                ("name", p.name),
+                ("unit_price", plain(p.unit_price)),
+                ("unit", p.unit),
+                ("description", p.description),
+                ("currency", p.currency or ""),
+            )
+            if v
+        }
     head = ""
     catalog = root / layout.CATALOG_FILE
     if catalog.is_file():
@@ -452,15 +497,22 @@ def index_existing(repo: Any, root: Path) -> Existing:
             if not line.startswith("#"):
                 break
             head += line
-    return Existing(by_source, by_name, taken, products, [p.sku for p in repo.product_list],
-                    head)
+    return Existing(by_source, by_name, taken, products, [p.sku for p in repo.product_list], head)
 
 
 class Planner:
     """Resolves references and ids for the drafts and turns them into file contents."""
 
-    def __init__(self, root: Path, config: Config, existing: Existing, state: dict[str, Any],
-                 builder: Builder, overwrite: bool, report: Report) -> None:
+    def __init__(
+        self,
+        root: Path,
+        config: Config,
+        existing: Existing,
+        state: dict[str, Any],
+        builder: Builder,
+        overwrite: bool,
+        report: Report,
+    ) -> None:
         self.root = root
         self.config = config
         self.existing = existing
@@ -468,8 +520,7 @@ class Planner:
         self.builder = builder
         self.overwrite = overwrite
         self.report = report
-        self.new_state: dict[str, dict[str, Any]] = {k: dict(v) for k, v in
-                                                      self.old_state.items()}
+        self.new_state: dict[str, dict[str, Any]] = {k: dict(v) for k, v in self.old_state.items()}
         self.writes: dict[str, bytes] = {}
         self.imported: dict[str, dict[str, Draft]] = {k: {} for k in _SCHEMAS}
         self.names: dict[str, dict[str, str]] = {k: {} for k in _SCHEMAS}
@@ -514,9 +565,13 @@ class Planner:
         """Register a draft under its source id; a second row with the same id is refused."""
         if draft.source_id in self.imported[draft.kind]:
             first = self.imported[draft.kind][draft.source_id].row
-            self.report.refused.append(Refusal(
-                draft.row.file, draft.row.line,
-                f"duplicate record id `{draft.source_id}` (first on {first.file}:{first.line})"))
+            self.report.refused.append(
+                Refusal(
+                    draft.row.file,
+                    draft.row.line,
+                    f"duplicate record id `{draft.source_id}` (first on {first.file}:{first.line})",
+                )
+            )
             return False
         if draft.kind != "product":
             self.assign_id(draft)
@@ -548,8 +603,9 @@ class Planner:
         if draft.kind == "account" and f.get("parent"):
             parent = self.lookup("account", str(f["parent"]))
             if parent is None or parent == draft.id:
-                self.report.notes.append(Note(f"parent account `{f['parent']}` not found; left "
-                                              "out", row.file, row.line))
+                self.report.notes.append(
+                    Note(f"parent account `{f['parent']}` not found; left out", row.file, row.line)
+                )
                 del f["parent"]
             else:
                 f["parent"] = parent
@@ -558,8 +614,9 @@ class Planner:
             if account is None and not has_accounts_file:
                 account = self.account_for(draft, has_accounts_file)
             if account is None:
-                self.report.notes.append(Note(f"account `{f['account']}` not found; left out",
-                                              row.file, row.line))
+                self.report.notes.append(
+                    Note(f"account `{f['account']}` not found; left out", row.file, row.line)
+                )
                 del f["account"]
             else:
                 f["account"] = account
@@ -567,26 +624,41 @@ class Planner:
             return True
         account = self.account_for(draft, has_accounts_file)
         if account is None:
-            self.report.refused.append(Refusal(row.file, row.line, (
-                f"account `{f['account']}` is neither in the accounts file nor in the "
-                "repository")))
+            self.report.refused.append(
+                Refusal(
+                    row.file,
+                    row.line,
+                    (
+                        f"account `{f['account']}` is neither in the accounts file nor in the "
+                        "repository"
+                    ),
+                )
+            )
             return False
         f["account"] = account
         contact = f.pop("contact", "")
         if contact:
             found = self.lookup("contact", contact)
             if found is None:
-                self.report.notes.append(Note(f"contact `{contact}` not found; left out",
-                                              row.file, row.line))
+                self.report.notes.append(
+                    Note(f"contact `{contact}` not found; left out", row.file, row.line)
+                )
             else:
                 f["contacts"] = [{"contact": found, "primary": True}]
         for item in f.get("line_items", []):
             sku = item.get("sku")
             if sku and sku not in self.imported["product"] and sku not in self.existing.products:
-                self.report.refused.append(Refusal(row.file, row.line, (
-                    f"product `{sku}` is not in the catalog; import the products file too, "
-                    f"or add an alias in the mapping (aliases: {{COLUMN: {{{_key(sku)}: SKU}}}})"
-                )))
+                self.report.refused.append(
+                    Refusal(
+                        row.file,
+                        row.line,
+                        (
+                            f"product `{sku}` is not in the catalog; import the products file "
+                            "too, or add an alias in the mapping "
+                            f"(aliases: {{COLUMN: {{{_key(sku)}: SKU}}}})"
+                        ),
+                    )
+                )
                 return False
         for activity in f.get("activities", []):
             who = activity.get("contact")
@@ -603,8 +675,11 @@ class Planner:
         """Plan the file of one record: create it, update the fields the importer owns, or
         leave it as it is."""
         order = _SCHEMAS[draft.kind].names()
-        fields = [(n, _emit_value(draft.fields[n])) for n in order
-                  if n in draft.fields and draft.fields[n] not in ("", None, [])]
+        fields = [
+            (n, _emit_value(draft.fields[n]))
+            for n in order
+            if n in draft.fields and draft.fields[n] not in ("", None, [])
+        ]
         fields.append(("source_id", draft.source_id))
         new_raw = {n: to_raw(v) for n, v in fields}
         hit = self.existing.by_source[draft.kind].get(draft.source_id)
@@ -623,16 +698,30 @@ class Planner:
         self.writes[path] = updated
         self.report.actions.append(Action("update", draft.kind, path, draft.source_id))
 
-    def _update(self, path: str, draft: Draft, values: dict[str, Any],
-                new_raw: dict[str, Any], order: list[str]) -> bytes | None:
+    def _update(
+        self,
+        path: str,
+        draft: Draft,
+        values: dict[str, Any],
+        new_raw: dict[str, Any],
+        order: list[str],
+    ) -> bytes | None:
         data = (self.root / path).read_bytes()
         text, problem = decode(path, data)
         src = split(path, text)[0] if text is not None and problem is None else None
         parsed = current_fields(src.front) if src is not None else None
         if text is None or src is None or parsed is None:
-            self.report.refused.append(Refusal(draft.row.file, draft.row.line, (
-                f"cannot update {path}: its front matter is not a block of `key: value` lines "
-                "textcrm can edit; fix it (textcrm check) and import again")))
+            self.report.refused.append(
+                Refusal(
+                    draft.row.file,
+                    draft.row.line,
+                    (
+                        f"cannot update {path}: its front matter is not a block of "
+                        "`key: value` lines textcrm can edit; fix it (textcrm check) and "
+                        "import again"
+                    ),
+                )
+            )
             return None
         current, _spans = parsed
         last = (self.old_state.get(draft.kind, {}).get(draft.source_id) or {}).get("fields", {})
@@ -646,9 +735,13 @@ class Planner:
             if self.overwrite or untouched:
                 changes[name] = values.get(name)
             else:
-                self.report.notes.append(Note(
-                    f"kept your edit of `{name}` in {path} (--overwrite replaces it)",
-                    draft.row.file, draft.row.line))
+                self.report.notes.append(
+                    Note(
+                        f"kept your edit of `{name}` in {path} (--overwrite replaces it)",
+                        draft.row.file,
+                        draft.row.line,
+                    )
+                )
         if not changes:
             return None
         lines = text.splitlines(keepends=True)
@@ -685,20 +778,29 @@ class Planner:
                 n_val, c_val = new_raw.get(name), cur.get(name)
                 if n_val == c_val:
                     continue
-                if self.overwrite or (name in last and c_val == last[name]) or (
-                        name not in last and c_val is None):
+                if (
+                    self.overwrite
+                    or (name in last and c_val == last[name])
+                    or (name not in last and c_val is None)
+                ):
                     if n_val is None:
                         cur.pop(name, None)
                     else:
                         cur[name] = n_val
                     touched = True
                 else:
-                    self.report.notes.append(Note(
-                        f"kept your edit of `{name}` of product {sku} (--overwrite replaces it)",
-                        draft.row.file, draft.row.line))
+                    self.report.notes.append(
+                        Note(
+                            f"kept your edit of `{name}` of product {sku} "
+                            "(--overwrite replaces it)",
+                            draft.row.file,
+                            draft.row.line,
+                        )
+                    )
             changed = changed or touched
-            self.report.actions.append(Action("update" if touched else "unchanged", "product",
-                                              layout.CATALOG_FILE, sku))
+            self.report.actions.append(
+                Action("update" if touched else "unchanged", "product", layout.CATALOG_FILE, sku)
+            )
         if changed:
             items = [_typed_product(entries[sku]) for sku in order]
             text = self.existing.catalog_head + field_text("products", items)
@@ -723,9 +825,16 @@ def _emit_value(value: Any) -> Any:
     return value
 
 
-def plan(root: Path, config: Config, repo: Any, state: dict[str, Any],
-         files: list[tuple[CsvFile, Section]], mapping: Mapping, overwrite: bool,
-         dry_run: bool) -> Plan:
+def plan(
+    root: Path,
+    config: Config,
+    repo: Any,
+    state: dict[str, Any],
+    files: list[tuple[CsvFile, Section]],
+    mapping: Mapping,
+    overwrite: bool,
+    dry_run: bool,
+) -> Plan:
     """Every file the import writes, the new state and the report (nothing is written)."""
     report = Report(mapping.source, dry_run)
     builder = Builder(mapping, config)
@@ -734,12 +843,16 @@ def plan(root: Path, config: Config, repo: Any, state: dict[str, Any],
     by_section: dict[str, list[Draft]] = {name: [] for name in ORDER}
     for csv, section in sorted(files, key=lambda fs: ORDER.index(fs[1].name)):
         report.files.append((csv.name, section.name, len(csv.rows)))
-        if section.kind == "opportunity" and not any(
-                "source_id" in t for t in section.columns.values()) and (
-                "source_id" not in section.templates):
-            raise UsageError(f"{csv.path}: the mapping gives opportunities no `source_id` "
-                             "column; map the export's record id column to source_id, so that "
-                             "importing again updates the same files")
+        if (
+            section.kind == "opportunity"
+            and not any("source_id" in t for t in section.columns.values())
+            and ("source_id" not in section.templates)
+        ):
+            raise UsageError(
+                f"{csv.path}: the mapping gives opportunities no `source_id` "
+                "column; map the export's record id column to source_id, so that "
+                "importing again updates the same files"
+            )
         for row in csv.rows:
             draft = builder.draft(section, row)
             if draft is not None:

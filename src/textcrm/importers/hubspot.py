@@ -47,8 +47,11 @@ MAPPING: dict[str, Any] = {
         },
         "body": "{Deal Description}",
         "activities": [
-            {"date": "{Last Activity Date}", "type": "note",
-             "summary": "Last activity recorded in HubSpot"},
+            {
+                "date": "{Last Activity Date}",
+                "type": "note",
+                "summary": "Last activity recorded in HubSpot",
+            },
         ],
     },
     "contacts": {

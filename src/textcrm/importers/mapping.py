@@ -31,13 +31,26 @@ SECTIONS: dict[str, str] = {
 # turns into fields (`outcome` picks the won or lost stage, `contact` the primary contact).
 _EXTRA = {"opportunity": ("outcome", "contact"), "product": (), "account": (), "contact": ()}
 _NESTED = ("contacts", "competitors", "decision_issues", "line_items", "activities", "quote")
-_SCHEMAS = {"product": sc.PRODUCT, "account": sc.ACCOUNT, "contact": sc.CONTACT,
-            "opportunity": sc.OPPORTUNITY}
+_SCHEMAS = {
+    "product": sc.PRODUCT,
+    "account": sc.ACCOUNT,
+    "contact": sc.CONTACT,
+    "opportunity": sc.OPPORTUNITY,
+}
 LINE_ITEM_KEYS = ("sku", "name", "description", "quantity", "unit", "unit_price", "discount")
 ACTIVITY_KEYS = ("date", "type", "contact", "summary", "owner")
 _TOP_KEYS = ("currency", "date_formats", "encoding", "stages", "owners", *SECTIONS)
-_SECTION_KEYS = ("file", "detect", "columns", "templates", "body", "line_items", "activities",
-                 "defaults", "aliases")
+_SECTION_KEYS = (
+    "file",
+    "detect",
+    "columns",
+    "templates",
+    "body",
+    "line_items",
+    "activities",
+    "defaults",
+    "aliases",
+)
 _PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
 
 
@@ -129,8 +142,10 @@ def load_mapping_file(path: Path) -> dict[str, Any]:
     if data is None:
         return {}
     if not isinstance(data, dict):
-        raise UsageError(f"{path}: a mapping file is a YAML mapping (`stages:`, `opportunities:`"
-                         ", ...), not a list or a single value")
+        raise UsageError(
+            f"{path}: a mapping file is a YAML mapping (`stages:`, `opportunities:`"
+            ", ...), not a list or a single value"
+        )
     return data
 
 
@@ -155,18 +170,22 @@ def build(source: str, builtin: dict[str, Any], user: dict[str, Any], where: str
         currency=_text(user.get("currency") or builtin.get("currency") or "", f"{where}: currency"),
         date_formats=tuple(_list(user.get("date_formats"), f"{where}: date_formats"))
         + tuple(builtin.get("date_formats", ())),
-        encoding=_text(user.get("encoding") or builtin.get("encoding") or "utf-8-sig",
-                       f"{where}: encoding"),
+        encoding=_text(
+            user.get("encoding") or builtin.get("encoding") or "utf-8-sig", f"{where}: encoding"
+        ),
     )
 
 
-def _section(name: str, kind: str, base: dict[str, Any], mine: dict[str, Any],
-             where: str) -> Section:
+def _section(
+    name: str, kind: str, base: dict[str, Any], mine: dict[str, Any], where: str
+) -> Section:
     _known(mine, _SECTION_KEYS, where)
     allowed = fields_of(kind)
     columns: dict[str, tuple[str, ...]] = {}
-    for column, target in {**base.get("columns", {}), **_mapping(mine.get("columns"),
-                                                                 f"{where}.columns")}.items():
+    for column, target in {
+        **base.get("columns", {}),
+        **_mapping(mine.get("columns"), f"{where}.columns"),
+    }.items():
         if target is None or target == []:
             continue  # the user switched a built-in column off
         targets = tuple(target) if isinstance(target, list) else (target,)
@@ -175,8 +194,10 @@ def _section(name: str, kind: str, base: dict[str, Any], mine: dict[str, Any],
                 raise UsageError(f"{where}.columns.{column}: give a field name or a list of them")
             _field(t, allowed, f"{where}.columns.{column}")
         columns[column] = targets
-    templates = {**base.get("templates", {}), **_text_map(mine.get("templates"),
-                                                          f"{where}.templates")}
+    templates = {
+        **base.get("templates", {}),
+        **_text_map(mine.get("templates"), f"{where}.templates"),
+    }
     for target in templates:
         _field(target, allowed, f"{where}.templates")
     aliases: dict[str, dict[str, str]] = {k: dict(v) for k, v in base.get("aliases", {}).items()}
@@ -190,12 +211,18 @@ def _section(name: str, kind: str, base: dict[str, Any], mine: dict[str, Any],
         columns=columns,
         templates=templates,
         body=_text(mine.get("body", base.get("body", "")) or "", f"{where}.body"),
-        line_items=_items(mine.get("line_items", base.get("line_items", [])), LINE_ITEM_KEYS,
-                          f"{where}.line_items"),
-        activities=_items(mine.get("activities", base.get("activities", [])), ACTIVITY_KEYS,
-                          f"{where}.activities"),
-        defaults={**base.get("defaults", {}), **_text_map(mine.get("defaults"),
-                                                          f"{where}.defaults")},
+        line_items=_items(
+            mine.get("line_items", base.get("line_items", [])),
+            LINE_ITEM_KEYS,
+            f"{where}.line_items",
+        ),
+        activities=_items(
+            mine.get("activities", base.get("activities", [])), ACTIVITY_KEYS, f"{where}.activities"
+        ),
+        defaults={
+            **base.get("defaults", {}),
+            **_text_map(mine.get("defaults"), f"{where}.defaults"),
+        },
         aliases=aliases,
         user_columns=frozenset(_mapping(mine.get("columns"), where)),
     )

@@ -45,8 +45,11 @@ MAPPING: dict[str, Any] = {
             "Deal - Label": "tags",
         },
         "activities": [
-            {"date": "{Deal - Last activity date}", "type": "note",
-             "summary": "Last activity recorded in Pipedrive"},
+            {
+                "date": "{Deal - Last activity date}",
+                "type": "note",
+                "summary": "Last activity recorded in Pipedrive",
+            },
         ],
     },
     "contacts": {

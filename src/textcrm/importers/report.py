@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-
 # Line ranges shown per note in the text report; `--format json` lists every row.
 NOTE_RANGES = 10
 
@@ -63,10 +62,13 @@ class Report:
             "source": self.source,
             "dry_run": self.dry_run,
             "files": [{"file": f, "records": s, "rows": n} for f, s, n in self.files],
-            "actions": [{"action": a.action, "kind": a.kind, "path": a.path,
-                         "source_id": a.source_id} for a in self.actions],
-            "refused": [{"file": r.file, "line": r.line, "message": r.message}
-                        for r in self.refused],
+            "actions": [
+                {"action": a.action, "kind": a.kind, "path": a.path, "source_id": a.source_id}
+                for a in self.actions
+            ],
+            "refused": [
+                {"file": r.file, "line": r.line, "message": r.message} for r in self.refused
+            ],
             "notes": [{"what": n.what, "file": n.file, "line": n.line} for n in self.notes],
             "problems": dict(sorted(self.problems.items())),
         }
@@ -86,8 +88,11 @@ def line_ranges(lines: list[int], limit: int = 0) -> str:
         i = j + 1
     if limit and len(parts) > limit:
         shown = parts[:limit]
-        covered = sum(len(range(int(a), int(b) + 1)) if "-" in p else 1
-                      for p in shown for a, _, b in [p.partition("-")])
+        covered = sum(
+            len(range(int(a), int(b) + 1)) if "-" in p else 1
+            for p in shown
+            for a, _, b in [p.partition("-")]
+        )
         return ", ".join(shown) + f", and {len(ordered) - covered} more"
     return ", ".join(parts)
 
@@ -99,8 +104,11 @@ def render_text(report: Report) -> str:
     head = "dry run: nothing was written" if report.dry_run else "imported"
     files = ", ".join(f"{f} ({n} {s})" for f, s, n in report.files)
     out.append(f"{head} from {report.source}: {files}")
-    verb = {"create": "would create", "update": "would update"} if report.dry_run else {
-        "create": "created", "update": "updated"}
+    verb = (
+        {"create": "would create", "update": "would update"}
+        if report.dry_run
+        else {"create": "created", "update": "updated"}
+    )
     if report.dry_run:
         for a in report.actions:
             if a.action != "unchanged":
@@ -108,8 +116,10 @@ def render_text(report: Report) -> str:
     for kind in ("product", "account", "contact", "opportunity"):
         made, changed, same = (report.count(x, kind) for x in ("create", "update", "unchanged"))
         if made or changed or same:
-            out.append(f"{kind + 's' if kind != 'opportunity' else 'opportunities'}: "
-                       f"{made} {verb['create']}, {changed} {verb['update']}, {same} unchanged")
+            out.append(
+                f"{kind + 's' if kind != 'opportunity' else 'opportunities'}: "
+                f"{made} {verb['create']}, {changed} {verb['update']}, {same} unchanged"
+            )
     groups: dict[tuple[str, str], list[int]] = {}
     for n in report.notes:
         groups.setdefault((n.what, n.file), []).append(n.line)
@@ -123,8 +133,10 @@ def render_text(report: Report) -> str:
     for r in report.refused:
         out.append(f"{r.file}:{r.line}: refused: {r.message}")
     if report.refused:
-        out.append(f"{len(report.refused)} row{'s' if len(report.refused) != 1 else ''} refused;"
-                   " fix them in the export (or the mapping file) and import again")
+        out.append(
+            f"{len(report.refused)} row{'s' if len(report.refused) != 1 else ''} refused;"
+            " fix them in the export (or the mapping file) and import again"
+        )
     if report.problems:
         listed = ", ".join(f"{code} {n}" for code, n in sorted(report.problems.items()))
         out.append(f"`textcrm check` will report what the data lacks: {listed}")

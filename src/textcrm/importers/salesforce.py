@@ -42,8 +42,11 @@ MAPPING: dict[str, Any] = {
         },
         "body": "{Description}",
         "activities": [
-            {"date": "{LastActivityDate}", "type": "note",
-             "summary": "Last activity recorded in Salesforce"},
+            {
+                "date": "{LastActivityDate}",
+                "type": "note",
+                "summary": "Last activity recorded in Salesforce",
+            },
         ],
     },
     "contacts": {
