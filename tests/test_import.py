@@ -88,8 +88,8 @@ def test_salesforce_export_becomes_records(make_repo, run, tmp_path):
     )
     assert result.exit_code == 0, result.output
     assert result.output.splitlines()[:4] == [
-        "imported from salesforce: Account.csv (2 accounts), Contact.csv (1 contacts), "
-        "Opportunity.csv (2 opportunities)",
+        "imported from salesforce: Account.csv (accounts, 2 rows), Contact.csv (contacts, 1 row), "
+        "Opportunity.csv (opportunities, 2 rows)",
         "accounts: 2 created, 0 updated, 0 unchanged",
         "contacts: 1 created, 0 updated, 0 unchanged",
         "opportunities: 2 created, 0 updated, 0 unchanged",
@@ -408,7 +408,7 @@ def test_dry_run_shows_and_writes_nothing(make_repo, run, tmp_path):
     assert result.exit_code == 1
     lines = result.output.splitlines()
     assert lines[:4] == [
-        "dry run: nothing was written from generic: deals.csv (5 opportunities)",
+        "dry run: nothing was written from generic: deals.csv (opportunities, 5 rows)",
         "  create accounts/acme-corp.md",
         "  create opportunities/acme-corp-scanner.md",
         "accounts: 1 would create, 0 would update, 0 unchanged",

@@ -102,7 +102,7 @@ def render_text(report: Report) -> str:
     and kept row (grouped, with compact line ranges), then the check outlook."""
     out: list[str] = []
     head = "dry run: nothing was written" if report.dry_run else "imported"
-    files = ", ".join(f"{f} ({n} {s})" for f, s, n in report.files)
+    files = ", ".join(f"{f} ({s}, {n} row{'s' if n != 1 else ''})" for f, s, n in report.files)
     out.append(f"{head} from {report.source}: {files}")
     verb = (
         {"create": "would create", "update": "would update"}
