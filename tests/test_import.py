@@ -616,3 +616,66 @@ def test_emitted_strings_read_back_as_the_same_text(text):
     node, problem = compose(field_text("name", text) + field_text("tags", [text, "b"]))
     assert problem is None
     assert node_to_raw(node) == {"name": text, "tags": [text, "b"]}
+
+
+# --- Bad input files ---------------------------------------------------------------------
+
+
+def test_unreadable_and_unknown_files_are_clear_usage_errors(make_repo, run, tmp_path):
+    root = crm(make_repo)
+    where = tmp_path / "export"
+    where.mkdir()
+    (where / "latin1.csv").write_bytes("Deal - Title\nCaf\xe9 deal\n".encode("latin-1"))
+    (where / "binary.csv").write_bytes(b"Deal - Title\n\x00\x01\x02\n")
+    (where / "empty.csv").write_bytes(b"")
+    (where / "notes.csv").write_text("when,what\n2026-11-01,called\n")
+    cases = {
+        "latin1.csv": "not utf-8-sig text (byte 0xe9); export it as UTF-8, or give the file's "
+        "encoding in the mapping file (`encoding: cp1252`)",
+        "binary.csv": "the file is binary (it contains NUL bytes), not a CSV export",
+        "empty.csv": "the file is empty; a CSV export starts with a header line",
+        "notes.csv": "cannot tell which records it holds (sections in the mapping: accounts, "
+        "contacts, opportunities, products)",
+    }
+    for name, message in cases.items():
+        result = import_(run, root, [str(where / name)], "--from", "pipedrive")
+        assert result.exit_code == 2, (name, result.output)
+        assert result.output.startswith("textcrm: error: ")
+        assert message in result.output, (name, result.output)
+    result = import_(run, root, [str(where / "notes.csv")], "--from", "generic")
+    assert result.exit_code == 2
+    assert "--from generic needs --mapping FILE" in result.output
+    result = import_(run, root, [str(where / "missing.csv")], "--from", "pipedrive")
+    assert result.exit_code == 2
+    assert "missing.csv: no such file" in result.output
+    broken = _mapping(tmp_path, "stages: [unclosed\n")
+    result = import_(
+        run, root, [str(where / "notes.csv")], "--from", "generic", "--mapping", broken
+    )
+    assert result.exit_code == 2
+    assert f"{broken}:2:1: the mapping file is not valid YAML" in result.output
+    assert sorted(p.name for p in root.iterdir()) == ["textcrm.yaml"]
+
+
+def test_latin1_export_reads_with_the_mapping_encoding(make_repo, run, tmp_path):
+    root = crm(make_repo)
+    where = tmp_path / "export"
+    where.mkdir()
+    (where / "deals.csv").write_bytes(
+        "Deal - ID,Deal - Title,Deal - Organization,Deal - Owner,Deal - Stage,"
+        "Deal - Expected close date,Deal - Value\n"
+        "1,Caf\xe9 machines,Caf\xe9 Ren\xe9,alice,Proposal Made,2026-12-20,900\n".encode("latin-1")
+    )
+    result = import_(
+        run,
+        root,
+        [str(where / "deals.csv")],
+        "--from",
+        "pipedrive",
+        "--mapping",
+        _mapping(tmp_path, "encoding: latin-1\n"),
+    )
+    assert result.exit_code == 0, result.output
+    assert read(root, "opportunities/cafe-rene-cafe-machines.md").startswith(
+        "---\ntitle: Café machines\naccount: cafe-rene\n"
+    )

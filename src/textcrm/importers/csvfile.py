@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterator
+import io
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,7 +38,12 @@ def read_csv(path: Path, encoding: str = "utf-8-sig") -> CsvFile:
     name = path.name
     try:
         with open(path, encoding=encoding, newline="") as f:
-            return _read(path, name, f)
+            text = f.read()
+        if "\x00" in text:
+            raise UsageError(
+                f"{path}: the file is binary (it contains NUL bytes), not a CSV export"
+            )
+        return _read(path, name, io.StringIO(text, newline=""))
     except FileNotFoundError:
         raise UsageError(f"{path}: no such file") from None
     except IsADirectoryError:
@@ -48,6 +53,8 @@ def read_csv(path: Path, encoding: str = "utf-8-sig") -> CsvFile:
             f"{path}: not {encoding} text (byte 0x{exc.object[exc.start]:02x}); export it as "
             "UTF-8, or give the file's encoding in the mapping file (`encoding: cp1252`)"
         ) from None
+    except LookupError:
+        raise UsageError(f"the mapping's encoding `{encoding}` is not a known encoding") from None
     except csv.Error as exc:
         raise UsageError(f"{path}: not a readable CSV file: {exc}") from None
 
@@ -66,9 +73,3 @@ def _read(path: Path, name: str, f: object) -> CsvFile:
             rows.append(Row(name, start, values))
         start = reader.line_num + 1
     return CsvFile(path, name, columns, tuple(rows))
-
-
-def iter_cells(rows: tuple[Row, ...], column: str) -> Iterator[tuple[Row, str]]:
-    """Each row with its value in `column` (empty when the row has no such cell)."""
-    for row in rows:
-        yield row, row.values.get(column, "")

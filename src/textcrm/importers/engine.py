@@ -115,9 +115,7 @@ def classify(files: list[CsvFile], mapping: Mapping) -> list[tuple[CsvFile, Sect
             c for c in section.referenced_columns() & section.user_columns if c not in csv.columns
         )
         missing += sorted(
-            c
-            for c in _template_columns(section, user_only=True)
-            if c not in csv.columns and c not in missing
+            c for c in _template_columns(section) if c not in csv.columns and c not in missing
         )
         if missing and mapping.source == "generic":
             raise UsageError(
@@ -129,7 +127,7 @@ def classify(files: list[CsvFile], mapping: Mapping) -> list[tuple[CsvFile, Sect
     return out
 
 
-def _template_columns(section: Section, user_only: bool) -> set[str]:
+def _template_columns(section: Section) -> set[str]:
     cols: set[str] = set()
     for text in [*section.templates.values(), section.body]:
         cols.update(placeholders(text))
@@ -213,11 +211,15 @@ class Builder:
         values = dict(row.values)
         defaulted_columns: set[str] = set()
         for column, table in section.aliases.items():
-            raw = values.get(column, "")
-            if raw in table:
-                values[column] = table[raw]
+            written = values.get(column, "")
+            if written in table:
+                values[column] = table[written]
                 self.notes.append(
-                    Note(f"{column} `{raw}` read as `{table[raw]}` (alias)", row.file, row.line)
+                    Note(
+                        f"{column} `{written}` read as `{table[written]}` (alias)",
+                        row.file,
+                        row.line,
+                    )
                 )
         for column, default in section.defaults.items():
             if not values.get(column, ""):
@@ -550,13 +552,11 @@ class Planner:
             taken.add(draft.id)
             return
         if draft.kind == "opportunity":
-            account = self.imported["account"].get(draft.fields.get("account", ""))
+            key = str(draft.fields.get("account", ""))
+            prefix = (self.lookup("account", key) or slugify(key, "")) if key else ""
             base = slugify(draft.fields["title"], "deal")
-            prefix = slugify(str(draft.fields.get("account", "")), "")
-            if account is None and prefix and not base.startswith(prefix):
+            if prefix and not base.startswith(prefix):
                 base = slugify(f"{prefix} {base}")
-            elif account is not None and not base.startswith(account.id):
-                base = slugify(f"{account.id} {base}")
         else:
             base = slugify(str(draft.fields.get(_NAME_FIELD[draft.kind], "")), draft.kind)
         draft.id = unique_slug(base, taken)
