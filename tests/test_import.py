@@ -533,7 +533,7 @@ def test_failed_validation_writes_nothing(make_repo, run, tmp_path, monkeypatch)
     result = import_(run, root, files, "--from", "salesforce")
     assert result.exit_code == 1
     assert "the import was not applied" in result.output
-    assert sorted(p.name for p in root.iterdir()) == ["textcrm.yaml"]
+    assert list(_snapshot(root)) == [Path("textcrm.yaml")]
 
 
 def test_failure_while_moving_in_restores_every_file(make_repo, run, tmp_path, monkeypatch):

@@ -60,7 +60,7 @@ def import_csv(
     with ThreadPoolExecutor(max_workers=1) as pool:
         staging = pool.submit(apply.stage, root, planned.writes)
         try:
-            planned.report.problems = apply.validate(root, today, planned.writes)
+            planned.report.problems = apply.validate(root, today, planned.writes, use_cache=True)
         except BaseException:
             staging.cancel()
             _wait_quietly(staging)

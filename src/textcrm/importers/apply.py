@@ -78,15 +78,22 @@ def read_state(root: Path) -> dict[str, Any]:
     return data
 
 
-def validate(root: Path, today: date, writes: dict[str, bytes]) -> Counter[str]:
+def validate(
+    root: Path, today: date, writes: dict[str, bytes], use_cache: bool = False
+) -> Counter[str]:
     """Load the repository with the planned files in place and check them; raise ImportFailed
-    on a problem the importer caused, else count the problems the data really has."""
+    on a problem the importer caused, else count the problems the data really has.
+
+    With `use_cache`, the parse cache (keyed by content, so never stale) keeps what was
+    parsed: the next `textcrm check` or import does not parse the new files again."""
     from textcrm.loader import load
 
     planned = {p for p in writes if layout.classify(p) is not None}
     if not planned:
         return Counter()
-    result = load(root, today, reader=OverlayReader(root, writes), paths=planned, use_cache=False)
+    result = load(
+        root, today, reader=OverlayReader(root, writes), paths=planned, use_cache=use_cache
+    )
     faults = [d for d in result.diagnostics if d.code in IMPORTER_FAULTS and d.path in planned]
     if faults:
         shown = "\n".join(

@@ -690,7 +690,13 @@ class Planner:
             self.report.actions.append(Action("create", draft.kind, path, draft.source_id))
             kind_state[draft.source_id] = {"id": draft.id, "fields": new_raw}
             return
-        updated = self._update(path, draft, dict(fields), new_raw, order)
+        last = (self.old_state.get(draft.kind, {}).get(draft.source_id) or {}).get("fields")
+        if last == new_raw and not self.overwrite:
+            # The source has not changed since the last import: every field either still
+            # holds what was imported or was edited by the user, and stays; no need to read.
+            updated = None
+        else:
+            updated = self._update(path, draft, dict(fields), new_raw, order)
         kind_state[draft.source_id] = {"id": draft.id, "fields": new_raw}
         if updated is None:
             self.report.actions.append(Action("unchanged", draft.kind, path, draft.source_id))
