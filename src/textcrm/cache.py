@@ -24,9 +24,9 @@ _FORMAT = 1
 _CODE_MODULES = ("parse.py", "schema.py", "model.py", "money.py", "source.py", "yamlnodes.py")
 
 
-def content_key(kind: str, path: str, data: bytes) -> bytes:
-    """The cache key of one file: its kind, path and bytes."""
-    h = hashlib.blake2b(data, digest_size=20)
+def content_key(kind: str, path: str, blob: str) -> bytes:
+    """The cache key of one file: its kind, path and content (git's blob id of its bytes)."""
+    h = hashlib.blake2b(blob.encode(), digest_size=20)
     h.update(b"\0" + kind.encode() + b"\0" + path.encode("utf-8", "surrogateescape"))
     return h.digest()
 

@@ -6,7 +6,6 @@ only what they use (tests/test_imports.py guards this).
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Callable
 from datetime import date
@@ -57,7 +56,9 @@ def resolve_root(root: str | None) -> Path:
 
 def root_option(f: F) -> F:
     return click.option(
-        "--root", metavar="DIR", envvar="TEXTCRM_ROOT",
+        "--root",
+        metavar="DIR",
+        envvar="TEXTCRM_ROOT",
         help="The CRM repository (the folder with textcrm.yaml). Default: found by walking up "
         "from the current directory.",
     )(f)
@@ -65,7 +66,9 @@ def root_option(f: F) -> F:
 
 def today_option(f: F) -> F:
     return click.option(
-        "--today", metavar="YYYY-MM-DD", envvar="TEXTCRM_TODAY",
+        "--today",
+        metavar="YYYY-MM-DD",
+        envvar="TEXTCRM_TODAY",
         help="The date the rules are applied as of (env TEXTCRM_TODAY). Default: the local date.",
     )(f)
 
@@ -105,11 +108,30 @@ def cli() -> None:
 @click.argument("paths", nargs=-1, type=click.Path())
 @root_option
 @today_option
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "github"]), default="text",
-              show_default=True, help="Output format.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "github"]),
+    default="text",
+    show_default=True,
+    help="Output format.",
+)
 @click.option("--no-cache", is_flag=True, help="Do not read or write the parse cache.")
-def check(paths: tuple[str, ...], root: str | None, today: str | None, fmt: str,
-          no_cache: bool) -> None:
+@click.option(
+    "--changed-since",
+    "since",
+    metavar="REF",
+    help="Check only the files changed since the point where HEAD forked from the git ref "
+    "REF (a pull request's changes), e.g. origin/main.",
+)
+def check(
+    paths: tuple[str, ...],
+    root: str | None,
+    today: str | None,
+    fmt: str,
+    no_cache: bool,
+    since: str | None,
+) -> None:
     """Validate every file of the CRM repository, or the given PATHS.
 
     References (accounts, contacts, products, ...) always resolve against the whole
@@ -122,6 +144,7 @@ def check(paths: tuple[str, ...], root: str | None, today: str | None, fmt: str,
       textcrm check
       textcrm check opportunities/acme-scanners.md --today 2026-11-28
       textcrm check --format github        annotations on a pull request
+      textcrm check --changed-since origin/main
 
     Exit status: 0 when there is no error (warnings allowed), 1 when there is at least one
     error, 2 for a usage error or a broken textcrm.yaml.
@@ -131,9 +154,26 @@ def check(paths: tuple[str, ...], root: str | None, today: str | None, fmt: str,
 
     day = parse_today(today)
     crm = resolve_root(root)
-    scope = _scope(crm, paths) if paths else None
-    result = load(crm, day, paths=scope, use_cache=not no_cache)
+    if since is not None:
+        from textcrm.hook import changed_since
+
+        if paths:
+            raise UsageError("give either PATHS or --changed-since, not both")
+        changed = changed_since(crm, day, since)
+        if changed is None:
+            if fmt == "json":
+                kinds = ("opportunities", "accounts", "contacts", "competitors", "products")
+                out = console.render_json([], dict.fromkeys(kinds, 0), day.isoformat(), str(crm))
+                click.echo(out, nl=False)
+            elif fmt == "text":
+                click.echo(f"nothing to check: no CRM file changed since {since}")
+            sys.exit(EXIT_OK)
+        result = changed
+    else:
+        scope = _scope(crm, paths) if paths else None
+        result = load(crm, day, paths=scope, use_cache=not no_cache)
     show = display_path(crm)
+    color = False
     if fmt == "json":
         out = console.render_json(result.diagnostics, result.checked, day.isoformat(), str(crm))
     elif fmt == "github":
@@ -141,7 +181,8 @@ def check(paths: tuple[str, ...], root: str | None, today: str | None, fmt: str,
     else:
         color = console.use_color(sys.stdout)
         out = console.render_text(result.diagnostics, result.checked, show, color)
-    click.echo(out, nl=False)
+    # click strips ANSI codes off a non-terminal unless told: our own decision stands.
+    click.echo(out, nl=False, color=color)
     sys.exit(EXIT_PROBLEMS if result.errors else EXIT_OK)
 
 
@@ -164,9 +205,11 @@ def _scope(root: Path, paths: tuple[str, ...]) -> set[str]:
         elif not full.exists() and not full.is_symlink():
             raise UsageError(f"{raw}: no such file")
         elif classify(rel) is None:
-            raise UsageError(f"{raw} is not a record file textcrm reads "
-                             "(opportunities/, accounts/, contacts/, competitors/ *.md, "
-                             "products.yaml, textcrm.yaml)")
+            raise UsageError(
+                f"{raw} is not a record file textcrm reads "
+                "(opportunities/, accounts/, contacts/, competitors/ *.md, "
+                "products.yaml, textcrm.yaml)"
+            )
         else:
             scope.add(rel)
     return scope
@@ -174,8 +217,14 @@ def _scope(root: Path, paths: tuple[str, ...]) -> set[str]:
 
 @cli.command()
 @root_option
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
-              show_default=True, help="Output format.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json"]),
+    default="table",
+    show_default=True,
+    help="Output format.",
+)
 def stages(root: str | None, fmt: str) -> None:
     """Show the sales process: the stages from textcrm.yaml, in pipeline order.
 
@@ -202,9 +251,13 @@ def stages(root: str | None, fmt: str) -> None:
             "config": CONFIG_FILE,
             "stages": [
                 {
-                    "order": i + 1, "key": s.key, "name": s.name,
-                    "probability": plain(s.probability), "forecast": s.forecast,
-                    "outcome": s.outcome, "requires": list(s.requires),
+                    "order": i + 1,
+                    "key": s.key,
+                    "name": s.name,
+                    "probability": plain(s.probability),
+                    "forecast": s.forecast,
+                    "outcome": s.outcome,
+                    "requires": list(s.requires),
                     "stale_after_days": config.stale_days(s) if s.is_open else None,
                     "description": s.description,
                 }
@@ -214,32 +267,42 @@ def stages(root: str | None, fmt: str) -> None:
         click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
         return
     rows = [
-        (i + 1, s.key, s.name, f"{plain(s.probability)}%", s.forecast + (f" ({s.outcome})"
-         if s.outcome else ""), ", ".join(s.requires) or "-",
-         f"{config.stale_days(s)}d" if s.is_open else "-", " ".join(s.description.split()))
+        (
+            i + 1,
+            s.key,
+            s.name,
+            f"{plain(s.probability)}%",
+            s.forecast + (f" ({s.outcome})" if s.outcome else ""),
+            ", ".join(s.requires) or "-",
+            f"{config.stale_days(s)}d" if s.is_open else "-",
+            " ".join(s.description.split()),
+        )
         for i, s in enumerate(config.stages)
     ]
     headers = ("#", "key", "name", "prob.", "forecast", "requires", "stale", "description")
-    click.echo(console.table(headers, rows, right=(0, 3), width=console.terminal_width()),
-               nl=False)
+    click.echo(console.table(headers, rows, right=(0, 3), width=console.terminal_width()), nl=False)
 
 
 @cli.command()
 @root_option
-@click.option("--kind", type=click.Choice(["opportunity", "account", "contact", "competitor",
-                                           "catalog", "config"]),
-              default="opportunity", show_default=True, help="Which file's schema.")
+@click.option(
+    "--kind",
+    type=click.Choice(["opportunity", "account", "contact", "competitor", "catalog", "config"]),
+    default="opportunity",
+    show_default=True,
+    help="Which file's schema.",
+)
 def schema(root: str | None, kind: str) -> None:
     """Print the JSON Schema (draft 2020-12) of a record's front matter.
 
     It is generated from the same field definitions the validator uses. Inside a CRM
     repository, the configured stage keys and owners become enums, so the editor completes
-    them. Point your editor's YAML support at the file, for example with a modeline as the
-    front matter's first line:
+    them. Point your editor's YAML support at the file (see the README).
 
     \b
-      textcrm schema > .textcrm/opportunity.schema.json
-      # yaml-language-server: $schema=../.textcrm/opportunity.schema.json
+    Examples:
+      textcrm schema > .schemas/opportunity.json
+      textcrm schema --kind config > .schemas/textcrm.json
     """
     import json
 
@@ -255,6 +318,822 @@ def schema(root: str | None, kind: str) -> None:
         if root:
             raise
     click.echo(json.dumps(to_json_schema(kind, config), indent=2, ensure_ascii=False))
+
+
+# --- edit commands ---
+
+# schema.ACTIVITY_TYPES, spelt out so that `textcrm --version` imports nothing more
+# (tests/test_edit_write.py checks that the two agree).
+ACTIVITY_TYPES = ("call", "email", "meeting", "demo", "note", "task")
+
+
+def edit_options(f: F) -> F:
+    """--root, --today, --dry-run and --commit, shared by the editing commands."""
+    f = click.option(
+        "--commit",
+        is_flag=True,
+        help="Commit just this file with git, with a message saying what changed.",
+    )(f)
+    f = click.option("--dry-run", is_flag=True, help="Print the diff; write nothing.")(f)
+    return root_option(today_option(f))
+
+
+def _edit(
+    root: str | None,
+    today: str | None,
+    dry_run: bool,
+    commit: bool,
+    build: Callable[[Path, date], Any],
+) -> None:
+    """Build an edit with `build(root, today)`, then check it and write or show it."""
+    from textcrm import edit
+
+    if dry_run and commit:
+        raise UsageError("--dry-run and --commit cannot be combined")
+    crm = resolve_root(root)
+    day = parse_today(today)
+    click.echo(edit.apply(crm, day, build(crm, day), dry_run=dry_run, commit=commit), nl=False)
+
+
+@cli.group()
+def new() -> None:
+    """Create an opportunity, account, contact or competitor from a template.
+
+    The file is made from templates/new/KIND.md (the CRM repository's own templates/new/
+    overrides the default one), its id is the slug of the name, and it must pass
+    `textcrm check` before it is written. An existing file is never overwritten, and every
+    reference (--account, --owner, --contact) must exist.
+
+    \b
+    Examples:
+      textcrm new opportunity "Warehouse scanners" --account acme-corp --owner alice --amount 48000
+      textcrm new account "Acme Corp" --industry Logistics
+      textcrm new contact "Jane Doe" --account acme-corp --title CFO
+      textcrm new competitor "Globex" --website https://globex.example
+    """
+
+
+def _new(
+    kind: str,
+    name: str,
+    record_id: str | None,
+    root: str | None,
+    today: str | None,
+    dry_run: bool,
+    commit: bool,
+    options: dict[str, str | None],
+) -> None:
+    from textcrm import edit
+
+    _edit(
+        root,
+        today,
+        dry_run,
+        commit,
+        lambda crm, day: edit.new_record(crm, day, kind, name, options, record_id),
+    )
+
+
+@new.command("opportunity")
+@click.argument("title")
+@click.option("--account", required=True, metavar="ID", help="The account's id (accounts/ID.md).")
+@click.option("--owner", required=True, metavar="KEY", help="Who owns the deal.")
+@click.option("--stage", metavar="KEY", help="Stage key. Default: the first stage.")
+@click.option(
+    "--close-date",
+    metavar="YYYY-MM-DD",
+    help="Best estimate of the close date. Default: 90 days from today.",
+)
+@click.option("--amount", metavar="AMOUNT", help="Estimated revenue (required for an open stage).")
+@click.option("--contact", metavar="ID", help="The primary contact's id (contacts/ID.md).")
+@click.option(
+    "--id",
+    "record_id",
+    metavar="ID",
+    help="The file's id. Default: the title's slug, starting with the account id.",
+)
+@edit_options
+def new_opportunity(
+    title: str,
+    record_id: str | None,
+    root: str | None,
+    today: str | None,
+    dry_run: bool,
+    commit: bool,
+    **options: str | None,
+) -> None:
+    """Create opportunities/ID.md with created set to today.
+
+    \b
+    Example:
+      textcrm new opportunity "Acme Corp - warehouse scanners" --account acme-corp \\
+          --owner alice --close-date 2026-12-19 --amount 48000
+      -> opportunities/acme-corp-warehouse-scanners.md
+    """
+    _new("opportunity", title, record_id, root, today, dry_run, commit, options)
+
+
+@new.command("account")
+@click.argument("name")
+@click.option("--industry", help="Industry or sector.")
+@click.option("--website", help="Web address.")
+@click.option("--owner", metavar="KEY", help="The account owner.")
+@click.option("--id", "record_id", metavar="ID", help="The file's id. Default: the name's slug.")
+@edit_options
+def new_account(
+    name: str,
+    record_id: str | None,
+    root: str | None,
+    today: str | None,
+    dry_run: bool,
+    commit: bool,
+    **options: str | None,
+) -> None:
+    """Create accounts/ID.md.
+
+    \b
+    Example:
+      textcrm new account "Acme Corp" --industry Logistics   -> accounts/acme-corp.md
+    """
+    _new("account", name, record_id, root, today, dry_run, commit, options)
+
+
+@new.command("contact")
+@click.argument("name")
+@click.option("--account", metavar="ID", help="The account the contact works for.")
+@click.option("--title", "job_title", help="Job title.")
+@click.option("--email", help="Email address.")
+@click.option("--phone", help="Phone number.")
+@click.option("--id", "record_id", metavar="ID", help="The file's id. Default: the name's slug.")
+@edit_options
+def new_contact(
+    name: str,
+    record_id: str | None,
+    root: str | None,
+    today: str | None,
+    dry_run: bool,
+    commit: bool,
+    **options: str | None,
+) -> None:
+    """Create contacts/ID.md.
+
+    \b
+    Example:
+      textcrm new contact "Jane Doe" --account acme-corp --title CFO   -> contacts/jane-doe.md
+    """
+    options["title"] = options.pop("job_title")
+    _new("contact", name, record_id, root, today, dry_run, commit, options)
+
+
+@new.command("competitor")
+@click.argument("name")
+@click.option("--website", help="Web address.")
+@click.option("--id", "record_id", metavar="ID", help="The file's id. Default: the name's slug.")
+@edit_options
+def new_competitor(
+    name: str,
+    record_id: str | None,
+    root: str | None,
+    today: str | None,
+    dry_run: bool,
+    commit: bool,
+    **options: str | None,
+) -> None:
+    """Create competitors/ID.md; its body is the battlecard.
+
+    \b
+    Example:
+      textcrm new competitor Globex --website https://globex.example
+    """
+    _new("competitor", name, record_id, root, today, dry_run, commit, options)
+
+
+@cli.command("log")
+@click.argument("opportunity")
+@click.option(
+    "--type",
+    "type_",
+    required=True,
+    type=click.Choice(ACTIVITY_TYPES),
+    help="What kind of activity.",
+)
+@click.option("--summary", help="What happened and what was agreed.")
+@click.option("--contact", metavar="ID", help="Who we talked to (contacts/ID.md).")
+@click.option("--date", "when", metavar="YYYY-MM-DD", help="When it happened. Default: today.")
+@click.option("--follow-up", metavar="YYYY-MM-DD", help="Also set the firm follow-up date.")
+@click.option("--next-step", metavar="TEXT", help="Also set the next step.")
+@edit_options
+def log_command(
+    opportunity: str,
+    type_: str,
+    summary: str | None,
+    contact: str | None,
+    when: str | None,
+    follow_up: str | None,
+    next_step: str | None,
+    root: str | None,
+    today: str | None,
+    dry_run: bool,
+    commit: bool,
+) -> None:
+    """Record an activity on an opportunity (appended to `activities`).
+
+    OPPORTUNITY is an id, a unique prefix of one, or words of the title. Everything else in
+    the file stays byte for byte as it was.
+
+    \b
+    Examples:
+      textcrm log acme-scanners --type call --summary "Walked through pricing"
+      textcrm log "acme scanners" --type email --contact jane-doe --follow-up 2026-12-04 \\
+          --next-step "Send revised quote" --commit
+    """
+    from textcrm import edit
+
+    _edit(
+        root,
+        today,
+        dry_run,
+        commit,
+        lambda crm, day: edit.log_activity(
+            edit.open_opportunity(crm, day, opportunity),
+            type_,
+            summary,
+            when or day,
+            contact,
+            follow_up,
+            next_step,
+        ),
+    )
+
+
+@cli.command("move")
+@click.argument("opportunity")
+@click.argument("stage")
+@click.option("--lost-reason", metavar="TEXT", help="Why the deal was lost (lost stages).")
+@click.option(
+    "--close-date",
+    metavar="YYYY-MM-DD",
+    help="The close date to record. Default when closing: today.",
+)
+@click.option(
+    "--keep-probability",
+    is_flag=True,
+    help="Keep the file's own probability instead of the new stage's default.",
+)
+@edit_options
+def move_command(
+    opportunity: str,
+    stage: str,
+    lost_reason: str | None,
+    close_date: str | None,
+    keep_probability: bool,
+    root: str | None,
+    today: str | None,
+    dry_run: bool,
+    commit: bool,
+) -> None:
+    """Move an opportunity to another STAGE, enforcing that stage's gate.
+
+    The move is refused, listing what is missing, when the opportunity lacks a field the
+    stage requires. A probability written in the file is reset to the new stage's default
+    unless --keep-probability is given. Closing (a won or lost stage) sets close_date to
+    today unless --close-date is given.
+
+    \b
+    Examples:
+      textcrm move acme-scanners negotiation
+      textcrm move acme-scanners closed-lost --lost-reason "Went with the incumbent"
+    """
+    from textcrm import edit
+
+    _edit(
+        root,
+        today,
+        dry_run,
+        commit,
+        lambda crm, day: edit.move_stage(
+            edit.open_opportunity(crm, day, opportunity),
+            stage,
+            day,
+            lost_reason,
+            close_date,
+            keep_probability,
+        ),
+    )
+
+
+@cli.command("set")
+@click.argument("opportunity")
+@click.argument("field")
+@click.argument("value")
+@edit_options
+def set_command(
+    opportunity: str,
+    field: str,
+    value: str,
+    root: str | None,
+    today: str | None,
+    dry_run: bool,
+    commit: bool,
+) -> None:
+    """Set one field of an opportunity to VALUE, validated as the format requires.
+
+    FIELD is a single-value field: close_date, amount, probability, owner, next_step,
+    follow_up, currency, created, forecast, title, account, lost_reason, source_id. The
+    stage changes with `textcrm move`; lists are edited by hand.
+
+    \b
+    Examples:
+      textcrm set acme-scanners close_date 2027-01-15
+      textcrm set acme-scanners next_step "Send the revised quote" --commit
+    """
+    from textcrm import edit
+
+    _edit(
+        root,
+        today,
+        dry_run,
+        commit,
+        lambda crm, day: edit.set_value(edit.open_opportunity(crm, day, opportunity), field, value),
+    )
+
+
+# --- quote commands ---
+
+
+@cli.command()
+@click.argument("opportunity")
+@root_option
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["html", "pdf"]),
+    default="html",
+    show_default=True,
+    help="HTML (one self-contained file) or PDF (needs the "
+    "`pdf` extra: pip install 'textcrm[pdf]').",
+)
+@click.option(
+    "-o",
+    "--output",
+    metavar="FILE",
+    type=click.Path(dir_okay=True),
+    help="Where to write. Default: the quote number, e.g. Q-2026-0042.html, in the "
+    "current directory; a folder: that name inside it.",
+)
+def quote(opportunity: str, root: str | None, fmt: str, output: str | None) -> None:
+    """Write the customer quote of OPPORTUNITY as HTML or PDF.
+
+    OPPORTUNITY is an opportunity's id (its file name without .md), a unique prefix of it,
+    or words of its title. The quote prints the seller from textcrm.yaml's `company:`
+    (with its logo), the buyer (account and primary contact or Economic Buyer), the
+    opportunity's `quote:` section (number, date, valid until, terms, tax rate, discount,
+    notes) and its line items, with exact totals: each line and the tax are rounded
+    half-up to the currency's minor unit and the total is the sum of the rounded parts.
+    The layout is templates/quote.html, which the CRM repository may override.
+
+    \b
+    Examples:
+      textcrm quote acme-logistics-amr-fleet           writes Q-2026-0038.html
+      textcrm quote acme-logistics-amr --format pdf    a unique prefix is enough
+      textcrm quote acme-logistics-amr-fleet -o out/quote.pdf --format pdf
+
+    Exit status: 0 when the quote was written, 1 when it cannot be produced (no line items,
+    no quote section, a missing logo, errors in the opportunity, an unwritable path), 2 for
+    an unknown or ambiguous OPPORTUNITY or when PDF support is not installed. Nothing is
+    left behind on failure.
+    """
+    from textcrm.loader import load
+    from textcrm.quote import export
+
+    crm = resolve_root(root)
+    cwd = Path.cwd()
+    result = load(crm, parse_today(None))
+    path, view = export(
+        result.repository,
+        result.diagnostics,
+        opportunity,
+        fmt,
+        Path(output) if output else None,
+        cwd,
+    )
+    shown = path.relative_to(cwd) if path.is_relative_to(cwd) else path
+    click.echo(
+        f"wrote {shown}: quote {view.number}, {len(view.lines)} lines, total "
+        f"{view.totals.total} {view.currency}"
+    )
+
+
+# --- reports commands ---
+
+
+def format_option(choices: tuple[str, ...] = ("table", "json", "csv")) -> Callable[[F], F]:
+    return click.option("--format", "fmt", type=click.Choice(choices), default=choices[0],
+                        show_default=True, help="Output format (JSON shape: docs/reports.md).")
+
+
+def owner_option(f: F) -> F:
+    return click.option("--owner", metavar="OWNER", help="Only this owner's opportunities.")(f)
+
+
+def _report_repo(root: str | None, today: str | None, run_checks: bool = False) -> Any:
+    """(LoadResult, today) for a report; checks run only when the report shows problems."""
+    from textcrm.loader import load
+
+    day = parse_today(today)
+    result = load(resolve_root(root), day, run_checks=run_checks)
+    if result.errors and not run_checks:
+        # Reports still answer, but the user must know the answer may be incomplete.
+        click.echo(f"textcrm: warning: {result.errors} error(s) reading the repository; "
+                   "what could not be read is left out (run `textcrm check`)", err=True)
+    return result, day
+
+
+def _report_style() -> Any:
+    from textcrm import console
+    from textcrm.reports import Style
+
+    return Style(width=console.terminal_width(), color=console.use_color(sys.stdout))
+
+
+def _echo_report(render: Callable[[Any], str]) -> None:
+    """Print a report drawn with this terminal's style; colour codes only when it says so
+    (click strips them otherwise)."""
+    style = _report_style()
+    click.echo(render(style), nl=False, color=style.color)
+
+
+def _known(kind: str, value: str | None, known: list[str]) -> None:
+    if value is not None and value not in known:
+        raise UsageError(f"--{kind} {value}: no such {kind}; known: {', '.join(known) or 'none'}")
+
+
+@cli.command(name="list", short_help="List opportunities, filtered and sorted.")
+@root_option
+@today_option
+@format_option()
+@click.option("--stage", metavar="STAGE", help="Only this stage (a key from textcrm.yaml).")
+@owner_option
+@click.option("--account", metavar="ACCOUNT", help="Only this account id.")
+@click.option("--open", "state", flag_value="open", help="Only open opportunities.")
+@click.option("--won", "state", flag_value="won", help="Only won opportunities.")
+@click.option("--lost", "state", flag_value="lost", help="Only lost opportunities.")
+@click.option("--closing-before", metavar="YYYY-MM-DD", help="Close date before this day.")
+@click.option("--closing-after", metavar="YYYY-MM-DD", help="Close date after this day.")
+@click.option("--tag", metavar="TAG", help="Only opportunities with this tag.")
+@click.option("--sort", type=click.Choice(["close_date", "amount", "weighted", "stage",
+                                           "updated"]), default="close_date",
+              show_default=True, help="close_date: soonest first; amount, weighted: largest "
+              "first; stage: pipeline order; updated: latest activity first.")
+def list_command(root: str | None, today: str | None, fmt: str, stage: str | None,
+                 owner: str | None, account: str | None, state: str | None,
+                 closing_before: str | None, closing_after: str | None, tag: str | None,
+                 sort: str) -> None:
+    """List opportunities, one line each, with the totals of what is listed.
+
+    Filters combine (all must match); the date bounds are exclusive. `--sort updated` orders
+    by the latest activity date (else `created`), most recent first.
+
+    \b
+    Examples:
+      textcrm list --open --sort weighted
+      textcrm list --owner alice --closing-before 2027-01-01
+      textcrm list --tag scanners --format csv > scanners.csv
+    """
+    from textcrm import pipeline, reports
+
+    result, day = _report_repo(root, today)
+    repo = result.repository
+    _known("stage", stage, [s.key for s in repo.config.stages])
+    _known("owner", owner, pipeline.owners(repo))
+    _known("account", account, sorted(set(repo.accounts) | {o.account for o in
+                                                              repo.opportunities.values()}))
+    criteria = pipeline.Criteria(
+        stage=stage, owner=owner, account=account, state=state,
+        closing_before=_option_date("--closing-before", closing_before),
+        closing_after=_option_date("--closing-after", closing_after), tag=tag)
+    opps = pipeline.opportunity_list(repo, criteria, sort)
+    filters = {"stage": stage, "owner": owner, "account": account, "status": state,
+               "closing_before": closing_before, "closing_after": closing_after, "tag": tag}
+    _echo_report(lambda style: reports.list_report(repo, opps, day, fmt, style, filters, sort))
+
+
+def _option_date(name: str, value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise UsageError(f"{name}: `{value}` is not a date; write it as YYYY-MM-DD") from None
+
+
+@cli.command(short_help="Everything about one opportunity.")
+@click.argument("opportunity")
+@root_option
+@today_option
+@format_option()
+def show(opportunity: str, root: str | None, today: str | None, fmt: str) -> None:
+    """Show everything about one OPPORTUNITY: facts, totals, line items, quote, contacts,
+    competitors, decision issues, activities, next step and its problems.
+
+    OPPORTUNITY is an id (the file name without .md), a unique prefix of one, or words of
+    its title.
+
+    \b
+    Examples:
+      textcrm show acme-logistics-amr-fleet
+      textcrm show "reno fleet"
+      textcrm show pinecrest-grocers-dc --format json
+    """
+    from textcrm import reports
+    from textcrm.lookup import find_opportunity
+
+    result, day = _report_repo(root, today, run_checks=True)
+    opp = find_opportunity(result.repository, opportunity)
+    problems = [d for d in result.diagnostics if d.path == opp.path]
+    _echo_report(lambda style: reports.show_report(result.repository, opp, day, problems, fmt,
+                                                   style))
+
+
+@cli.command(name="pipeline", short_help="Deals and revenue by stage.")
+@root_option
+@today_option
+@format_option()
+@owner_option
+def pipeline_command(root: str | None, today: str | None, fmt: str, owner: str | None) -> None:
+    """The pipeline by stage, in order: deals, expected and weighted revenue, and the open
+    totals.
+
+    Money is totalled per currency; with `rates:` in textcrm.yaml the totals are also
+    converted to the reporting currency, and the output says so.
+
+    \b
+    Examples:
+      textcrm pipeline
+      textcrm pipeline --owner bob --format json
+    """
+    from textcrm import pipeline, reports
+
+    result, day = _report_repo(root, today)
+    _known("owner", owner, pipeline.owners(result.repository))
+    _echo_report(lambda style: reports.pipeline_report(result.repository, day, owner, fmt,
+                                                       style))
+
+
+@cli.command(short_help="Revenue by close period and forecast category.")
+@root_option
+@today_option
+@format_option()
+@click.option("--by", type=click.Choice(["month", "quarter"]), default="month",
+              show_default=True, help="The period length.")
+@click.option("--periods", type=click.IntRange(1, 60), metavar="N",
+              help="How many periods from the current one. Default: 6 months or 4 quarters.")
+@owner_option
+def forecast(root: str | None, today: str | None, fmt: str, by: str, periods: int | None,
+             owner: str | None) -> None:
+    """Expected and weighted revenue by close period and forecast category (commit, best
+    case, pipeline), and closed won to date in each period.
+
+    Open deals closing before the first period are shown as past due, after the last one as
+    later; deals in the `omitted` category are left out.
+
+    \b
+    Examples:
+      textcrm forecast
+      textcrm forecast --by quarter --periods 2 --format csv
+    """
+    from textcrm import pipeline, reports
+
+    result, day = _report_repo(root, today)
+    _known("owner", owner, pipeline.owners(result.repository))
+    count = periods or (6 if by == "month" else 4)
+    _echo_report(lambda style: reports.forecast_report(result.repository, day, by, count,
+                                                       owner, fmt, style))
+
+
+@cli.command()
+@root_option
+@today_option
+@format_option()
+@owner_option
+def attention(root: str | None, today: str | None, fmt: str, owner: str | None) -> None:
+    """What needs doing today, most urgent first.
+
+    Past close dates, stale deals, overdue follow-ups and follow-ups due today, expired
+    quotes and quotes expiring within 7 days, decision issues past due or due within 7 days.
+
+    \b
+    Examples:
+      textcrm attention --owner alice
+      textcrm attention --format json
+    """
+    from textcrm import pipeline, reports
+
+    result, day = _report_repo(root, today)
+    _known("owner", owner, pipeline.owners(result.repository))
+    _echo_report(lambda style: reports.attention_report(result.repository, day, owner, fmt,
+                                                        style))
+
+
+@cli.command(short_help="Export records as CSV or JSON.")
+@root_option
+@today_option
+@format_option(("csv", "json"))
+@click.option("--kind", type=click.Choice(["opportunities", "accounts", "contacts",
+                                           "line-items", "activities"]),
+              default="opportunities", show_default=True, help="Which records.")
+@click.option("-o", "--output", metavar="FILE", type=click.Path(dir_okay=False),
+              help="Write to FILE instead of standard output.")
+@click.option("--bom/--no-bom", default=True, show_default=True,
+              help="Start CSV with a UTF-8 byte-order mark, so spreadsheets read accents.")
+def export(root: str | None, today: str | None, fmt: str, kind: str, output: str | None,
+           bom: bool) -> None:
+    """Export every record of one kind as CSV or JSON, one row per record.
+
+    Columns are stable (documented in docs/reports.md; new ones are only added at the end),
+    dates are ISO, money is a plain decimal with the currency's minor units, lists are joined
+    with `;`. The CSV opens as is in a spreadsheet.
+
+    \b
+    Examples:
+      textcrm export > opportunities.csv
+      textcrm export --kind line-items --format json -o lines.json
+    """
+    from textcrm import export as exporter
+
+    result, _day = _report_repo(root, today)
+    repo = result.repository
+    data = (exporter.to_csv(repo, kind, bom) if fmt == "csv" else exporter.to_json(repo, kind))
+    _emit(data, output)
+
+
+def _emit(data: bytes, output: str | None) -> None:
+    """Write bytes to FILE (atomically) or standard output."""
+    if output is None or output == "-":
+        click.echo(data, nl=False)
+        return
+    from textcrm.fsutil import atomic_write
+
+    path = Path(output)
+    if not path.parent.is_dir():
+        raise UsageError(f"-o {output}: the folder {path.parent} does not exist")
+    try:
+        atomic_write(path, data)
+    except OSError as exc:
+        raise UsageError(f"-o {output}: cannot write: {exc.strerror}") from None
+    click.echo(f"wrote {output}", err=True)
+
+
+@cli.command(short_help="An iCalendar feed of deals' dates.")
+@root_option
+@today_option
+@owner_option
+@click.option("-o", "--output", metavar="FILE", type=click.Path(dir_okay=False),
+              help="Write the .ics file to FILE instead of standard output.")
+def calendar(root: str | None, today: str | None, owner: str | None,
+             output: str | None) -> None:
+    """An iCalendar (.ics) feed of open deals' dates: follow-ups, close dates, quote expiries
+    and decision issues due, as all-day events.
+
+    Each event keeps its UID when its date changes, so a calendar subscribed to the feed moves
+    the event instead of adding a second one. The output depends only on the repository and
+    --today, never on the clock.
+
+    \b
+    Examples:
+      textcrm calendar -o pipeline.ics
+      textcrm calendar --owner alice -o alice.ics
+    """
+    from textcrm import pipeline
+    from textcrm.calendar import calendar_feed
+
+    result, day = _report_repo(root, today)
+    _known("owner", owner, pipeline.owners(result.repository))
+    _emit(calendar_feed(result.repository, day, owner), output)
+
+# --- hook and init commands ---
+
+
+@cli.group()
+def hook() -> None:
+    """The git pre-commit hook that keeps the shared pipeline honest.
+
+    Once installed, every `git commit` checks the CRM files it changes, as staged (not as
+    they are in the working tree), and refuses the commit on any error: a close date in the
+    past, a stale deal, a reference to a contact deleted in the same commit, ... Warnings are
+    shown and do not block. In an emergency: `git commit --no-verify`.
+
+    \b
+    Examples:
+      textcrm hook install        write .git/hooks/pre-commit (honours core.hooksPath)
+      textcrm hook run            check what is staged now, as the hook does
+      textcrm hook uninstall      remove it again
+
+    Teams using the pre-commit framework add the hook id `textcrm-check` instead
+    (docs/hook.md).
+    """
+
+
+@hook.command("install")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Replace an existing hook that is not textcrm's (it is kept as "
+    "pre-commit.before-textcrm).",
+)
+def hook_install(force: bool) -> None:
+    """Install the pre-commit hook in the current git repository.
+
+    The hook runs this Python's textcrm (falling back to `textcrm` on PATH), so it works from
+    a virtual environment. An existing hook that is not textcrm's is left alone unless
+    --force; the message says how to run both.
+
+    \b
+    Example:
+      textcrm hook install
+    """
+    from textcrm.hook import install
+
+    outcome = install(Path.cwd(), force=force)
+    click.echo(outcome.text, nl=False)
+    sys.exit(outcome.exit_code)
+
+
+@hook.command("uninstall")
+def hook_uninstall() -> None:
+    """Remove textcrm's pre-commit hook (never another one).
+
+    A hook that `install --force` replaced is put back.
+
+    \b
+    Example:
+      textcrm hook uninstall
+    """
+    from textcrm.hook import uninstall
+
+    outcome = uninstall(Path.cwd())
+    click.echo(outcome.text, nl=False)
+    sys.exit(outcome.exit_code)
+
+
+@hook.command("run")
+@root_option
+@today_option
+def hook_run(root: str | None, today: str | None) -> None:
+    """Check what is being committed: the staged content of the CRM files.
+
+    Staged opportunities get every rule; staged accounts, contacts, competitors and the
+    catalog get theirs; references resolve against the index, so an opportunity that still
+    points at a contact deleted in this commit is refused even if it is not staged itself. A
+    change to textcrm.yaml re-checks everything. Without --root, every CRM repository in the
+    git repository (every textcrm.yaml in the index) is checked. Never changes a file.
+
+    \b
+    Example:
+      git add opportunities/acme-scanners.md && textcrm hook run
+
+    Exit status: 0 when the commit may go ahead (warnings allowed), 1 when it must not.
+    """
+    from textcrm import console
+    from textcrm.hook import run_hook
+
+    crm = resolve_root(root) if root else None
+    color = console.use_color(sys.stdout)
+    outcome = run_hook(Path.cwd(), parse_today(today), crm, color)
+    click.echo(outcome.text, nl=False, color=color)
+    sys.exit(outcome.exit_code)
+
+
+@cli.command()
+@click.argument("directory", default=".", type=click.Path(file_okay=False))
+@click.option(
+    "--ci",
+    type=click.Choice(["github", "gitlab", "none"]),
+    default="github",
+    show_default=True,
+    help="Which CI workflow file to write.",
+)
+@click.option("--no-hook", is_flag=True, help="Do not install the pre-commit hook.")
+def init(directory: str, ci: str, no_hook: bool) -> None:
+    """Create a new CRM repository in DIRECTORY (default: here).
+
+    Writes textcrm.yaml with a documented default sales process, the record folders with a
+    short README each, a products.yaml skeleton, a .gitignore, and a CI workflow that checks
+    the repository and publishes the pipeline site (GitHub Actions with Pages, or GitLab CI
+    with a pages job). Runs `git init` when DIRECTORY is not in a git repository yet, and
+    installs the pre-commit hook. Existing files are never overwritten: running it twice
+    changes nothing.
+
+    \b
+    Examples:
+      textcrm init sales-crm
+      textcrm init --ci gitlab --no-hook
+    """
+    from textcrm.init import init_repository
+
+    outcome = init_repository(Path(directory), ci=ci, hook=not no_hook)
+    click.echo(outcome.text, nl=False)
+    sys.exit(outcome.exit_code)
 
 
 # --- import commands ---
@@ -275,22 +1154,50 @@ def import_group() -> None:
 
 @import_group.command("csv")
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--from", "source", required=True,
-              type=click.Choice(["salesforce", "hubspot", "pipedrive", "generic"]),
-              help="The CRM the files were exported from (generic: any spreadsheet).")
-@click.option("--mapping", "mapping_file", type=click.Path(path_type=Path), metavar="FILE",
-              help="A mapping file (YAML): columns, stage and owner values, defaults, aliases.")
-@click.option("--dry-run", is_flag=True,
-              help="Show what would be created, updated and refused; write nothing.")
-@click.option("--overwrite", is_flag=True,
-              help="Replace fields you edited since the last import with the export's values.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
-              show_default=True, help="Report format.")
+@click.option(
+    "--from",
+    "source",
+    required=True,
+    type=click.Choice(["salesforce", "hubspot", "pipedrive", "generic"]),
+    help="The CRM the files were exported from (generic: any spreadsheet).",
+)
+@click.option(
+    "--mapping",
+    "mapping_file",
+    type=click.Path(path_type=Path),
+    metavar="FILE",
+    help="A mapping file (YAML): columns, stage and owner values, defaults, aliases.",
+)
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Show what would be created, updated and refused; write nothing.",
+)
+@click.option(
+    "--overwrite",
+    is_flag=True,
+    help="Replace fields you edited since the last import with the export's values.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Report format.",
+)
 @root_option
 @today_option
-def import_csv_command(files: tuple[Path, ...], source: str, mapping_file: Path | None,
-                       dry_run: bool, overwrite: bool, fmt: str, root: str | None,
-                       today: str | None) -> None:
+def import_csv_command(
+    files: tuple[Path, ...],
+    source: str,
+    mapping_file: Path | None,
+    dry_run: bool,
+    overwrite: bool,
+    fmt: str,
+    root: str | None,
+    today: str | None,
+) -> None:
     """Create or update accounts, contacts, opportunities and products from CSV FILES.
 
     Each file is recognised by its columns (or by the mapping file's `file:`), so the files
@@ -317,8 +1224,15 @@ def import_csv_command(files: tuple[Path, ...], source: str, mapping_file: Path 
     from textcrm.importers.report import render_text
 
     crm = resolve_root(root)
-    report = import_csv(crm, list(files), source, mapping_file, parse_today(today),
-                        dry_run=dry_run, overwrite=overwrite)
+    report = import_csv(
+        crm,
+        list(files),
+        source,
+        mapping_file,
+        parse_today(today),
+        dry_run=dry_run,
+        overwrite=overwrite,
+    )
     if fmt == "json":
         click.echo(json.dumps(report.to_json(), indent=2, ensure_ascii=False))
     else:

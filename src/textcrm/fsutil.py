@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 
-def atomic_write(path: Path, data: bytes, mode: int | None = None) -> None:
+def atomic_write(
+    path: Path,
+    data: bytes,
+    mode: int | None = None,
+    before_replace: Callable[[], None] | None = None,
+) -> None:
     """Write `data` to `path` so that readers see either the old file or the new one.
 
     The temporary file lives in the same folder (so the rename is atomic), is flushed and
     fsynced before the rename, and gets the original file's permission bits (or `mode`).
     On any failure the temporary file is removed and the original is untouched.
+    `before_replace` runs just before the rename; raising there cancels the write (editors
+    use it to refuse when the file changed on disk since they read it).
     """
     folder = path.parent
     if mode is None:
@@ -29,12 +38,12 @@ def atomic_write(path: Path, data: bytes, mode: int | None = None) -> None:
             f.flush()
             os.fsync(f.fileno())
         os.chmod(tmp, mode)
+        if before_replace is not None:
+            before_replace()
         os.replace(tmp, path)
     except BaseException:
-        try:
+        with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
-        except FileNotFoundError:
-            pass
         raise
     try:
         dir_fd = os.open(folder, os.O_RDONLY)

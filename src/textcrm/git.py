@@ -1,0 +1,311 @@
+"""Every git subprocess textcrm runs, and the readers that load a CRM from the index or a commit.
+
+A fixed, small number of git processes per command whatever the number of files: one listing
+(`git ls-files --stage` or `git ls-tree -r`) and one `git cat-file --batch` for the blobs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import NamedTuple
+
+from textcrm.diagnostics import Diagnostic, error
+from textcrm.errors import GitError
+
+_SYMLINK, _GITLINK = "120000", "160000"
+
+
+def blob_id(data: bytes) -> str:
+    """The id git gives these bytes as a blob (so disk and git reads share cache keys)."""
+    h = hashlib.sha1(b"blob %d\0" % len(data), usedforsecurity=False)
+    h.update(data)
+    return h.hexdigest()
+
+
+def run(args: Sequence[str], cwd: Path, input: bytes | None = None, check: bool = True) -> bytes:
+    """Run `git ARGS` in `cwd` and return its standard output; GitError when it fails."""
+    env = {**os.environ, "GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C"}
+    try:
+        proc = subprocess.run(
+            ["git", *args], cwd=cwd, input=input, capture_output=True, env=env, check=False
+        )
+    except FileNotFoundError:
+        raise GitError("git is not installed or not on PATH") from None
+    if check and proc.returncode != 0:
+        message = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise GitError(f"git {' '.join(args[:2])} failed: {message[-1] if message else ''}")
+    return proc.stdout
+
+
+def toplevel(path: Path) -> Path | None:
+    """The top of the git work tree containing `path`, or None when it is not in one."""
+    try:
+        out = run(["rev-parse", "--show-toplevel"], path, check=True)
+    except GitError:
+        return None
+    return Path(out.decode("utf-8", "surrogateescape").strip())
+
+
+def is_shallow(top: Path) -> bool:
+    """True for a shallow clone (CI's default fetch depth of 1)."""
+    out = run(["rev-parse", "--is-shallow-repository"], top, check=False)
+    return out.strip() == b"true"
+
+
+def resolve(top: Path, ref: str) -> str | None:
+    """The commit id a ref, tag or commit id names, or None."""
+    out = run(["rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"], top, check=False)
+    text = out.decode().strip()
+    return text or None
+
+
+class Entry(NamedTuple):
+    mode: str
+    sha: str
+
+
+def _parse_listing(out: bytes, prefix: str, index: bool) -> dict[str, Entry]:
+    # Runs once per file of the repository on every commit (the hook): slicing one decoded
+    # string is several times faster than splitting and decoding each record.
+    entries: dict[str, Entry] = {}
+    cut = len(prefix)
+    for record in out.decode("utf-8", "surrogateescape").split("\0"):
+        tab = record.find("\t")
+        if tab < 0:
+            continue
+        mode = record[:6]  # git prints modes as six octal digits
+        if mode == _GITLINK:
+            continue
+        if index:  # <mode> <sha> <stage>\t<path>
+            if record[tab - 1] not in "02":  # during a merge conflict, take "ours"
+                continue
+            sha = record[7 : tab - 2]
+        else:  # <mode> <type> <sha>\t<path>
+            sha = record[record.rfind(" ", 0, tab) + 1 : tab]
+        path = record[tab + 1 :]
+        if cut:
+            if not path.startswith(prefix):
+                continue
+            path = path[cut:]
+        entries[path] = Entry(mode, sha)
+    return entries
+
+
+def list_index(top: Path, prefix: str, only: Sequence[str] | None = None) -> dict[str, Entry]:
+    """Files in the index under `prefix` (the CRM folder relative to the top, with a slash);
+    with `only`, just those paths or folders (relative to the prefix, taken literally)."""
+    args = ["--literal-pathspecs", "ls-files", "--stage", "-z", "--full-name"]
+    if only is not None:
+        args += ["--", *(prefix + p for p in only)]
+    elif prefix:
+        args += ["--", prefix]
+    return _parse_listing(run(args, top), prefix, index=True)
+
+
+def list_tree(top: Path, commit: str, prefix: str) -> dict[str, Entry]:
+    """Files in a commit under `prefix`."""
+    args = ["ls-tree", "-r", "-z", "--full-tree", commit]
+    if prefix:
+        args += ["--", prefix]
+    return _parse_listing(run(args, top), prefix, index=False)
+
+
+def cat_blobs(top: Path, shas: Iterable[str]) -> dict[str, bytes]:
+    """Read many blobs with one `git cat-file --batch`."""
+    wanted = list(dict.fromkeys(shas))
+    if not wanted:
+        return {}
+    out = run(["cat-file", "--batch"], top, input=("\n".join(wanted) + "\n").encode())
+    blobs: dict[str, bytes] = {}
+    pos = 0
+    for sha in wanted:
+        end = out.index(b"\n", pos)
+        header = out[pos:end].split()
+        pos = end + 1
+        if len(header) < 3 or header[1] == b"missing":
+            continue
+        size = int(header[2])
+        blobs[sha] = out[pos : pos + size]
+        pos += size + 1
+    return blobs
+
+
+def crm_prefix(top: Path, root: Path) -> str:
+    """The CRM root relative to the git top, as a path prefix ('' or 'sub/dir/')."""
+    rel = root.resolve().relative_to(top.resolve()).as_posix()
+    return "" if rel == "." else rel + "/"
+
+
+class GitReader:
+    """Reads a CRM repository from the git index (`commit=None`) or from a commit.
+
+    `only` (index only) lists just some paths or folders: the hook lists the folders that
+    references point into and the staged files, not every opportunity.
+    """
+
+    def __init__(
+        self,
+        root: Path,
+        commit: str | None = None,
+        top: Path | None = None,
+        only: Sequence[str] | None = None,
+    ) -> None:
+        found = top or toplevel(root)
+        if found is None:
+            raise GitError(f"{root} is not inside a git repository")
+        self.top = found
+        self.root = root
+        self.commit = commit
+        self.prefix = crm_prefix(found, root)
+        if commit is None:
+            self.entries = list_index(found, self.prefix, only)
+        else:
+            self.entries = list_tree(found, commit, self.prefix)
+        self._blobs: dict[str, bytes] = {}
+        self._files: list[str] | None = None
+
+    def files(self) -> list[str]:
+        if self._files is None:  # asked for by both the hook and the loader
+            from textcrm.layout import classify
+
+            self._files = sorted(p for p in self.entries if classify(p) is not None)
+        return list(self._files)
+
+    def blob_id(self, relpath: str) -> str | None:
+        entry = self.entries.get(relpath)
+        return entry.sha if entry and entry.mode != _SYMLINK else None
+
+    def prefetch(self, relpaths: Iterable[str]) -> None:
+        """Fetch the blobs of these files with one git process."""
+        shas = [e.sha for p in relpaths if (e := self.entries.get(p)) and e.sha not in self._blobs]
+        self._blobs.update(cat_blobs(self.top, shas))
+
+    def read(self, relpath: str) -> bytes | Diagnostic:
+        entry = self.entries.get(relpath)
+        if entry is None:
+            return error(relpath, 1, 1, "unreadable-file", "is not in git")
+        if entry.mode == _SYMLINK:
+            return error(relpath, 1, 1, "unreadable-file", "is a symlink; not followed")
+        if entry.sha not in self._blobs:
+            self.prefetch([relpath])
+        data = self._blobs.get(entry.sha)
+        if data is None:
+            return error(relpath, 1, 1, "unreadable-file", "its blob is missing from git")
+        return data
+
+
+def commit_file(root: Path, relpath: str, message: str) -> str:
+    """Stage one file and commit just that file; return the new commit's id.
+
+    `git commit -- FILE` commits only that path, whatever else is staged, so an edit never
+    sweeps the user's other work into its commit.
+    """
+    top = toplevel(root)
+    if top is None:
+        raise GitError(f"--commit: {root} is not inside a git repository")
+    full = (root / relpath).resolve()
+    rel = full.relative_to(top.resolve()).as_posix()
+    run(["add", "--", rel], top)
+    run(["commit", "--quiet", "-m", message, "--", rel], top)
+    return run(["rev-parse", "HEAD"], top).decode().strip()
+
+
+# --- what a commit changes, hooks, init ---
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One changed path between two trees: status letter (A, M, D, R, C, T, U), the path
+    before and after (equal unless renamed or copied), and the blob ids before and after."""
+
+    status: str
+    old_path: str
+    new_path: str
+    old_sha: str
+    new_sha: str
+
+
+_NULL_SHA = "0" * 40
+
+
+def _parse_raw_diff(out: bytes) -> list[Change]:
+    # `--raw -z`: ":<mode> <mode> <sha> <sha> <status>\0<path>\0[<path>\0]" per change.
+    fields = out.split(b"\0")
+    changes: list[Change] = []
+    i = 0
+    while i < len(fields):
+        meta = fields[i]
+        if not meta.startswith(b":"):
+            i += 1
+            continue
+        parts = meta[1:].split()
+        old_sha, new_sha, status = parts[2].decode(), parts[3].decode(), parts[4].decode()[:1]
+        old_path = fields[i + 1].decode("utf-8", "surrogateescape")
+        if status in ("R", "C"):
+            new_path = fields[i + 2].decode("utf-8", "surrogateescape")
+            i += 3
+        else:
+            new_path = old_path
+            i += 2
+        changes.append(Change(status, old_path, new_path, old_sha, new_sha))
+    return changes
+
+
+_DIFF_RAW = [
+    "--raw",
+    "-z",
+    "-M",
+    "--no-abbrev",
+    "--no-ext-diff",
+    "--no-textconv",
+    "--ignore-submodules=all",
+]
+
+
+def staged_changes(top: Path) -> list[Change]:
+    """What the commit being made changes: the index against HEAD (against the empty tree
+    before the first commit). Paths are relative to the top. One git process."""
+    return _parse_raw_diff(run(["diff", "--cached", *_DIFF_RAW], top))
+
+
+def changes_since(top: Path, ref: str) -> list[Change]:
+    """What the working tree changes since the point where HEAD forked from `ref` (what a
+    pull request adds). New blob ids of modified files are unknown (all zeros)."""
+    if resolve(top, ref) is None:
+        hint = (
+            " (this is a shallow clone: fetch the history, e.g. `fetch-depth: 0` in GitHub Actions)"
+            if is_shallow(top)
+            else ""
+        )
+        raise GitError(f"`{ref}` is not a commit in this repository{hint}")
+    proc_out = run(["merge-base", ref, "HEAD"], top, check=False).decode().strip()
+    if not proc_out:
+        hint = " (shallow clone: fetch the whole history)" if is_shallow(top) else ""
+        raise GitError(f"HEAD and `{ref}` have no common ancestor{hint}")
+    return _parse_raw_diff(run(["diff", *_DIFF_RAW, proc_out], top))
+
+
+def files_named(top: Path, name: str) -> list[str]:
+    """Paths (relative to the top) of every file in the index called `name`, at any depth."""
+    out = run(["ls-files", "-z", "--full-name", "--", f":(glob){name}", f":(glob)**/{name}"], top)
+    return sorted({p.decode("utf-8", "surrogateescape") for p in out.split(b"\0") if p})
+
+
+def hooks_dir(cwd: Path) -> Path:
+    """The folder git runs hooks from: honours core.hooksPath and linked worktrees."""
+    top = toplevel(cwd)
+    if top is None:
+        raise GitError(f"{cwd} is not inside a git repository; run `git init` first")
+    out = run(["rev-parse", "--git-path", "hooks"], top).decode("utf-8", "surrogateescape")
+    path = Path(out.strip())
+    return path if path.is_absolute() else top / path
+
+
+def init(folder: Path) -> None:
+    """`git init` in `folder`."""
+    run(["init", "--quiet"], folder)

@@ -1,0 +1,182 @@
+"""Jinja2 environment and template filters; the only importer of jinja2, markdown and nh3.
+
+Templates only lay out values computed in Python; the filters here format them (money with
+Babel through `money.format_money`, dates, percentages) and render Markdown notes to HTML that
+is sanitized whatever a contributor writes in a file.
+"""
+
+from __future__ import annotations
+
+import functools
+from datetime import date
+from decimal import Decimal
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import markdown as markdown_lib
+import nh3
+
+from textcrm.money import format_money, format_number, plain
+
+_ALLOWED_TAGS = {
+    "a",
+    "abbr",
+    "b",
+    "blockquote",
+    "br",
+    "code",
+    "del",
+    "details",
+    "dd",
+    "div",
+    "dl",
+    "dt",
+    "em",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "hr",
+    "i",
+    "img",
+    "ins",
+    "kbd",
+    "li",
+    "mark",
+    "ol",
+    "p",
+    "pre",
+    "q",
+    "s",
+    "small",
+    "span",
+    "strong",
+    "sub",
+    "summary",
+    "sup",
+    "table",
+    "tbody",
+    "td",
+    "tfoot",
+    "th",
+    "thead",
+    "tr",
+    "u",
+    "ul",
+}
+_ALLOWED_ATTRIBUTES = {
+    "a": {"href", "title"},
+    "img": {"src", "alt", "title", "width", "height"},
+    "td": {"align"},
+    "th": {"align"},
+    "abbr": {"title"},
+    "code": {"class"},
+    "span": {"class"},
+    "div": {"class"},
+}
+_URL_SCHEMES = {"http", "https", "mailto", "tel"}
+
+
+def template_dirs(root: Path | None) -> list[Path]:
+    """Where templates are looked up: the CRM repository's own `templates/` first (overrides),
+    then the ones shipped with textcrm (inside the wheel, or the checkout's `templates/`)."""
+    dirs = []
+    if root is not None and (root / "templates").is_dir():
+        dirs.append(root / "templates")
+    dirs.append(packaged_templates())
+    return dirs
+
+
+@functools.cache
+def packaged_templates() -> Path:
+    """The default templates: `textcrm/templates` in an installed wheel, else the checkout's."""
+    shipped = Path(str(resources.files("textcrm") / "templates"))
+    if shipped.is_dir():
+        return shipped
+    return Path(__file__).resolve().parents[2] / "templates"
+
+
+def markdown_to_html(text: str) -> str:
+    """Render Markdown notes to sanitized HTML: no script, no event handlers, no javascript:."""
+    html = markdown_lib.markdown(text, extensions=["extra", "sane_lists"], output_format="html")
+    return nh3.clean(
+        html,
+        tags=_ALLOWED_TAGS,
+        attributes=_ALLOWED_ATTRIBUTES,
+        url_schemes=_URL_SCHEMES,
+        link_rel="noopener noreferrer",
+    )
+
+
+def money_filter(value: Decimal | None, currency: str, locale: str = "en_US") -> str:
+    if value is None:
+        return ""
+    return format_money(value, currency, locale)
+
+
+def percent_filter(value: Decimal | None) -> str:
+    return "" if value is None else f"{plain(value)}%"
+
+
+def date_filter(value: date | None, fmt: str = "iso") -> str:
+    if value is None:
+        return ""
+    if fmt == "iso":
+        return value.isoformat()
+    if fmt == "short":
+        return f"{value:%b} {value.day}"
+    if fmt == "long":
+        return f"{value:%B} {value.day}, {value.year}"
+    return value.strftime(fmt)
+
+
+def number_filter(value: Decimal | int | None, locale: str = "en_US") -> str:
+    if value is None:
+        return ""
+    return format_number(Decimal(value), locale)
+
+
+FILTERS: dict[str, Any] = {
+    "money": money_filter,
+    "percent": percent_filter,
+    "date": date_filter,
+    "number": number_filter,
+    "plain": lambda v: "" if v is None else plain(v),
+}
+
+
+def environment(root: Path | None, extra_dirs: list[Path] | None = None) -> jinja2.Environment:
+    """A Jinja2 environment with autoescaping on, strict undefined values, and our filters."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader([*(extra_dirs or []), *template_dirs(root)]),
+        autoescape=jinja2.select_autoescape(["html", "htm", "xml", "svg"], default_for_string=True),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters.update(FILTERS)
+    env.filters["markdown"] = lambda text: jinja2.utils.markupsafe.Markup(markdown_to_html(text))
+    return env
+
+
+# What a template can raise (a broken override in the CRM's own templates/), so that callers
+# report it as a user problem without importing jinja2 themselves.
+TemplateError = jinja2.TemplateError
+TemplateSyntaxError = jinja2.TemplateSyntaxError
+
+
+def render(env: jinja2.Environment, name: str, **context: Any) -> str:
+    """Render a template by name with a documented view model."""
+    return env.get_template(name).render(**context)
+
+
+def render_string(source: str, **context: Any) -> str:
+    """Render a template given as text (for new-record templates), autoescape off."""
+    env = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
+    env.filters.update(FILTERS)
+    return env.from_string(source).render(**context)
