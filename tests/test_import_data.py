@@ -179,3 +179,25 @@ def test_salesforce_demo_export_figures(make_repo, run):
     assert (len(repo.accounts), len(repo.contacts)) == (83, 133)
     # All 95 open deals have a past close date and no activity since 2017: real problems.
     assert Counter(d.code for d in loaded.diagnostics) == {"close-date-past": 95, "stale": 95}
+
+
+def test_maven_figures_through_the_pipeline_report(maven):
+    import json
+
+    from click.testing import CliRunner
+
+    from textcrm.cli import cli
+
+    root, _output, _again = maven
+    result = CliRunner().invoke(
+        cli,
+        ["pipeline", "--format", "json", "--root", str(root), "--today", TODAY],
+        env={"NO_COLOR": "1"},
+        catch_exceptions=False,
+    )
+    doc = json.loads(result.stdout)
+    by_stage = {s["key"]: (s["count"], s["expected"]["amounts"]) for s in doc["stages"]}
+    assert by_stage["won"] == (4238, {"USD": "10005534.00"})
+    assert by_stage["lost"] == (2473, {"USD": "0.00"})
+    assert by_stage["engaging"][0] == 1589
+    assert by_stage["prospecting"][0] == 500
