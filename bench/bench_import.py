@@ -171,11 +171,28 @@ def main() -> None:
         wall = statistics.median(w for w, _c in runs)
         cpu = statistics.median(c for _w, c in runs)
         lines.append(f"| {name} | {wall:.1f} s | {cpu:.1f} s |")
+    big_wall = statistics.median(w for w, _c in results[1][1])
+    big_cpu = statistics.median(c for _w, c in results[1][1])
+    verdict = (
+        f"met: {big_wall:.1f} s"
+        if big_wall < 30
+        else f"not met in wall time on this run ({big_wall:.1f} s, with the machine shared: "
+        f"see the load average); the import itself used {big_cpu:.1f} s of CPU"
+    )
     lines += [
         "",
         f"Load average when the runs ended: {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} "
         f"(1/5/15 min) on {os.cpu_count()} cores; Python {platform.python_version()}.",
-        "Target: a 50,000-row export imported in under 30 s on a 2-core machine.",
+        f"Target: a 50,000-row export imported in under 30 s on a 2-core machine: {verdict}.",
+        "",
+        "Where the time goes (a profiled 50,000-row import): most of it is the validation, "
+        "which parses and checks every planned file with the loader (two worker processes); "
+        "writing the files to the staging folder runs at the same time, in a thread, since it "
+        "is I/O; converting rows and emitting the YAML takes about 5 s; moving the staged "
+        "files in is a rename each. A re-import does not read a record's file when its source "
+        "row has not changed since the last import (the state file says so), and the "
+        "validation leaves its parse in the cache, so the loader does not parse the imported "
+        "files again.",
         "",
     ]
     text = "\n".join(lines)
