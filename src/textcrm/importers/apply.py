@@ -1,0 +1,188 @@
+"""Write an import safely: validate the planned files with the loader, write them to a
+staging folder inside the CRM root, then move them in; on any failure the repository is left
+as it was. Also reads and writes the import state (what each field was when last imported).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections import Counter
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from textcrm import layout
+from textcrm.diagnostics import Diagnostic
+from textcrm.errors import TextcrmError
+from textcrm.fsutil import atomic_write
+
+STATE_DIR = ".textcrm-import"
+STATE_FILE = f"{STATE_DIR}/state.json"
+STAGING_DIR = ".textcrm-import-staging"
+
+# Problems that can only come from a wrong file, never from what the source data lacks: if
+# one appears in a planned file, the importer (or its mapping) is at fault and nothing moves in.
+IMPORTER_FAULTS = frozenset(
+    {
+        "yaml-syntax",
+        "front-matter-missing",
+        "unreadable-file",
+        "invalid-value",
+        "unknown-field",
+        "unknown-stage",
+        "unknown-account",
+        "unknown-contact",
+        "unknown-competitor",
+        "unknown-product",
+        "unknown-owner",
+        "duplicate-sku",
+        "duplicate-quote-number",
+    }
+)
+
+
+class ImportFailed(TextcrmError):
+    """The planned files did not pass validation, or could not be moved in; nothing changed."""
+
+
+class OverlayReader:
+    """The working tree with the planned files laid over it, as the loader reads it."""
+
+    def __init__(self, root: Path, writes: dict[str, bytes]) -> None:
+        from textcrm.loader import DiskReader
+
+        self.disk = DiskReader(root)
+        self.writes = writes
+
+    def files(self) -> list[str]:
+        listed = set(self.disk.files())
+        listed.update(p for p in self.writes if layout.classify(p) is not None)
+        return sorted(listed)
+
+    def read(self, relpath: str) -> bytes | Diagnostic:
+        if relpath in self.writes:
+            return self.writes[relpath]
+        return self.disk.read(relpath)
+
+
+def read_state(root: Path) -> dict[str, Any]:
+    """The import state, or an empty one when there is none (or it cannot be read)."""
+    try:
+        data = json.loads((root / STATE_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {"version": 1, "records": {}}
+    if not isinstance(data, dict) or not isinstance(data.get("records"), dict):
+        return {"version": 1, "records": {}}
+    return data
+
+
+def validate(
+    root: Path, today: date, writes: dict[str, bytes], use_cache: bool = False
+) -> Counter[str]:
+    """Load the repository with the planned files in place and check them; raise ImportFailed
+    on a problem the importer caused, else count the problems the data really has.
+
+    With `use_cache`, the parse cache (keyed by content, so never stale) keeps what was
+    parsed: the next `textcrm check` or import does not parse the new files again."""
+    from textcrm.loader import load
+
+    planned = {p for p in writes if layout.classify(p) is not None}
+    if not planned:
+        return Counter()
+    result = load(
+        root, today, reader=OverlayReader(root, writes), paths=planned, use_cache=use_cache
+    )
+    faults = [d for d in result.diagnostics if d.code in IMPORTER_FAULTS and d.path in planned]
+    if faults:
+        shown = "\n".join(
+            f"  {d.path}:{d.line}:{d.column}: {d.message} [{d.code}]" for d in faults[:20]
+        )
+        more = f"\n  ... and {len(faults) - 20} more" if len(faults) > 20 else ""
+        raise ImportFailed(
+            "the import was not applied: the files it would write do not pass `textcrm check`:"
+            f"\n{shown}{more}\nNothing was changed. Check the mapping file; if it is right, "
+            "this is a bug in textcrm: please report it with the lines above."
+        )
+    return Counter(d.code for d in result.diagnostics if d.path in planned)
+
+
+def stage(root: Path, writes: dict[str, bytes]) -> None:
+    """Write every planned file into the staging folder (removing an old one first)."""
+    staging = root / STAGING_DIR
+    if staging.exists():
+        shutil.rmtree(staging)
+    folders = {str(Path(rel).parent) for rel in writes}
+    for base in (staging / "new", staging / "old"):
+        for folder in folders:
+            (base / folder).mkdir(parents=True, exist_ok=True)
+    for rel, data in writes.items():
+        with open(staging / "new" / rel, "wb") as f:
+            f.write(data)
+
+
+def discard(root: Path) -> None:
+    """Remove the staging folder."""
+    shutil.rmtree(root / STAGING_DIR, ignore_errors=True)
+
+
+def write(
+    root: Path, writes: dict[str, bytes], state: dict[str, Any], staged: bool = False
+) -> None:
+    """Stage every file (unless `staged`), then move them in; on failure put back what was
+    there before. The staging folder is removed in every case."""
+    staging = root / STAGING_DIR
+    new_dir = staging / "new"
+    old_dir = staging / "old"
+    try:
+        if not staged:
+            stage(root, writes)
+        for folder in {str(Path(rel).parent) for rel in writes}:
+            (root / folder).mkdir(parents=True, exist_ok=True)
+        moved: list[tuple[str, bool]] = []
+        try:
+            for rel in writes:
+                final = root / rel
+                had = os.path.lexists(final)
+                if had:
+                    os.replace(final, old_dir / rel)
+                moved.append((rel, had))
+                os.replace(new_dir / rel, final)
+        except BaseException:
+            _roll_back(root, old_dir, moved)
+            raise
+        state_path = root / STATE_FILE
+        state_path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(state_path, state_text(state).encode("utf-8"))
+    except OSError as exc:
+        raise ImportFailed(f"the import was not applied: {exc}; nothing was changed") from None
+    finally:
+        discard(root)
+
+
+def state_text(state: dict[str, Any]) -> str:
+    """The state as JSON with one record per line: small diffs in git, and fast to write."""
+    parts = ['{\n "records": {']
+    kinds = sorted(state.get("records", {}).items())
+    for k, (kind, records) in enumerate(kinds):
+        parts.append(f"\n  {json.dumps(kind)}: {{")
+        lines = [
+            f"\n   {json.dumps(sid, ensure_ascii=False)}: "
+            f"{json.dumps(rec, ensure_ascii=False, sort_keys=True)}"
+            for sid, rec in sorted(records.items())
+        ]
+        parts.append(",".join(lines))
+        parts.append("\n  }" + ("," if k + 1 < len(kinds) else ""))
+    parts.append(f'\n }},\n "version": {int(state.get("version", 1))}\n}}\n')
+    return "".join(parts)
+
+
+def _roll_back(root: Path, old_dir: Path, moved: list[tuple[str, bool]]) -> None:
+    for rel, had in reversed(moved):
+        final = root / rel
+        if had:
+            if (old_dir / rel).exists():
+                os.replace(old_dir / rel, final)
+        else:
+            final.unlink(missing_ok=True)
