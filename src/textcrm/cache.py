@@ -5,17 +5,16 @@ it), is safe to delete, and can never be stale because the key is the content. T
 pickle signed with HMAC-SHA256 under a key kept in the user's cache directory: a cache file
 committed to a repository by someone else fails the signature and is ignored, never unpickled.
 A corrupt or foreign cache is ignored and rebuilt.
+
+pickle, hmac, secrets and tempfile are imported where used: the pre-commit hook, which skips
+the cache for a small commit, imports this module on every commit.
 """
 
 from __future__ import annotations
 
 import gc
 import hashlib
-import hmac
 import os
-import pickle
-import secrets
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +44,8 @@ def _code_fingerprint() -> bytes:
 
 
 def _secret() -> bytes:
+    import secrets
+
     base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "textcrm"
     key_file = base / "cache-key"
     try:
@@ -113,6 +114,9 @@ def code_fingerprint(*extra: str) -> str:
 
 def read_signed(file: Path) -> Any:
     """Unpickle a file written by `write_signed`, or None when missing, corrupt or foreign."""
+    import hmac
+    import pickle
+
     try:
         blob = file.read_bytes()
     except OSError:
@@ -136,6 +140,10 @@ def read_signed(file: Path) -> Any:
 
 def write_signed(folder: Path, name: str, value: Any, stale_glob: str = "") -> None:
     """Pickle `value` to folder/name atomically and signed; drop others matching `stale_glob`."""
+    import hmac
+    import pickle
+    import tempfile
+
     try:
         folder.mkdir(exist_ok=True)
         ignore = folder / ".gitignore"
