@@ -104,10 +104,14 @@ def cli() -> None:
 
     \b
     Examples:
+      textcrm init my-crm                 start a CRM repository
       textcrm check                       validate the whole repository
-      textcrm check --format json         the same, for other tools
-      textcrm stages                      show the sales process
-      textcrm schema > opportunity.json   JSON Schema for your editor
+      textcrm log acme --type call --summary "Walked through pricing"
+      textcrm move acme negotiation       advance a deal through its gate
+      textcrm pipeline                    the pipeline by stage
+      textcrm build                       the pipeline site, in _site/
+      textcrm quote acme --format pdf     the customer quote
+      textcrm changes --since origin/main what a branch does to the pipeline
 
     Every command finds the repository by walking up from the current directory to the
     folder holding textcrm.yaml, or takes --root DIR. Exit status: 0 when all is well, 1 when
