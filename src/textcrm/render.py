@@ -125,6 +125,11 @@ def environment(root: Path | None, extra_dirs: list[Path] | None = None) -> jinj
     return env
 
 
+def markup(html: str) -> Any:
+    """Mark already-safe HTML (sanitized Markdown) so autoescaping leaves it as it is."""
+    return jinja2.utils.markupsafe.Markup(html)
+
+
 def render(env: jinja2.Environment, name: str, **context: Any) -> str:
     """Render a template by name with a documented view model."""
     return env.get_template(name).render(**context)
