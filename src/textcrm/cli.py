@@ -257,6 +257,53 @@ def schema(root: str | None, kind: str) -> None:
     click.echo(json.dumps(to_json_schema(kind, config), indent=2, ensure_ascii=False))
 
 
+# --- site commands ---
+
+
+@cli.command()
+@root_option
+@today_option
+@click.option("-o", "--output", metavar="DIR", type=click.Path(file_okay=False),
+              help="Where to write the site. Default: _site/ under the CRM root.")
+@click.option("--strict", is_flag=True,
+              help="Exit with status 1 when the repository has errors (the site is built anyway).")
+@click.option("--no-cache", is_flag=True,
+              help="Do not read or write the parse and Markdown caches.")
+@click.option("-j", "--jobs", type=click.IntRange(1, 64), metavar="N",
+              help="Processes rendering pages. Default: the number of CPUs (at most 4).")
+def build(root: str | None, today: str | None, output: str | None, strict: bool,
+          no_cache: bool, jobs: int | None) -> None:
+    """Build the static pipeline site: dashboard, board, every record, pipeline.json.
+
+    The site is plain HTML with its CSS and script inside, using relative links only, so it
+    works from disk (file://), on GitHub or GitLab Pages, or under any sub-path. The same
+    repository and the same --today give byte-identical output. Files with errors are listed
+    on the Problems page and the rest is built. Pages whose inputs did not change are not
+    rendered again; files an earlier build made that are no longer part of the site are
+    removed. Templates and style.css can be overridden by files of the same name in the CRM
+    repository's templates/ folder (see docs/site.md).
+
+    \b
+    Examples:
+      textcrm build                              into ./_site
+      textcrm build -o public --today 2026-11-28
+      textcrm build --strict                     for CI: fail when check finds errors
+
+    Exit status: 0 when the site was built (1 with --strict when there are errors), 2 for a
+    usage error, a broken textcrm.yaml or an unsafe output folder.
+    """
+    from textcrm.site import build as build_site
+
+    day = parse_today(today)
+    crm = resolve_root(root)
+    result = build_site(crm, day, Path(output) if output else None, use_cache=not no_cache,
+                        jobs=jobs)
+    click.echo(f"built {result.pages} pages into {result.out} ({result.rendered} rendered, "
+               f"{result.written} files written, {result.removed} removed); "
+               f"{result.errors} errors, {result.warnings} warnings")
+    sys.exit(EXIT_PROBLEMS if strict and result.errors else EXIT_OK)
+
+
 def main() -> None:
     """Console-script entry point."""
     cli(prog_name="textcrm")

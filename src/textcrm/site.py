@@ -1,0 +1,700 @@
+"""The pipeline site: plan every page, render the changed ones, write them safely, remove stale.
+
+A build loads the repository (or is given a LoadResult), builds one frozen view model per page
+(`views`), and renders each page through Jinja2 (`render`). A page is rendered only when its
+digest (templates + view model) differs from the previous build's manifest or its file is
+missing, and written only when its bytes differ. Many pages are rendered by a pool of forked
+processes. Markdown is rendered once per distinct text and cached by content hash.
+
+Safety: the output folder is never the CRM root or one of its parents, a non-empty folder is
+only reused when it carries our marker file `.textcrm-site`, and every write is checked to land
+inside the output folder.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import os
+import shutil
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from textcrm import __version__, pipeline, views
+from textcrm.diagnostics import Diagnostic
+from textcrm.errors import TextcrmError
+from textcrm.layout import CACHE_DIR
+from textcrm.loader import LoadResult, Repository
+from textcrm.money import fixed, plain
+
+MARKER = ".textcrm-site"
+DEFAULT_OUTPUT = "_site"
+# Below this many pages to render, forking workers costs more than it saves.
+PARALLEL_THRESHOLD = 400
+ASSETS = (("style.css", "assets/style.css"), ("site.js", "assets/site.js"))
+
+
+class UnsafeOutput(TextcrmError):
+    """The output folder could overwrite something that is not a previous site."""
+
+    exit_code = 2
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """One HTML page to produce: where, with which template, from which view model."""
+
+    path: str
+    template: str
+    title: str
+    nav: str
+    view: Any
+
+
+@dataclass
+class BuildResult:
+    """What a build did, and the problems of the repository it built."""
+
+    out: Path
+    pages: int = 0
+    rendered: int = 0
+    written: int = 0
+    removed: int = 0
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+    @property
+    def errors(self) -> int:
+        return sum(1 for d in self.diagnostics if d.severity == "error")
+
+    @property
+    def warnings(self) -> int:
+        return len(self.diagnostics) - self.errors
+
+
+# --- output folder safety -------------------------------------------------------------
+
+
+def output_dir(root: Path, out: Path | None) -> Path:
+    """The output folder (default `_site/` under the root), checked to be safe to write.
+
+    Refused: the CRM root itself or any folder containing it, and an existing non-empty folder
+    without the `.textcrm-site` marker of an earlier build.
+    """
+    target = (out if out is not None else root / DEFAULT_OUTPUT).absolute()
+    resolved, root_resolved = target.resolve(), root.resolve()
+    if root_resolved == resolved or root_resolved.is_relative_to(resolved):
+        raise UnsafeOutput(
+            f"output folder {target} is the CRM repository or contains it; "
+            "choose a folder of its own, such as _site"
+        )
+    if resolved.exists() and not resolved.is_dir():
+        raise UnsafeOutput(f"output {target} exists and is not a folder")
+    if resolved.is_dir() and any(resolved.iterdir()) and not (resolved / MARKER).is_file():
+        raise UnsafeOutput(
+            f"output folder {target} is not empty and was not made by "
+            f"`textcrm build` (no {MARKER} file in it); refusing to overwrite "
+            "it: choose another folder or empty it first"
+        )
+    return resolved
+
+
+def _inside(out: Path, rel: str) -> Path:
+    """The absolute path of `rel` in `out`, refusing anything that would land outside."""
+    full = out / rel
+    parent = full.parent.resolve()
+    if not parent.is_relative_to(out) or ".." in Path(rel).parts or Path(rel).is_absolute():
+        raise UnsafeOutput(f"refusing to write {rel}: outside the output folder {out}")
+    if full.is_symlink():
+        full.unlink()
+    return full
+
+
+def write_if_changed(out: Path, rel: str, data: bytes) -> bool:
+    """Write `data` to `out/rel` unless the file already holds exactly these bytes."""
+    full = out / rel
+    try:
+        if not full.is_symlink() and full.read_bytes() == data:
+            return False
+    except OSError:
+        pass
+    full.parent.mkdir(parents=True, exist_ok=True)
+    full = _inside(out, rel)
+    tmp = full.with_name(f".{full.name}.tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, full)
+    return True
+
+
+def remove_stale(out: Path, keep: set[str]) -> int:
+    """Delete files under `out` that this build did not produce, then empty folders."""
+    removed = 0
+    for folder, dirs, files in os.walk(out, topdown=False):
+        here = Path(folder)
+        for name in files:
+            rel = (here / name).relative_to(out).as_posix()
+            if rel not in keep and rel != MARKER:
+                (here / name).unlink()
+                removed += 1
+        for name in dirs:
+            sub = here / name
+            if sub.is_symlink():
+                sub.unlink()
+                removed += 1
+            elif not any(sub.iterdir()):
+                sub.rmdir()
+    return removed
+
+
+# --- markdown cache -------------------------------------------------------------------
+
+
+class MarkdownCache:
+    """Sanitized HTML of Markdown texts by content hash, kept as plain JSON (safe to load)."""
+
+    def __init__(self, folder: Path | None) -> None:
+        self.file = folder / f"markdown-{_code_fingerprint()[:16]}.json" if folder else None
+        self.entries: dict[str, str] = {}
+        self.new: dict[str, str] = {}
+        self.used: set[str] = set()
+        if self.file is not None:
+            try:
+                data = json.loads(self.file.read_text(encoding="utf-8"))
+                if isinstance(data, dict):
+                    self.entries = {
+                        k: v for k, v in data.items() if isinstance(k, str) and isinstance(v, str)
+                    }
+            except (OSError, ValueError):
+                pass
+
+    def html(self, text: str) -> str:
+        from textcrm.render import markdown_to_html
+
+        if not text.strip():
+            return ""
+        key = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+        self.used.add(key)
+        got = self.entries.get(key)
+        if got is None:
+            got = markdown_to_html(text)
+            self.entries[key] = got
+            self.new[key] = got
+        return got
+
+    def merge(self, entries: dict[str, str]) -> None:
+        self.entries.update(entries)
+        self.used.update(entries)
+        self.new.update(entries)
+
+    def save(self, prune: bool) -> None:
+        if self.file is None or (not self.new and not prune):
+            return
+        keep = {k: v for k, v in self.entries.items() if not prune or k in self.used}
+        if not self.new and len(keep) == len(self.entries):
+            return
+        try:
+            self.file.parent.mkdir(exist_ok=True)
+            ignore = self.file.parent / ".gitignore"
+            if not ignore.exists():
+                ignore.write_text("# textcrm's caches: safe to delete\n*\n")
+            for old in self.file.parent.glob("markdown-*.json"):
+                if old != self.file:
+                    old.unlink(missing_ok=True)
+            tmp = self.file.with_suffix(".tmp")
+            tmp.write_text(json.dumps(keep, sort_keys=True), encoding="utf-8")
+            os.replace(tmp, self.file)
+            self.new = {}
+        except OSError:
+            pass  # a read-only checkout still builds, only slower
+
+
+def _code_fingerprint() -> str:
+    """Changes when textcrm's rendering code changes (so cached output is never stale)."""
+    here = Path(__file__).parent
+    h = hashlib.blake2b(__version__.encode(), digest_size=16)
+    for name in ("render.py", "site.py", "charts.py"):
+        try:
+            h.update((here / name).read_bytes())
+        except OSError:
+            h.update(name.encode())
+    return h.hexdigest()
+
+
+# --- the plan: every page and its view model ------------------------------------------
+
+
+def _nav() -> tuple[views.NavItem, ...]:
+    return tuple(
+        views.NavItem(k, h, t)
+        for k, h, t in (
+            ("dashboard", "index.html", "Dashboard"),
+            ("board", "board.html", "Board"),
+            ("opportunities", "opportunities.html", "Opportunities"),
+            ("accounts", "accounts.html", "Accounts"),
+            ("contacts", "contacts.html", "Contacts"),
+            ("competitors", "competitors.html", "Competitors"),
+            ("products", "products.html", "Products"),
+            ("process", "process.html", "Process"),
+            ("problems", "problems.html", "Problems"),
+        )
+    )
+
+
+def site_info(repo: Repository, today: date) -> views.SiteInfo:
+    config = repo.config
+    name = str(config.site.get("title") or "") or (
+        config.company.name if config.company else "Pipeline"
+    )
+    lang = config.locale.replace("_", "-").split("-")[0] or "en"
+    return views.SiteInfo(name, today, lang, _nav())
+
+
+def quote_page(repo: Repository, opp: Any, today: date) -> str | None:
+    """HTML of the opportunity's quote page, or None when there is none to build.
+
+    Hook for the quotes feature: when `textcrm.quote` provides `html_page(repo, opp, today)`,
+    the site writes its result to quotes/<id>.html and links it from the opportunity page.
+    """
+    if opp.quote is None or importlib.util.find_spec("textcrm.quote") is None:
+        return None
+    from textcrm import quote  # type: ignore[attr-defined]
+
+    render_page = getattr(quote, "html_page", None)
+    return None if render_page is None else str(render_page(repo, opp, today))
+
+
+def plan(
+    ctx: views.Context, only: set[str] | None = None, quotes: dict[str, str] | None = None
+) -> list[Page]:
+    """Every page of the site with its view model (with `only`, just those paths)."""
+    repo = ctx.repo
+    pages: list[Page] = []
+
+    def want(path: str) -> bool:
+        return only is None or path in only
+
+    def add(path: str, template: str, title: str, nav: str, build: Callable[[], Any]) -> None:
+        if want(path):
+            pages.append(Page(path, template, title, nav, build()))
+
+    add("index.html", "dashboard.html", "Dashboard", "dashboard", lambda: views.dashboard(ctx))
+    add("board.html", "board.html", "Board", "board", lambda: views.board(ctx))
+    add(
+        "opportunities.html",
+        "opportunities.html",
+        "Opportunities",
+        "opportunities",
+        lambda: views.opportunities(ctx),
+    )
+    quotes = quotes or {}
+    for opp_id in sorted(repo.opportunities):
+        opp = repo.opportunities[opp_id]
+        add(
+            views.page_path("opportunity", opp_id),
+            "opportunity.html",
+            opp.title or opp_id,
+            "opportunities",
+            lambda opp=opp: views.opportunity(ctx, opp, quotes.get(opp.id, "")),
+        )
+    accounts = (
+        pipeline.by_account(repo)
+        if only is None or any(p.startswith("account") for p in only)
+        else {}
+    )
+    contacts_of: dict[str, list[str]] = {}
+    for c in sorted(repo.contacts.values(), key=lambda c: (c.name.lower(), c.id)):
+        contacts_of.setdefault(c.account, []).append(c.id)
+    for acc_id in sorted(repo.accounts):
+        add(
+            views.page_path("account", acc_id),
+            "account.html",
+            repo.accounts[acc_id].name,
+            "accounts",
+            lambda a=acc_id: views.account(ctx, a, accounts[a], contacts_of.get(a, [])),
+        )
+    add(
+        "accounts.html",
+        "index.html",
+        "Accounts",
+        "accounts",
+        lambda: views.accounts_index(ctx, accounts),
+    )
+    roles = pipeline.by_contact(repo)
+    for contact_id in sorted(repo.contacts):
+        add(
+            views.page_path("contact", contact_id),
+            "contact.html",
+            repo.contacts[contact_id].name,
+            "contacts",
+            lambda c=contact_id: views.contact(ctx, c, roles.get(c, ())),
+        )
+    add(
+        "contacts.html",
+        "contacts.html",
+        "Contacts",
+        "contacts",
+        lambda: views.contacts_index(ctx, roles),
+    )
+    rivals = (
+        pipeline.by_competitor(repo)
+        if only is None or any(p.startswith("competitor") for p in only)
+        else {}
+    )
+    for comp_id in sorted(repo.competitors):
+        add(
+            views.page_path("competitor", comp_id),
+            "competitor.html",
+            repo.competitors[comp_id].name,
+            "competitors",
+            lambda c=comp_id: views.competitor(ctx, c, rivals[c]),
+        )
+    add(
+        "competitors.html",
+        "index.html",
+        "Competitors",
+        "competitors",
+        lambda: views.competitors_index(ctx, rivals),
+    )
+    add("products.html", "products.html", "Products", "products", lambda: views.products(ctx))
+    add("process.html", "process.html", "Sales process", "process", lambda: views.process(ctx))
+    add("problems.html", "problems.html", "Problems", "problems", lambda: views.problems(ctx))
+    return pages
+
+
+def pipeline_json(ctx: views.Context) -> bytes:
+    """pipeline.json: the computed figures, for other tools (amounts as exact strings)."""
+    repo, today = ctx.repo, ctx.today
+    kf = pipeline.key_figures(repo, today)
+    summary = pipeline.stage_summary(repo)
+    fc = pipeline.forecast(repo, today)
+
+    def cell(c: pipeline.ForecastCell) -> dict[str, Any]:
+        return {
+            "count": c.count,
+            "expected": c.expected.to_json(),
+            "weighted": c.weighted.to_json(),
+        }
+
+    doc = {
+        "version": 1,
+        "as_of": today.isoformat(),
+        "currency": repo.config.currency,
+        "key_figures": {
+            "open_count": kf.open_count,
+            "pipeline": kf.pipeline.to_json(),
+            "weighted": kf.weighted.to_json(),
+            "quarter": kf.quarter.key,
+            "won_count": kf.won_count,
+            "won": kf.won.to_json(),
+            "lost_count": kf.lost_count,
+            "lost": kf.lost.to_json(),
+            "win_rate": None if kf.win_rate is None else plain(kf.win_rate),
+            "average_deal": kf.average_deal.to_json(),
+            "average_cycle_days": (
+                None if kf.average_cycle_days is None else plain(kf.average_cycle_days)
+            ),
+        },
+        "stages": [
+            {
+                "key": r.key,
+                "name": r.name,
+                "open": r.is_open,
+                "probability": plain(r.probability),
+                "count": r.count,
+                "expected": r.expected.to_json(),
+                "weighted": r.weighted.to_json(),
+            }
+            for r in summary.rows
+        ],
+        "forecast": {
+            "by": fc.by,
+            "periods": [
+                {
+                    "period": row.period.key,
+                    "start": row.period.start.isoformat(),
+                    "end": row.period.end.isoformat(),
+                    **{c: cell(row.cell(c)) for c in pipeline.CATEGORIES},
+                    "total": cell(row.total),
+                    "closed_won": cell(row.closed_won),
+                }
+                for row in fc.rows
+            ],
+            "past_due": cell(fc.past_due),
+            "later": cell(fc.later),
+        },
+        "attention": [
+            {
+                "kind": a.kind,
+                "opportunity": a.opportunity,
+                "owner": a.owner,
+                "date": a.date.isoformat() if a.date else None,
+                "message": a.message,
+            }
+            for a in ctx.attention
+        ],
+        "opportunities": [
+            {
+                "id": o.id,
+                "path": o.path,
+                "title": o.title,
+                "account": o.account,
+                "owner": o.owner,
+                "stage": o.stage,
+                "status": pipeline.status(repo, o),
+                "close_date": o.close_date.isoformat() if o.close_date else None,
+                "currency": (f := repo.figures(o)).currency,
+                "expected": fixed(f.expected, f.currency),
+                "probability": plain(f.probability),
+                "weighted": fixed(f.weighted, f.currency),
+                "forecast": f.forecast,
+                "flags": list(ctx.flags.get(o.id, ())),
+            }
+            for o in pipeline.select(repo)
+        ],
+        "problems": [d.to_json() for d in ctx.diagnostics],
+    }
+    return (json.dumps(doc, indent=1, ensure_ascii=False) + "\n").encode()
+
+
+# --- rendering ------------------------------------------------------------------------
+
+
+def _root_prefix(path: str) -> str:
+    return "../" * path.count("/")
+
+
+class Renderer:
+    """Renders pages with the Jinja2 environment and the Markdown cache."""
+
+    def __init__(self, root: Path, cache: MarkdownCache) -> None:
+        from textcrm import render
+
+        self.env = render.environment(root)
+        self.cache = cache
+        markup = render.markup
+        self.env.filters["markdown"] = lambda text: markup(cache.html(text))
+        self.fingerprint = self._fingerprint()
+
+    def _fingerprint(self) -> str:
+        """Changes when any template (shipped or overridden) or the rendering code changes."""
+        h = hashlib.blake2b(_code_fingerprint().encode(), digest_size=16)
+        for name in sorted(self.env.list_templates()):
+            source, filename, _ = self.env.loader.get_source(self.env, name)  # type: ignore[union-attr]
+            h.update(f"\0{name}\0{filename}\0".encode())
+            h.update(source.encode())
+        return h.hexdigest()
+
+    def digest(self, page: Page, site: views.SiteInfo) -> str:
+        h = hashlib.blake2b(self.fingerprint.encode(), digest_size=16)
+        h.update(repr((page.path, page.template, page.title, page.nav, site)).encode())
+        h.update(repr(page.view).encode())
+        return h.hexdigest()
+
+    def page(self, page: Page, site: views.SiteInfo) -> bytes:
+        html = self.env.get_template(page.template).render(
+            site=site,
+            root=_root_prefix(page.path),
+            page=page.view,
+            title=page.title,
+            nav=page.nav,
+            path=page.path,
+        )
+        return html.encode("utf-8")
+
+    def asset(self, name: str) -> bytes:
+        source, _, _ = self.env.loader.get_source(self.env, name)  # type: ignore[union-attr]
+        return source.encode("utf-8")
+
+
+# Worker state, set once per forked worker by `_init_worker` (never in the parent).
+_WORKER: dict[str, Any] = {}
+
+
+def _init_worker(
+    renderer: Renderer, pages: Sequence[Page], site: views.SiteInfo, out: Path
+) -> None:
+    _WORKER.update(renderer=renderer, pages=pages, site=site, out=out)
+    renderer.cache.new = {}
+
+
+def _render_range(span: tuple[int, int]) -> tuple[int, dict[str, str]]:
+    renderer: Renderer = _WORKER["renderer"]
+    written = 0
+    for page in _WORKER["pages"][span[0] : span[1]]:
+        written += write_if_changed(_WORKER["out"], page.path, renderer.page(page, _WORKER["site"]))
+    new, renderer.cache.new = renderer.cache.new, {}
+    return written, new
+
+
+def render_pages(
+    renderer: Renderer,
+    pages: Sequence[Page],
+    site: views.SiteInfo,
+    out: Path,
+    jobs: int | None = None,
+) -> int:
+    """Render and write `pages`; in forked workers when there are many. Returns files written."""
+    workers = jobs if jobs is not None else min(os.cpu_count() or 1, 4)
+    if len(pages) < PARALLEL_THRESHOLD or workers < 2 or not hasattr(os, "fork"):
+        return sum(write_if_changed(out, p.path, renderer.page(p, site)) for p in pages)
+    import multiprocessing
+
+    # Folders first, so workers never race to create them.
+    for folder in sorted({str(Path(p.path).parent) for p in pages}):
+        (out / folder).mkdir(parents=True, exist_ok=True)
+    step = max(50, len(pages) // (workers * 6))
+    spans = [(i, min(i + step, len(pages))) for i in range(0, len(pages), step)]
+    written = 0
+    with ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=multiprocessing.get_context("fork"),
+        initializer=_init_worker,
+        initargs=(renderer, pages, site, out),
+    ) as pool:
+        for count, new in pool.map(_render_range, spans):
+            written += count
+            renderer.cache.merge(new)
+    return written
+
+
+# --- the build ------------------------------------------------------------------------
+
+
+class Builder:
+    """Builds the site of one repository into one folder; keeps what the next build reuses."""
+
+    def __init__(
+        self, root: Path, out: Path, use_cache: bool = True, jobs: int | None = None
+    ) -> None:
+        self.root = root
+        self.out = out
+        self.jobs = jobs
+        self.cache = MarkdownCache(root / CACHE_DIR if use_cache else None)
+        self.renderer = Renderer(root, self.cache)
+        self.manifest = self._read_manifest()
+
+    def _read_manifest(self) -> dict[str, str]:
+        try:
+            data = json.loads((self.out / MARKER).read_text(encoding="utf-8"))
+            pages = data.get("pages", {}) if isinstance(data, dict) else {}
+            return {k: v for k, v in pages.items() if isinstance(v, str)}
+        except (OSError, ValueError, AttributeError):
+            return {}
+
+    def _write_manifest(self) -> None:
+        doc = {
+            "generator": f"textcrm {__version__}",
+            "note": "made by `textcrm build`; this folder is rebuilt and cleaned by it",
+            "pages": dict(sorted(self.manifest.items())),
+        }
+        write_if_changed(
+            self.out, MARKER, (json.dumps(doc, indent=1, sort_keys=True) + "\n").encode()
+        )
+
+    def build(
+        self,
+        result: LoadResult,
+        today: date,
+        only: set[str] | None = None,
+        first: Iterable[str] = (),
+    ) -> BuildResult:
+        """Build every page (or only the paths in `only`), skipping unchanged ones.
+
+        Pages named in `first` are rendered and written before the others (serve writes the
+        edited opportunity's page before the dashboards).
+        """
+        self.out.mkdir(parents=True, exist_ok=True)
+        if not (self.out / MARKER).exists():
+            self._write_manifest()
+        repo = result.repository
+        items = pipeline.attention(repo, today)
+        ctx = views.Context(repo, today, result.diagnostics, items)
+        site = site_info(repo, today)
+        quotes = self._quotes(repo, today, only)
+        pages = plan(ctx, only, {k: v[0] for k, v in quotes.items()})
+        outcome = BuildResult(self.out, pages=len(pages), diagnostics=list(result.diagnostics))
+        todo = []
+        for page in pages:
+            digest = self.renderer.digest(page, site)
+            if self.manifest.get(page.path) != digest or not (self.out / page.path).is_file():
+                todo.append((page, digest))
+        firsts = set(first)
+        todo.sort(key=lambda pd: pd[0].path not in firsts)
+        early = [p for p, _ in todo if p.path in firsts]
+        outcome.written += render_pages(self.renderer, early, site, self.out, self.jobs)
+        outcome.written += render_pages(
+            self.renderer, [p for p, _ in todo if p.path not in firsts], site, self.out, self.jobs
+        )
+        outcome.rendered = len(todo)
+        for page, digest in todo:
+            self.manifest[page.path] = digest
+        produced = {p.path for p in pages}
+        for path, (_, html) in quotes.items():
+            outcome.written += write_if_changed(self.out, path, html.encode())
+            produced.add(path)
+        for name, path in ASSETS:
+            outcome.written += write_if_changed(self.out, path, self.renderer.asset(name))
+            produced.add(path)
+        if only is None or "pipeline.json" in only:
+            outcome.written += write_if_changed(self.out, "pipeline.json", pipeline_json(ctx))
+        produced.add("pipeline.json")
+        if only is None:
+            self.manifest = {k: v for k, v in self.manifest.items() if k in produced}
+            outcome.removed = remove_stale(self.out, produced)
+        self._write_manifest()
+        self.cache.save(prune=only is None)
+        return outcome
+
+    def _quotes(
+        self, repo: Repository, today: date, only: set[str] | None
+    ) -> dict[str, tuple[str, str]]:
+        """quotes/<id>.html -> (href from the site's top, html) for opportunities with one."""
+        found = {}
+        for opp_id in sorted(repo.opportunities):
+            path = views.page_path("quote", opp_id)
+            if (
+                only is not None
+                and path not in only
+                and views.page_path("opportunity", opp_id) not in only
+            ):
+                continue
+            html = quote_page(repo, repo.opportunities[opp_id], today)
+            if html is not None:
+                found[path] = (views.href("quote", opp_id), html)
+        return found
+
+    def remove(self, paths: Iterable[str]) -> int:
+        """Delete pages of records that no longer exist (serve, after a file was deleted)."""
+        removed = 0
+        for rel in paths:
+            full = self.out / rel
+            if full.is_file() and full.resolve().is_relative_to(self.out):
+                full.unlink()
+                removed += 1
+            self.manifest.pop(rel, None)
+        return removed
+
+
+def build(
+    root: Path,
+    today: date,
+    out: Path | None = None,
+    use_cache: bool = True,
+    jobs: int | None = None,
+) -> BuildResult:
+    """Load the repository at `root` as of `today` and build its site into `out`."""
+    from textcrm.loader import load
+
+    target = output_dir(root, out)
+    result = load(root, today, use_cache=use_cache)
+    return Builder(root, target, use_cache, jobs).build(result, today)
+
+
+def clean_output(out: Path) -> None:
+    """Remove a previous site entirely (only a folder with our marker)."""
+    if (out / MARKER).is_file():
+        shutil.rmtree(out)
