@@ -7,6 +7,8 @@ BIN="${1:-.venv/bin}"
 
 need_apt=()
 command -v git >/dev/null || need_apt+=(git)
+# The site's end-to-end test drives Debian's Chromium over DevTools (tests/test_site_browser.py).
+command -v chromium >/dev/null || need_apt+=(chromium)
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     apt-get update -qq
