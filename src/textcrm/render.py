@@ -58,11 +58,16 @@ def packaged_templates() -> Path:
     return Path(__file__).resolve().parents[2] / "templates"
 
 
+@functools.cache
+def _markdown() -> markdown_lib.Markdown:
+    # One converter per process, reset between texts: building a new one (loading the
+    # extensions) costs more than converting a typical note. Rendering is single-threaded.
+    return markdown_lib.Markdown(extensions=["extra", "sane_lists"], output_format="html")
+
+
 def markdown_to_html(text: str) -> str:
     """Render Markdown notes to sanitized HTML: no script, no event handlers, no javascript:."""
-    html = markdown_lib.markdown(
-        text, extensions=["extra", "sane_lists"], output_format="html"
-    )
+    html = _markdown().reset().convert(text)
     return nh3.clean(
         html,
         tags=_ALLOWED_TAGS,
