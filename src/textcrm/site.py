@@ -47,13 +47,19 @@ class UnsafeOutput(TextcrmError):
 
 @dataclass(frozen=True, slots=True)
 class Page:
-    """One HTML page to produce: where, with which template, from which view model."""
+    """One HTML page to produce: where, with which template, and how to get its view model.
+
+    `inputs`, when given, stands for everything the page shows (the record file's content
+    hash and the names it links to), so an unchanged page is skipped without building its
+    view; otherwise the digest is taken over the view model itself.
+    """
 
     path: str
     template: str
     title: str
     nav: str
-    view: Any
+    make: Callable[[], Any]
+    inputs: str | None = None
 
 
 @dataclass
@@ -267,19 +273,58 @@ def quote_page(repo: Repository, opp: Any, today: date) -> str | None:
     return None if render_page is None else str(render_page(repo, opp, today))
 
 
+def source_digest(root: Path, relpath: str) -> str:
+    """A hash of a record file's bytes (empty when it cannot be read)."""
+    try:
+        data = (root / relpath).read_bytes()
+    except OSError:
+        return ""
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+def opportunity_inputs(ctx: views.Context, opp: Any, quote_href: str) -> str:
+    """Everything an opportunity page shows, in few bytes: its file's content hash, its
+    problems, and the names of the records it links to (the rest comes from the config,
+    catalog, templates and today, which are part of every page's digest)."""
+    repo = ctx.repo
+    refs = (
+        ctx.record_link("account", opp.account) if opp.account else None,
+        [
+            (
+                ctx.record_link("contact", c.contact),
+                repo.contacts[c.contact].title if c.contact in repo.contacts else "",
+            )
+            for c in opp.contacts
+        ],
+        [ctx.record_link("contact", a.contact) for a in opp.activities if a.contact],
+        [ctx.record_link("competitor", c.competitor) for c in opp.competitors],
+        ctx.by_path.get(opp.path),
+        quote_href,
+    )
+    return source_digest(repo.root, opp.path) + repr(refs)
+
+
 def plan(
     ctx: views.Context, only: set[str] | None = None, quotes: dict[str, str] | None = None
 ) -> list[Page]:
-    """Every page of the site with its view model (with `only`, just those paths)."""
+    """Every page of the site, each with a builder of its view model (with `only`, just
+    those paths). Opportunity pages carry their inputs digest."""
     repo = ctx.repo
     pages: list[Page] = []
+    quotes = quotes or {}
 
-    def want(path: str) -> bool:
-        return only is None or path in only
-
-    def add(path: str, template: str, title: str, nav: str, build: Callable[[], Any]) -> None:
-        if want(path):
-            pages.append(Page(path, template, title, nav, build()))
+    def add(
+        path: str,
+        template: str,
+        title: str,
+        nav: str,
+        make: Callable[[], Any],
+        inputs: Callable[[], str] | None = None,
+    ) -> None:
+        if only is None or path in only:
+            pages.append(
+                Page(path, template, title, nav, make, inputs() if inputs is not None else None)
+            )
 
     add("index.html", "dashboard.html", "Dashboard", "dashboard", lambda: views.dashboard(ctx))
     add("board.html", "board.html", "Board", "board", lambda: views.board(ctx))
@@ -290,7 +335,6 @@ def plan(
         "opportunities",
         lambda: views.opportunities(ctx),
     )
-    quotes = quotes or {}
     for opp_id in sorted(repo.opportunities):
         opp = repo.opportunities[opp_id]
         add(
@@ -299,12 +343,18 @@ def plan(
             opp.title or opp_id,
             "opportunities",
             lambda opp=opp: views.opportunity(ctx, opp, quotes.get(opp.id, "")),
+            lambda opp=opp: opportunity_inputs(ctx, opp, quotes.get(opp.id, "")),
         )
-    accounts = (
-        pipeline.by_account(repo)
-        if only is None or any(p.startswith("account") for p in only)
-        else {}
-    )
+    groups: dict[str, dict[str, pipeline.Group]] = {}
+
+    def group(kind: str) -> dict[str, pipeline.Group]:
+        # Computed once per build, on first use (in a worker, once per worker).
+        if kind not in groups:
+            groups[kind] = (
+                pipeline.by_account(repo) if kind == "account" else pipeline.by_competitor(repo)
+            )
+        return groups[kind]
+
     contacts_of: dict[str, list[str]] = {}
     for c in sorted(repo.contacts.values(), key=lambda c: (c.name.lower(), c.id)):
         contacts_of.setdefault(c.account, []).append(c.id)
@@ -314,14 +364,14 @@ def plan(
             "account.html",
             repo.accounts[acc_id].name,
             "accounts",
-            lambda a=acc_id: views.account(ctx, a, accounts[a], contacts_of.get(a, [])),
+            lambda a=acc_id: views.account(ctx, a, group("account")[a], contacts_of.get(a, [])),
         )
     add(
         "accounts.html",
         "index.html",
         "Accounts",
         "accounts",
-        lambda: views.accounts_index(ctx, accounts),
+        lambda: views.accounts_index(ctx, group("account")),
     )
     roles = pipeline.by_contact(repo)
     for contact_id in sorted(repo.contacts):
@@ -339,25 +389,20 @@ def plan(
         "contacts",
         lambda: views.contacts_index(ctx, roles),
     )
-    rivals = (
-        pipeline.by_competitor(repo)
-        if only is None or any(p.startswith("competitor") for p in only)
-        else {}
-    )
     for comp_id in sorted(repo.competitors):
         add(
             views.page_path("competitor", comp_id),
             "competitor.html",
             repo.competitors[comp_id].name,
             "competitors",
-            lambda c=comp_id: views.competitor(ctx, c, rivals[c]),
+            lambda c=comp_id: views.competitor(ctx, c, group("competitor")[c]),
         )
     add(
         "competitors.html",
         "index.html",
         "Competitors",
         "competitors",
-        lambda: views.competitors_index(ctx, rivals),
+        lambda: views.competitors_index(ctx, group("competitor")),
     )
     add("products.html", "products.html", "Products", "products", lambda: views.products(ctx))
     add("process.html", "process.html", "Sales process", "process", lambda: views.process(ctx))
@@ -488,17 +533,20 @@ class Renderer:
             h.update(source.encode())
         return h.hexdigest()
 
-    def digest(self, page: Page, site: views.SiteInfo) -> str:
+    def digest(self, page: Page, site: views.SiteInfo, context: str, view: Any = None) -> str:
+        """The page's digest: templates, the build's context (today, config, catalog), and
+        the page's own inputs or else its whole view model."""
         h = hashlib.blake2b(self.fingerprint.encode(), digest_size=16)
+        h.update(context.encode())
         h.update(repr((page.path, page.template, page.title, page.nav, site)).encode())
-        h.update(repr(page.view).encode())
+        h.update((page.inputs if page.inputs is not None else repr(view)).encode())
         return h.hexdigest()
 
-    def page(self, page: Page, site: views.SiteInfo) -> bytes:
+    def page(self, page: Page, site: views.SiteInfo, view: Any) -> bytes:
         html = self.env.get_template(page.template).render(
             site=site,
             root=_root_prefix(page.path),
-            page=page.view,
+            page=view,
             title=page.title,
             nav=page.nav,
             path=page.path,
@@ -510,55 +558,70 @@ class Renderer:
         return source.encode("utf-8")
 
 
+@dataclass
+class Job:
+    """Pages to produce in one build, and what deciding and rendering them needs."""
+
+    renderer: Renderer
+    pages: Sequence[Page]
+    site: views.SiteInfo
+    out: Path
+    context: str
+    manifest: dict[str, str]
+
+
+def produce(job: Job, index: int) -> tuple[str, str, bool] | None:
+    """Build page `index`'s view if needed, render it when its digest changed, write it when
+    its bytes changed. Returns (path, digest, written), or None when it was up to date."""
+    page = job.pages[index]
+    view = page.make() if page.inputs is None else None
+    digest = job.renderer.digest(page, job.site, job.context, view)
+    if job.manifest.get(page.path) == digest and (job.out / page.path).is_file():
+        return None
+    if view is None:
+        view = page.make()
+    written = write_if_changed(job.out, page.path, job.renderer.page(page, job.site, view))
+    return page.path, digest, written
+
+
 # Worker state, set once per forked worker by `_init_worker` (never in the parent).
-_WORKER: dict[str, Any] = {}
+_WORKER: dict[str, Job] = {}
 
 
-def _init_worker(
-    renderer: Renderer, pages: Sequence[Page], site: views.SiteInfo, out: Path
-) -> None:
-    _WORKER.update(renderer=renderer, pages=pages, site=site, out=out)
-    renderer.cache.new = {}
+def _init_worker(job: Job) -> None:
+    _WORKER["job"] = job
+    job.renderer.cache.new = {}
 
 
-def _render_range(span: tuple[int, int]) -> tuple[int, dict[str, str]]:
-    renderer: Renderer = _WORKER["renderer"]
-    written = 0
-    for page in _WORKER["pages"][span[0] : span[1]]:
-        written += write_if_changed(_WORKER["out"], page.path, renderer.page(page, _WORKER["site"]))
-    new, renderer.cache.new = renderer.cache.new, {}
-    return written, new
+def _produce_range(span: tuple[int, int]) -> tuple[list[tuple[str, str, bool]], dict[str, str]]:
+    job = _WORKER["job"]
+    done = [r for i in range(*span) if (r := produce(job, i)) is not None]
+    new, job.renderer.cache.new = job.renderer.cache.new, {}
+    return done, new
 
 
-def render_pages(
-    renderer: Renderer,
-    pages: Sequence[Page],
-    site: views.SiteInfo,
-    out: Path,
-    jobs: int | None = None,
-) -> int:
-    """Render and write `pages`; in forked workers when there are many. Returns files written."""
+def produce_all(job: Job, jobs: int | None = None) -> list[tuple[str, str, bool]]:
+    """Produce every page of `job`; in forked worker processes when there are many."""
     workers = jobs if jobs is not None else min(os.cpu_count() or 1, 4)
-    if len(pages) < PARALLEL_THRESHOLD or workers < 2 or not hasattr(os, "fork"):
-        return sum(write_if_changed(out, p.path, renderer.page(p, site)) for p in pages)
+    count = len(job.pages)
+    if count < PARALLEL_THRESHOLD or workers < 2 or not hasattr(os, "fork"):
+        return [r for i in range(count) if (r := produce(job, i)) is not None]
     import multiprocessing
 
     # Folders first, so workers never race to create them.
-    for folder in sorted({str(Path(p.path).parent) for p in pages}):
-        (out / folder).mkdir(parents=True, exist_ok=True)
-    step = max(50, len(pages) // (workers * 6))
-    spans = [(i, min(i + step, len(pages))) for i in range(0, len(pages), step)]
-    written = 0
+    for folder in sorted({str(Path(p.path).parent) for p in job.pages}):
+        (job.out / folder).mkdir(parents=True, exist_ok=True)
+    step = max(25, count // (workers * 8))
+    spans = [(i, min(i + step, count)) for i in range(0, count, step)]
+    done: list[tuple[str, str, bool]] = []
+    fork = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(
-        max_workers=workers,
-        mp_context=multiprocessing.get_context("fork"),
-        initializer=_init_worker,
-        initargs=(renderer, pages, site, out),
+        workers, mp_context=fork, initializer=_init_worker, initargs=(job,)
     ) as pool:
-        for count, new in pool.map(_render_range, spans):
-            written += count
-            renderer.cache.merge(new)
-    return written
+        for results, new in pool.map(_produce_range, spans):
+            done.extend(results)
+            job.renderer.cache.merge(new)
+    return done
 
 
 # --- the build ------------------------------------------------------------------------
@@ -617,21 +680,29 @@ class Builder:
         quotes = self._quotes(repo, today, only)
         pages = plan(ctx, only, {k: v[0] for k, v in quotes.items()})
         outcome = BuildResult(self.out, pages=len(pages), diagnostics=list(result.diagnostics))
+        context = self._context(repo, today)
         todo = []
         for page in pages:
-            digest = self.renderer.digest(page, site)
-            if self.manifest.get(page.path) != digest or not (self.out / page.path).is_file():
-                todo.append((page, digest))
+            # Pages with an inputs digest are decided here, without building their view.
+            unchanged = (
+                page.inputs is not None
+                and (self.out / page.path).is_file()
+                and self.manifest.get(page.path) == self.renderer.digest(page, site, context)
+            )
+            if not unchanged:
+                todo.append(page)
         firsts = set(first)
-        todo.sort(key=lambda pd: pd[0].path not in firsts)
-        early = [p for p, _ in todo if p.path in firsts]
-        outcome.written += render_pages(self.renderer, early, site, self.out, self.jobs)
-        outcome.written += render_pages(
-            self.renderer, [p for p, _ in todo if p.path not in firsts], site, self.out, self.jobs
-        )
-        outcome.rendered = len(todo)
-        for page, digest in todo:
-            self.manifest[page.path] = digest
+        done = []
+        for batch in (
+            [p for p in todo if p.path in firsts],
+            [p for p in todo if p.path not in firsts],
+        ):
+            job = Job(self.renderer, batch, site, self.out, context, self.manifest)
+            done += produce_all(job, self.jobs)
+        for path, digest, written in done:
+            self.manifest[path] = digest
+            outcome.written += written
+        outcome.rendered = len(done)
         produced = {p.path for p in pages}
         for path, (_, html) in quotes.items():
             outcome.written += write_if_changed(self.out, path, html.encode())
@@ -648,6 +719,15 @@ class Builder:
         self._write_manifest()
         self.cache.save(prune=only is None)
         return outcome
+
+    def _context(self, repo: Repository, today: date) -> str:
+        """What every page depends on besides its own inputs: today, config and catalog."""
+        from textcrm.layout import CATALOG_FILE, CONFIG_FILE
+
+        quotes = importlib.util.find_spec("textcrm.quote") is not None
+        parts = [today.isoformat(), str(quotes)]
+        parts += [source_digest(repo.root, name) for name in (CONFIG_FILE, CATALOG_FILE)]
+        return "\0".join(parts)
 
     def _quotes(
         self, repo: Repository, today: date, only: set[str] | None

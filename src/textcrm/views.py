@@ -10,7 +10,8 @@ Notes bodies stay Markdown text here; the template's `markdown` filter renders a
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -20,7 +21,7 @@ from textcrm import charts, pipeline
 from textcrm.diagnostics import Diagnostic
 from textcrm.loader import Repository
 from textcrm.model import Opportunity
-from textcrm.money import format_money, plain
+from textcrm.money import format_money, minor_units, plain, round_money
 from textcrm.pipeline import CATEGORY_NAMES, Totals
 
 ATTENTION_LABELS = dict(pipeline.ATTENTION_KINDS)
@@ -82,18 +83,54 @@ class Problem:
 
 
 class Formatter:
-    """Formats money and totals in the configured locale (Babel through money.py)."""
+    """Formats money and totals in the configured locale.
+
+    Babel (through money.format_money) is the reference; because it is slow for the tens of
+    thousands of amounts of a big site, each currency's pattern (prefix, separators, suffix)
+    is learned once from Babel's own output and checked against it on sample amounts. A
+    currency whose output cannot be reproduced that way (such as lakh grouping) keeps Babel.
+    """
+
+    _PROBES = ("0", "7", "12.5", "999.99", "1000", "-1234.5", "1234567.891", "-98765432.1")
 
     def __init__(self, locale: str) -> None:
         self.locale = locale
         self._memo: dict[tuple[Decimal, str], str] = {}
+        self._fast: dict[str, Callable[[Decimal], str] | None] = {}
+
+    def _learn(self, currency: str) -> Callable[[Decimal], str] | None:
+        digits = minor_units(currency)
+        sample = format_money(Decimal("1234567.891"), currency, self.locale)
+        negative = format_money(Decimal("-1234567.891"), currency, self.locale)
+        shape = re.compile(r"^(.*?)1(\D?)234(\D?)567(?:(\D)(\d+))?(.*)$", re.S)
+        pos, neg = shape.match(sample), shape.match(negative)
+        if pos is None or neg is None or pos.group(2) != pos.group(3):
+            return None
+        group, decimal = pos.group(2), pos.group(4) or "."
+        table = str.maketrans({",": group, ".": decimal})
+
+        def fast(value: Decimal) -> str:
+            amount = round_money(value, currency)
+            body = format(abs(amount), f",.{digits}f").translate(table)
+            if amount < 0:
+                return neg.group(1) + body + neg.group(6)
+            return pos.group(1) + body + pos.group(6)
+
+        for probe in self._PROBES:
+            if fast(Decimal(probe)) != format_money(Decimal(probe), currency, self.locale):
+                return None
+        return fast
 
     def money(self, value: Decimal, currency: str) -> str:
         key = (value, currency)
         got = self._memo.get(key)
         if got is None:
-            got = format_money(value, currency, self.locale)
-            self._memo[key] = got
+            if currency not in self._fast:
+                self._fast[currency] = self._learn(currency)
+            fast = self._fast[currency]
+            got = fast(value) if fast else format_money(value, currency, self.locale)
+            if len(self._memo) < 100_000:
+                self._memo[key] = got
         return got
 
     def totals(self, t: Totals) -> str:
@@ -125,9 +162,13 @@ def page_path(kind: str, record_id: str) -> str:
     return f"{folder}/{record_id}.html"
 
 
+_SAFE_ID = re.compile(r"^[A-Za-z0-9._-]+$")
+
+
 def href(kind: str, record_id: str) -> str:
     """The URL (percent-encoded) of a record's page."""
-    return urlquote(page_path(kind, record_id))
+    path = page_path(kind, record_id)
+    return path if _SAFE_ID.match(record_id) else urlquote(path)
 
 
 class Context:
@@ -146,6 +187,11 @@ class Context:
         self.fmt = Formatter(repo.config.locale)
         self.attention = items
         self.flags = pipeline.flags(items)
+        self.attention_of: dict[str, list[pipeline.AttentionItem]] = {}
+        for item in items:
+            self.attention_of.setdefault(item.opportunity, []).append(item)
+        self.rows: dict[str, OppRow] = {}
+        self.links: dict[tuple[str, str], Link] = {}
         self.diagnostics = diagnostics
         self.by_path: dict[str, list[Diagnostic]] = {}
         for d in diagnostics:
@@ -161,6 +207,12 @@ class Context:
 
     def record_link(self, kind: str, record_id: str) -> Link:
         """A link to a record's page, or plain text when the record is missing or broken."""
+        got = self.links.get((kind, record_id))
+        if got is None:
+            got = self.links[(kind, record_id)] = self._record_link(kind, record_id)
+        return got
+
+    def _record_link(self, kind: str, record_id: str) -> Link:
         table: Mapping[str, object] = {
             "opportunity": self.repo.opportunities,
             "account": self.repo.accounts,
@@ -220,6 +272,14 @@ class OppRow:
 
 
 def opp_row(ctx: Context, opp: Opportunity) -> OppRow:
+    """An opportunity's row (built once per build and shared by every page listing it)."""
+    got = ctx.rows.get(opp.id)
+    if got is None:
+        got = ctx.rows[opp.id] = _opp_row(ctx, opp)
+    return got
+
+
+def _opp_row(ctx: Context, opp: Opportunity) -> OppRow:
     fig = ctx.repo.figures(opp)
     return OppRow(
         id=opp.id,
@@ -752,7 +812,7 @@ def opportunity(ctx: Context, opp: Opportunity, quote_href: str = "") -> Opportu
             quote_href,
         )
     attention = tuple(
-        a.message[:1].upper() + a.message[1:] for a in ctx.attention if a.opportunity == opp.id
+        a.message[:1].upper() + a.message[1:] for a in ctx.attention_of.get(opp.id, ())
     )
     return OpportunityView(
         opp.id,
