@@ -304,6 +304,42 @@ def build(root: str | None, today: str | None, output: str | None, strict: bool,
     sys.exit(EXIT_PROBLEMS if strict and result.errors else EXIT_OK)
 
 
+@cli.command()
+@root_option
+@today_option
+@click.option("-o", "--output", metavar="DIR", type=click.Path(file_okay=False),
+              help="Where to write the site. Default: _site/ under the CRM root.")
+@click.option("-p", "--port", type=click.IntRange(0, 65535), default=8000, show_default=True,
+              help="Port on 127.0.0.1 (0: any free port).")
+@click.option("--no-cache", is_flag=True,
+              help="Do not read or write the parse and Markdown caches.")
+def serve(root: str | None, today: str | None, output: str | None, port: int,
+          no_cache: bool) -> None:
+    """Build the site, serve it on 127.0.0.1 and rebuild it when files change.
+
+    The CRM folder is watched; after a burst of saves settles, the pages showing the changed
+    files are rendered again (an edited opportunity's own page first) and open browser tabs
+    reload by themselves. A file saved half-way with an error is listed on the Problems page
+    and the rest stays served. Ctrl-C stops.
+
+    \b
+    Examples:
+      textcrm serve
+      textcrm serve --port 8080 --today 2026-11-28
+    """
+    from textcrm.site import output_dir
+    from textcrm.watch import serve as serve_site
+
+    day = parse_today(today)
+    crm = resolve_root(root)
+    target = output_dir(crm, Path(output) if output else None)
+    try:
+        code = serve_site(crm, target, day, port, use_cache=not no_cache, echo=click.echo)
+    except OSError as exc:
+        raise UsageError(f"cannot serve on 127.0.0.1:{port}: {exc.strerror or exc}") from None
+    sys.exit(code)
+
+
 def main() -> None:
     """Console-script entry point."""
     cli(prog_name="textcrm")

@@ -18,6 +18,7 @@ import importlib.util
 import json
 import os
 import shutil
+import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -72,6 +73,7 @@ class BuildResult:
     written: int = 0
     removed: int = 0
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    first_done_at: float | None = None  # perf_counter() when the `first` pages were on disk
 
     @property
     def errors(self) -> int:
@@ -699,6 +701,8 @@ class Builder:
         ):
             job = Job(self.renderer, batch, site, self.out, context, self.manifest)
             done += produce_all(job, self.jobs)
+            if firsts and outcome.first_done_at is None:
+                outcome.first_done_at = time.perf_counter()
         for path, digest, written in done:
             self.manifest[path] = digest
             outcome.written += written
