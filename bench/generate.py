@@ -35,8 +35,8 @@ problem each, and ``OUT/planted.json`` lists exactly those problems::
 Line convention in planted.json: lines are 1-based and line 1 is the opening
 ``---`` of the file.  The line is the one where the offending key starts
 (``close_date`` for close-date-past, ``account`` for unknown-account,
-``probability`` for invalid-value, ``stage`` for stage-gate, the broken
-``title`` line for yaml-syntax); for a problem in a list item it is the line
+``probability`` for invalid-value, ``stage`` for stage-gate; for
+yaml-syntax, the line after the broken ``title``, where the YAML parser notices); for a problem in a list item it is the line
 where that item starts (its ``- `` line: unknown-contact, unknown-product);
 for whole-file problems it is line 1 (stale, missing-field).
 
@@ -48,16 +48,18 @@ planted file is arranged so that it triggers no other problem.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import random
 import re
 import shutil
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 # --------------------------------------------------------------------------
 # Constants
@@ -121,75 +123,315 @@ stages:
 
 # (sku prefix, family, unit, base price in dollars, model names, description)
 PRODUCT_FAMILIES: tuple[tuple[str, str, str | None, int, tuple[str, ...], str], ...] = (
-    ("AMR", "Autonomous Mobile Robot", "each", 28500,
-     ("100", "150", "300", "500", "600", "900"), "Lidar-navigated mobile robot for goods-to-person picking."),
-    ("ARM", "Collaborative Picking Arm", "each", 36750,
-     ("4X", "6X", "6XL", "7X", "7XL", "9X"), "Collaborative arm with suction gripper for each-picking."),
-    ("SCN", "Rugged Handheld Scanner", "each", 1249,
-     ("100", "200", "250", "300", "400", "500"), "Android handheld with 1D/2D imager and hot-swap battery."),
-    ("PRN", "Industrial Label Printer", "each", 2890,
-     ("4T", "4TX", "6T", "6TX", "8T", "8TX"), "Thermal transfer printer for shipping and pallet labels."),
-    ("CHG", "Charging Station", "each", 3249,
-     ("1", "2", "4", "4F", "8", "8F"), "Floor-mounted opportunity charger for robot fleets."),
-    ("LIC", "Fleet Manager License", "seat/year", 1800,
-     ("STD", "PRO", "ENT", "API", "WMS", "BI"), "Annual subscription for fleet orchestration software."),
-    ("SUP", "Support Plan", "year", 9600,
-     ("BRZ", "SLV", "GLD", "PLT", "247", "ONS"), "Annual support with remote monitoring and spare parts."),
-    ("TRN", "Training Course", "day", 1450,
-     ("OPS", "MNT", "ADM", "SAF", "DEV", "TTT"), "Instructor-led course for operators and technicians."),
-    ("SNS", "Safety Sensor Kit", "each", 4100,
-     ("LZ1", "LZ2", "CUR", "MAT", "BMP", "EST"), "Safety-rated sensors for mixed human-robot zones."),
-    ("CNV", "Conveyor Module", "meter", 640,
-     ("RLR", "BLT", "MRG", "DVT", "ACC", "SPR"), "Modular conveyor section with 24 V motor-driven rollers."),
+    (
+        "AMR",
+        "Autonomous Mobile Robot",
+        "each",
+        28500,
+        ("100", "150", "300", "500", "600", "900"),
+        "Lidar-navigated mobile robot for goods-to-person picking.",
+    ),
+    (
+        "ARM",
+        "Collaborative Picking Arm",
+        "each",
+        36750,
+        ("4X", "6X", "6XL", "7X", "7XL", "9X"),
+        "Collaborative arm with suction gripper for each-picking.",
+    ),
+    (
+        "SCN",
+        "Rugged Handheld Scanner",
+        "each",
+        1249,
+        ("100", "200", "250", "300", "400", "500"),
+        "Android handheld with 1D/2D imager and hot-swap battery.",
+    ),
+    (
+        "PRN",
+        "Industrial Label Printer",
+        "each",
+        2890,
+        ("4T", "4TX", "6T", "6TX", "8T", "8TX"),
+        "Thermal transfer printer for shipping and pallet labels.",
+    ),
+    (
+        "CHG",
+        "Charging Station",
+        "each",
+        3249,
+        ("1", "2", "4", "4F", "8", "8F"),
+        "Floor-mounted opportunity charger for robot fleets.",
+    ),
+    (
+        "LIC",
+        "Fleet Manager License",
+        "seat/year",
+        1800,
+        ("STD", "PRO", "ENT", "API", "WMS", "BI"),
+        "Annual subscription for fleet orchestration software.",
+    ),
+    (
+        "SUP",
+        "Support Plan",
+        "year",
+        9600,
+        ("BRZ", "SLV", "GLD", "PLT", "247", "ONS"),
+        "Annual support with remote monitoring and spare parts.",
+    ),
+    (
+        "TRN",
+        "Training Course",
+        "day",
+        1450,
+        ("OPS", "MNT", "ADM", "SAF", "DEV", "TTT"),
+        "Instructor-led course for operators and technicians.",
+    ),
+    (
+        "SNS",
+        "Safety Sensor Kit",
+        "each",
+        4100,
+        ("LZ1", "LZ2", "CUR", "MAT", "BMP", "EST"),
+        "Safety-rated sensors for mixed human-robot zones.",
+    ),
+    (
+        "CNV",
+        "Conveyor Module",
+        "meter",
+        640,
+        ("RLR", "BLT", "MRG", "DVT", "ACC", "SPR"),
+        "Modular conveyor section with 24 V motor-driven rollers.",
+    ),
 )
 
 ACCOUNT_PREFIXES: tuple[str, ...] = (
-    "Acme", "Bluewater", "Coastal", "Meridian", "Pinecrest", "Tallgrass", "Northgate", "Redwood",
-    "Silverline", "Granite", "Harbor", "Summit", "Ironbridge", "Lakeshore", "Prairie", "Cedar",
-    "Riverbend", "Sterling", "Oakmont", "Westfield", "Evergreen", "Brightwater", "Copperfield",
-    "Highland", "Keystone", "Maple", "Northstar", "Pacific", "Quarry", "Sandstone", "Tidewater",
-    "Union", "Valley", "Windmill", "Yellowstone", "Zenith", "Anchor", "Beacon", "Crescent", "Falcon",
+    "Acme",
+    "Bluewater",
+    "Coastal",
+    "Meridian",
+    "Pinecrest",
+    "Tallgrass",
+    "Northgate",
+    "Redwood",
+    "Silverline",
+    "Granite",
+    "Harbor",
+    "Summit",
+    "Ironbridge",
+    "Lakeshore",
+    "Prairie",
+    "Cedar",
+    "Riverbend",
+    "Sterling",
+    "Oakmont",
+    "Westfield",
+    "Evergreen",
+    "Brightwater",
+    "Copperfield",
+    "Highland",
+    "Keystone",
+    "Maple",
+    "Northstar",
+    "Pacific",
+    "Quarry",
+    "Sandstone",
+    "Tidewater",
+    "Union",
+    "Valley",
+    "Windmill",
+    "Yellowstone",
+    "Zenith",
+    "Anchor",
+    "Beacon",
+    "Crescent",
+    "Falcon",
 )
 ACCOUNT_CORES: tuple[str, ...] = (
-    "Logistics", "Pharma", "Cold Chain", "Auto Parts", "Grocers", "Outdoor", "Foods", "Apparel",
-    "Electronics", "Beverages", "Distribution", "Health", "Hardware", "Books", "Pet Supply",
-    "Furniture", "Chemicals", "Textiles", "Packaging", "Toys", "Cosmetics", "Tools", "Home Goods",
-    "Sporting Goods", "Medical", "Paper", "Plastics", "Fresh Produce", "Wine", "Footwear",
+    "Logistics",
+    "Pharma",
+    "Cold Chain",
+    "Auto Parts",
+    "Grocers",
+    "Outdoor",
+    "Foods",
+    "Apparel",
+    "Electronics",
+    "Beverages",
+    "Distribution",
+    "Health",
+    "Hardware",
+    "Books",
+    "Pet Supply",
+    "Furniture",
+    "Chemicals",
+    "Textiles",
+    "Packaging",
+    "Toys",
+    "Cosmetics",
+    "Tools",
+    "Home Goods",
+    "Sporting Goods",
+    "Medical",
+    "Paper",
+    "Plastics",
+    "Fresh Produce",
+    "Wine",
+    "Footwear",
 )
 ACCOUNT_SUFFIXES: tuple[str, ...] = (
-    "", "", "", "Inc.", "Co.", "Group", "LLC", "Corp", "Partners", "Holdings", "Ltd", "Supply",
+    "",
+    "",
+    "",
+    "Inc.",
+    "Co.",
+    "Group",
+    "LLC",
+    "Corp",
+    "Partners",
+    "Holdings",
+    "Ltd",
+    "Supply",
 )
 INDUSTRIES: tuple[str, ...] = (
-    "Third-party logistics", "Retail", "Grocery", "Pharmaceuticals", "Automotive", "E-commerce",
-    "Food and beverage", "Consumer electronics", "Healthcare", "Manufacturing", "Apparel",
-    "Wholesale distribution", "Cold storage",
+    "Third-party logistics",
+    "Retail",
+    "Grocery",
+    "Pharmaceuticals",
+    "Automotive",
+    "E-commerce",
+    "Food and beverage",
+    "Consumer electronics",
+    "Healthcare",
+    "Manufacturing",
+    "Apparel",
+    "Wholesale distribution",
+    "Cold storage",
 )
 CITIES: tuple[tuple[str, str, str], ...] = (
-    ("Reno", "NV", "89502"), ("Columbus", "OH", "43215"), ("Memphis", "TN", "38118"),
-    ("Savannah", "GA", "31401"), ("Allentown", "PA", "18101"), ("Fresno", "CA", "93721"),
-    ("Joliet", "IL", "60431"), ("Dallas", "TX", "75201"), ("Louisville", "KY", "40202"),
-    ("Tacoma", "WA", "98402"), ("Indianapolis", "IN", "46204"), ("Phoenix", "AZ", "85003"),
+    ("Reno", "NV", "89502"),
+    ("Columbus", "OH", "43215"),
+    ("Memphis", "TN", "38118"),
+    ("Savannah", "GA", "31401"),
+    ("Allentown", "PA", "18101"),
+    ("Fresno", "CA", "93721"),
+    ("Joliet", "IL", "60431"),
+    ("Dallas", "TX", "75201"),
+    ("Louisville", "KY", "40202"),
+    ("Tacoma", "WA", "98402"),
+    ("Indianapolis", "IN", "46204"),
+    ("Phoenix", "AZ", "85003"),
 )
 STREETS: tuple[str, ...] = (
-    "Lakeside Parkway", "Industrial Drive", "Commerce Way", "Harbor Road", "Distribution Blvd",
-    "Airport Road", "Logistics Lane", "Freight Street", "Depot Avenue", "Warehouse Row",
+    "Lakeside Parkway",
+    "Industrial Drive",
+    "Commerce Way",
+    "Harbor Road",
+    "Distribution Blvd",
+    "Airport Road",
+    "Logistics Lane",
+    "Freight Street",
+    "Depot Avenue",
+    "Warehouse Row",
 )
 FIRST_NAMES: tuple[str, ...] = (
-    "Aisha", "Dana", "Elena", "Frank", "Henrik", "Jordan", "Lucia", "Marcus", "Mei", "Priya", "Sam",
-    "Tom", "Olivia", "Noah", "Amara", "Kenji", "Sofia", "Mateo", "Ines", "Ravi", "Chloe", "Diego",
-    "Fatima", "Gustav", "Hana", "Isaac", "Julia", "Kofi", "Lena", "Mohammed", "Nadia", "Oscar",
-    "Paula", "Quentin", "Rosa", "Stefan", "Tara", "Umar", "Vera", "Wes", "Yara", "Zoe",
+    "Aisha",
+    "Dana",
+    "Elena",
+    "Frank",
+    "Henrik",
+    "Jordan",
+    "Lucia",
+    "Marcus",
+    "Mei",
+    "Priya",
+    "Sam",
+    "Tom",
+    "Olivia",
+    "Noah",
+    "Amara",
+    "Kenji",
+    "Sofia",
+    "Mateo",
+    "Ines",
+    "Ravi",
+    "Chloe",
+    "Diego",
+    "Fatima",
+    "Gustav",
+    "Hana",
+    "Isaac",
+    "Julia",
+    "Kofi",
+    "Lena",
+    "Mohammed",
+    "Nadia",
+    "Oscar",
+    "Paula",
+    "Quentin",
+    "Rosa",
+    "Stefan",
+    "Tara",
+    "Umar",
+    "Vera",
+    "Wes",
+    "Yara",
+    "Zoe",
 )
 LAST_NAMES: tuple[str, ...] = (
-    "Bello", "Whitfield", "Vasquez", "Kowalski", "Sorensen", "Price", "Moreno", "Lee", "Tanaka",
-    "Raman", "Oduya", "Becker", "Nguyen", "Schmidt", "Okafor", "Lindqvist", "Moreau", "Garcia",
-    "Rossi", "Dubois", "Novak", "Kim", "Haddad", "Mensah", "Patel", "Fischer", "Silva", "Ito",
-    "Larsen", "Brennan", "Costa", "Ahmed", "Walsh", "Jensen", "Kaur", "Romero", "Stone", "Weber",
+    "Bello",
+    "Whitfield",
+    "Vasquez",
+    "Kowalski",
+    "Sorensen",
+    "Price",
+    "Moreno",
+    "Lee",
+    "Tanaka",
+    "Raman",
+    "Oduya",
+    "Becker",
+    "Nguyen",
+    "Schmidt",
+    "Okafor",
+    "Lindqvist",
+    "Moreau",
+    "Garcia",
+    "Rossi",
+    "Dubois",
+    "Novak",
+    "Kim",
+    "Haddad",
+    "Mensah",
+    "Patel",
+    "Fischer",
+    "Silva",
+    "Ito",
+    "Larsen",
+    "Brennan",
+    "Costa",
+    "Ahmed",
+    "Walsh",
+    "Jensen",
+    "Kaur",
+    "Romero",
+    "Stone",
+    "Weber",
 )
 JOB_TITLES: tuple[str, ...] = (
-    "VP Operations", "Director of Distribution", "Warehouse Manager", "IT Director", "CFO",
-    "Procurement Manager", "Continuous Improvement Lead", "Head of Supply Chain",
-    "Facilities Manager", "Automation Engineer", "COO", "Site Lead", "Safety Manager",
+    "VP Operations",
+    "Director of Distribution",
+    "Warehouse Manager",
+    "IT Director",
+    "CFO",
+    "Procurement Manager",
+    "Continuous Improvement Lead",
+    "Head of Supply Chain",
+    "Facilities Manager",
+    "Automation Engineer",
+    "COO",
+    "Site Lead",
+    "Safety Manager",
 )
 COMPETITORS: tuple[tuple[str, str], ...] = (
     ("Globex", "Cheaper hardware but weak support"),
@@ -207,62 +449,149 @@ COMPETITORS: tuple[tuple[str, str], ...] = (
 )
 COMPETITOR_STATUSES: tuple[str, ...] = ("evaluating", "shortlisted", "eliminated")
 CONTACT_ROLES: tuple[str, ...] = (
-    "Economic Buyer", "Champion", "Technical Buyer", "Influencer", "End User", "Decision Maker",
-    "Procurement", "Legal",
+    "Economic Buyer",
+    "Champion",
+    "Technical Buyer",
+    "Influencer",
+    "End User",
+    "Decision Maker",
+    "Procurement",
+    "Legal",
 )
 TOPICS: tuple[str, ...] = (
-    "warehouse scanners", "AMR pilot", "picking arm rollout", "DC-2 automation", "label printer refresh",
-    "fleet expansion", "peak season readiness", "cold store robots", "returns automation",
-    "support renewal", "safety upgrade", "conveyor retrofit", "second site rollout",
-    "operator training", "fleet manager upgrade", "goods-to-person pilot", "cross-dock automation",
-    "inventory counting robots", "multi-site standardisation", "night shift automation",
+    "warehouse scanners",
+    "AMR pilot",
+    "picking arm rollout",
+    "DC-2 automation",
+    "label printer refresh",
+    "fleet expansion",
+    "peak season readiness",
+    "cold store robots",
+    "returns automation",
+    "support renewal",
+    "safety upgrade",
+    "conveyor retrofit",
+    "second site rollout",
+    "operator training",
+    "fleet manager upgrade",
+    "goods-to-person pilot",
+    "cross-dock automation",
+    "inventory counting robots",
+    "multi-site standardisation",
+    "night shift automation",
 )
 TAGS: tuple[str, ...] = (
-    "hardware", "software", "services", "expansion", "new-logo", "renewal", "pilot", "strategic",
-    "partner", "rfp", "upsell", "multi-site",
+    "hardware",
+    "software",
+    "services",
+    "expansion",
+    "new-logo",
+    "renewal",
+    "pilot",
+    "strategic",
+    "partner",
+    "rfp",
+    "upsell",
+    "multi-site",
 )
 NEXT_STEPS: tuple[str, ...] = (
-    "Send revised quote with volume discount", "Schedule site survey", "Book demo for the ops team",
-    "Confirm budget with CFO", "Share reference customer list", "Draft statement of work",
-    "Run ROI workshop", "Follow up on security questionnaire", "Agree pilot success criteria",
-    "Send contract redlines back to legal", "Introduce solutions engineer",
+    "Send revised quote with volume discount",
+    "Schedule site survey",
+    "Book demo for the ops team",
+    "Confirm budget with CFO",
+    "Share reference customer list",
+    "Draft statement of work",
+    "Run ROI workshop",
+    "Follow up on security questionnaire",
+    "Agree pilot success criteria",
+    "Send contract redlines back to legal",
+    "Introduce solutions engineer",
     "Prepare executive summary, pricing and timeline",
 )
 ACTIVITY_TYPES: tuple[str, ...] = ("call", "email", "meeting", "demo", "note", "task")
 ACTIVITY_SUMMARIES: dict[str, tuple[str, ...]] = {
-    "call": ("Walked through pricing", "Discovery call with operations", "Checked on budget timing",
-             "Reviewed open questions, no blockers", "Call about pilot scope"),
-    "email": ("Sent product sheets", "Sent revised proposal", "Shared case study from 3PL customer",
-              "Answered integration questions", "Emailed meeting recap, next steps and owners"),
-    "meeting": ("On-site meeting with warehouse team", "Quarterly review with sponsor",
-                "Workshop on layout, flows and volumes", "Met procurement about terms"),
-    "demo": ("Live demo of picking workflow", "Virtual demo for IT", "Demo at customer DC",
-             "Showed fleet dashboard and reports"),
-    "note": ("Champion is moving to a new role", "Budget approved for next fiscal year",
-             "Competitor offered a free pilot", "Heard that labor costs are up 12%"),
-    "task": ("Prepare ROI model", "Book site survey", "Collect floor plans", "Update mutual action plan"),
+    "call": (
+        "Walked through pricing",
+        "Discovery call with operations",
+        "Checked on budget timing",
+        "Reviewed open questions, no blockers",
+        "Call about pilot scope",
+    ),
+    "email": (
+        "Sent product sheets",
+        "Sent revised proposal",
+        "Shared case study from 3PL customer",
+        "Answered integration questions",
+        "Emailed meeting recap, next steps and owners",
+    ),
+    "meeting": (
+        "On-site meeting with warehouse team",
+        "Quarterly review with sponsor",
+        "Workshop on layout, flows and volumes",
+        "Met procurement about terms",
+    ),
+    "demo": (
+        "Live demo of picking workflow",
+        "Virtual demo for IT",
+        "Demo at customer DC",
+        "Showed fleet dashboard and reports",
+    ),
+    "note": (
+        "Champion is moving to a new role",
+        "Budget approved for next fiscal year",
+        "Competitor offered a free pilot",
+        "Heard that labor costs are up 12%",
+    ),
+    "task": (
+        "Prepare ROI model",
+        "Book site survey",
+        "Collect floor plans",
+        "Update mutual action plan",
+    ),
 }
 ISSUES: tuple[str, ...] = (
-    "Security review by IT", "Legal review of MSA", "Board approval for capex", "Union consultation",
-    "Integration with WMS", "Floor load assessment", "Insurance sign-off", "Budget reallocation",
-    "Fire code review", "Data privacy assessment",
+    "Security review by IT",
+    "Legal review of MSA",
+    "Board approval for capex",
+    "Union consultation",
+    "Integration with WMS",
+    "Floor load assessment",
+    "Insurance sign-off",
+    "Budget reallocation",
+    "Fire code review",
+    "Data privacy assessment",
 )
 LOST_REASONS: tuple[str, ...] = (
-    "Went with the incumbent", "No budget this year", "Chose a cheaper competitor",
-    "Project cancelled after reorg", "Went silent after the pilot", "Built it in-house",
+    "Went with the incumbent",
+    "No budget this year",
+    "Chose a cheaper competitor",
+    "Project cancelled after reorg",
+    "Went silent after the pilot",
+    "Built it in-house",
     "Timing, revisit next fiscal year",
 )
 TERMS: tuple[str, ...] = ("Net 30", "Net 45", "Net 60", "Due on receipt")
 TAX_RATES: tuple[str, ...] = ("0%", "6%", "7.25%", "8.25%", "8.875%", "10%")
 DISCOUNTS: tuple[str, ...] = ("5%", "10%", "12.5%", "15%", "20%", "2.5%")
 CUSTOM_LINES: tuple[tuple[str, str, int], ...] = (
-    ("On-site installation", "day", 950), ("Project management", "day", 1200),
-    ("Site survey", "each", 2500), ("Custom integration work", "hour", 180),
-    ("Freight and handling", "each", 750), ("Layout simulation", "each", 4200),
+    ("On-site installation", "day", 950),
+    ("Project management", "day", 1200),
+    ("Site survey", "each", 2500),
+    ("Custom integration work", "hour", 180),
+    ("Freight and handling", "each", 750),
+    ("Layout simulation", "each", 4200),
 )
 BODY_HEADINGS: tuple[str, ...] = (
-    "Summary", "Background", "Pain points", "Decision process", "Technical fit", "Next steps",
-    "Risks", "Notes from the site visit", "Pricing discussion", "Stakeholders",
+    "Summary",
+    "Background",
+    "Pain points",
+    "Decision process",
+    "Technical fit",
+    "Next steps",
+    "Risks",
+    "Notes from the site visit",
+    "Pricing discussion",
+    "Stakeholders",
 )
 BODY_SENTENCES: tuple[str, ...] = (
     "The customer runs three shifts and struggles to hire pickers during peak season.",
@@ -291,8 +620,13 @@ BODY_BULLETS: tuple[str, ...] = (
     "Legal uses their own paper for the MSA.",
 )
 LINK_TEXTS: tuple[str, ...] = (
-    "Discovery notes", "Site survey photos", "ROI model", "Mutual action plan", "RFP documents",
-    "Floor plan", "Meeting recording",
+    "Discovery notes",
+    "Site survey photos",
+    "ROI model",
+    "Mutual action plan",
+    "RFP documents",
+    "Floor plan",
+    "Meeting recording",
 )
 
 # --------------------------------------------------------------------------
@@ -304,6 +638,7 @@ _PLAIN_BLOCK = re.compile(r"[A-Za-z][A-Za-z0-9 .,'/()&+%-]*")
 _RESERVED = frozenset({"yes", "no", "true", "false", "on", "off", "null", "y", "n"})
 
 
+@functools.lru_cache(maxsize=65536)
 def _s(text: str, flow: bool = True) -> str:
     """Return ``text`` as a YAML scalar: plain when safe, else double-quoted."""
     pattern = _PLAIN_FLOW if flow else _PLAIN_BLOCK
@@ -385,13 +720,15 @@ def _make_products(rng: random.Random) -> list[Product]:
             cents = base * 100 + index * rng.choice((0, 2500, 5000, 9999, 12500))
             if rng.random() < 0.3:
                 cents -= 1  # prices like 1249.99
-            products.append(Product(
-                sku=f"{prefix}-{model}",
-                name=f"{prefix}-{model} {family}",
-                price=Money(cents),
-                unit=unit if rng.random() < 0.85 else None,
-                description=description if rng.random() < 0.8 else None,
-            ))
+            products.append(
+                Product(
+                    sku=f"{prefix}-{model}",
+                    name=f"{prefix}-{model} {family}",
+                    price=Money(cents),
+                    unit=unit if rng.random() < 0.85 else None,
+                    description=description if rng.random() < 0.8 else None,
+                )
+            )
     return products
 
 
@@ -411,7 +748,9 @@ def _products_yaml(products: Sequence[Product]) -> str:
 def _account_names(rng: random.Random, count: int) -> list[str]:
     combos = [
         f"{p} {c} {s}".strip()
-        for p in ACCOUNT_PREFIXES for c in ACCOUNT_CORES for s in ACCOUNT_SUFFIXES
+        for p in ACCOUNT_PREFIXES
+        for c in ACCOUNT_CORES
+        for s in ACCOUNT_SUFFIXES
     ]
     # De-duplicate (the empty suffix repeats) while keeping order, then shuffle.
     combos = list(dict.fromkeys(combos))
@@ -426,7 +765,12 @@ def _account_names(rng: random.Random, count: int) -> list[str]:
 
 def _paragraph(rng: random.Random, sentences: int) -> list[str]:
     """A paragraph wrapped at about 90 characters."""
-    words = " ".join(rng.choice(BODY_SENTENCES) for _ in range(sentences)).split()
+    return list(_wrap(tuple(rng.choice(BODY_SENTENCES) for _ in range(sentences))))
+
+
+@functools.lru_cache(maxsize=4096)
+def _wrap(sentences: tuple[str, ...]) -> tuple[str, ...]:
+    words = " ".join(sentences).split()
     lines: list[str] = []
     current = ""
     for word in words:
@@ -437,7 +781,7 @@ def _paragraph(rng: random.Random, sentences: int) -> list[str]:
             current = f"{current} {word}" if current else word
     if current:
         lines.append(current)
-    return lines
+    return tuple(lines)
 
 
 # --------------------------------------------------------------------------
@@ -515,7 +859,7 @@ def _make_opp(
     if opp_contacts:
         roles = rng.sample(CONTACT_ROLES, len(opp_contacts))
         items = []
-        for j, (cid, role) in enumerate(zip(opp_contacts, roles)):
+        for j, (cid, role) in enumerate(zip(opp_contacts, roles, strict=False)):
             item: dict[str, Any] = {"contact": cid, "role": role}
             if j == 0 and rng.random() < 0.7:
                 item["primary"] = True
@@ -527,10 +871,14 @@ def _make_opp(
     if n_comp:
         comps = []
         for j, cid in enumerate(rng.sample(list(competitor_ids), n_comp)):
-            status = "incumbent" if j == 0 and rng.random() < 0.3 else rng.choice(COMPETITOR_STATUSES)
+            status = (
+                "incumbent" if j == 0 and rng.random() < 0.3 else rng.choice(COMPETITOR_STATUSES)
+            )
             item = {"competitor": cid, "status": status}
             if rng.random() < 0.5:
-                item["notes"] = COMPETITORS[competitor_ids.index(cid)][1] + rng.choice(("", ", per champion", "; watch pricing"))
+                item["notes"] = COMPETITORS[competitor_ids.index(cid)][1] + rng.choice(
+                    ("", ", per champion", "; watch pricing")
+                )
             comps.append(item)
         f["competitors"] = comps
         styles["competitors"] = rng.random() < 0.5
@@ -542,23 +890,38 @@ def _make_opp(
                 status, due = "open", today + timedelta(days=rng.randint(1, 45))
             else:
                 status, due = "resolved", created + timedelta(days=rng.randint(0, span))
-            issues.append({"issue": issue, "status": status, "owner": rng.choice(OWNERS), "due": due})
+            issues.append(
+                {"issue": issue, "status": status, "owner": rng.choice(OWNERS), "due": due}
+            )
         f["decision_issues"] = issues
         styles["decision_issues"] = rng.random() < 0.5
 
     # Line items or amount.
-    p_items = {"prospecting": 0.15, "qualification": 0.4, "proposal": 1.0, "negotiation": 1.0,
-               "closed-won": 1.0, "closed-lost": 0.7}[stage]
+    p_items = {
+        "prospecting": 0.15,
+        "qualification": 0.4,
+        "proposal": 1.0,
+        "negotiation": 1.0,
+        "closed-won": 1.0,
+        "closed-lost": 0.7,
+    }[stage]
     if rng.random() < p_items:
         items = []
         n_items = rng.randint(1, 8)
         for prod in rng.sample(list(products), n_items):
             if rng.random() < 0.12:
                 name, unit, price = rng.choice(CUSTOM_LINES)
-                item = {"name": name, "quantity": rng.randint(1, 10), "unit": unit,
-                        "unit_price": Money(price * 100)}
+                item = {
+                    "name": name,
+                    "quantity": rng.randint(1, 10),
+                    "unit": unit,
+                    "unit_price": Money(price * 100),
+                }
             else:
-                item = {"sku": prod.sku, "quantity": rng.choice((1, 2, 4, 5, 10, 12, 20, 25, 40, 50))}
+                item = {
+                    "sku": prod.sku,
+                    "quantity": rng.choice((1, 2, 4, 5, 10, 12, 20, 25, 40, 50)),
+                }
                 if rng.random() < 0.5:
                     item["unit_price"] = prod.price
             if rng.random() < 0.3:
@@ -596,15 +959,24 @@ def _make_opp(
 
     # Quote: only next to line items; required in negotiation.
     if "line_items" in f:
-        p_quote = {"qualification": 0.0, "prospecting": 0.0, "proposal": 0.3, "negotiation": 1.0,
-                   "closed-won": 0.8, "closed-lost": 0.4}[stage]
+        p_quote = {
+            "qualification": 0.0,
+            "prospecting": 0.0,
+            "proposal": 0.3,
+            "negotiation": 1.0,
+            "closed-won": 0.8,
+            "closed-lost": 0.4,
+        }[stage]
         if rng.random() < p_quote:
             qdate = created + timedelta(days=rng.randint(0, span))
             valid = qdate + timedelta(days=rng.randint(30, 90))
             if is_open and valid < today:
                 valid = today + timedelta(days=rng.randint(5, 60))
-            quote: dict[str, Any] = {"number": f"Q-{qdate.year}-{index:06d}", "date": qdate,
-                                     "valid_until": valid}
+            quote: dict[str, Any] = {
+                "number": f"Q-{qdate.year}-{index:06d}",
+                "date": qdate,
+                "valid_until": valid,
+            }
             if rng.random() < 0.8:
                 quote["terms"] = rng.choice(TERMS)
             if rng.random() < 0.7:
@@ -614,7 +986,7 @@ def _make_opp(
     if stage == "closed-lost":
         f["lost_reason"] = rng.choice(LOST_REASONS)
 
-    target = int(rng.triangular(1150, 5900, 2300))
+    target = int(rng.triangular(1300, 6000, 2600))
     body = _opp_body(rng, account.name, topic)
     return Opp(opp_id, f, styles, body, target)
 
@@ -632,7 +1004,10 @@ def _opp_body(rng: random.Random, account_name: str, topic: str) -> list[str]:
             lines += _paragraph(rng, rng.randint(1, 3))
         if rng.random() < 0.3:
             text = rng.choice(LINK_TEXTS)
-            lines += ["", f"See [{text}](https://wiki.example.com/crm/{_slug(account_name)}/{_slug(text)})."]
+            lines += [
+                "",
+                f"See [{text}](https://wiki.example.com/crm/{_slug(account_name)}/{_slug(text)}).",
+            ]
     return lines[:40]
 
 
@@ -698,8 +1073,9 @@ def _line_total(item: dict[str, Any], prices: dict[str, Money]) -> Decimal:
     return total
 
 
-def _plant(rng: random.Random, rule: str, opp: Opp, index: int, today: date,
-           prices: dict[str, Money]) -> str:
+def _plant(
+    rng: random.Random, rule: str, opp: Opp, index: int, today: date, prices: dict[str, Money]
+) -> str:
     """Mutate ``opp`` to carry exactly one ``rule`` problem; return the anchor key."""
     f = opp.fields
     if rule == "close-date-past":
@@ -716,9 +1092,11 @@ def _plant(rng: random.Random, rule: str, opp: Opp, index: int, today: date,
         created = latest - timedelta(days=rng.randint(5, 90))
         f["created"] = created
         span = (latest - created).days
-        acts = f.get("activities") or [{"date": latest, "type": "email", "summary": "Sent product sheets"}]
-        dates = sorted(created + timedelta(days=rng.randint(0, span)) for _ in acts[:-1]) + [latest]
-        for act, d in zip(acts, dates):
+        acts = f.get("activities") or [
+            {"date": latest, "type": "email", "summary": "Sent product sheets"}
+        ]
+        dates = [*sorted(created + timedelta(days=rng.randint(0, span)) for _ in acts[:-1]), latest]
+        for act, d in zip(acts, dates, strict=False):
             act["date"] = d
         f["activities"] = acts
         for issue in f.get("decision_issues", []):
@@ -784,7 +1162,8 @@ def _plant(rng: random.Random, rule: str, opp: Opp, index: int, today: date,
         return "stage"
     if rule == "yaml-syntax":
         f["title"] = Raw("[unclosed")
-        return "title"
+        # The YAML parser notices the unclosed bracket on the next line, and reports there.
+        return "account"
     raise ValueError(rule)
 
 
@@ -884,8 +1263,13 @@ def generate(
         acc = Account(f"acct-{a:05d}-{slug}", name, f"{slug}.example", rng.choice(OWNERS))
         city, state, zipcode = rng.choice(CITIES)
         street = f"{rng.randint(10, 9999)} {rng.choice(STREETS)}"
-        lines = ["---", f"name: {_s(name, flow=False)}", f"industry: {_s(rng.choice(INDUSTRIES), flow=False)}",
-                 f"website: https://{acc.domain}", f"owner: {acc.owner}"]
+        lines = [
+            "---",
+            f"name: {_s(name, flow=False)}",
+            f"industry: {_s(rng.choice(INDUSTRIES), flow=False)}",
+            f"website: https://{acc.domain}",
+            f"owner: {acc.owner}",
+        ]
         if rng.random() < 0.5:
             lines += ["address: |", f"  {street}", f"  {city}, {state} {zipcode}", "  USA"]
         else:
@@ -904,15 +1288,18 @@ def generate(
                 f"---\nname: {first} {last}\naccount: {acc.id}\n"
                 f"title: {_s(rng.choice(JOB_TITLES), flow=False)}\n"
                 f"email: {first.lower()}.{last.lower()}@{acc.domain}\n"
-                f"phone: \"+1 {rng.randint(200, 989)} 555 {rng.randint(100, 199):04d}\"\n---\n"
-                + "\n".join(_paragraph(rng, rng.randint(1, 2))) + "\n"
+                f'phone: "+1 {rng.randint(200, 989)} 555 {rng.randint(100, 199):04d}"\n---\n'
+                + "\n".join(_paragraph(rng, rng.randint(1, 2)))
+                + "\n"
             )
             _write(out / "contacts" / f"{cid}.md", text)
         accounts.append(acc)
 
     # Opportunities.
     stages = rng.choices(STAGE_KEYS, weights=STAGE_WEIGHTS, k=opportunities)
-    chosen = _choose_planted(random.Random(f"textcrm-bench:{seed}:plant"), stages) if planted else {}
+    chosen = (
+        _choose_planted(random.Random(f"textcrm-bench:{seed}:plant"), stages) if planted else {}
+    )
     (out / "opportunities").mkdir()
     manifest_items: list[dict[str, Any]] = []
     for i, stage in enumerate(stages, start=1):
@@ -920,7 +1307,9 @@ def generate(
         rule = chosen.get(i - 1)
         anchor = None
         if rule is not None:
-            anchor = _plant(random.Random(f"textcrm-bench:{seed}:plant:{i}"), rule, opp, i, today, prices)
+            anchor = _plant(
+                random.Random(f"textcrm-bench:{seed}:plant:{i}"), rule, opp, i, today, prices
+            )
         text, pos = _render_opp(opp)
         path = out / "opportunities" / f"{opp.id}.md"
         _write(path, text)
@@ -932,10 +1321,16 @@ def generate(
                 line = pos[key + "[]"][int(j)]
             else:
                 line = pos[anchor]
-            manifest_items.append({"path": f"opportunities/{opp.id}.md", "line": line, "rule": rule})
+            manifest_items.append(
+                {"path": f"opportunities/{opp.id}.md", "line": line, "rule": rule}
+            )
 
     manifest_items.sort(key=lambda item: item["path"])
-    manifest = {"today": today.isoformat(), "opportunities": opportunities, "planted": manifest_items}
+    manifest = {
+        "today": today.isoformat(),
+        "opportunities": opportunities,
+        "planted": manifest_items,
+    }
     _write(out / "planted.json", json.dumps(manifest, indent=2) + "\n")
     return manifest
 
@@ -943,22 +1338,40 @@ def generate(
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out", type=Path, help="folder to create the corpus in")
-    parser.add_argument("--opportunities", "-n", type=int, required=True, help="number of opportunities")
+    parser.add_argument(
+        "--opportunities", "-n", type=int, required=True, help="number of opportunities"
+    )
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--today", type=date.fromisoformat, default=DEFAULT_TODAY,
-                        help="reference date, ISO format (default 2026-11-28)")
-    parser.add_argument("--planted", action=argparse.BooleanOptionalAction, default=True,
-                        help="plant problems in about 2%% of opportunities (default: yes)")
+    parser.add_argument(
+        "--today",
+        type=date.fromisoformat,
+        default=DEFAULT_TODAY,
+        help="reference date, ISO format (default 2026-11-28)",
+    )
+    parser.add_argument(
+        "--planted",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="plant problems in about 2%% of opportunities (default: yes)",
+    )
     parser.add_argument("--force", action="store_true", help="overwrite a non-empty OUT")
     args = parser.parse_args(argv)
     try:
-        manifest = generate(args.out, args.opportunities, seed=args.seed, today=args.today,
-                            planted=args.planted, force=args.force)
+        manifest = generate(
+            args.out,
+            args.opportunities,
+            seed=args.seed,
+            today=args.today,
+            planted=args.planted,
+            force=args.force,
+        )
     except (FileExistsError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
-    print(f"wrote {args.opportunities} opportunities to {args.out} "
-          f"({len(manifest['planted'])} planted problems)")
+    print(
+        f"wrote {args.opportunities} opportunities to {args.out} "
+        f"({len(manifest['planted'])} planted problems)"
+    )
     return 0
 
 

@@ -9,6 +9,16 @@ need_apt=()
 command -v git >/dev/null || need_apt+=(git)
 # The site's end-to-end test drives Debian's Chromium over DevTools (tests/test_site_browser.py).
 command -v chromium >/dev/null || need_apt+=(chromium)
+# Quotes: WeasyPrint's system libraries (Pango) and fonts for the PDF, poppler's pdftoppm and
+# pdftotext for the PDF tests. Debian package names; only the missing ones are installed.
+have_deb() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "ok installed"; }
+if command -v dpkg-query >/dev/null; then
+  for pkg in libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core fonts-liberation2 poppler-utils; do
+    have_deb "$pkg" || need_apt+=("$pkg")
+  done
+else
+  command -v pdftoppm >/dev/null || need_apt+=(poppler-utils)
+fi
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     apt-get update -qq

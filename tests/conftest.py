@@ -66,8 +66,11 @@ def write_files(root: Path, files: dict[str, str | bytes]) -> None:
         if isinstance(content, bytes):
             path.write_bytes(content)
         else:
-            path.write_text(textwrap.dedent(content) if content.startswith("\n") else content,
-                            encoding="utf-8", newline="")
+            path.write_text(
+                textwrap.dedent(content) if content.startswith("\n") else content,
+                encoding="utf-8",
+                newline="",
+            )
 
 
 @pytest.fixture
@@ -77,8 +80,12 @@ def make_repo(tmp_path: Path) -> Callable[..., Path]:
     A value of None removes a default file.
     """
 
-    def make(files: dict[str, str | bytes | None] | None = None, config: str | None = None,
-             defaults: bool = True, root: Path | None = None) -> Path:
+    def make(
+        files: dict[str, str | bytes | None] | None = None,
+        config: str | None = None,
+        defaults: bool = True,
+        root: Path | None = None,
+    ) -> Path:
         where = root or tmp_path / "crm"
         where.mkdir(parents=True, exist_ok=True)
         merged: dict[str, str | bytes | None] = {"textcrm.yaml": config or DEFAULT_CONFIG}
@@ -95,37 +102,67 @@ def make_repo(tmp_path: Path) -> Callable[..., Path]:
 def run() -> Callable[..., Result]:
     """Run the real CLI in-process through click's CliRunner, in `cwd`."""
 
-    def invoke(args: list[str], cwd: Path | None = None, env: dict[str, str] | None = None,
-               input: str | None = None) -> Result:
+    def invoke(
+        args: list[str],
+        cwd: Path | None = None,
+        env: dict[str, str] | None = None,
+        input: str | None = None,
+    ) -> Result:
         runner = CliRunner()
         old = Path.cwd()
         if cwd is not None:
             os.chdir(cwd)
         try:
-            return runner.invoke(cli, args, env={"NO_COLOR": "1", **(env or {})},
-                                 input=input, catch_exceptions=False)
+            return runner.invoke(
+                cli, args, env={"NO_COLOR": "1", **(env or {})}, input=input, catch_exceptions=False
+            )
         finally:
             os.chdir(old)
 
     return invoke
 
 
-def git(cwd: Path, *args: str, env: dict[str, str] | None = None,
-        check: bool = True) -> subprocess.CompletedProcess[str]:
+GOLDEN = Path(__file__).parent / "golden"
+
+
+@pytest.fixture
+def golden() -> Callable[[str, str], None]:
+    """Compare text with tests/golden/NAME; TEXTCRM_UPDATE_GOLDEN=1 rewrites the file."""
+
+    def compare(name: str, actual: str) -> None:
+        path = GOLDEN / name
+        if os.environ.get("TEXTCRM_UPDATE_GOLDEN") == "1":
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(actual, encoding="utf-8")
+            return
+        assert path.exists(), f"{path} is missing: run with TEXTCRM_UPDATE_GOLDEN=1"
+        assert actual == path.read_text(encoding="utf-8")
+
+    return compare
+
+
+def git(
+    cwd: Path, *args: str, env: dict[str, str] | None = None, check: bool = True
+) -> subprocess.CompletedProcess[str]:
     """Run real git with a fixed identity and dates."""
     full_env = {
         **os.environ,
-        "GIT_AUTHOR_NAME": "Alice", "GIT_AUTHOR_EMAIL": "alice@example.com",
-        "GIT_COMMITTER_NAME": "Alice", "GIT_COMMITTER_EMAIL": "alice@example.com",
-        "GIT_CONFIG_NOSYSTEM": "1", "HOME": str(cwd),
+        "GIT_AUTHOR_NAME": "Alice",
+        "GIT_AUTHOR_EMAIL": "alice@example.com",
+        "GIT_COMMITTER_NAME": "Alice",
+        "GIT_COMMITTER_EMAIL": "alice@example.com",
+        "GIT_CONFIG_NOSYSTEM": "1",
+        "HOME": str(cwd),
         **(env or {}),
     }
-    return subprocess.run(["git", *args], cwd=cwd, env=full_env, text=True,
-                          capture_output=True, check=check)
+    return subprocess.run(
+        ["git", *args], cwd=cwd, env=full_env, text=True, capture_output=True, check=check
+    )
 
 
 @pytest.fixture(autouse=True)
-def _isolated_cache_key(tmp_path_factory: pytest.TempPathFactory,
-                        monkeypatch: pytest.MonkeyPatch) -> None:
+def _isolated_cache_key(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Keep the parse cache's signing key out of the real home folder."""
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.getbasetemp() / "xdg-cache"))

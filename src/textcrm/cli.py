@@ -6,7 +6,6 @@ only what they use (tests/test_imports.py guards this).
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Callable
 from datetime import date
@@ -57,7 +56,9 @@ def resolve_root(root: str | None) -> Path:
 
 def root_option(f: F) -> F:
     return click.option(
-        "--root", metavar="DIR", envvar="TEXTCRM_ROOT",
+        "--root",
+        metavar="DIR",
+        envvar="TEXTCRM_ROOT",
         help="The CRM repository (the folder with textcrm.yaml). Default: found by walking up "
         "from the current directory.",
     )(f)
@@ -65,7 +66,9 @@ def root_option(f: F) -> F:
 
 def today_option(f: F) -> F:
     return click.option(
-        "--today", metavar="YYYY-MM-DD", envvar="TEXTCRM_TODAY",
+        "--today",
+        metavar="YYYY-MM-DD",
+        envvar="TEXTCRM_TODAY",
         help="The date the rules are applied as of (env TEXTCRM_TODAY). Default: the local date.",
     )(f)
 
@@ -105,11 +108,18 @@ def cli() -> None:
 @click.argument("paths", nargs=-1, type=click.Path())
 @root_option
 @today_option
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "github"]), default="text",
-              show_default=True, help="Output format.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "github"]),
+    default="text",
+    show_default=True,
+    help="Output format.",
+)
 @click.option("--no-cache", is_flag=True, help="Do not read or write the parse cache.")
-def check(paths: tuple[str, ...], root: str | None, today: str | None, fmt: str,
-          no_cache: bool) -> None:
+def check(
+    paths: tuple[str, ...], root: str | None, today: str | None, fmt: str, no_cache: bool
+) -> None:
     """Validate every file of the CRM repository, or the given PATHS.
 
     References (accounts, contacts, products, ...) always resolve against the whole
@@ -134,6 +144,7 @@ def check(paths: tuple[str, ...], root: str | None, today: str | None, fmt: str,
     scope = _scope(crm, paths) if paths else None
     result = load(crm, day, paths=scope, use_cache=not no_cache)
     show = display_path(crm)
+    color = False
     if fmt == "json":
         out = console.render_json(result.diagnostics, result.checked, day.isoformat(), str(crm))
     elif fmt == "github":
@@ -141,7 +152,8 @@ def check(paths: tuple[str, ...], root: str | None, today: str | None, fmt: str,
     else:
         color = console.use_color(sys.stdout)
         out = console.render_text(result.diagnostics, result.checked, show, color)
-    click.echo(out, nl=False)
+    # click strips ANSI codes off a non-terminal unless told: our own decision stands.
+    click.echo(out, nl=False, color=color)
     sys.exit(EXIT_PROBLEMS if result.errors else EXIT_OK)
 
 
@@ -164,9 +176,11 @@ def _scope(root: Path, paths: tuple[str, ...]) -> set[str]:
         elif not full.exists() and not full.is_symlink():
             raise UsageError(f"{raw}: no such file")
         elif classify(rel) is None:
-            raise UsageError(f"{raw} is not a record file textcrm reads "
-                             "(opportunities/, accounts/, contacts/, competitors/ *.md, "
-                             "products.yaml, textcrm.yaml)")
+            raise UsageError(
+                f"{raw} is not a record file textcrm reads "
+                "(opportunities/, accounts/, contacts/, competitors/ *.md, "
+                "products.yaml, textcrm.yaml)"
+            )
         else:
             scope.add(rel)
     return scope
@@ -174,8 +188,14 @@ def _scope(root: Path, paths: tuple[str, ...]) -> set[str]:
 
 @cli.command()
 @root_option
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
-              show_default=True, help="Output format.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json"]),
+    default="table",
+    show_default=True,
+    help="Output format.",
+)
 def stages(root: str | None, fmt: str) -> None:
     """Show the sales process: the stages from textcrm.yaml, in pipeline order.
 
@@ -202,9 +222,13 @@ def stages(root: str | None, fmt: str) -> None:
             "config": CONFIG_FILE,
             "stages": [
                 {
-                    "order": i + 1, "key": s.key, "name": s.name,
-                    "probability": plain(s.probability), "forecast": s.forecast,
-                    "outcome": s.outcome, "requires": list(s.requires),
+                    "order": i + 1,
+                    "key": s.key,
+                    "name": s.name,
+                    "probability": plain(s.probability),
+                    "forecast": s.forecast,
+                    "outcome": s.outcome,
+                    "requires": list(s.requires),
                     "stale_after_days": config.stale_days(s) if s.is_open else None,
                     "description": s.description,
                 }
@@ -214,32 +238,42 @@ def stages(root: str | None, fmt: str) -> None:
         click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
         return
     rows = [
-        (i + 1, s.key, s.name, f"{plain(s.probability)}%", s.forecast + (f" ({s.outcome})"
-         if s.outcome else ""), ", ".join(s.requires) or "-",
-         f"{config.stale_days(s)}d" if s.is_open else "-", " ".join(s.description.split()))
+        (
+            i + 1,
+            s.key,
+            s.name,
+            f"{plain(s.probability)}%",
+            s.forecast + (f" ({s.outcome})" if s.outcome else ""),
+            ", ".join(s.requires) or "-",
+            f"{config.stale_days(s)}d" if s.is_open else "-",
+            " ".join(s.description.split()),
+        )
         for i, s in enumerate(config.stages)
     ]
     headers = ("#", "key", "name", "prob.", "forecast", "requires", "stale", "description")
-    click.echo(console.table(headers, rows, right=(0, 3), width=console.terminal_width()),
-               nl=False)
+    click.echo(console.table(headers, rows, right=(0, 3), width=console.terminal_width()), nl=False)
 
 
 @cli.command()
 @root_option
-@click.option("--kind", type=click.Choice(["opportunity", "account", "contact", "competitor",
-                                           "catalog", "config"]),
-              default="opportunity", show_default=True, help="Which file's schema.")
+@click.option(
+    "--kind",
+    type=click.Choice(["opportunity", "account", "contact", "competitor", "catalog", "config"]),
+    default="opportunity",
+    show_default=True,
+    help="Which file's schema.",
+)
 def schema(root: str | None, kind: str) -> None:
     """Print the JSON Schema (draft 2020-12) of a record's front matter.
 
     It is generated from the same field definitions the validator uses. Inside a CRM
     repository, the configured stage keys and owners become enums, so the editor completes
-    them. Point your editor's YAML support at the file, for example with a modeline as the
-    front matter's first line:
+    them. Point your editor's YAML support at the file (see the README).
 
     \b
-      textcrm schema > .textcrm/opportunity.schema.json
-      # yaml-language-server: $schema=../.textcrm/opportunity.schema.json
+    Examples:
+      textcrm schema > .schemas/opportunity.json
+      textcrm schema --kind config > .schemas/textcrm.json
     """
     import json
 
@@ -338,6 +372,72 @@ def serve(root: str | None, today: str | None, output: str | None, port: int,
     except OSError as exc:
         raise UsageError(f"cannot serve on 127.0.0.1:{port}: {exc.strerror or exc}") from None
     sys.exit(code)
+
+
+# --- quote commands ---
+
+
+@cli.command()
+@click.argument("opportunity")
+@root_option
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["html", "pdf"]),
+    default="html",
+    show_default=True,
+    help="HTML (one self-contained file) or PDF (needs the "
+    "`pdf` extra: pip install 'textcrm[pdf]').",
+)
+@click.option(
+    "-o",
+    "--output",
+    metavar="FILE",
+    type=click.Path(dir_okay=True),
+    help="Where to write. Default: the quote number, e.g. Q-2026-0042.html, in the "
+    "current directory; a folder: that name inside it.",
+)
+def quote(opportunity: str, root: str | None, fmt: str, output: str | None) -> None:
+    """Write the customer quote of OPPORTUNITY as HTML or PDF.
+
+    OPPORTUNITY is an opportunity's id (its file name without .md), a unique prefix of it,
+    or words of its title. The quote prints the seller from textcrm.yaml's `company:`
+    (with its logo), the buyer (account and primary contact or Economic Buyer), the
+    opportunity's `quote:` section (number, date, valid until, terms, tax rate, discount,
+    notes) and its line items, with exact totals: each line and the tax are rounded
+    half-up to the currency's minor unit and the total is the sum of the rounded parts.
+    The layout is templates/quote.html, which the CRM repository may override.
+
+    \b
+    Examples:
+      textcrm quote acme-logistics-amr-fleet           writes Q-2026-0038.html
+      textcrm quote acme-logistics-amr --format pdf    a unique prefix is enough
+      textcrm quote acme-logistics-amr-fleet -o out/quote.pdf --format pdf
+
+    Exit status: 0 when the quote was written, 1 when it cannot be produced (no line items,
+    no quote section, a missing logo, errors in the opportunity, an unwritable path), 2 for
+    an unknown or ambiguous OPPORTUNITY or when PDF support is not installed. Nothing is
+    left behind on failure.
+    """
+    from textcrm.loader import load
+    from textcrm.quote import export
+
+    crm = resolve_root(root)
+    cwd = Path.cwd()
+    result = load(crm, parse_today(None))
+    path, view = export(
+        result.repository,
+        result.diagnostics,
+        opportunity,
+        fmt,
+        Path(output) if output else None,
+        cwd,
+    )
+    shown = path.relative_to(cwd) if path.is_relative_to(cwd) else path
+    click.echo(
+        f"wrote {shown}: quote {view.number}, {len(view.lines)} lines, total "
+        f"{view.totals.total} {view.currency}"
+    )
 
 
 def main() -> None:

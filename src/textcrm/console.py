@@ -57,8 +57,13 @@ def summary(diagnostics: Sequence[Diagnostic], checked: Mapping[str, int]) -> st
 
 
 def _singular(kind: str) -> str:
-    return {"opportunities": "opportunity", "accounts": "account", "contacts": "contact",
-            "competitors": "competitor", "products": "product"}.get(kind, kind)
+    return {
+        "opportunities": "opportunity",
+        "accounts": "account",
+        "contacts": "contact",
+        "competitors": "competitor",
+        "products": "product",
+    }.get(kind, kind)
 
 
 def render_text(

@@ -9,9 +9,9 @@ Severity = Literal["error", "warning"]
 SEVERITIES: tuple[str, ...] = ("error", "warning", "off")
 
 
-@dataclass(frozen=True, slots=True, order=True)
+@dataclass(frozen=True, order=True)
 class Diagnostic:
-    """One problem: where it is (path relative to the CRM root, 1-based line and column) and what."""
+    """One problem: where (path relative to the CRM root, 1-based line and column) and what."""
 
     path: str
     line: int

@@ -88,7 +88,7 @@ def _parse_listing(out: bytes, prefix: str, index: bool) -> dict[str, Entry]:
         if prefix:
             if not path.startswith(prefix):
                 continue
-            path = path[len(prefix):]
+            path = path[len(prefix) :]
         entries[path] = Entry(mode, sha)
     return entries
 

@@ -7,7 +7,7 @@ The same code loads from disk, from the git index (the hook) or from a commit (`
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
@@ -63,15 +63,19 @@ class DiskReader:
             if full.is_symlink():
                 target = full.resolve()
                 if not target.is_relative_to(self._resolved_root):
-                    return error(relpath, 1, 1, "unreadable-file",
-                                 "symlink points outside the repository; not followed")
+                    return error(
+                        relpath,
+                        1,
+                        1,
+                        "unreadable-file",
+                        "symlink points outside the repository; not followed",
+                    )
             with open(full, "rb") as f:
                 return f.read()
         except IsADirectoryError:
             return error(relpath, 1, 1, "unreadable-file", "is a folder, not a file")
         except OSError as exc:
-            return error(relpath, 1, 1, "unreadable-file",
-                         f"cannot be read: {exc.strerror or exc}")
+            return error(relpath, 1, 1, "unreadable-file", f"cannot be read: {exc.strerror or exc}")
 
 
 @dataclass(frozen=True)
@@ -97,10 +101,10 @@ class Repository:
     def in_scope(self, path: str) -> bool:
         return self.scope is None or path in self.scope
 
-    def checked_opportunities(self) -> Iterator[Opportunity]:
-        for opp in self.opportunities.values():
-            if self.in_scope(opp.path):
-                yield opp
+    def checked_opportunities(self) -> Iterable[Opportunity]:
+        if self.scope is None:
+            return self.opportunities.values()
+        return [opp for opp in self.opportunities.values() if opp.path in self.scope]
 
     def figures(self, opp: Opportunity) -> Figures:
         """The opportunity's money, computed once and shared by every output."""
@@ -259,8 +263,9 @@ def load(
         diagnostics.extend(checks.run(repo, today))
     diagnostics = apply_severities(diagnostics, config.rules)
     diagnostics.sort(key=sort_key)
-    checked: dict[str, int] = {k: 0 for k in ("opportunities", "accounts", "contacts",
-                                                "competitors", "products")}
+    checked: dict[str, int] = {
+        k: 0 for k in ("opportunities", "accounts", "contacts", "competitors", "products")
+    }
     for path, (kind, _id) in classified.items():
         if scope is not None and path not in scope:
             continue

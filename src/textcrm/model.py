@@ -1,20 +1,24 @@
 """Frozen model records: the sales process (config) and every CRM record, each knowing its place.
 
+They are plain frozen dataclasses without __slots__ on purpose: the parse cache unpickles
+tens of thousands of them, and a __dict__ restores many times faster than slots do.
+
 Records are built by `parse` and never mutated. Each keeps `lines`: the file line of every key
 it was given, so that checks can point at the exact field.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from textcrm.money import Discount, line_total, round_money, total, weighted
 
-@dataclass(frozen=True, slots=True)
+
+@dataclass(frozen=True)
 class Stage:
     """A stage of the sales process."""
 
@@ -33,7 +37,7 @@ class Stage:
         return self.outcome is None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Owner:
     """A member of the sales team."""
 
@@ -46,7 +50,7 @@ class Owner:
         return self.name or self.key
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Company:
     """The seller, printed on quotes."""
 
@@ -59,7 +63,7 @@ class Company:
     logo: str = ""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Config:
     """textcrm.yaml: the sales process and the settings that every command uses."""
 
@@ -104,7 +108,7 @@ class Config:
         return self.stale_after_days
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Product:
     """A catalog entry."""
 
@@ -117,7 +121,7 @@ class Product:
     line: int = 1
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Account:
     """A customer or prospect company."""
 
@@ -139,7 +143,7 @@ class Account:
     lines: Mapping[str, int] = field(default_factory=dict)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Contact:
     """A person, usually at an account."""
 
@@ -157,7 +161,7 @@ class Contact:
     lines: Mapping[str, int] = field(default_factory=dict)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Competitor:
     """A competitor, with its battlecard as body."""
 
@@ -171,7 +175,7 @@ class Competitor:
     lines: Mapping[str, int] = field(default_factory=dict)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class ContactRole:
     contact: str
     role: str = ""
@@ -180,7 +184,7 @@ class ContactRole:
     line: int = 1
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class CompetitorEntry:
     competitor: str
     status: str = ""
@@ -188,12 +192,12 @@ class CompetitorEntry:
     line: int = 1
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class DecisionIssue:
     issue: str
     status: str = "open"
     owner: str = ""
-    due: date | None = None
+    due: dt.date | None = None
     notes: str = ""
     line: int = 1
 
@@ -202,7 +206,7 @@ class DecisionIssue:
         return self.status != "resolved"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class LineItem:
     """A quote line. `unit_price` is the line's own price; `price` the one in force."""
 
@@ -220,7 +224,7 @@ class LineItem:
         return not self.sku
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class PricedLine:
     """A line item resolved against the catalog, with its exact totals."""
 
@@ -234,9 +238,9 @@ class PricedLine:
     total: Decimal
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Activity:
-    date: date
+    date: dt.date
     type: str
     contact: str = ""
     summary: str = ""
@@ -244,11 +248,11 @@ class Activity:
     line: int = 1
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Quote:
     number: str
-    date: date | None
-    valid_until: date | None
+    date: dt.date | None
+    valid_until: dt.date | None
     terms: str = ""
     tax_rate: Decimal | None = None
     discount: Discount | None = None
@@ -257,7 +261,7 @@ class Quote:
     line: int = 1
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Opportunity:
     """One opportunity. Fields the file did not give are None or empty."""
 
@@ -267,13 +271,13 @@ class Opportunity:
     account: str = ""
     owner: str = ""
     stage: str = ""
-    close_date: date | None = None
+    close_date: dt.date | None = None
     probability: Decimal | None = None
     amount: Decimal | None = None
     currency: str | None = None
-    created: date | None = None
+    created: dt.date | None = None
     next_step: str = ""
-    follow_up: date | None = None
+    follow_up: dt.date | None = None
     forecast: str | None = None
     tags: tuple[str, ...] = ()
     contacts: tuple[ContactRole, ...] = ()
@@ -294,11 +298,11 @@ class Opportunity:
         return self.lines.get(name, 1)
 
     @property
-    def last_activity(self) -> date | None:
+    def last_activity(self) -> dt.date | None:
         return max((a.date for a in self.activities), default=None)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Figures:
     """An opportunity's money as every output uses it (computed once, by `figures`)."""
 

@@ -62,18 +62,22 @@ def parse_percent(text: str) -> Decimal:
     return parse_decimal(t)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Discount:
     """A discount: either a percentage of the amount or an absolute amount off it."""
 
     percent: Decimal | None = None
     amount: Decimal | None = None
 
+    def exact(self, gross: Decimal) -> Decimal:
+        """The discount's exact value on `gross`, never more than `gross` itself."""
+        if self.percent is not None:
+            return gross * self.percent / _HUNDRED
+        return min(self.amount or ZERO, gross)
+
     def off(self, gross: Decimal, currency: str) -> Decimal:
         """The discount's value on `gross`, rounded to the currency's minor unit."""
-        if self.percent is not None:
-            return round_money(gross * self.percent / _HUNDRED, currency)
-        return round_money(self.amount or ZERO, currency)
+        return round_money(self.exact(gross), currency)
 
     def __str__(self) -> str:
         if self.percent is not None:
@@ -115,10 +119,18 @@ def fixed(value: Decimal, currency: str) -> str:
 def line_total(
     quantity: Decimal, unit_price: Decimal, discount: Discount | None, currency: str
 ) -> tuple[Decimal, Decimal, Decimal]:
-    """(gross, discount, net) of one line; gross and discount rounded, net = gross - discount."""
-    gross = round_money(quantity * unit_price, currency)
-    off = discount.off(quantity * unit_price, currency) if discount else ZERO
-    return gross, off, gross - off
+    """(gross, discount, net) of one line, each rounded; net = gross - discount.
+
+    The net (the line total) is quantity x unit price less the exact discount, rounded once:
+    1 x 33.335 less 10% is 30.0015, so 30.00 (rounding gross and discount first would give
+    33.34 - 3.33 = 30.01). The discount shown is gross - net, so the row still adds up.
+    """
+    exact = quantity * unit_price
+    gross = round_money(exact, currency)
+    if discount is None:
+        return gross, gross - gross, gross  # 0 with the currency's decimals
+    net = round_money(exact - discount.exact(exact), currency)
+    return gross, gross - net, net
 
 
 def total(values: Iterable[Decimal]) -> Decimal:
@@ -152,8 +164,9 @@ def format_money(value: Decimal, currency: str, locale: str = "en_US") -> str:
     pattern = Locale.parse(locale).currency_formats["standard"].pattern.split(";")[0]
     fraction = "." + "0" * digits if digits else ""
     pattern = re.sub(r"[#0,]*0(\.0+)?", "#,##0" + fraction, pattern, count=1)
-    return str(format_currency(amount, currency, locale=locale, format=pattern,
-                               currency_digits=False))
+    return str(
+        format_currency(amount, currency, locale=locale, format=pattern, currency_digits=False)
+    )
 
 
 def format_number(value: Decimal, locale: str = "en_US") -> str:

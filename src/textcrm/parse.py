@@ -7,8 +7,8 @@ surprises cannot happen (`NO` is the text "NO" in a text field) and money never 
 
 from __future__ import annotations
 
-import difflib
 import re
+import sys
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
@@ -20,8 +20,8 @@ from textcrm.model import (
     Account,
     Activity,
     Company,
-    CompetitorEntry,
     Competitor,
+    CompetitorEntry,
     Config,
     Contact,
     ContactRole,
@@ -36,6 +36,7 @@ from textcrm.model import (
 from textcrm.money import CURRENCIES, MoneyError, parse_decimal, parse_discount, parse_percent
 from textcrm.rules import RULES
 from textcrm.source import decode, split
+from textcrm.suggest import did_you_mean as suggest
 from textcrm.yamlnodes import (
     MappingNode,
     Node,
@@ -78,6 +79,7 @@ class Context:
         self.offset = offset
         self.diagnostics: list[Diagnostic] = []
         self.budget = NODE_BUDGET
+        self._seen: set[Diagnostic] = set()
 
     def line(self, node: Node) -> int:
         return line_of(node) + self.offset
@@ -86,8 +88,10 @@ class Context:
         if line is None:
             line = self.line(node) if node is not None else 1
         column = column_of(node) + 1 if node is not None and line == self.line(node) else 1
-        severity = RULES[code].severity
-        self.diagnostics.append(Diagnostic(self.path, line, column, code, severity, message))
+        found = Diagnostic(self.path, line, column, code, RULES[code].severity, message)
+        if found not in self._seen:  # an alias used many times is reported once
+            self._seen.add(found)
+            self.diagnostics.append(found)
 
     def visit(self) -> None:
         self.budget -= 1
@@ -95,16 +99,10 @@ class Context:
             raise BudgetExceeded
 
 
-def suggest(name: str, known: list[str]) -> str:
-    """A ' (did you mean X?)' suffix for a near-miss, or ''."""
-    close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
-    return f"; did you mean `{close[0]}`?" if close else ""
-
-
-def _scalar(node: Node, what: str) -> str:
+def _scalar(node: Node, what: str, name: str = "") -> str:
     if not isinstance(node, ScalarNode):
         kind = "a list" if isinstance(node, SequenceNode) else "a mapping"
-        raise Invalid(node, f"expected {what}, found {kind}")
+        raise Invalid(node, f"{name + ': ' if name else ''}expected {what}, found {kind}")
     return str(node.value)
 
 
@@ -112,7 +110,8 @@ def _check_tag(node: Node) -> None:
     if has_foreign_tag(node):
         tag = str(node.tag).replace("tag:yaml.org,2002:", "!!")
         raise Invalid(
-            node, f"unknown YAML tag `{tag}`; textcrm reads plain YAML only (nothing is executed)",
+            node,
+            f"unknown YAML tag `{tag}`; textcrm reads plain YAML only (nothing is executed)",
             code="yaml-syntax",
         )
 
@@ -125,11 +124,15 @@ def convert(node: Node, t: sc.Type, name: str, ctx: Context) -> Any:
         return None
     kind = t.kind
     if kind in ("string", "text", "ref", "owner", "stage"):
-        text = _scalar(node, sc._KIND_NAMES.get(kind, "text") if kind != "ref" else t.describe())
-        text = text.strip() if kind != "text" else text.strip("\n")
-        return text or None
+        what = sc._KIND_NAMES.get(kind, "text") if kind != "ref" else t.describe()
+        text = _scalar(node, what, name)
+        if kind == "text":
+            return text.strip("\n") or None
+        # Ids repeat across thousands of records: intern them (smaller cache, faster compare).
+        text = text.strip()
+        return (sys.intern(text) if kind != "string" else text) or None
     if kind == "date":
-        text = _scalar(node, "a date").strip()
+        text = _scalar(node, "a date", name).strip()
         if not _DATE.match(text):
             raise Invalid(node, f"{name}: `{text}` is not a date; write it as YYYY-MM-DD")
         try:
@@ -137,7 +140,7 @@ def convert(node: Node, t: sc.Type, name: str, ctx: Context) -> Any:
         except ValueError:
             raise Invalid(node, f"{name}: `{text}` is not a real date") from None
     if kind in ("money", "quantity"):
-        text = _scalar(node, "a number")
+        text = _scalar(node, "a number", name)
         try:
             value = parse_decimal(text)
         except MoneyError:
@@ -148,7 +151,7 @@ def convert(node: Node, t: sc.Type, name: str, ctx: Context) -> Any:
             raise Invalid(node, f"{name}: {text} must be greater than 0")
         return value
     if kind == "percent":
-        text = _scalar(node, "a percentage")
+        text = _scalar(node, "a percentage", name)
         try:
             value = parse_percent(text)
         except MoneyError:
@@ -157,7 +160,7 @@ def convert(node: Node, t: sc.Type, name: str, ctx: Context) -> Any:
             raise Invalid(node, f"{name}: {text} is outside 0-100")
         return value
     if kind == "discount":
-        text = _scalar(node, "a discount")
+        text = _scalar(node, "a discount", name)
         try:
             discount = parse_discount(text)
         except MoneyError:
@@ -168,7 +171,7 @@ def convert(node: Node, t: sc.Type, name: str, ctx: Context) -> Any:
             raise Invalid(node, f"{name}: {text} is negative")
         return discount
     if kind == "integer":
-        text = _scalar(node, "a whole number").strip()
+        text = _scalar(node, "a whole number", name).strip()
         if not _INTEGER.match(text):
             raise Invalid(node, f"{name}: `{text}` is not a whole number")
         number = int(text)
@@ -176,27 +179,27 @@ def convert(node: Node, t: sc.Type, name: str, ctx: Context) -> Any:
             raise Invalid(node, f"{name}: {number} is less than {t.minimum}")
         return number
     if kind == "bool":
-        text = _scalar(node, "true or false").strip()
+        text = _scalar(node, "true or false", name).strip()
         if text in _TRUE:
             return True
         if text in _FALSE:
             return False
         raise Invalid(node, f"{name}: `{text}` is not true or false")
     if kind == "currency":
-        text = _scalar(node, "a currency code").strip()
+        text = _scalar(node, "a currency code", name).strip()
         if text not in CURRENCIES:
             hint = f"; did you mean `{text.upper()}`?" if text.upper() in CURRENCIES else ""
             raise Invalid(node, f"{name}: `{text}` is not an ISO 4217 currency code{hint}")
         return text
     if kind == "enum":
-        text = _scalar(node, t.describe()).strip()
+        text = _scalar(node, t.describe(), name).strip()
         if text not in t.choices:
             raise Invalid(
                 node,
                 f"{name}: `{text}` is not one of {', '.join(t.choices)}"
                 + suggest(text, list(t.choices)),
             )
-        return text
+        return sys.intern(text)
     if kind == "list":
         assert t.item is not None
         items = _sequence(node, name)
@@ -265,11 +268,13 @@ def read_mapping(
         if not isinstance(key_node, ScalarNode):
             ctx.report(key_node, "invalid-value", f"{where}: a key must be plain text")
             continue
-        key = str(key_node.value)
+        # Interned, so the parse cache's pickle stores each key name once, not once per record.
+        key = sys.intern(str(key_node.value))
         key_line = ctx.line(key_node)
         if key in seen:
             ctx.report(
-                key_node, "yaml-syntax",
+                key_node,
+                "yaml-syntax",
                 f"duplicate key `{key}` (first given on line {seen[key]}); keep one",
             )
             continue
@@ -278,8 +283,10 @@ def read_mapping(
         if field is None:
             if not key.startswith(sc.EXTENSION_PREFIXES):
                 ctx.report(
-                    key_node, "unknown-field",
-                    f"unknown field `{key}` in {where}" + suggest(key, spec.names())
+                    key_node,
+                    "unknown-field",
+                    f"unknown field `{key}` in {where}"
+                    + suggest(key, spec.names())
                     + " (prefix your own fields with `x-`)",
                 )
             continue
@@ -301,9 +308,10 @@ def read_mapping(
         if field.required and field.name not in seen:
             line = 1 if top else ctx.line(node)
             ctx.report(
-                None if top else node, "missing-field",
-                f"{where} has no `{field.name}`: {field.description[0].lower()}"
-                f"{field.description[1:].rstrip('.')}",
+                None if top else node,
+                "missing-field",
+                f"{where} is missing required field `{field.name}` "
+                f"({field.description[0].lower()}{field.description[1:].rstrip('.')})",
                 line=line,
             )
     return values, lines, present
@@ -331,7 +339,8 @@ def _line_item(values: dict[str, Any], line: int, node: Node, ctx: Context) -> L
         for needed in ("name", "unit_price"):
             if needed not in values:
                 ctx.report(
-                    node, "missing-field",
+                    node,
+                    "missing-field",
                     f"line item without a sku is a custom line and needs its own `{needed}`",
                 )
                 return None
@@ -340,8 +349,11 @@ def _line_item(values: dict[str, Any], line: int, node: Node, ctx: Context) -> L
 
 def _simple(cls: type) -> Callable[[dict[str, Any], int, Node, Context], Any]:
     spec = {
-        ContactRole: sc.CONTACT_ROLE, CompetitorEntry: sc.COMPETITOR_ENTRY,
-        DecisionIssue: sc.DECISION_ISSUE, Activity: sc.ACTIVITY, Quote: sc.QUOTE,
+        ContactRole: sc.CONTACT_ROLE,
+        CompetitorEntry: sc.COMPETITOR_ENTRY,
+        DecisionIssue: sc.DECISION_ISSUE,
+        Activity: sc.ACTIVITY,
+        Quote: sc.QUOTE,
         Product: sc.PRODUCT,
     }[cls]
 
@@ -351,6 +363,14 @@ def _simple(cls: type) -> Callable[[dict[str, Any], int, Node, Context], Any]:
         return cls(line=line, **values)
 
     return make
+
+
+def _activity(values: dict[str, Any], line: int, node: Node, ctx: Context) -> Activity | None:
+    # An activity with a valid date still counts as a touch even if its type is wrong (that
+    # is reported on its own), so one typo does not also make the deal look stale.
+    if "date" not in values:
+        return None
+    return Activity(line=line, **{"type": "note", **values})
 
 
 def _stage(values: dict[str, Any], line: int, node: Node, ctx: Context) -> Stage | None:
@@ -369,7 +389,7 @@ _BUILDERS: dict[str, Callable[[dict[str, Any], int, Node, Context], Any]] = {
     sc.CONTACT_ROLE.title: _simple(ContactRole),
     sc.COMPETITOR_ENTRY.title: _simple(CompetitorEntry),
     sc.DECISION_ISSUE.title: _simple(DecisionIssue),
-    sc.ACTIVITY.title: _simple(Activity),
+    sc.ACTIVITY.title: _activity,
     sc.QUOTE.title: _simple(Quote),
     sc.PRODUCT.title: _simple(Product),
     sc.LINE_ITEM.title: _line_item,
@@ -401,14 +421,21 @@ def _rules(node: Node, ctx: Context) -> dict[str, str]:
         severity = str(value_node.value) if isinstance(value_node, ScalarNode) else ""
         rule = RULES.get(code)
         if rule is None:
-            ctx.report(key_node, "invalid-value",
-                       f"rules: `{code}` is not a rule code" + suggest(code, list(RULES)))
+            ctx.report(
+                key_node,
+                "invalid-value",
+                f"rules: `{code}` is not a rule code" + suggest(code, list(RULES)),
+            )
         elif not rule.configurable:
-            ctx.report(key_node, "invalid-value",
-                       f"rules: `{code}` cannot be changed: textcrm cannot read such a file")
+            ctx.report(
+                key_node,
+                "invalid-value",
+                f"rules: `{code}` cannot be changed: textcrm cannot read such a file",
+            )
         elif severity not in sc.RULE_SEVERITIES:
-            ctx.report(value_node, "invalid-value",
-                       f"rules: `{severity}` is not error, warning or off")
+            ctx.report(
+                value_node, "invalid-value", f"rules: `{severity}` is not error, warning or off"
+            )
         else:
             rules[code] = severity
     return rules
@@ -452,11 +479,20 @@ def _compose(
 ) -> tuple[Context, Node | None, str, int] | list[Diagnostic]:
     node, yaml_problem = compose(front)
     if yaml_problem is not None:
-        ctx = Context(path, first_line)
         line = yaml_problem.line + first_line
+        message = yaml_problem.message
+        if yaml_problem.context:
+            start = yaml_problem.context_line + first_line
+            message += f" ({yaml_problem.context} that started on line {start})"
         return [
-            Diagnostic(path, line, yaml_problem.column + 1, "yaml-syntax", "error",
-                       f"invalid YAML: {yaml_problem.message}")
+            Diagnostic(
+                path,
+                line,
+                yaml_problem.column + 1,
+                "yaml-syntax",
+                "error",
+                f"invalid YAML: {message}",
+            )
         ]
     ctx = Context(path, first_line)
     return ctx, node, body, body_line
@@ -465,12 +501,20 @@ def _compose(
 def _top_mapping(ctx: Context, node: Node | None, what: str) -> bool:
     if isinstance(node, MappingNode):
         return True
-    found = "empty" if node is None or is_null(node) else (
-        "a list" if isinstance(node, SequenceNode) else "a single value")
+    found = (
+        "empty"
+        if node is None or is_null(node)
+        else ("a list" if isinstance(node, SequenceNode) else "a single value")
+    )
     ctx.diagnostics.append(
-        Diagnostic(ctx.path, 1, 1, "front-matter-missing", "error",
-                   f"the front matter is {found}; {what} needs a mapping of fields "
-                   "(`key: value` lines)")
+        Diagnostic(
+            ctx.path,
+            1,
+            1,
+            "front-matter-missing",
+            "error",
+            f"the front matter is {found}; {what} needs a mapping of fields (`key: value` lines)",
+        )
     )
     return False
 
@@ -502,7 +546,12 @@ def parse_record(kind: str, path: str, record_id: str, data: bytes) -> tuple[Any
     if kind != "opportunity" and _missing(values, spec):
         return None, ctx.diagnostics
     record = cls(
-        id=record_id, path=path, body=body, body_line=body_line, lines=lines, **values,
+        id=record_id,
+        path=path,
+        body=body,
+        body_line=body_line,
+        lines=lines,
+        **values,
         **({"present": frozenset(present)} if kind == "opportunity" else {}),
     )
     return record, ctx.diagnostics
@@ -510,9 +559,13 @@ def parse_record(kind: str, path: str, record_id: str, data: bytes) -> tuple[Any
 
 def _bomb(path: str) -> Diagnostic:
     return Diagnostic(
-        path, 1, 1, "yaml-syntax", "error",
+        path,
+        1,
+        1,
+        "yaml-syntax",
+        "error",
         f"the front matter expands to more than {NODE_BUDGET:,} values (aliases used as a "
-        "\"billion laughs\" bomb?); write the values out",
+        '"billion laughs" bomb?); write the values out',
     )
 
 
@@ -547,8 +600,14 @@ def parse_config(path: str, data: bytes) -> tuple[Config | None, list[Diagnostic
     ctx, node, _, _ = composed
     if not isinstance(node, MappingNode):
         ctx.diagnostics.append(
-            Diagnostic(path, 1, 1, "invalid-value", "error",
-                       "textcrm.yaml must be a mapping with at least `stages:`")
+            Diagnostic(
+                path,
+                1,
+                1,
+                "invalid-value",
+                "error",
+                "textcrm.yaml must be a mapping with at least `stages:`",
+            )
         )
         return None, ctx.diagnostics
     try:
@@ -562,14 +621,26 @@ def parse_config(path: str, data: bytes) -> tuple[Config | None, list[Diagnostic
     for stage in stages:
         if stage.key in seen:
             ctx.diagnostics.append(
-                Diagnostic(path, stage.line, 1, "invalid-value", "error",
-                           f"stage `{stage.key}` is listed twice (first on line {seen[stage.key]})")
+                Diagnostic(
+                    path,
+                    stage.line,
+                    1,
+                    "invalid-value",
+                    "error",
+                    f"stage `{stage.key}` is listed twice (first on line {seen[stage.key]})",
+                )
             )
         seen.setdefault(stage.key, stage.line)
     if "stages" in lines and not stages:
         ctx.diagnostics.append(
-            Diagnostic(path, lines["stages"], 1, "missing-field", "error",
-                       "stages is empty; list the sales process's stages in order")
+            Diagnostic(
+                path,
+                lines["stages"],
+                1,
+                "missing-field",
+                "error",
+                "stages is empty; list the sales process's stages in order",
+            )
         )
     if any(d.severity == "error" for d in ctx.diagnostics) or not stages:
         return None, ctx.diagnostics

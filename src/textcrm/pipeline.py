@@ -23,8 +23,13 @@ if TYPE_CHECKING:
     from textcrm.model import Config, Opportunity
 
 CATEGORIES = ("commit", "best_case", "pipeline")
-CATEGORY_NAMES = {"commit": "Commit", "best_case": "Best case", "pipeline": "Pipeline",
-                  "closed": "Closed", "omitted": "Omitted"}
+CATEGORY_NAMES = {
+    "commit": "Commit",
+    "best_case": "Best case",
+    "pipeline": "Pipeline",
+    "closed": "Closed",
+    "omitted": "Omitted",
+}
 
 
 # --- money per currency ---------------------------------------------------------------
@@ -151,8 +156,9 @@ def quarter_of(day: date) -> Period:
     q = (day.month - 1) // 3
     start = date(day.year, 3 * q + 1, 1)
     end_month = date(day.year + (q == 3), (3 * q + 3) % 12 + 1, 1)
-    return Period(f"{day.year}-Q{q + 1}", f"Q{q + 1} {day.year}", start,
-                  end_month - timedelta(days=1))
+    return Period(
+        f"{day.year}-Q{q + 1}", f"Q{q + 1} {day.year}", start, end_month - timedelta(days=1)
+    )
 
 
 def periods(today: date, by: str = "month", count: int = 6) -> list[Period]:
@@ -209,8 +215,15 @@ def stage_summary(repo: Repository, owner: str | None = None) -> StageSummary:
             total_w.add(fig.currency, fig.weighted)
             open_count += 1
     rows = tuple(
-        StageRow(s.key, s.name, s.is_open, s.probability, counts[s.key],
-                 tallies[s.key][0].totals(config), tallies[s.key][1].totals(config))
+        StageRow(
+            s.key,
+            s.name,
+            s.is_open,
+            s.probability,
+            counts[s.key],
+            tallies[s.key][0].totals(config),
+            tallies[s.key][1].totals(config),
+        )
         for s in config.stages
     )
     return StageSummary(rows, open_count, total_exp.totals(config), total_w.totals(config))
@@ -337,28 +350,39 @@ def attention(
             items.append(AttentionItem(kind, opp.id, opp.title, opp.owner, when, message))
 
         if opp.close_date is not None and opp.close_date < today:
-            add("close-date-past", opp.close_date,
-                f"close date {opp.close_date} passed {(today - opp.close_date).days} days ago")
+            add(
+                "close-date-past",
+                opp.close_date,
+                f"close date {opp.close_date} passed {(today - opp.close_date).days} days ago",
+            )
         stale, touch, threshold = is_stale(repo, opp, today)
         if stale:
             since = f"no activity since {touch}" if touch else "no activity recorded"
             add("stale", touch, f"{since} (stale after {threshold} days), no firm follow-up")
         if opp.follow_up is not None:
             if opp.follow_up < today and not stale:
-                add("follow-up-overdue", opp.follow_up,
-                    f"follow-up was due {opp.follow_up}")
+                add("follow-up-overdue", opp.follow_up, f"follow-up was due {opp.follow_up}")
             elif today <= opp.follow_up <= horizon:
                 when = "today" if opp.follow_up == today else f"on {opp.follow_up}"
-                add("follow-up-due", opp.follow_up, f"follow up {when}"
-                    + (f": {opp.next_step}" if opp.next_step else ""))
+                add(
+                    "follow-up-due",
+                    opp.follow_up,
+                    f"follow up {when}" + (f": {opp.next_step}" if opp.next_step else ""),
+                )
         quote = opp.quote
         if quote is not None and quote.valid_until is not None:
             if quote.valid_until < today:
-                add("quote-expired", quote.valid_until,
-                    f"quote {quote.number} expired on {quote.valid_until}")
+                add(
+                    "quote-expired",
+                    quote.valid_until,
+                    f"quote {quote.number} expired on {quote.valid_until}",
+                )
             elif quote.valid_until <= horizon:
-                add("quote-expiring", quote.valid_until,
-                    f"quote {quote.number} expires on {quote.valid_until}")
+                add(
+                    "quote-expiring",
+                    quote.valid_until,
+                    f"quote {quote.number} expires on {quote.valid_until}",
+                )
         for issue in opp.decision_issues:
             if not issue.is_open or issue.due is None:
                 continue
@@ -393,7 +417,9 @@ class KeyFigures:
 
 
 def key_figures(
-    repo: Repository, today: date, owner: str | None = None,
+    repo: Repository,
+    today: date,
+    owner: str | None = None,
     created: Mapping[str, date] | None = None,
 ) -> KeyFigures:
     """Open pipeline, this quarter's won and lost, win rate, average deal size and cycle.
@@ -430,13 +456,21 @@ def key_figures(
                 lost_q.add(fig.currency, fig.expected)
     closed = won_count + lost_count
     win_rate = (Decimal(won_count * 100) / closed).quantize(Decimal("0.1")) if closed else None
-    cycle = (
-        (Decimal(sum(cycles)) / len(cycles)).quantize(Decimal("0.1")) if cycles else None
-    )
+    cycle = (Decimal(sum(cycles)) / len(cycles)).quantize(Decimal("0.1")) if cycles else None
     return KeyFigures(
-        open_count, pipe.totals(config), weighted.totals(config), quarter,
-        won_q_count, won_q.totals(config), lost_q_count, lost_q.totals(config),
-        win_rate, won_count, lost_count, won_all.averages(config), cycle,
+        open_count,
+        pipe.totals(config),
+        weighted.totals(config),
+        quarter,
+        won_q_count,
+        won_q.totals(config),
+        lost_q_count,
+        lost_q.totals(config),
+        win_rate,
+        won_count,
+        lost_count,
+        won_all.averages(config),
+        cycle,
     )
 
 
@@ -473,9 +507,15 @@ def _group(
         ids[state].append(opp.id)
         tallies[state].add(currency, value)
     config = repo.config
-    return Group(key, tuple(ids["open"]), tuple(ids["won"]), tuple(ids["lost"]),
-                 tallies["open"].totals(config), tallies["won"].totals(config),
-                 tallies["lost"].totals(config))
+    return Group(
+        key,
+        tuple(ids["open"]),
+        tuple(ids["won"]),
+        tuple(ids["lost"]),
+        tallies["open"].totals(config),
+        tallies["won"].totals(config),
+        tallies["lost"].totals(config),
+    )
 
 
 def by_account(repo: Repository) -> dict[str, Group]:
@@ -509,7 +549,8 @@ def by_product(repo: Repository) -> dict[str, Group]:
         fig = repo.figures(opp)
         for line in fig.lines:
             members.setdefault(line.item.sku or CUSTOM_LINES, []).append(
-                (opp, fig.currency, line.total))
+                (opp, fig.currency, line.total)
+            )
     keys = [p.sku for p in repo.product_list]
     keys += sorted(set(members) - set(keys))
     return {k: _group(repo, k, members.get(k, [])) for k in dict.fromkeys(keys)}

@@ -21,10 +21,52 @@ import nh3
 from textcrm.money import format_money, format_number, plain
 
 _ALLOWED_TAGS = {
-    "a", "abbr", "b", "blockquote", "br", "code", "del", "details", "dd", "div", "dl", "dt",
-    "em", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "img", "ins", "kbd", "li", "mark",
-    "ol", "p", "pre", "q", "s", "small", "span", "strong", "sub", "summary", "sup", "table",
-    "tbody", "td", "tfoot", "th", "thead", "tr", "u", "ul",
+    "a",
+    "abbr",
+    "b",
+    "blockquote",
+    "br",
+    "code",
+    "del",
+    "details",
+    "dd",
+    "div",
+    "dl",
+    "dt",
+    "em",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "hr",
+    "i",
+    "img",
+    "ins",
+    "kbd",
+    "li",
+    "mark",
+    "ol",
+    "p",
+    "pre",
+    "q",
+    "s",
+    "small",
+    "span",
+    "strong",
+    "sub",
+    "summary",
+    "sup",
+    "table",
+    "tbody",
+    "td",
+    "tfoot",
+    "th",
+    "thead",
+    "tr",
+    "u",
+    "ul",
 }
 _ALLOWED_ATTRIBUTES = {
     "a": {"href", "title"},
@@ -118,8 +160,7 @@ def environment(root: Path | None, extra_dirs: list[Path] | None = None) -> jinj
     """A Jinja2 environment with autoescaping on, strict undefined values, and our filters."""
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader([*(extra_dirs or []), *template_dirs(root)]),
-        autoescape=jinja2.select_autoescape(["html", "htm", "xml", "svg"],
-                                            default_for_string=True),
+        autoescape=jinja2.select_autoescape(["html", "htm", "xml", "svg"], default_for_string=True),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
@@ -133,6 +174,10 @@ def environment(root: Path | None, extra_dirs: list[Path] | None = None) -> jinj
 def markup(html: str) -> Any:
     """Mark already-safe HTML (sanitized Markdown) so autoescaping leaves it as it is."""
     return jinja2.utils.markupsafe.Markup(html)
+# What a template can raise (a broken override in the CRM's own templates/), so that callers
+# report it as a user problem without importing jinja2 themselves.
+TemplateError = jinja2.TemplateError
+TemplateSyntaxError = jinja2.TemplateSyntaxError
 
 
 def render(env: jinja2.Environment, name: str, **context: Any) -> str:

@@ -13,8 +13,19 @@ RULE_SEVERITIES = ("error", "warning", "off")
 PAPER_SIZES = ("A4", "Letter")
 # Fields a stage may list under `requires` (its gate's exit criteria).
 GATE_FIELDS = (
-    "amount", "close_date", "competitors", "contacts", "created", "decision_issues",
-    "follow_up", "line_items", "lost_reason", "next_step", "probability", "quote", "tags",
+    "amount",
+    "close_date",
+    "competitors",
+    "contacts",
+    "created",
+    "decision_issues",
+    "follow_up",
+    "line_items",
+    "lost_reason",
+    "next_step",
+    "probability",
+    "quote",
+    "tags",
     "activities",
 )
 # Keys starting with this prefix are the user's own and never reported as unknown.
@@ -123,190 +134,366 @@ def enum(*choices: str) -> Type:
 
 SOURCE_ID = Field("source_id", S, description="The record's id in the CRM it was imported from.")
 
-CONTACT_ROLE = Record("contact role", (
-    Field("contact", ref("contact"), True, "Id of a file in contacts/.", "jane-doe"),
-    Field("role", S, False, "The contact's role in the decision (Economic Buyer, Champion, ...).",
-          "Economic Buyer"),
-    Field("primary", BOOL, False, "The main contact for this opportunity.", True),
-    Field("notes", TEXT, False, "Free text."),
-), "A contact involved in the deal and the role they play.")
+CONTACT_ROLE = Record(
+    "contact role",
+    (
+        Field("contact", ref("contact"), True, "Id of a file in contacts/.", "jane-doe"),
+        Field(
+            "role",
+            S,
+            False,
+            "The contact's role in the decision (Economic Buyer, Champion, ...).",
+            "Economic Buyer",
+        ),
+        Field("primary", BOOL, False, "The main contact for this opportunity.", True),
+        Field("notes", TEXT, False, "Free text."),
+    ),
+    "A contact involved in the deal and the role they play.",
+)
 
-COMPETITOR_ENTRY = Record("competitor entry", (
-    Field("competitor", ref("competitor"), True, "Id of a file in competitors/.", "globex"),
-    Field("status", S, False, "incumbent, active, eliminated, ... (free text).", "incumbent"),
-    Field("notes", TEXT, False, "What we know about their offer.", "Cheaper, weak support"),
-), "A competitor in the deal.")
+COMPETITOR_ENTRY = Record(
+    "competitor entry",
+    (
+        Field("competitor", ref("competitor"), True, "Id of a file in competitors/.", "globex"),
+        Field("status", S, False, "incumbent, active, eliminated, ... (free text).", "incumbent"),
+        Field("notes", TEXT, False, "What we know about their offer.", "Cheaper, weak support"),
+    ),
+    "A competitor in the deal.",
+)
 
-DECISION_ISSUE = Record("decision issue", (
-    Field("issue", S, True, "What must be settled before the customer can decide.",
-          "Security review by IT"),
-    Field("status", enum(*DECISION_STATUSES), False, "open (default) or resolved.", "open"),
-    Field("owner", S, False, "Who drives it (our side or theirs).", "alice"),
-    Field("due", DATE, False, "When it must be settled.", "2026-12-05"),
-    Field("notes", TEXT, False, "Free text."),
-), "An issue that stands between the customer and a decision.")
+DECISION_ISSUE = Record(
+    "decision issue",
+    (
+        Field(
+            "issue",
+            S,
+            True,
+            "What must be settled before the customer can decide.",
+            "Security review by IT",
+        ),
+        Field("status", enum(*DECISION_STATUSES), False, "open (default) or resolved.", "open"),
+        Field("owner", S, False, "Who drives it (our side or theirs).", "alice"),
+        Field("due", DATE, False, "When it must be settled.", "2026-12-05"),
+        Field("notes", TEXT, False, "Free text."),
+    ),
+    "An issue that stands between the customer and a decision.",
+)
 
-LINE_ITEM = Record("line item", (
-    Field("sku", ref("product"), False,
-          "A product sku from products.yaml; omit it for a custom line.", "SCN-200"),
-    Field("name", S, False, "The line's name; required on a custom line (no sku).",
-          "On-site installation"),
-    Field("description", TEXT, False, "Overrides the catalog's description."),
-    Field("quantity", QUANTITY, True, "How many units (decimals allowed).", 40),
-    Field("unit", S, False, "Unit of measure (each, day, seat, year, ...).", "day"),
-    Field("unit_price", MONEY, False,
-          "Price per unit; defaults to the catalog's, required on a custom line.", 1100),
-    Field("discount", DISCOUNT, False, "`5%` off the line, or an amount off the line.", "5%"),
-), "A product or service line; its total is quantity x unit price less discount, rounded.")
+LINE_ITEM = Record(
+    "line item",
+    (
+        Field(
+            "sku",
+            ref("product"),
+            False,
+            "A product sku from products.yaml; omit it for a custom line.",
+            "SCN-200",
+        ),
+        Field(
+            "name",
+            S,
+            False,
+            "The line's name; required on a custom line (no sku).",
+            "On-site installation",
+        ),
+        Field("description", TEXT, False, "Overrides the catalog's description."),
+        Field("quantity", QUANTITY, True, "How many units (decimals allowed).", 40),
+        Field("unit", S, False, "Unit of measure (each, day, seat, year, ...).", "day"),
+        Field(
+            "unit_price",
+            MONEY,
+            False,
+            "Price per unit; defaults to the catalog's, required on a custom line.",
+            1100,
+        ),
+        Field("discount", DISCOUNT, False, "`5%` off the line, or an amount off the line.", "5%"),
+    ),
+    "A product or service line; its total is quantity x unit price less discount, rounded.",
+)
 
-ACTIVITY = Record("activity", (
-    Field("date", DATE, True, "When it happened (not in the future).", "2026-11-24"),
-    Field("type", enum(*ACTIVITY_TYPES), True, "What kind of activity.", "call"),
-    Field("contact", ref("contact"), False, "Who we talked to.", "jane-doe"),
-    Field("summary", TEXT, False, "What happened and what was agreed.",
-          "Walked through pricing; needs CFO sign-off"),
-    Field("owner", S, False, "Who on our side did it (default: the opportunity's owner)."),
-), "Something that happened on the deal: a call, an email, a meeting, a demo, a note, a task.")
+ACTIVITY = Record(
+    "activity",
+    (
+        Field("date", DATE, True, "When it happened (not in the future).", "2026-11-24"),
+        Field("type", enum(*ACTIVITY_TYPES), True, "What kind of activity.", "call"),
+        Field("contact", ref("contact"), False, "Who we talked to.", "jane-doe"),
+        Field(
+            "summary",
+            TEXT,
+            False,
+            "What happened and what was agreed.",
+            "Walked through pricing; needs CFO sign-off",
+        ),
+        Field("owner", S, False, "Who on our side did it (default: the opportunity's owner)."),
+    ),
+    "Something that happened on the deal: a call, an email, a meeting, a demo, a note, a task.",
+)
 
-QUOTE = Record("quote", (
-    Field("number", S, True, "The quote number, unique across opportunities.", "Q-2026-0042"),
-    Field("date", DATE, True, "The date of issue.", "2026-11-25"),
-    Field("valid_until", DATE, True, "The last day the offer stands.", "2026-12-31"),
-    Field("terms", S, False, "Payment terms.", "Net 30"),
-    Field("tax_rate", PERCENT, False, "Tax applied to the total after discounts.", "8.25%"),
-    Field("discount", DISCOUNT, False, "Order-level discount: `10%` or an amount.", "5%"),
-    Field("notes", TEXT, False, "Printed at the foot of the quote."),
-    Field("currency", CURRENCY, False, "Defaults to the opportunity's currency.", "USD"),
-), "The quote sent to the customer, printed by `textcrm quote`.")
+QUOTE = Record(
+    "quote",
+    (
+        Field("number", S, True, "The quote number, unique across opportunities.", "Q-2026-0042"),
+        Field("date", DATE, True, "The date of issue.", "2026-11-25"),
+        Field("valid_until", DATE, True, "The last day the offer stands.", "2026-12-31"),
+        Field("terms", S, False, "Payment terms.", "Net 30"),
+        Field("tax_rate", PERCENT, False, "Tax applied to the total after discounts.", "8.25%"),
+        Field("discount", DISCOUNT, False, "Order-level discount: `10%` or an amount.", "5%"),
+        Field("notes", TEXT, False, "Printed at the foot of the quote."),
+        Field("currency", CURRENCY, False, "Defaults to the opportunity's currency.", "USD"),
+    ),
+    "The quote sent to the customer, printed by `textcrm quote`.",
+)
 
-OPPORTUNITY = Record("opportunity", (
-    Field("title", S, True, "What the deal is.", "Acme Corp - warehouse scanners"),
-    Field("account", ref("account"), True, "Id of a file in accounts/.", "acme-corp"),
-    Field("owner", Type("owner"), True,
-          "Who owns the deal; one of `owners` in textcrm.yaml when that is set.", "alice"),
-    Field("stage", Type("stage"), True, "A stage key from textcrm.yaml.", "proposal"),
-    Field("close_date", DATE, True,
-          "The best current estimate of the close date; the actual date once closed.",
-          "2026-12-19"),
-    Field("probability", PERCENT, False, "0-100; defaults to the stage's probability.", 60),
-    Field("amount", MONEY, False,
-          "Estimated revenue; optional when line_items are given (the lines are the truth).",
-          48000),
-    Field("currency", CURRENCY, False, "Defaults to textcrm.yaml's currency.", "USD"),
-    Field("created", DATE, False, "When the opportunity was opened.", "2026-10-02"),
-    Field("next_step", S, False, "The next thing that will happen.",
-          "Send revised quote with volume discount"),
-    Field("follow_up", DATE, False, "The firm date of the next follow-up.", "2026-12-02"),
-    Field("forecast", enum(*FORECAST_CATEGORIES), False,
-          "Overrides the stage's forecast category for this deal.", "commit"),
-    Field("tags", TAGS, False, "Free labels.", ["hardware", "expansion"]),
-    Field("contacts", records(CONTACT_ROLE), False, "People involved and their roles."),
-    Field("competitors", records(COMPETITOR_ENTRY), False, "Who else is in the deal."),
-    Field("decision_issues", records(DECISION_ISSUE), False,
-          "What must be settled before the customer decides."),
-    Field("line_items", records(LINE_ITEM), False, "Products and services, the quote's lines."),
-    Field("activities", records(ACTIVITY), False, "What happened, newest last (any order)."),
-    Field("quote", record(QUOTE), False, "The quote sent to the customer."),
-    Field("lost_reason", TEXT, False, "Why the deal was lost (closed-lost stages).",
-          "Went with the incumbent"),
-    SOURCE_ID,
-), "One opportunity: opportunities/<id>.md.")
+OPPORTUNITY = Record(
+    "opportunity",
+    (
+        Field("title", S, True, "What the deal is.", "Acme Corp - warehouse scanners"),
+        Field("account", ref("account"), True, "Id of a file in accounts/.", "acme-corp"),
+        Field(
+            "owner",
+            Type("owner"),
+            True,
+            "Who owns the deal; one of `owners` in textcrm.yaml when that is set.",
+            "alice",
+        ),
+        Field("stage", Type("stage"), True, "A stage key from textcrm.yaml.", "proposal"),
+        Field(
+            "close_date",
+            DATE,
+            True,
+            "The best current estimate of the close date; the actual date once closed.",
+            "2026-12-19",
+        ),
+        Field("probability", PERCENT, False, "0-100; defaults to the stage's probability.", 60),
+        Field(
+            "amount",
+            MONEY,
+            False,
+            "Estimated revenue; optional when line_items are given (the lines are the truth).",
+            48000,
+        ),
+        Field("currency", CURRENCY, False, "Defaults to textcrm.yaml's currency.", "USD"),
+        Field("created", DATE, False, "When the opportunity was opened.", "2026-10-02"),
+        Field(
+            "next_step",
+            S,
+            False,
+            "The next thing that will happen.",
+            "Send revised quote with volume discount",
+        ),
+        Field("follow_up", DATE, False, "The firm date of the next follow-up.", "2026-12-02"),
+        Field(
+            "forecast",
+            enum(*FORECAST_CATEGORIES),
+            False,
+            "Overrides the stage's forecast category for this deal.",
+            "commit",
+        ),
+        Field("tags", TAGS, False, "Free labels.", ["hardware", "expansion"]),
+        Field("contacts", records(CONTACT_ROLE), False, "People involved and their roles."),
+        Field("competitors", records(COMPETITOR_ENTRY), False, "Who else is in the deal."),
+        Field(
+            "decision_issues",
+            records(DECISION_ISSUE),
+            False,
+            "What must be settled before the customer decides.",
+        ),
+        Field("line_items", records(LINE_ITEM), False, "Products and services, the quote's lines."),
+        Field("activities", records(ACTIVITY), False, "What happened, newest last (any order)."),
+        Field("quote", record(QUOTE), False, "The quote sent to the customer."),
+        Field(
+            "lost_reason",
+            TEXT,
+            False,
+            "Why the deal was lost (closed-lost stages).",
+            "Went with the incumbent",
+        ),
+        SOURCE_ID,
+    ),
+    "One opportunity: opportunities/<id>.md.",
+)
 
-ACCOUNT = Record("account", (
-    Field("name", S, True, "The company's name.", "Acme Corp"),
-    Field("industry", S, False, "Industry or sector.", "Logistics"),
-    Field("website", S, False, "Web address.", "https://acme.example"),
-    Field("owner", Type("owner"), False, "The account owner.", "alice"),
-    Field("address", TEXT, False, "Postal address, printed on quotes (may span lines)."),
-    Field("phone", S, False, "Main phone number."),
-    Field("email", S, False, "Main email address."),
-    Field("parent", ref("account"), False, "Id of the parent company's account."),
-    Field("employees", Type("integer", minimum=0), False, "Head count."),
-    Field("tags", TAGS, False, "Free labels."),
-    SOURCE_ID,
-), "A customer or prospect company: accounts/<id>.md.")
+ACCOUNT = Record(
+    "account",
+    (
+        Field("name", S, True, "The company's name.", "Acme Corp"),
+        Field("industry", S, False, "Industry or sector.", "Logistics"),
+        Field("website", S, False, "Web address.", "https://acme.example"),
+        Field("owner", Type("owner"), False, "The account owner.", "alice"),
+        Field("address", TEXT, False, "Postal address, printed on quotes (may span lines)."),
+        Field("phone", S, False, "Main phone number."),
+        Field("email", S, False, "Main email address."),
+        Field("parent", ref("account"), False, "Id of the parent company's account."),
+        Field("employees", Type("integer", minimum=0), False, "Head count."),
+        Field("tags", TAGS, False, "Free labels."),
+        SOURCE_ID,
+    ),
+    "A customer or prospect company: accounts/<id>.md.",
+)
 
-CONTACT = Record("contact", (
-    Field("name", S, True, "Full name.", "Jane Doe"),
-    Field("account", ref("account"), False, "Id of the account the contact works for.",
-          "acme-corp"),
-    Field("title", S, False, "Job title.", "CFO"),
-    Field("email", S, False, "Email address.", "jane@acme.example"),
-    Field("phone", S, False, "Phone number."),
-    Field("tags", TAGS, False, "Free labels."),
-    SOURCE_ID,
-), "A person: contacts/<id>.md.")
+CONTACT = Record(
+    "contact",
+    (
+        Field("name", S, True, "Full name.", "Jane Doe"),
+        Field(
+            "account",
+            ref("account"),
+            False,
+            "Id of the account the contact works for.",
+            "acme-corp",
+        ),
+        Field("title", S, False, "Job title.", "CFO"),
+        Field("email", S, False, "Email address.", "jane@acme.example"),
+        Field("phone", S, False, "Phone number."),
+        Field("tags", TAGS, False, "Free labels."),
+        SOURCE_ID,
+    ),
+    "A person: contacts/<id>.md.",
+)
 
-COMPETITOR = Record("competitor", (
-    Field("name", S, True, "The competitor's name.", "Globex"),
-    Field("website", S, False, "Web address."),
-    Field("tags", TAGS, False, "Free labels."),
-), "A competitor; the body is its battlecard: competitors/<id>.md.")
+COMPETITOR = Record(
+    "competitor",
+    (
+        Field("name", S, True, "The competitor's name.", "Globex"),
+        Field("website", S, False, "Web address."),
+        Field("tags", TAGS, False, "Free labels."),
+    ),
+    "A competitor; the body is its battlecard: competitors/<id>.md.",
+)
 
-PRODUCT = Record("product", (
-    Field("sku", S, True, "Unique stock-keeping unit, referenced by line items.", "SCN-200"),
-    Field("name", S, True, "Product name.", "Handheld scanner"),
-    Field("unit_price", MONEY, True, "List price per unit.", 1100),
-    Field("unit", S, False, "Unit of measure (each, seat, day, ...).", "each"),
-    Field("description", TEXT, False, "Printed on quotes."),
-    Field("currency", CURRENCY, False, "Defaults to textcrm.yaml's currency.", "USD"),
-    SOURCE_ID,
-), "A catalog entry in products.yaml.")
+PRODUCT = Record(
+    "product",
+    (
+        Field("sku", S, True, "Unique stock-keeping unit, referenced by line items.", "SCN-200"),
+        Field("name", S, True, "Product name.", "Handheld scanner"),
+        Field("unit_price", MONEY, True, "List price per unit.", 1100),
+        Field("unit", S, False, "Unit of measure (each, seat, day, ...).", "each"),
+        Field("description", TEXT, False, "Printed on quotes."),
+        Field("currency", CURRENCY, False, "Defaults to textcrm.yaml's currency.", "USD"),
+        SOURCE_ID,
+    ),
+    "A catalog entry in products.yaml.",
+)
 
-CATALOG = Record("catalog", (
-    Field("products", records(PRODUCT), True, "The product catalog."),
-), "products.yaml: the product catalog.", extensible=False)
+CATALOG = Record(
+    "catalog",
+    (Field("products", records(PRODUCT), True, "The product catalog."),),
+    "products.yaml: the product catalog.",
+    extensible=False,
+)
 
-STAGE = Record("stage", (
-    Field("key", S, True, "The id opportunities use in `stage:`.", "proposal"),
-    Field("name", S, True, "Display name.", "Proposal"),
-    Field("probability", PERCENT, True, "Default probability of closing at this stage.", 60),
-    Field("forecast", enum(*FORECAST_CATEGORIES), True, "Forecast category.", "best_case"),
-    Field("outcome", enum(*OUTCOMES), False, "Marks a closed stage: won or lost.", "won"),
-    Field("requires", Type("list", item=enum(*GATE_FIELDS)), False,
-          "The gate: fields that must be present and non-empty at this stage.",
-          ["line_items", "contacts"]),
-    Field("stale_after_days", Type("integer", minimum=1), False,
-          "Days without activity after which a deal in this stage is stale.", 14),
-    Field("description", TEXT, False, "What the stage means and what must be true to leave it."),
-), "A stage of the sales process.", extensible=False)
+STAGE = Record(
+    "stage",
+    (
+        Field("key", S, True, "The id opportunities use in `stage:`.", "proposal"),
+        Field("name", S, True, "Display name.", "Proposal"),
+        Field("probability", PERCENT, True, "Default probability of closing at this stage.", 60),
+        Field("forecast", enum(*FORECAST_CATEGORIES), True, "Forecast category.", "best_case"),
+        Field("outcome", enum(*OUTCOMES), False, "Marks a closed stage: won or lost.", "won"),
+        Field(
+            "requires",
+            Type("list", item=enum(*GATE_FIELDS)),
+            False,
+            "The gate: fields that must be present and non-empty at this stage.",
+            ["line_items", "contacts"],
+        ),
+        Field(
+            "stale_after_days",
+            Type("integer", minimum=1),
+            False,
+            "Days without activity after which a deal in this stage is stale.",
+            14,
+        ),
+        Field(
+            "description", TEXT, False, "What the stage means and what must be true to leave it."
+        ),
+    ),
+    "A stage of the sales process.",
+    extensible=False,
+)
 
-OWNER = Record("owner", (
-    Field("key", S, True, "The id used in `owner:` fields.", "alice"),
-    Field("name", S, False, "Full name.", "Alice Smith"),
-    Field("email", S, False, "Email address.", "alice@example.com"),
-), "A member of the sales team.", extensible=False)
+OWNER = Record(
+    "owner",
+    (
+        Field("key", S, True, "The id used in `owner:` fields.", "alice"),
+        Field("name", S, False, "Full name.", "Alice Smith"),
+        Field("email", S, False, "Email address.", "alice@example.com"),
+    ),
+    "A member of the sales team.",
+    extensible=False,
+)
 
-COMPANY = Record("company", (
-    Field("name", S, True, "Your company's name, printed on quotes.", "Northwind Robotics Inc."),
-    Field("address", TEXT, False, "Postal address (may span lines)."),
-    Field("email", S, False, "Sales email address."),
-    Field("phone", S, False, "Phone number."),
-    Field("tax_id", S, False, "Tax or VAT id."),
-    Field("website", S, False, "Web address."),
-    Field("logo", S, False, "Path of a logo image, relative to the CRM root.", "logo.svg"),
-), "The seller, as printed on quotes.", extensible=False)
+COMPANY = Record(
+    "company",
+    (
+        Field(
+            "name", S, True, "Your company's name, printed on quotes.", "Northwind Robotics Inc."
+        ),
+        Field("address", TEXT, False, "Postal address (may span lines)."),
+        Field("email", S, False, "Sales email address."),
+        Field("phone", S, False, "Phone number."),
+        Field("tax_id", S, False, "Tax or VAT id."),
+        Field("website", S, False, "Web address."),
+        Field("logo", S, False, "Path of a logo image, relative to the CRM root.", "logo.svg"),
+    ),
+    "The seller, as printed on quotes.",
+    extensible=False,
+)
 
-CONFIG = Record("textcrm.yaml", (
-    Field("currency", CURRENCY, False, "The default and reporting currency (default USD).", "USD"),
-    Field("locale", S, False, "Locale for money and dates on the site and quotes (en_US).",
-          "en_US"),
-    Field("stale_after_days", Type("integer", minimum=1), False,
-          "Days without activity after which an open deal is stale (default 7).", 7),
-    Field("follow_up_horizon_days", Type("integer", minimum=1), False,
-          "A follow_up further ahead than this does not count as firm.", 30),
-    Field("owners", Type("owners"), False,
-          "The sales team: keys, or {key, name, email}; when set, owner fields must be one."),
-    Field("stages", records(STAGE), True, "The sales process, in pipeline order."),
-    Field("rules", Type("rules"), False,
-          "Severity overrides per rule code: error, warning or off.",
-          {"amount-mismatch": "error"}),
-    Field("company", record(COMPANY), False, "The seller, for quotes."),
-    Field("paper", enum(*PAPER_SIZES), False, "Quote paper size (default A4).", "A4"),
-    Field("rates", Type("rates"), False,
-          "Exchange rates to the reporting currency: {EUR: 1.08} means 1 EUR = 1.08 USD."),
-    Field("site", Type("mapping"), False, "Site settings: {title: ...}."),
-), "textcrm.yaml: the sales process and settings.", extensible=False)
+CONFIG = Record(
+    "textcrm.yaml",
+    (
+        Field(
+            "currency", CURRENCY, False, "The default and reporting currency (default USD).", "USD"
+        ),
+        Field(
+            "locale",
+            S,
+            False,
+            "Locale for money and dates on the site and quotes (en_US).",
+            "en_US",
+        ),
+        Field(
+            "stale_after_days",
+            Type("integer", minimum=1),
+            False,
+            "Days without activity after which an open deal is stale (default 7).",
+            7,
+        ),
+        Field(
+            "follow_up_horizon_days",
+            Type("integer", minimum=1),
+            False,
+            "A follow_up further ahead than this does not count as firm.",
+            30,
+        ),
+        Field(
+            "owners",
+            Type("owners"),
+            False,
+            "The sales team: keys, or {key, name, email}; when set, owner fields must be one.",
+        ),
+        Field("stages", records(STAGE), True, "The sales process, in pipeline order."),
+        Field(
+            "rules",
+            Type("rules"),
+            False,
+            "Severity overrides per rule code: error, warning or off.",
+            {"amount-mismatch": "error"},
+        ),
+        Field("company", record(COMPANY), False, "The seller, for quotes."),
+        Field("paper", enum(*PAPER_SIZES), False, "Quote paper size (default A4).", "A4"),
+        Field(
+            "rates",
+            Type("rates"),
+            False,
+            "Exchange rates to the reporting currency: {EUR: 1.08} means 1 EUR = 1.08 USD.",
+        ),
+        Field("site", Type("mapping"), False, "Site settings: {title: ...}."),
+    ),
+    "textcrm.yaml: the sales process and settings.",
+    extensible=False,
+)
 
 KINDS: dict[str, Record] = {
     "opportunity": OPPORTUNITY,
@@ -338,17 +525,33 @@ def _type_schema(t: Type, config: Any) -> dict[str, Any]:
     if k == "date":
         return {"type": "string", "format": "date", "pattern": r"^\d{4}-\d{2}-\d{2}$"}
     if k == "money":
-        return {"anyOf": [{"type": "number", "minimum": 0},
-                          {"type": "string", "pattern": _MONEY_PATTERN}]}
+        return {
+            "anyOf": [
+                {"type": "number", "minimum": 0},
+                {"type": "string", "pattern": _MONEY_PATTERN},
+            ]
+        }
     if k == "quantity":
-        return {"anyOf": [{"type": "number", "exclusiveMinimum": 0},
-                          {"type": "string", "pattern": _MONEY_PATTERN}]}
+        return {
+            "anyOf": [
+                {"type": "number", "exclusiveMinimum": 0},
+                {"type": "string", "pattern": _MONEY_PATTERN},
+            ]
+        }
     if k == "percent":
-        return {"anyOf": [{"type": "number", "minimum": 0, "maximum": 100},
-                          {"type": "string", "pattern": _PERCENT_PATTERN}]}
+        return {
+            "anyOf": [
+                {"type": "number", "minimum": 0, "maximum": 100},
+                {"type": "string", "pattern": _PERCENT_PATTERN},
+            ]
+        }
     if k == "discount":
-        return {"anyOf": [{"type": "number", "minimum": 0},
-                          {"type": "string", "pattern": _PERCENT_PATTERN}]}
+        return {
+            "anyOf": [
+                {"type": "number", "minimum": 0},
+                {"type": "string", "pattern": _PERCENT_PATTERN},
+            ]
+        }
     if k == "integer":
         out: dict[str, Any] = {"type": "integer"}
         if t.minimum is not None:
@@ -372,8 +575,10 @@ def _type_schema(t: Type, config: Any) -> dict[str, Any]:
         assert t.record is not None
         return record_schema(t.record, config)
     if k == "owners":
-        return {"type": "array", "items": {"anyOf": [{"type": "string"},
-                                                     record_schema(OWNER, config)]}}
+        return {
+            "type": "array",
+            "items": {"anyOf": [{"type": "string"}, record_schema(OWNER, config)]},
+        }
     if k == "rules":
         from textcrm.rules import RULES
 
@@ -383,9 +588,15 @@ def _type_schema(t: Type, config: Any) -> dict[str, Any]:
             "additionalProperties": {"enum": list(RULE_SEVERITIES)},
         }
     if k == "rates":
-        return {"type": "object", "additionalProperties": {
-            "anyOf": [{"type": "number", "exclusiveMinimum": 0},
-                      {"type": "string", "pattern": _MONEY_PATTERN}]}}
+        return {
+            "type": "object",
+            "additionalProperties": {
+                "anyOf": [
+                    {"type": "number", "exclusiveMinimum": 0},
+                    {"type": "string", "pattern": _MONEY_PATTERN},
+                ]
+            },
+        }
     if k == "mapping":
         return {"type": "object"}
     raise AssertionError(k)  # pragma: no cover
@@ -426,3 +637,47 @@ def to_json_schema(kind: str, config: Any = None) -> dict[str, Any]:
     }
     doc.update(record_schema(KINDS[kind], config))
     return doc
+
+
+def _example(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "`true`" if value else "`false`"
+    if isinstance(value, list):
+        return "`[" + ", ".join(str(v) for v in value) + "]`"
+    if isinstance(value, dict):
+        return "`{" + ", ".join(f"{k}: {v}" for k, v in value.items()) + "}`"
+    return f"`{value}`"
+
+
+def markdown_reference() -> str:
+    """The field reference of docs/format.md, generated from these definitions."""
+    seen: list[Record] = []
+
+    def collect(rec: Record) -> None:
+        if rec in seen:
+            return
+        seen.append(rec)
+        for f in rec.fields:
+            if f.type.record is not None:
+                collect(f.type.record)
+            if f.type.kind == "owners":
+                collect(OWNER)
+
+    for rec in KINDS.values():
+        collect(rec)
+    out = []
+    for rec in seen:
+        out.append(f"### {rec.title}\n")
+        if rec.description:
+            out.append(f"{rec.description}\n")
+        out.append("| field | type | required | meaning | example |")
+        out.append("|---|---|---|---|---|")
+        for f in rec.fields:
+            out.append(
+                f"| `{f.name}` | {f.type.describe()} | {'yes' if f.required else ''} | "
+                f"{f.description} | {_example(f.example)} |"
+            )
+        out.append("")
+    return "\n".join(out)

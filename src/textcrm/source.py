@@ -37,7 +37,10 @@ def decode(path: str, data: bytes) -> tuple[str | None, Diagnostic | None]:
     if len(data) > MAX_FILE_BYTES:
         size = len(data) / (1024 * 1024)
         return None, error(
-            path, 1, 1, "unreadable-file",
+            path,
+            1,
+            1,
+            "unreadable-file",
             f"file is {size:.1f} MB; textcrm reads record files up to "
             f"{MAX_FILE_BYTES // (1024 * 1024)} MB (move large notes or attachments elsewhere)",
         )
@@ -51,7 +54,10 @@ def decode(path: str, data: bytes) -> tuple[str | None, Diagnostic | None]:
         line = data[: exc.start].count(b"\n") + 1
         col = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
         return None, error(
-            path, line, col, "unreadable-file",
+            path,
+            line,
+            col,
+            "unreadable-file",
             f"file is not valid UTF-8 (byte 0x{data[exc.start]:02x} at line {line}); "
             "save it as UTF-8",
         )
@@ -64,7 +70,10 @@ def split(path: str, text: str) -> tuple[Source | None, Diagnostic | None]:
     if not lines or lines[0].rstrip("\r\n").rstrip() not in _DELIMITERS:
         what = "file is empty" if not text.strip() else "file does not start with `---`"
         return None, error(
-            path, 1, 1, "front-matter-missing",
+            path,
+            1,
+            1,
+            "front-matter-missing",
             f"{what}; a record file starts with a `---` line, its YAML fields, and a closing "
             "`---` line, followed by the Markdown notes",
         )
@@ -74,7 +83,9 @@ def split(path: str, text: str) -> tuple[Source | None, Diagnostic | None]:
             body = "".join(lines[i + 1 :])
             return Source(path, front, 2, body, i + 2), None
     return None, error(
-        path, 1, 1, "front-matter-missing",
-        "the front matter opened on line 1 is never closed; add a `---` line after the last "
-        "field",
+        path,
+        1,
+        1,
+        "front-matter-missing",
+        "the front matter opened on line 1 is never closed; add a `---` line after the last field",
     )

@@ -36,6 +36,8 @@ class YamlProblem:
     line: int
     column: int
     message: str
+    context: str = ""  # what the parser was reading, when it began on an earlier line
+    context_line: int = 0
 
 
 def compose(text: str) -> tuple[Node | None, YamlProblem | None]:
@@ -44,9 +46,13 @@ def compose(text: str) -> tuple[Node | None, YamlProblem | None]:
         return yaml.compose(text, Loader=_Loader), None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        message = " ".join(p for p in (exc.context, exc.problem) if p) or "invalid YAML"
+        message = exc.problem or exc.context or "invalid YAML"
         if mark is None:
             return None, YamlProblem(0, 0, message)
+        context = exc.context_mark
+        if exc.context and context is not None and context.line != mark.line:
+            # The parser notices late: keep where the construct it was reading began.
+            return None, YamlProblem(mark.line, mark.column, message, exc.context, context.line)
         return None, YamlProblem(mark.line, mark.column, message)
     except yaml.YAMLError as exc:
         return None, YamlProblem(0, 0, str(exc).splitlines()[0] if str(exc) else "invalid YAML")

@@ -23,7 +23,10 @@ def amount_mismatch(repo: Repository, today: date) -> Iterator[Diagnostic]:
             continue
         if round_money(opp.amount, fig.currency) != fig.line_items_total:
             yield Diagnostic(
-                opp.path, opp.line_of("amount"), 1, "amount-mismatch",
+                opp.path,
+                opp.line_of("amount"),
+                1,
+                "amount-mismatch",
                 default_severity("amount-mismatch"),
                 f"amount {plain(opp.amount)} differs from the line items' total "
                 f"{fig.line_items_total} {fig.currency}; the line items count as expected "
@@ -35,7 +38,10 @@ def quote_without_line_items(repo: Repository, today: date) -> Iterator[Diagnost
     for opp in repo.checked_opportunities():
         if "quote" in opp.present and "line_items" not in opp.present:
             yield Diagnostic(
-                opp.path, opp.line_of("quote"), 1, "quote-without-line-items",
+                opp.path,
+                opp.line_of("quote"),
+                1,
+                "quote-without-line-items",
                 default_severity("quote-without-line-items"),
                 "the opportunity has a quote but no line items; a quote lists what is sold: "
                 "add line_items or remove the quote",
@@ -55,7 +61,10 @@ def currency_mismatch(repo: Repository, today: date) -> Iterator[Diagnostic]:
             product_currency = product.currency or default
             if product_currency != currency:
                 yield Diagnostic(
-                    opp.path, item.line, 1, "currency-mismatch",
+                    opp.path,
+                    item.line,
+                    1,
+                    "currency-mismatch",
                     default_severity("currency-mismatch"),
                     f"sku `{item.sku}` is priced in {product_currency} in the catalog but this "
                     f"opportunity is in {currency}; give the line its own unit_price in "

@@ -1,4 +1,4 @@
-"""Date checks: a close date is a real estimate, and every open deal has a recent or firm next touch."""
+"""Date checks: a close date is a real estimate; an open deal has a recent or a firm touch."""
 
 from __future__ import annotations
 
@@ -21,9 +21,13 @@ def _d(code: str, path: str, line: int, message: str) -> Diagnostic:
 def close_date_past(repo: Repository, today: date) -> Iterator[Diagnostic]:
     for opp in repo.checked_opportunities():
         if repo.is_open(opp) and opp.close_date is not None and opp.close_date < today:
-            yield _d("close-date-past", opp.path, opp.line_of("close_date"),
-                     f"close date {opp.close_date} is in the past (today is {today}); "
-                     "set close_date to your best current estimate")
+            yield _d(
+                "close-date-past",
+                opp.path,
+                opp.line_of("close_date"),
+                f"close date {opp.close_date} is in the past (today is {today}); "
+                "set close_date to your best current estimate",
+            )
 
 
 def last_touch(opp: Opportunity, today: date) -> date | None:
@@ -61,17 +65,22 @@ def stale(repo: Repository, today: date) -> Iterator[Diagnostic]:
         if touch is None:
             since = "no activity and no `created` date"
         else:
-            since = f"no activity since {touch} ({(today - touch).days} days; stale after {threshold})"
+            days = (today - touch).days
+            since = f"no activity since {touch} ({days} days; stale after {threshold})"
         horizon = repo.config.follow_up_horizon_days
         follow = (
             f"follow_up {opp.follow_up} is beyond the {horizon}-day horizon"
             if opp.follow_up and opp.follow_up >= today
             else "no follow_up on or after today"
         )
-        yield _d("stale", opp.path, 1,
-                 f"stale: {since} and {follow}; log an activity with "
-                 f"`textcrm log {opp.id} --type call --summary ...` or set follow_up to a date "
-                 f"on or after {today}")
+        yield _d(
+            "stale",
+            opp.path,
+            1,
+            f"stale: {since} and {follow}; log an activity with "
+            f"`textcrm log {opp.id} --type call --summary ...` or set follow_up to a date "
+            f"on or after {today}",
+        )
 
 
 def follow_up_overdue(repo: Repository, today: date) -> Iterator[Diagnostic]:
@@ -80,18 +89,26 @@ def follow_up_overdue(repo: Repository, today: date) -> Iterator[Diagnostic]:
             continue
         if is_stale(repo, opp, today)[0]:
             continue
-        yield _d("follow-up-overdue", opp.path, opp.line_of("follow_up"),
-                 f"follow-up {opp.follow_up} is overdue (today is {today}); follow up and log "
-                 "it, or set a new follow_up date")
+        yield _d(
+            "follow-up-overdue",
+            opp.path,
+            opp.line_of("follow_up"),
+            f"follow-up {opp.follow_up} is overdue (today is {today}); follow up and log "
+            "it, or set a new follow_up date",
+        )
 
 
 def activity_in_future(repo: Repository, today: date) -> Iterator[Diagnostic]:
     for opp in repo.checked_opportunities():
         for activity in opp.activities:
             if activity.date > today:
-                yield _d("activity-in-future", opp.path, activity.line,
-                         f"activity dated {activity.date} is after today ({today}); activities "
-                         "record what happened: plan future work with follow_up or next_step")
+                yield _d(
+                    "activity-in-future",
+                    opp.path,
+                    activity.line,
+                    f"activity dated {activity.date} is after today ({today}); activities "
+                    "record what happened: plan future work with follow_up or next_step",
+                )
 
 
 def quote_expired(repo: Repository, today: date) -> Iterator[Diagnostic]:
@@ -100,6 +117,10 @@ def quote_expired(repo: Repository, today: date) -> Iterator[Diagnostic]:
         if not repo.is_open(opp) or quote is None or quote.valid_until is None:
             continue
         if quote.valid_until < today:
-            yield _d("quote-expired", opp.path, opp.line_of("quote"),
-                     f"quote {quote.number} expired on {quote.valid_until}; send a new quote "
-                     "and update valid_until")
+            yield _d(
+                "quote-expired",
+                opp.path,
+                opp.line_of("quote"),
+                f"quote {quote.number} expired on {quote.valid_until}; send a new quote "
+                "and update valid_until",
+            )

@@ -29,7 +29,11 @@ def amount_or_line_items(repo: Repository, today: date) -> Iterator[Diagnostic]:
         if not repo.is_open(opp) or opp.present & {"amount", "line_items"}:
             continue
         yield Diagnostic(
-            opp.path, 1, 1, "missing-field", default_severity("missing-field"),
+            opp.path,
+            1,
+            1,
+            "missing-field",
+            default_severity("missing-field"),
             "open opportunity has neither `amount` nor `line_items`; give the estimated "
             "revenue as amount, or list the products as line_items",
         )
@@ -44,7 +48,11 @@ def stage_gate(repo: Repository, today: date) -> Iterator[Diagnostic]:
         if missing:
             fields = ", ".join(f"`{m}`" for m in missing)
             yield Diagnostic(
-                opp.path, opp.line_of("stage"), 1, "stage-gate", default_severity("stage-gate"),
+                opp.path,
+                opp.line_of("stage"),
+                1,
+                "stage-gate",
+                default_severity("stage-gate"),
                 f"stage {stage.key} requires {fields}, missing or empty here; fill "
                 f"{'it' if len(missing) == 1 else 'them'} in or move the deal back a stage",
             )

@@ -1,0 +1,136 @@
+"""Benchmark `textcrm check` on generated corpora against the naive approach and raw reading.
+
+    python bench/bench_check.py [--sizes 1000,10000,50000] [--runs 5] [--write]
+
+For each size it generates a corpus with bench/generate.py (deterministic), then times, side by
+side in the same run and as medians of several runs:
+  naive        one Python process reading every file and yaml.load(CSafeLoader) on each
+               front matter (what a hand-rolled validator would do; no checks at all)
+  read bytes   one Python process merely reading every file's bytes
+  cold check   `textcrm check` with no parse cache
+  warm check   `textcrm check` again, nothing changed (parse cache in .textcrm-cache/)
+and `python -c pass` against `textcrm --version`. With --write, the figures replace the
+`check` section of docs/performance.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import machine, time_command, update_section
+
+HERE = Path(__file__).resolve().parent
+TODAY = "2026-11-28"
+
+NAIVE = r"""
+import os, sys, yaml
+root = sys.argv[1]
+for folder in ("opportunities", "accounts", "contacts", "competitors"):
+    for name in os.listdir(os.path.join(root, folder)):
+        with open(os.path.join(root, folder, name), "rb") as f:
+            text = f.read().decode("utf-8")
+        parts = text.split("---\n", 2)
+        if len(parts) == 3:
+            try:
+                yaml.load(parts[1], Loader=yaml.CSafeLoader)
+            except yaml.YAMLError:
+                pass
+"""
+
+READ = r"""
+import os, sys
+root = sys.argv[1]
+for folder in ("opportunities", "accounts", "contacts", "competitors"):
+    for name in os.listdir(os.path.join(root, folder)):
+        with open(os.path.join(root, folder, name), "rb") as f:
+            f.read()
+"""
+
+
+def bench_size(n: int, runs: int, work: Path) -> dict[str, float]:
+    corpus = work / f"crm-{n}"
+    if not corpus.exists():
+        subprocess.run(
+            [sys.executable, str(HERE / "generate.py"), str(corpus), "--opportunities", str(n)],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+    check = [sys.executable, "-m", "textcrm", "check", "--root", str(corpus), "--today", TODAY]
+    cache = corpus / ".textcrm-cache"
+
+    def drop_cache() -> None:
+        shutil.rmtree(cache, ignore_errors=True)
+
+    result = {
+        "naive": time_command([sys.executable, "-c", NAIVE, str(corpus)], runs),
+        "read": time_command([sys.executable, "-c", READ, str(corpus)], runs),
+        "cold": time_command(check, runs, before=drop_cache),
+    }
+    subprocess.run(check, stdout=subprocess.DEVNULL, check=False)  # fill the cache
+    result["warm"] = time_command(check, runs)
+    return result
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1000,10000,50000")
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "textcrm-bench")
+    parser.add_argument("--write", action="store_true", help="update docs/performance.md")
+    args = parser.parse_args()
+    args.work.mkdir(parents=True, exist_ok=True)
+    sizes = [int(s) for s in args.sizes.split(",")]
+
+    startup_pass = time_command([sys.executable, "-c", "pass"], args.runs * 4)
+    startup_version = time_command([sys.executable, "-m", "textcrm", "--version"], args.runs * 4)
+    rows = []
+    for n in sizes:
+        runs = args.runs if n <= 10000 else max(3, args.runs // 2)
+        r = bench_size(n, runs, args.work)
+        rows.append((n, r, runs))
+        print(
+            f"{n:>6}: naive {r['naive']:.2f}s read {r['read']:.2f}s cold {r['cold']:.2f}s "
+            f"({r['cold'] / r['naive']:.2f}x naive) warm {r['warm']:.2f}s "
+            f"({r['warm'] / r['read']:.2f}x read)",
+            flush=True,
+        )
+    print(
+        f"python -c pass {startup_pass * 1000:.0f} ms, textcrm --version "
+        f"{startup_version * 1000:.0f} ms ({startup_version / startup_pass:.2f}x)"
+    )
+
+    lines = [
+        "## check",
+        "",
+        f"Command: `python bench/bench_check.py --sizes {args.sizes} --runs {args.runs} --write`",
+        f"Machine: {machine()}.",
+        "Medians of the runs given; the corpus files are in the page cache in every column "
+        '("cold" means no parse cache).',
+        "",
+        "| opportunities | runs | naive yaml.load | read bytes | cold check | cold / naive "
+        "(target <= 0.4) | warm check | warm / read (target <= 5) |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for n, r, runs in rows:
+        lines.append(
+            f"| {n:,} | {runs} | {r['naive']:.2f} s | {r['read']:.2f} s | {r['cold']:.2f} s | "
+            f"{r['cold'] / r['naive']:.2f}x | {r['warm']:.2f} s | {r['warm'] / r['read']:.2f}x |"
+        )
+    lines += [
+        "",
+        f"Start-up: `python -c pass` {startup_pass * 1000:.0f} ms, `textcrm --version` "
+        f"{startup_version * 1000:.0f} ms: {startup_version / startup_pass:.2f}x (target <= 2x).",
+    ]
+    if args.write:
+        update_section("check", "\n".join(lines))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
