@@ -515,3 +515,17 @@ def test_charts_have_text_alternatives(site):
         assert svg.find("desc", id=desc_id).text
     stage_desc = charts[0].find("desc").text
     assert "Negotiation: $20,000.00 expected, $16,000.00 weighted" in stage_desc
+
+
+def test_second_build_rerenders_pages_showing_a_renamed_account(run, crm):
+    assert build(run, crm).exit_code == 0
+    (crm / "accounts/globex-inc.md").write_text("---\nname: Globex Renamed\n---\n")
+    result = build(run, crm)
+    assert result.exit_code == 0
+    site = crm / "_site"
+    # Pages of deals at Globex show the new name; pages of other deals were not rendered.
+    assert "Globex Renamed" in (site / "opportunities/c.html").read_text()
+    assert "Globex Renamed" in (site / "board.html").read_text()
+    assert "Globex Renamed" not in (site / "opportunities/a.html").read_text()
+    # c, d and f, their account, John Roe (at Globex), Initech (in c and f), 9 summary pages.
+    assert "(15 rendered" in result.output

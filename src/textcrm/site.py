@@ -14,7 +14,6 @@ inside the output folder.
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import json
 import os
 import shutil
@@ -26,7 +25,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from textcrm import __version__, pipeline, views
+from textcrm import __version__, layout, pipeline, views
 from textcrm.diagnostics import Diagnostic
 from textcrm.errors import TextcrmError
 from textcrm.layout import CACHE_DIR
@@ -261,18 +260,48 @@ def site_info(repo: Repository, today: date) -> views.SiteInfo:
     return views.SiteInfo(name, today, lang, _nav())
 
 
-def quote_page(repo: Repository, opp: Any, today: date) -> str | None:
-    """HTML of the opportunity's quote page, or None when there is none to build.
+def quotable(ctx: views.Context) -> dict[str, str]:
+    """Opportunity id -> href of its quote page, for every opportunity whose quote can be
+    printed: a quote: section, line items, a company in textcrm.yaml, and no error that would
+    make the quote wrong in the files it prints from (the rules of `textcrm quote`)."""
+    from textcrm import quote
 
-    Hook for the quotes feature: when `textcrm.quote` provides `html_page(repo, opp, today)`,
-    the site writes its result to quotes/<id>.html and links it from the opportunity page.
-    """
-    if opp.quote is None or importlib.util.find_spec("textcrm.quote") is None:
-        return None
-    from textcrm import quote  # type: ignore[attr-defined]
+    repo = ctx.repo
+    if repo.config.company is None:
+        return {}
+    blocked = {
+        path
+        for path, found in ctx.by_path.items()
+        if any(d.severity == "error" and d.code in quote.BLOCKING_RULES for d in found)
+    }
+    if blocked & {layout.CATALOG_FILE, layout.CONFIG_FILE}:
+        return {}
+    found = {}
+    for opp in repo.opportunities.values():
+        if opp.quote is None or not opp.line_items or opp.path in blocked:
+            continue
+        files = {layout.record_path("account", opp.account)}
+        files |= {layout.record_path("contact", c.contact) for c in opp.contacts}
+        if not files & blocked:
+            found[opp.id] = views.href("quote", opp.id)
+    return found
 
-    render_page = getattr(quote, "html_page", None)
-    return None if render_page is None else str(render_page(repo, opp, today))
+
+def quote_page(renderer: Renderer, repo: Repository, opp: Any) -> str:
+    """The opportunity's quote as one self-contained page (textcrm.quote's HTML: CSS inlined,
+    logo embedded), rendered with the site's templates so an override applies to both."""
+    from textcrm import quote
+
+    try:
+        return quote.render_quote_html(quote.build_quote(repo, opp), renderer.env)
+    except quote.QuoteError as exc:
+        return f'<!DOCTYPE html><html lang="en"><title>Quote</title><p>{_escape(exc.message)}'
+
+
+def _escape(text: str) -> str:
+    import html
+
+    return html.escape(text)
 
 
 def source_digest(root: Path, relpath: str) -> str:
@@ -307,7 +336,10 @@ def opportunity_inputs(ctx: views.Context, opp: Any, quote_href: str) -> str:
 
 
 def plan(
-    ctx: views.Context, only: set[str] | None = None, quotes: dict[str, str] | None = None
+    ctx: views.Context,
+    only: set[str] | None = None,
+    quotes: dict[str, str] | None = None,
+    renderer: Renderer | None = None,
 ) -> list[Page]:
     """Every page of the site, each with a builder of its view model (with `only`, just
     those paths). Opportunity pages carry their inputs digest."""
@@ -321,21 +353,73 @@ def plan(
         title: str,
         nav: str,
         make: Callable[[], Any],
-        inputs: Callable[[], str] | None = None,
+        inputs: Callable[[], str | None] | None = None,
     ) -> None:
         if only is None or path in only:
             pages.append(
                 Page(path, template, title, nav, make, inputs() if inputs is not None else None)
             )
 
-    add("index.html", "dashboard.html", "Dashboard", "dashboard", lambda: views.dashboard(ctx))
-    add("board.html", "board.html", "Board", "board", lambda: views.board(ctx))
+    # Inputs digests of the other pages: their own file, and the inputs of every
+    # opportunity they list (an opportunity's inputs cover everything its row shows).
+    opp_inputs: dict[str, str] = {}
+
+    def of(opp_id: str) -> str:
+        got = opp_inputs.get(opp_id)
+        if got is None:
+            got = opp_inputs[opp_id] = opportunity_inputs(
+                ctx, repo.opportunities[opp_id], quotes.get(opp_id, "")
+            )
+        return got
+
+    deals_of: dict[tuple[str, str], list[str]] = {}
+    for opp_id in sorted(repo.opportunities):
+        opp = repo.opportunities[opp_id]
+        deals_of.setdefault(("account", opp.account), []).append(opp_id)
+        for c in {c.competitor for c in opp.competitors}:
+            deals_of.setdefault(("competitor", c), []).append(opp_id)
+
+    def record_inputs(kind: str, record: Any, extra: object = None) -> str:
+        deals = [of(o) for o in deals_of.get((kind, record.id), ())]
+        return source_digest(repo.root, record.path) + repr(
+            (ctx.by_path.get(record.path), extra, deals)
+        )
+
+    every: list[str] = []
+
+    def everything() -> str | None:
+        # What the summary pages show depends on every record: all inputs, all problems.
+        # (A partial build, serve's, compares their views instead: cheaper than reading
+        # every file, and they change with nearly every edit anyway.)
+        if only is not None:
+            return None
+        if not every:
+            h = hashlib.blake2b(digest_size=16)
+            for opp_id in sorted(repo.opportunities):
+                h.update(of(opp_id).encode())
+            for table in (repo.accounts, repo.contacts, repo.competitors):
+                for record in sorted(table.values(), key=lambda r: r.id):
+                    h.update(source_digest(repo.root, record.path).encode())
+            h.update(repr(ctx.diagnostics).encode())
+            every.append(h.hexdigest())
+        return every[0]
+
+    add(
+        "index.html",
+        "dashboard.html",
+        "Dashboard",
+        "dashboard",
+        lambda: views.dashboard(ctx),
+        everything,
+    )
+    add("board.html", "board.html", "Board", "board", lambda: views.board(ctx), everything)
     add(
         "opportunities.html",
         "opportunities.html",
         "Opportunities",
         "opportunities",
         lambda: views.opportunities(ctx),
+        everything,
     )
     for opp_id in sorted(repo.opportunities):
         opp = repo.opportunities[opp_id]
@@ -345,8 +429,17 @@ def plan(
             opp.title or opp_id,
             "opportunities",
             lambda opp=opp: views.opportunity(ctx, opp, quotes.get(opp.id, "")),
-            lambda opp=opp: opportunity_inputs(ctx, opp, quotes.get(opp.id, "")),
+            lambda opp=opp: of(opp.id),
         )
+        if opp_id in quotes and renderer is not None:
+            add(
+                views.page_path("quote", opp_id),
+                "quote.html",
+                f"Quote {opp.quote.number}",
+                "opportunities",
+                lambda opp=opp: quote_page(renderer, repo, opp),
+                lambda opp=opp: "quote:" + opportunity_inputs(ctx, opp, ""),
+            )
     groups: dict[str, dict[str, pipeline.Group]] = {}
 
     def group(kind: str) -> dict[str, pipeline.Group]:
@@ -361,12 +454,24 @@ def plan(
     for c in sorted(repo.contacts.values(), key=lambda c: (c.name.lower(), c.id)):
         contacts_of.setdefault(c.account, []).append(c.id)
     for acc_id in sorted(repo.accounts):
+        acc = repo.accounts[acc_id]
         add(
             views.page_path("account", acc_id),
             "account.html",
-            repo.accounts[acc_id].name,
+            acc.name,
             "accounts",
             lambda a=acc_id: views.account(ctx, a, group("account")[a], contacts_of.get(a, [])),
+            lambda acc=acc: record_inputs(
+                "account",
+                acc,
+                (
+                    [
+                        (ctx.record_link("contact", c), repo.contacts[c].title)
+                        for c in contacts_of.get(acc.id, [])
+                    ],
+                    ctx.record_link("account", acc.parent) if acc.parent else None,
+                ),
+            ),
         )
     add(
         "accounts.html",
@@ -374,15 +479,25 @@ def plan(
         "Accounts",
         "accounts",
         lambda: views.accounts_index(ctx, group("account")),
+        everything,
     )
     roles = pipeline.by_contact(repo)
     for contact_id in sorted(repo.contacts):
+        person = repo.contacts[contact_id]
         add(
             views.page_path("contact", contact_id),
             "contact.html",
-            repo.contacts[contact_id].name,
+            person.name,
             "contacts",
             lambda c=contact_id: views.contact(ctx, c, roles.get(c, ())),
+            lambda person=person: record_inputs(
+                "contact",
+                person,
+                (
+                    ctx.record_link("account", person.account) if person.account else None,
+                    [(of(o), role) for o, role in roles.get(person.id, ())],
+                ),
+            ),
         )
     add(
         "contacts.html",
@@ -390,14 +505,17 @@ def plan(
         "Contacts",
         "contacts",
         lambda: views.contacts_index(ctx, roles),
+        everything,
     )
     for comp_id in sorted(repo.competitors):
+        comp = repo.competitors[comp_id]
         add(
             views.page_path("competitor", comp_id),
             "competitor.html",
-            repo.competitors[comp_id].name,
+            comp.name,
             "competitors",
             lambda c=comp_id: views.competitor(ctx, c, group("competitor")[c]),
+            lambda comp=comp: record_inputs("competitor", comp),
         )
     add(
         "competitors.html",
@@ -405,10 +523,32 @@ def plan(
         "Competitors",
         "competitors",
         lambda: views.competitors_index(ctx, group("competitor")),
+        everything,
     )
-    add("products.html", "products.html", "Products", "products", lambda: views.products(ctx))
-    add("process.html", "process.html", "Sales process", "process", lambda: views.process(ctx))
-    add("problems.html", "problems.html", "Problems", "problems", lambda: views.problems(ctx))
+    add(
+        "products.html",
+        "products.html",
+        "Products",
+        "products",
+        lambda: views.products(ctx),
+        everything,
+    )
+    add(
+        "process.html",
+        "process.html",
+        "Sales process",
+        "process",
+        lambda: views.process(ctx),
+        everything,
+    )
+    add(
+        "problems.html",
+        "problems.html",
+        "Problems",
+        "problems",
+        lambda: views.problems(ctx),
+        everything,
+    )
     return pages
 
 
@@ -545,6 +685,8 @@ class Renderer:
         return h.hexdigest()
 
     def page(self, page: Page, site: views.SiteInfo, view: Any) -> bytes:
+        if isinstance(view, str):  # a page rendered elsewhere (the quote pages)
+            return view.encode("utf-8")
         html = self.env.get_template(page.template).render(
             site=site,
             root=_root_prefix(page.path),
@@ -679,8 +821,8 @@ class Builder:
         items = pipeline.attention(repo, today)
         ctx = views.Context(repo, today, result.diagnostics, items)
         site = site_info(repo, today)
-        quotes = self._quotes(repo, today, only)
-        pages = plan(ctx, only, {k: v[0] for k, v in quotes.items()})
+        quotes = quotable(ctx)
+        pages = plan(ctx, only, quotes, self.renderer)
         outcome = BuildResult(self.out, pages=len(pages), diagnostics=list(result.diagnostics))
         context = self._context(repo, today)
         todo = []
@@ -708,9 +850,6 @@ class Builder:
             outcome.written += written
         outcome.rendered = len(done)
         produced = {p.path for p in pages}
-        for path, (_, html) in quotes.items():
-            outcome.written += write_if_changed(self.out, path, html.encode())
-            produced.add(path)
         for name, path in ASSETS:
             outcome.written += write_if_changed(self.out, path, self.renderer.asset(name))
             produced.add(path)
@@ -728,28 +867,12 @@ class Builder:
         """What every page depends on besides its own inputs: today, config and catalog."""
         from textcrm.layout import CATALOG_FILE, CONFIG_FILE
 
-        quotes = importlib.util.find_spec("textcrm.quote") is not None
-        parts = [today.isoformat(), str(quotes)]
+        parts = [today.isoformat()]
         parts += [source_digest(repo.root, name) for name in (CONFIG_FILE, CATALOG_FILE)]
+        company = repo.config.company
+        if company is not None and company.logo:  # embedded in the quote pages
+            parts.append(source_digest(repo.root, company.logo))
         return "\0".join(parts)
-
-    def _quotes(
-        self, repo: Repository, today: date, only: set[str] | None
-    ) -> dict[str, tuple[str, str]]:
-        """quotes/<id>.html -> (href from the site's top, html) for opportunities with one."""
-        found = {}
-        for opp_id in sorted(repo.opportunities):
-            path = views.page_path("quote", opp_id)
-            if (
-                only is not None
-                and path not in only
-                and views.page_path("opportunity", opp_id) not in only
-            ):
-                continue
-            html = quote_page(repo, repo.opportunities[opp_id], today)
-            if html is not None:
-                found[path] = (views.href("quote", opp_id), html)
-        return found
 
     def remove(self, paths: Iterable[str]) -> int:
         """Delete pages of records that no longer exist (serve, after a file was deleted)."""
