@@ -224,3 +224,11 @@ def test_opportunity_page(browser, example_site):
     )
     assert browser.evaluate("document.querySelectorAll('#line-items tbody tr').length") == 7
     browser.screenshot("site-opportunity.png")
+
+
+def test_quote_page_is_self_contained(browser, example_site):
+    browser.open((example_site / "opportunities/acme-logistics-amr-fleet.html").as_uri())
+    href = browser.evaluate("document.querySelector('a[href*=\"quotes/\"]').href")
+    browser.open(href)
+    assert browser.problems() == []
+    assert "Q-2026-0038" in browser.evaluate("document.body.textContent")
