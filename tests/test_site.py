@@ -166,7 +166,7 @@ def test_dashboard_key_figures(site):
 
 
 def test_dashboard_stage_totals(site):
-    table = page(site, "index.html").by_id("stages-h").parent.find("table")
+    table = page(site, "index.html").by_id("stages")
     assert table.rows() == [
         ["Prospecting", "10%", "2", "$11,000.00", "$1,100.00"],
         ["Qualification", "25%", "1", "$5,000.00", "$1,250.00"],
