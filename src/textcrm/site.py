@@ -18,10 +18,11 @@ import json
 import os
 import shutil
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -313,6 +314,11 @@ def source_digest(root: Path, relpath: str) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
+def quote_inputs(ctx: views.Context, opp: Any) -> str:
+    """A quote page's inputs: its opportunity's (the logo and company are in the context)."""
+    return "quote:" + opportunity_inputs(ctx, opp, "")
+
+
 def opportunity_inputs(ctx: views.Context, opp: Any, quote_href: str) -> str:
     """Everything an opportunity page shows, in few bytes: its file's content hash, its
     problems, and the names of the records it links to (the rest comes from the config,
@@ -397,8 +403,9 @@ def plan(
             h = hashlib.blake2b(digest_size=16)
             for opp_id in sorted(repo.opportunities):
                 h.update(of(opp_id).encode())
-            for table in (repo.accounts, repo.contacts, repo.competitors):
-                for record in sorted(table.values(), key=lambda r: r.id):
+            tables: tuple[Mapping[str, Any], ...] = (repo.accounts, repo.contacts, repo.competitors)
+            for table in tables:
+                for record in sorted(table.values(), key=lambda r: str(r.id)):
                     h.update(source_digest(repo.root, record.path).encode())
             h.update(repr(ctx.diagnostics).encode())
             every.append(h.hexdigest())
@@ -428,17 +435,17 @@ def plan(
             "opportunity.html",
             opp.title or opp_id,
             "opportunities",
-            lambda opp=opp: views.opportunity(ctx, opp, quotes.get(opp.id, "")),
-            lambda opp=opp: of(opp.id),
+            partial(views.opportunity, ctx, opp, quotes.get(opp.id, "")),
+            partial(of, opp.id),
         )
-        if opp_id in quotes and renderer is not None:
+        if opp_id in quotes and renderer is not None and opp.quote is not None:
             add(
                 views.page_path("quote", opp_id),
                 "quote.html",
                 f"Quote {opp.quote.number}",
                 "opportunities",
-                lambda opp=opp: quote_page(renderer, repo, opp),
-                lambda opp=opp: "quote:" + opportunity_inputs(ctx, opp, ""),
+                partial(quote_page, renderer, repo, opp),
+                partial(quote_inputs, ctx, opp),
             )
     groups: dict[str, dict[str, pipeline.Group]] = {}
 
@@ -450,9 +457,31 @@ def plan(
             )
         return groups[kind]
 
+    roles = pipeline.by_contact(repo)
     contacts_of: dict[str, list[str]] = {}
-    for c in sorted(repo.contacts.values(), key=lambda c: (c.name.lower(), c.id)):
-        contacts_of.setdefault(c.account, []).append(c.id)
+    for person in sorted(repo.contacts.values(), key=lambda c: (c.name.lower(), c.id)):
+        contacts_of.setdefault(person.account, []).append(person.id)
+
+    def account_view(acc_id: str) -> Any:
+        return views.account(ctx, acc_id, group("account")[acc_id], contacts_of.get(acc_id, []))
+
+    def account_inputs(acc: Any) -> str:
+        people = [
+            (ctx.record_link("contact", c), repo.contacts[c].title)
+            for c in contacts_of.get(acc.id, [])
+        ]
+        parent = ctx.record_link("account", acc.parent) if acc.parent else None
+        return record_inputs("account", acc, (people, parent))
+
+    def contact_inputs(person: Any) -> str:
+        employer = ctx.record_link("account", person.account) if person.account else None
+        return record_inputs(
+            "contact", person, (employer, [(of(o), role) for o, role in roles.get(person.id, ())])
+        )
+
+    def competitor_view(comp_id: str) -> Any:
+        return views.competitor(ctx, comp_id, group("competitor")[comp_id])
+
     for acc_id in sorted(repo.accounts):
         acc = repo.accounts[acc_id]
         add(
@@ -460,18 +489,8 @@ def plan(
             "account.html",
             acc.name,
             "accounts",
-            lambda a=acc_id: views.account(ctx, a, group("account")[a], contacts_of.get(a, [])),
-            lambda acc=acc: record_inputs(
-                "account",
-                acc,
-                (
-                    [
-                        (ctx.record_link("contact", c), repo.contacts[c].title)
-                        for c in contacts_of.get(acc.id, [])
-                    ],
-                    ctx.record_link("account", acc.parent) if acc.parent else None,
-                ),
-            ),
+            partial(account_view, acc_id),
+            partial(account_inputs, acc),
         )
     add(
         "accounts.html",
@@ -481,7 +500,6 @@ def plan(
         lambda: views.accounts_index(ctx, group("account")),
         everything,
     )
-    roles = pipeline.by_contact(repo)
     for contact_id in sorted(repo.contacts):
         person = repo.contacts[contact_id]
         add(
@@ -489,15 +507,8 @@ def plan(
             "contact.html",
             person.name,
             "contacts",
-            lambda c=contact_id: views.contact(ctx, c, roles.get(c, ())),
-            lambda person=person: record_inputs(
-                "contact",
-                person,
-                (
-                    ctx.record_link("account", person.account) if person.account else None,
-                    [(of(o), role) for o, role in roles.get(person.id, ())],
-                ),
-            ),
+            partial(views.contact, ctx, contact_id, roles.get(contact_id, ())),
+            partial(contact_inputs, person),
         )
     add(
         "contacts.html",
@@ -514,8 +525,8 @@ def plan(
             "competitor.html",
             comp.name,
             "competitors",
-            lambda c=comp_id: views.competitor(ctx, c, group("competitor")[c]),
-            lambda comp=comp: record_inputs("competitor", comp),
+            partial(competitor_view, comp_id),
+            partial(record_inputs, "competitor", comp),
         )
     add(
         "competitors.html",

@@ -10,6 +10,7 @@ Notes bodies stay Markdown text here; the template's `markdown` filter renders a
 
 from __future__ import annotations
 
+import datetime
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -683,8 +684,8 @@ class ActivityLine:
 @dataclass(frozen=True, slots=True)
 class QuoteInfo:
     number: str
-    date: date | None
-    valid_until: date | None
+    date: datetime.date | None
+    valid_until: datetime.date | None
     expired: bool
     terms: str
     page: str  # href of the quote page, empty when none is built

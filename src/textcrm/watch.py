@@ -352,12 +352,12 @@ def serve(
     if first.result is None:
         out.mkdir(parents=True, exist_ok=True)
     server = start_server(session, port)
-    host, bound = server.server_address[:2]
+    bound = server.server_address[1]
     events: queue.Queue[str] = queue.Queue()
     output = out.name if out.parent.resolve() == root.resolve() else None
     observer = watch(root, output, events)
     # Announced once the watcher runs, so no change made after this line is missed.
-    echo(f"serving {out} at http://{host}:{bound}/ (Ctrl-C to stop)")
+    echo(f"serving {out} at http://127.0.0.1:{bound}/ (Ctrl-C to stop)")
     try:
         while stop is None or not stop.is_set():
             changed = collect(events, timeout=0.5)
