@@ -529,3 +529,17 @@ def test_second_build_rerenders_pages_showing_a_renamed_account(run, crm):
     assert "Globex Renamed" not in (site / "opportunities/a.html").read_text()
     # c, d and f, their account, John Roe (at Globex), Initech (in c and f), 9 summary pages.
     assert "(15 rendered" in result.output
+
+
+def test_never_writes_through_a_symlink_out_of_the_output_folder(run, crm, tmp_path):
+    out = tmp_path / "public"
+    assert build(run, crm, out=out).exit_code == 0
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    shutil.rmtree(out / "opportunities")
+    (out / "opportunities").symlink_to(elsewhere, target_is_directory=True)
+    (crm / "opportunities/a.md").write_text(OPPORTUNITIES["opportunities/a.md"] + "More.\n")
+    result = build(run, crm, out=out)
+    assert result.exit_code == 2
+    assert "leads outside" in result.output
+    assert list(elsewhere.iterdir()) == []

@@ -17,6 +17,7 @@ import hashlib
 import json
 import os
 import shutil
+import stat
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -111,28 +112,39 @@ def output_dir(root: Path, out: Path | None) -> Path:
     return resolved
 
 
-def _inside(out: Path, rel: str) -> Path:
-    """The absolute path of `rel` in `out`, refusing anything that would land outside."""
-    full = out / rel
-    parent = full.parent.resolve()
-    if not parent.is_relative_to(out) or ".." in Path(rel).parts or Path(rel).is_absolute():
-        raise UnsafeOutput(f"refusing to write {rel}: outside the output folder {out}")
-    if full.is_symlink():
-        full.unlink()
-    return full
+def _check_folder(out: Path, folder: str, checked: set[str] | None) -> None:
+    """Create `out/folder` and check that it resolves inside `out` (once per build when the
+    caller keeps a `checked` set). A folder that leads elsewhere (a symlink) is refused."""
+    if checked is not None and folder in checked:
+        return
+    if ".." in Path(folder).parts or Path(folder).is_absolute():
+        raise UnsafeOutput(f"refusing to write into {folder}: outside the output folder {out}")
+    where = out / folder
+    where.mkdir(parents=True, exist_ok=True)
+    if not where.resolve().is_relative_to(out):
+        raise UnsafeOutput(f"refusing to write into {folder}: it leads outside {out}")
+    if checked is not None:
+        checked.add(folder)
 
 
-def write_if_changed(out: Path, rel: str, data: bytes) -> bool:
-    """Write `data` to `out/rel` unless the file already holds exactly these bytes."""
+def write_if_changed(out: Path, rel: str, data: bytes, checked: set[str] | None = None) -> bool:
+    """Write `data` to `out/rel` unless the file already holds exactly these bytes.
+
+    An existing file is replaced atomically (a browser never sees half a page); a symlink
+    in its place is replaced, never followed.
+    """
+    folder, _, name = rel.rpartition("/")
+    _check_folder(out, folder, checked)
     full = out / rel
     try:
-        if not full.is_symlink() and full.read_bytes() == data:
-            return False
-    except OSError:
-        pass
-    full.parent.mkdir(parents=True, exist_ok=True)
-    full = _inside(out, rel)
-    tmp = full.with_name(f".{full.name}.tmp")
+        st = os.lstat(full)
+    except FileNotFoundError:
+        with open(full, "xb") as f:
+            f.write(data)
+        return True
+    if stat.S_ISREG(st.st_mode) and st.st_size == len(data) and full.read_bytes() == data:
+        return False
+    tmp = full.with_name(f".{name}.tmp")
     tmp.write_bytes(data)
     os.replace(tmp, full)
     return True
@@ -723,6 +735,7 @@ class Job:
     out: Path
     context: str
     manifest: dict[str, str]
+    checked: set[str] = field(default_factory=set)  # output folders already checked
 
 
 def produce(job: Job, index: int) -> tuple[str, str, bool] | None:
@@ -735,7 +748,8 @@ def produce(job: Job, index: int) -> tuple[str, str, bool] | None:
         return None
     if view is None:
         view = page.make()
-    written = write_if_changed(job.out, page.path, job.renderer.page(page, job.site, view))
+    html = job.renderer.page(page, job.site, view)
+    written = write_if_changed(job.out, page.path, html, job.checked)
     return page.path, digest, written
 
 
@@ -764,8 +778,8 @@ def produce_all(job: Job, jobs: int | None = None) -> list[tuple[str, str, bool]
     import multiprocessing
 
     # Folders first, so workers never race to create them.
-    for folder in sorted({str(Path(p.path).parent) for p in job.pages}):
-        (job.out / folder).mkdir(parents=True, exist_ok=True)
+    for folder in sorted({p.path.rpartition("/")[0] for p in job.pages}):
+        _check_folder(job.out, folder, job.checked)
     step = max(25, count // (workers * 8))
     spans = [(i, min(i + step, count)) for i in range(0, count, step)]
     done: list[tuple[str, str, bool]] = []
