@@ -195,3 +195,46 @@ def test_serve_rebuilds_after_a_save_by_rename(make_repo):
     assert not thread.is_alive()
     assert lines[-1] == "stopped"
     assert any("opportunities/a.md: updated" in line for line in lines), lines
+
+
+def test_ctrl_c_stops_serve_cleanly(make_repo):
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    root = make_repo(FILES)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "textcrm",
+            "serve",
+            "--root",
+            str(root),
+            "--port",
+            "0",
+            "--today",
+            "2026-11-28",
+            "--no-cache",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "NO_COLOR": "1"},
+    )
+    try:
+        assert proc.stdout is not None
+        first = proc.stdout.readline()
+        assert first.startswith("built "), first
+        serving = proc.stdout.readline()
+        assert serving.startswith("serving "), serving
+        proc.send_signal(signal.SIGINT)
+        rest, _ = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0
+    assert rest.strip().splitlines()[-1] == "stopped"
+    assert "Traceback" not in rest
