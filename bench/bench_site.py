@@ -81,9 +81,19 @@ def timed(args: list[str], before: Callable[[], None] | None = None) -> tuple[fl
 def corpus(work: Path, size: int) -> Path:
     root = work / f"crm-{size}"
     if not (root / "textcrm.yaml").is_file():
-        subprocess.run([sys.executable, str(ROOT / "bench" / "generate.py"), str(root),
-                        "--opportunities", str(size), "--no-planted", "--force"], check=True,
-                       stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [
+                sys.executable,
+                str(ROOT / "bench" / "generate.py"),
+                str(root),
+                "--opportunities",
+                str(size),
+                "--no-planted",
+                "--force",
+            ],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
     return root
 
 
@@ -125,9 +135,16 @@ def measure(work: Path, size: int, runs: int) -> dict[str, object]:
     serve = measure_serve(root, runs)
     pages = sum(1 for p in (root / "_site").rglob("*.html"))
     hugo_pages = sum(1 for p in (hugo / "public").rglob("*.html"))
-    return {"size": size, "pages": pages, "hugo_pages": hugo_pages,
-            "cold": median(cold_t), "cold_hugo": median(cold_h),
-            "warm": median(warm_t), "warm_hugo": median(warm_h), **serve}
+    return {
+        "size": size,
+        "pages": pages,
+        "hugo_pages": hugo_pages,
+        "cold": median(cold_t),
+        "cold_hugo": median(cold_h),
+        "warm": median(warm_t),
+        "warm_hugo": median(warm_h),
+        **serve,
+    }
 
 
 def measure_serve(root: Path, runs: int) -> dict[str, object]:
@@ -136,8 +153,9 @@ def measure_serve(root: Path, runs: int) -> dict[str, object]:
 
     session = Session(root, root / "_site", date.fromisoformat(TODAY))
     assert session.full().result is not None
-    target = sorted((root / "opportunities").glob("*.md"))[len(os.listdir(root / "opportunities"))
-                                                            // 2]
+    target = sorted((root / "opportunities").glob("*.md"))[
+        len(os.listdir(root / "opportunities")) // 2
+    ]
     rel = target.relative_to(root).as_posix()
     original = target.read_text()
     first, total = [], []
@@ -178,18 +196,26 @@ def report(rows: list[dict[str, object]], runs: int, load: str) -> str:
         assert isinstance(cold, tuple) and isinstance(cold_h, tuple)
         assert isinstance(warm, tuple) and isinstance(warm_h, tuple)
         pages = f"{r['pages']} / {r['hugo_pages']}"
-        lines.append(f"| {r['size']} | {pages} | cold full build | {cold[0]:.1f} s "
-                     f"({cold[1]:.1f}) | {cold_h[0]:.1f} s ({cold_h[1]:.1f}) | "
-                     f"{cold[0] / cold_h[0]:.2f}x | 1.5x |")
-        lines.append(f"| | | second build, nothing changed | {warm[0]:.1f} s ({warm[1]:.1f}) "
-                     f"| {warm_h[0]:.1f} s ({warm_h[1]:.1f}) | {warm[0] / warm_h[0]:.2f}x "
-                     "| 0.5x |")
+        lines.append(
+            f"| {r['size']} | {pages} | cold full build | {cold[0]:.1f} s "
+            f"({cold[1]:.1f}) | {cold_h[0]:.1f} s ({cold_h[1]:.1f}) | "
+            f"{cold[0] / cold_h[0]:.2f}x | 1.5x |"
+        )
+        lines.append(
+            f"| | | second build, nothing changed | {warm[0]:.1f} s ({warm[1]:.1f}) "
+            f"| {warm_h[0]:.1f} s ({warm_h[1]:.1f}) | {warm[0] / warm_h[0]:.2f}x "
+            "| 0.5x |"
+        )
         first, whole = r["serve_first"], r["serve_round"]
         assert isinstance(first, float) and isinstance(whole, float)
-        lines.append(f"| | | serve: one changed opportunity's page on disk | {first:.3f} s "
-                     f"| | {100 * first / cold[0]:.1f}% of cold | 2% |")
-        lines.append(f"| | | serve: the whole round (dashboards too) | {whole:.2f} s | | "
-                     f"{100 * whole / cold[0]:.1f}% of cold | |")
+        lines.append(
+            f"| | | serve: one changed opportunity's page on disk | {first:.3f} s "
+            f"| | {100 * first / cold[0]:.1f}% of cold | 2% |"
+        )
+        lines.append(
+            f"| | | serve: the whole round (dashboards too) | {whole:.2f} s | | "
+            f"{100 * whole / cold[0]:.1f}% of cold | |"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -200,11 +226,13 @@ def hugo_version() -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--opportunities", default="10000",
-                        help="comma-separated corpus sizes (default 10000)")
+    parser.add_argument(
+        "--opportunities", default="10000", help="comma-separated corpus sizes (default 10000)"
+    )
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--work", type=Path,
-                        default=Path(tempfile.gettempdir()) / "textcrm-bench-site")
+    parser.add_argument(
+        "--work", type=Path, default=Path(tempfile.gettempdir()) / "textcrm-bench-site"
+    )
     parser.add_argument("--write", action="store_true", help="update docs/performance.md")
     args = parser.parse_args()
     if shutil.which("hugo") is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import shutil
@@ -543,3 +544,25 @@ def test_never_writes_through_a_symlink_out_of_the_output_folder(run, crm, tmp_p
     assert result.exit_code == 2
     assert "leads outside" in result.output
     assert list(elsewhere.iterdir()) == []
+
+
+def test_example_pages_have_one_h1_and_headings_in_order(run, tmp_path):
+    from conftest import EXAMPLE, EXAMPLE_TODAY
+
+    out = tmp_path / "example"
+    result = run(
+        ["build", "--root", str(EXAMPLE), "--today", EXAMPLE_TODAY, "-o", str(out), "--no-cache"]
+    )
+    assert result.exit_code == 0, result.output
+    for html_file in sorted(out.glob("*.html")) + sorted(out.glob("*/*.html")):
+        if html_file.parent.name == "quotes":
+            continue  # the quote document has its own structure (see test_quote_*)
+        doc = parse(html_file.read_text())
+        assert doc.find("html").attrs["lang"] == "en"
+        assert doc.find("title").text
+        levels = [int(n.tag[1]) for n in doc.iter() if re.fullmatch(r"h[1-6]", n.tag)]
+        assert levels.count(1) == 1 and levels[0] == 1, html_file
+        for before, after in itertools.pairwise(levels):
+            assert after <= before + 1, (html_file, levels)
+        for th in doc.find_all("th"):
+            assert th.attrs.get("scope") in ("col", "row"), (html_file, th.text)

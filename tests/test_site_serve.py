@@ -235,6 +235,6 @@ def test_ctrl_c_stops_serve_cleanly(make_repo):
         if proc.poll() is None:
             proc.kill()
             proc.wait()
-    assert proc.returncode == 0
-    assert rest.strip().splitlines()[-1] == "stopped"
-    assert "Traceback" not in rest
+    assert proc.returncode == 0, rest
+    assert rest.strip().splitlines()[-1] == "stopped", rest
+    assert "Traceback" not in rest, rest

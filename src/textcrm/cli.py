@@ -297,16 +297,36 @@ def schema(root: str | None, kind: str) -> None:
 @cli.command()
 @root_option
 @today_option
-@click.option("-o", "--output", metavar="DIR", type=click.Path(file_okay=False),
-              help="Where to write the site. Default: _site/ under the CRM root.")
-@click.option("--strict", is_flag=True,
-              help="Exit with status 1 when the repository has errors (the site is built anyway).")
-@click.option("--no-cache", is_flag=True,
-              help="Do not read or write the parse and Markdown caches.")
-@click.option("-j", "--jobs", type=click.IntRange(1, 64), metavar="N",
-              help="Processes rendering pages. Default: the number of CPUs (at most 4).")
-def build(root: str | None, today: str | None, output: str | None, strict: bool,
-          no_cache: bool, jobs: int | None) -> None:
+@click.option(
+    "-o",
+    "--output",
+    metavar="DIR",
+    type=click.Path(file_okay=False),
+    help="Where to write the site. Default: _site/ under the CRM root.",
+)
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Exit with status 1 when the repository has errors (the site is built anyway).",
+)
+@click.option(
+    "--no-cache", is_flag=True, help="Do not read or write the parse and Markdown caches."
+)
+@click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(1, 64),
+    metavar="N",
+    help="Processes rendering pages. Default: the number of CPUs (at most 4).",
+)
+def build(
+    root: str | None,
+    today: str | None,
+    output: str | None,
+    strict: bool,
+    no_cache: bool,
+    jobs: int | None,
+) -> None:
     """Build the static pipeline site: dashboard, board, every record, pipeline.json.
 
     The site is plain HTML with its CSS and script inside, using relative links only, so it
@@ -330,25 +350,41 @@ def build(root: str | None, today: str | None, output: str | None, strict: bool,
 
     day = parse_today(today)
     crm = resolve_root(root)
-    result = build_site(crm, day, Path(output) if output else None, use_cache=not no_cache,
-                        jobs=jobs)
-    click.echo(f"built {result.pages} pages into {result.out} ({result.rendered} rendered, "
-               f"{result.written} files written, {result.removed} removed); "
-               f"{result.errors} errors, {result.warnings} warnings")
+    result = build_site(
+        crm, day, Path(output) if output else None, use_cache=not no_cache, jobs=jobs
+    )
+    click.echo(
+        f"built {result.pages} pages into {result.out} ({result.rendered} rendered, "
+        f"{result.written} files written, {result.removed} removed); "
+        f"{result.errors} errors, {result.warnings} warnings"
+    )
     sys.exit(EXIT_PROBLEMS if strict and result.errors else EXIT_OK)
 
 
 @cli.command()
 @root_option
 @today_option
-@click.option("-o", "--output", metavar="DIR", type=click.Path(file_okay=False),
-              help="Where to write the site. Default: _site/ under the CRM root.")
-@click.option("-p", "--port", type=click.IntRange(0, 65535), default=8000, show_default=True,
-              help="Port on 127.0.0.1 (0: any free port).")
-@click.option("--no-cache", is_flag=True,
-              help="Do not read or write the parse and Markdown caches.")
-def serve(root: str | None, today: str | None, output: str | None, port: int,
-          no_cache: bool) -> None:
+@click.option(
+    "-o",
+    "--output",
+    metavar="DIR",
+    type=click.Path(file_okay=False),
+    help="Where to write the site. Default: _site/ under the CRM root.",
+)
+@click.option(
+    "-p",
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=8000,
+    show_default=True,
+    help="Port on 127.0.0.1 (0: any free port).",
+)
+@click.option(
+    "--no-cache", is_flag=True, help="Do not read or write the parse and Markdown caches."
+)
+def serve(
+    root: str | None, today: str | None, output: str | None, port: int, no_cache: bool
+) -> None:
     """Build the site, serve it on 127.0.0.1 and rebuild it when files change.
 
     The CRM folder is watched; after a burst of saves settles, the pages showing the changed

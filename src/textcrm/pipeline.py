@@ -573,7 +573,9 @@ class OwnerFigures:
 
 
 def owner_figures(
-    repo: Repository, today: date, items: Iterable[AttentionItem] = (),
+    repo: Repository,
+    today: date,
+    items: Iterable[AttentionItem] = (),
     created: Mapping[str, date] | None = None,
 ) -> list[OwnerFigures]:
     """Key figures per owner (configured order), with the count of their attention items."""

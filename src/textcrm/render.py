@@ -174,6 +174,8 @@ def environment(root: Path | None, extra_dirs: list[Path] | None = None) -> jinj
 def markup(html: str) -> Any:
     """Mark already-safe HTML (sanitized Markdown) so autoescaping leaves it as it is."""
     return jinja2.utils.markupsafe.Markup(html)
+
+
 # What a template can raise (a broken override in the CRM's own templates/), so that callers
 # report it as a user problem without importing jinja2 themselves.
 TemplateError = jinja2.TemplateError

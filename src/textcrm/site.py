@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import stat
 import time
@@ -200,7 +201,8 @@ class MarkdownCache:
         self.used.add(key)
         got = self.entries.get(key)
         if got is None:
-            got = markdown_to_html(text)
+            # Table headers of a note get a scope (they head columns), like the site's own.
+            got = _TH_TAG.sub('<th scope="col"', demote_headings(markdown_to_html(text)))
             self.entries[key] = got
             self.new[key] = got
         return got
@@ -230,6 +232,21 @@ class MarkdownCache:
             self.new = {}
         except OSError:
             pass  # a read-only checkout still builds, only slower
+
+
+_HEADING_TAG = re.compile(r"<(/?)h([1-6])\b")
+_TH_TAG = re.compile(r"<th(?=[\s>])")
+
+
+def demote_headings(html: str) -> str:
+    """Shift a note's headings down so that its top level is h3, under the page's h1 and
+    the section's h2, keeping the page's heading order. The input is sanitized HTML: a
+    literal `<h1` in the text is escaped, so only real tags match."""
+    levels = [int(m[2]) for m in _HEADING_TAG.finditer(html)]
+    shift = 3 - min(levels) if levels else 0
+    if shift <= 0:
+        return html
+    return _HEADING_TAG.sub(lambda m: f"<{m[1]}h{min(int(m[2]) + shift, 6)}", html)
 
 
 def _code_fingerprint() -> str:
