@@ -684,7 +684,8 @@ def pipeline_json(ctx: views.Context) -> bytes:
         ],
         "problems": [d.to_json() for d in ctx.diagnostics],
     }
-    return (json.dumps(doc, indent=1, ensure_ascii=False) + "\n").encode()
+    # Compact, one line: Python's fast JSON encoder only runs without indentation.
+    return (json.dumps(doc, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
 
 
 # --- rendering ------------------------------------------------------------------------
@@ -705,6 +706,7 @@ class Renderer:
         markup = render.markup
         self.env.filters["markdown"] = lambda text: markup(cache.html(text))
         self.fingerprint = self._fingerprint()
+        self._bases: dict[tuple[str, views.SiteInfo], Any] = {}
 
     def _fingerprint(self) -> str:
         """Changes when any template (shipped or overridden) or the rendering code changes."""
@@ -718,9 +720,13 @@ class Renderer:
     def digest(self, page: Page, site: views.SiteInfo, context: str, view: Any = None) -> str:
         """The page's digest: templates, the build's context (today, config, catalog), and
         the page's own inputs or else its whole view model."""
-        h = hashlib.blake2b(self.fingerprint.encode(), digest_size=16)
-        h.update(context.encode())
-        h.update(repr((page.path, page.template, page.title, page.nav, site)).encode())
+        base = self._bases.get((context, site))
+        if base is None:  # the part every page of a build shares, hashed once
+            base = hashlib.blake2b(self.fingerprint.encode(), digest_size=16)
+            base.update(f"{context}\0{site!r}".encode())
+            self._bases[(context, site)] = base
+        h = base.copy()
+        h.update(f"{page.path}\0{page.template}\0{page.title}\0{page.nav}\0".encode())
         h.update((page.inputs if page.inputs is not None else repr(view)).encode())
         return h.hexdigest()
 
@@ -840,9 +846,9 @@ class Builder:
             "note": "made by `textcrm build`; this folder is rebuilt and cleaned by it",
             "pages": dict(sorted(self.manifest.items())),
         }
-        write_if_changed(
-            self.out, MARKER, (json.dumps(doc, indent=1, sort_keys=True) + "\n").encode()
-        )
+        # One line: Python's fast JSON encoder only runs without indentation.
+        text = json.dumps(doc, sort_keys=True, separators=(",", ":")) + "\n"
+        write_if_changed(self.out, MARKER, text.encode())
 
     def build(
         self,
@@ -895,7 +901,10 @@ class Builder:
         for name, path in ASSETS:
             outcome.written += write_if_changed(self.out, path, self.renderer.asset(name))
             produced.add(path)
-        if only is None or "pipeline.json" in only:
+        # pipeline.json shows what the dashboard shows: it changes only when index.html does.
+        rendered = {path for path, _, _ in done}
+        stale_json = "index.html" in rendered or not (self.out / "pipeline.json").is_file()
+        if (only is None or "pipeline.json" in only) and stale_json:
             outcome.written += write_if_changed(self.out, "pipeline.json", pipeline_json(ctx))
         produced.add("pipeline.json")
         if only is None:
