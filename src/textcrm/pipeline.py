@@ -641,3 +641,58 @@ def totals_of(repo: Repository, opps: Iterable[Opportunity]) -> tuple[Totals, To
         exp.add(fig.currency, fig.expected)
         w.add(fig.currency, fig.weighted)
     return exp.totals(repo.config), w.totals(repo.config)
+
+# --- site helpers: per-owner figures, flags, contacts, board --------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class OwnerFigures:
+    """One owner's key figures and how many attention items they have."""
+
+    owner: str
+    figures: KeyFigures
+    attention: int
+
+
+def owner_figures(
+    repo: Repository,
+    today: date,
+    items: Iterable[AttentionItem] = (),
+    created: Mapping[str, date] | None = None,
+) -> list[OwnerFigures]:
+    """Key figures per owner (configured order), with the count of their attention items."""
+    counts: dict[str, int] = {}
+    for item in items:
+        counts[item.owner] = counts.get(item.owner, 0) + 1
+    return [
+        OwnerFigures(o, key_figures(repo, today, owner=o, created=created), counts.get(o, 0))
+        for o in owners(repo)
+    ]
+
+
+def flags(items: Iterable[AttentionItem]) -> dict[str, tuple[str, ...]]:
+    """Per opportunity id, the attention kinds that apply to it, in priority order."""
+    found: dict[str, set[str]] = {}
+    for item in items:
+        found.setdefault(item.opportunity, set()).add(item.kind)
+    return {k: tuple(sorted(v, key=_PRIORITY.__getitem__)) for k, v in found.items()}
+
+
+def by_contact(repo: Repository) -> dict[str, tuple[tuple[str, str], ...]]:
+    """Per contact id: (opportunity id, role) of every opportunity naming it, by id."""
+    found: dict[str, list[tuple[str, str]]] = {}
+    for opp in select(repo):
+        for role in opp.contacts:
+            found.setdefault(role.contact, []).append((opp.id, role.role))
+    return {k: tuple(v) for k, v in sorted(found.items())}
+
+
+def board(repo: Repository) -> list[tuple[str, list[Opportunity]]]:
+    """Open stages in order, each with its opportunities by close date (undated last), id."""
+    columns: dict[str, list[Opportunity]] = {s.key: [] for s in repo.config.open_stages}
+    for opp in select(repo, state="open"):
+        if opp.stage in columns:
+            columns[opp.stage].append(opp)
+    for cards in columns.values():
+        cards.sort(key=lambda o: (o.close_date is None, o.close_date or date.min, o.id))
+    return list(columns.items())

@@ -100,9 +100,16 @@ def packaged_templates() -> Path:
     return Path(__file__).resolve().parents[2] / "templates"
 
 
+@functools.cache
+def _markdown() -> markdown_lib.Markdown:
+    # One converter per process, reset between texts: building a new one (loading the
+    # extensions) costs more than converting a typical note. Rendering is single-threaded.
+    return markdown_lib.Markdown(extensions=["extra", "sane_lists"], output_format="html")
+
+
 def markdown_to_html(text: str) -> str:
     """Render Markdown notes to sanitized HTML: no script, no event handlers, no javascript:."""
-    html = markdown_lib.markdown(text, extensions=["extra", "sane_lists"], output_format="html")
+    html = _markdown().reset().convert(text)
     return nh3.clean(
         html,
         tags=_ALLOWED_TAGS,
@@ -162,6 +169,11 @@ def environment(root: Path | None, extra_dirs: list[Path] | None = None) -> jinj
     env.filters.update(FILTERS)
     env.filters["markdown"] = lambda text: jinja2.utils.markupsafe.Markup(markdown_to_html(text))
     return env
+
+
+def markup(html: str) -> Any:
+    """Mark already-safe HTML (sanitized Markdown) so autoescaping leaves it as it is."""
+    return jinja2.utils.markupsafe.Markup(html)
 
 
 # What a template can raise (a broken override in the CRM's own templates/), so that callers

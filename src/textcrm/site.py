@@ -1,0 +1,958 @@
+"""The pipeline site: plan every page, render the changed ones, write them safely, remove stale.
+
+A build loads the repository (or is given a LoadResult), builds one frozen view model per page
+(`views`), and renders each page through Jinja2 (`render`). A page is rendered only when its
+digest (templates + view model) differs from the previous build's manifest or its file is
+missing, and written only when its bytes differ. Many pages are rendered by a pool of forked
+processes. Markdown is rendered once per distinct text and cached by content hash.
+
+Safety: the output folder is never the CRM root or one of its parents, a non-empty folder is
+only reused when it carries our marker file `.textcrm-site`, and every write is checked to land
+inside the output folder.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import stat
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from datetime import date
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from textcrm import __version__, layout, pipeline, views
+from textcrm.diagnostics import Diagnostic
+from textcrm.errors import TextcrmError
+from textcrm.layout import CACHE_DIR
+from textcrm.loader import LoadResult, Repository
+from textcrm.money import fixed, plain
+
+MARKER = ".textcrm-site"
+DEFAULT_OUTPUT = "_site"
+# Below this many pages to render, forking workers costs more than it saves.
+PARALLEL_THRESHOLD = 400
+ASSETS = (("style.css", "assets/style.css"), ("site.js", "assets/site.js"))
+
+
+class UnsafeOutput(TextcrmError):
+    """The output folder could overwrite something that is not a previous site."""
+
+    exit_code = 2
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """One HTML page to produce: where, with which template, and how to get its view model.
+
+    `inputs`, when given, stands for everything the page shows (the record file's content
+    hash and the names it links to), so an unchanged page is skipped without building its
+    view; otherwise the digest is taken over the view model itself.
+    """
+
+    path: str
+    template: str
+    title: str
+    nav: str
+    make: Callable[[], Any]
+    inputs: str | None = None
+
+
+@dataclass
+class BuildResult:
+    """What a build did, and the problems of the repository it built."""
+
+    out: Path
+    pages: int = 0
+    rendered: int = 0
+    written: int = 0
+    removed: int = 0
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    first_done_at: float | None = None  # perf_counter() when the `first` pages were on disk
+
+    @property
+    def errors(self) -> int:
+        return sum(1 for d in self.diagnostics if d.severity == "error")
+
+    @property
+    def warnings(self) -> int:
+        return len(self.diagnostics) - self.errors
+
+
+# --- output folder safety -------------------------------------------------------------
+
+
+def output_dir(root: Path, out: Path | None) -> Path:
+    """The output folder (default `_site/` under the root), checked to be safe to write.
+
+    Refused: the CRM root itself or any folder containing it, and an existing non-empty folder
+    without the `.textcrm-site` marker of an earlier build.
+    """
+    target = (out if out is not None else root / DEFAULT_OUTPUT).absolute()
+    resolved, root_resolved = target.resolve(), root.resolve()
+    if root_resolved == resolved or root_resolved.is_relative_to(resolved):
+        raise UnsafeOutput(
+            f"output folder {target} is the CRM repository or contains it; "
+            "choose a folder of its own, such as _site"
+        )
+    if resolved.exists() and not resolved.is_dir():
+        raise UnsafeOutput(f"output {target} exists and is not a folder")
+    if resolved.is_dir() and any(resolved.iterdir()) and not (resolved / MARKER).is_file():
+        raise UnsafeOutput(
+            f"output folder {target} is not empty and was not made by "
+            f"`textcrm build` (no {MARKER} file in it); refusing to overwrite "
+            "it: choose another folder or empty it first"
+        )
+    return resolved
+
+
+def _check_folder(out: Path, folder: str, checked: set[str] | None) -> None:
+    """Create `out/folder` and check that it resolves inside `out` (once per build when the
+    caller keeps a `checked` set). A folder that leads elsewhere (a symlink) is refused."""
+    if checked is not None and folder in checked:
+        return
+    if ".." in Path(folder).parts or Path(folder).is_absolute():
+        raise UnsafeOutput(f"refusing to write into {folder}: outside the output folder {out}")
+    where = out / folder
+    where.mkdir(parents=True, exist_ok=True)
+    if not where.resolve().is_relative_to(out):
+        raise UnsafeOutput(f"refusing to write into {folder}: it leads outside {out}")
+    if checked is not None:
+        checked.add(folder)
+
+
+def write_if_changed(out: Path, rel: str, data: bytes, checked: set[str] | None = None) -> bool:
+    """Write `data` to `out/rel` unless the file already holds exactly these bytes.
+
+    An existing file is replaced atomically (a browser never sees half a page); a symlink
+    in its place is replaced, never followed.
+    """
+    folder, _, name = rel.rpartition("/")
+    _check_folder(out, folder, checked)
+    full = out / rel
+    try:
+        st = os.lstat(full)
+    except FileNotFoundError:
+        with open(full, "xb") as f:
+            f.write(data)
+        return True
+    if stat.S_ISREG(st.st_mode) and st.st_size == len(data) and full.read_bytes() == data:
+        return False
+    tmp = full.with_name(f".{name}.tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, full)
+    return True
+
+
+def remove_stale(out: Path, keep: set[str]) -> int:
+    """Delete files under `out` that this build did not produce, then empty folders."""
+    removed = 0
+    for folder, dirs, files in os.walk(out, topdown=False):
+        here = Path(folder)
+        for name in files:
+            rel = (here / name).relative_to(out).as_posix()
+            if rel not in keep and rel != MARKER:
+                (here / name).unlink()
+                removed += 1
+        for name in dirs:
+            sub = here / name
+            if sub.is_symlink():
+                sub.unlink()
+                removed += 1
+            elif not any(sub.iterdir()):
+                sub.rmdir()
+    return removed
+
+
+# --- markdown cache -------------------------------------------------------------------
+
+
+class MarkdownCache:
+    """Sanitized HTML of Markdown texts by content hash, kept as plain JSON (safe to load)."""
+
+    def __init__(self, folder: Path | None) -> None:
+        self.file = folder / f"markdown-{_code_fingerprint()[:16]}.json" if folder else None
+        self.entries: dict[str, str] = {}
+        self.new: dict[str, str] = {}
+        self.used: set[str] = set()
+        if self.file is not None:
+            try:
+                data = json.loads(self.file.read_text(encoding="utf-8"))
+                if isinstance(data, dict):
+                    self.entries = {
+                        k: v for k, v in data.items() if isinstance(k, str) and isinstance(v, str)
+                    }
+            except (OSError, ValueError):
+                pass
+
+    def html(self, text: str) -> str:
+        from textcrm.render import markdown_to_html
+
+        if not text.strip():
+            return ""
+        key = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+        self.used.add(key)
+        got = self.entries.get(key)
+        if got is None:
+            # Table headers of a note get a scope (they head columns), like the site's own.
+            got = _TH_TAG.sub('<th scope="col"', demote_headings(markdown_to_html(text)))
+            self.entries[key] = got
+            self.new[key] = got
+        return got
+
+    def merge(self, entries: dict[str, str]) -> None:
+        self.entries.update(entries)
+        self.used.update(entries)
+        self.new.update(entries)
+
+    def save(self, prune: bool) -> None:
+        if self.file is None or (not self.new and not prune):
+            return
+        keep = {k: v for k, v in self.entries.items() if not prune or k in self.used}
+        if not self.new and len(keep) == len(self.entries):
+            return
+        try:
+            self.file.parent.mkdir(exist_ok=True)
+            ignore = self.file.parent / ".gitignore"
+            if not ignore.exists():
+                ignore.write_text("# textcrm's caches: safe to delete\n*\n")
+            for old in self.file.parent.glob("markdown-*.json"):
+                if old != self.file:
+                    old.unlink(missing_ok=True)
+            tmp = self.file.with_suffix(".tmp")
+            tmp.write_text(json.dumps(keep, sort_keys=True), encoding="utf-8")
+            os.replace(tmp, self.file)
+            self.new = {}
+        except OSError:
+            pass  # a read-only checkout still builds, only slower
+
+
+_HEADING_TAG = re.compile(r"<(/?)h([1-6])\b")
+_TH_TAG = re.compile(r"<th(?=[\s>])")
+
+
+def demote_headings(html: str) -> str:
+    """Shift a note's headings down so that its top level is h3, under the page's h1 and
+    the section's h2, keeping the page's heading order. The input is sanitized HTML: a
+    literal `<h1` in the text is escaped, so only real tags match."""
+    levels = [int(m[2]) for m in _HEADING_TAG.finditer(html)]
+    shift = 3 - min(levels) if levels else 0
+    if shift <= 0:
+        return html
+    return _HEADING_TAG.sub(lambda m: f"<{m[1]}h{min(int(m[2]) + shift, 6)}", html)
+
+
+def _code_fingerprint() -> str:
+    """Changes when textcrm's rendering code changes (so cached output is never stale)."""
+    here = Path(__file__).parent
+    h = hashlib.blake2b(__version__.encode(), digest_size=16)
+    for name in ("render.py", "site.py", "charts.py"):
+        try:
+            h.update((here / name).read_bytes())
+        except OSError:
+            h.update(name.encode())
+    return h.hexdigest()
+
+
+# --- the plan: every page and its view model ------------------------------------------
+
+
+def _nav() -> tuple[views.NavItem, ...]:
+    return tuple(
+        views.NavItem(k, h, t)
+        for k, h, t in (
+            ("dashboard", "index.html", "Dashboard"),
+            ("board", "board.html", "Board"),
+            ("opportunities", "opportunities.html", "Opportunities"),
+            ("accounts", "accounts.html", "Accounts"),
+            ("contacts", "contacts.html", "Contacts"),
+            ("competitors", "competitors.html", "Competitors"),
+            ("products", "products.html", "Products"),
+            ("process", "process.html", "Process"),
+            ("problems", "problems.html", "Problems"),
+        )
+    )
+
+
+def site_info(repo: Repository, today: date) -> views.SiteInfo:
+    config = repo.config
+    name = str(config.site.get("title") or "") or (
+        config.company.name if config.company else "Pipeline"
+    )
+    lang = config.locale.replace("_", "-").split("-")[0] or "en"
+    return views.SiteInfo(name, today, lang, _nav())
+
+
+def quotable(ctx: views.Context) -> dict[str, str]:
+    """Opportunity id -> href of its quote page, for every opportunity whose quote can be
+    printed: a quote: section, line items, a company in textcrm.yaml, and no error that would
+    make the quote wrong in the files it prints from (the rules of `textcrm quote`)."""
+    from textcrm import quote
+
+    repo = ctx.repo
+    if repo.config.company is None:
+        return {}
+    blocked = {
+        path
+        for path, found in ctx.by_path.items()
+        if any(d.severity == "error" and d.code in quote.BLOCKING_RULES for d in found)
+    }
+    if blocked & {layout.CATALOG_FILE, layout.CONFIG_FILE}:
+        return {}
+    found = {}
+    for opp in repo.opportunities.values():
+        if opp.quote is None or not opp.line_items or opp.path in blocked:
+            continue
+        files = {layout.record_path("account", opp.account)}
+        files |= {layout.record_path("contact", c.contact) for c in opp.contacts}
+        if not files & blocked:
+            found[opp.id] = views.href("quote", opp.id)
+    return found
+
+
+def quote_page(renderer: Renderer, repo: Repository, opp: Any) -> str:
+    """The opportunity's quote as one self-contained page (textcrm.quote's HTML: CSS inlined,
+    logo embedded), rendered with the site's templates so an override applies to both."""
+    from textcrm import quote
+
+    try:
+        return quote.render_quote_html(quote.build_quote(repo, opp), renderer.env)
+    except quote.QuoteError as exc:
+        return f'<!DOCTYPE html><html lang="en"><title>Quote</title><p>{_escape(exc.message)}'
+
+
+def _escape(text: str) -> str:
+    import html
+
+    return html.escape(text)
+
+
+def source_digest(root: Path, relpath: str) -> str:
+    """A hash of a record file's bytes (empty when it cannot be read)."""
+    try:
+        data = (root / relpath).read_bytes()
+    except OSError:
+        return ""
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+def quote_inputs(ctx: views.Context, opp: Any) -> str:
+    """A quote page's inputs: its opportunity's (the logo and company are in the context)."""
+    return "quote:" + opportunity_inputs(ctx, opp, "")
+
+
+def opportunity_inputs(ctx: views.Context, opp: Any, quote_href: str) -> str:
+    """Everything an opportunity page shows, in few bytes: its file's content hash, its
+    problems, and the names of the records it links to (the rest comes from the config,
+    catalog, templates and today, which are part of every page's digest)."""
+    repo = ctx.repo
+    refs = (
+        ctx.record_link("account", opp.account) if opp.account else None,
+        [
+            (
+                ctx.record_link("contact", c.contact),
+                repo.contacts[c.contact].title if c.contact in repo.contacts else "",
+            )
+            for c in opp.contacts
+        ],
+        [ctx.record_link("contact", a.contact) for a in opp.activities if a.contact],
+        [ctx.record_link("competitor", c.competitor) for c in opp.competitors],
+        ctx.by_path.get(opp.path),
+        quote_href,
+    )
+    return source_digest(repo.root, opp.path) + repr(refs)
+
+
+def plan(
+    ctx: views.Context,
+    only: set[str] | None = None,
+    quotes: dict[str, str] | None = None,
+    renderer: Renderer | None = None,
+) -> list[Page]:
+    """Every page of the site, each with a builder of its view model (with `only`, just
+    those paths). Opportunity pages carry their inputs digest."""
+    repo = ctx.repo
+    pages: list[Page] = []
+    quotes = quotes or {}
+
+    def add(
+        path: str,
+        template: str,
+        title: str,
+        nav: str,
+        make: Callable[[], Any],
+        inputs: Callable[[], str | None] | None = None,
+    ) -> None:
+        if only is None or path in only:
+            pages.append(
+                Page(path, template, title, nav, make, inputs() if inputs is not None else None)
+            )
+
+    # Inputs digests of the other pages: their own file, and the inputs of every
+    # opportunity they list (an opportunity's inputs cover everything its row shows).
+    opp_inputs: dict[str, str] = {}
+
+    def of(opp_id: str) -> str:
+        got = opp_inputs.get(opp_id)
+        if got is None:
+            got = opp_inputs[opp_id] = opportunity_inputs(
+                ctx, repo.opportunities[opp_id], quotes.get(opp_id, "")
+            )
+        return got
+
+    deals_of: dict[tuple[str, str], list[str]] = {}
+    for opp_id in sorted(repo.opportunities):
+        opp = repo.opportunities[opp_id]
+        deals_of.setdefault(("account", opp.account), []).append(opp_id)
+        for c in {c.competitor for c in opp.competitors}:
+            deals_of.setdefault(("competitor", c), []).append(opp_id)
+
+    def record_inputs(kind: str, record: Any, extra: object = None) -> str:
+        deals = [of(o) for o in deals_of.get((kind, record.id), ())]
+        return source_digest(repo.root, record.path) + repr(
+            (ctx.by_path.get(record.path), extra, deals)
+        )
+
+    every: list[str] = []
+
+    def everything() -> str | None:
+        # What the summary pages show depends on every record: all inputs, all problems.
+        # (A partial build, serve's, compares their views instead: cheaper than reading
+        # every file, and they change with nearly every edit anyway.)
+        if only is not None:
+            return None
+        if not every:
+            h = hashlib.blake2b(digest_size=16)
+            for opp_id in sorted(repo.opportunities):
+                h.update(of(opp_id).encode())
+            tables: tuple[Mapping[str, Any], ...] = (repo.accounts, repo.contacts, repo.competitors)
+            for table in tables:
+                for record in sorted(table.values(), key=lambda r: str(r.id)):
+                    h.update(source_digest(repo.root, record.path).encode())
+            h.update(repr(ctx.diagnostics).encode())
+            every.append(h.hexdigest())
+        return every[0]
+
+    add(
+        "index.html",
+        "dashboard.html",
+        "Dashboard",
+        "dashboard",
+        lambda: views.dashboard(ctx),
+        everything,
+    )
+    add("board.html", "board.html", "Board", "board", lambda: views.board(ctx), everything)
+    add(
+        "opportunities.html",
+        "opportunities.html",
+        "Opportunities",
+        "opportunities",
+        lambda: views.opportunities(ctx),
+        everything,
+    )
+    for opp_id in sorted(repo.opportunities):
+        opp = repo.opportunities[opp_id]
+        add(
+            views.page_path("opportunity", opp_id),
+            "opportunity.html",
+            opp.title or opp_id,
+            "opportunities",
+            partial(views.opportunity, ctx, opp, quotes.get(opp.id, "")),
+            partial(of, opp.id),
+        )
+        if opp_id in quotes and renderer is not None and opp.quote is not None:
+            add(
+                views.page_path("quote", opp_id),
+                "quote.html",
+                f"Quote {opp.quote.number}",
+                "opportunities",
+                partial(quote_page, renderer, repo, opp),
+                partial(quote_inputs, ctx, opp),
+            )
+    groups: dict[str, dict[str, pipeline.Group]] = {}
+
+    def group(kind: str) -> dict[str, pipeline.Group]:
+        # Computed once per build, on first use (in a worker, once per worker).
+        if kind not in groups:
+            groups[kind] = (
+                pipeline.by_account(repo) if kind == "account" else pipeline.by_competitor(repo)
+            )
+        return groups[kind]
+
+    roles = pipeline.by_contact(repo)
+    contacts_of: dict[str, list[str]] = {}
+    for person in sorted(repo.contacts.values(), key=lambda c: (c.name.lower(), c.id)):
+        contacts_of.setdefault(person.account, []).append(person.id)
+
+    def account_view(acc_id: str) -> Any:
+        return views.account(ctx, acc_id, group("account")[acc_id], contacts_of.get(acc_id, []))
+
+    def account_inputs(acc: Any) -> str:
+        people = [
+            (ctx.record_link("contact", c), repo.contacts[c].title)
+            for c in contacts_of.get(acc.id, [])
+        ]
+        parent = ctx.record_link("account", acc.parent) if acc.parent else None
+        return record_inputs("account", acc, (people, parent))
+
+    def contact_inputs(person: Any) -> str:
+        employer = ctx.record_link("account", person.account) if person.account else None
+        return record_inputs(
+            "contact", person, (employer, [(of(o), role) for o, role in roles.get(person.id, ())])
+        )
+
+    def competitor_view(comp_id: str) -> Any:
+        return views.competitor(ctx, comp_id, group("competitor")[comp_id])
+
+    for acc_id in sorted(repo.accounts):
+        acc = repo.accounts[acc_id]
+        add(
+            views.page_path("account", acc_id),
+            "account.html",
+            acc.name,
+            "accounts",
+            partial(account_view, acc_id),
+            partial(account_inputs, acc),
+        )
+    add(
+        "accounts.html",
+        "index.html",
+        "Accounts",
+        "accounts",
+        lambda: views.accounts_index(ctx, group("account")),
+        everything,
+    )
+    for contact_id in sorted(repo.contacts):
+        person = repo.contacts[contact_id]
+        add(
+            views.page_path("contact", contact_id),
+            "contact.html",
+            person.name,
+            "contacts",
+            partial(views.contact, ctx, contact_id, roles.get(contact_id, ())),
+            partial(contact_inputs, person),
+        )
+    add(
+        "contacts.html",
+        "contacts.html",
+        "Contacts",
+        "contacts",
+        lambda: views.contacts_index(ctx, roles),
+        everything,
+    )
+    for comp_id in sorted(repo.competitors):
+        comp = repo.competitors[comp_id]
+        add(
+            views.page_path("competitor", comp_id),
+            "competitor.html",
+            comp.name,
+            "competitors",
+            partial(competitor_view, comp_id),
+            partial(record_inputs, "competitor", comp),
+        )
+    add(
+        "competitors.html",
+        "index.html",
+        "Competitors",
+        "competitors",
+        lambda: views.competitors_index(ctx, group("competitor")),
+        everything,
+    )
+    add(
+        "products.html",
+        "products.html",
+        "Products",
+        "products",
+        lambda: views.products(ctx),
+        everything,
+    )
+    add(
+        "process.html",
+        "process.html",
+        "Sales process",
+        "process",
+        lambda: views.process(ctx),
+        everything,
+    )
+    add(
+        "problems.html",
+        "problems.html",
+        "Problems",
+        "problems",
+        lambda: views.problems(ctx),
+        everything,
+    )
+    return pages
+
+
+def pipeline_json(ctx: views.Context) -> bytes:
+    """pipeline.json: the computed figures, for other tools (amounts as exact strings)."""
+    repo, today = ctx.repo, ctx.today
+    kf = pipeline.key_figures(repo, today)
+    summary = pipeline.stage_summary(repo)
+    fc = pipeline.forecast(repo, today)
+
+    def cell(c: pipeline.ForecastCell) -> dict[str, Any]:
+        return {
+            "count": c.count,
+            "expected": c.expected.to_json(),
+            "weighted": c.weighted.to_json(),
+        }
+
+    doc = {
+        "version": 1,
+        "as_of": today.isoformat(),
+        "currency": repo.config.currency,
+        "key_figures": {
+            "open_count": kf.open_count,
+            "pipeline": kf.pipeline.to_json(),
+            "weighted": kf.weighted.to_json(),
+            "quarter": kf.quarter.key,
+            "won_count": kf.won_count,
+            "won": kf.won.to_json(),
+            "lost_count": kf.lost_count,
+            "lost": kf.lost.to_json(),
+            "win_rate": None if kf.win_rate is None else plain(kf.win_rate),
+            "average_deal": kf.average_deal.to_json(),
+            "average_cycle_days": (
+                None if kf.average_cycle_days is None else plain(kf.average_cycle_days)
+            ),
+        },
+        "stages": [
+            {
+                "key": r.key,
+                "name": r.name,
+                "open": r.is_open,
+                "probability": plain(r.probability),
+                "count": r.count,
+                "expected": r.expected.to_json(),
+                "weighted": r.weighted.to_json(),
+            }
+            for r in summary.rows
+        ],
+        "forecast": {
+            "by": fc.by,
+            "periods": [
+                {
+                    "period": row.period.key,
+                    "start": row.period.start.isoformat(),
+                    "end": row.period.end.isoformat(),
+                    **{c: cell(row.cell(c)) for c in pipeline.CATEGORIES},
+                    "total": cell(row.total),
+                    "closed_won": cell(row.closed_won),
+                }
+                for row in fc.rows
+            ],
+            "past_due": cell(fc.past_due),
+            "later": cell(fc.later),
+        },
+        "attention": [
+            {
+                "kind": a.kind,
+                "opportunity": a.opportunity,
+                "owner": a.owner,
+                "date": a.date.isoformat() if a.date else None,
+                "message": a.message,
+            }
+            for a in ctx.attention
+        ],
+        "opportunities": [
+            {
+                "id": o.id,
+                "path": o.path,
+                "title": o.title,
+                "account": o.account,
+                "owner": o.owner,
+                "stage": o.stage,
+                "status": pipeline.status(repo, o),
+                "close_date": o.close_date.isoformat() if o.close_date else None,
+                "currency": (f := repo.figures(o)).currency,
+                "expected": fixed(f.expected, f.currency),
+                "probability": plain(f.probability),
+                "weighted": fixed(f.weighted, f.currency),
+                "forecast": f.forecast,
+                "flags": list(ctx.flags.get(o.id, ())),
+            }
+            for o in pipeline.select(repo)
+        ],
+        "problems": [d.to_json() for d in ctx.diagnostics],
+    }
+    # Compact, one line: Python's fast JSON encoder only runs without indentation.
+    return (json.dumps(doc, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
+
+
+# --- rendering ------------------------------------------------------------------------
+
+
+def _root_prefix(path: str) -> str:
+    return "../" * path.count("/")
+
+
+class Renderer:
+    """Renders pages with the Jinja2 environment and the Markdown cache."""
+
+    def __init__(self, root: Path, cache: MarkdownCache) -> None:
+        from textcrm import render
+
+        self.env = render.environment(root)
+        self.cache = cache
+        markup = render.markup
+        self.env.filters["markdown"] = lambda text: markup(cache.html(text))
+        self.fingerprint = self._fingerprint()
+        self._bases: dict[tuple[str, views.SiteInfo], Any] = {}
+
+    def _fingerprint(self) -> str:
+        """Changes when any template (shipped or overridden) or the rendering code changes."""
+        h = hashlib.blake2b(_code_fingerprint().encode(), digest_size=16)
+        for name in sorted(self.env.list_templates()):
+            source, filename, _ = self.env.loader.get_source(self.env, name)  # type: ignore[union-attr]
+            h.update(f"\0{name}\0{filename}\0".encode())
+            h.update(source.encode())
+        return h.hexdigest()
+
+    def digest(self, page: Page, site: views.SiteInfo, context: str, view: Any = None) -> str:
+        """The page's digest: templates, the build's context (today, config, catalog), and
+        the page's own inputs or else its whole view model."""
+        base = self._bases.get((context, site))
+        if base is None:  # the part every page of a build shares, hashed once
+            base = hashlib.blake2b(self.fingerprint.encode(), digest_size=16)
+            base.update(f"{context}\0{site!r}".encode())
+            self._bases[(context, site)] = base
+        h = base.copy()
+        h.update(f"{page.path}\0{page.template}\0{page.title}\0{page.nav}\0".encode())
+        h.update((page.inputs if page.inputs is not None else repr(view)).encode())
+        return h.hexdigest()
+
+    def page(self, page: Page, site: views.SiteInfo, view: Any) -> bytes:
+        if isinstance(view, str):  # a page rendered elsewhere (the quote pages)
+            return view.encode("utf-8")
+        html = self.env.get_template(page.template).render(
+            site=site,
+            root=_root_prefix(page.path),
+            page=view,
+            title=page.title,
+            nav=page.nav,
+            path=page.path,
+        )
+        return html.encode("utf-8")
+
+    def asset(self, name: str) -> bytes:
+        source, _, _ = self.env.loader.get_source(self.env, name)  # type: ignore[union-attr]
+        return source.encode("utf-8")
+
+
+@dataclass
+class Job:
+    """Pages to produce in one build, and what deciding and rendering them needs."""
+
+    renderer: Renderer
+    pages: Sequence[Page]
+    site: views.SiteInfo
+    out: Path
+    context: str
+    manifest: dict[str, str]
+    checked: set[str] = field(default_factory=set)  # output folders already checked
+
+
+def produce(job: Job, index: int) -> tuple[str, str, bool] | None:
+    """Build page `index`'s view if needed, render it when its digest changed, write it when
+    its bytes changed. Returns (path, digest, written), or None when it was up to date."""
+    page = job.pages[index]
+    view = page.make() if page.inputs is None else None
+    digest = job.renderer.digest(page, job.site, job.context, view)
+    if job.manifest.get(page.path) == digest and (job.out / page.path).is_file():
+        return None
+    if view is None:
+        view = page.make()
+    html = job.renderer.page(page, job.site, view)
+    written = write_if_changed(job.out, page.path, html, job.checked)
+    return page.path, digest, written
+
+
+# Worker state, set once per forked worker by `_init_worker` (never in the parent).
+_WORKER: dict[str, Job] = {}
+
+
+def _init_worker(job: Job) -> None:
+    _WORKER["job"] = job
+    job.renderer.cache.new = {}
+
+
+def _produce_range(span: tuple[int, int]) -> tuple[list[tuple[str, str, bool]], dict[str, str]]:
+    job = _WORKER["job"]
+    done = [r for i in range(*span) if (r := produce(job, i)) is not None]
+    new, job.renderer.cache.new = job.renderer.cache.new, {}
+    return done, new
+
+
+def produce_all(job: Job, jobs: int | None = None) -> list[tuple[str, str, bool]]:
+    """Produce every page of `job`; in forked worker processes when there are many."""
+    workers = jobs if jobs is not None else min(os.cpu_count() or 1, 4)
+    count = len(job.pages)
+    if count < PARALLEL_THRESHOLD or workers < 2 or not hasattr(os, "fork"):
+        return [r for i in range(count) if (r := produce(job, i)) is not None]
+    import multiprocessing
+
+    # Folders first, so workers never race to create them.
+    for folder in sorted({p.path.rpartition("/")[0] for p in job.pages}):
+        _check_folder(job.out, folder, job.checked)
+    step = max(25, count // (workers * 8))
+    spans = [(i, min(i + step, count)) for i in range(0, count, step)]
+    done: list[tuple[str, str, bool]] = []
+    fork = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(
+        workers, mp_context=fork, initializer=_init_worker, initargs=(job,)
+    ) as pool:
+        for results, new in pool.map(_produce_range, spans):
+            done.extend(results)
+            job.renderer.cache.merge(new)
+    return done
+
+
+# --- the build ------------------------------------------------------------------------
+
+
+class Builder:
+    """Builds the site of one repository into one folder; keeps what the next build reuses."""
+
+    def __init__(
+        self, root: Path, out: Path, use_cache: bool = True, jobs: int | None = None
+    ) -> None:
+        self.root = root
+        self.out = out
+        self.jobs = jobs
+        self.cache = MarkdownCache(root / CACHE_DIR if use_cache else None)
+        self.renderer = Renderer(root, self.cache)
+        self.manifest = self._read_manifest()
+
+    def _read_manifest(self) -> dict[str, str]:
+        try:
+            data = json.loads((self.out / MARKER).read_text(encoding="utf-8"))
+            pages = data.get("pages", {}) if isinstance(data, dict) else {}
+            return {k: v for k, v in pages.items() if isinstance(v, str)}
+        except (OSError, ValueError, AttributeError):
+            return {}
+
+    def _write_manifest(self) -> None:
+        doc = {
+            "generator": f"textcrm {__version__}",
+            "note": "made by `textcrm build`; this folder is rebuilt and cleaned by it",
+            "pages": dict(sorted(self.manifest.items())),
+        }
+        # One line: Python's fast JSON encoder only runs without indentation.
+        text = json.dumps(doc, sort_keys=True, separators=(",", ":")) + "\n"
+        write_if_changed(self.out, MARKER, text.encode())
+
+    def build(
+        self,
+        result: LoadResult,
+        today: date,
+        only: set[str] | None = None,
+        first: Iterable[str] = (),
+    ) -> BuildResult:
+        """Build every page (or only the paths in `only`), skipping unchanged ones.
+
+        Pages named in `first` are rendered and written before the others (serve writes the
+        edited opportunity's page before the dashboards).
+        """
+        self.out.mkdir(parents=True, exist_ok=True)
+        if not (self.out / MARKER).exists():
+            self._write_manifest()
+        repo = result.repository
+        items = pipeline.attention(repo, today)
+        ctx = views.Context(repo, today, result.diagnostics, items)
+        site = site_info(repo, today)
+        quotes = quotable(ctx)
+        pages = plan(ctx, only, quotes, self.renderer)
+        outcome = BuildResult(self.out, pages=len(pages), diagnostics=list(result.diagnostics))
+        context = self._context(repo, today)
+        todo = []
+        for page in pages:
+            # Pages with an inputs digest are decided here, without building their view.
+            unchanged = (
+                page.inputs is not None
+                and (self.out / page.path).is_file()
+                and self.manifest.get(page.path) == self.renderer.digest(page, site, context)
+            )
+            if not unchanged:
+                todo.append(page)
+        firsts = set(first)
+        done = []
+        for batch in (
+            [p for p in todo if p.path in firsts],
+            [p for p in todo if p.path not in firsts],
+        ):
+            job = Job(self.renderer, batch, site, self.out, context, self.manifest)
+            done += produce_all(job, self.jobs)
+            if firsts and outcome.first_done_at is None:
+                outcome.first_done_at = time.perf_counter()
+        for path, digest, written in done:
+            self.manifest[path] = digest
+            outcome.written += written
+        outcome.rendered = len(done)
+        produced = {p.path for p in pages}
+        for name, path in ASSETS:
+            outcome.written += write_if_changed(self.out, path, self.renderer.asset(name))
+            produced.add(path)
+        # pipeline.json shows what the dashboard shows: it changes only when index.html does.
+        rendered = {path for path, _, _ in done}
+        stale_json = "index.html" in rendered or not (self.out / "pipeline.json").is_file()
+        if (only is None or "pipeline.json" in only) and stale_json:
+            outcome.written += write_if_changed(self.out, "pipeline.json", pipeline_json(ctx))
+        produced.add("pipeline.json")
+        if only is None:
+            self.manifest = {k: v for k, v in self.manifest.items() if k in produced}
+            outcome.removed = remove_stale(self.out, produced)
+        self._write_manifest()
+        self.cache.save(prune=only is None)
+        return outcome
+
+    def _context(self, repo: Repository, today: date) -> str:
+        """What every page depends on besides its own inputs: today, config and catalog."""
+        from textcrm.layout import CATALOG_FILE, CONFIG_FILE
+
+        parts = [today.isoformat()]
+        parts += [source_digest(repo.root, name) for name in (CONFIG_FILE, CATALOG_FILE)]
+        company = repo.config.company
+        if company is not None and company.logo:  # embedded in the quote pages
+            parts.append(source_digest(repo.root, company.logo))
+        return "\0".join(parts)
+
+    def remove(self, paths: Iterable[str]) -> int:
+        """Delete pages of records that no longer exist (serve, after a file was deleted)."""
+        removed = 0
+        for rel in paths:
+            full = self.out / rel
+            if full.is_file() and full.resolve().is_relative_to(self.out):
+                full.unlink()
+                removed += 1
+            self.manifest.pop(rel, None)
+        return removed
+
+
+def build(
+    root: Path,
+    today: date,
+    out: Path | None = None,
+    use_cache: bool = True,
+    jobs: int | None = None,
+) -> BuildResult:
+    """Load the repository at `root` as of `today` and build its site into `out`."""
+    from textcrm.loader import load
+
+    target = output_dir(root, out)
+    result = load(root, today, use_cache=use_cache)
+    return Builder(root, target, use_cache, jobs).build(result, today)
+
+
+def clean_output(out: Path) -> None:
+    """Remove a previous site entirely (only a folder with our marker)."""
+    if (out / MARKER).is_file():
+        shutil.rmtree(out)

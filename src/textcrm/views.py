@@ -1,0 +1,1192 @@
+"""Frozen view models of the site's pages: every figure computed and formatted in Python.
+
+Each page's template receives `site` (a `SiteInfo`), `root` (the relative prefix back to the
+site's top folder, "" or "../") and `page`, one of the view classes below. Templates only lay
+these values out: money is already formatted with Babel in the configured locale, flags are
+already decided, lists are already sorted. Hrefs are relative to the site's top folder; the
+templates prefix them with `root`, so the site works from file:// and under any sub-path.
+Notes bodies stay Markdown text here; the template's `markdown` filter renders and sanitizes.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from urllib.parse import quote as urlquote
+
+from textcrm import charts, pipeline
+from textcrm.diagnostics import Diagnostic
+from textcrm.loader import Repository
+from textcrm.model import Opportunity
+from textcrm.money import format_money, minor_units, plain, round_money
+from textcrm.pipeline import CATEGORY_NAMES, Totals
+
+ATTENTION_LABELS = dict(pipeline.ATTENTION_KINDS)
+# Card badges: which attention kinds show on the board, and their short text.
+BADGES = {
+    "stale": "Stale",
+    "close-date-past": "Past due",
+    "quote-expired": "Quote expired",
+    "follow-up-overdue": "Follow-up overdue",
+    "decision-overdue": "Decision overdue",
+}
+
+
+# --- shared pieces --------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class NavItem:
+    key: str
+    href: str
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class SiteInfo:
+    """What every page shows: the site's name, the as-of date, navigation, problem count."""
+
+    name: str
+    as_of: date
+    lang: str
+    nav: tuple[NavItem, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    """A link to a page of the site (`href` empty when the target has no page)."""
+
+    href: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Badge:
+    kind: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One check problem as a row: where, what, and the page it belongs to."""
+
+    path: str
+    line: int
+    column: int
+    severity: str
+    code: str
+    message: str
+    page: Link
+
+
+class Formatter:
+    """Formats money and totals in the configured locale.
+
+    Babel (through money.format_money) is the reference; because it is slow for the tens of
+    thousands of amounts of a big site, each currency's pattern (prefix, separators, suffix)
+    is learned once from Babel's own output and checked against it on sample amounts. A
+    currency whose output cannot be reproduced that way (such as lakh grouping) keeps Babel.
+    """
+
+    _PROBES = ("0", "7", "12.5", "999.99", "1000", "-1234.5", "1234567.891", "-98765432.1")
+
+    def __init__(self, locale: str) -> None:
+        self.locale = locale
+        self._memo: dict[tuple[Decimal, str], str] = {}
+        self._fast: dict[str, Callable[[Decimal], str] | None] = {}
+
+    def _learn(self, currency: str) -> Callable[[Decimal], str] | None:
+        digits = minor_units(currency)
+        sample = format_money(Decimal("1234567.891"), currency, self.locale)
+        negative = format_money(Decimal("-1234567.891"), currency, self.locale)
+        shape = re.compile(r"^(.*?)1(\D?)234(\D?)567(?:(\D)(\d+))?(.*)$", re.S)
+        pos, neg = shape.match(sample), shape.match(negative)
+        if pos is None or neg is None or pos.group(2) != pos.group(3):
+            return None
+        group, decimal = pos.group(2), pos.group(4) or "."
+        table = str.maketrans({",": group, ".": decimal})
+
+        def fast(value: Decimal) -> str:
+            amount = round_money(value, currency)
+            body = format(abs(amount), f",.{digits}f").translate(table)
+            if amount < 0:
+                return neg.group(1) + body + neg.group(6)
+            return pos.group(1) + body + pos.group(6)
+
+        for probe in self._PROBES:
+            if fast(Decimal(probe)) != format_money(Decimal(probe), currency, self.locale):
+                return None
+        return fast
+
+    def money(self, value: Decimal, currency: str) -> str:
+        key = (value, currency)
+        got = self._memo.get(key)
+        if got is None:
+            if currency not in self._fast:
+                self._fast[currency] = self._learn(currency)
+            fast = self._fast[currency]
+            got = fast(value) if fast else format_money(value, currency, self.locale)
+            if len(self._memo) < 100_000:
+                self._memo[key] = got
+        return got
+
+    def totals(self, t: Totals) -> str:
+        """One currency: `$1,200.00`; several: each, then the converted sum when known."""
+        text = " + ".join(self.money(v, c) for c, v in t.amounts)
+        if t.multi_currency and t.converted is not None:
+            text += f" (≈ {self.money(t.converted, t.reporting)})"
+        return text
+
+
+def sort_value(t: Totals) -> str:
+    """A plain number to sort a Totals column by (converted, else reporting currency)."""
+    return plain(t.converted if t.converted is not None else t.get(t.reporting))
+
+
+def chart_value(t: Totals) -> Decimal:
+    return t.converted if t.converted is not None else t.get(t.reporting)
+
+
+def page_path(kind: str, record_id: str) -> str:
+    """The output path of a record's page, relative to the site's top folder."""
+    folder = {
+        "opportunity": "opportunities",
+        "account": "accounts",
+        "contact": "contacts",
+        "competitor": "competitors",
+        "quote": "quotes",
+    }[kind]
+    return f"{folder}/{record_id}.html"
+
+
+_SAFE_ID = re.compile(r"^[A-Za-z0-9._-]+$")
+
+
+def href(kind: str, record_id: str) -> str:
+    """The URL (percent-encoded) of a record's page."""
+    path = page_path(kind, record_id)
+    return path if _SAFE_ID.match(record_id) else urlquote(path)
+
+
+class Context:
+    """What view builders share: the repository, today, formatter, flags and problems."""
+
+    def __init__(
+        self,
+        repo: Repository,
+        today: date,
+        diagnostics: Sequence[Diagnostic],
+        items: Sequence[pipeline.AttentionItem],
+    ) -> None:
+        self.repo = repo
+        self.today = today
+        self.config = repo.config
+        self.fmt = Formatter(repo.config.locale)
+        self.attention = items
+        self.flags = pipeline.flags(items)
+        self.attention_of: dict[str, list[pipeline.AttentionItem]] = {}
+        for item in items:
+            self.attention_of.setdefault(item.opportunity, []).append(item)
+        self.rows: dict[str, OppRow] = {}
+        self.links: dict[tuple[str, str], Link] = {}
+        self.diagnostics = diagnostics
+        self.by_path: dict[str, list[Diagnostic]] = {}
+        for d in diagnostics:
+            self.by_path.setdefault(d.path, []).append(d)
+
+    def owner_name(self, key: str) -> str:
+        owner = self.config.owner(key)
+        return owner.display if owner else key
+
+    def stage_name(self, key: str) -> str:
+        stage = self.config.stage(key)
+        return stage.name if stage else key
+
+    def record_link(self, kind: str, record_id: str) -> Link:
+        """A link to a record's page, or plain text when the record is missing or broken."""
+        got = self.links.get((kind, record_id))
+        if got is None:
+            got = self.links[(kind, record_id)] = self._record_link(kind, record_id)
+        return got
+
+    def _record_link(self, kind: str, record_id: str) -> Link:
+        table: Mapping[str, object] = {
+            "opportunity": self.repo.opportunities,
+            "account": self.repo.accounts,
+            "contact": self.repo.contacts,
+            "competitor": self.repo.competitors,
+        }[kind]
+        record = table.get(record_id)
+        if record is None:
+            return Link("", record_id)
+        attr = "title" if kind == "opportunity" else "name"
+        text = getattr(record, attr, "") or record_id
+        return Link(href(kind, record_id), text)
+
+    def badges(self, opp_id: str) -> tuple[Badge, ...]:
+        return tuple(Badge(k, BADGES[k]) for k in self.flags.get(opp_id, ()) if k in BADGES)
+
+    def problems(self, path: str) -> tuple[Problem, ...]:
+        return tuple(self.problem(d) for d in self.by_path.get(path, ()))
+
+    def problem(self, d: Diagnostic) -> Problem:
+        from textcrm.layout import classify
+
+        page = Link("", d.path)
+        kind = classify(d.path)
+        if kind is not None and kind[0] in ("opportunity", "account", "contact", "competitor"):
+            link = self.record_link(kind[0], kind[1])
+            if link.href:
+                page = link
+        return Problem(d.path, d.line, d.column, d.severity, d.code, d.message, page)
+
+
+# --- opportunity rows (shared by lists and tables) ------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class OppRow:
+    """An opportunity as one row of a table or a card on the board."""
+
+    id: str
+    href: str
+    title: str
+    account: Link
+    owner: str
+    owner_key: str
+    stage: str
+    stage_key: str
+    stage_order: int
+    status: str
+    close_date: date | None
+    expected: str
+    expected_sort: str
+    weighted: str
+    weighted_sort: str
+    probability: str
+    forecast: str
+    badges: tuple[Badge, ...]
+
+
+def opp_row(ctx: Context, opp: Opportunity) -> OppRow:
+    """An opportunity's row (built once per build and shared by every page listing it)."""
+    got = ctx.rows.get(opp.id)
+    if got is None:
+        got = ctx.rows[opp.id] = _opp_row(ctx, opp)
+    return got
+
+
+def _opp_row(ctx: Context, opp: Opportunity) -> OppRow:
+    fig = ctx.repo.figures(opp)
+    return OppRow(
+        id=opp.id,
+        href=href("opportunity", opp.id),
+        title=opp.title or opp.id,
+        account=ctx.record_link("account", opp.account) if opp.account else Link("", ""),
+        owner=ctx.owner_name(opp.owner),
+        owner_key=opp.owner,
+        stage=ctx.stage_name(opp.stage),
+        stage_key=opp.stage,
+        stage_order=ctx.config.stage_index(opp.stage),
+        status=pipeline.status(ctx.repo, opp),
+        close_date=opp.close_date,
+        expected=ctx.fmt.money(fig.expected, fig.currency),
+        expected_sort=plain(fig.expected),
+        weighted=ctx.fmt.money(fig.weighted, fig.currency),
+        weighted_sort=plain(fig.weighted),
+        probability=f"{plain(fig.probability)}%",
+        forecast=CATEGORY_NAMES.get(fig.forecast, fig.forecast),
+        badges=ctx.badges(opp.id),
+    )
+
+
+def _rows(ctx: Context, ids: Iterable[str]) -> tuple[OppRow, ...]:
+    return tuple(opp_row(ctx, ctx.repo.opportunities[i]) for i in ids)
+
+
+# --- dashboard ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Figure:
+    label: str
+    value: str
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class StageLine:
+    key: str
+    name: str
+    probability: str
+    count: int
+    expected: str
+    weighted: str
+
+
+@dataclass(frozen=True, slots=True)
+class ForecastLine:
+    label: str
+    commit: str
+    best_case: str
+    pipeline: str
+    total: str
+    count: int
+    closed_won: str
+
+
+@dataclass(frozen=True, slots=True)
+class AttentionLine:
+    kind: str
+    label: str
+    opportunity: Link
+    owner: str
+    date: date | None
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class AttentionGroup:
+    kind: str
+    label: str
+    items: tuple[AttentionLine, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class OwnerLine:
+    name: str
+    open_count: int
+    pipeline: str
+    weighted: str
+    won: str
+    won_count: int
+    lost_count: int
+    win_rate: str
+    average_deal: str
+    attention: int
+
+
+@dataclass(frozen=True, slots=True)
+class DashboardView:
+    """index.html: headline figures, pipeline by stage, forecast, attention, per owner."""
+
+    figures: tuple[Figure, ...]
+    stages: tuple[StageLine, ...]
+    stage_total: StageLine
+    stage_chart: str
+    forecast: tuple[ForecastLine, ...]
+    past_due: ForecastLine
+    later: ForecastLine
+    forecast_chart: str
+    attention: tuple[AttentionGroup, ...]
+    attention_count: int
+    owners: tuple[OwnerLine, ...]
+
+
+def _cell_line(ctx: Context, label: str, cell: pipeline.ForecastCell) -> ForecastLine:
+    dash = "–"
+    return ForecastLine(label, dash, dash, dash, ctx.fmt.totals(cell.expected), cell.count, dash)
+
+
+def dashboard(ctx: Context) -> DashboardView:
+    """Build the dashboard's view model."""
+    repo, today, fmt = ctx.repo, ctx.today, ctx.fmt
+    kf = pipeline.key_figures(repo, today)
+    figures = (
+        Figure("Open opportunities", str(kf.open_count)),
+        Figure("Pipeline", fmt.totals(kf.pipeline), "expected revenue, open deals"),
+        Figure("Weighted pipeline", fmt.totals(kf.weighted), "expected × probability"),
+        Figure(f"Won in {kf.quarter.label}", fmt.totals(kf.won), f"{kf.won_count} deals"),
+        Figure(f"Lost in {kf.quarter.label}", fmt.totals(kf.lost), f"{kf.lost_count} deals"),
+        Figure(
+            "Win rate",
+            pipeline.percent_text(kf.win_rate),
+            f"{kf.closed_won_count} won, {kf.closed_lost_count} lost, all time",
+        ),
+        Figure("Average deal size", fmt.totals(kf.average_deal), "won deals"),
+        Figure(
+            "Average sales cycle",
+            "–" if kf.average_cycle_days is None else f"{plain(kf.average_cycle_days)} days",
+            "created to close, won deals",
+        ),
+    )
+    summary = pipeline.stage_summary(repo)
+    stages = tuple(
+        StageLine(
+            r.key,
+            r.name,
+            f"{plain(r.probability)}%",
+            r.count,
+            fmt.totals(r.expected),
+            fmt.totals(r.weighted),
+        )
+        for r in summary.open_rows
+    )
+    total = StageLine(
+        "",
+        "Open pipeline",
+        "",
+        summary.open_count,
+        fmt.totals(summary.expected),
+        fmt.totals(summary.weighted),
+    )
+    chart = charts.stage_bars(
+        "stage-chart",
+        "Open pipeline by stage",
+        [
+            (
+                r.name,
+                charts.Bar(r.name, chart_value(r.expected), fmt.totals(r.expected)),
+                charts.Bar(r.name, chart_value(r.weighted), fmt.totals(r.weighted)),
+            )
+            for r in summary.open_rows
+        ],
+    )
+    fc = pipeline.forecast(repo, today)
+    lines = []
+    columns = []
+    for row in fc.rows:
+        cells = {c: row.cell(c) for c in pipeline.CATEGORIES}
+        lines.append(
+            ForecastLine(
+                row.period.label,
+                fmt.totals(cells["commit"].expected),
+                fmt.totals(cells["best_case"].expected),
+                fmt.totals(cells["pipeline"].expected),
+                fmt.totals(row.total.expected),
+                row.total.count,
+                fmt.totals(row.closed_won.expected),
+            )
+        )
+        columns.append(
+            (
+                row.period.label,
+                [
+                    (
+                        c,
+                        charts.Bar(
+                            c, chart_value(cells[c].expected), fmt.totals(cells[c].expected)
+                        ),
+                    )
+                    for c in pipeline.CATEGORIES
+                ],
+                charts.Bar(
+                    "won", chart_value(row.closed_won.expected), fmt.totals(row.closed_won.expected)
+                ),
+            )
+        )
+    forecast_chart = charts.stacked_columns(
+        "forecast-chart",
+        "Forecast by close month",
+        columns,
+        {c: CATEGORY_NAMES[c] for c in pipeline.CATEGORIES},
+    )
+    groups = []
+    for kind, label in pipeline.ATTENTION_KINDS:
+        items = tuple(
+            AttentionLine(
+                a.kind,
+                label,
+                ctx.record_link("opportunity", a.opportunity),
+                ctx.owner_name(a.owner),
+                a.date,
+                a.message,
+            )
+            for a in ctx.attention
+            if a.kind == kind
+        )
+        if items:
+            groups.append(AttentionGroup(kind, label, items))
+    owner_lines = tuple(
+        OwnerLine(
+            ctx.owner_name(o.owner),
+            o.figures.open_count,
+            fmt.totals(o.figures.pipeline),
+            fmt.totals(o.figures.weighted),
+            fmt.totals(o.figures.won),
+            o.figures.won_count,
+            o.figures.lost_count,
+            pipeline.percent_text(o.figures.win_rate),
+            fmt.totals(o.figures.average_deal),
+            o.attention,
+        )
+        for o in pipeline.owner_figures(repo, today, ctx.attention)
+    )
+    return DashboardView(
+        figures,
+        stages,
+        total,
+        chart,
+        tuple(lines),
+        _cell_line(ctx, "Past due", fc.past_due),
+        _cell_line(ctx, "Later", fc.later),
+        forecast_chart,
+        tuple(groups),
+        len(ctx.attention),
+        owner_lines,
+    )
+
+
+# --- board ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class BoardColumn:
+    key: str
+    name: str
+    probability: str
+    count: int
+    expected: str
+    weighted: str
+    cards: tuple[OppRow, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class BoardView:
+    """board.html: a column per open stage with its cards and totals."""
+
+    columns: tuple[BoardColumn, ...]
+
+
+def board(ctx: Context) -> BoardView:
+    """Build the board's view model."""
+    summary = {r.key: r for r in pipeline.stage_summary(ctx.repo).rows}
+    columns = []
+    for key, opps in pipeline.board(ctx.repo):
+        r = summary[key]
+        columns.append(
+            BoardColumn(
+                key,
+                r.name,
+                f"{plain(r.probability)}%",
+                r.count,
+                ctx.fmt.totals(r.expected),
+                ctx.fmt.totals(r.weighted),
+                tuple(opp_row(ctx, o) for o in opps),
+            )
+        )
+    return BoardView(tuple(columns))
+
+
+# --- opportunities list ---------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Option:
+    value: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class OpportunitiesView:
+    """opportunities.html: every opportunity, open first by close date; filter choices."""
+
+    rows: tuple[OppRow, ...]
+    owners: tuple[Option, ...]
+    stages: tuple[Option, ...]
+    accounts: tuple[Option, ...]
+    total: str
+
+
+def opportunities(ctx: Context) -> OpportunitiesView:
+    """Build the opportunities list's view model."""
+    repo = ctx.repo
+    opps = sorted(
+        repo.opportunities.values(),
+        key=lambda o: (
+            pipeline.status(repo, o) != "open",
+            o.close_date is None,
+            o.close_date or date.min,
+            o.id,
+        ),
+    )
+    rows = tuple(opp_row(ctx, o) for o in opps)
+    owners = tuple(Option(o, ctx.owner_name(o)) for o in pipeline.owners(repo))
+    stages = tuple(Option(s.key, s.name) for s in ctx.config.stages)
+    accounts = tuple(
+        sorted(
+            {Option(r.account.text, r.account.text) for r in rows if r.account.text},
+            key=lambda o: (o.text.lower(), o.value),
+        )
+    )
+    tally = pipeline.Tally()
+    for o in opps:
+        if pipeline.status(repo, o) == "open":
+            fig = repo.figures(o)
+            tally.add(fig.currency, fig.expected)
+    return OpportunitiesView(
+        rows, owners, stages, accounts, ctx.fmt.totals(tally.totals(ctx.config))
+    )
+
+
+# --- one opportunity ------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Field:
+    label: str
+    value: str
+    link: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ContactLine:
+    contact: Link
+    title: str
+    role: str
+    primary: bool
+    notes: str
+
+
+@dataclass(frozen=True, slots=True)
+class PricedLineView:
+    sku: str
+    name: str
+    description: str
+    quantity: str
+    unit: str
+    unit_price: str
+    discount: str
+    total: str
+
+
+@dataclass(frozen=True, slots=True)
+class CompetitorLine:
+    competitor: Link
+    status: str
+    notes: str
+
+
+@dataclass(frozen=True, slots=True)
+class IssueLine:
+    issue: str
+    status: str
+    is_open: bool
+    owner: str
+    due: date | None
+    overdue: bool
+    notes: str
+
+
+@dataclass(frozen=True, slots=True)
+class ActivityLine:
+    date: date
+    type: str
+    contact: Link
+    owner: str
+    summary: str
+
+
+@dataclass(frozen=True, slots=True)
+class QuoteInfo:
+    number: str
+    date: datetime.date | None
+    valid_until: datetime.date | None
+    expired: bool
+    terms: str
+    page: str  # href of the quote page, empty when none is built
+
+
+@dataclass(frozen=True, slots=True)
+class OpportunityView:
+    """opportunities/<id>.html: every field, people, lines, competitors, issues, activity.
+
+    `sections` is where later features (the stage history) add blocks: (heading, html) pairs
+    rendered after the notes, already escaped by their producer.
+    """
+
+    id: str
+    path: str
+    title: str
+    row: OppRow
+    fields: tuple[Field, ...]
+    tags: tuple[str, ...]
+    contacts: tuple[ContactLine, ...]
+    lines: tuple[PricedLineView, ...]
+    lines_total: str
+    competitors: tuple[CompetitorLine, ...]
+    issues: tuple[IssueLine, ...]
+    activities: tuple[ActivityLine, ...]
+    next_step: str
+    follow_up: date | None
+    quote: QuoteInfo | None
+    body: str
+    problems: tuple[Problem, ...]
+    attention: tuple[str, ...]
+    sections: tuple[tuple[str, str], ...] = ()
+
+
+def opportunity(ctx: Context, opp: Opportunity, quote_href: str = "") -> OpportunityView:
+    """Build one opportunity page's view model."""
+    repo, fmt = ctx.repo, ctx.fmt
+    fig = repo.figures(opp)
+    row = opp_row(ctx, opp)
+    money = fmt.money
+    fields = [
+        Field("Account", row.account.text, row.account.href),
+        Field("Owner", row.owner),
+        Field("Stage", row.stage),
+        Field("Status", row.status.capitalize()),
+        Field("Close date", opp.close_date.isoformat() if opp.close_date else "–"),
+        Field("Expected revenue", row.expected),
+        Field(
+            "Probability",
+            row.probability + ("" if opp.probability is not None else " (stage default)"),
+        ),
+        Field("Weighted revenue", row.weighted),
+        Field("Forecast category", row.forecast),
+        Field("Currency", fig.currency),
+    ]
+    if opp.amount is not None:
+        fields.append(Field("Amount", money(opp.amount, fig.currency)))
+    if opp.created is not None:
+        fields.append(Field("Created", opp.created.isoformat()))
+    if opp.lost_reason:
+        fields.append(Field("Lost reason", opp.lost_reason))
+    if opp.source_id:
+        fields.append(Field("Source id", opp.source_id))
+    fields.append(Field("File", opp.path))
+    contacts = []
+    for role in opp.contacts:
+        person = repo.contacts.get(role.contact)
+        contacts.append(
+            ContactLine(
+                ctx.record_link("contact", role.contact),
+                person.title if person else "",
+                role.role,
+                role.primary,
+                role.notes,
+            )
+        )
+    lines = tuple(
+        PricedLineView(
+            p.item.sku,
+            p.name,
+            p.description,
+            plain(p.item.quantity),
+            p.unit,
+            money(p.unit_price, fig.currency),
+            (f"{p.item.discount} (−{money(p.discount, fig.currency)})" if p.item.discount else ""),
+            money(p.total, fig.currency),
+        )
+        for p in fig.lines
+    )
+    competitors = tuple(
+        CompetitorLine(ctx.record_link("competitor", c.competitor), c.status, c.notes)
+        for c in opp.competitors
+    )
+    issues = tuple(
+        IssueLine(
+            i.issue,
+            i.status,
+            i.is_open,
+            ctx.owner_name(i.owner) if i.owner else "",
+            i.due,
+            i.is_open and i.due is not None and i.due < ctx.today,
+            i.notes,
+        )
+        for i in opp.decision_issues
+    )
+    activities = tuple(
+        ActivityLine(
+            a.date,
+            a.type,
+            ctx.record_link("contact", a.contact) if a.contact else Link("", ""),
+            ctx.owner_name(a.owner) if a.owner else "",
+            a.summary,
+        )
+        for a in sorted(opp.activities, key=lambda a: a.date, reverse=True)
+    )
+    quote = None
+    if opp.quote is not None:
+        q = opp.quote
+        quote = QuoteInfo(
+            q.number,
+            q.date,
+            q.valid_until,
+            q.valid_until is not None and q.valid_until < ctx.today,
+            q.terms,
+            quote_href,
+        )
+    attention = tuple(
+        a.message[:1].upper() + a.message[1:] for a in ctx.attention_of.get(opp.id, ())
+    )
+    return OpportunityView(
+        opp.id,
+        opp.path,
+        row.title,
+        row,
+        tuple(fields),
+        opp.tags,
+        tuple(contacts),
+        lines,
+        money(fig.line_items_total, fig.currency) if fig.line_items_total is not None else "",
+        competitors,
+        issues,
+        activities,
+        opp.next_step,
+        opp.follow_up,
+        quote,
+        opp.body,
+        ctx.problems(opp.path),
+        attention,
+    )
+
+
+# --- accounts, contacts, competitors --------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class GroupView:
+    """Opportunities of one account, competitor or product by status, with totals."""
+
+    open: tuple[OppRow, ...]
+    won: tuple[OppRow, ...]
+    lost: tuple[OppRow, ...]
+    open_total: str
+    won_total: str
+    lost_total: str
+    win_rate: str
+
+
+def group_view(ctx: Context, g: pipeline.Group) -> GroupView:
+    return GroupView(
+        _rows(ctx, g.open),
+        _rows(ctx, g.won),
+        _rows(ctx, g.lost),
+        ctx.fmt.totals(g.open_total),
+        ctx.fmt.totals(g.won_total),
+        ctx.fmt.totals(g.lost_total),
+        pipeline.percent_text(g.win_rate),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class AccountView:
+    """accounts/<id>.html: details, contacts, opportunities by status with totals, notes."""
+
+    id: str
+    name: str
+    fields: tuple[Field, ...]
+    tags: tuple[str, ...]
+    contacts: tuple[Link, ...]
+    contact_titles: tuple[str, ...]
+    deals: GroupView
+    body: str
+    problems: tuple[Problem, ...]
+
+
+def account(
+    ctx: Context, account_id: str, group: pipeline.Group, contacts: Sequence[str]
+) -> AccountView:
+    """Build one account page's view model."""
+    acc = ctx.repo.accounts[account_id]
+    fields = [
+        Field(label, value)
+        for label, value in (
+            ("Industry", acc.industry),
+            ("Owner", ctx.owner_name(acc.owner) if acc.owner else ""),
+            ("Website", acc.website),
+            ("Phone", acc.phone),
+            ("Email", acc.email),
+            ("Address", acc.address.strip()),
+            ("Employees", str(acc.employees) if acc.employees is not None else ""),
+        )
+        if value
+    ]
+    if acc.parent:
+        link = ctx.record_link("account", acc.parent)
+        fields.append(Field("Parent account", link.text, link.href))
+    people = [ctx.record_link("contact", c) for c in contacts]
+    titles = [ctx.repo.contacts[c].title for c in contacts]
+    return AccountView(
+        acc.id,
+        acc.name,
+        tuple(fields),
+        acc.tags,
+        tuple(people),
+        tuple(titles),
+        group_view(ctx, group),
+        acc.body,
+        ctx.problems(acc.path),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class IndexRow:
+    link: Link
+    detail: str
+    open_count: int
+    open_total: str
+    open_sort: str
+    won_count: int
+    won_total: str
+    lost_count: int
+    win_rate: str
+
+
+@dataclass(frozen=True, slots=True)
+class IndexView:
+    """accounts.html / competitors.html: one row per record with its deal totals."""
+
+    kind: str
+    title: str
+    rows: tuple[IndexRow, ...]
+
+
+def _index_row(ctx: Context, link: Link, detail: str, g: pipeline.Group) -> IndexRow:
+    return IndexRow(
+        link,
+        detail,
+        len(g.open),
+        ctx.fmt.totals(g.open_total),
+        sort_value(g.open_total),
+        len(g.won),
+        ctx.fmt.totals(g.won_total),
+        len(g.lost),
+        pipeline.percent_text(g.win_rate),
+    )
+
+
+def accounts_index(ctx: Context, groups: Mapping[str, pipeline.Group]) -> IndexView:
+    """Build the accounts index's view model (accounts with a page only)."""
+    rows = tuple(
+        _index_row(ctx, ctx.record_link("account", a.id), a.industry, groups[a.id])
+        for a in sorted(ctx.repo.accounts.values(), key=lambda a: (a.name.lower(), a.id))
+    )
+    return IndexView("account", "Accounts", rows)
+
+
+@dataclass(frozen=True, slots=True)
+class ContactView:
+    """contacts/<id>.html: details, account, the opportunities naming them, notes."""
+
+    id: str
+    name: str
+    fields: tuple[Field, ...]
+    tags: tuple[str, ...]
+    roles: tuple[tuple[OppRow, str], ...]
+    body: str
+    problems: tuple[Problem, ...]
+
+
+def contact(ctx: Context, contact_id: str, roles: Sequence[tuple[str, str]]) -> ContactView:
+    """Build one contact page's view model."""
+    c = ctx.repo.contacts[contact_id]
+    acc = ctx.record_link("account", c.account) if c.account else Link("", "")
+    fields = [Field("Account", acc.text, acc.href)] if c.account else []
+    fields += [
+        Field(label, value)
+        for label, value in (("Title", c.title), ("Email", c.email), ("Phone", c.phone))
+        if value
+    ]
+    rows = tuple(
+        (opp_row(ctx, ctx.repo.opportunities[o]), role)
+        for o, role in roles
+        if o in ctx.repo.opportunities
+    )
+    return ContactView(c.id, c.name, tuple(fields), c.tags, rows, c.body, ctx.problems(c.path))
+
+
+@dataclass(frozen=True, slots=True)
+class ContactRow:
+    link: Link
+    title: str
+    account: Link
+    email: str
+    deals: int
+
+
+@dataclass(frozen=True, slots=True)
+class ContactsIndexView:
+    """contacts.html: every contact with title, account and number of deals."""
+
+    rows: tuple[ContactRow, ...]
+
+
+def contacts_index(
+    ctx: Context, roles: Mapping[str, Sequence[tuple[str, str]]]
+) -> ContactsIndexView:
+    """Build the contacts index's view model."""
+    rows = tuple(
+        ContactRow(
+            ctx.record_link("contact", c.id),
+            c.title,
+            ctx.record_link("account", c.account) if c.account else Link("", ""),
+            c.email,
+            len(roles.get(c.id, ())),
+        )
+        for c in sorted(ctx.repo.contacts.values(), key=lambda c: (c.name.lower(), c.id))
+    )
+    return ContactsIndexView(rows)
+
+
+@dataclass(frozen=True, slots=True)
+class CompetitorDeal:
+    row: OppRow
+    status: str
+    notes: str
+
+
+@dataclass(frozen=True, slots=True)
+class CompetitorView:
+    """competitors/<id>.html: the deals where it appears and our record against it."""
+
+    id: str
+    name: str
+    website: str
+    tags: tuple[str, ...]
+    deals: GroupView
+    entries: tuple[CompetitorDeal, ...]
+    record: str
+    body: str
+    problems: tuple[Problem, ...]
+
+
+def competitor(ctx: Context, competitor_id: str, group: pipeline.Group) -> CompetitorView:
+    """Build one competitor page's view model."""
+    comp = ctx.repo.competitors[competitor_id]
+    entries = []
+    for opp_id in (*group.open, *group.won, *group.lost):
+        opp = ctx.repo.opportunities[opp_id]
+        entry = next(e for e in opp.competitors if e.competitor == competitor_id)
+        entries.append(CompetitorDeal(opp_row(ctx, opp), entry.status, entry.notes))
+    record = f"{len(group.won)} won, {len(group.lost)} lost" + (
+        f" ({pipeline.percent_text(group.win_rate)} win rate)" if group.win_rate is not None else ""
+    )
+    return CompetitorView(
+        comp.id,
+        comp.name,
+        comp.website,
+        comp.tags,
+        group_view(ctx, group),
+        tuple(entries),
+        record,
+        comp.body,
+        ctx.problems(comp.path),
+    )
+
+
+def competitors_index(ctx: Context, groups: Mapping[str, pipeline.Group]) -> IndexView:
+    """Build the competitors index's view model."""
+    rows = tuple(
+        _index_row(ctx, ctx.record_link("competitor", c.id), c.website, groups[c.id])
+        for c in sorted(ctx.repo.competitors.values(), key=lambda c: (c.name.lower(), c.id))
+    )
+    return IndexView("competitor", "Competitors", rows)
+
+
+# --- products, process, problems ------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ProductLine:
+    sku: str
+    name: str
+    description: str
+    unit: str
+    price: str
+    open_count: int
+    pipeline: str
+    pipeline_sort: str
+    won_count: int
+    won: str
+    won_sort: str
+
+
+@dataclass(frozen=True, slots=True)
+class ProductsView:
+    """products.html: the catalog, with open pipeline and won revenue per product."""
+
+    products: tuple[ProductLine, ...]
+
+
+def products(ctx: Context) -> ProductsView:
+    """Build the products page's view model (custom lines last, as "Custom lines")."""
+    groups = pipeline.by_product(ctx.repo)
+    lines = []
+    for sku, g in groups.items():
+        p = ctx.repo.products.get(sku)
+        name = p.name if p else ("Custom lines" if sku == pipeline.CUSTOM_LINES else sku)
+        price = ctx.fmt.money(p.unit_price, p.currency or ctx.config.currency) if p else ""
+        lines.append(
+            ProductLine(
+                sku,
+                name,
+                p.description if p else "",
+                p.unit if p else "",
+                price,
+                len(g.open),
+                ctx.fmt.totals(g.open_total),
+                sort_value(g.open_total),
+                len(g.won),
+                ctx.fmt.totals(g.won_total),
+                sort_value(g.won_total),
+            )
+        )
+    return ProductsView(tuple(lines))
+
+
+@dataclass(frozen=True, slots=True)
+class StageInfo:
+    order: int
+    key: str
+    name: str
+    description: str
+    probability: str
+    forecast: str
+    outcome: str
+    requires: tuple[str, ...]
+    stale_after: str
+    count: int
+    expected: str
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessView:
+    """process.html: the stages from textcrm.yaml, with the deals sitting in each."""
+
+    stages: tuple[StageInfo, ...]
+    stale_after_days: int
+
+
+def process(ctx: Context) -> ProcessView:
+    """Build the sales process page's view model."""
+    summary = {r.key: r for r in pipeline.stage_summary(ctx.repo).rows}
+    stages = tuple(
+        StageInfo(
+            i + 1,
+            s.key,
+            s.name,
+            " ".join(s.description.split()),
+            f"{plain(s.probability)}%",
+            CATEGORY_NAMES.get(s.forecast, s.forecast),
+            s.outcome or "",
+            s.requires,
+            f"{ctx.config.stale_days(s)} days" if s.is_open else "–",
+            summary[s.key].count,
+            ctx.fmt.totals(summary[s.key].expected),
+        )
+        for i, s in enumerate(ctx.config.stages)
+    )
+    return ProcessView(stages, ctx.config.stale_after_days)
+
+
+@dataclass(frozen=True, slots=True)
+class ProblemsView:
+    """problems.html: every check problem, linked to the record's page."""
+
+    problems: tuple[Problem, ...]
+    errors: int
+    warnings: int
+
+
+def problems(ctx: Context) -> ProblemsView:
+    """Build the problems page's view model."""
+    rows = tuple(ctx.problem(d) for d in ctx.diagnostics)
+    errors = sum(1 for d in ctx.diagnostics if d.severity == "error")
+    return ProblemsView(rows, errors, len(rows) - errors)
