@@ -14,9 +14,12 @@ $(BIN)/textcrm: pyproject.toml
 
 setup: $(BIN)/textcrm
 
-## demo: set up, then check the bundled example CRM
+## demo: set up, check the bundled example CRM, build its pipeline site and say where it is
 demo: setup
 	$(BIN)/textcrm check --root example-repo --today $(EXAMPLE_TODAY)
+	$(BIN)/textcrm build --root example-repo --today $(EXAMPLE_TODAY) -o $(CURDIR)/_site
+	@echo
+	@echo "The pipeline site is in $(CURDIR)/_site: open file://$(CURDIR)/_site/index.html"
 
 ## test: set up everything the tests need, then run the whole suite
 setup-test: setup
