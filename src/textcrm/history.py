@@ -1268,7 +1268,7 @@ class SiteHistory:
 
 
 def site_history(
-    root: Path, today: date, top: Path | None = None, days: int = 7
+    root: Path, today: date, top: Path | None = None, days: int = 7, use_cache: bool = True
 ) -> SiteHistory | None:
     """The history sections' data, or None when the CRM is not in a git repository, the
     clone is shallow, or nothing is committed: the site then builds without them.
@@ -1283,7 +1283,7 @@ def site_history(
     chain = git.first_parent_line(top, "HEAD") if _has_head(where) else []
     if not chain:
         return None
-    tl = build_timeline(where, chain, save=False)
+    tl = build_timeline(where, chain, use_cache, save=False)
     if not tl.commits:
         return None
     repos: dict[tuple[str, str], Repository | None] = {}
@@ -1302,7 +1302,8 @@ def site_history(
     start_state = state_at(tl, root, start_index, start.commit, start.day, today, memo)
     found = compare(start_state, end_state, today)
     found.start, found.end = start, end
-    save_timeline(where, tl)
+    if use_cache:
+        save_timeline(where, tl)
     return SiteHistory(since, histories, found)
 
 

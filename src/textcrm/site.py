@@ -840,6 +840,7 @@ class Builder:
         self.root = root
         self.out = out
         self.jobs = jobs
+        self.use_cache = use_cache
         self.cache = MarkdownCache(root / CACHE_DIR if use_cache else None)
         self.renderer = Renderer(root, self.cache)
         self.manifest = self._read_manifest()
@@ -859,7 +860,7 @@ class Builder:
             self.in_git = False
             return None
         try:
-            return history.site_history(self.root, today, top)
+            return history.site_history(self.root, today, top, use_cache=self.use_cache)
         except Exception:  # history is an extra: the pages must still build
             return None
 
