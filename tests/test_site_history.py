@@ -237,3 +237,33 @@ def test_a_folder_outside_git_costs_one_git_process(run, make_repo, tmp_path, mo
     root = make_repo({"opportunities/s.md": opp("prospecting", "2026-12-01", "10000")})
     build(run, root, tmp_path / "site")
     assert calls == [("rev-parse", "--show-toplevel")]
+
+
+def test_the_dashboard_waterfall_is_textcrm_changes_since_a_week_ago(run, crm, site):
+    import json
+
+    result = run(
+        [
+            "changes",
+            "--root",
+            str(crm),
+            "--since",
+            "2026-11-21",
+            "--today",
+            TODAY,
+            "--format",
+            "json",
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.output)
+    assert doc["waterfall"]["USD"] == {
+        "start": "23000.00",
+        "new": "1500.50",
+        "increases": "1000.00",
+        "decreases": "0.01",
+        "won": "7500.00",
+        "lost": "2500.00",
+        "removed": "0.00",
+        "end": "15500.49",
+    }

@@ -197,8 +197,9 @@ def waterfall(chart_id: str, title: str, steps: Sequence[Bar]) -> str:
         low, high = sorted((max(before, Decimal(0)), max(after, Decimal(0))))
         h = (high - low) * factor
         out.append(
-            f'<rect x="{_n(x)}" y="{_n(base - high * factor)}" width="{col_w}" '
-            f'height="{_n(max(h, Decimal(1)))}" fill="{WATERFALL_COLOURS[sign]}"><title>'
+            f'<rect x="{_n(x)}" y="{_n(min(base - high * factor, base - max(h, Decimal(1))))}" '
+            f'width="{col_w}" height="{_n(max(h, Decimal(1)))}" '
+            f'fill="{WATERFALL_COLOURS[sign]}"><title>'
             f"{escape(bar.label)}: {escape(bar.text)}</title></rect>"
         )
         out.append(
