@@ -267,3 +267,14 @@ def test_the_dashboard_waterfall_is_textcrm_changes_since_a_week_ago(run, crm, s
         "removed": "0.00",
         "end": "15500.49",
     }
+
+
+def test_a_shallow_clone_builds_without_history_sections(run, crm, tmp_path):
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", "--depth", "1", crm.as_uri(), str(clone))
+    assert git(clone, "rev-parse", "--is-shallow-repository").stdout.strip() == "true"
+    out = tmp_path / "site"
+    build(run, clone, out)
+    assert not page(out, "index.html").find_all(None, id="changes")
+    assert not page(out, "opportunities/s.html").find_all(None, id="stage-timeline")
+    assert not page(out, "board.html").find_all("span", class_="badge-slipped")
