@@ -607,7 +607,7 @@ def history_digest(found: Any) -> str:
 def pipeline_json(ctx: views.Context) -> bytes:
     """pipeline.json: the computed figures, for other tools (amounts as exact strings)."""
     repo, today = ctx.repo, ctx.today
-    kf = pipeline.key_figures(repo, today)
+    kf = pipeline.key_figures(repo, today, created=views.created_fallback(ctx))
     summary = pipeline.stage_summary(repo)
     fc = pipeline.forecast(repo, today)
 

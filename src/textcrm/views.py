@@ -413,12 +413,17 @@ def _cell_line(ctx: Context, label: str, cell: pipeline.ForecastCell) -> Forecas
     return ForecastLine(label, dash, dash, dash, ctx.fmt.totals(cell.expected), cell.count, dash)
 
 
+def created_fallback(ctx: Context) -> dict[str, date] | None:
+    """With git history, a deal without `created` counts from the day its file was added."""
+    if ctx.history is None:
+        return None
+    return {k: h.created for k, h in ctx.history.histories.items()}
+
+
 def dashboard(ctx: Context) -> DashboardView:
     """Build the dashboard's view model."""
     repo, today, fmt = ctx.repo, ctx.today, ctx.fmt
-    # With git history, a deal without `created` counts from the day its file was added.
-    created = {k: h.created for k, h in ctx.history.histories.items()} if ctx.history else None
-    kf = pipeline.key_figures(repo, today, created=created)
+    kf = pipeline.key_figures(repo, today, created=created_fallback(ctx))
     figures = (
         Figure("Open opportunities", str(kf.open_count)),
         Figure("Pipeline", fmt.totals(kf.pipeline), "expected revenue, open deals"),
