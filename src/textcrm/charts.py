@@ -165,3 +165,46 @@ def stacked_columns(
         lx += 34 + 7 * len(name)
     out.append("</svg>")
     return "".join(out)
+
+
+# Waterfall colours: totals, additions, subtractions.
+WATERFALL_COLOURS = {"total": "#1e40af", "up": "#047857", "down": "#b91c1c"}
+
+
+def waterfall(chart_id: str, title: str, steps: Sequence[Bar]) -> str:
+    """A waterfall: the first and last bars are totals from zero; between them the bars
+    float, adding (up) then subtracting (down) in the order given: start, new, increases,
+    decreases, won, lost, removed, end."""
+    signs = ["total", "up", "up", "down", "down", "down", "down", "total"][: len(steps)]
+    left, plot_h, top_pad, col_w, gap = 10, 180, 16, 44, 14
+    width = max(left * 2 + len(steps) * (col_w + gap), 300)
+    height = top_pad + plot_h + 44
+    desc = "; ".join(f"{b.label}: {b.text}" for b in steps)
+    out = _open(chart_id, width, height, title, desc or "No figures.")
+    # The running level after each step, to place the floating bars and scale the plot.
+    levels, level = [], Decimal(0)
+    for sign, bar in zip(signs, steps, strict=True):
+        before = Decimal(0) if sign == "total" else level
+        level = (
+            bar.value if sign == "total" else level + (bar.value if sign == "up" else -bar.value)
+        )
+        levels.append((before, level))
+    _, factor = _scale([max(a, b) for a, b in levels], Decimal(plot_h))
+    base = Decimal(top_pad + plot_h)
+    out.append(f'<line x1="{left}" x2="{width - left}" y1="{base}" y2="{base}" class="axis"/>')
+    for i, (sign, bar, (before, after)) in enumerate(zip(signs, steps, levels, strict=True)):
+        x = Decimal(left + gap // 2 + i * (col_w + gap))
+        low, high = sorted((max(before, Decimal(0)), max(after, Decimal(0))))
+        h = (high - low) * factor
+        out.append(
+            f'<rect x="{_n(x)}" y="{_n(min(base - high * factor, base - max(h, Decimal(1))))}" '
+            f'width="{col_w}" height="{_n(max(h, Decimal(1)))}" '
+            f'fill="{WATERFALL_COLOURS[sign]}"><title>'
+            f"{escape(bar.label)}: {escape(bar.text)}</title></rect>"
+        )
+        out.append(
+            f'<text x="{_n(x + col_w // 2)}" y="{_n(base + 16)}" text-anchor="middle" '
+            f'class="label">{escape(bar.label)}</text>'
+        )
+    out.append("</svg>")
+    return "".join(out)

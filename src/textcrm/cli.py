@@ -683,6 +683,7 @@ def set_command(
         lambda crm, day: edit.set_value(edit.open_opportunity(crm, day, opportunity), field, value),
     )
 
+
 # --- site commands ---
 
 
@@ -1459,6 +1460,7 @@ def changes(
         click.echo(render_markdown(result), nl=False)
     else:
         click.echo(render_changes(result), nl=False)
+
 
 # --- import commands ---
 @cli.group("import")

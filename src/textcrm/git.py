@@ -214,6 +214,7 @@ def commit_file(root: Path, relpath: str, message: str) -> str:
     run(["commit", "--quiet", "-m", message, "--", rel], top)
     return run(["rev-parse", "HEAD"], top).decode().strip()
 
+
 @dataclass(frozen=True, slots=True)
 class FileChange:
     """One file changed by a commit, relative to the CRM folder (None outside it)."""

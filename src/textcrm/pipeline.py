@@ -338,7 +338,10 @@ class AttentionItem:
 
 
 def attention(
-    repo: Repository, today: date, owner: str | None = None, window: int = 7,
+    repo: Repository,
+    today: date,
+    owner: str | None = None,
+    window: int = 7,
     follow_up_window: int | None = None,
 ) -> list[AttentionItem]:
     """What needs doing, most urgent first: past close dates, stale deals, overdue and due
@@ -350,7 +353,8 @@ def attention(
     items: list[AttentionItem] = []
     horizon = today + timedelta(days=window)
     follow_up_horizon = today + timedelta(
-        days=window if follow_up_window is None else follow_up_window)
+        days=window if follow_up_window is None else follow_up_window
+    )
     for opp in select(repo, owner, "open"):
 
         def add(kind: str, when: date | None, message: str, opp: Opportunity = opp) -> None:
@@ -368,8 +372,7 @@ def attention(
             add("stale", touch, f"{since} (stale after {threshold} days), no firm follow-up")
         if opp.follow_up is not None:
             if opp.follow_up < today and not stale:
-                add("follow-up-overdue", opp.follow_up,
-                    f"follow-up was due {opp.follow_up}")
+                add("follow-up-overdue", opp.follow_up, f"follow-up was due {opp.follow_up}")
             elif today <= opp.follow_up <= follow_up_horizon:
                 when = "today" if opp.follow_up == today else f"on {opp.follow_up}"
                 add(
@@ -610,10 +613,12 @@ def opportunity_list(
         if c.tag is not None and c.tag not in opp.tags:
             continue
         if c.closing_before is not None and not (
-                opp.close_date is not None and opp.close_date < c.closing_before):
+            opp.close_date is not None and opp.close_date < c.closing_before
+        ):
             continue
         if c.closing_after is not None and not (
-                opp.close_date is not None and opp.close_date > c.closing_after):
+            opp.close_date is not None and opp.close_date > c.closing_after
+        ):
             continue
         chosen.append(opp)
     far = date.max
@@ -641,6 +646,7 @@ def totals_of(repo: Repository, opps: Iterable[Opportunity]) -> tuple[Totals, To
         exp.add(fig.currency, fig.expected)
         w.add(fig.currency, fig.weighted)
     return exp.totals(repo.config), w.totals(repo.config)
+
 
 # --- site helpers: per-owner figures, flags, contacts, board --------------------------
 

@@ -367,7 +367,10 @@ def opportunity_inputs(ctx: views.Context, opp: Any, quote_href: str) -> str:
         ctx.by_path.get(opp.path),
         quote_href,
     )
-    return source_digest(repo.root, opp.path) + repr(refs)
+    found = source_digest(repo.root, opp.path) + repr(refs)
+    if ctx.history is not None:  # its timeline changes with commits, not with its file
+        found += repr(ctx.history.histories.get(opp.id))
+    return found
 
 
 def plan(
@@ -437,6 +440,8 @@ def plan(
                 for record in sorted(table.values(), key=lambda r: str(r.id)):
                     h.update(source_digest(repo.root, record.path).encode())
             h.update(repr(ctx.diagnostics).encode())
+            if ctx.history is not None:
+                h.update(history_digest(ctx.history).encode())
             every.append(h.hexdigest())
         return every[0]
 
@@ -592,10 +597,17 @@ def plan(
     return pages
 
 
+def history_digest(found: Any) -> str:
+    """A hash of everything the history sections show (the changes and every timeline)."""
+    h = hashlib.blake2b(digest_size=16)
+    h.update(repr((found.since, found.changes, sorted(found.histories.items()))).encode())
+    return h.hexdigest()
+
+
 def pipeline_json(ctx: views.Context) -> bytes:
     """pipeline.json: the computed figures, for other tools (amounts as exact strings)."""
     repo, today = ctx.repo, ctx.today
-    kf = pipeline.key_figures(repo, today)
+    kf = pipeline.key_figures(repo, today, created=views.created_fallback(ctx))
     summary = pipeline.stage_summary(repo)
     fc = pipeline.forecast(repo, today)
 
@@ -828,9 +840,29 @@ class Builder:
         self.root = root
         self.out = out
         self.jobs = jobs
+        self.use_cache = use_cache
         self.cache = MarkdownCache(root / CACHE_DIR if use_cache else None)
         self.renderer = Renderer(root, self.cache)
         self.manifest = self._read_manifest()
+        # False once the CRM was found outside git: serve's rebuilds do not ask again.
+        self.in_git = True
+
+    def history(self, today: date) -> Any:
+        """The history sections' data (`history.site_history`), or None. The build never
+        fails because of history: without a usable git history the site has no such sections.
+        """
+        if not self.in_git:
+            return None
+        from textcrm import git, history
+
+        top = git.toplevel(self.root)  # one git process tells a folder outside git
+        if top is None:
+            self.in_git = False
+            return None
+        try:
+            return history.site_history(self.root, today, top, use_cache=self.use_cache)
+        except Exception:  # history is an extra: the pages must still build
+            return None
 
     def _read_manifest(self) -> dict[str, str]:
         try:
@@ -867,7 +899,7 @@ class Builder:
             self._write_manifest()
         repo = result.repository
         items = pipeline.attention(repo, today)
-        ctx = views.Context(repo, today, result.diagnostics, items)
+        ctx = views.Context(repo, today, result.diagnostics, items, self.history(today))
         site = site_info(repo, today)
         quotes = quotable(ctx)
         pages = plan(ctx, only, quotes, self.renderer)

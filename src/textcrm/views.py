@@ -10,12 +10,14 @@ Notes bodies stay Markdown text here; the template's `markdown` filter renders a
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import TYPE_CHECKING
 from urllib.parse import quote as urlquote
 
 from textcrm import charts, pipeline
@@ -24,6 +26,9 @@ from textcrm.loader import Repository
 from textcrm.model import Opportunity
 from textcrm.money import format_money, minor_units, plain, round_money
 from textcrm.pipeline import CATEGORY_NAMES, Totals
+
+if TYPE_CHECKING:
+    from textcrm.history import OpportunityHistory, SiteHistory
 
 ATTENTION_LABELS = dict(pipeline.ATTENTION_KINDS)
 # Card badges: which attention kinds show on the board, and their short text.
@@ -34,6 +39,18 @@ BADGES = {
     "follow-up-overdue": "Follow-up overdue",
     "decision-overdue": "Decision overdue",
 }
+# A card on the board is flagged when its close date was pushed out this many times or more.
+SLIP_FLAG = 3
+WATERFALL_LABELS = (
+    ("start", "Open pipeline at start"),
+    ("new", "+ New"),
+    ("increases", "+ Increases"),
+    ("decreases", "− Decreases"),
+    ("won", "− Won"),
+    ("lost", "− Lost"),
+    ("removed", "− Removed"),
+    ("end", "Open pipeline now"),
+)
 
 
 # --- shared pieces --------------------------------------------------------------------
@@ -181,8 +198,11 @@ class Context:
         today: date,
         diagnostics: Sequence[Diagnostic],
         items: Sequence[pipeline.AttentionItem],
+        history: SiteHistory | None = None,
     ) -> None:
         self.repo = repo
+        # The git history sections' data; None when the CRM has no usable git history.
+        self.history = history
         self.today = today
         self.config = repo.config
         self.fmt = Formatter(repo.config.locale)
@@ -385,6 +405,7 @@ class DashboardView:
     attention: tuple[AttentionGroup, ...]
     attention_count: int
     owners: tuple[OwnerLine, ...]
+    history: DashboardHistory | None = None
 
 
 def _cell_line(ctx: Context, label: str, cell: pipeline.ForecastCell) -> ForecastLine:
@@ -392,10 +413,17 @@ def _cell_line(ctx: Context, label: str, cell: pipeline.ForecastCell) -> Forecas
     return ForecastLine(label, dash, dash, dash, ctx.fmt.totals(cell.expected), cell.count, dash)
 
 
+def created_fallback(ctx: Context) -> dict[str, date] | None:
+    """With git history, a deal without `created` counts from the day its file was added."""
+    if ctx.history is None:
+        return None
+    return {k: h.created for k, h in ctx.history.histories.items()}
+
+
 def dashboard(ctx: Context) -> DashboardView:
     """Build the dashboard's view model."""
     repo, today, fmt = ctx.repo, ctx.today, ctx.fmt
-    kf = pipeline.key_figures(repo, today)
+    kf = pipeline.key_figures(repo, today, created=created_fallback(ctx))
     figures = (
         Figure("Open opportunities", str(kf.open_count)),
         Figure("Pipeline", fmt.totals(kf.pipeline), "expected revenue, open deals"),
@@ -528,6 +556,97 @@ def dashboard(ctx: Context) -> DashboardView:
         tuple(groups),
         len(ctx.attention),
         owner_lines,
+        dashboard_history(ctx),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class WaterfallLine:
+    """One term of the waterfall: its label and its amount in each currency."""
+
+    key: str
+    label: str
+    amounts: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class StageDaysLine:
+    key: str
+    name: str
+    days: str
+    periods: int
+
+
+@dataclass(frozen=True, slots=True)
+class DashboardHistory:
+    """The dashboard's sections from git: changes since `since`, days in stage, cycle."""
+
+    since: date
+    currencies: tuple[str, ...]
+    waterfall: tuple[WaterfallLine, ...]
+    charts: tuple[str, ...]
+    reconciles: bool
+    stage_days: tuple[StageDaysLine, ...]
+    cycle: str
+    cycle_count: int
+
+
+def dashboard_history(ctx: Context) -> DashboardHistory | None:
+    """The dashboard's history sections, or None without git history."""
+    from textcrm.history import average_days, average_stage_days, won_cycles
+
+    found = ctx.history
+    if found is None:
+        return None
+    fmt = ctx.fmt
+    falls = found.changes.waterfall
+    currencies = tuple(falls) or (ctx.config.currency,)
+    zero = Decimal(0)
+    lines = tuple(
+        WaterfallLine(
+            key,
+            label,
+            tuple(fmt.money(falls.get(c, {}).get(key, zero), c) for c in currencies),
+        )
+        for key, label in WATERFALL_LABELS
+    )
+    chart_list = []
+    for c in currencies:
+        w = falls.get(c, {})
+        chart_list.append(
+            charts.waterfall(
+                f"waterfall-{c.lower()}",
+                f"Open pipeline ({c}) since {found.since.isoformat()}",
+                [
+                    charts.Bar(key.capitalize(), w.get(key, zero), fmt.money(w.get(key, zero), c))
+                    for key, _ in WATERFALL_LABELS
+                ],
+            )
+        )
+    averages = average_stage_days(found.histories)
+    stage_days = tuple(
+        StageDaysLine(s.key, s.name, f"{plain(averages[s.key][0])} days", averages[s.key][1])
+        for s in ctx.config.stages
+        if s.key in averages
+    )
+    won = {
+        o.id
+        for o in ctx.repo.opportunities.values()
+        if (st := ctx.config.stage(o.stage)) is not None and st.outcome == "won"
+    }
+    cycles = won_cycles(found.histories, won)
+    cycle = "–"
+    if cycles:
+        cycle = f"{plain(average_days(cycles))} days"
+    return DashboardHistory(
+        found.since,
+        currencies,
+        lines,
+        tuple(chart_list),
+        found.changes.reconciles(),
+        stage_days,
+        cycle,
+        len(cycles),
     )
 
 
@@ -566,10 +685,26 @@ def board(ctx: Context) -> BoardView:
                 r.count,
                 ctx.fmt.totals(r.expected),
                 ctx.fmt.totals(r.weighted),
-                tuple(opp_row(ctx, o) for o in opps),
+                tuple(_card(ctx, opp_row(ctx, o)) for o in opps),
             )
         )
     return BoardView(tuple(columns))
+
+
+def slips_of(ctx: Context, opp_id: str) -> int:
+    """Times the opportunity's close date was pushed out, per git (0 without history)."""
+    if ctx.history is None:
+        return 0
+    h = ctx.history.histories.get(opp_id)
+    return h.slips if h is not None else 0
+
+
+def _card(ctx: Context, row: OppRow) -> OppRow:
+    """A board card: the row, flagged when its close date slipped SLIP_FLAG times or more."""
+    slips = slips_of(ctx, row.id)
+    if slips < SLIP_FLAG:
+        return row
+    return dataclasses.replace(row, badges=(*row.badges, Badge("slipped", f"Slipped {slips}×")))
 
 
 # --- opportunities list ---------------------------------------------------------------
@@ -718,6 +853,60 @@ class OpportunityView:
     problems: tuple[Problem, ...]
     attention: tuple[str, ...]
     sections: tuple[tuple[str, str], ...] = ()
+    history: OpportunityHistoryView | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StagePeriodLine:
+    """One stage the deal went through: when it entered, and how long it stayed."""
+
+    stage: str
+    entered: date
+    left: date | None
+    days: str
+    current: bool
+
+
+@dataclass(frozen=True, slots=True)
+class CloseDateLine:
+    """One change of the close date: the day it was made, old -> new, days moved (signed)."""
+
+    day: date
+    old: date
+    new: date
+    days: str
+    slipped: bool
+
+
+@dataclass(frozen=True, slots=True)
+class OpportunityHistoryView:
+    """An opportunity's stage timeline and close-date changes, from git."""
+
+    periods: tuple[StagePeriodLine, ...]
+    moves: tuple[CloseDateLine, ...]
+    slips: int
+    summary: str
+
+
+def opportunity_history(ctx: Context, h: OpportunityHistory) -> OpportunityHistoryView:
+    """The history block of an opportunity page."""
+    periods = []
+    for p in h.periods:
+        current = p.end is None
+        stage = ctx.config.stage(p.stage)
+        # The days of a won or lost stage the deal still sits in mean nothing: left blank.
+        closed = current and stage is not None and not stage.is_open
+        days = "" if closed else str(((p.end or ctx.today) - p.start).days)
+        periods.append(StagePeriodLine(ctx.stage_name(p.stage), p.start, p.end, days, current))
+    moves = tuple(CloseDateLine(m.day, m.old, m.new, f"{m.days:+d}", m.days > 0) for m in h.moves)
+    pushed = [m.days for m in h.moves if m.days > 0]
+    pulled = [m.days for m in h.moves if m.days < 0]
+    summary = (
+        f"Pushed out {len(pushed)} time{'s' if len(pushed) != 1 else ''}"
+        f" ({sum(pushed)} days in all), pulled in {len(pulled)}"
+        f" time{'s' if len(pulled) != 1 else ''} ({-sum(pulled)} days in all)."
+    )
+    return OpportunityHistoryView(tuple(periods), moves, h.slips, summary)
 
 
 def opportunity(ctx: Context, opp: Opportunity, quote_href: str = "") -> OpportunityView:
@@ -834,7 +1023,14 @@ def opportunity(ctx: Context, opp: Opportunity, quote_href: str = "") -> Opportu
         opp.body,
         ctx.problems(opp.path),
         attention,
+        history=_history_of(ctx, opp.id),
     )
+
+
+def _history_of(ctx: Context, opp_id: str) -> OpportunityHistoryView | None:
+    if ctx.history is None or opp_id not in ctx.history.histories:
+        return None
+    return opportunity_history(ctx, ctx.history.histories[opp_id])
 
 
 # --- accounts, contacts, competitors --------------------------------------------------
