@@ -10,6 +10,7 @@ same repository on the same day always gives the same bytes.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING
@@ -126,17 +127,24 @@ def feed_name(repo: Repository, owner: str | None) -> str:
 
 def calendar_feed(repo: Repository, today: date, owner: str | None = None) -> bytes:
     """The iCalendar file (bytes) of open deals' dates, for everyone or one owner."""
+    return calendar_feeds(repo, today, [owner])[owner]
+
+
+def calendar_feeds(
+    repo: Repository, today: date, owners: Iterable[str | None]
+) -> dict[str | None, bytes]:
+    """Several feeds at once (None: everyone), each event serialized once for all of them.
+
+    The site publishes a feed for everyone and one per owner: building each event once halves
+    the work, most of which is icalendar's serialization.
+    """
     from icalendar import Calendar, Event
 
-    cal = Calendar()
-    cal.add("prodid", PRODID)
-    cal.add("version", "2.0")
-    cal.add("calscale", "GREGORIAN")
-    cal.add("method", "PUBLISH")
-    cal.add("x-wr-calname", feed_name(repo, owner))
     stamp = datetime(today.year, today.month, today.day, tzinfo=UTC)
     opps = repo.opportunities
-    for item in events(repo, owner):
+    wanted = list(dict.fromkeys(owners))
+    serialized: list[tuple[str, bytes]] = []
+    for item in events(repo, None if None in wanted or len(wanted) != 1 else wanted[0]):
         event = Event()
         event.add("uid", item.uid)
         event.add("dtstamp", stamp)
@@ -146,5 +154,17 @@ def calendar_feed(repo: Repository, today: date, owner: str | None = None) -> by
         event.add("description", _description(repo, opps[item.opportunity]))
         event.add("categories", [item.kind])
         event.add("transp", "TRANSPARENT")
-        cal.add_component(event)
-    return bytes(cal.to_ical())
+        serialized.append((opps[item.opportunity].owner, bytes(event.to_ical())))
+    feeds: dict[str | None, bytes] = {}
+    for owner in wanted:
+        cal = Calendar()
+        cal.add("prodid", PRODID)
+        cal.add("version", "2.0")
+        cal.add("calscale", "GREGORIAN")
+        cal.add("method", "PUBLISH")
+        cal.add("x-wr-calname", feed_name(repo, owner))
+        head = bytes(cal.to_ical())
+        end = head.rindex(b"END:VCALENDAR")
+        body = b"".join(data for who, data in serialized if owner is None or who == owner)
+        feeds[owner] = head[:end] + body + head[end:]
+    return feeds

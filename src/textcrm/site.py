@@ -936,9 +936,16 @@ class Builder:
         # pipeline.json shows what the dashboard shows: it changes only when index.html does.
         rendered = {path for path, _, _ in done}
         stale_json = "index.html" in rendered or not (self.out / "pipeline.json").is_file()
+        feeds = {owner: views.feed_path(owner) for owner in [None, *pipeline.owners(repo)]}
         if (only is None or "pipeline.json" in only) and stale_json:
             outcome.written += write_if_changed(self.out, "pipeline.json", pipeline_json(ctx))
+            # The calendar feeds, like pipeline.json, follow the dashboard.
+            from textcrm.calendar import calendar_feeds
+
+            for owner, data in calendar_feeds(repo, today, feeds).items():
+                outcome.written += write_if_changed(self.out, feeds[owner], data)
         produced.add("pipeline.json")
+        produced.update(feeds.values())
         if only is None:
             self.manifest = {k: v for k, v in self.manifest.items() if k in produced}
             outcome.removed = remove_stale(self.out, produced)

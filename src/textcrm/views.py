@@ -406,6 +406,31 @@ class DashboardView:
     attention_count: int
     owners: tuple[OwnerLine, ...]
     history: DashboardHistory | None = None
+    feeds: tuple[FeedLink, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class FeedLink:
+    """A calendar feed the site publishes: whose it is and where."""
+
+    label: str
+    href: str
+
+
+def feed_path(owner: str | None) -> str:
+    """Where the site publishes a calendar feed: everyone's, or one owner's."""
+    if owner is None:
+        return "calendar/all.ics"
+    return "calendar/owner-" + re.sub(r"[^A-Za-z0-9._-]+", "-", owner) + ".ics"
+
+
+def feed_links(ctx: Context) -> tuple[FeedLink, ...]:
+    """The feeds of the dashboard: everyone first, then each owner in textcrm.yaml's order."""
+    links = [FeedLink("Everyone", feed_path(None))]
+    for key in pipeline.owners(ctx.repo):
+        person = ctx.repo.config.owner(key)
+        links.append(FeedLink(person.display if person else key, feed_path(key)))
+    return tuple(links)
 
 
 def _cell_line(ctx: Context, label: str, cell: pipeline.ForecastCell) -> ForecastLine:
@@ -557,6 +582,7 @@ def dashboard(ctx: Context) -> DashboardView:
         len(ctx.attention),
         owner_lines,
         dashboard_history(ctx),
+        feed_links(ctx),
     )
 
 

@@ -345,20 +345,25 @@ def serve(
     echo: Callable[[str], None] = print,
     stop: threading.Event | None = None,
 ) -> int:
-    """Build, serve and rebuild on change until Ctrl-C (or `stop` is set)."""
-    session = Session(root, out, today, use_cache, jobs)
-    first = session.full()
-    echo(describe(first))
-    if first.result is None:
-        out.mkdir(parents=True, exist_ok=True)
-    server = start_server(session, port)
-    bound = server.server_address[1]
-    events: queue.Queue[str] = queue.Queue()
-    output = out.name if out.parent.resolve() == root.resolve() else None
-    observer = watch(root, output, events)
-    # Announced once the watcher runs, so no change made after this line is missed.
-    echo(f"serving {out} at http://127.0.0.1:{bound}/ (Ctrl-C to stop)")
+    """Build, serve and rebuild on change until Ctrl-C (or `stop` is set).
+
+    Ctrl-C stops cleanly at any moment, the first build and the start-up included.
+    """
+    server = None
+    observer = None
     try:
+        session = Session(root, out, today, use_cache, jobs)
+        first = session.full()
+        echo(describe(first))
+        if first.result is None:
+            out.mkdir(parents=True, exist_ok=True)
+        server = start_server(session, port)
+        bound = server.server_address[1]
+        events: queue.Queue[str] = queue.Queue()
+        output = out.name if out.parent.resolve() == root.resolve() else None
+        observer = watch(root, output, events)
+        # Announced once the watcher runs, so no change made after this line is missed.
+        echo(f"serving {out} at http://127.0.0.1:{bound}/ (Ctrl-C to stop)")
         while stop is None or not stop.is_set():
             changed = collect(events, timeout=0.5)
             if changed:
@@ -366,10 +371,12 @@ def serve(
     except KeyboardInterrupt:
         pass
     finally:
-        observer.stop()
-        observer.join(timeout=5)
-        server.shutdown()
-        server.server_close()
+        if observer is not None:
+            observer.stop()
+            observer.join(timeout=5)
+        if server is not None:
+            server.shutdown()
+            server.server_close()
     echo("stopped")
     return 0
 
