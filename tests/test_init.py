@@ -36,7 +36,7 @@ def test_init_creates_a_repository_that_passes_check(run, tmp_path):
     assert (root / ".gitignore").read_text().splitlines()[1:] == ["_site/", ".textcrm-cache/"]
     check = run(["check", "--today", TODAY], cwd=root)
     assert check.exit_code == 0
-    assert check.output == "no problems in nothing\n"
+    assert check.output == "no problems (no records yet)\n"
     stages = run(["stages", "--format", "json"], cwd=root)
     keys = [s["key"] for s in yaml.safe_load(stages.output)["stages"]]
     assert keys == [
@@ -53,7 +53,7 @@ def test_init_creates_a_repository_that_passes_check(run, tmp_path):
     git(root, "add", "-A")
     first = git(root, "commit", "-q", "-m", "init", check=False, env={"TEXTCRM_TODAY": TODAY})
     assert first.returncode == 0, first.stderr
-    assert first.stderr == "textcrm: no problems in nothing\n"
+    assert first.stderr == "textcrm: no problems (no records yet)\n"
     write_files(
         root,
         {

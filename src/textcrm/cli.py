@@ -263,6 +263,7 @@ def stages(root: str | None, fmt: str) -> None:
       textcrm stages --format json
     """
     import json
+    import textwrap
 
     from textcrm import console
     from textcrm.layout import CONFIG_FILE
@@ -301,12 +302,25 @@ def stages(root: str | None, fmt: str) -> None:
             s.forecast + (f" ({s.outcome})" if s.outcome else ""),
             ", ".join(s.requires) or "-",
             f"{config.stale_days(s)}d" if s.is_open else "-",
-            " ".join(s.description.split()),
         )
         for i, s in enumerate(config.stages)
     ]
-    headers = ("#", "key", "name", "prob.", "forecast", "requires", "stale", "description")
-    click.echo(console.table(headers, rows, right=(0, 3), width=console.terminal_width()), nl=False)
+    headers = ("#", "key", "name", "prob.", "forecast", "requires", "stale")
+    click.echo(console.table(headers, rows, right=(0, 3)), nl=False)
+    # Descriptions are prose: each under its stage, wrapped to the terminal.
+    width = min(console.terminal_width(), 100)
+    for i, s in enumerate(config.stages):
+        if s.description.strip():
+            click.echo()
+            click.echo(f"{i + 1}. {s.name} ({s.key})")
+            click.echo(
+                textwrap.fill(
+                    " ".join(s.description.split()),
+                    width,
+                    initial_indent="   ",
+                    subsequent_indent="   ",
+                )
+            )
 
 
 @cli.command()

@@ -50,7 +50,13 @@ def summary(diagnostics: Sequence[Diagnostic], checked: Mapping[str, int]) -> st
     """`2 errors, 1 warning in 12 opportunities, 6 accounts, ...` or `no problems in ...`."""
     errors, warnings = count(list(diagnostics))
     parts = [f"{n} {kind if n != 1 else _singular(kind)}" for kind, n in checked.items() if n]
-    where = ", ".join(parts) if parts else "nothing"
+    if not parts:
+        return (
+            f"{_plural(errors, 'error')}, {_plural(warnings, 'warning')}"
+            if errors or warnings
+            else "no problems (no records yet)"
+        )
+    where = ", ".join(parts)
     if not errors and not warnings:
         return f"no problems in {where}"
     return f"{_plural(errors, 'error')}, {_plural(warnings, 'warning')} in {where}"
@@ -124,20 +130,31 @@ def table(
     width: int | None = None,
     wrap_last: bool = True,
 ) -> str:
-    """A plain aligned table; the last column wraps to fit `width` when given."""
+    """A plain aligned table. With `width`, the last column fits it: its text wraps onto
+    continuation lines (or, without `wrap_last`, is cut short with an ellipsis)."""
+    import textwrap
+
     cells = [[str(c) for c in headers]] + [["" if c is None else str(c) for c in r] for r in rows]
     widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
-    if width and wrap_last and len(widths) > 1:
+    if width and len(widths) > 1:
         fixed = sum(widths[:-1]) + 2 * (len(widths) - 1)
-        widths[-1] = max(12, min(widths[-1], width - fixed))
+        widths[-1] = max(20, min(widths[-1], width - fixed))
     lines = []
     for n, row in enumerate(cells):
-        parts = []
-        for i, cell in enumerate(row):
-            if i == len(row) - 1 and width and len(cell) > widths[i]:
-                cell = cell[: max(1, widths[i] - 1)] + "…"
-            parts.append(cell.rjust(widths[i]) if i in right else cell.ljust(widths[i]))
-        lines.append("  ".join(parts).rstrip())
+        last = row[-1]
+        pieces = [last]
+        if width and len(last) > widths[-1]:
+            if wrap_last and n:
+                pieces = textwrap.wrap(last, widths[-1]) or [""]
+            else:
+                pieces = [last[: max(1, widths[-1] - 1)] + "…"]
+        for k, piece in enumerate(pieces):
+            shown = [*row[:-1], piece] if k == 0 else [""] * (len(row) - 1) + [piece]
+            parts = [
+                cell.rjust(widths[i]) if i in right else cell.ljust(widths[i])
+                for i, cell in enumerate(shown)
+            ]
+            lines.append("  ".join(parts).rstrip())
         if n == 0:
             lines.append("  ".join("-" * w for w in widths))
     return "\n".join(lines) + "\n"
