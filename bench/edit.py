@@ -32,8 +32,7 @@ def timed(args: list[str], cwd: Path) -> tuple[float, float]:
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     # Exit status 1 or 2 is fine here (a refused move, an ambiguous title): the work is the same.
-    subprocess.run(args, cwd=cwd, check=False, stdout=subprocess.DEVNULL,
-                   stderr=subprocess.DEVNULL)
+    subprocess.run(args, cwd=cwd, check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
@@ -51,27 +50,37 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         for size in opts.sizes:
             corpus = Path(tmp) / f"c{size}"
-            subprocess.run([sys.executable, str(HERE / "generate.py"), str(corpus),
-                            "--opportunities", str(size), "--no-planted"], check=True,
-                           stdout=subprocess.DEVNULL)
+            subprocess.run(
+                [
+                    sys.executable,
+                    str(HERE / "generate.py"),
+                    str(corpus),
+                    "--opportunities",
+                    str(size),
+                    "--no-planted",
+                ],
+                check=True,
+                stdout=subprocess.DEVNULL,
+            )
             files = sorted((corpus / "opportunities").iterdir())
             first = files[0]
             opp = first.stem
             original = first.read_bytes()
             # Title words that name exactly one opportunity (generated titles repeat).
-            titles = [f.read_text().split("title:", 1)[1].split("\n", 1)[0].strip(' "')
-                      for f in files]
+            titles = [
+                f.read_text().split("title:", 1)[1].split("\n", 1)[0].strip(' "') for f in files
+            ]
             lowered = [t.lower() for t in titles]
             words = next(
-                t for t in titles
-                if sum(all(w in other for w in re.findall(r"\w+", t.lower()))
-                       for other in lowered) == 1
+                t
+                for t in titles
+                if sum(all(w in other for w in re.findall(r"\w+", t.lower())) for other in lowered)
+                == 1
             )
             commands = {
                 "log (id)": ["log", opp, "--type", "call", "--summary", "Bench"],
                 "set (id prefix)": ["set", opp[:11], "close_date", "2027-06-30"],
-                "log --dry-run (title words)":
-                    ["log", words, "--type", "note", "--dry-run"],
+                "log --dry-run (title words)": ["log", words, "--type", "note", "--dry-run"],
                 "move --dry-run (id)": ["move", opp, "closed-won", "--dry-run"],
                 "new account": ["new", "account", "Bench Corp {n}"],
                 "check --no-cache (for comparison)": ["check", "--no-cache"],
@@ -86,10 +95,14 @@ def main() -> int:
                     walls.append(wall)
                     cpus.append(cpu)
                 rows.append((size, label, statistics.median(walls), statistics.median(cpus)))
-                print(f"{size:>6}  {label:<42} wall {rows[-1][2]:.3f}s  cpu {rows[-1][3]:.3f}s",
-                      flush=True)
-    table = ["| opportunities | command | median wall (s) | median CPU (s) |",
-             "|---:|---|---:|---:|"]
+                print(
+                    f"{size:>6}  {label:<42} wall {rows[-1][2]:.3f}s  cpu {rows[-1][3]:.3f}s",
+                    flush=True,
+                )
+    table = [
+        "| opportunities | command | median wall (s) | median CPU (s) |",
+        "|---:|---|---:|---:|",
+    ]
     table += [f"| {s:,} | `{label}` | {w:.3f} | {c:.3f} |" for s, label, w, c in rows]
     text = "\n".join(table) + "\n"
     print(text)

@@ -153,16 +153,21 @@ def _isolated_cache_key(
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.addoption("--update-golden", action="store_true",
-                     help="Rewrite tests/golden/ files from the current output.")
+    parser.addoption(
+        "--update-golden",
+        action="store_true",
+        help="Rewrite tests/golden/ files from the current output.",
+    )
 
 
 @pytest.fixture
 def golden(request: pytest.FixtureRequest) -> Callable[[str, str], None]:
     """Compare text with tests/golden/NAME; rewrite it with --update-golden or
     TEXTCRM_UPDATE_GOLDEN=1."""
-    update = request.config.getoption("--update-golden") or os.environ.get(
-        "TEXTCRM_UPDATE_GOLDEN") == "1"
+    update = (
+        request.config.getoption("--update-golden")
+        or os.environ.get("TEXTCRM_UPDATE_GOLDEN") == "1"
+    )
 
     def check(name: str, text: str) -> None:
         path = ROOT / "tests" / "golden" / name
