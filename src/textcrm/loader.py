@@ -127,6 +127,8 @@ class Repository:
 
 @dataclass(frozen=True)
 class LoadResult:
+    """A loaded repository, its problems, and how many files of each kind were checked."""
+
     repository: Repository
     diagnostics: list[Diagnostic]
     checked: dict[str, int]

@@ -178,6 +178,8 @@ class Competitor:
 
 @dataclass(frozen=True)
 class ContactRole:
+    """A contact on an opportunity and the role they play in the decision."""
+
     contact: str
     role: str = ""
     primary: bool = False
@@ -187,6 +189,8 @@ class ContactRole:
 
 @dataclass(frozen=True)
 class CompetitorEntry:
+    """A competitor in an opportunity, with its status and what we know."""
+
     competitor: str
     status: str = ""
     notes: str = ""
@@ -195,6 +199,8 @@ class CompetitorEntry:
 
 @dataclass(frozen=True)
 class DecisionIssue:
+    """Something to settle before the customer can decide."""
+
     issue: str
     status: str = "open"
     owner: str = ""
@@ -241,6 +247,8 @@ class PricedLine:
 
 @dataclass(frozen=True)
 class Activity:
+    """Something that happened on the deal: a call, an email, a meeting, ..."""
+
     date: dt.date
     type: str
     contact: str = ""
@@ -251,6 +259,8 @@ class Activity:
 
 @dataclass(frozen=True)
 class Quote:
+    """The quote sent to the customer."""
+
     number: str
     date: dt.date | None
     valid_until: dt.date | None

@@ -137,6 +137,8 @@ def owners(repo: Repository) -> list[str]:
 
 @dataclass(frozen=True, slots=True)
 class Period:
+    """A month or a quarter, with its first and last day."""
+
     key: str  # 2026-11 or 2026-Q4
     label: str  # Nov 2026 or Q4 2026
     start: date
@@ -175,6 +177,8 @@ def periods(today: date, by: str = "month", count: int = 6) -> list[Period]:
 
 @dataclass(frozen=True, slots=True)
 class StageRow:
+    """One stage of the pipeline: how many deals, their expected and weighted revenue."""
+
     key: str
     name: str
     is_open: bool
@@ -186,6 +190,8 @@ class StageRow:
 
 @dataclass(frozen=True, slots=True)
 class StageSummary:
+    """The pipeline by stage, with the totals of the open stages."""
+
     rows: tuple[StageRow, ...]  # every configured stage, in order
     open_count: int
     expected: Totals  # open stages only
@@ -234,6 +240,8 @@ def stage_summary(repo: Repository, owner: str | None = None) -> StageSummary:
 
 @dataclass(frozen=True, slots=True)
 class ForecastCell:
+    """Deals of one period and category: how many, expected and weighted revenue."""
+
     count: int
     expected: Totals
     weighted: Totals
@@ -241,6 +249,8 @@ class ForecastCell:
 
 @dataclass(frozen=True, slots=True)
 class ForecastRow:
+    """One period of the forecast, by category, and what was won in it."""
+
     period: Period
     categories: tuple[tuple[str, ForecastCell], ...]  # commit, best_case, pipeline
     total: ForecastCell
@@ -252,6 +262,8 @@ class ForecastRow:
 
 @dataclass(frozen=True, slots=True)
 class Forecast:
+    """The forecast by period, and the open deals outside the periods."""
+
     by: str
     rows: tuple[ForecastRow, ...]
     past_due: ForecastCell  # open deals whose close date is before the first period
@@ -325,6 +337,8 @@ _PRIORITY = {k: i for i, (k, _) in enumerate(ATTENTION_KINDS)}
 
 @dataclass(frozen=True, slots=True)
 class AttentionItem:
+    """One thing that needs doing on a deal, with its date."""
+
     kind: str
     opportunity: str  # id
     title: str

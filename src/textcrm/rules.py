@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True, slots=True)
 class Rule:
+    """A rule code, its default severity and what it means."""
+
     code: str
     severity: str
     summary: str
