@@ -919,7 +919,7 @@ def _report_repo(root: str | None, today: str | None, run_checks: bool = False) 
 
 def _report_style() -> Any:
     from textcrm import console
-    from textcrm.reports import Style
+    from textcrm.console import Style
 
     return Style(width=console.terminal_width(), color=console.use_color(sys.stdout))
 

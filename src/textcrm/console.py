@@ -1,4 +1,4 @@
-"""Diagnostics to text, JSON or GitHub workflow commands; the colour decision; plain tables.
+"""Diagnostics to text, JSON or GitHub workflow commands; the colour decision; tables.
 
 The text format `path:line:col: severity: message [rule]` is what gcc prints and what editors'
 quickfix lists parse; it must never drift (tests pin it with golden files).
@@ -9,7 +9,9 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from collections.abc import Callable, Mapping, Sequence
+import textwrap
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import IO, Any
 
 from textcrm.diagnostics import Diagnostic, count
@@ -123,38 +125,104 @@ def terminal_width(default: int = 100) -> int:
     return shutil.get_terminal_size((default, 24)).columns
 
 
+_UNLIMITED = 1 << 30
+
+
+@dataclass(frozen=True, slots=True)
+class Style:
+    """How a table is drawn: the terminal width and whether to use colour."""
+
+    width: int = 100
+    color: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Cell:
+    """A table cell: its text (may hold several lines) and an optional colour style."""
+
+    text: str
+    style: str | None = None
+
+
+def _cell(value: Any) -> Cell:
+    if isinstance(value, Cell):
+        return value
+    return Cell("" if value is None else str(value))
+
+
+def _clip(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: max(1, width - 1)] + "…"
+
+
 def table(
     headers: Sequence[str],
     rows: Sequence[Sequence[Any]],
-    right: Sequence[int] = (),
-    width: int | None = None,
-    wrap_last: bool = True,
+    style: Style | None = None,
+    right: Iterable[int] = (),
+    flex: int | None = None,
+    min_flex: int = 12,
+    drop: Sequence[int] = (),
+    wrap: bool = False,
 ) -> str:
-    """A plain aligned table. With `width`, the last column fits it: its text wraps onto
-    continuation lines (or, without `wrap_last`, is cut short with an ellipsis)."""
-    import textwrap
+    """An aligned table fitted to `style.width`: narrow the `flex` column (clipping its text,
+    or wrapping it onto more lines with `wrap`), then leave out the `drop` columns in their
+    order while it is still too wide.
 
-    cells = [[str(c) for c in headers]] + [["" if c is None else str(c) for c in r] for r in rows]
-    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
-    if width and len(widths) > 1:
-        fixed = sum(widths[:-1]) + 2 * (len(widths) - 1)
-        widths[-1] = max(20, min(widths[-1], width - fixed))
-    lines = []
-    for n, row in enumerate(cells):
-        last = row[-1]
-        pieces = [last]
-        if width and len(last) > widths[-1]:
-            if wrap_last and n:
-                pieces = textwrap.wrap(last, widths[-1]) or [""]
-            else:
-                pieces = [last[: max(1, widths[-1] - 1)] + "…"]
-        for k, piece in enumerate(pieces):
-            shown = [*row[:-1], piece] if k == 0 else [""] * (len(row) - 1) + [piece]
-            parts = [
-                cell.rjust(widths[i]) if i in right else cell.ljust(widths[i])
-                for i, cell in enumerate(shown)
-            ]
-            lines.append("  ".join(parts).rstrip())
-        if n == 0:
-            lines.append("  ".join("-" * w for w in widths))
+    Cells may hold several lines (a total in several currencies); rows whose first cell is a
+    Cell with style "rule" draw a separator line above them. Without `style`, the table takes
+    the width it needs, without colour.
+    """
+    style = style or Style(width=_UNLIMITED)
+    body = [[_cell(c) for c in row] for row in rows]
+    widths = [len(h) for h in headers]
+    for row in body:
+        for i, c in enumerate(row):
+            widths[i] = max(widths[i], *(len(t) for t in c.text.split("\n")))
+    keep = list(range(len(headers)))
+    natural = widths[flex] if flex is not None else 0
+    pending = list(drop)
+
+    def needed() -> int:
+        return sum(widths[i] for i in keep) + 2 * (len(keep) - 1)
+
+    while True:
+        if flex is not None:
+            widths[flex] = natural
+            if needed() > style.width:
+                widths[flex] = max(min_flex, natural - (needed() - style.width))
+        if needed() <= style.width or not pending:
+            break
+        keep.remove(pending.pop(0))
+    if wrap and flex is not None and flex in keep:
+        for row in body:
+            c = row[flex]
+            wrapped = textwrap.wrap(c.text, widths[flex], break_long_words=True) or [""]
+            row[flex] = Cell("\n".join(wrapped), c.style)
+    headers = [headers[i] for i in keep]
+    body = [[row[i] for i in keep] for row in body]
+    widths = [widths[i] for i in keep]
+    right = {keep.index(i) for i in right if i in keep}
+
+    def line(cells: Sequence[Cell], head: bool = False) -> list[str]:
+        parts = [c.text.split("\n") for c in cells]
+        height = max(len(p) for p in parts)
+        out = []
+        for k in range(height):
+            texts = []
+            for i, p in enumerate(parts):
+                text = _clip(p[k], widths[i]) if k < len(p) else ""
+                text = text.rjust(widths[i]) if i in right else text.ljust(widths[i])
+                chosen = "bold" if head else cells[i].style
+                if chosen and chosen != "rule" and text.strip():
+                    text = paint(text, chosen, style.color)
+                texts.append(text)
+            out.append("  ".join(texts).rstrip())
+        return out
+
+    rule = "  ".join("-" * w for w in widths)
+    lines = [*line([Cell(h) for h in headers], head=True), rule]
+    for row in body:
+        if row and row[0].style == "rule":
+            lines.append(rule)
+        lines.extend(line(row))
     return "\n".join(lines) + "\n"

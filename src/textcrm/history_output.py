@@ -170,7 +170,7 @@ def render_changes(c: Changes) -> str:
         out.append("Waterfall")
         out.append(
             console.table(
-                ("", *currencies), fall, right=tuple(range(1, len(currencies) + 1)), wrap_last=False
+                ("", *currencies), fall, right=tuple(range(1, len(currencies) + 1))
             ).rstrip("\n")
         )
     return "\n".join(out) + "\n"

@@ -14,12 +14,11 @@ import io
 import json
 import textwrap
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from textcrm import pipeline
-from textcrm.console import paint
+from textcrm.console import Cell, Style, paint, table
 from textcrm.money import fixed, format_money, plain
 
 if TYPE_CHECKING:
@@ -30,107 +29,6 @@ if TYPE_CHECKING:
 
 FORMATS = ("table", "json", "csv")
 VERSION = 1
-
-
-@dataclass(frozen=True, slots=True)
-class Style:
-    """How a table is drawn: the terminal width and whether to use colour."""
-
-    width: int = 100
-    color: bool = False
-
-
-# --- plain building blocks --------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Cell:
-    """A table cell: its text (may hold several lines) and an optional colour style."""
-
-    text: str
-    style: str | None = None
-
-
-def _cell(value: Any) -> Cell:
-    if isinstance(value, Cell):
-        return value
-    return Cell("" if value is None else str(value))
-
-
-def _clip(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: max(1, width - 1)] + "…"
-
-
-def table(
-    headers: Sequence[str],
-    rows: Sequence[Sequence[Any]],
-    style: Style,
-    right: Iterable[int] = (),
-    flex: int | None = None,
-    min_flex: int = 12,
-    drop: Sequence[int] = (),
-    wrap: bool = False,
-) -> str:
-    """An aligned table fitted to `style.width`: narrow the `flex` column (clipping its text,
-    or wrapping it onto more lines with `wrap`), then leave out the `drop` columns in their
-    order while it is still too wide.
-
-    Cells may hold several lines (a total in several currencies); rows whose first cell is a
-    Cell with style "rule" draw a separator line above them.
-    """
-    body = [[_cell(c) for c in row] for row in rows]
-    widths = [len(h) for h in headers]
-    for row in body:
-        for i, c in enumerate(row):
-            widths[i] = max(widths[i], *(len(t) for t in c.text.split("\n")))
-    keep = list(range(len(headers)))
-    natural = widths[flex] if flex is not None else 0
-    pending = list(drop)
-
-    def needed() -> int:
-        return sum(widths[i] for i in keep) + 2 * (len(keep) - 1)
-
-    while True:
-        if flex is not None:
-            widths[flex] = natural
-            if needed() > style.width:
-                widths[flex] = max(min_flex, natural - (needed() - style.width))
-        if needed() <= style.width or not pending:
-            break
-        keep.remove(pending.pop(0))
-    if wrap and flex is not None and flex in keep:
-        for row in body:
-            c = row[flex]
-            wrapped = textwrap.wrap(c.text, widths[flex], break_long_words=True) or [""]
-            row[flex] = Cell("\n".join(wrapped), c.style)
-    headers = [headers[i] for i in keep]
-    body = [[row[i] for i in keep] for row in body]
-    widths = [widths[i] for i in keep]
-    right = {keep.index(i) for i in right if i in keep}
-
-    def line(cells: Sequence[Cell], head: bool = False) -> list[str]:
-        parts = [c.text.split("\n") for c in cells]
-        height = max(len(p) for p in parts)
-        out = []
-        for k in range(height):
-            texts = []
-            for i, p in enumerate(parts):
-                text = _clip(p[k], widths[i]) if k < len(p) else ""
-                text = text.rjust(widths[i]) if i in right else text.ljust(widths[i])
-                chosen = "bold" if head else cells[i].style
-                if chosen and chosen != "rule" and text.strip():
-                    text = paint(text, chosen, style.color)
-                texts.append(text)
-            out.append("  ".join(texts).rstrip())
-        return out
-
-    rule = "  ".join("-" * w for w in widths)
-    lines = [*line([Cell(h) for h in headers], head=True), rule]
-    for row in body:
-        if row and row[0].style == "rule":
-            lines.append(rule)
-        lines.extend(line(row))
-    return "\n".join(lines) + "\n"
 
 
 def money(value: Any, currency: str, locale: str) -> str:
