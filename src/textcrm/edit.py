@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import difflib
 import re
-import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
@@ -61,7 +60,6 @@ _NUMBERISH = re.compile(
     r"|^\d{4}-\d\d?-\d\d?|^[-+]?\d+(:[0-5]?\d)+(\.\d*)?$"
 )
 _NULLS = frozenset({"", "~", "null", "Null", "NULL"})
-_SLUG = re.compile(r"[^a-z0-9]+")
 # Scalar fields `textcrm set` may change, and the ones it sends elsewhere.
 SETTABLE = tuple(
     f.name
@@ -655,15 +653,9 @@ def move_stage(
 # --- new records ----------------------------------------------------------------------------
 
 
-def slug(text: str) -> str:
-    """A file-name id from a name: ASCII, lower case, words joined by hyphens."""
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return _SLUG.sub("-", ascii_text.lower()).strip("-")
-
-
 def new_id(kind: str, name: str, account: str | None = None) -> str:
     """The id of a new record: the slug of its name; an opportunity's starts with its account's."""
-    base = slug(name)
+    base = layout.slug(name)
     if kind == "opportunity" and account and not base.startswith(account):
         base = f"{account}-{base}" if base else account
     return base
@@ -771,7 +763,7 @@ def new_record(
     else:
         values.update({k: str(v) for k, v in opts.items() if v})
     rid = record_id or new_id(kind, name, opts.get("account"))
-    if not rid or slug(rid) != rid:
+    if not rid or layout.slug(rid) != rid:
         raise UsageError(
             f"`{rid or name}` does not make a usable id; pass --id "
             "(lower-case letters, digits and hyphens)"

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import re
+import unicodedata
 from pathlib import Path
 
 from textcrm.errors import RootNotFound
@@ -47,6 +49,16 @@ def classify(relpath: str) -> tuple[str, str] | None:
     if not stem or stem.startswith(".") or stem.upper() == "README":
         return None
     return (kind, stem)
+
+
+_NOT_ID = re.compile(r"[^a-z0-9]+")
+
+
+def slug(text: str) -> str:
+    """The id a name gives a new record file: ASCII (accents folded), lower case, words joined
+    by hyphens (`Gekko & Co` -> `gekko-co`); '' when nothing is left."""
+    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return _NOT_ID.sub("-", folded.lower()).strip("-")
 
 
 def record_path(kind: str, record_id: str) -> str:

@@ -7,13 +7,12 @@ says what was expected, so the importer can refuse the row with its file and lin
 from __future__ import annotations
 
 import re
-import unicodedata
 from datetime import date, datetime
 from decimal import Decimal
 
+from textcrm import layout
 from textcrm.money import MoneyError, parse_decimal
 
-_NON_SLUG = re.compile(r"[^a-z0-9]+")
 _ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[T ].*)?$")
 _CURRENCY_SIGNS = "$€£¥"
 _MAX_SLUG = 60
@@ -25,8 +24,7 @@ class BadValue(ValueError):
 
 def slugify(text: str, fallback: str = "record") -> str:
     """A readable file id: `Gekko & Co` -> `gekko-co`, accents folded, at most 60 characters."""
-    folded = unicodedata.normalize("NFKD", text.replace("&", " ")).encode("ascii", "ignore")
-    slug = _NON_SLUG.sub("-", folded.decode("ascii").lower()).strip("-")
+    slug = layout.slug(text)
     if len(slug) > _MAX_SLUG:
         slug = slug[:_MAX_SLUG].rsplit("-", 1)[0] or slug[:_MAX_SLUG]
     return slug or fallback
