@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import os
 import subprocess
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
@@ -289,24 +289,8 @@ def log_raw(top: Path, rev: str, prefix: str, stop: str | None = None) -> list[L
         fields = chunk.split(b"\0", 5)
         shas = fields[0].decode().split()
         rest = fields[5] if len(fields) > 5 else b""
-        tokens = rest.split(b"\0")
         changes: list[FileChange] = []
-        i = 0
-        while i < len(tokens):
-            meta = tokens[i].lstrip(b"\n")
-            if not meta.startswith(b":"):
-                i += 1
-                continue
-            parts = meta[1:].decode().split()
-            old_mode, new_mode, old_blob, new_blob, status = parts[:5]
-            status = status[0]
-            first = tokens[i + 1].decode("utf-8", "surrogateescape")
-            if status in "RC":
-                second = tokens[i + 2].decode("utf-8", "surrogateescape")
-                i += 3
-            else:
-                second = first
-                i += 2
+        for old_mode, new_mode, old_blob, new_blob, status, first, second in _raw_records(rest):
             if _GITLINK in (old_mode, new_mode):
                 continue
             old = _strip(first, prefix) if status != "A" else None
@@ -357,27 +341,32 @@ def commit_date(top: Path, commit: str) -> str:
     return run(["show", "-s", "--format=%cI", commit], top).decode().strip()
 
 
-def _parse_raw_diff(out: bytes) -> list[Change]:
-    # `--raw -z`: ":<mode> <mode> <sha> <sha> <status>\0<path>\0[<path>\0]" per change.
+def _raw_records(out: bytes) -> Iterator[tuple[str, str, str, str, str, str, str]]:
+    """The records of `--raw -z` output: (old mode, new mode, old blob, new blob, status
+    letter, path, path after a rename or copy, else the same path)."""
     fields = out.split(b"\0")
-    changes: list[Change] = []
     i = 0
     while i < len(fields):
-        meta = fields[i]
+        meta = fields[i].lstrip(b"\n")
         if not meta.startswith(b":"):
             i += 1
             continue
-        parts = meta[1:].split()
-        old_sha, new_sha, status = parts[2].decode(), parts[3].decode(), parts[4].decode()[:1]
-        old_path = fields[i + 1].decode("utf-8", "surrogateescape")
-        if status in ("R", "C"):
-            new_path = fields[i + 2].decode("utf-8", "surrogateescape")
+        old_mode, new_mode, old_sha, new_sha, status = meta[1:].decode().split()[:5]
+        first = fields[i + 1].decode("utf-8", "surrogateescape")
+        if status[0] in "RC":
+            second = fields[i + 2].decode("utf-8", "surrogateescape")
             i += 3
         else:
-            new_path = old_path
+            second = first
             i += 2
-        changes.append(Change(status, old_path, new_path, old_sha, new_sha))
-    return changes
+        yield old_mode, new_mode, old_sha, new_sha, status[0], first, second
+
+
+def _parse_raw_diff(out: bytes) -> list[Change]:
+    return [
+        Change(status, old_path, new_path, old_sha, new_sha)
+        for _m, _n, old_sha, new_sha, status, old_path, new_path in _raw_records(out)
+    ]
 
 
 _DIFF_RAW = [
