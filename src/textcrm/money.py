@@ -8,8 +8,9 @@ of rounded parts, so printed lines always add up to the printed total.
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
@@ -150,9 +151,17 @@ def format_money(value: Decimal, currency: str, locale: str = "en_US") -> str:
     """`$48,000.00`, `1.234,56 €`: Babel's CLDR formatting of the exactly rounded amount.
 
     The printed digits are always the ISO 4217 minor units that every total is rounded to,
-    even where CLDR's display digits differ. Babel is imported here, lazily, so the check
-    path never pays for it.
+    even where CLDR's display digits differ. Babel is slow for the tens of thousands of
+    amounts of a big site or report, so each currency's pattern is learned once from Babel's
+    own output and checked against it (see `_fast_formatter`).
     """
+    fast = _fast_formatter(currency, locale)
+    return fast(value) if fast is not None else _babel_money(value, currency, locale)
+
+
+def _babel_money(value: Decimal, currency: str, locale: str) -> str:
+    """Babel's formatting, the reference. Babel is imported here, lazily, so the check path
+    never pays for it."""
     from babel.numbers import format_currency, get_currency_precision
 
     digits = minor_units(currency)
@@ -167,6 +176,35 @@ def format_money(value: Decimal, currency: str, locale: str = "en_US") -> str:
     return str(
         format_currency(amount, currency, locale=locale, format=pattern, currency_digits=False)
     )
+
+
+_PROBES = ("0", "7", "12.5", "999.99", "1000", "-1234.5", "1234567.891", "-98765432.1")
+_SHAPE = re.compile(r"^(.*?)1(\D?)234(\D?)567(?:(\D)(\d+))?(.*)$", re.S)
+
+
+@functools.lru_cache(maxsize=64)
+def _fast_formatter(currency: str, locale: str) -> Callable[[Decimal], str] | None:
+    """A formatter reproducing Babel's output for one currency and locale (prefix,
+    separators, suffix), or None when its output cannot be reproduced that way (such as
+    lakh grouping): it must agree with Babel on every probe amount to be used."""
+    digits = minor_units(currency)
+    pos = _SHAPE.match(_babel_money(Decimal("1234567.891"), currency, locale))
+    neg = _SHAPE.match(_babel_money(Decimal("-1234567.891"), currency, locale))
+    if pos is None or neg is None or pos.group(2) != pos.group(3):
+        return None
+    table = str.maketrans({",": pos.group(2), ".": pos.group(4) or "."})
+    before, after = (pos.group(1), pos.group(6)), (neg.group(1), neg.group(6))
+
+    def fast(value: Decimal) -> str:
+        amount = round_money(value, currency)
+        body = format(abs(amount), f",.{digits}f").translate(table)
+        prefix, suffix = after if amount < 0 else before
+        return prefix + body + suffix
+
+    for probe in _PROBES:
+        if fast(Decimal(probe)) != _babel_money(Decimal(probe), currency, locale):
+            return None
+    return fast
 
 
 def format_number(value: Decimal, locale: str = "en_US") -> str:

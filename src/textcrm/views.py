@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -24,7 +24,7 @@ from textcrm import charts, pipeline
 from textcrm.diagnostics import Diagnostic
 from textcrm.loader import Repository
 from textcrm.model import Opportunity
-from textcrm.money import format_money, minor_units, plain, round_money
+from textcrm.money import format_money, plain
 from textcrm.pipeline import CATEGORY_NAMES, Totals
 
 if TYPE_CHECKING:
@@ -101,52 +101,17 @@ class Problem:
 
 
 class Formatter:
-    """Formats money and totals in the configured locale.
-
-    Babel (through money.format_money) is the reference; because it is slow for the tens of
-    thousands of amounts of a big site, each currency's pattern (prefix, separators, suffix)
-    is learned once from Babel's own output and checked against it on sample amounts. A
-    currency whose output cannot be reproduced that way (such as lakh grouping) keeps Babel.
-    """
-
-    _PROBES = ("0", "7", "12.5", "999.99", "1000", "-1234.5", "1234567.891", "-98765432.1")
+    """Formats money and totals in the configured locale (money.format_money, memoized)."""
 
     def __init__(self, locale: str) -> None:
         self.locale = locale
         self._memo: dict[tuple[Decimal, str], str] = {}
-        self._fast: dict[str, Callable[[Decimal], str] | None] = {}
-
-    def _learn(self, currency: str) -> Callable[[Decimal], str] | None:
-        digits = minor_units(currency)
-        sample = format_money(Decimal("1234567.891"), currency, self.locale)
-        negative = format_money(Decimal("-1234567.891"), currency, self.locale)
-        shape = re.compile(r"^(.*?)1(\D?)234(\D?)567(?:(\D)(\d+))?(.*)$", re.S)
-        pos, neg = shape.match(sample), shape.match(negative)
-        if pos is None or neg is None or pos.group(2) != pos.group(3):
-            return None
-        group, decimal = pos.group(2), pos.group(4) or "."
-        table = str.maketrans({",": group, ".": decimal})
-
-        def fast(value: Decimal) -> str:
-            amount = round_money(value, currency)
-            body = format(abs(amount), f",.{digits}f").translate(table)
-            if amount < 0:
-                return neg.group(1) + body + neg.group(6)
-            return pos.group(1) + body + pos.group(6)
-
-        for probe in self._PROBES:
-            if fast(Decimal(probe)) != format_money(Decimal(probe), currency, self.locale):
-                return None
-        return fast
 
     def money(self, value: Decimal, currency: str) -> str:
         key = (value, currency)
         got = self._memo.get(key)
         if got is None:
-            if currency not in self._fast:
-                self._fast[currency] = self._learn(currency)
-            fast = self._fast[currency]
-            got = fast(value) if fast else format_money(value, currency, self.locale)
+            got = format_money(value, currency, self.locale)
             if len(self._memo) < 100_000:
                 self._memo[key] = got
         return got
