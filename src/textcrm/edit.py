@@ -624,7 +624,7 @@ def move_stage(
     doc = Document(opp.path, target.data)
     notes = []
     doc.set_scalar("stage", stage.key)
-    if "probability" in opp.present and not keep_probability:
+    if opp.has("probability") and not keep_probability:
         doc.set_scalar("probability", plain(stage.probability), literal=True)
         notes.append(
             f"probability set to the stage's {plain(stage.probability)}% "

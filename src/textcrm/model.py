@@ -302,7 +302,10 @@ class Opportunity:
     body: str = ""
     body_line: int = 1
     lines: Mapping[str, int] = field(default_factory=dict)
-    present: frozenset[str] = frozenset()
+
+    def has(self, name: str) -> bool:
+        """True when the file gives the field, even with a value that failed to convert."""
+        return name in self.lines
 
     def line_of(self, name: str) -> int:
         """The line of a field's key, or 1 (the file) when the field is absent."""

@@ -256,10 +256,11 @@ def _sequence(node: Node, name: str) -> list[Node]:
 
 def read_mapping(
     node: Node, spec: sc.Record, ctx: Context, where: str, top: bool = False
-) -> tuple[dict[str, Any], dict[str, int], set[str]] | None:
+) -> tuple[dict[str, Any], dict[str, int]] | None:
     """Convert a mapping's known keys; report unknown, duplicate, missing and invalid ones.
 
-    Returns (values, key lines, keys present) or None when the node is not a mapping.
+    Returns (values, key lines) or None when the node is not a mapping; a key given with a
+    value that failed to convert has a line but no value.
     Values that failed to convert are left out (their diagnostic is already reported).
     """
     if not isinstance(node, MappingNode):
@@ -268,7 +269,6 @@ def read_mapping(
     _check_tag(node)
     values: dict[str, Any] = {}
     lines: dict[str, int] = {}
-    present: set[str] = set()
     seen: dict[str, int] = {}
     for key_node, value_node in node.value:
         ctx.visit()
@@ -298,7 +298,6 @@ def read_mapping(
                 )
             continue
         lines[key] = key_line
-        present.add(key)
         try:
             value = convert(value_node, field.type, key, ctx)
         except Invalid as exc:
@@ -321,7 +320,7 @@ def read_mapping(
                 f"({field.description[0].lower()}{field.description[1:].rstrip('.')})",
                 line=line,
             )
-    return values, lines, present
+    return values, lines
 
 
 def build(node: Node, spec: sc.Record, ctx: Context, where: str) -> Any:
@@ -329,7 +328,7 @@ def build(node: Node, spec: sc.Record, ctx: Context, where: str) -> Any:
     result = read_mapping(node, spec, ctx, where)
     if result is None:
         return None
-    values, _lines, _present = result
+    values, _lines = result
     line = ctx.line(node)
     builder = _BUILDERS[spec.title]
     return builder(values, line, node, ctx)
@@ -549,7 +548,7 @@ def parse_record(kind: str, path: str, record_id: str, data: bytes) -> tuple[Any
     except BudgetExceeded:
         return None, [_bomb(path)]
     assert result is not None
-    values, lines, present = result
+    values, lines = result
     if kind != "opportunity" and _missing(values, spec):
         return None, ctx.diagnostics
     record = cls(
@@ -559,7 +558,6 @@ def parse_record(kind: str, path: str, record_id: str, data: bytes) -> tuple[Any
         body_line=body_line,
         lines=lines,
         **values,
-        **({"present": frozenset(present)} if kind == "opportunity" else {}),
     )
     return record, ctx.diagnostics
 
@@ -622,7 +620,7 @@ def parse_config(path: str, data: bytes) -> tuple[Config | None, list[Diagnostic
     except BudgetExceeded:
         return None, [_bomb(path)]
     assert result is not None
-    values, lines, _ = result
+    values, lines = result
     stages: tuple[Stage, ...] = values.pop("stages", ())
     seen: dict[str, int] = {}
     for stage in stages:

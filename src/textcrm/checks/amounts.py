@@ -36,7 +36,7 @@ def amount_mismatch(repo: Repository, today: date) -> Iterator[Diagnostic]:
 
 def quote_without_line_items(repo: Repository, today: date) -> Iterator[Diagnostic]:
     for opp in repo.checked_opportunities():
-        if "quote" in opp.present and "line_items" not in opp.present:
+        if opp.has("quote") and not opp.has("line_items"):
             yield Diagnostic(
                 opp.path,
                 opp.line_of("quote"),

@@ -26,7 +26,7 @@ def missing_for_gate(opp: Opportunity, requires: tuple[str, ...]) -> list[str]:
 
 def amount_or_line_items(repo: Repository, today: date) -> Iterator[Diagnostic]:
     for opp in repo.checked_opportunities():
-        if not repo.is_open(opp) or opp.present & {"amount", "line_items"}:
+        if not repo.is_open(opp) or (opp.has("amount") or opp.has("line_items")):
             continue
         yield Diagnostic(
             opp.path,
