@@ -161,7 +161,7 @@ class Snapshot(NamedTuple):
             opp.created,
             opp.follow_up,
             opp.forecast,
-            tuple(sorted({a.date.toordinal() for a in opp.activities})),
+            tuple(sorted({a.date.toordinal() for a in opp.activities if a.date is not None})),
             tuple(
                 (
                     str(i.quantity),

@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from textcrm.checks.dates import is_stale
-from textcrm.money import ZERO, plain, round_money
+from textcrm.money import ZERO, exchange, mean, plain, round_money
 
 if TYPE_CHECKING:
     from textcrm.loader import Repository
@@ -82,7 +82,7 @@ class Tally:
 
     def averages(self, config: Config) -> Totals:
         """The mean amount per currency, rounded to the minor unit."""
-        means = {c: round_money(v / self.counts[c], c) for c, v in self.sums.items()}
+        means = {c: mean(v, self.counts[c], c) for c, v in self.sums.items()}
         return make_totals(means, config)
 
 
@@ -97,7 +97,7 @@ def make_totals(sums: Mapping[str, Decimal], config: Config) -> Totals:
         if currency == reporting:
             converted = (converted or ZERO) + sums[currency]
         elif currency in config.rates and converted is not None:
-            converted += round_money(sums[currency] * config.rates[currency], reporting)
+            converted += exchange(sums[currency], config.rates[currency], reporting)
         else:
             converted = None
     return Totals(tuple((c, sums[c]) for c in order), reporting, converted)
@@ -558,7 +558,7 @@ def by_competitor(repo: Repository) -> dict[str, Group]:
     members: dict[str, list[tuple[Opportunity, str, Decimal]]] = {}
     for opp in select(repo):
         fig = repo.figures(opp)
-        for entry in {e.competitor for e in opp.competitors}:
+        for entry in {e.competitor for e in opp.competitors if e.competitor is not None}:
             members.setdefault(entry, []).append((opp, fig.currency, fig.expected))
     keys = sorted(set(repo.competitors) | set(members))
     return {k: _group(repo, k, members.get(k, [])) for k in keys}
@@ -703,7 +703,8 @@ def by_contact(repo: Repository) -> dict[str, tuple[tuple[str, str], ...]]:
     found: dict[str, list[tuple[str, str]]] = {}
     for opp in select(repo):
         for role in opp.contacts:
-            found.setdefault(role.contact, []).append((opp.id, role.role))
+            if role.contact is not None:
+                found.setdefault(role.contact, []).append((opp.id, role.role))
     return {k: tuple(v) for k, v in sorted(found.items())}
 
 

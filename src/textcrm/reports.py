@@ -293,7 +293,7 @@ def _show_record(repo: Repository, opp: Opportunity, today: date) -> dict[str, A
             {
                 "sku": p.item.sku,
                 "name": p.name,
-                "quantity": plain(p.item.quantity),
+                "quantity": plain(p.quantity),
                 "unit": p.unit,
                 "unit_price": fixed(p.unit_price, cur),
                 "discount": None if p.item.discount is None else str(p.item.discount),
@@ -305,7 +305,7 @@ def _show_record(repo: Repository, opp: Opportunity, today: date) -> dict[str, A
         ],
         "activities": [
             {
-                "date": a.date.isoformat(),
+                "date": a.date.isoformat() if a.date else None,
                 "type": a.type,
                 "contact": a.contact,
                 "owner": a.owner,
@@ -451,7 +451,7 @@ def _show_table(
                 i,
                 p.item.sku or "-",
                 p.name,
-                plain(p.item.quantity) + (f" {p.unit}" if p.unit else ""),
+                plain(p.quantity) + (f" {p.unit}" if p.unit else ""),
                 money(p.unit_price, cur, locale),
                 money(p.discount, cur, locale) if p.discount else "-",
                 money(p.total, cur, locale),
@@ -495,7 +495,7 @@ def _show_table(
     if opp.contacts:
         lines = []
         for c in opp.contacts:
-            person = repo.contacts.get(c.contact)
+            person = repo.contacts.get(c.contact) if c.contact else None
             name = f"{person.name} ({c.contact})" if person else c.contact
             extra = ", ".join(x for x in (c.role, "primary" if c.primary else "") if x)
             lines.append(f"- {name}" + (f": {extra}" if extra else ""))
@@ -503,7 +503,7 @@ def _show_table(
     if opp.competitors:
         lines = []
         for e in opp.competitors:
-            comp = repo.competitors.get(e.competitor)
+            comp = repo.competitors.get(e.competitor) if e.competitor else None
             name = comp.name if comp else e.competitor
             lines.append(
                 f"- {name}"
@@ -519,8 +519,11 @@ def _show_table(
         ]
         section("Decision issues", bullets(lines))
     if opp.activities:
-        acts = sorted(opp.activities, key=lambda a: a.date, reverse=True)
-        rows = [[a.date.isoformat(), a.type, a.contact or "-", a.summary] for a in acts]
+        acts = sorted(opp.activities, key=lambda a: a.date or date.min, reverse=True)
+        rows = [
+            [a.date.isoformat() if a.date else "-", a.type, a.contact or "-", a.summary]
+            for a in acts
+        ]
         section(
             "Activities (latest first)",
             table(

@@ -16,8 +16,8 @@ if TYPE_CHECKING:
 
 def amount_mismatch(repo: Repository, today: date) -> Iterator[Diagnostic]:
     for opp in repo.checked_opportunities():
-        if opp.amount is None or not opp.line_items:
-            continue
+        if opp.amount is None or not opp.line_items or any(i.partial for i in opp.line_items):
+            continue  # a partial line's total is unknown: its own problem is reported
         fig = repo.figures(opp)
         if fig.line_items_total is None:
             continue
