@@ -471,3 +471,30 @@ def test_a_line_of_more_than_28_digits_is_rounded_once_on_every_output(make_repo
     listing = run(["list", "--today", TODAY, "--format", "json"], cwd=root)
     assert '"33690211295869.34"' in listing.output
     assert "33690211295869.35" not in listing.output
+
+
+def test_a_free_line_shows_a_zero_total(make_repo, run):
+    root = make_repo(
+        {
+            "opportunities/acme.md": opportunity(
+                "line_items: [{name: Site survey, quantity: 1, unit_price: 0}]\n"
+            )
+        }
+    )
+    assert problems(run, root) == []
+    result = run(["show", "acme", "--today", TODAY], cwd=root)
+    assert result.exit_code == 0, result.output
+    assert "Total" in result.output and "$0.00" in result.output
+
+
+def test_a_product_keeps_its_source_id(make_repo, run, tmp_path):
+    root = make_repo(
+        {
+            "products.yaml": "products:\n  - {sku: SCN-200, name: Scanner, unit_price: 1100, "
+            "source_id: '01t000'}\n",
+            "opportunities/acme.md": opportunity("line_items: [{sku: SCN-200, quantity: 1}]\n"),
+        }
+    )
+    assert problems(run, root) == []
+    codes = run_all(run, root, tmp_path)
+    assert codes["list"] == 0 and codes["build"] == 0

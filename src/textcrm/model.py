@@ -119,6 +119,7 @@ class Product:
     unit: str = ""
     description: str = ""
     currency: str | None = None
+    source_id: str = ""
     line: int = 1
 
 

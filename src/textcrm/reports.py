@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from textcrm import pipeline
 from textcrm.console import Cell, Style, paint, table
-from textcrm.money import fixed, format_money, plain
+from textcrm.money import ZERO, fixed, format_money, plain
 
 if TYPE_CHECKING:
     from textcrm.diagnostics import Diagnostic
@@ -466,7 +466,7 @@ def _show_table(
                 "",
                 "",
                 "",
-                money(fig.line_items_total or 0, cur, locale),
+                money(fig.line_items_total or ZERO, cur, locale),
             ]
         )
         section(
