@@ -196,11 +196,13 @@ def convert(node: Node, t: sc.Type, name: str, ctx: Context) -> Any:
         if not _INTEGER.match(text):
             raise Invalid(node, f"{name}: `{text}` is not a whole number")
         # Every bound has far fewer digits; int() of thousands of digits is slow or refused.
-        number = int(text) if len(text) <= 30 else 10**30
+        huge = -(10**30) if text.startswith("-") else 10**30
+        number = int(text) if len(text) <= 30 else huge
+        shown = text if len(text) <= 30 else text[:27] + "..."
         if t.minimum is not None and number < t.minimum:
-            raise Invalid(node, f"{name}: {number} is less than {t.minimum}")
+            raise Invalid(node, f"{name}: {shown} is less than {t.minimum}")
         if t.maximum is not None and number > t.maximum:
-            raise Invalid(node, f"{name}: {text} is more than {t.maximum:,}")
+            raise Invalid(node, f"{name}: {shown} is more than {t.maximum:,}")
         return number
     if kind == "bool":
         text = _scalar(node, "true or false", name).strip()
