@@ -502,3 +502,23 @@ def test_a_product_keeps_its_source_id(make_repo, run, tmp_path):
     assert problems(run, root) == []
     codes = run_all(run, root, tmp_path)
     assert codes["list"] == 0 and codes["build"] == 0
+
+
+def test_an_invalid_currency_is_not_also_a_currency_mismatch(make_repo, run):
+    root = make_repo(
+        {
+            "products.yaml": "products:\n  - {sku: SCN-200, name: Scanner, unit_price: 1000, "
+            "currency: EUR}\n",
+            "opportunities/acme.md": opportunity(
+                "currency: eur\nline_items: [{sku: SCN-200, quantity: 1}]\n"
+            ),
+        }
+    )
+    assert problems(run, root) == [
+        (
+            "opportunities/acme.md",
+            7,
+            "invalid-value",
+            "currency: `eur` is not an ISO 4217 currency code; did you mean `EUR`?",
+        )
+    ]

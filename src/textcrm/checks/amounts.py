@@ -51,6 +51,8 @@ def quote_without_line_items(repo: Repository, today: date) -> Iterator[Diagnost
 def currency_mismatch(repo: Repository, today: date) -> Iterator[Diagnostic]:
     default = repo.config.currency
     for opp in repo.checked_opportunities():
+        if "currency" in opp.invalid or (opp.quote and "currency" in opp.quote.invalid):
+            continue  # the currency's own problem is reported; it is not known yet
         currency = (opp.quote.currency if opp.quote and opp.quote.currency else None) or (
             opp.currency or default
         )
