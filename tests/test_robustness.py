@@ -522,3 +522,31 @@ def test_an_invalid_currency_is_not_also_a_currency_mismatch(make_repo, run):
             "currency: `eur` is not an ISO 4217 currency code; did you mean `EUR`?",
         )
     ]
+
+
+def test_a_quote_without_its_number_is_still_dated_everywhere(make_repo, run):
+    root = make_repo(
+        {
+            "opportunities/acme.md": opportunity(
+                "line_items: [{sku: SCN-200, quantity: 1}]\n"
+                "quote: {date: 2026-11-01, valid_until: 2026-11-20}\n"
+            )
+        }
+    )
+    assert [(line, rule, message) for _, line, rule, message in problems(run, root)] == [
+        (
+            8,
+            "quote-expired",
+            "quote (no number) expired on 2026-11-20; send a new quote and update valid_until",
+        ),
+        (
+            8,
+            "missing-field",
+            "quote is missing required field `number` (the quote number, "
+            "unique across opportunities)",
+        ),
+    ]
+    calendar = run(["calendar", "--today", TODAY], cwd=root)
+    assert "SUMMARY:Quote (no number) expires: Acme Corp - scanners" in calendar.output
+    attention = run(["attention", "--today", TODAY], cwd=root)
+    assert "the quote expired on 2026-11-20" in attention.output

@@ -91,7 +91,7 @@ def events(repo: Repository, owner: str | None = None) -> list[CalendarEvent]:
                     event_uid("quote-expiry", opp.id),
                     "quote-expiry",
                     opp.quote.valid_until,
-                    f"Quote {opp.quote.number} expires: {title}",
+                    f"Quote {opp.quote.number or '(no number)'} expires: {title}",
                     opp.id,
                 )
             )

@@ -396,17 +396,14 @@ def attention(
                 )
         quote = opp.quote
         if quote is not None and quote.valid_until is not None:
+            named = f"quote {quote.number}" if quote.number else "the quote"
             if quote.valid_until < today:
-                add(
-                    "quote-expired",
-                    quote.valid_until,
-                    f"quote {quote.number} expired on {quote.valid_until}",
-                )
+                add("quote-expired", quote.valid_until, f"{named} expired on {quote.valid_until}")
             elif quote.valid_until <= horizon:
                 add(
                     "quote-expiring",
                     quote.valid_until,
-                    f"quote {quote.number} expires on {quote.valid_until}",
+                    f"{named} expires on {quote.valid_until}",
                 )
         for issue in opp.decision_issues:
             if not issue.is_open or issue.due is None:

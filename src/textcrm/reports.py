@@ -482,7 +482,7 @@ def _show_table(
         )
     if opp.quote is not None:
         q = opp.quote
-        bits = [f"Quote {q.number}"]
+        bits = [f"Quote {q.number}" if q.number else "Quote (no number)"]
         if q.date:
             bits.append(f"dated {q.date}")
         if q.valid_until:

@@ -128,6 +128,6 @@ def quote_expired(repo: Repository, today: date) -> Iterator[Diagnostic]:
                 "quote-expired",
                 opp.path,
                 opp.line_of("quote"),
-                f"quote {quote.number} expired on {quote.valid_until}; send a new quote "
-                "and update valid_until",
+                f"quote {quote.number or '(no number)'} expired on {quote.valid_until}; send a "
+                "new quote and update valid_until",
             )
