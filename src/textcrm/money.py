@@ -68,10 +68,11 @@ CONTEXT = Context(
 
 
 def exact() -> AbstractContextManager[Context]:
-    """The Decimal context every money computation runs in (CONTEXT), as a `with` block.
+    """CONTEXT as the current Decimal context, for a `with` block.
 
-    The command line enters it once for the whole command; the functions here enter it too,
-    so a library caller gets the same figures.
+    The command line enters it once for the whole command, for the arithmetic done outside
+    this module; the functions here compute in CONTEXT explicitly, so a library caller gets
+    the same figures.
     """
     return localcontext(CONTEXT)
 
@@ -127,8 +128,7 @@ class Discount:
     def exact(self, gross: Decimal) -> Decimal:
         """The discount's exact value on `gross`, never more than `gross` itself."""
         if self.percent is not None:
-            with exact():
-                return gross * self.percent / _HUNDRED
+            return percent_of(gross, self.percent)
         return min(self.amount or ZERO, gross)
 
     def off(self, gross: Decimal, currency: str) -> Decimal:
@@ -183,46 +183,40 @@ def line_total(
     1 x 33.335 less 10% is 30.0015, so 30.00 (rounding gross and discount first would give
     33.34 - 3.33 = 30.01). The discount shown is gross - net, so the row still adds up.
     """
-    with exact():
-        product = quantity * unit_price
-        gross = round_money(product, currency)
-        if discount is None:
-            return gross, gross - gross, gross  # 0 with the currency's decimals
-        net = round_money(product - discount.exact(product), currency)
-        return gross, gross - net, net
+    product = CONTEXT.multiply(quantity, unit_price)
+    gross = round_money(product, currency)
+    if discount is None:
+        return gross, CONTEXT.subtract(gross, gross), gross  # 0 with the currency's decimals
+    net = round_money(CONTEXT.subtract(product, discount.exact(product)), currency)
+    return gross, CONTEXT.subtract(gross, net), net
 
 
 def total(values: Iterable[Decimal]) -> Decimal:
     """Sum exactly (start from Decimal zero, never int or float)."""
     result = ZERO
-    with exact():
-        for v in values:
-            result += v
+    for v in values:
+        result = CONTEXT.add(result, v)
     return result
 
 
 def weighted(expected: Decimal, probability: Decimal, currency: str) -> Decimal:
     """Expected revenue times probability percent, rounded like every other figure."""
-    with exact():
-        return round_money(expected * probability / _HUNDRED, currency)
+    return round_money(percent_of(expected, probability), currency)
 
 
 def percent_of(value: Decimal, percent: Decimal) -> Decimal:
     """`percent`% of `value`, exactly (a tax or a discount before rounding)."""
-    with exact():
-        return value * percent / _HUNDRED
+    return CONTEXT.divide(CONTEXT.multiply(value, percent), _HUNDRED)
 
 
 def exchange(value: Decimal, rate: Decimal, currency: str) -> Decimal:
     """`value` times an exchange rate, rounded to the target currency's minor unit."""
-    with exact():
-        return round_money(value * rate, currency)
+    return round_money(CONTEXT.multiply(value, rate), currency)
 
 
 def mean(value: Decimal, count: int, currency: str) -> Decimal:
     """`value` / `count`, rounded to the currency's minor unit."""
-    with exact():
-        return round_money(value / count, currency)
+    return round_money(CONTEXT.divide(value, Decimal(count)), currency)
 
 
 def format_money(value: Decimal, currency: str, locale: str = "en_US") -> str:
