@@ -550,3 +550,15 @@ def test_a_quote_without_its_number_is_still_dated_everywhere(make_repo, run):
     assert "SUMMARY:Quote (no number) expires: Acme Corp - scanners" in calendar.output
     attention = run(["attention", "--today", TODAY], cwd=root)
     assert "the quote expired on 2026-11-20" in attention.output
+
+
+def test_the_json_schema_states_the_same_limits(make_repo, run):
+    root = make_repo({"opportunities/acme.md": GOOD_OPPORTUNITY})
+    config = json.loads(run(["schema", "--kind", "config"], cwd=root).output)
+    for name in ("stale_after_days", "follow_up_horizon_days"):
+        assert config["properties"][name]["maximum"] == MAX_DAYS
+    account = json.loads(run(["schema", "--kind", "account"], cwd=root).output)
+    assert account["properties"]["employees"]["maximum"] == 10**9
+    opp = json.loads(run(["schema", "--kind", "opportunity"], cwd=root).output)
+    number = opp["properties"]["amount"]["anyOf"][0]
+    assert number == {"type": "number", "minimum": 0, "exclusiveMaximum": 10**MAX_INTEGER_DIGITS}
