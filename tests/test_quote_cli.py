@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT
+from conftest import EXAMPLE
 from quote_support import (
     QUOTE_CONFIG,
     line_rows,
@@ -289,7 +289,7 @@ def test_repository_template_overrides_the_shipped_one(make_repo, run):
 
 
 def test_example_repository_quotes(run, tmp_path):
-    root = ROOT / "example-repo"
+    root = EXAMPLE
     result = run(["quote", "--root", str(root), "pinecrest-grocers-dc"], cwd=tmp_path)
     assert result.exit_code == 0, result.output
     assert result.stdout == (
@@ -316,14 +316,12 @@ def _amount(text: str) -> Decimal:
     "opp_id",
     sorted(
         p.stem
-        for p in (ROOT / "example-repo" / "opportunities").glob("*.md")
+        for p in (EXAMPLE / "opportunities").glob("*.md")
         if "\nquote:" in p.read_text(encoding="utf-8")
     ),
 )
 def test_every_example_quote_adds_up(run, tmp_path, opp_id):
-    result = run(
-        ["quote", "--root", str(ROOT / "example-repo"), opp_id, "-o", "q.html"], cwd=tmp_path
-    )
+    result = run(["quote", "--root", str(EXAMPLE), opp_id, "-o", "q.html"], cwd=tmp_path)
     assert result.exit_code == 0, result.output
     html = (tmp_path / "q.html").read_text(encoding="utf-8")
     amounts = [_amount(row["amount"]) for row in line_rows(html)]
@@ -411,7 +409,7 @@ def test_html_quote_does_not_import_weasyprint(tmp_path):
         "try:\n    cli(sys.argv[1:], prog_name='textcrm')\nexcept SystemExit:\n    pass\n"
         "print('weasyprint' in sys.modules, 'textcrm.pdf' in sys.modules)\n"
     )
-    args = ["quote", "--root", str(ROOT / "example-repo"), "acme-logistics-amr-fleet"]
+    args = ["quote", "--root", str(EXAMPLE), "acme-logistics-amr-fleet"]
     out = subprocess.run(
         [sys.executable, "-c", code, *args],
         cwd=tmp_path,
