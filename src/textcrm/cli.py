@@ -1461,7 +1461,9 @@ def init(directory: str, ci: str, no_hook: bool) -> None:
     short README each, a products.yaml skeleton, a .gitignore, and a CI workflow that checks
     the repository and publishes the pipeline site (GitHub Actions with Pages, or GitLab CI
     with a pages job). Runs `git init` when DIRECTORY is not in a git repository yet, and
-    installs the pre-commit hook. Existing files are never overwritten: running it twice
+    installs the pre-commit hook. When the git remote is on GitHub, GitLab or Gitea,
+    textcrm.yaml gets the forge's `edit_url`, for the site's edit links (docs/capture.md).
+    Existing files are never overwritten: running it twice
     changes nothing.
 
     \b
