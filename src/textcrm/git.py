@@ -441,5 +441,5 @@ def default_branch(top: Path, remote_name: str) -> str:
     ).decode("utf-8", "replace")
     if out.strip():
         return out.strip().removeprefix(f"{remote_name}/")
-    out = run(["symbolic-ref", "--quiet", "--short", "HEAD"], top, check=False)
-    return out.decode("utf-8", "replace").strip()
+    head = run(["symbolic-ref", "--quiet", "--short", "HEAD"], top, check=False)
+    return head.decode("utf-8", "replace").strip()
