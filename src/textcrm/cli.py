@@ -698,7 +698,8 @@ def _capture(
     crm = resolve_root(root)
     day = parse_today(today)
     stream = email if email is not None else ics
-    label = "standard input" if stream.name == "<stdin>" else stream.name
+    name = str(getattr(stream, "name", "-"))
+    label = "standard input" if name in ("-", "<stdin>") else name
     if email is not None:
         hint = "save or pipe the message itself, not the whole mailbox"
         data = read_capped(stream, label, mail.MAX_MESSAGE_BYTES, hint)
