@@ -157,6 +157,11 @@ def test_edit_url_must_be_a_url_with_path(run, make_repo):
             "main",
             "https://codeberg.org/acme/crm/_edit/main/{path}",
         ),
+        (
+            "https://git.gitea.example:3000/sales/crm.git",
+            "main",
+            "https://git.gitea.example:3000/sales/crm/_edit/main/{path}",
+        ),
     ],
 )
 def test_init_writes_the_forges_pattern_from_the_remote(run, tmp_path, remote, branch, pattern):

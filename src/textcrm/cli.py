@@ -634,8 +634,23 @@ def log_command(
     from textcrm import edit
 
     if from_email is not None or from_ics is not None:
+        for value, option in (
+            (opportunity, "OPPORTUNITY (use --opportunity)"),
+            (type_, "--type"),
+            (summary, "--summary"),
+            (contact, "--contact"),
+            (when, "--date"),
+        ):
+            if value:
+                raise UsageError(f"{option} does not go with --from-email or --from-ics")
         _capture(
-            locals(),
+            from_email,
+            from_ics,
+            named,
+            follow_up,
+            next_step,
+            body,
+            set_follow_up,
             root,
             today,
             dry_run,
@@ -671,24 +686,24 @@ def log_command(
 
 
 def _capture(
-    given: dict[str, Any], root: str | None, today: str | None, dry_run: bool, commit: bool
+    email: Any,
+    ics: Any,
+    named: str | None,
+    follow_up: str | None,
+    next_step: str | None,
+    body: bool,
+    set_follow_up: bool,
+    root: str | None,
+    today: str | None,
+    dry_run: bool,
+    commit: bool,
 ) -> None:
     """`log --from-email` / `log --from-ics`: capture, check, then write or show."""
-    email, ics = given["from_email"], given["from_ics"]
     if email is not None and ics is not None:
         raise UsageError("--from-email and --from-ics cannot be combined")
-    for name, option in (
-        ("opportunity", "OPPORTUNITY (use --opportunity)"),
-        ("type_", "--type"),
-        ("summary", "--summary"),
-        ("contact", "--contact"),
-        ("when", "--date"),
-    ):
-        if given[name]:
-            raise UsageError(f"{option} does not go with --from-email or --from-ics")
-    if email is not None and given["set_follow_up"]:
+    if email is not None and set_follow_up:
         raise UsageError("--set-follow-up goes with --from-ics (use --follow-up DATE)")
-    if ics is not None and (given["body"] or given["follow_up"] or given["next_step"]):
+    if ics is not None and (body or follow_up or next_step):
         raise UsageError("--body, --follow-up and --next-step go with --from-email")
     if dry_run and commit:
         raise UsageError("--dry-run and --commit cannot be combined")
@@ -703,22 +718,11 @@ def _capture(
     if email is not None:
         hint = "save or pipe the message itself, not the whole mailbox"
         data = read_capped(stream, label, mail.MAX_MESSAGE_BYTES, hint)
-        capture = mail.log_email(
-            crm,
-            day,
-            data,
-            label,
-            given["named"],
-            given["follow_up"],
-            given["next_step"],
-            given["body"],
-        )
+        capture = mail.log_email(crm, day, data, label, named, follow_up, next_step, body)
     else:
         hint = "export a shorter period"
         data = read_capped(stream, label, meetings.MAX_CALENDAR_BYTES, hint)
-        capture = meetings.log_meetings(
-            crm, day, data, label, given["named"], given["set_follow_up"]
-        )
+        capture = meetings.log_meetings(crm, day, data, label, named, set_follow_up)
     click.echo(apply_all(crm, day, capture, dry_run=dry_run, commit=commit), nl=False)
 
 

@@ -21,12 +21,14 @@ _PREFILL = {
     "gitea": ("filename", "value"),
 }
 _SCP = re.compile(r"^(?:[^@/:]+@)?(?P<host>[^/:]+):(?!//)(?P<path>.+)$")
-_URL = re.compile(r"^(?:ssh|https?|git)://(?:[^@/]+@)?(?P<host>[^/:]+)(?::\d*)?/(?P<path>.+)$")
+_URL = re.compile(
+    r"^(?P<scheme>ssh|https?|git)://(?:[^@/]+@)?(?P<host>[^/:]+)(?::(?P<port>\d*))?/(?P<path>.+)$"
+)
 
 
 def forge_of_host(host: str) -> str | None:
     """github, gitlab or gitea for a host name that says which it is, else None."""
-    host = host.casefold()
+    host = host.split(":", 1)[0].casefold()
     if host == "github.com" or "github" in host:
         return "github"
     if host == "gitlab.com" or "gitlab" in host:
@@ -37,8 +39,8 @@ def forge_of_host(host: str) -> str | None:
 
 
 def parse_remote(url: str) -> tuple[str, str] | None:
-    """(host, owner/repo path) of a git remote URL: `git@host:owner/repo.git`,
-    `ssh://git@host[:port]/owner/repo.git` or `https://host/owner/repo[.git]`."""
+    """(web host, owner/repo path) of a git remote URL: `git@host:owner/repo.git`,
+    `ssh://git@host[:port]/owner/repo.git` or `https://host[:port]/owner/repo[.git]`."""
     text = url.strip()
     found = _URL.match(text) or (None if "://" in text else _SCP.match(text))
     if found is None:
@@ -46,7 +48,11 @@ def parse_remote(url: str) -> tuple[str, str] | None:
     path = found["path"].strip("/").removesuffix(".git").strip("/")
     if "/" not in path:
         return None
-    return found["host"], path
+    host = found["host"]
+    # An https remote's port is the web server's too; an ssh port is not.
+    if found.groupdict().get("scheme") == "https" and found["port"]:
+        host += f":{found['port']}"
+    return host, path
 
 
 def edit_pattern(remote_url: str, branch: str, prefix: str = "") -> str | None:
