@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import TODAY
+from conftest import TODAY, git
 
 CONFIG = """\
 currency: USD
@@ -385,6 +385,19 @@ def test_dry_run_shows_the_diff_and_writes_nothing(run, crm, tmp_path):
         "+    message_id: <CAF-0001@mail.acme.example>\n" in result.output
     )
     assert opp(crm).read_text() == OPPORTUNITY
+
+
+def test_commit_commits_just_the_opportunity(run, crm, tmp_path):
+    git(crm, "init", "--quiet")
+    git(crm, "add", ".")
+    git(crm, "commit", "--quiet", "-m", "start")
+    result = log(run, crm, tmp_path, message(), "--commit")
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[1].startswith("committed ")
+    shown = git(crm, "show", "--stat", "--format=%s", "HEAD").stdout.splitlines()
+    assert shown[0] == "log email on acme-scanners"
+    assert shown[2].split() == ["opportunities/acme-scanners.md", "|", "5", "+++++"]
+    assert git(crm, "status", "--porcelain").stdout == ""
 
 
 # --- bad input: a clear message, exit 2, nothing changed -------------------------------------

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from textcrm.capture.match import (
     Person,
     Undecided,
+    address,
     choose_contact,
     match_people,
     pick,
@@ -85,7 +86,8 @@ def log_meetings(
         except Undecided as exc:
             undecided.append(exc.message)
             continue
-        unknown.extend(p for p in match.unknown if p not in unknown)
+        listed = {address(p.address) for p in unknown}
+        unknown.extend(p for p in match.unknown if address(p.address) not in listed)
         plan = plans.setdefault(opp.id, _Plan(opp, []))
         if meeting.day > today:
             future += 1
