@@ -276,6 +276,25 @@ def test_an_unknown_sender_alone_is_listed_with_the_command_and_nothing_changes(
     assert opp(crm).read_text() == OPPORTUNITY
 
 
+def test_control_characters_in_a_name_never_reach_the_terminal(run, crm, tmp_path):
+    raw = (
+        message()
+        .as_bytes()
+        .replace(
+            b"From: =?utf-8?q?Jos=C3=A9_M=C3=BCller?= <jose@acme.example>",
+            b"From: =?utf-8?q?Evil=1B]0;owned=07_Name?= <evil@acme.example>",
+        )
+    )
+    assert b"evil@acme.example" in raw
+    result = log(run, crm, tmp_path, raw)
+    assert result.exit_code == 2
+    assert "\x1b" not in result.output and "\x07" not in result.output
+    assert (
+        "  textcrm new contact 'Evil?]0;owned? Name' --account acme-corp --email evil@acme.example"
+        in result.output
+    )
+
+
 def test_several_open_opportunities_are_listed_and_opportunity_picks_one(run, make_repo, tmp_path):
     second = OPPORTUNITY.replace("warehouse scanners", "service contract")
     crm = make_repo(

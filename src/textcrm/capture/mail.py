@@ -17,7 +17,14 @@ from email.parser import BytesParser
 from email.utils import getaddresses
 from pathlib import Path
 
-from textcrm.capture.match import Person, choose_contact, match_people, pick, unknown_listing
+from textcrm.capture.match import (
+    Person,
+    choose_contact,
+    match_people,
+    pick,
+    shown,
+    unknown_listing,
+)
 from textcrm.capture.write import Capture
 from textcrm.errors import UsageError
 
@@ -171,7 +178,7 @@ def log_email(
                 ]
             )
     match = match_people(repo, message.people)
-    opp = pick(repo, match, opportunity, f"{label} ({message.message_id})")
+    opp = pick(repo, match, opportunity, f"{label} ({shown(message.message_id)})")
     notes: list[str] = []
     body = None
     if with_body:

@@ -152,10 +152,16 @@ def choose_contact(opp: Opportunity, match: Match) -> str:
     return match.known[0][1].id if match.known else ""
 
 
+def shown(text: str) -> str:
+    """Text from a message or an event as printed to a terminal: control characters (an
+    escape sequence in a display name) become `?`, runs of spaces one space."""
+    return " ".join("".join(c if c.isprintable() else "?" for c in text).split())
+
+
 def display_name(person: Person) -> str:
     """The person's name, or one made from the address (`jane.doe@x` -> `Jane Doe`)."""
     if person.name.strip():
-        return " ".join(person.name.split())
+        return shown(person.name)
     local = bare(person.address).split("@", 1)[0]
     words = local.replace(".", " ").replace("_", " ").replace("-", " ").split()
     return " ".join(w.capitalize() for w in words) or person.address
@@ -192,7 +198,7 @@ def new_contact_command(repo: Repository, person: Person) -> str:
     account = guess_account(repo, person)
     if account:
         words += ["--account", account]
-    words += ["--email", bare(person.address)]
+    words += ["--email", shown(bare(person.address))]
     return " ".join(shlex.quote(w) for w in words)
 
 

@@ -21,6 +21,7 @@ from textcrm.capture.match import (
     choose_contact,
     match_people,
     pick,
+    shown,
     unknown_listing,
 )
 from textcrm.capture.write import Capture
@@ -158,7 +159,7 @@ def _edit_for(root: Path, repo: Any, plan: _Plan, today: date, edit: Any) -> Any
     what = [f"log {len(steps)} meeting{'s' if len(steps) != 1 else ''}"] if steps else []
     if follow is not None:
         what.append(f"set follow_up to {follow.isoformat()}")
-    notes = tuple(f"{m.day.isoformat()} {m.summary or '(no title)'}" for m, _ in steps)
+    notes = tuple(f"{m.day.isoformat()} {shown(m.summary) or '(no title)'}" for m, _ in steps)
 
     def expect(record: Any) -> str | None:
         for check in checks:
