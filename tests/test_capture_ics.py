@@ -140,6 +140,17 @@ def test_the_same_export_twice_changes_nothing(run, crm, tmp_path):
     assert opp(crm).read_bytes() == once
 
 
+def test_a_one_off_event_moved_after_it_was_logged_is_not_logged_again(run, crm, tmp_path):
+    day = "2026-11-24"  # the workshop (on the 20th) keeps the deal from being stale
+    assert log(run, crm, tmp_path, calendar(ALL_DAY), today=day).exit_code == 0
+    once = opp(crm).read_bytes()
+    moved = ALL_DAY.replace("DTSTART;VALUE=DATE:20261120", "DTSTART;VALUE=DATE:20261121")
+    again = log(run, crm, tmp_path, calendar(moved), today=day)
+    assert again.exit_code == 0
+    assert "1 meeting(s) already logged" in again.output.splitlines()
+    assert opp(crm).read_bytes() == once
+
+
 def test_set_follow_up_makes_the_next_meeting_the_follow_up(run, crm, tmp_path):
     result = log(run, crm, tmp_path, calendar(WEEKLY), "--set-follow-up")
     assert result.exit_code == 0, result.output

@@ -1,9 +1,10 @@
 """Meetings from a calendar export logged as `meeting` activities, each event occurrence once.
 
 An event is logged when its organizer or attendees include known contacts, on the opportunity
-the same rules as for email pick (`match.pick`). Its UID is stored with the activity; an
-occurrence of a recurring event is known by its UID and its date. Occurrences up to today are
-logged; with `--set-follow-up`, the next future meeting becomes the opportunity's follow_up.
+the same rules as for email pick (`match.pick`). Its UID is stored with the activity: a
+one-off event is known by its UID, an occurrence of a recurring event by its UID and date.
+Occurrences up to today are logged; with `--set-follow-up`, the next future meeting becomes
+the opportunity's follow_up.
 """
 
 from __future__ import annotations
@@ -73,6 +74,9 @@ def log_meetings(
     logged = {
         (a.uid, a.date) for opp in repo.opportunities.values() for a in opp.activities if a.uid
     }
+    # A one-off event is known by its UID alone (a past meeting edited later keeps it); an
+    # occurrence of a recurring one by its UID and its date.
+    logged_uids = {uid for uid, _ in logged}
     plans: dict[str, _Plan] = {}
     undecided: list[str] = []
     unknown: list[Person] = []
@@ -95,10 +99,13 @@ def log_meetings(
             if set_follow_up and (plan.follow_up is None or meeting.day < plan.follow_up):
                 plan.follow_up = meeting.day
             continue
-        if (meeting.uid, meeting.day) in logged:
+        if (meeting.uid, meeting.day) in logged or (
+            not meeting.recurring and meeting.uid in logged_uids
+        ):
             already += 1
             continue
         logged.add((meeting.uid, meeting.day))
+        logged_uids.add(meeting.uid)
         plan.meetings.append((meeting, choose_contact(opp, match)))
     if undecided:
         raise Undecided("\n".join(undecided))
