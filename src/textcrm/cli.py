@@ -549,28 +549,63 @@ def new_competitor(
 
 
 @cli.command("log")
-@click.argument("opportunity")
+@click.argument("opportunity", required=False)
 @click.option(
     "--type",
     "type_",
-    required=True,
     type=click.Choice(ACTIVITY_TYPES),
-    help="What kind of activity.",
+    help="What kind of activity (required unless --from-email or --from-ics).",
 )
 @click.option("--summary", help="What happened and what was agreed.")
 @click.option("--contact", metavar="ID", help="Who we talked to (contacts/ID.md).")
 @click.option("--date", "when", metavar="YYYY-MM-DD", help="When it happened. Default: today.")
 @click.option("--follow-up", metavar="YYYY-MM-DD", help="Also set the firm follow-up date.")
 @click.option("--next-step", metavar="TEXT", help="Also set the next step.")
+@click.option(
+    "--from-email",
+    "from_email",
+    type=click.File("rb"),
+    metavar="FILE|-",
+    help="Log one email message (.eml or mbox; - reads standard input) as an `email` activity.",
+)
+@click.option(
+    "--from-ics",
+    "from_ics",
+    type=click.File("rb"),
+    metavar="FILE",
+    help="Log the meetings of a calendar export (.ics) as `meeting` activities.",
+)
+@click.option(
+    "--opportunity",
+    "named",
+    metavar="ID",
+    help="With --from-email/--from-ics: log on this opportunity when the contacts fit several.",
+)
+@click.option(
+    "--body",
+    is_flag=True,
+    help="With --from-email: also copy the message's plain text, quoted, into the file's body "
+    "(at most 4,000 characters).",
+)
+@click.option(
+    "--set-follow-up",
+    is_flag=True,
+    help="With --from-ics: the next future meeting becomes the opportunity's follow_up.",
+)
 @edit_options
 def log_command(
-    opportunity: str,
-    type_: str,
+    opportunity: str | None,
+    type_: str | None,
     summary: str | None,
     contact: str | None,
     when: str | None,
     follow_up: str | None,
     next_step: str | None,
+    from_email: Any,
+    from_ics: Any,
+    named: str | None,
+    body: bool,
+    set_follow_up: bool,
     root: str | None,
     today: str | None,
     dry_run: bool,
@@ -581,14 +616,58 @@ def log_command(
     OPPORTUNITY is an id, a unique prefix of one, or words of the title. Everything else in
     the file stays byte for byte as it was.
 
+    With --from-email, the activity comes from an email message: its Date (in textcrm.yaml's
+    `timezone`), Subject and Message-ID; the contacts are found by their addresses (From, To,
+    Cc) and the opportunity is their only open one (else --opportunity). With --from-ics,
+    each past meeting of a calendar export whose attendees are contacts is logged. A message
+    or event already logged is not logged again. See docs/capture.md.
+
     \b
     Examples:
       textcrm log acme-scanners --type call --summary "Walked through pricing"
       textcrm log "acme scanners" --type email --contact jane-doe --follow-up 2026-12-04 \\
           --next-step "Send revised quote" --commit
+      textcrm log --from-email message.eml
+      textcrm log --from-email - --opportunity acme-scanners < message.eml
+      textcrm log --from-ics calendar.ics --set-follow-up
     """
     from textcrm import edit
 
+    if from_email is not None or from_ics is not None:
+        for value, option in (
+            (opportunity, "OPPORTUNITY (use --opportunity)"),
+            (type_, "--type"),
+            (summary, "--summary"),
+            (contact, "--contact"),
+            (when, "--date"),
+        ):
+            if value:
+                raise UsageError(f"{option} does not go with --from-email or --from-ics")
+        _capture(
+            from_email,
+            from_ics,
+            named,
+            follow_up,
+            next_step,
+            body,
+            set_follow_up,
+            root,
+            today,
+            dry_run,
+            commit,
+        )
+        return
+    for given, option in (
+        (named, "--opportunity"),
+        (body, "--body"),
+        (set_follow_up, "--set-follow-up"),
+    ):
+        if given:
+            raise UsageError(f"{option} goes with --from-email or --from-ics")
+    if not opportunity:
+        raise UsageError("give the OPPORTUNITY to log on, or --from-email / --from-ics")
+    if not type_:
+        raise UsageError("give the activity's --type (" + ", ".join(ACTIVITY_TYPES) + ")")
     _edit(
         root,
         today,
@@ -604,6 +683,47 @@ def log_command(
             next_step,
         ),
     )
+
+
+def _capture(
+    email: Any,
+    ics: Any,
+    named: str | None,
+    follow_up: str | None,
+    next_step: str | None,
+    body: bool,
+    set_follow_up: bool,
+    root: str | None,
+    today: str | None,
+    dry_run: bool,
+    commit: bool,
+) -> None:
+    """`log --from-email` / `log --from-ics`: capture, check, then write or show."""
+    if email is not None and ics is not None:
+        raise UsageError("--from-email and --from-ics cannot be combined")
+    if email is not None and set_follow_up:
+        raise UsageError("--set-follow-up goes with --from-ics (use --follow-up DATE)")
+    if ics is not None and (body or follow_up or next_step):
+        raise UsageError("--body, --follow-up and --next-step go with --from-email")
+    if dry_run and commit:
+        raise UsageError("--dry-run and --commit cannot be combined")
+    from textcrm.capture import mail, meetings
+    from textcrm.capture.write import apply_all, read_capped
+
+    crm = resolve_root(root)
+    day = parse_today(today)
+    stream = email if email is not None else ics
+    name = str(getattr(stream, "name", "-"))
+    label = "standard input" if name in ("-", "<stdin>") else name
+    if email is not None:
+        hint = "save or pipe the message itself, not the whole mailbox"
+        data = read_capped(stream, label, mail.MAX_MESSAGE_BYTES, hint)
+        capture = mail.log_email(crm, day, data, label, named, follow_up, next_step, body)
+    else:
+        hint = "export a shorter period"
+        data = read_capped(stream, label, meetings.MAX_CALENDAR_BYTES, hint)
+        capture = meetings.log_meetings(crm, day, data, label, named, set_follow_up)
+    click.echo(apply_all(crm, day, capture, dry_run=dry_run, commit=commit), nl=False)
 
 
 @cli.command("move")
@@ -1346,7 +1466,9 @@ def init(directory: str, ci: str, no_hook: bool) -> None:
     short README each, a products.yaml skeleton, a .gitignore, and a CI workflow that checks
     the repository and publishes the pipeline site (GitHub Actions with Pages, or GitLab CI
     with a pages job). Runs `git init` when DIRECTORY is not in a git repository yet, and
-    installs the pre-commit hook. Existing files are never overwritten: running it twice
+    installs the pre-commit hook. When the git remote is on GitHub, GitLab or Gitea,
+    textcrm.yaml gets the forge's `edit_url`, for the site's edit links (docs/capture.md).
+    Existing files are never overwritten: running it twice
     changes nothing.
 
     \b

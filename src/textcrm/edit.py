@@ -301,6 +301,17 @@ class Document:
         self._splice(end, end, prefix + self._indent() + text + "\n")
 
     # Changing ------------------------------------------------------------------------------
+    def append_body(self, text: str) -> None:
+        """Add Markdown `text` at the end of the body, after a blank line; the front matter and
+        the body's existing text stay as they are."""
+        nl = self.newline
+        tail = self.tail
+        if not tail.endswith(("\n", "\r")):
+            tail += nl
+        closing = tail.splitlines(keepends=True)
+        gap = "" if len(closing) <= 1 or tail.endswith(nl + nl) else nl
+        self.tail = tail + gap + text.replace("\n", nl)
+
     def set_scalar(self, key: str, text: str, literal: bool = False) -> None:
         """Give a top-level key a single value: replace it, fill it, or add the key at the end."""
         pair = self._pair(key)
@@ -519,9 +530,16 @@ def log_activity(
     contact: str | None = None,
     follow_up: str | None = None,
     next_step: str | None = None,
+    message_id: str | None = None,
+    uid: str | None = None,
+    quoted_body: str | None = None,
 ) -> Edit:
     """Append an activity (dated `day`, a date or YYYY-MM-DD text); optionally set follow_up
-    and next_step."""
+    and next_step.
+
+    `message_id` and `uid` record the email or calendar event it was logged from;
+    `quoted_body` is Markdown added at the end of the file's body (an email's text).
+    """
     on: date = _converted("date", day) if isinstance(day, str) else day
     # Stored as given but read back trimmed: trim first, so what is written is what is read.
     summary = summary.strip() if summary else summary
@@ -533,8 +551,21 @@ def log_activity(
         item.append(("contact", contact, False))
     if summary:
         item.append(("summary", summary, False))
+    if message_id:
+        item.append(("message_id", message_id, False))
+    if uid:
+        item.append(("uid", uid, False))
     doc.append_item("activities", item)
-    expected = Activity(date=on, type=type_, contact=contact or "", summary=summary or "")
+    if quoted_body:
+        doc.append_body(quoted_body)
+    expected = Activity(
+        date=on,
+        type=type_,
+        contact=contact or "",
+        summary=summary or "",
+        message_id=message_id or "",
+        uid=uid or "",
+    )
     follow = _converted("follow_up", follow_up) if follow_up else None
     if follow_up:
         doc.set_scalar("follow_up", follow_up.strip(), literal=True)

@@ -422,3 +422,24 @@ def hooks_dir(cwd: Path) -> Path:
 def init(folder: Path) -> None:
     """`git init` in `folder`."""
     run(["init", "--quiet"], folder)
+
+
+def remote(top: Path) -> tuple[str, str] | None:
+    """(name, URL) of the remote the forge links use: `origin`, else the first one listed."""
+    names = run(["remote"], top, check=False).decode("utf-8", "replace").split()
+    if not names:
+        return None
+    name = "origin" if "origin" in names else names[0]
+    url = run(["remote", "get-url", name], top, check=False).decode("utf-8", "replace").strip()
+    return (name, url) if url else None
+
+
+def default_branch(top: Path, remote_name: str) -> str:
+    """The remote's default branch (its HEAD as last fetched), else the current branch."""
+    out = run(
+        ["symbolic-ref", "--quiet", "--short", f"refs/remotes/{remote_name}/HEAD"], top, check=False
+    ).decode("utf-8", "replace")
+    if out.strip():
+        return out.strip().removeprefix(f"{remote_name}/")
+    head = run(["symbolic-ref", "--quiet", "--short", "HEAD"], top, check=False)
+    return head.decode("utf-8", "replace").strip()

@@ -237,6 +237,18 @@ def convert(node: Node, t: sc.Type, name: str, ctx: Context) -> Any:
         return _rules(node, ctx)
     if kind == "rates":
         return _rates(node, ctx)
+    if kind == "timezone":
+        return _timezone(node, _scalar(node, "a time zone name", name).strip(), name)
+    if kind == "edit_url":
+        text = _scalar(node, "a URL pattern", name).strip()
+        if not text.startswith(("https://", "http://")) or "{path}" not in text:
+            raise Invalid(
+                node,
+                f"{name}: `{text}` is not a URL pattern: write the forge's edit URL of a "
+                "file with `{path}` for its path, e.g. "
+                "https://github.com/acme/crm/edit/main/{path}",
+            )
+        return text
     if kind == "mapping":
         if not isinstance(node, MappingNode):
             raise Invalid(node, f"{name}: expected a mapping")
@@ -246,6 +258,21 @@ def convert(node: Node, t: sc.Type, name: str, ctx: Context) -> Any:
             if isinstance(k, ScalarNode) and isinstance(v, ScalarNode)
         }
     raise AssertionError(f"no converter for {kind}")  # pragma: no cover
+
+
+def _timezone(node: Node, text: str, name: str) -> str:
+    """An IANA time zone name that the zoneinfo database (or the tzdata package) knows."""
+    import zoneinfo
+
+    try:
+        zoneinfo.ZoneInfo(text)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
+        raise Invalid(
+            node,
+            f"{name}: `{text}` is not an IANA time zone name (such as UTC, Europe/Berlin "
+            "or America/New_York)",
+        ) from None
+    return text
 
 
 def _sequence(node: Node, name: str) -> list[Node]:

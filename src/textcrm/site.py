@@ -287,7 +287,52 @@ def site_info(repo: Repository, today: date) -> views.SiteInfo:
         config.company.name if config.company else "Pipeline"
     )
     lang = config.locale.replace("_", "-").split("-")[0] or "en"
-    return views.SiteInfo(name, today, lang, _nav())
+    if not config.edit_url:
+        return views.SiteInfo(name, today, lang, _nav())
+    templates = {kind: new_record_text(repo, today, kind) for kind in layout.KIND_FOLDER}
+    return views.SiteInfo(
+        name, today, lang, _nav(), config.edit_url, views.new_links(config.edit_url, templates)
+    )
+
+
+def new_record_text(repo: Repository, today: date, kind: str) -> str:
+    """The new-record template (templates/new/KIND.md) with its values left blank, for the
+    forge's new-file form; '' when the CRM's own template cannot be rendered."""
+    from textcrm.render import TemplateError, render_string, template_dirs
+
+    stage = repo.config.open_stages[0].key if repo.config.open_stages else ""
+    values = {"title": "", "name": "", "stage": stage, "created": today.isoformat()}
+    for folder in template_dirs(repo.root):
+        path = folder / "new" / f"{kind}.md"
+        if path.is_file():
+            try:
+                source = path.read_text(encoding="utf-8")
+                return render_string(
+                    source, raw=dict(values), id="", **{**_BLANK_TEMPLATE_VALUES, **values}
+                )
+            except (OSError, UnicodeDecodeError, TemplateError):
+                return ""
+    return ""
+
+
+_BLANK_TEMPLATE_VALUES = dict.fromkeys(
+    (
+        "title",
+        "name",
+        "account",
+        "owner",
+        "stage",
+        "close_date",
+        "amount",
+        "created",
+        "contact",
+        "industry",
+        "website",
+        "email",
+        "phone",
+    ),
+    "",
+)
 
 
 def quotable(ctx: views.Context) -> dict[str, str]:
@@ -752,6 +797,7 @@ class Renderer:
             title=page.title,
             nav=page.nav,
             path=page.path,
+            edits=views.page_edits(site, page.path),
         )
         return html.encode("utf-8")
 

@@ -65,12 +65,18 @@ class NavItem:
 
 @dataclass(frozen=True, slots=True)
 class SiteInfo:
-    """What every page shows: the site's name, the as-of date, navigation, problem count."""
+    """What every page shows: the site's name, the as-of date, navigation, problem count.
+
+    `edit_url` is textcrm.yaml's forge pattern ('' for none) and `new_links` the forge's
+    new-file links by record kind; `page_edits` turns them into a page's edit links.
+    """
 
     name: str
     as_of: date
     lang: str
     nav: tuple[NavItem, ...]
+    edit_url: str = ""
+    new_links: tuple[tuple[str, Link], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +137,50 @@ def sort_value(t: Totals) -> str:
 
 def chart_value(t: Totals) -> Decimal:
     return t.converted if t.converted is not None else t.get(t.reporting)
+
+
+# Index pages and the kinds of record their "New ..." links create.
+NEW_LINK_KINDS: dict[str, tuple[str, ...]] = {
+    "index.html": ("opportunity", "account", "contact"),
+    "board.html": ("opportunity", "account", "contact"),
+    "opportunities.html": ("opportunity", "account", "contact"),
+    "accounts.html": ("opportunity", "account", "contact"),
+    "contacts.html": ("opportunity", "account", "contact"),
+    "competitors.html": ("opportunity", "account", "contact", "competitor"),
+}
+
+
+def new_links(edit_url: str, templates: Mapping[str, str]) -> tuple[tuple[str, Link], ...]:
+    """The forge's "New opportunity / account / contact / competitor" links: its new-file
+    page in the kind's folder with `new-KIND.md` and the new-record template prefilled
+    (`templates` maps kinds to that text). None when the forge is not recognised."""
+    from textcrm import forge
+    from textcrm.layout import KIND_FOLDER
+
+    found = []
+    for kind, folder in KIND_FOLDER.items():
+        url = forge.new_file_link(edit_url, folder, f"new-{kind}.md", templates.get(kind, ""))
+        if url is not None:
+            found.append((kind, Link(url, f"New {kind}")))
+    return tuple(found)
+
+
+def page_edits(site: SiteInfo, path: str) -> tuple[Link, ...]:
+    """A page's links to the forge: "Edit this file" on a record's page, "New ..." on an
+    index page; none without `edit_url`."""
+    if not site.edit_url:
+        return ()
+    folder, sep, name = path.partition("/")
+    if sep and folder in _RECORD_FOLDERS and name.endswith(".html") and "/" not in name:
+        from textcrm.forge import edit_link
+
+        source = f"{folder}/{name[: -len('.html')]}.md"
+        return (Link(edit_link(site.edit_url, source), "Edit this file"),)
+    kinds = NEW_LINK_KINDS.get(path, ())
+    return tuple(link for kind, link in site.new_links if kind in kinds)
+
+
+_RECORD_FOLDERS = frozenset({"opportunities", "accounts", "contacts", "competitors"})
 
 
 def page_path(kind: str, record_id: str) -> str:
