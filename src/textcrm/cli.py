@@ -445,6 +445,11 @@ def _new(
     help="Best estimate of the close date. Default: 90 days from today.",
 )
 @click.option("--amount", metavar="AMOUNT", help="Estimated revenue (required for an open stage).")
+@click.option(
+    "--created",
+    metavar="YYYY-MM-DD",
+    help="The day the deal was opened. Default: today, or the close date when it is past.",
+)
 @click.option("--contact", metavar="ID", help="The primary contact's id (contacts/ID.md).")
 @click.option(
     "--id",
@@ -464,11 +469,16 @@ def new_opportunity(
 ) -> None:
     """Create opportunities/ID.md with created set to today.
 
+    A deal entered after the fact (a closed stage with a past --close-date) gets the close
+    date as `created` unless --created is given, so its sales cycle is never negative.
+
     \b
-    Example:
+    Examples:
       textcrm new opportunity "Acme Corp - warehouse scanners" --account acme-corp \\
           --owner alice --close-date 2026-12-19 --amount 48000
       -> opportunities/acme-corp-warehouse-scanners.md
+      textcrm new opportunity "Acme Corp - pilot" --account acme-corp --owner alice \\
+          --stage closed-won --close-date 2026-06-30 --created 2026-03-02 --amount 9000
     """
     _new("opportunity", title, record_id, root, today, dry_run, commit, options)
 

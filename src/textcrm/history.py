@@ -1322,12 +1322,16 @@ def average_stage_days(
 
 def won_cycles(histories: Mapping[str, OpportunityHistory], won: set[str]) -> list[int]:
     """Days from created (the front matter's, else the day the file was added) to the day
-    the deal entered its won stage in git, for each opportunity in `won`."""
-    return [
-        (h.closed_on - h.created).days
+    the deal entered its won stage in git, for each opportunity in `won`; a deal created
+    after it closed has impossible dates and is left out."""
+    from textcrm.checks.dates import sales_cycle_days
+
+    cycles = (
+        sales_cycle_days(h.created, h.closed_on)
         for key, h in sorted(histories.items())
-        if key in won and h.closed_on is not None
-    ]
+        if key in won
+    )
+    return [days for days in cycles if days is not None]
 
 
 def average_days(values: list[int]) -> Decimal:

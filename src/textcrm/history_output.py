@@ -6,6 +6,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from textcrm.checks.dates import sales_cycle_days
 from textcrm.history import (
     LISTS,
     WATERFALL_TERMS,
@@ -70,9 +71,12 @@ def render_history(h: OpportunityHistory, today: date) -> str:
         f"{-sum(m.days for m in pulled)} days in all"
     )
     if h.closed_on:
+        days = sales_cycle_days(h.created, h.closed_on)
         out.append(
-            f"sales cycle: {(h.closed_on - h.created).days} days "
-            f"(created {h.created}, closed {h.closed_on})"
+            f"sales cycle: {days} days (created {h.created}, closed {h.closed_on})"
+            if days is not None
+            else f"sales cycle: not counted, created {h.created} is after it closed on "
+            f"{h.closed_on}"
         )
     out.append(f"age: {(today - h.created).days} days (created {h.created})")
     return "\n".join(out) + "\n"

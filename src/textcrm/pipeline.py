@@ -15,7 +15,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from textcrm.checks.dates import is_stale
+from textcrm.checks.dates import is_stale, sales_cycle_days
 from textcrm.money import ZERO, plain, round_money
 
 if TYPE_CHECKING:
@@ -438,7 +438,7 @@ class KeyFigures:
     closed_won_count: int
     closed_lost_count: int
     average_deal: Totals  # mean expected revenue of won deals
-    average_cycle_days: Decimal | None  # days from created to close, won deals
+    average_cycle_days: Decimal | None  # days from created to close, won deals with possible dates
 
 
 def key_figures(
@@ -472,8 +472,9 @@ def key_figures(
                 won_q_count += 1
                 won_q.add(fig.currency, fig.expected)
             start = opp.created or (created or {}).get(opp.id)
-            if start is not None and opp.close_date is not None:
-                cycles.append((opp.close_date - start).days)
+            cycle_days = sales_cycle_days(start, opp.close_date)
+            if cycle_days is not None:
+                cycles.append(cycle_days)
         else:
             lost_count += 1
             if in_quarter:
