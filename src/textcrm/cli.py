@@ -770,10 +770,12 @@ def build(
     result = build_site(
         crm, day, Path(output) if output else None, use_cache=not no_cache, jobs=jobs
     )
+    from textcrm.plural import counted
+
     click.echo(
-        f"built {result.pages} pages into {result.out} ({result.rendered} rendered, "
-        f"{result.written} files written, {result.removed} removed); "
-        f"{result.errors} errors, {result.warnings} warnings"
+        f"built {counted(result.pages, 'page')} into {result.out} ({result.rendered} rendered, "
+        f"{counted(result.written, 'file')} written, {result.removed} removed); "
+        f"{counted(result.errors, 'error')}, {counted(result.warnings, 'warning')}"
     )
     sys.exit(EXIT_PROBLEMS if strict and result.errors else EXIT_OK)
 
@@ -833,6 +835,7 @@ def serve(
 @cli.command()
 @click.argument("opportunity")
 @root_option
+@today_option
 @click.option(
     "--format",
     "fmt",
@@ -850,7 +853,9 @@ def serve(
     help="Where to write. Default: the quote number, e.g. Q-2026-0042.html, in the "
     "current directory; a folder: that name inside it.",
 )
-def quote(opportunity: str, root: str | None, fmt: str, output: str | None) -> None:
+def quote(
+    opportunity: str, root: str | None, today: str | None, fmt: str, output: str | None
+) -> None:
     """Write the customer quote of OPPORTUNITY as HTML or PDF.
 
     OPPORTUNITY is an opportunity's id (its file name without .md), a unique prefix of it,
@@ -870,14 +875,16 @@ def quote(opportunity: str, root: str | None, fmt: str, output: str | None) -> N
     Exit status: 0 when the quote was written, 1 when it cannot be produced (no line items,
     no quote section, a missing logo, errors in the opportunity, an unwritable path), 2 for
     an unknown or ambiguous OPPORTUNITY or when PDF support is not installed. Nothing is
-    left behind on failure.
+    left behind on failure. An open deal's quote whose valid_until is before --today is
+    written with a warning.
     """
     from textcrm.loader import load
-    from textcrm.quote import export
+    from textcrm.quote import expiry_warning, export
 
     crm = resolve_root(root)
     cwd = Path.cwd()
-    result = load(crm, parse_today(None))
+    day = parse_today(today)
+    result = load(crm, day)
     path, view = export(
         result.repository,
         result.diagnostics,
@@ -887,10 +894,16 @@ def quote(opportunity: str, root: str | None, fmt: str, output: str | None) -> N
         cwd,
     )
     shown = path.relative_to(cwd) if path.is_relative_to(cwd) else path
+    from textcrm.money import format_money
+    from textcrm.plural import counted
+
+    total = format_money(view.totals.total, view.currency, result.repository.config.locale)
     click.echo(
-        f"wrote {shown}: quote {view.number}, {len(view.lines)} lines, total "
-        f"{view.totals.total} {view.currency}"
+        f"wrote {shown}: quote {view.number}, {counted(len(view.lines), 'line')}, total {total}"
     )
+    expired = expiry_warning(result.repository, opportunity, day)
+    if expired:
+        click.echo(f"textcrm: warning: {expired}", err=True)
 
 
 # --- reports commands ---
@@ -914,13 +927,14 @@ def owner_option(f: F) -> F:
 def _report_repo(root: str | None, today: str | None, run_checks: bool = False) -> Any:
     """(LoadResult, today) for a report; checks run only when the report shows problems."""
     from textcrm.loader import load
+    from textcrm.plural import counted
 
     day = parse_today(today)
     result = load(resolve_root(root), day, run_checks=run_checks)
     if result.errors and not run_checks:
         # Reports still answer, but the user must know the answer may be incomplete.
         click.echo(
-            f"textcrm: warning: {result.errors} error(s) reading the repository; "
+            f"textcrm: warning: {counted(result.errors, 'error')} reading the repository; "
             "what could not be read is left out (run `textcrm check`)",
             err=True,
         )
@@ -942,8 +956,16 @@ def _echo_report(render: Callable[[Any], str]) -> None:
 
 
 def _known(kind: str, value: str | None, known: list[str]) -> None:
+    """Refuse an unknown id given to --KIND, with the closest known one."""
+    from textcrm.suggest import did_you_mean
+
     if value is not None and value not in known:
-        raise UsageError(f"--{kind} {value}: no such {kind}; known: {', '.join(known) or 'none'}")
+        shown = ", ".join(known[:20]) + (f" and {len(known) - 20} more" if len(known) > 20 else "")
+        raise UsageError(
+            f"--{kind} {value}: no such {kind}"
+            + did_you_mean(value, known)
+            + f"; known: {shown or 'none'}"
+        )
 
 
 @cli.command(name="list", short_help="List opportunities, filtered and sorted.")
@@ -1393,7 +1415,8 @@ def history(
     """Show how one OPPORTUNITY moved: every commit that changed its stage, close date,
     expected revenue, probability, owner or forecast category (renames followed).
 
-    OPPORTUNITY is the file name without `.md` (or its path). History is read along the
+    OPPORTUNITY is an id (the file name without `.md`, or its path), a unique prefix of one,
+    or words of its title; a deleted opportunity is named by its id. History is read along the
     current branch's first-parent line; a change made on a branch shows at its merge. The
     summary gives the days in the current and past stages, how often the close date moved
     and the deal's age. docs/history.md explains every figure.
@@ -1401,6 +1424,7 @@ def history(
     \b
     Examples:
       textcrm history acme-scanners
+      textcrm history "acme scanners"
       textcrm history opportunities/acme-scanners.md --format json
 
     Exit status: 0, or 2 when the opportunity is unknown, this is not a git repository, or
@@ -1413,12 +1437,11 @@ def history(
 
     day = parse_today(today)
     crm = resolve_root(root)
-    record_id = Path(opportunity).name.removesuffix(".md")
-    found = load_history(crm, record_id, use_cache=not no_cache)
+    found = load_history(crm, opportunity, day, use_cache=not no_cache)
     if fmt == "json":
         click.echo(json.dumps(history_json(found, day), indent=2, ensure_ascii=False))
     else:
-        click.echo(render_history(found, day), nl=False)
+        click.echo(render_history(found, day, _locale(crm)), nl=False)
 
 
 @cli.command()
@@ -1481,9 +1504,16 @@ def changes(
     if fmt == "json":
         click.echo(json.dumps(changes_json(result), indent=2, ensure_ascii=False))
     elif fmt == "markdown":
-        click.echo(render_markdown(result), nl=False)
+        click.echo(render_markdown(result, _locale(crm)), nl=False)
     else:
-        click.echo(render_changes(result), nl=False)
+        click.echo(render_changes(result, _locale(crm)), nl=False)
+
+
+def _locale(crm: Path) -> str:
+    """The repository's locale (textcrm.yaml), in which amounts are written for people."""
+    from textcrm.loader import DiskReader, load_config
+
+    return load_config(DiskReader(crm))[0].locale
 
 
 # --- import commands ---

@@ -421,34 +421,11 @@ def read_bytes(root: Path, relpath: str) -> bytes:
 
 
 def open_opportunity(root: Path, today: date, name: str) -> Target:
-    """Find the opportunity `name` designates and read its file.
+    """Find the opportunity `name` designates (see lookup.locate_opportunity), read its file."""
+    from textcrm.lookup import AmbiguousName, locate_opportunity
 
-    Only the files that can match are parsed: the ids come from the file names, and a file
-    can match title words only if its text holds them all.
-    """
-    from textcrm.lookup import AmbiguousName, find_opportunity, ids_by_prefix, title_words, unknown
-
-    paths = {
-        c[1]: p
-        for p in layout.discover(root)
-        if (c := layout.classify(p)) and c[0] == "opportunity"
-    }
-    by_id = ids_by_prefix(paths, name)
-    if by_id:
-        scope = {paths[i] for i in by_id}
-    else:
-        words = title_words(name)
-        scope = set()
-        for path in paths.values() if words else ():
-            data = DiskReader(root).read(path)
-            text = data.decode("utf-8", "replace").casefold() if isinstance(data, bytes) else ""
-            if all(w in text for w in words):
-                scope.add(path)
-    if not scope:
-        raise unknown(name, paths)
-    repo = load(root, today, paths=scope, use_cache=len(scope) > 200, run_checks=False).repository
     try:
-        opp = find_opportunity(repo, name)
+        repo, opp = locate_opportunity(root, today, name)
     except AmbiguousName as exc:
         raise UsageError(f"{exc.message}; nothing changed") from None
     return Target(repo, opp, read_bytes(root, opp.path))

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from textcrm.checks.dates import is_stale, sales_cycle_days
 from textcrm.money import ZERO, plain, round_money
+from textcrm.plural import counted
 
 if TYPE_CHECKING:
     from textcrm.loader import Repository
@@ -378,12 +379,17 @@ def attention(
             add(
                 "close-date-past",
                 opp.close_date,
-                f"close date {opp.close_date} passed {(today - opp.close_date).days} days ago",
+                f"close date {opp.close_date} passed "
+                f"{counted((today - opp.close_date).days, 'day')} ago",
             )
         stale, touch, threshold = is_stale(repo, opp, today)
         if stale:
             since = f"no activity since {touch}" if touch else "no activity recorded"
-            add("stale", touch, f"{since} (stale after {threshold} days), no firm follow-up")
+            add(
+                "stale",
+                touch,
+                f"{since} (stale after {counted(threshold, 'day')}), no firm follow-up",
+            )
         if opp.follow_up is not None:
             if opp.follow_up < today and not stale:
                 add("follow-up-overdue", opp.follow_up, f"follow-up was due {opp.follow_up}")

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from textcrm import pipeline
 from textcrm.console import Cell, Style, paint, table
 from textcrm.money import fixed, format_money, plain
+from textcrm.plural import counted
 
 if TYPE_CHECKING:
     from textcrm.diagnostics import Diagnostic
@@ -355,8 +356,8 @@ def _relative_day(day: date, today: date) -> str:
     if days == 0:
         return "today"
     if days > 0:
-        return f"in {days} day{'s' * (days != 1)}"
-    return f"{-days} day{'s' * (days != -1)} ago"
+        return f"in {counted(days, 'day')}"
+    return f"{counted(-days, 'day')} ago"
 
 
 def show_report(

@@ -7,11 +7,12 @@ from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
 from textcrm.diagnostics import Diagnostic
+from textcrm.plural import counted
 from textcrm.rules import default_severity
 
 if TYPE_CHECKING:
     from textcrm.loader import Repository
-    from textcrm.model import Opportunity
+    from textcrm.model import Opportunity, Quote
 
 
 def _d(code: str, path: str, line: int, message: str) -> Diagnostic:
@@ -107,7 +108,7 @@ def stale(repo: Repository, today: date) -> Iterator[Diagnostic]:
             since = "no activity and no `created` date"
         else:
             days = (today - touch).days
-            since = f"no activity since {touch} ({days} days; stale after {threshold})"
+            since = f"no activity since {touch} ({counted(days, 'day')}; stale after {threshold})"
         horizon = repo.config.follow_up_horizon_days
         follow = (
             f"follow_up {opp.follow_up} is beyond the {horizon}-day horizon"
@@ -153,16 +154,31 @@ def activity_in_future(repo: Repository, today: date) -> Iterator[Diagnostic]:
                 )
 
 
+def quote_has_expired(repo: Repository, opp: Opportunity, today: date) -> bool:
+    """An open deal's quote whose valid_until is before today (closed deals are exempt)."""
+    quote = opp.quote
+    return (
+        repo.is_open(opp)
+        and quote is not None
+        and quote.valid_until is not None
+        and quote.valid_until < today
+    )
+
+
+def quote_expired_advice(quote: Quote, today: date) -> str:
+    """What the quote-expired rule says, shared with `textcrm quote`."""
+    return (
+        f"quote {quote.number} expired on {quote.valid_until}; send a new quote and set "
+        f"valid_until to a date on or after {today}"
+    )
+
+
 def quote_expired(repo: Repository, today: date) -> Iterator[Diagnostic]:
     for opp in repo.checked_opportunities():
-        quote = opp.quote
-        if not repo.is_open(opp) or quote is None or quote.valid_until is None:
-            continue
-        if quote.valid_until < today:
+        if opp.quote is not None and quote_has_expired(repo, opp, today):
             yield _d(
                 "quote-expired",
                 opp.path,
                 opp.line_of("quote"),
-                f"quote {quote.number} expired on {quote.valid_until}; send a new quote "
-                f"and set valid_until to a date on or after {today}",
+                quote_expired_advice(opp.quote, today),
             )
