@@ -262,10 +262,9 @@ def stages(root: str | None, fmt: str) -> None:
     Example:
       textcrm stages --format json
     """
-    import json
     import textwrap
 
-    from textcrm import console
+    from textcrm import console, jsonout
     from textcrm.layout import CONFIG_FILE
     from textcrm.loader import DiskReader, load_config
     from textcrm.money import plain
@@ -291,7 +290,7 @@ def stages(root: str | None, fmt: str) -> None:
                 for i, s in enumerate(config.stages)
             ],
         }
-        click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
+        click.echo(jsonout.dumps(doc), nl=False)
         return
     rows = [
         (
@@ -1430,8 +1429,7 @@ def history(
     Exit status: 0, or 2 when the opportunity is unknown, this is not a git repository, or
     the clone is shallow (history needs the full history: use fetch-depth: 0).
     """
-    import json
-
+    from textcrm import jsonout
     from textcrm.history import load_history
     from textcrm.history_output import history_json, render_history
 
@@ -1439,7 +1437,7 @@ def history(
     crm = resolve_root(root)
     found = load_history(crm, opportunity, day, use_cache=not no_cache)
     if fmt == "json":
-        click.echo(json.dumps(history_json(found, day), indent=2, ensure_ascii=False))
+        click.echo(jsonout.dumps(history_json(found, day)), nl=False)
     else:
         click.echo(render_history(found, day, _locale(crm)), nl=False)
 
@@ -1493,8 +1491,7 @@ def changes(
 
     Exit status: 0, or 2 for a bad date or ref, outside git, or in a shallow clone.
     """
-    import json
-
+    from textcrm import jsonout
     from textcrm.history import changes as compute
     from textcrm.history_output import changes_json, render_changes, render_markdown
 
@@ -1502,7 +1499,7 @@ def changes(
     crm = resolve_root(root)
     result = compute(crm, since, until, day, owner, use_cache=not no_cache)
     if fmt == "json":
-        click.echo(json.dumps(changes_json(result), indent=2, ensure_ascii=False))
+        click.echo(jsonout.dumps(changes_json(result)), nl=False)
     elif fmt == "markdown":
         click.echo(render_markdown(result, _locale(crm)), nl=False)
     else:
@@ -1598,8 +1595,7 @@ def import_csv_command(
     imported) or the import failed, 2 for a usage error (unknown file, bad mapping file,
     unmapped stage or owner values).
     """
-    import json
-
+    from textcrm import jsonout
     from textcrm.importers import import_csv
     from textcrm.importers.report import render_text
 
@@ -1614,7 +1610,7 @@ def import_csv_command(
         overwrite=overwrite,
     )
     if fmt == "json":
-        click.echo(json.dumps(report.to_json(), indent=2, ensure_ascii=False))
+        click.echo(jsonout.dumps(report.to_json()), nl=False)
     else:
         click.echo(render_text(report), nl=False)
     sys.exit(EXIT_PROBLEMS if report.refused else EXIT_OK)

@@ -59,13 +59,6 @@ class Totals:
     def multi_currency(self) -> bool:
         return len(self.amounts) > 1
 
-    def to_json(self) -> dict[str, object]:
-        return {
-            "amounts": {c: str(v) for c, v in self.amounts},
-            "reporting_currency": self.reporting,
-            "converted": None if self.converted is None else str(self.converted),
-        }
-
 
 class Tally:
     """Accumulates Decimal amounts per currency."""

@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import textwrap
 from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from textcrm import pipeline
+from textcrm import jsonout, pipeline
 from textcrm.console import Cell, Style, paint, table
 from textcrm.money import fixed, format_money, plain
 from textcrm.plural import counted
@@ -53,13 +52,7 @@ def totals_text(totals: Totals, locale: str) -> str:
 
 def totals_json(totals: Totals) -> dict[str, Any]:
     """`{"amounts": {"USD": "1.00"}, "reporting_currency": "USD", "converted": "1.00"}`."""
-    return {
-        "amounts": {c: fixed(v, c) for c, v in totals.amounts},
-        "reporting_currency": totals.reporting,
-        "converted": None
-        if totals.converted is None
-        else fixed(totals.converted, totals.reporting),
-    }
+    return jsonout.totals(totals)
 
 
 def totals_rows(totals: Totals) -> list[tuple[str, str, str]]:
@@ -93,7 +86,7 @@ def rates_json(repo: Repository) -> dict[str, str]:
 
 
 def to_json(doc: dict[str, Any]) -> str:
-    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    return jsonout.dumps(doc)
 
 
 def to_csv(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
