@@ -71,6 +71,15 @@ def test_comma_that_is_not_cut_text_is_left_alone(make_repo, run):
     root = make_repo(files)
     result = run(["check", "--today", TODAY, "--no-cache"], cwd=root)
     assert result.exit_code == 0, result.output
+    # After a date, quoting is not the fix: the bare key stays an unknown field.
+    dated = COMMA.replace(
+        "- {date: 2026-11-27, type: call, summary: Discussed price, wants 5% off}",
+        "- {type: call, date: 2026-11-27, urgent}",
+    )
+    root = make_repo({"opportunities/acme.md": dated})
+    result = run(["check", "--today", TODAY, "--no-cache"], cwd=root)
+    assert result.exit_code == 0, result.output
+    assert "[unknown-field]" in result.output and "unquoted-comma" not in result.output
 
 
 def test_the_hook_refuses_a_commit_with_cut_text(make_repo, run, tmp_path):

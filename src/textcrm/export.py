@@ -126,7 +126,7 @@ def _opportunities(repo: Repository) -> Iterator[dict[str, Any]]:
             "status": pipeline.status(repo, opp),
             "close_date": _iso(opp.close_date),
             "probability": plain(fig.probability),
-            "amount": None if opp.amount is None else fixed(opp.amount, cur),
+            "amount": jsonout.money(opp.amount, cur),
             "currency": cur,
             "expected": fixed(fig.expected, cur),
             "weighted": fixed(fig.weighted, cur),

@@ -272,7 +272,7 @@ def read_mapping(
     values: dict[str, Any] = {}
     lines: dict[str, int] = {}
     seen: dict[str, int] = {}
-    fragments = _comma_fragments(node, ctx) if node.flow_style else frozenset()
+    fragments = _comma_fragments(node, spec, ctx) if node.flow_style else frozenset()
     for key_node, value_node in node.value:
         ctx.visit()
         if id(key_node) in fragments:
@@ -338,12 +338,13 @@ def _is_bare_key(key: Node, value: Node) -> bool:
     )
 
 
-def _comma_fragments(node: MappingNode, ctx: Context) -> frozenset[int]:
+def _comma_fragments(node: MappingNode, spec: sc.Record, ctx: Context) -> frozenset[int]:
     """Report text cut by an unquoted comma in a flow mapping; the ids of the cut-off keys.
 
     In `{summary: Discussed price, wants 5% off}` the comma ends the summary and `wants 5% off`
     becomes a key without a value: the text the user meant is the value and the bare keys
-    after it, joined by commas.
+    after it, joined by commas. Only a text field's value is taken as cut (after a date or a
+    number, quoting would not be the fix).
     """
     fragments: set[int] = set()
     entries = node.value
@@ -352,6 +353,9 @@ def _comma_fragments(node: MappingNode, ctx: Context) -> frozenset[int]:
         key, value = entries[i]
         i += 1
         if not (isinstance(key, ScalarNode) and is_plain(value) and value.value.strip()):
+            continue
+        field = spec.by_name.get(str(key.value))
+        if field is None or field.type.kind not in ("text", "string"):
             continue
         cut = []
         while i < len(entries) and _is_bare_key(*entries[i]):

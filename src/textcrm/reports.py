@@ -253,10 +253,8 @@ def _show_record(repo: Repository, opp: Opportunity, today: date) -> dict[str, A
         "close_date": _iso(opp.close_date),
         "created": _iso(opp.created),
         "currency": cur,
-        "amount": None if opp.amount is None else fixed(opp.amount, cur),
-        "line_items_total": None
-        if fig.line_items_total is None
-        else fixed(fig.line_items_total, cur),
+        "amount": jsonout.money(opp.amount, cur),
+        "line_items_total": jsonout.money(fig.line_items_total, cur),
         "expected": fixed(fig.expected, cur),
         "probability": plain(fig.probability),
         "weighted": fixed(fig.weighted, cur),
