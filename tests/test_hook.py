@@ -150,7 +150,8 @@ def test_warnings_are_shown_and_do_not_block(repo):
         commit(top),
         (
             "opportunities/acme.md:8:1: warning: follow-up 2026-11-27 is overdue (today is "
-            "2026-11-28); follow up and log it, or set a new follow_up date [follow-up-overdue]\n"
+            "2026-11-28); follow up and log it, or set follow_up to a date on or after "
+            "2026-11-28 [follow-up-overdue]\n"
             "textcrm: 0 errors, 1 warning in 1 opportunity\n"
         ),
     )

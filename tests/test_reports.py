@@ -576,7 +576,7 @@ def test_reports_still_answer_on_a_broken_file_and_say_so(run, make_repo):
     result = run(["pipeline", "--root", str(root), "--today", "2026-11-28", "--format", "json"])
     assert result.exit_code == 0
     assert json.loads(result.stdout)["open"]["count"] == 4
-    assert "warning: 1 error(s) reading the repository" in result.stderr
+    assert "warning: 1 error reading the repository" in result.stderr
     assert "Traceback" not in result.output
 
 

@@ -187,6 +187,36 @@ CASES = {
         set(),
         {P: opp(close_date="close_date: 2026-10-01", stage="stage: closed-won")},
     ),
+    "created-after-close": (
+        {
+            P: opp(
+                close_date="close_date: 2026-10-01",
+                stage="stage: closed-won",
+                created="created: 2026-10-02",
+            )
+        },
+        {(P, 10, "created-after-close", "error")},
+        {
+            P: opp(
+                close_date="close_date: 2026-10-01",
+                stage="stage: closed-won",
+                created="created: 2026-10-01",
+            )
+        },
+    ),
+    "unquoted-comma": (
+        {
+            P: opp(
+                activities="activities:\n  - {date: 2026-11-24, type: call, summary: Price, 5% off}"
+            )
+        },
+        {(P, 9, "unquoted-comma", "error")},
+        {
+            P: opp(
+                activities='activities:\n  - {date: 2026-11-24, type: call, summary: "Price, 5% off"}'
+            )
+        },
+    ),
     "stale": (
         {P: opp(activities="activities:\n  - {date: 2026-11-21, type: call}")},
         {(P, 1, "stale", "error")},

@@ -262,10 +262,9 @@ def stages(root: str | None, fmt: str) -> None:
     Example:
       textcrm stages --format json
     """
-    import json
     import textwrap
 
-    from textcrm import console
+    from textcrm import console, jsonout
     from textcrm.layout import CONFIG_FILE
     from textcrm.loader import DiskReader, load_config
     from textcrm.money import plain
@@ -291,7 +290,7 @@ def stages(root: str | None, fmt: str) -> None:
                 for i, s in enumerate(config.stages)
             ],
         }
-        click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
+        click.echo(jsonout.dumps(doc), nl=False)
         return
     rows = [
         (
@@ -445,6 +444,11 @@ def _new(
     help="Best estimate of the close date. Default: 90 days from today.",
 )
 @click.option("--amount", metavar="AMOUNT", help="Estimated revenue (required for an open stage).")
+@click.option(
+    "--created",
+    metavar="YYYY-MM-DD",
+    help="The day the deal was opened. Default: today, or the close date when it is past.",
+)
 @click.option("--contact", metavar="ID", help="The primary contact's id (contacts/ID.md).")
 @click.option(
     "--id",
@@ -464,11 +468,16 @@ def new_opportunity(
 ) -> None:
     """Create opportunities/ID.md with created set to today.
 
+    A deal entered after the fact (a closed stage with a past --close-date) gets the close
+    date as `created` unless --created is given, so its sales cycle is never negative.
+
     \b
-    Example:
+    Examples:
       textcrm new opportunity "Acme Corp - warehouse scanners" --account acme-corp \\
           --owner alice --close-date 2026-12-19 --amount 48000
       -> opportunities/acme-corp-warehouse-scanners.md
+      textcrm new opportunity "Acme Corp - pilot" --account acme-corp --owner alice \\
+          --stage closed-won --close-date 2026-06-30 --created 2026-03-02 --amount 9000
     """
     _new("opportunity", title, record_id, root, today, dry_run, commit, options)
 
@@ -880,10 +889,12 @@ def build(
     result = build_site(
         crm, day, Path(output) if output else None, use_cache=not no_cache, jobs=jobs
     )
+    from textcrm.plural import counted
+
     click.echo(
-        f"built {result.pages} pages into {result.out} ({result.rendered} rendered, "
-        f"{result.written} files written, {result.removed} removed); "
-        f"{result.errors} errors, {result.warnings} warnings"
+        f"built {counted(result.pages, 'page')} into {result.out} ({result.rendered} rendered, "
+        f"{counted(result.written, 'file')} written, {result.removed} removed); "
+        f"{counted(result.errors, 'error')}, {counted(result.warnings, 'warning')}"
     )
     sys.exit(EXIT_PROBLEMS if strict and result.errors else EXIT_OK)
 
@@ -943,6 +954,7 @@ def serve(
 @cli.command()
 @click.argument("opportunity")
 @root_option
+@today_option
 @click.option(
     "--format",
     "fmt",
@@ -960,7 +972,9 @@ def serve(
     help="Where to write. Default: the quote number, e.g. Q-2026-0042.html, in the "
     "current directory; a folder: that name inside it.",
 )
-def quote(opportunity: str, root: str | None, fmt: str, output: str | None) -> None:
+def quote(
+    opportunity: str, root: str | None, today: str | None, fmt: str, output: str | None
+) -> None:
     """Write the customer quote of OPPORTUNITY as HTML or PDF.
 
     OPPORTUNITY is an opportunity's id (its file name without .md), a unique prefix of it,
@@ -980,14 +994,16 @@ def quote(opportunity: str, root: str | None, fmt: str, output: str | None) -> N
     Exit status: 0 when the quote was written, 1 when it cannot be produced (no line items,
     no quote section, a missing logo, errors in the opportunity, an unwritable path), 2 for
     an unknown or ambiguous OPPORTUNITY or when PDF support is not installed. Nothing is
-    left behind on failure.
+    left behind on failure. An open deal's quote whose valid_until is before --today is
+    written with a warning.
     """
     from textcrm.loader import load
-    from textcrm.quote import export
+    from textcrm.quote import expiry_warning, export
 
     crm = resolve_root(root)
     cwd = Path.cwd()
-    result = load(crm, parse_today(None))
+    day = parse_today(today)
+    result = load(crm, day)
     path, view = export(
         result.repository,
         result.diagnostics,
@@ -997,10 +1013,16 @@ def quote(opportunity: str, root: str | None, fmt: str, output: str | None) -> N
         cwd,
     )
     shown = path.relative_to(cwd) if path.is_relative_to(cwd) else path
+    from textcrm.money import format_money
+    from textcrm.plural import counted
+
+    total = format_money(view.totals.total, view.currency, result.repository.config.locale)
     click.echo(
-        f"wrote {shown}: quote {view.number}, {len(view.lines)} lines, total "
-        f"{view.totals.total} {view.currency}"
+        f"wrote {shown}: quote {view.number}, {counted(len(view.lines), 'line')}, total {total}"
     )
+    expired = expiry_warning(result.repository, opportunity, day)
+    if expired:
+        click.echo(f"textcrm: warning: {expired}", err=True)
 
 
 # --- reports commands ---
@@ -1024,13 +1046,14 @@ def owner_option(f: F) -> F:
 def _report_repo(root: str | None, today: str | None, run_checks: bool = False) -> Any:
     """(LoadResult, today) for a report; checks run only when the report shows problems."""
     from textcrm.loader import load
+    from textcrm.plural import counted
 
     day = parse_today(today)
     result = load(resolve_root(root), day, run_checks=run_checks)
     if result.errors and not run_checks:
         # Reports still answer, but the user must know the answer may be incomplete.
         click.echo(
-            f"textcrm: warning: {result.errors} error(s) reading the repository; "
+            f"textcrm: warning: {counted(result.errors, 'error')} reading the repository; "
             "what could not be read is left out (run `textcrm check`)",
             err=True,
         )
@@ -1052,8 +1075,16 @@ def _echo_report(render: Callable[[Any], str]) -> None:
 
 
 def _known(kind: str, value: str | None, known: list[str]) -> None:
+    """Refuse an unknown id given to --KIND, with the closest known one."""
+    from textcrm.suggest import did_you_mean
+
     if value is not None and value not in known:
-        raise UsageError(f"--{kind} {value}: no such {kind}; known: {', '.join(known) or 'none'}")
+        shown = ", ".join(known[:20]) + (f" and {len(known) - 20} more" if len(known) > 20 else "")
+        raise UsageError(
+            f"--{kind} {value}: no such {kind}"
+            + did_you_mean(value, known)
+            + f"; known: {shown or 'none'}"
+        )
 
 
 @cli.command(name="list", short_help="List opportunities, filtered and sorted.")
@@ -1505,7 +1536,8 @@ def history(
     """Show how one OPPORTUNITY moved: every commit that changed its stage, close date,
     expected revenue, probability, owner or forecast category (renames followed).
 
-    OPPORTUNITY is the file name without `.md` (or its path). History is read along the
+    OPPORTUNITY is an id (the file name without `.md`, or its path), a unique prefix of one,
+    or words of its title; a deleted opportunity is named by its id. History is read along the
     current branch's first-parent line; a change made on a branch shows at its merge. The
     summary gives the days in the current and past stages, how often the close date moved
     and the deal's age. docs/history.md explains every figure.
@@ -1513,24 +1545,23 @@ def history(
     \b
     Examples:
       textcrm history acme-scanners
+      textcrm history "acme scanners"
       textcrm history opportunities/acme-scanners.md --format json
 
     Exit status: 0, or 2 when the opportunity is unknown, this is not a git repository, or
     the clone is shallow (history needs the full history: use fetch-depth: 0).
     """
-    import json
-
+    from textcrm import jsonout
     from textcrm.history import load_history
     from textcrm.history_output import history_json, render_history
 
     day = parse_today(today)
     crm = resolve_root(root)
-    record_id = Path(opportunity).name.removesuffix(".md")
-    found = load_history(crm, record_id, use_cache=not no_cache)
+    found = load_history(crm, opportunity, day, use_cache=not no_cache)
     if fmt == "json":
-        click.echo(json.dumps(history_json(found, day), indent=2, ensure_ascii=False))
+        click.echo(jsonout.dumps(history_json(found, day)), nl=False)
     else:
-        click.echo(render_history(found, day), nl=False)
+        click.echo(render_history(found, day, _locale(crm)), nl=False)
 
 
 @cli.command()
@@ -1582,8 +1613,7 @@ def changes(
 
     Exit status: 0, or 2 for a bad date or ref, outside git, or in a shallow clone.
     """
-    import json
-
+    from textcrm import jsonout
     from textcrm.history import changes as compute
     from textcrm.history_output import changes_json, render_changes, render_markdown
 
@@ -1591,11 +1621,18 @@ def changes(
     crm = resolve_root(root)
     result = compute(crm, since, until, day, owner, use_cache=not no_cache)
     if fmt == "json":
-        click.echo(json.dumps(changes_json(result), indent=2, ensure_ascii=False))
+        click.echo(jsonout.dumps(changes_json(result)), nl=False)
     elif fmt == "markdown":
-        click.echo(render_markdown(result), nl=False)
+        click.echo(render_markdown(result, _locale(crm)), nl=False)
     else:
-        click.echo(render_changes(result), nl=False)
+        click.echo(render_changes(result, _locale(crm)), nl=False)
+
+
+def _locale(crm: Path) -> str:
+    """The repository's locale (textcrm.yaml), in which amounts are written for people."""
+    from textcrm.loader import DiskReader, load_config
+
+    return load_config(DiskReader(crm))[0].locale
 
 
 # --- import commands ---
@@ -1680,8 +1717,7 @@ def import_csv_command(
     imported) or the import failed, 2 for a usage error (unknown file, bad mapping file,
     unmapped stage or owner values).
     """
-    import json
-
+    from textcrm import jsonout
     from textcrm.importers import import_csv
     from textcrm.importers.report import render_text
 
@@ -1696,7 +1732,7 @@ def import_csv_command(
         overwrite=overwrite,
     )
     if fmt == "json":
-        click.echo(json.dumps(report.to_json(), indent=2, ensure_ascii=False))
+        click.echo(jsonout.dumps(report.to_json()), nl=False)
     else:
         click.echo(render_text(report), nl=False)
     sys.exit(EXIT_PROBLEMS if report.refused else EXIT_OK)

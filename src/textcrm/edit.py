@@ -30,6 +30,7 @@ from textcrm.diagnostics import Diagnostic
 from textcrm.errors import TextcrmError, UsageError
 from textcrm.loader import DiskReader, Repository, load
 from textcrm.model import Activity, Opportunity
+from textcrm.yamlnodes import double_quoted
 
 BOM = "\ufeff"
 # Days ahead of today for a new opportunity's close date when none is given.
@@ -111,26 +112,6 @@ def _plain_ok(text: str, flow: bool, literal: bool) -> bool:
     return literal or str(value.tag) == "tag:yaml.org,2002:str"
 
 
-def _double_quoted(text: str) -> str:
-    out = []
-    for c in text:
-        if c == "\\":
-            out.append("\\\\")
-        elif c == '"':
-            out.append('\\"')
-        elif c == "\n":
-            out.append("\\n")
-        elif c == "\t":
-            out.append("\\t")
-        elif c == "\r":
-            out.append("\\r")
-        elif not c.isprintable() and c != " ":
-            out.append(f"\\u{ord(c):04x}" if ord(c) <= 0xFFFF else f"\\U{ord(c):08x}")
-        else:
-            out.append(c)
-    return '"' + "".join(out) + '"'
-
-
 def scalar(text: str, flow: bool = False, literal: bool = False, style: str | None = None) -> str:
     """`text` as a YAML scalar: plain when that is safe, else quoted.
 
@@ -139,10 +120,10 @@ def scalar(text: str, flow: bool = False, literal: bool = False, style: str | No
     if style == "'" and not any(c in text for c in "\n\r\t") and text.isprintable():
         return "'" + text.replace("'", "''") + "'"
     if style == '"':
-        return _double_quoted(text)
+        return double_quoted(text)
     if _plain_ok(text, flow, literal):
         return text
-    return _double_quoted(text)
+    return double_quoted(text)
 
 
 def _load_value(text: str) -> Any:
@@ -451,34 +432,11 @@ def read_bytes(root: Path, relpath: str) -> bytes:
 
 
 def open_opportunity(root: Path, today: date, name: str) -> Target:
-    """Find the opportunity `name` designates and read its file.
+    """Find the opportunity `name` designates (see lookup.locate_opportunity), read its file."""
+    from textcrm.lookup import AmbiguousName, locate_opportunity
 
-    Only the files that can match are parsed: the ids come from the file names, and a file
-    can match title words only if its text holds them all.
-    """
-    from textcrm.lookup import AmbiguousName, find_opportunity, ids_by_prefix, title_words, unknown
-
-    paths = {
-        c[1]: p
-        for p in layout.discover(root)
-        if (c := layout.classify(p)) and c[0] == "opportunity"
-    }
-    by_id = ids_by_prefix(paths, name)
-    if by_id:
-        scope = {paths[i] for i in by_id}
-    else:
-        words = title_words(name)
-        scope = set()
-        for path in paths.values() if words else ():
-            data = DiskReader(root).read(path)
-            text = data.decode("utf-8", "replace").casefold() if isinstance(data, bytes) else ""
-            if all(w in text for w in words):
-                scope.add(path)
-    if not scope:
-        raise unknown(name, paths)
-    repo = load(root, today, paths=scope, use_cache=len(scope) > 200, run_checks=False).repository
     try:
-        opp = find_opportunity(repo, name)
+        repo, opp = locate_opportunity(root, today, name)
     except AmbiguousName as exc:
         raise UsageError(f"{exc.message}; nothing changed") from None
     return Target(repo, opp, read_bytes(root, opp.path))
@@ -740,7 +698,8 @@ def new_record(
     options: dict[str, str | None],
     record_id: str | None = None,
 ) -> Edit:
-    """Create a record file from its template, with `created` (opportunities) set to today."""
+    """Create a record file from its template; an opportunity's `created` is today, or its
+    close date when that is already past, unless given."""
     repo = load(root, today, paths=set(), use_cache=False, run_checks=False).repository
     config = repo.config
     opts = {k: (v.strip() if isinstance(v, str) else v) for k, v in options.items()}
@@ -785,7 +744,20 @@ def new_record(
                 f"close_date set to {close} ({DEFAULT_CLOSE_DAYS} days from today); "
                 "change it with `textcrm set`"
             )
-        values.update(stage=stage.key, close_date=close, created=today.isoformat())
+        created = opts.get("created")
+        if created:
+            _converted("created", created)
+        else:
+            created = today.isoformat()
+            if stage.outcome and _converted("close_date", close) < today:
+                # A closed deal entered after the fact cannot have been created after it
+                # closed: that would be a negative sales cycle.
+                created = close
+                notes.append(
+                    f"created set to the close date {created}; give --created for the day "
+                    "the deal was opened"
+                )
+        values.update(stage=stage.key, close_date=close, created=created)
         for key in ("account", "owner", "amount", "contact"):
             if opts.get(key):
                 values[key] = str(opts[key])

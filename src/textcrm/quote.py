@@ -379,6 +379,17 @@ def output_path(view: QuoteView, fmt: str, output: Path | None, cwd: Path) -> Pa
     return target
 
 
+def expiry_warning(repo: Repository, name: str, today: datetime.date) -> str | None:
+    """The quote-expired rule's message when OPPORTUNITY's quote has expired as of today."""
+    from textcrm.checks.dates import quote_expired_advice, quote_has_expired
+    from textcrm.lookup import find_opportunity
+
+    opp = find_opportunity(repo, name)
+    if opp.quote is None or not quote_has_expired(repo, opp, today):
+        return None
+    return quote_expired_advice(opp.quote, today) + f" (today is {today})"
+
+
 def export(
     repo: Repository,
     diagnostics: Sequence[Diagnostic],

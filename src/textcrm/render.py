@@ -19,6 +19,7 @@ import markdown as markdown_lib
 import nh3
 
 from textcrm.money import format_money, format_number, plain
+from textcrm.plural import counted
 
 _ALLOWED_TAGS = {
     "a",
@@ -153,6 +154,7 @@ FILTERS: dict[str, Any] = {
     "date": date_filter,
     "number": number_filter,
     "plain": lambda v: "" if v is None else plain(v),
+    "counted": counted,  # {{ n|counted("deal") }} -> `1 deal`, `2 deals`
 }
 
 

@@ -30,6 +30,11 @@ _RULES = (
         False,
     ),
     Rule(
+        "unquoted-comma",
+        "error",
+        "an unquoted comma inside `{...}` cut a text value, and the rest became a key of its own",
+    ),
+    Rule(
         "front-matter-missing",
         "error",
         "a record file has no front matter block, or it is not a mapping",
@@ -51,6 +56,11 @@ _RULES = (
     Rule("duplicate-sku", "error", "the catalog lists a sku twice"),
     Rule("duplicate-quote-number", "error", "two opportunities share a quote number"),
     Rule("close-date-past", "error", "an open opportunity's close_date is before today"),
+    Rule(
+        "created-after-close",
+        "error",
+        "an opportunity's created date is after its close_date",
+    ),
     Rule(
         "stale",
         "error",

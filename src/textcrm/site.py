@@ -28,12 +28,12 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from textcrm import __version__, layout, pipeline, views
+from textcrm import __version__, jsonout, layout, pipeline, views
 from textcrm.diagnostics import Diagnostic
 from textcrm.errors import TextcrmError
 from textcrm.layout import CACHE_DIR
 from textcrm.loader import LoadResult, Repository
-from textcrm.money import fixed, plain
+from textcrm.money import plain
 
 MARKER = ".textcrm-site"
 DEFAULT_OUTPUT = "_site"
@@ -659,8 +659,8 @@ def pipeline_json(ctx: views.Context) -> bytes:
     def cell(c: pipeline.ForecastCell) -> dict[str, Any]:
         return {
             "count": c.count,
-            "expected": c.expected.to_json(),
-            "weighted": c.weighted.to_json(),
+            "expected": jsonout.totals(c.expected),
+            "weighted": jsonout.totals(c.weighted),
         }
 
     doc = {
@@ -669,15 +669,15 @@ def pipeline_json(ctx: views.Context) -> bytes:
         "currency": repo.config.currency,
         "key_figures": {
             "open_count": kf.open_count,
-            "pipeline": kf.pipeline.to_json(),
-            "weighted": kf.weighted.to_json(),
+            "pipeline": jsonout.totals(kf.pipeline),
+            "weighted": jsonout.totals(kf.weighted),
             "quarter": kf.quarter.key,
             "won_count": kf.won_count,
-            "won": kf.won.to_json(),
+            "won": jsonout.totals(kf.won),
             "lost_count": kf.lost_count,
-            "lost": kf.lost.to_json(),
+            "lost": jsonout.totals(kf.lost),
             "win_rate": None if kf.win_rate is None else plain(kf.win_rate),
-            "average_deal": kf.average_deal.to_json(),
+            "average_deal": jsonout.totals(kf.average_deal),
             "average_cycle_days": (
                 None if kf.average_cycle_days is None else plain(kf.average_cycle_days)
             ),
@@ -689,8 +689,8 @@ def pipeline_json(ctx: views.Context) -> bytes:
                 "open": r.is_open,
                 "probability": plain(r.probability),
                 "count": r.count,
-                "expected": r.expected.to_json(),
-                "weighted": r.weighted.to_json(),
+                "expected": jsonout.totals(r.expected),
+                "weighted": jsonout.totals(r.weighted),
             }
             for r in summary.rows
         ],
@@ -731,9 +731,9 @@ def pipeline_json(ctx: views.Context) -> bytes:
                 "status": pipeline.status(repo, o),
                 "close_date": o.close_date.isoformat() if o.close_date else None,
                 "currency": (f := repo.figures(o)).currency,
-                "expected": fixed(f.expected, f.currency),
+                "expected": jsonout.money(f.expected, f.currency),
                 "probability": plain(f.probability),
-                "weighted": fixed(f.weighted, f.currency),
+                "weighted": jsonout.money(f.weighted, f.currency),
                 "forecast": f.forecast,
                 "flags": list(ctx.flags.get(o.id, ())),
             }
@@ -741,8 +741,7 @@ def pipeline_json(ctx: views.Context) -> bytes:
         ],
         "problems": [d.to_json() for d in ctx.diagnostics],
     }
-    # Compact, one line: Python's fast JSON encoder only runs without indentation.
-    return (json.dumps(doc, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
+    return jsonout.dumps(doc, compact=True).encode()
 
 
 # --- rendering ------------------------------------------------------------------------

@@ -26,6 +26,7 @@ from textcrm.loader import Repository
 from textcrm.model import Opportunity
 from textcrm.money import format_money, plain
 from textcrm.pipeline import CATEGORY_NAMES, Totals
+from textcrm.plural import counted
 
 if TYPE_CHECKING:
     from textcrm.history import OpportunityHistory, SiteHistory
@@ -468,8 +469,8 @@ def dashboard(ctx: Context) -> DashboardView:
         Figure("Open opportunities", str(kf.open_count)),
         Figure("Pipeline", fmt.totals(kf.pipeline), "expected revenue, open deals"),
         Figure("Weighted pipeline", fmt.totals(kf.weighted), "expected × probability"),
-        Figure(f"Won in {kf.quarter.label}", fmt.totals(kf.won), f"{kf.won_count} deals"),
-        Figure(f"Lost in {kf.quarter.label}", fmt.totals(kf.lost), f"{kf.lost_count} deals"),
+        Figure(f"Won in {kf.quarter.label}", fmt.totals(kf.won), counted(kf.won_count, "deal")),
+        Figure(f"Lost in {kf.quarter.label}", fmt.totals(kf.lost), counted(kf.lost_count, "deal")),
         Figure(
             "Win rate",
             pipeline.percent_text(kf.win_rate),
@@ -478,7 +479,7 @@ def dashboard(ctx: Context) -> DashboardView:
         Figure("Average deal size", fmt.totals(kf.average_deal), "won deals"),
         Figure(
             "Average sales cycle",
-            "–" if kf.average_cycle_days is None else f"{plain(kf.average_cycle_days)} days",
+            "–" if kf.average_cycle_days is None else counted(plain(kf.average_cycle_days), "day"),
             "created to close, won deals",
         ),
     )
@@ -666,7 +667,7 @@ def dashboard_history(ctx: Context) -> DashboardHistory | None:
         )
     averages = average_stage_days(found.histories)
     stage_days = tuple(
-        StageDaysLine(s.key, s.name, f"{plain(averages[s.key][0])} days", averages[s.key][1])
+        StageDaysLine(s.key, s.name, counted(plain(averages[s.key][0]), "day"), averages[s.key][1])
         for s in ctx.config.stages
         if s.key in averages
     )
@@ -678,7 +679,7 @@ def dashboard_history(ctx: Context) -> DashboardHistory | None:
     cycles = won_cycles(found.histories, won)
     cycle = "–"
     if cycles:
-        cycle = f"{plain(average_days(cycles))} days"
+        cycle = counted(plain(average_days(cycles)), "day")
     return DashboardHistory(
         found.since,
         currencies,
@@ -943,9 +944,8 @@ def opportunity_history(ctx: Context, h: OpportunityHistory) -> OpportunityHisto
     pushed = [m.days for m in h.moves if m.days > 0]
     pulled = [m.days for m in h.moves if m.days < 0]
     summary = (
-        f"Pushed out {len(pushed)} time{'s' if len(pushed) != 1 else ''}"
-        f" ({sum(pushed)} days in all), pulled in {len(pulled)}"
-        f" time{'s' if len(pulled) != 1 else ''} ({-sum(pulled)} days in all)."
+        f"Pushed out {counted(len(pushed), 'time')} ({counted(sum(pushed), 'day')} in all), "
+        f"pulled in {counted(len(pulled), 'time')} ({counted(-sum(pulled), 'day')} in all)."
     )
     return OpportunityHistoryView(tuple(periods), moves, h.slips, summary)
 
@@ -1404,7 +1404,7 @@ def process(ctx: Context) -> ProcessView:
             CATEGORY_NAMES.get(s.forecast, s.forecast),
             s.outcome or "",
             s.requires,
-            f"{ctx.config.stale_days(s)} days" if s.is_open else "–",
+            counted(ctx.config.stale_days(s), "day") if s.is_open else "–",
             summary[s.key].count,
             ctx.fmt.totals(summary[s.key].expected),
         )

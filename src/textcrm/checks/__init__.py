@@ -35,6 +35,7 @@ REGISTRY: tuple[tuple[str, Check], ...] = (
     ("quote-without-line-items", amounts.quote_without_line_items),
     ("currency-mismatch", amounts.currency_mismatch),
     ("close-date-past", dates.close_date_past),
+    ("created-after-close", dates.created_after_close_date),
     ("stale", dates.stale),
     ("follow-up-overdue", dates.follow_up_overdue),
     ("activity-in-future", dates.activity_in_future),

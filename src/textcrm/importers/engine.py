@@ -32,6 +32,7 @@ from textcrm.importers.values import (
 )
 from textcrm.model import Config
 from textcrm.money import CURRENCIES, MoneyError, parse_discount, plain
+from textcrm.plural import counted
 from textcrm.source import decode, split
 
 ORDER = ("products", "accounts", "contacts", "opportunities")
@@ -453,7 +454,7 @@ def unmapped_message(builder: Builder, config: Config) -> str:
 
 
 def _counts(values: dict[str, int]) -> str:
-    return ", ".join(f"`{v}` ({n} row{'s' if n != 1 else ''})" for v, n in sorted(values.items()))
+    return ", ".join(f"`{v}` ({counted(n, 'row')})" for v, n in sorted(values.items()))
 
 
 def _key(value: str) -> str:
