@@ -698,6 +698,54 @@ def set_command(
     )
 
 
+@cli.command("pin-prices")
+@click.argument("opportunities", nargs=-1)
+@click.option(
+    "--prices-at",
+    metavar="REF",
+    help="Write the catalog prices as they were at this commit (e.g. HEAD, before a price "
+    "change you are making). Default: products.yaml as it is now.",
+)
+@click.option("--dry-run", is_flag=True, help="Print the diffs; write nothing.")
+@root_option
+@today_option
+def pin_prices_command(
+    opportunities: tuple[str, ...],
+    prices_at: str | None,
+    dry_run: bool,
+    root: str | None,
+    today: str | None,
+) -> None:
+    """Write the catalog price into each line that still takes it from the catalog.
+
+    A line with a `sku` and no `unit_price` follows products.yaml. Once a deal has a quote
+    or is closed, its prices have been promised: this writes them into the file as
+    `unit_price`, so that a later catalog change leaves the deal alone. Without
+    OPPORTUNITIES, every quoted or closed deal with such lines; each OPPORTUNITY is an id,
+    a unique prefix of one, or words of its title. Open, unquoted deals keep following the
+    catalog unless named.
+
+    \b
+    Examples:
+      textcrm pin-prices                      every quoted or closed deal
+      textcrm pin-prices acme-scanners --dry-run
+      textcrm pin-prices --prices-at HEAD     the prices before an uncommitted catalog change
+    """
+    from textcrm import edit
+
+    crm = resolve_root(root)
+    day = parse_today(today)
+    products = edit.catalog_at(crm, day, prices_at) if prices_at else None
+    targets = edit.pin_targets(crm, day, opportunities)
+    if not targets:
+        click.echo("no quoted or closed deal takes a price from the catalog; nothing changed")
+        return
+    for target in targets:
+        click.echo(
+            edit.apply(crm, day, edit.pin_prices(target, products), dry_run=dry_run), nl=False
+        )
+
+
 # --- site commands ---
 
 
