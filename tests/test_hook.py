@@ -217,9 +217,9 @@ def test_first_commit_of_a_repository(make_repo, run, tmp_path):
 
 def test_renamed_opportunity_is_checked_under_its_new_name(repo):
     top = repo()
-    write_files(top, {"opportunities/acme.md": BAD_OPPORTUNITY})
-    git(top, "commit", "-q", "-a", "--no-verify", "-m", "emergency")
     git(top, "mv", "opportunities/acme.md", "opportunities/acme-scanners.md")
+    write_files(top, {"opportunities/acme-scanners.md": BAD_OPPORTUNITY})
+    git(top, "add", "opportunities/acme-scanners.md")
     refused(
         commit(top),
         CLOSE_PAST.format(path="opportunities/acme-scanners.md"),
