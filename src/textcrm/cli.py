@@ -392,7 +392,11 @@ def _edit(
         raise UsageError("--dry-run and --commit cannot be combined")
     crm = resolve_root(root)
     day = parse_today(today)
-    click.echo(edit.apply(crm, day, build(crm, day), dry_run=dry_run, commit=commit), nl=False)
+    try:
+        click.echo(edit.apply(crm, day, build(crm, day), dry_run=dry_run, commit=commit), nl=False)
+    except edit.CommitRefused as exc:
+        click.echo(exc.report, nl=False)
+        raise
 
 
 @cli.group()

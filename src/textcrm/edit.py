@@ -72,6 +72,15 @@ class EditRefused(TextcrmError):
     """An edit that was not made; the file is untouched (exit 1)."""
 
 
+class CommitRefused(TextcrmError):
+    """The edit was written but `--commit` did not commit it; `report` is what to print first
+    (the edit, then what git and the hook said)."""
+
+    def __init__(self, report: str, message: str) -> None:
+        super().__init__(message)
+        self.report = report
+
+
 class ConcurrentChange(EditRefused):
     """The file changed on disk after it was read."""
 
@@ -1065,8 +1074,15 @@ def apply(root: Path, today: date, edit: Edit, dry_run: bool = False, commit: bo
         f"  {d.path}:{d.line}:{d.column}: warning: {d.message} [{d.code}]" for d in warnings
     )
     if commit and not dry_run:
+        from textcrm.errors import CommitFailed
         from textcrm.git import commit_file
 
-        sha = commit_file(root, edit.path, edit.summary)
+        try:
+            sha = commit_file(root, edit.path, edit.summary)
+        except CommitFailed as exc:
+            # What was written, then the hook's problems exactly as it printed them.
+            raise CommitRefused(
+                "\n".join(lines) + "\n" + exc.output.rstrip("\n") + "\n", exc.message
+            ) from None
         lines.append(f"committed {sha[:10]}: {edit.summary}")
     return "\n".join(lines) + "\n"
