@@ -512,3 +512,32 @@ def test_edit_commit_of_a_new_file_refused_leaves_it_untracked(repo, run):
     assert git(top, "status", "--porcelain").stdout == (
         "?? contacts/ann-lee.md\n?? opportunities/acme-corp-label-printers.md\n"
     )
+
+
+# --- file names, as the pre-commit framework passes them ---
+
+
+def test_named_files_that_are_not_staged_are_checked_in_the_working_tree(repo, run):
+    top = repo(sub="crm")
+    write_files(top / "crm", {"opportunities/bad.md": BAD_OPPORTUNITY})
+    git(top, "add", "-A")
+    git(top, "commit", "-q", "--no-verify", "-m", "emergency")
+    result = run(
+        ["hook", "run", "crm/opportunities/bad.md", "crm/accounts/acme-corp.md"],
+        cwd=top,
+        env={"TEXTCRM_TODAY": TODAY},
+    )
+    assert result.exit_code == 1
+    assert result.output == (
+        CLOSE_PAST.format(path="crm/opportunities/bad.md")
+        + "textcrm: 1 error, 0 warnings in 1 opportunity, 1 account\n"
+        "textcrm: fix the errors above (each message says how).\n"
+    )
+    # The same names, staged: a commit in progress, judged on the index against HEAD.
+    write_files(top / "crm", {"opportunities/acme.md": GOOD_OPPORTUNITY + "More.\n"})
+    git(top, "add", "-A")
+    staged = run(
+        ["hook", "run", "crm/opportunities/acme.md"], cwd=top, env={"TEXTCRM_TODAY": TODAY}
+    )
+    assert staged.exit_code == 0, staged.output
+    assert staged.output == "textcrm: no problems in 1 opportunity\n"

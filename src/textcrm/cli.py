@@ -1354,20 +1354,28 @@ def hook_uninstall() -> None:
 
 
 @hook.command("run")
+@click.argument("files", nargs=-1, metavar="[FILE]...")
 @root_option
 @today_option
-def hook_run(root: str | None, today: str | None) -> None:
+def hook_run(files: tuple[str, ...], root: str | None, today: str | None) -> None:
     """Check what is being committed: the staged content of the CRM files.
 
     Staged opportunities get every rule; staged accounts, contacts, competitors and the
     catalog get theirs; references resolve against the index, so an opportunity that still
     points at a contact deleted in this commit is refused even if it is not staged itself. A
-    change to textcrm.yaml re-checks everything. Without --root, every CRM repository in the
-    git repository (every textcrm.yaml in the index) is checked. Never changes a file.
+    change to textcrm.yaml re-checks everything. Problems that were already there before the
+    commit, in records it does not change, do not refuse it (docs/hook.md). Without --root,
+    every CRM repository in the git repository (every textcrm.yaml in the index) is checked.
+    Never changes a file.
+
+    FILE names (as the pre-commit framework passes them) that are not all staged are checked
+    as they are in the working tree, every problem counting: what `pre-commit run
+    --all-files` and `pre-commit run --from-ref A --to-ref B` do.
 
     \b
-    Example:
+    Examples:
       git add opportunities/acme-scanners.md && textcrm hook run
+      textcrm hook run opportunities/*.md
 
     Exit status: 0 when the commit may go ahead (warnings allowed), 1 when it must not.
     """
@@ -1376,7 +1384,7 @@ def hook_run(root: str | None, today: str | None) -> None:
 
     crm = resolve_root(root) if root else None
     color = console.use_color(sys.stdout)
-    outcome = run_hook(Path.cwd(), parse_today(today), crm, color)
+    outcome = run_hook(Path.cwd(), parse_today(today), crm, color, files)
     click.echo(outcome.text, nl=False, color=color)
     sys.exit(outcome.exit_code)
 

@@ -10,7 +10,7 @@ import dataclasses
 import os
 import shlex
 import sys
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -255,10 +255,19 @@ def crm_roots(top: Path, root: Path | None) -> list[Path]:
     return [(top / name).parent for name in git.files_named(top, layout.CONFIG_FILE)]
 
 
-def run_hook(cwd: Path, today: date, root: Path | None = None, color: bool = False) -> Outcome:
+def run_hook(
+    cwd: Path,
+    today: date,
+    root: Path | None = None,
+    color: bool = False,
+    files: Sequence[str] = (),
+) -> Outcome:
     """Check what is being committed (the index against HEAD) in every CRM of the repository.
 
-    Problems are printed with paths relative to the git top, where git runs hooks.
+    With `files` (the pre-commit framework passes names, relative to `cwd`) that are not all
+    staged, as for `pre-commit run --all-files` or `--from-ref/--to-ref`: check those files
+    in the working tree instead (`check_files`). Problems are printed with paths relative to
+    the git top, where git runs hooks.
     """
     from textcrm import console
 
@@ -266,6 +275,11 @@ def run_hook(cwd: Path, today: date, root: Path | None = None, color: bool = Fal
     if top is None:
         raise UsageError(f"{cwd} is not inside a git repository")
     changes = git.staged_changes(top)
+    if files:
+        named = {_top_relative(top, cwd, f) for f in files}
+        staged = {c.new_path for c in changes if c.status != "D"}
+        if not named <= staged:
+            return check_files(top, today, named, root, color)
     if not any(_may_matter(c) for c in changes):
         return Outcome("", 0)
     lines: list[str] = []
@@ -322,6 +336,50 @@ def judge_commit(top: Path, crm: Path, today: date, result: LoadResult, the_plan
         except ConfigError:  # textcrm.yaml was unusable at HEAD: every problem is new
             before = None
     return judge(result, before, changed, old_path, today)
+
+
+def _top_relative(top: Path, cwd: Path, name: str) -> str:
+    full = Path(os.path.abspath(cwd / name))
+    try:
+        return full.relative_to(top.resolve()).as_posix()
+    except ValueError:
+        try:
+            return full.relative_to(top).as_posix()
+        except ValueError:
+            raise UsageError(f"{name} is outside the git repository at {top}") from None
+
+
+def check_files(
+    top: Path, today: date, named: set[str], root: Path | None = None, color: bool = False
+) -> Outcome:
+    """Check the named files (relative to the git top) as they are in the working tree, every
+    rule, with references resolved against the whole working tree; textcrm.yaml among them
+    checks everything. What `pre-commit run --all-files` and `--from-ref/--to-ref` run."""
+    from textcrm import console
+    from textcrm.loader import DiskReader
+
+    lines: list[str] = []
+    errors = 0
+    for crm in crm_roots(top, root):
+        prefix = git.crm_prefix(top, crm)
+        scope = {
+            rel
+            for name in named
+            if name.startswith(prefix)
+            and layout.classify(rel := name[len(prefix) :]) is not None
+            and (crm / rel).is_file()
+        }
+        if not scope:
+            continue
+        everything = layout.CONFIG_FILE in scope
+        result = load(crm, today, reader=DiskReader(crm), paths=None if everything else scope)
+        for d in result.diagnostics:
+            lines.append(console.format_text(d, prefix + d.path, color))
+        lines.append("textcrm: " + console.summary(result.diagnostics, result.checked))
+        errors += result.errors
+    if errors:
+        lines.append("textcrm: fix the errors above (each message says how).")
+    return Outcome("\n".join(lines) + ("\n" if lines else ""), 1 if errors else 0)
 
 
 def _may_matter(change: git.Change) -> bool:
@@ -482,8 +540,8 @@ def _foreign_hook_message(target: Path, existing: str) -> str:
             "        name: textcrm check",
             "        entry: textcrm hook run",
             "        language: system",
-            "        pass_filenames: false",
             "        always_run: true",
+            "        require_serial: true",
         ]
     else:
         lines += [
@@ -532,8 +590,11 @@ def main(argv: list[str] | None = None) -> int:
     from textcrm.errors import TextcrmError
 
     args = sys.argv[1:] if argv is None else argv
-    if args:
-        print("usage: python -m textcrm.hook  (options: use `textcrm hook run`)", file=sys.stderr)
+    if any(a.startswith("-") for a in args):
+        print(
+            "usage: python -m textcrm.hook [FILE...]  (options: use `textcrm hook run`)",
+            file=sys.stderr,
+        )
         return 2
     raw = os.environ.get("TEXTCRM_TODAY")
     try:
@@ -549,7 +610,7 @@ def main(argv: list[str] | None = None) -> int:
         if root and not (Path(root) / layout.CONFIG_FILE).is_file():
             raise UsageError(f"TEXTCRM_ROOT={root}: no textcrm.yaml there")
         outcome = run_hook(
-            Path.cwd(), today, Path(root) if root else None, console.use_color(sys.stdout)
+            Path.cwd(), today, Path(root) if root else None, console.use_color(sys.stdout), args
         )
     except TextcrmError as exc:
         print(f"textcrm: error: {exc.message}", file=sys.stderr)
