@@ -192,3 +192,34 @@ def test_pin_prices_with_an_unknown_ref_is_a_usage_error(team, run):
     result = run(["pin-prices", "--prices-at", "nope"], cwd=team, env={"TEXTCRM_TODAY": TODAY})
     assert result.exit_code == 2
     assert "--prices-at nope: not a commit" in result.output
+
+
+def test_import_writes_the_prices_of_won_deals_into_their_lines(make_repo, run, tmp_path):
+    from test_import import SHEET_MAPPING, _mapping, crm, exports, import_, read
+
+    root = crm(make_repo)
+    files = exports(
+        tmp_path,
+        {
+            "pipeline.csv": "Deal,Company,Rep,Phase,Value,Expected,Product,Qty\n"
+            "D-1,Acme Corp,alice,Won,1200,11/20/2026,Scanner,2\n"
+            "D-2,Acme Corp,alice,Hot,1200,12/19/2026,Scanner,2\n",
+            "catalog.csv": "code,label,price\nScanner,Handheld scanner,600\n",
+        },
+    )
+    mapping = SHEET_MAPPING.replace("{Hot: proposal,", "{Won: closed-won, Hot: proposal,")
+    result = import_(
+        run, root, files, "--from", "generic", "--mapping", _mapping(tmp_path, mapping)
+    )
+    assert result.exit_code == 0, result.output
+    by_stage = {
+        ("closed-won" if "stage: closed-won" in p.read_text() else "open"): p.read_text()
+        for p in (root / "opportunities").glob("*.md")
+    }
+    assert (
+        "line_items:\n  - {sku: Scanner, quantity: 2, unit_price: 600}\n" in by_stage["closed-won"]
+    )
+    assert "line_items:\n  - {sku: Scanner, quantity: 2}\n" in by_stage["open"]
+    assert read(root, "products.yaml") == (
+        "products:\n  - {sku: Scanner, name: Handheld scanner, unit_price: 600}\n"
+    )
