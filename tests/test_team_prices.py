@@ -223,3 +223,19 @@ def test_import_writes_the_prices_of_won_deals_into_their_lines(make_repo, run, 
     assert read(root, "products.yaml") == (
         "products:\n  - {sku: Scanner, name: Handheld scanner, unit_price: 600}\n"
     )
+
+
+def test_pin_prices_in_a_one_line_list_of_items(make_repo, run):
+    deal = QUOTED.replace(
+        "line_items:\n  - {sku: SCN-200, quantity: 10}\n  - sku: SVC-DAY\n    quantity: 2",
+        "line_items: [{sku: SCN-200, quantity: 1}, {sku: SCN-200, quantity: 1}, "
+        "{sku: SVC-DAY, quantity: 2, unit_price: 900}, {sku: SVC-DAY, quantity: 1}]",
+    )
+    root = make_repo({"opportunities/quoted.md": deal})
+    result = run(["pin-prices", "quoted"], cwd=root, env={"TEXTCRM_TODAY": TODAY})
+    assert result.output == "opportunities/quoted.md: pin the catalog price of 3 lines on quoted\n"
+    assert (
+        "line_items: [{sku: SCN-200, quantity: 1, unit_price: 1100}, {sku: SCN-200, quantity: 1, "
+        "unit_price: 1100}, {sku: SVC-DAY, quantity: 2, unit_price: 900}, {sku: SVC-DAY, "
+        "quantity: 1, unit_price: 950}]\n"
+    ) in (root / "opportunities/quoted.md").read_text()

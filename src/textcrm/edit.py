@@ -367,16 +367,16 @@ class Document:
 
         self.intended.append(change)
 
-    def item_at_line(self, key: str, line: int) -> int | None:
-        """The index of the item of the top-level list `key` that starts on file `line`."""
+    def item_at_line(self, key: str, line: int, nth: int = 0) -> int | None:
+        """The index of the `nth` item of the top-level list `key` that starts on file `line`
+        (several do in `[{...}, {...}]`)."""
         pair = self._pair(key)
         seq = pair[1] if pair is not None else None
         if not isinstance(seq, SequenceNode):
             return None
-        for i, node in enumerate(seq.value):
-            if node.start_mark.line + 2 == line:  # the front matter starts on file line 2
-                return i
-        return None
+        # The front matter starts on file line 2.
+        found = [i for i, node in enumerate(seq.value) if node.start_mark.line + 2 == line]
+        return found[nth] if nth < len(found) else None
 
     def add_to_item(self, key: str, index: int, name: str, text: str, literal: bool) -> None:
         """Add `name: text` to the `index`th mapping of the top-level list `key`, in its style
@@ -643,8 +643,11 @@ def _pin(target: Target, doc: Document, products: Mapping[str, Product] | None =
     from textcrm.money import plain
 
     # Every index first: adding a line to a block item moves the lines of the next ones.
+    position = {}  # id(item) -> its rank among the items starting on its line
+    for n, item in enumerate(target.opp.line_items):
+        position[id(item)] = sum(1 for o in target.opp.line_items[:n] if o.line == item.line)
     found = [
-        (doc.item_at_line("line_items", item.line), product)
+        (doc.item_at_line("line_items", item.line, position[id(item)]), product)
         for item, product in unpriced_lines(target.repo, target.opp, products)
     ]
     for index, product in found:
