@@ -1296,9 +1296,12 @@ def hook() -> None:
     """The git pre-commit hook that keeps the shared pipeline honest.
 
     Once installed, every `git commit` checks the CRM files it changes, as staged (not as
-    they are in the working tree), and refuses the commit on any error: a close date in the
-    past, a stale deal, a reference to a contact deleted in the same commit, ... Warnings are
-    shown and do not block. In an emergency: `git commit --no-verify`.
+    they are in the working tree), and refuses the commit on any error it brings: a close
+    date in the past, a stale deal, a reference to a contact deleted in the same commit, a
+    catalog price change that would re-price a closed deal or an issued quote, ... Problems
+    that were already there in records the commit does not change (and old date problems
+    that a change does not make worse) are summarised and do not block. Warnings are shown
+    and do not block. In an emergency: `git commit --no-verify`.
 
     \b
     Examples:
