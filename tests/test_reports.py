@@ -34,8 +34,8 @@ tags: [hardware]
 contacts:
   - {contact: jane-doe, role: Economic Buyer, primary: true}
 line_items:
-  - {sku: SCN-200, quantity: 10, discount: 5%}
-  - {sku: SVC-DAY, quantity: 2}
+  - {sku: SCN-200, quantity: 10, discount: 5%, unit_price: 1100}
+  - {sku: SVC-DAY, quantity: 2, unit_price: 950}
 activities:
   - {date: 2026-11-24, type: call, contact: jane-doe, summary: Walked through pricing}
 quote: {number: Q-2, date: 2026-11-26, valid_until: 2026-12-03}

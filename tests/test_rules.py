@@ -151,12 +151,12 @@ CASES = {
         {
             P: opp(
                 amount=None,
-                line_items="line_items: [{sku: SCN-200, quantity: 1}]",
+                line_items="line_items: [{sku: SCN-200, quantity: 1, unit_price: 1100}]",
                 quote="quote: {number: Q-1, date: 2026-11-25, valid_until: 2026-12-31}",
             ),
             "opportunities/b.md": opp(
                 amount=None,
-                line_items="line_items: [{sku: SCN-200, quantity: 1}]",
+                line_items="line_items: [{sku: SCN-200, quantity: 1, unit_price: 1100}]",
                 quote="quote: {number: Q-1, date: 2026-11-25, valid_until: 2026-12-31}",
             ),
         },
@@ -167,12 +167,12 @@ CASES = {
         {
             P: opp(
                 amount=None,
-                line_items="line_items: [{sku: SCN-200, quantity: 1}]",
+                line_items="line_items: [{sku: SCN-200, quantity: 1, unit_price: 1100}]",
                 quote="quote: {number: Q-1, date: 2026-11-25, valid_until: 2026-12-31}",
             ),
             "opportunities/b.md": opp(
                 amount=None,
-                line_items="line_items: [{sku: SCN-200, quantity: 1}]",
+                line_items="line_items: [{sku: SCN-200, quantity: 1, unit_price: 1100}]",
                 quote="quote: {number: Q-2, date: 2026-11-25, valid_until: 2026-12-31}",
             ),
         },
@@ -242,7 +242,7 @@ CASES = {
             P: opp(
                 stage="stage: negotiation",
                 amount=None,
-                line_items="line_items: [{sku: SCN-200, quantity: 1}]",
+                line_items="line_items: [{sku: SCN-200, quantity: 1, unit_price: 1100}]",
                 quote="quote: {number: Q-9, date: 2026-11-01, valid_until: 2026-12-31}",
                 activities="activities:\n  - {date: 2026-11-14, type: call}",
             )
@@ -252,7 +252,7 @@ CASES = {
             P: opp(
                 stage="stage: negotiation",
                 amount=None,
-                line_items="line_items: [{sku: SCN-200, quantity: 1}]",
+                line_items="line_items: [{sku: SCN-200, quantity: 1, unit_price: 1100}]",
                 quote="quote: {number: Q-9, date: 2026-11-01, valid_until: 2026-12-31}",
                 activities="activities:\n  - {date: 2026-11-15, type: call}",
             )
@@ -309,7 +309,7 @@ CASES = {
         {
             P: opp(
                 amount=None,
-                line_items="line_items: [{sku: SCN-200, quantity: 1}]",
+                line_items="line_items: [{sku: SCN-200, quantity: 1, unit_price: 1100}]",
                 quote="quote: {number: Q-1, date: 2026-11-01, valid_until: 2026-11-27}",
             )
         },
@@ -317,7 +317,7 @@ CASES = {
         {
             P: opp(
                 amount=None,
-                line_items="line_items: [{sku: SCN-200, quantity: 1}]",
+                line_items="line_items: [{sku: SCN-200, quantity: 1, unit_price: 1100}]",
                 quote="quote: {number: Q-1, date: 2026-11-01, valid_until: 2026-11-28}",
             )
         },
@@ -328,7 +328,7 @@ CASES = {
         {
             P: opp(
                 amount=None,
-                line_items="line_items: [{sku: SCN-200, quantity: 1}]",
+                line_items="line_items: [{sku: SCN-200, quantity: 1, unit_price: 1100}]",
                 quote="quote: {number: Q-1, date: 2026-11-01, valid_until: 2026-12-28}",
             )
         },
@@ -345,6 +345,36 @@ CASES = {
             "currency: EUR}\n",
             P: opp(amount=None, line_items="line_items: [{sku: E1, quantity: 1, unit_price: 11}]"),
         },
+    ),
+    "unpriced-line": (
+        {
+            P: opp(
+                amount=None,
+                line_items="line_items:\n  - {sku: SCN-200, quantity: 1}\n"
+                "  - {sku: SVC-DAY, quantity: 2, unit_price: 900}",
+                quote="quote: {number: Q-1, date: 2026-11-25, valid_until: 2026-12-31}",
+            )
+        },
+        {(P, 10, "unpriced-line", "warning")},
+        {
+            P: opp(
+                amount=None,
+                line_items="line_items:\n  - {sku: SCN-200, quantity: 1, unit_price: 1100}\n"
+                "  - {sku: SVC-DAY, quantity: 2, unit_price: 900}",
+                quote="quote: {number: Q-1, date: 2026-11-25, valid_until: 2026-12-31}",
+            )
+        },
+    ),
+    "unpriced-line on a closed deal, not on an open one": (
+        {
+            P: opp(
+                stage="stage: closed-won",
+                amount=None,
+                line_items="line_items:\n  - sku: SVC-DAY\n    quantity: 2",
+            )
+        },
+        {(P, 10, "unpriced-line", "warning")},
+        {P: opp(amount=None, line_items="line_items:\n  - sku: SVC-DAY\n    quantity: 2")},
     ),
     "contact-account-mismatch": (
         {P: opp(contacts="contacts: [{contact: john-roe}]")},

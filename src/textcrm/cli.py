@@ -391,7 +391,11 @@ def _edit(
         raise UsageError("--dry-run and --commit cannot be combined")
     crm = resolve_root(root)
     day = parse_today(today)
-    click.echo(edit.apply(crm, day, build(crm, day), dry_run=dry_run, commit=commit), nl=False)
+    try:
+        click.echo(edit.apply(crm, day, build(crm, day), dry_run=dry_run, commit=commit), nl=False)
+    except edit.CommitRefused as exc:
+        click.echo(exc.report, nl=False)
+        raise
 
 
 @cli.group()
@@ -825,6 +829,54 @@ def set_command(
         commit,
         lambda crm, day: edit.set_value(edit.open_opportunity(crm, day, opportunity), field, value),
     )
+
+
+@cli.command("pin-prices")
+@click.argument("opportunities", nargs=-1)
+@click.option(
+    "--prices-at",
+    metavar="REF",
+    help="Write the catalog prices as they were at this commit (e.g. HEAD, before a price "
+    "change you are making). Default: products.yaml as it is now.",
+)
+@click.option("--dry-run", is_flag=True, help="Print the diffs; write nothing.")
+@root_option
+@today_option
+def pin_prices_command(
+    opportunities: tuple[str, ...],
+    prices_at: str | None,
+    dry_run: bool,
+    root: str | None,
+    today: str | None,
+) -> None:
+    """Write the catalog price into each line that still takes it from the catalog.
+
+    A line with a `sku` and no `unit_price` follows products.yaml. Once a deal has a quote
+    or is closed, its prices have been promised: this writes them into the file as
+    `unit_price`, so that a later catalog change leaves the deal alone. Without
+    OPPORTUNITIES, every quoted or closed deal with such lines; each OPPORTUNITY is an id,
+    a unique prefix of one, or words of its title. Open, unquoted deals keep following the
+    catalog unless named.
+
+    \b
+    Examples:
+      textcrm pin-prices                      every quoted or closed deal
+      textcrm pin-prices acme-scanners --dry-run
+      textcrm pin-prices --prices-at HEAD     the prices before an uncommitted catalog change
+    """
+    from textcrm import edit
+
+    crm = resolve_root(root)
+    day = parse_today(today)
+    products = edit.catalog_at(crm, day, prices_at) if prices_at else None
+    targets = edit.pin_targets(crm, day, opportunities)
+    if not targets:
+        click.echo("no quoted or closed deal takes a price from the catalog; nothing changed")
+        return
+    for target in targets:
+        click.echo(
+            edit.apply(crm, day, edit.pin_prices(target, products), dry_run=dry_run), nl=False
+        )
 
 
 # --- site commands ---
@@ -1395,9 +1447,12 @@ def hook() -> None:
     """The git pre-commit hook that keeps the shared pipeline honest.
 
     Once installed, every `git commit` checks the CRM files it changes, as staged (not as
-    they are in the working tree), and refuses the commit on any error: a close date in the
-    past, a stale deal, a reference to a contact deleted in the same commit, ... Warnings are
-    shown and do not block. In an emergency: `git commit --no-verify`.
+    they are in the working tree), and refuses the commit on any error it brings: a close
+    date in the past, a stale deal, a reference to a contact deleted in the same commit, a
+    catalog price change that would re-price a closed deal or an issued quote, ... Problems
+    that were already there in records the commit does not change (and old date problems
+    that a change does not make worse) are summarised and do not block. Warnings are shown
+    and do not block. In an emergency: `git commit --no-verify`.
 
     \b
     Examples:
@@ -1453,20 +1508,28 @@ def hook_uninstall() -> None:
 
 
 @hook.command("run")
+@click.argument("files", nargs=-1, metavar="[FILE]...")
 @root_option
 @today_option
-def hook_run(root: str | None, today: str | None) -> None:
+def hook_run(files: tuple[str, ...], root: str | None, today: str | None) -> None:
     """Check what is being committed: the staged content of the CRM files.
 
     Staged opportunities get every rule; staged accounts, contacts, competitors and the
     catalog get theirs; references resolve against the index, so an opportunity that still
     points at a contact deleted in this commit is refused even if it is not staged itself. A
-    change to textcrm.yaml re-checks everything. Without --root, every CRM repository in the
-    git repository (every textcrm.yaml in the index) is checked. Never changes a file.
+    change to textcrm.yaml re-checks everything. Problems that were already there before the
+    commit, in records it does not change, do not refuse it (docs/hook.md). Without --root,
+    every CRM repository in the git repository (every textcrm.yaml in the index) is checked.
+    Never changes a file.
+
+    FILE names (as the pre-commit framework passes them) that are not all staged are checked
+    as they are in the working tree, every problem counting: what `pre-commit run
+    --all-files` and `pre-commit run --from-ref A --to-ref B` do.
 
     \b
-    Example:
+    Examples:
       git add opportunities/acme-scanners.md && textcrm hook run
+      textcrm hook run opportunities/*.md
 
     Exit status: 0 when the commit may go ahead (warnings allowed), 1 when it must not.
     """
@@ -1475,7 +1538,7 @@ def hook_run(root: str | None, today: str | None) -> None:
 
     crm = resolve_root(root) if root else None
     color = console.use_color(sys.stdout)
-    outcome = run_hook(Path.cwd(), parse_today(today), crm, color)
+    outcome = run_hook(Path.cwd(), parse_today(today), crm, color, files)
     click.echo(outcome.text, nl=False, color=color)
     sys.exit(outcome.exit_code)
 

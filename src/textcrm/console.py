@@ -17,7 +17,13 @@ from typing import IO, Any
 from textcrm.diagnostics import Diagnostic, count
 from textcrm.plural import counted
 
-_COLORS = {"error": "\x1b[1;31m", "warning": "\x1b[1;33m", "bold": "\x1b[1m", "dim": "\x1b[2m"}
+_COLORS = {
+    "error": "\x1b[1;31m",
+    "warning": "\x1b[1;33m",
+    "note": "\x1b[1;36m",
+    "bold": "\x1b[1m",
+    "dim": "\x1b[2m",
+}
 _RESET = "\x1b[0m"
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from pathlib import Path
@@ -29,7 +29,7 @@ from textcrm import schema as sc
 from textcrm.diagnostics import Diagnostic
 from textcrm.errors import TextcrmError, UsageError
 from textcrm.loader import DiskReader, Repository, load
-from textcrm.model import Activity, Opportunity
+from textcrm.model import Activity, Opportunity, Product
 from textcrm.yamlnodes import double_quoted
 
 BOM = "\ufeff"
@@ -71,6 +71,15 @@ SETTABLE = tuple(
 
 class EditRefused(TextcrmError):
     """An edit that was not made; the file is untouched (exit 1)."""
+
+
+class CommitRefused(TextcrmError):
+    """The edit was written but `--commit` did not commit it; `report` is what to print first
+    (the edit, then what git and the hook said)."""
+
+    def __init__(self, report: str, message: str) -> None:
+        super().__init__(message)
+        self.report = report
 
 
 class ConcurrentChange(EditRefused):
@@ -350,6 +359,54 @@ class Document:
 
         self.intended.append(change)
 
+    def item_at_line(self, key: str, line: int, nth: int = 0) -> int | None:
+        """The index of the `nth` item of the top-level list `key` that starts on file `line`
+        (several do in `[{...}, {...}]`)."""
+        pair = self._pair(key)
+        seq = pair[1] if pair is not None else None
+        if not isinstance(seq, SequenceNode):
+            return None
+        # The front matter starts on file line 2.
+        found = [i for i, node in enumerate(seq.value) if node.start_mark.line + 2 == line]
+        return found[nth] if nth < len(found) else None
+
+    def add_to_item(self, key: str, index: int, name: str, text: str, literal: bool) -> None:
+        """Add `name: text` to the `index`th mapping of the top-level list `key`, in its style
+        (inside the braces of a flow mapping, as a line of its own in a block mapping)."""
+        pair = self._pair(key)
+        seq = pair[1] if pair is not None else None
+        if not isinstance(seq, SequenceNode) or index >= len(seq.value):
+            raise EditRefused(f"{self.path}: `{key}` is not a list; edit it by hand")
+        node = seq.value[index]
+        if not isinstance(node, MappingNode) or not node.value:
+            raise EditRefused(f"{self.path}: item {index + 1} of `{key}` is not a mapping")
+        if any(isinstance(k, ScalarNode) and k.value == name for k, _v in node.value):
+            raise EditRefused(f"{self.path}: item {index + 1} of `{key}` already has `{name}`")
+        last_key, last_value = node.value[-1]
+        if node.flow_style:
+            written = scalar(text, flow=True, literal=literal)
+            at = self._end(last_value)
+            closing = node.end_mark.index - 1
+            if self.front[at:closing].strip().startswith(","):  # `{a: 1, b: 2, }`
+                at = self.front.index(",", at) + 1
+                self._splice(at, at, f" {name}: {written},")
+            else:
+                self._splice(at, at, f", {name}: {written}")
+        else:
+            written = scalar(text, literal=literal)
+            at = self._line_end(self._end(last_value))
+            prefix = "" if self.front[:at].endswith("\n") else "\n"
+            pad = " " * int(last_key.start_mark.column)
+            self._splice(at, at, f"{prefix}{pad}{name}: {written}\n")
+        loaded = _load_value(written)
+
+        def change(data: dict[str, Any]) -> None:
+            items = list(data[key])  # copies: `data` shares its lists with the original
+            items[index] = {**items[index], name: loaded}
+            data[key] = items
+
+        self.intended.append(change)
+
     def _append_flow(self, seq: SequenceNode, flow_item: str) -> None:
         if not seq.value:
             self._splice(seq.start_mark.index, seq.end_mark.index, f"[{flow_item}]")
@@ -568,6 +625,79 @@ def set_value(target: Target, name: str, text: str) -> Edit:
     return _finish(target, doc, f"set {name} on {target.opp.id}", expect=expect)
 
 
+def _pin(target: Target, doc: Document, products: Mapping[str, Product] | None = None) -> int:
+    """Write the catalog price (from `products`, else the repository's catalog) into each line
+    of the opportunity that takes its price from the catalog; the number of lines pinned."""
+    from textcrm.checks.amounts import unpriced_lines
+    from textcrm.money import plain
+
+    # Every index first: adding a line to a block item moves the lines of the next ones.
+    position = {}  # id(item) -> its rank among the items starting on its line
+    for n, item in enumerate(target.opp.line_items):
+        position[id(item)] = sum(1 for o in target.opp.line_items[:n] if o.line == item.line)
+    found = [
+        (doc.item_at_line("line_items", item.line, position[id(item)]), product)
+        for item, product in unpriced_lines(target.repo, target.opp, products)
+    ]
+    for index, product in found:
+        if index is None:  # pragma: no cover - the parser's line is the item's first line
+            raise EditRefused(f"{doc.path}: cannot find a line item; edit it by hand")
+        doc.add_to_item("line_items", index, "unit_price", plain(product.unit_price), True)
+    return len(found)
+
+
+def _lines_note(count: int) -> str:
+    lines = "line" if count == 1 else "lines"
+    return (
+        f"unit_price written into {count} {lines} from the catalog: the deal keeps these "
+        "prices when the catalog changes"
+    )
+
+
+def pin_prices(target: Target, products: Mapping[str, Product] | None = None) -> Edit:
+    """Write the catalog prices into the lines that still take their price from the catalog."""
+    doc = Document(target.opp.path, target.data)
+    count = _pin(target, doc, products)
+    if not count:
+        return Edit(target.opp.path, target.data, target.data, f"pin prices on {target.opp.id}")
+    lines = "line" if count == 1 else "lines"
+    return _finish(target, doc, f"pin the catalog price of {count} {lines} on {target.opp.id}")
+
+
+def catalog_at(root: Path, today: date, ref: str) -> Mapping[str, Product]:
+    """The catalog (products.yaml) as it was at a commit."""
+    from textcrm import git
+    from textcrm.errors import GitError
+
+    top = git.toplevel(root)
+    commit = git.resolve(top, ref) if top is not None else None
+    if commit is None:
+        raise UsageError(f"--prices-at {ref}: not a commit in the git repository of {root}")
+    try:
+        reader = git.GitReader(root, commit=commit, top=top)
+        return load(
+            root, today, reader, paths=set(), use_cache=False, run_checks=False
+        ).repository.products
+    except GitError as exc:  # pragma: no cover - git failed between two calls
+        raise UsageError(f"--prices-at {ref}: {exc.message}") from None
+
+
+def pin_targets(root: Path, today: date, names: Iterable[str]) -> list[Target]:
+    """The opportunities `pin-prices` works on: the named ones, else every quoted or closed
+    deal that has a line taking its price from the catalog."""
+    from textcrm.checks.amounts import price_promised, unpriced_lines
+
+    wanted = list(names)
+    if wanted:
+        return [open_opportunity(root, today, name) for name in wanted]
+    repo = load(root, today, run_checks=False).repository
+    return [
+        Target(repo, opp, read_bytes(root, opp.path))
+        for opp in sorted(repo.opportunities.values(), key=lambda o: o.id)
+        if price_promised(repo, opp) and unpriced_lines(repo, opp)
+    ]
+
+
 def move_stage(
     target: Target,
     stage_key: str,
@@ -627,6 +757,10 @@ def move_stage(
         notes.append(f"close_date set to today, {today.isoformat()} (--close-date to give another)")
     if lost_reason is not None:
         doc.set_scalar("lost_reason", lost_reason.strip())
+    if stage.outcome is not None:  # a closed deal's prices never move again
+        pinned = _pin(target, doc)
+        if pinned:
+            notes.append(_lines_note(pinned))
     wanted_reason = lost_reason.strip() if lost_reason is not None else None
 
     def expect(moved: Any) -> str | None:
@@ -946,8 +1080,15 @@ def apply(root: Path, today: date, edit: Edit, dry_run: bool = False, commit: bo
         f"  {d.path}:{d.line}:{d.column}: warning: {d.message} [{d.code}]" for d in warnings
     )
     if commit and not dry_run:
+        from textcrm.errors import CommitFailed
         from textcrm.git import commit_file
 
-        sha = commit_file(root, edit.path, edit.summary)
+        try:
+            sha = commit_file(root, edit.path, edit.summary)
+        except CommitFailed as exc:
+            # What was written, then the hook's problems exactly as it printed them.
+            raise CommitRefused(
+                "\n".join(lines) + "\n" + exc.output.rstrip("\n") + "\n", exc.message
+            ) from None
         lines.append(f"committed {sha[:10]}: {edit.summary}")
     return "\n".join(lines) + "\n"

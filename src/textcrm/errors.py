@@ -52,5 +52,19 @@ class GitError(TextcrmError):
     """A git command failed or git is not available."""
 
 
+class CommitFailed(GitError):
+    """`git commit` did not make the commit (usually: a pre-commit hook refused it); carries
+    what git and its hooks printed. The index has been put back as it was."""
+
+    def __init__(self, path: str, output: str) -> None:
+        super().__init__(
+            f"the commit was not made (see above): {path} is written but not committed, and "
+            "not staged either (the index is as it was before this command). Fix what the "
+            "hook reports, then `git add` and commit it, or run the command again."
+        )
+        self.path = path
+        self.output = output
+
+
 class NotFound(UsageError):
     """A named record does not exist or the name is ambiguous."""

@@ -82,6 +82,12 @@ _RULES = (
     ),
     Rule("activity-in-future", "warning", "an activity is dated after today"),
     Rule("amount-mismatch", "warning", "amount and the line items' total differ"),
+    Rule(
+        "unpriced-line",
+        "warning",
+        "a quoted or closed opportunity has a line that still takes its price from the "
+        "catalog (the hook refuses a catalog change that would re-price it)",
+    ),
     Rule("quote-expired", "warning", "an open opportunity's quote.valid_until is before today"),
     Rule(
         "contact-account-mismatch",

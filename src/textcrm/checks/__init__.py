@@ -34,6 +34,7 @@ REGISTRY: tuple[tuple[str, Check], ...] = (
     ("amount-mismatch", amounts.amount_mismatch),
     ("quote-without-line-items", amounts.quote_without_line_items),
     ("currency-mismatch", amounts.currency_mismatch),
+    ("unpriced-line", amounts.unpriced_line),
     ("close-date-past", dates.close_date_past),
     ("created-after-close", dates.created_after_close_date),
     ("stale", dates.stale),
