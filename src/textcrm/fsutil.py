@@ -14,6 +14,7 @@ def atomic_write(
     data: bytes,
     mode: int | None = None,
     before_replace: Callable[[], None] | None = None,
+    durable: bool = True,
 ) -> None:
     """Write `data` to `path` so that readers see either the old file or the new one.
 
@@ -22,6 +23,8 @@ def atomic_write(
     On any failure the temporary file is removed and the original is untouched.
     `before_replace` runs just before the rename; raising there cancels the write (editors
     use it to refuse when the file changed on disk since they read it).
+    `durable=False` skips the two fsyncs (5 ms a file here): for outputs that are rebuilt
+    from the records anyway, such as the site's pages, a reader still never sees half a file.
     """
     folder = path.parent
     if mode is None:
@@ -36,7 +39,8 @@ def atomic_write(
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
-            os.fsync(f.fileno())
+            if durable:
+                os.fsync(f.fileno())
         os.chmod(tmp, mode)
         if before_replace is not None:
             before_replace()
@@ -45,6 +49,8 @@ def atomic_write(
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+    if not durable:
+        return
     try:
         dir_fd = os.open(folder, os.O_RDONLY)
     except OSError:  # pragma: no cover - some platforms cannot open folders

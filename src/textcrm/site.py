@@ -30,7 +30,7 @@ from typing import Any
 
 from textcrm import __version__, layout, pipeline, views
 from textcrm.diagnostics import Diagnostic
-from textcrm.errors import TextcrmError
+from textcrm.errors import EnvironmentFailure, TextcrmError
 from textcrm.layout import CACHE_DIR
 from textcrm.loader import LoadResult, Repository
 from textcrm.money import fixed, plain
@@ -134,20 +134,20 @@ def write_if_changed(out: Path, rel: str, data: bytes, checked: set[str] | None 
     An existing file is replaced atomically (a browser never sees half a page); a symlink
     in its place is replaced, never followed.
     """
-    folder, _, name = rel.rpartition("/")
+    from textcrm.fsutil import atomic_write
+
+    folder = rel.rpartition("/")[0]
     _check_folder(out, folder, checked)
     full = out / rel
     try:
         st = os.lstat(full)
     except FileNotFoundError:
-        with open(full, "xb") as f:
-            f.write(data)
-        return True
-    if stat.S_ISREG(st.st_mode) and st.st_size == len(data) and full.read_bytes() == data:
-        return False
-    tmp = full.with_name(f".{name}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, full)
+        pass
+    else:
+        if stat.S_ISREG(st.st_mode) and st.st_size == len(data) and full.read_bytes() == data:
+            return False
+    # A new page too goes through a temporary file: a full disk never leaves half a page.
+    atomic_write(full, data, durable=False)
     return True
 
 
@@ -892,8 +892,26 @@ class Builder:
         """Build every page (or only the paths in `only`), skipping unchanged ones.
 
         Pages named in `first` are rendered and written before the others (serve writes the
-        edited opportunity's page before the dashboards).
+        edited opportunity's page before the dashboards). When the system refuses a write
+        (permission, a full disk), EnvironmentFailure says so; every page is whole.
         """
+        try:
+            return self._build(result, today, only, first)
+        except OSError as exc:
+            raise EnvironmentFailure(
+                f"cannot write the site into {self.out}",
+                exc,
+                "the build stopped there: each page in it is whole, either the previous "
+                "build's or this one's; the records were not touched. Build again once fixed",
+            ) from None
+
+    def _build(
+        self,
+        result: LoadResult,
+        today: date,
+        only: set[str] | None,
+        first: Iterable[str],
+    ) -> BuildResult:
         self.out.mkdir(parents=True, exist_ok=True)
         if not (self.out / MARKER).exists():
             self._write_manifest()
