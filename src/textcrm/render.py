@@ -21,6 +21,7 @@ import markdown as markdown_lib
 import nh3
 from markdown.inlinepatterns import LinkInlineProcessor
 
+from textcrm import notes
 from textcrm.money import format_money, format_number, plain
 
 _ALLOWED_TAGS = {
@@ -143,7 +144,10 @@ def _link_text(scan: Callable[[str, int], tuple[str, int, bool]], data: str, ind
 
 
 def markdown_to_html(text: str) -> str:
-    """Render Markdown notes to sanitized HTML: no script, no event handlers, no javascript:."""
+    """Render Markdown notes to sanitized HTML: no script, no event handlers, no javascript:.
+    Notes too costly for Python-Markdown (`notes.too_complex`) become escaped plain text."""
+    if notes.too_complex(text) is not None:
+        return notes.plain_html(text)
     html = _markdown().reset().convert(text)
     return nh3.clean(
         html,

@@ -253,7 +253,7 @@ def _code_fingerprint() -> str:
     """Changes when textcrm's rendering code changes (so cached output is never stale)."""
     here = Path(__file__).parent
     h = hashlib.blake2b(__version__.encode(), digest_size=16)
-    for name in ("render.py", "site.py", "charts.py"):
+    for name in ("render.py", "site.py", "charts.py", "notes.py"):
         try:
             h.update((here / name).read_bytes())
         except OSError:
