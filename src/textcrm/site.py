@@ -344,8 +344,19 @@ def source_digest(root: Path, relpath: str) -> str:
 
 
 def quote_inputs(ctx: views.Context, opp: Any) -> str:
-    """A quote page's inputs: its opportunity's (the logo and company are in the context)."""
-    return "quote:" + opportunity_inputs(ctx, opp, "")
+    """A quote page's inputs: its opportunity's, and the files of the buyer and of the
+    contacts it may address (their address, email, phone: the quote prints them). The
+    company, logo and catalog are in every page's context."""
+    repo = ctx.repo
+    records = [("account", opp.account)] if opp.account else []
+    records += [("contact", c.contact) for c in opp.contacts]
+    tables: dict[str, Mapping[str, Any]] = {"account": repo.accounts, "contact": repo.contacts}
+    found = []
+    for kind, record_id in records:
+        record = tables[kind].get(record_id)
+        name = record.path if record is not None else layout.record_path(kind, record_id)
+        found.append((name, source_digest(repo.root, name)))
+    return "quote:" + opportunity_inputs(ctx, opp, "") + repr(found)
 
 
 def opportunity_inputs(ctx: views.Context, opp: Any, quote_href: str) -> str:
@@ -953,8 +964,10 @@ class Builder:
             produced.add(path)
         # pipeline.json shows what the dashboard shows: it changes only when index.html does.
         rendered = {path for path, _, _ in done}
-        stale_json = "index.html" in rendered or not (self.out / "pipeline.json").is_file()
         feeds = {owner: views.feed_path(owner) for owner in [None, *pipeline.owners(repo)]}
+        stale_json = "index.html" in rendered or not all(
+            (self.out / rel).is_file() for rel in ["pipeline.json", *feeds.values()]
+        )
         if (only is None or "pipeline.json" in only) and stale_json:
             outcome.written += write_if_changed(self.out, "pipeline.json", pipeline_json(ctx))
             # The calendar feeds, like pipeline.json, follow the dashboard.
