@@ -111,7 +111,7 @@ def _markdown() -> markdown_lib.Markdown:
     md = markdown_lib.Markdown(extensions=["extra", "sane_lists"], output_format="html")
     for processor in md.inlinePatterns:
         if isinstance(processor, LinkInlineProcessor):
-            processor.getText = functools.partial(_link_text, processor.getText)  # type: ignore[method-assign]
+            processor.getText = functools.partial(_link_text, processor.getText)
     return md
 
 
