@@ -49,7 +49,13 @@ def full_disk(monkeypatch: pytest.MonkeyPatch) -> Any:
     """From now on, every atomic write runs out of space half-way through its data."""
 
     def on() -> None:
-        monkeypatch.setattr(os, "fdopen", _FullDisk)
+        from textcrm import fsutil
+
+        def opening(path: Any, mode: str = "r", *args: Any, **kwargs: Any) -> Any:
+            return _FullDisk(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644), mode)
+
+        monkeypatch.setattr(os, "fdopen", _FullDisk)  # atomic_write's writer
+        monkeypatch.setattr(fsutil, "open", opening, raising=False)  # replace_file's
 
     return on
 
@@ -192,13 +198,16 @@ def test_site_on_a_full_disk_keeps_every_page_whole(run, crm, monkeypatch) -> No
         GOOD_OPPORTUNITY.replace("amount: 48000", "amount: 52000"), encoding="utf-8"
     )
     # The disk fills up after a few pages are written.
-    real, calls = os.fdopen, {"n": 0}
+    from textcrm import fsutil
 
-    def filling(fd: int, mode: str = "wb", *args: Any, **kwargs: Any) -> Any:
+    calls = {"n": 0}
+
+    def filling(path: Any, mode: str = "r", *args: Any, **kwargs: Any) -> Any:
         calls["n"] += 1
-        return real(fd, mode, *args, **kwargs) if calls["n"] <= 3 else _FullDisk(fd, mode)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        return open(fd, mode) if calls["n"] <= 3 else _FullDisk(fd, mode)
 
-    monkeypatch.setattr(os, "fdopen", filling)
+    monkeypatch.setattr(fsutil, "open", filling, raising=False)
     result = run(build)
     no_traceback(result)
     assert result.exit_code == 2
@@ -206,7 +215,7 @@ def test_site_on_a_full_disk_keeps_every_page_whole(run, crm, monkeypatch) -> No
         f"textcrm: error: cannot write the site into {site}: {ENOSPC}; the build stopped there: "
         "each page in it is whole, either the previous build's or this one's"
     )
-    monkeypatch.setattr(os, "fdopen", real)
+    monkeypatch.delattr(fsutil, "open")
     fresh = crm.parent / "fresh"
     assert run([*build, "-o", str(fresh)]).exit_code == 0
     new = snapshot(fresh)

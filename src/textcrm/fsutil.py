@@ -1,4 +1,5 @@
-"""Safe file writing: atomic replace (temp file in the same folder, fsync, rename), mode kept."""
+"""Safe file writing: atomic replace (temp file in the same folder, fsync, rename), mode kept;
+and the same without fsync for rebuilt outputs."""
 
 from __future__ import annotations
 
@@ -14,7 +15,6 @@ def atomic_write(
     data: bytes,
     mode: int | None = None,
     before_replace: Callable[[], None] | None = None,
-    durable: bool = True,
 ) -> None:
     """Write `data` to `path` so that readers see either the old file or the new one.
 
@@ -23,8 +23,6 @@ def atomic_write(
     On any failure the temporary file is removed and the original is untouched.
     `before_replace` runs just before the rename; raising there cancels the write (editors
     use it to refuse when the file changed on disk since they read it).
-    `durable=False` skips the two fsyncs (5 ms a file here): for outputs that are rebuilt
-    from the records anyway, such as the site's pages, a reader still never sees half a file.
     """
     folder = path.parent
     if mode is None:
@@ -39,18 +37,15 @@ def atomic_write(
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
-            if durable:
-                os.fsync(f.fileno())
+            os.fsync(f.fileno())
         os.chmod(tmp, mode)
         if before_replace is not None:
             before_replace()
         os.replace(tmp, path)
     except BaseException:
-        with contextlib.suppress(FileNotFoundError):
+        with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
-    if not durable:
-        return
     try:
         dir_fd = os.open(folder, os.O_RDONLY)
     except OSError:  # pragma: no cover - some platforms cannot open folders
@@ -61,3 +56,24 @@ def atomic_write(
         pass
     finally:
         os.close(dir_fd)
+
+
+def replace_file(path: Path, data: bytes) -> None:
+    """Write `data` to `path` through a temporary file beside it and a rename, so a reader
+    (or a full disk) never leaves half a file; without fsync, for outputs rebuilt from the
+    records anyway (the site's pages: a fsync costs 5 ms a file here, more than the page).
+    The file gets the default mode; a symlink at `path` is replaced, never followed."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        try:
+            f = open(tmp, "xb")  # noqa: SIM115 - closed below
+        except FileExistsError:  # left by a build that was killed
+            os.unlink(tmp)
+            f = open(tmp, "xb")  # noqa: SIM115
+        with f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise

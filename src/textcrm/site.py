@@ -134,7 +134,7 @@ def write_if_changed(out: Path, rel: str, data: bytes, checked: set[str] | None 
     An existing file is replaced atomically (a browser never sees half a page); a symlink
     in its place is replaced, never followed.
     """
-    from textcrm.fsutil import atomic_write
+    from textcrm.fsutil import replace_file
 
     folder = rel.rpartition("/")[0]
     _check_folder(out, folder, checked)
@@ -147,7 +147,7 @@ def write_if_changed(out: Path, rel: str, data: bytes, checked: set[str] | None 
         if stat.S_ISREG(st.st_mode) and st.st_size == len(data) and full.read_bytes() == data:
             return False
     # A new page too goes through a temporary file: a full disk never leaves half a page.
-    atomic_write(full, data, durable=False)
+    replace_file(full, data)
     return True
 
 
