@@ -32,7 +32,11 @@ def atomic_write(
             umask = os.umask(0)
             os.umask(umask)
             mode = 0o666 & ~umask
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as exc:
+        _name_the_target(exc, path)
+        raise
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
@@ -42,9 +46,10 @@ def atomic_write(
         if before_replace is not None:
             before_replace()
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
+        _name_the_target(exc, path)
         raise
     try:
         dir_fd = os.open(folder, os.O_RDONLY)
@@ -73,7 +78,17 @@ def replace_file(path: Path, data: bytes) -> None:
         with f:
             f.write(data)
         os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
+    except BaseException as exc:
+        with contextlib.suppress(OSError):
             os.unlink(tmp)
+        _name_the_target(exc, path)
         raise
+
+
+def _name_the_target(exc: BaseException, path: Path) -> None:
+    """An error about the temporary file names the file being written instead: the
+    temporary name means nothing to the person reading the message."""
+    if isinstance(exc, OSError) and exc.filename is not None:
+        name = os.fsdecode(exc.filename)
+        if Path(name).parent == path.parent and Path(name).name.startswith(f".{path.name}."):
+            exc.filename = str(path)

@@ -909,12 +909,13 @@ class Builder:
         try:
             return self._build(result, today, only, first)
         except OSError as exc:
-            raise EnvironmentFailure(
-                f"cannot write the site into {self.out}",
-                exc,
+            left = (
                 "the build stopped there: each page in it is whole, either the previous "
-                "build's or this one's; the records were not touched. Build again once fixed",
-            ) from None
+                "build's or this one's; the records were not touched. Build again once fixed"
+                if self.out.is_dir()
+                else "nothing was written"
+            )
+            raise EnvironmentFailure(f"cannot write the site into {self.out}", exc, left) from None
 
     def _build(
         self,
