@@ -262,8 +262,9 @@ def test_unwritable_output(make_repo, run):
     # /proc refuses new files even to root, where chmod would not stop a write.
     root = make_repo(files(), config=QUOTE_CONFIG)
     result = run(["quote", "acme-scanners", "-o", "/proc/q.html"], cwd=root)
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert result.stderr.startswith("textcrm: error: cannot write /proc/q.html: ")
+    assert result.stderr.endswith("; no file was created\n")
     assert result.stderr.count("\n") == 1
 
 

@@ -381,6 +381,12 @@ CASES = {
         {(P, 10, "contact-account-mismatch", "warning")},
         {P: opp(contacts="contacts: [{contact: jane-doe}]")},
     ),
+    "notes-too-complex": (
+        # Line 13: the second paragraph of the notes (they start on line 11).
+        {P: GOOD_OPPORTUNITY + "\n" + "[x](" * 600 + "\n"},
+        {(P, 13, "notes-too-complex", "warning")},
+        {P: GOOD_OPPORTUNITY + "\n" + "[x](" * 250 + "\n\n" + "[x](" * 250 + "\n"},
+    ),
     "unknown-field": (
         {P: opp(close_date="close_dat: 2026-12-19\nclose_date: 2026-12-19")},
         {(P, 6, "unknown-field", "warning")},

@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 import click
 
 from textcrm import __version__
-from textcrm.errors import TextcrmError, UsageError
+from textcrm.errors import EnvironmentFailure, TextcrmError, UsageError, os_error_text
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -31,6 +31,17 @@ class Group(click.Group):
         except TextcrmError as exc:
             click.echo(f"textcrm: error: {exc.message}", err=True)
             ctx.exit(exc.exit_code)
+        except BrokenPipeError:
+            raise  # the reader went away (`| head`): nothing to tell it
+        except OSError as exc:
+            # The system refused something no command foresaw: say what, not a traceback.
+            # (Writers that know what they leave untouched raise EnvironmentFailure instead.)
+            click.echo(
+                f"textcrm: error: {os_error_text(exc)}; the command stopped there "
+                "(files are written whole or not at all)",
+                err=True,
+            )
+            ctx.exit(EXIT_USAGE)
 
 
 def parse_today(value: str | None) -> date:
@@ -1403,7 +1414,8 @@ def _emit(data: bytes, output: str | None) -> None:
     try:
         atomic_write(path, data)
     except OSError as exc:
-        raise UsageError(f"-o {output}: cannot write: {exc.strerror}") from None
+        left = f"{output} was left as it was" if path.exists() else "no file was created"
+        raise EnvironmentFailure(f"-o {output}: cannot write", exc, left) from None
     click.echo(f"wrote {output}", err=True)
 
 

@@ -27,7 +27,7 @@ from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from textcrm import layout
 from textcrm import schema as sc
 from textcrm.diagnostics import Diagnostic
-from textcrm.errors import TextcrmError, UsageError
+from textcrm.errors import EnvironmentFailure, GitError, TextcrmError, UsageError
 from textcrm.loader import DiskReader, Repository, load
 from textcrm.model import Activity, Opportunity, Product
 from textcrm.yamlnodes import double_quoted
@@ -1059,8 +1059,14 @@ def save(root: Path, edit: Edit) -> None:
             )
 
     unchanged()
-    full.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write(full, edit.after, before_replace=unchanged)
+    try:
+        full.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(full, edit.after, before_replace=unchanged)
+    except OSError as exc:
+        left = (
+            f"{edit.path} was not created" if edit.before is None else f"{edit.path} is unchanged"
+        )
+        raise EnvironmentFailure(f"cannot write {edit.path}", exc, left) from None
 
 
 def apply(root: Path, today: date, edit: Edit, dry_run: bool = False, commit: bool = False) -> str:
@@ -1089,6 +1095,11 @@ def apply(root: Path, today: date, edit: Edit, dry_run: bool = False, commit: bo
             # What was written, then the hook's problems exactly as it printed them.
             raise CommitRefused(
                 "\n".join(lines) + "\n" + exc.output.rstrip("\n") + "\n", exc.message
+            ) from None
+        except GitError as exc:
+            raise GitError(
+                f"{edit.path} was written ({edit.summary}) but not committed: {exc.message}; "
+                "commit it yourself"
             ) from None
         lines.append(f"committed {sha[:10]}: {edit.summary}")
     return "\n".join(lines) + "\n"

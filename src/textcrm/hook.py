@@ -6,6 +6,7 @@ Also installs and removes the hook script, and works out the files a pull reques
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import shlex
@@ -17,7 +18,7 @@ from pathlib import Path
 
 from textcrm import git, layout
 from textcrm.baseline import Judged, earlier_summary, judge, kept_message
-from textcrm.errors import UsageError
+from textcrm.errors import EnvironmentFailure, UsageError
 from textcrm.loader import LoadResult, Reader, Repository, load
 from textcrm.model import Product
 
@@ -497,13 +498,26 @@ def install(cwd: Path, force: bool = False, python: str | None = None) -> Outcom
             return Outcome(_foreign_hook_message(target, existing), 1)
         else:
             backup = target.with_name(HOOK_FILE + BACKUP_SUFFIX)
-            os.replace(target, backup)
+            _system(
+                f"cannot move the previous hook aside to {backup}",
+                lambda: os.replace(target, backup),
+                "it is as it was",
+            )
             notes.append(f"the previous hook is kept as {backup}")
     from textcrm.fsutil import atomic_write
 
-    folder.mkdir(parents=True, exist_ok=True)
-    if verb != "already installed":
+    def write_hook() -> None:
+        folder.mkdir(parents=True, exist_ok=True)
         atomic_write(target, script.encode(), mode=0o755)
+
+    if verb != "already installed":
+        try:
+            _system(f"cannot write {target}", write_hook, "the hooks there are as they were")
+        except EnvironmentFailure:
+            if notes:  # put back the hook we moved aside for ours
+                with contextlib.suppress(OSError):
+                    os.replace(target.with_name(HOOK_FILE + BACKUP_SUFFIX), target)
+            raise
     merge = folder / MERGE_HOOK_FILE
     if merge.exists() and not is_ours(merge):
         notes.append(
@@ -511,7 +525,12 @@ def install(cwd: Path, force: bool = False, python: str | None = None) -> Outcom
             "no conflict resolution are not checked"
         )
     elif not merge.exists() or merge.read_text(encoding="utf-8", errors="replace") != script:
-        atomic_write(merge, script.encode(), mode=0o755)
+        _system(
+            f"cannot write {merge}",
+            lambda: atomic_write(merge, script.encode(), mode=0o755),
+            f"the {HOOK_FILE} hook is {verb}, merges are not checked; run "
+            "`textcrm hook install` again once fixed",
+        )
         if verb == "already installed":
             verb = "updated"
     if verb == "already installed" and not notes:
@@ -526,6 +545,14 @@ def install(cwd: Path, force: bool = False, python: str | None = None) -> Outcom
         f"Every commit now checks the CRM files it changes; bypass once with `{BYPASS}`.\n",
         0,
     )
+
+
+def _system(doing: str, action: Callable[[], None], untouched: str) -> None:
+    """Run a file-system action; a refusal becomes EnvironmentFailure naming what stayed."""
+    try:
+        action()
+    except OSError as exc:
+        raise EnvironmentFailure(doing, exc, untouched) from None
 
 
 def _foreign_hook_message(target: Path, existing: str) -> str:

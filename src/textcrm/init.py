@@ -10,7 +10,7 @@ from importlib import resources
 from pathlib import Path
 
 from textcrm import __version__, git, layout
-from textcrm.errors import GitError, UsageError
+from textcrm.errors import EnvironmentFailure, GitError, UsageError
 
 CI_FILES = {"github": ".github/workflows/textcrm.yml", "gitlab": ".gitlab-ci.yml"}
 
@@ -73,9 +73,25 @@ def init_repository(target: Path, ci: str = "github", hook: bool = True) -> Outc
     """Create (or complete) a CRM repository in `target`; say what was done."""
     if target.exists() and not target.is_dir():
         raise UsageError(f"{target} exists and is not a folder")
+    done: list[str] = []
+    try:
+        return _init(target, ci, hook, done)
+    except OSError as exc:
+        untouched = (
+            "done before that: " + ", ".join(done) + "; nothing else was changed"
+            if done
+            else "nothing was changed"
+        )
+        raise EnvironmentFailure(
+            f"cannot set up a CRM repository in {target}", exc, untouched
+        ) from None
+
+
+def _init(target: Path, ci: str, hook: bool, done: list[str]) -> Outcome:
+    from textcrm.fsutil import atomic_write
+
     target.mkdir(parents=True, exist_ok=True)
     root = target.resolve()
-    done: list[str] = []
     top = git.toplevel(root)
     if top is None:
         try:
@@ -92,7 +108,7 @@ def init_repository(target: Path, ci: str = "github", hook: bool = True) -> Outc
         if path.exists() or path.is_symlink():
             continue
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
+        atomic_write(path, text.encode("utf-8"))
         done.append(f"created {_shown(path, root)}")
         if rel == layout.CONFIG_FILE and edit_url:
             done.append(f"edit_url set from the git remote: {edit_url}")

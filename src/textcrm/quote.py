@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 from textcrm import layout
 from textcrm.diagnostics import Diagnostic
-from textcrm.errors import TextcrmError, UsageError
+from textcrm.errors import EnvironmentFailure, TextcrmError, UsageError
 from textcrm.model import Opportunity, price_lines
 from textcrm.money import ZERO, Discount, round_money, total
 
@@ -432,5 +432,6 @@ def export(
     try:
         atomic_write(target, data)
     except OSError as exc:
-        raise QuoteError(f"cannot write {target}: {exc.strerror or exc}") from None
+        left = f"{target} was left as it was" if target.exists() else "no file was created"
+        raise EnvironmentFailure(f"cannot write {target}", exc, left) from None
     return target, view

@@ -95,6 +95,12 @@ _RULES = (
         "a contact on the opportunity belongs to another account",
     ),
     Rule("unknown-field", "warning", "a key the format does not know"),
+    Rule(
+        "notes-too-complex",
+        "warning",
+        "Markdown notes too costly to render (a huge paragraph full of brackets, `<` or line "
+        "breaks, or lists nested too deep): the site shows them as plain text",
+    ),
 )
 
 RULES: dict[str, Rule] = {r.code: r for r in _RULES}

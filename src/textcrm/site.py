@@ -30,7 +30,7 @@ from typing import Any
 
 from textcrm import __version__, jsonout, layout, pipeline, views
 from textcrm.diagnostics import Diagnostic
-from textcrm.errors import TextcrmError
+from textcrm.errors import EnvironmentFailure, TextcrmError
 from textcrm.layout import CACHE_DIR
 from textcrm.loader import LoadResult, Repository
 from textcrm.money import plain
@@ -134,20 +134,20 @@ def write_if_changed(out: Path, rel: str, data: bytes, checked: set[str] | None 
     An existing file is replaced atomically (a browser never sees half a page); a symlink
     in its place is replaced, never followed.
     """
-    folder, _, name = rel.rpartition("/")
+    from textcrm.fsutil import replace_file
+
+    folder = rel.rpartition("/")[0]
     _check_folder(out, folder, checked)
     full = out / rel
     try:
         st = os.lstat(full)
     except FileNotFoundError:
-        with open(full, "xb") as f:
-            f.write(data)
-        return True
-    if stat.S_ISREG(st.st_mode) and st.st_size == len(data) and full.read_bytes() == data:
-        return False
-    tmp = full.with_name(f".{name}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, full)
+        pass
+    else:
+        if stat.S_ISREG(st.st_mode) and st.st_size == len(data) and full.read_bytes() == data:
+            return False
+    # A new page too goes through a temporary file: a full disk never leaves half a page.
+    replace_file(full, data)
     return True
 
 
@@ -253,7 +253,7 @@ def _code_fingerprint() -> str:
     """Changes when textcrm's rendering code changes (so cached output is never stale)."""
     here = Path(__file__).parent
     h = hashlib.blake2b(__version__.encode(), digest_size=16)
-    for name in ("render.py", "site.py", "charts.py"):
+    for name in ("render.py", "site.py", "charts.py", "notes.py"):
         try:
             h.update((here / name).read_bytes())
         except OSError:
@@ -389,8 +389,19 @@ def source_digest(root: Path, relpath: str) -> str:
 
 
 def quote_inputs(ctx: views.Context, opp: Any) -> str:
-    """A quote page's inputs: its opportunity's (the logo and company are in the context)."""
-    return "quote:" + opportunity_inputs(ctx, opp, "")
+    """A quote page's inputs: its opportunity's, and the files of the buyer and of the
+    contacts it may address (their address, email, phone: the quote prints them). The
+    company, logo and catalog are in every page's context."""
+    repo = ctx.repo
+    records = [("account", opp.account)] if opp.account else []
+    records += [("contact", c.contact) for c in opp.contacts]
+    tables: dict[str, Mapping[str, Any]] = {"account": repo.accounts, "contact": repo.contacts}
+    found = []
+    for kind, record_id in records:
+        record = tables[kind].get(record_id)
+        name = record.path if record is not None else layout.record_path(kind, record_id)
+        found.append((name, source_digest(repo.root, name)))
+    return "quote:" + opportunity_inputs(ctx, opp, "") + repr(found)
 
 
 def opportunity_inputs(ctx: views.Context, opp: Any, quote_href: str) -> str:
@@ -937,8 +948,27 @@ class Builder:
         """Build every page (or only the paths in `only`), skipping unchanged ones.
 
         Pages named in `first` are rendered and written before the others (serve writes the
-        edited opportunity's page before the dashboards).
+        edited opportunity's page before the dashboards). When the system refuses a write
+        (permission, a full disk), EnvironmentFailure says so; every page is whole.
         """
+        try:
+            return self._build(result, today, only, first)
+        except OSError as exc:
+            left = (
+                "the build stopped there: each page in it is whole, either the previous "
+                "build's or this one's; the records were not touched. Build again once fixed"
+                if self.out.is_dir()
+                else "nothing was written"
+            )
+            raise EnvironmentFailure(f"cannot write the site into {self.out}", exc, left) from None
+
+    def _build(
+        self,
+        result: LoadResult,
+        today: date,
+        only: set[str] | None,
+        first: Iterable[str],
+    ) -> BuildResult:
         self.out.mkdir(parents=True, exist_ok=True)
         if not (self.out / MARKER).exists():
             self._write_manifest()
@@ -980,8 +1010,10 @@ class Builder:
             produced.add(path)
         # pipeline.json shows what the dashboard shows: it changes only when index.html does.
         rendered = {path for path, _, _ in done}
-        stale_json = "index.html" in rendered or not (self.out / "pipeline.json").is_file()
         feeds = {owner: views.feed_path(owner) for owner in [None, *pipeline.owners(repo)]}
+        stale_json = "index.html" in rendered or not all(
+            (self.out / rel).is_file() for rel in ["pipeline.json", *feeds.values()]
+        )
         if (only is None or "pipeline.json" in only) and stale_json:
             outcome.written += write_if_changed(self.out, "pipeline.json", pipeline_json(ctx))
             # The calendar feeds, like pipeline.json, follow the dashboard.

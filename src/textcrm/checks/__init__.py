@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 from datetime import date
 from typing import TYPE_CHECKING
 
-from textcrm.checks import amounts, dates, references, stages
+from textcrm.checks import amounts, dates, notes, references, stages
 
 if TYPE_CHECKING:
     from textcrm.diagnostics import Diagnostic
@@ -41,6 +41,7 @@ REGISTRY: tuple[tuple[str, Check], ...] = (
     ("follow-up-overdue", dates.follow_up_overdue),
     ("activity-in-future", dates.activity_in_future),
     ("quote-expired", dates.quote_expired),
+    ("notes-too-complex", notes.notes_too_complex),
 )
 
 
