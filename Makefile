@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 EXAMPLE_TODAY := 2026-11-28
 
-.PHONY: demo test setup setup-test lint bench clean
+.PHONY: demo test setup setup-test lint update-golden bench clean
 
 $(BIN)/textcrm: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,10 @@ lint: setup-test
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
+
+## update-golden: rewrite tests/golden/ and the examples in docs/reports.md from real output
+update-golden: setup-test
+	$(BIN)/python -m pytest --update-golden tests/test_reports.py tests/test_reports_docs.py tests/test_output_formats.py tests/test_stages.py
 
 clean:
 	rm -rf $(VENV) _site example-repo/_site example-repo/.textcrm-cache

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT
+from conftest import EXAMPLE
 from quote_support import (
     QUOTE_CONFIG,
     line_rows,
@@ -50,7 +50,7 @@ def test_html_quote_lines_and_totals(make_repo, run):
     # 40 x 1100 less 5% = 41800; 2.5 x 950 = 2375; 40 x 12.35 = 494 less 20 = 474;
     # subtotal 44649; 2% = 892.98; 43756.02 x 8.25% = 3609.871650 -> 3609.87
     assert result.stdout == (
-        "wrote Q-2026-0042.html: quote Q-2026-0042, 3 lines, total 47365.89 USD\n"
+        "wrote Q-2026-0042.html: quote Q-2026-0042, 3 lines, total $47,365.89\n"
     )
     html = (root / "Q-2026-0042.html").read_text(encoding="utf-8")
     assert line_rows(html) == [
@@ -262,8 +262,9 @@ def test_unwritable_output(make_repo, run):
     # /proc refuses new files even to root, where chmod would not stop a write.
     root = make_repo(files(), config=QUOTE_CONFIG)
     result = run(["quote", "acme-scanners", "-o", "/proc/q.html"], cwd=root)
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert result.stderr.startswith("textcrm: error: cannot write /proc/q.html: ")
+    assert result.stderr.endswith("; no file was created\n")
     assert result.stderr.count("\n") == 1
 
 
@@ -289,11 +290,11 @@ def test_repository_template_overrides_the_shipped_one(make_repo, run):
 
 
 def test_example_repository_quotes(run, tmp_path):
-    root = ROOT / "example-repo"
+    root = EXAMPLE
     result = run(["quote", "--root", str(root), "pinecrest-grocers-dc"], cwd=tmp_path)
     assert result.exit_code == 0, result.output
     assert result.stdout == (
-        "wrote Q-2026-0041.html: quote Q-2026-0041, 6 lines, total 197028.90 USD\n"
+        "wrote Q-2026-0041.html: quote Q-2026-0041, 6 lines, total $197,028.90\n"
     )
     html = (tmp_path / "Q-2026-0041.html").read_text(encoding="utf-8")
     assert total_rows(html)["grand-total"] == "$197,028.90"
@@ -316,14 +317,12 @@ def _amount(text: str) -> Decimal:
     "opp_id",
     sorted(
         p.stem
-        for p in (ROOT / "example-repo" / "opportunities").glob("*.md")
+        for p in (EXAMPLE / "opportunities").glob("*.md")
         if "\nquote:" in p.read_text(encoding="utf-8")
     ),
 )
 def test_every_example_quote_adds_up(run, tmp_path, opp_id):
-    result = run(
-        ["quote", "--root", str(ROOT / "example-repo"), opp_id, "-o", "q.html"], cwd=tmp_path
-    )
+    result = run(["quote", "--root", str(EXAMPLE), opp_id, "-o", "q.html"], cwd=tmp_path)
     assert result.exit_code == 0, result.output
     html = (tmp_path / "q.html").read_text(encoding="utf-8")
     amounts = [_amount(row["amount"]) for row in line_rows(html)]
@@ -411,7 +410,7 @@ def test_html_quote_does_not_import_weasyprint(tmp_path):
         "try:\n    cli(sys.argv[1:], prog_name='textcrm')\nexcept SystemExit:\n    pass\n"
         "print('weasyprint' in sys.modules, 'textcrm.pdf' in sys.modules)\n"
     )
-    args = ["quote", "--root", str(ROOT / "example-repo"), "acme-logistics-amr-fleet"]
+    args = ["quote", "--root", str(EXAMPLE), "acme-logistics-amr-fleet"]
     out = subprocess.run(
         [sys.executable, "-c", code, *args],
         cwd=tmp_path,

@@ -10,13 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT
+from conftest import ARTIFACTS, EXAMPLE
 from quote_support import QUOTE_CONFIG, opportunity, quote_files
 
 pytest.importorskip("weasyprint", reason="the pdf extra is not installed")
 from pypdf import PdfReader
-
-ARTIFACTS = ROOT / "test-artifacts"
 
 # The example's Q-2026-0038, worked out by hand: (position, sku, name, quantity, unit price,
 # line total). 12 x 28,500 less 5% = 324,900; subtotal 407,437.96; 8.265% tax =
@@ -65,7 +63,7 @@ def test_example_quote_pdf(run, tmp_path):
         [
             "quote",
             "--root",
-            str(ROOT / "example-repo"),
+            str(EXAMPLE),
             "acme-logistics-amr-fleet",
             "--format",
             "pdf",
@@ -74,7 +72,7 @@ def test_example_quote_pdf(run, tmp_path):
     )
     assert result.exit_code == 0, result.output
     assert result.stdout == (
-        "wrote Q-2026-0038.pdf: quote Q-2026-0038, 7 lines, total 441112.71 USD\n"
+        "wrote Q-2026-0038.pdf: quote Q-2026-0038, 7 lines, total $441,112.71\n"
     )
     pdf = tmp_path / "Q-2026-0038.pdf"
     pages = pdf_text(pdf)
@@ -97,7 +95,7 @@ def test_example_quote_pdf(run, tmp_path):
 
     # Page 1 as a PNG for people to look at (CI keeps test-artifacts/).
     pdftoppm = require("pdftoppm")
-    ARTIFACTS.mkdir(exist_ok=True)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     png = ARTIFACTS / "quote-page1"
     subprocess.run(
         [pdftoppm, "-png", "-r", "100", "-f", "1", "-l", "1", "-singlefile", str(pdf), str(png)],
@@ -115,7 +113,7 @@ def test_pdftotext_reads_the_same_total(run, tmp_path):
         [
             "quote",
             "--root",
-            str(ROOT / "example-repo"),
+            str(EXAMPLE),
             "pinecrest-grocers-dc",
             "--format",
             "pdf",

@@ -1,15 +1,14 @@
 """docs/reports.md's examples are real: each `console` block's output is what the command prints.
 
-Rewrite them with `pytest --update-golden` (or TEXTCRM_UPDATE_GOLDEN=1).
+Rewrite them with `make update-golden`.
 """
 
 from __future__ import annotations
 
-import os
 import re
 import shlex
 
-from conftest import EXAMPLE, EXAMPLE_TODAY, ROOT
+from conftest import EXAMPLE, EXAMPLE_TODAY, ROOT, update_golden
 
 DOC = ROOT / "docs" / "reports.md"
 BLOCK = re.compile(r"```console\n\$ (textcrm [^\n]*)\n(.*?)```", re.S)
@@ -30,10 +29,7 @@ def test_examples_in_reports_doc_match_real_output(run, request):
     doc = DOC.read_text(encoding="utf-8")
     blocks = BLOCK.findall(doc)
     assert len(blocks) >= 10
-    update = (
-        request.config.getoption("--update-golden")
-        or os.environ.get("TEXTCRM_UPDATE_GOLDEN") == "1"
-    )
+    update = update_golden(request.config)
     if update:
         new = BLOCK.sub(lambda m: f"```console\n$ {m[1]}\n{output_of(run, m[1])}```", doc)
         DOC.write_text(new, encoding="utf-8")

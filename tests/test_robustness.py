@@ -74,7 +74,7 @@ def test_a_date_past_the_range_is_refused_and_build_and_calendar_still_work(
     root = make_repo(
         {
             "opportunities/acme.md": opportunity(
-                "line_items: [{sku: SCN-200, quantity: 1}]\n"
+                "line_items: [{sku: SCN-200, quantity: 1, unit_price: 1100}]\n"
                 "quote: {number: Q-1, date: 2026-11-20, valid_until: 9999-12-31}\n"
             )
         }
@@ -96,7 +96,7 @@ def test_the_last_accepted_date_builds_and_goes_in_the_calendar(make_repo, run, 
     root = make_repo(
         {
             "opportunities/acme.md": opportunity(
-                "line_items: [{sku: SCN-200, quantity: 1}]\n"
+                "line_items: [{sku: SCN-200, quantity: 1, unit_price: 1100}]\n"
                 f"quote: {{number: Q-1, date: 2026-11-20, valid_until: {LATEST_DATE}}}\n"
                 f"follow_up: {LATEST_DATE}\n"
             ).replace("close_date: 2026-12-19", f"close_date: {LATEST_DATE}")
@@ -122,7 +122,7 @@ def test_locale_en_us_is_read_as_en_US_by_every_command(make_repo, run, tmp_path
     root = make_repo(
         {
             "opportunities/acme.md": opportunity(
-                "line_items: [{sku: SCN-200, quantity: 2}]\n"
+                "line_items: [{sku: SCN-200, quantity: 2, unit_price: 1100}]\n"
                 "quote: {number: Q-1, date: 2026-11-20, valid_until: 2026-12-31}\n"
             ),
             "logo.svg": LOGO,
@@ -300,7 +300,7 @@ def test_a_quote_without_its_date_is_one_problem_and_the_quote_rules_still_run(
     make_repo, run, tmp_path
 ):
     fields = (
-        "line_items: [{sku: SCN-200, quantity: 1}]\n"
+        "line_items: [{sku: SCN-200, quantity: 1, unit_price: 1100}]\n"
         "activities: [{date: 2026-11-24, type: call}]\n"
         "quote: {number: Q-1, valid_until: 2026-11-01}\n"
     )
@@ -336,7 +336,7 @@ def test_a_quote_that_is_not_a_mapping_does_not_also_fail_the_gate(make_repo, ru
     root = make_repo(
         {
             "opportunities/acme.md": opportunity(
-                "line_items: [{sku: SCN-200, quantity: 1}]\n"
+                "line_items: [{sku: SCN-200, quantity: 1, unit_price: 1100}]\n"
                 "activities: [{date: 2026-11-24, type: call}]\nquote: Q-1\n",
                 stage="negotiation",
             )
@@ -528,7 +528,7 @@ def test_a_quote_without_its_number_is_still_dated_everywhere(make_repo, run):
     root = make_repo(
         {
             "opportunities/acme.md": opportunity(
-                "line_items: [{sku: SCN-200, quantity: 1}]\n"
+                "line_items: [{sku: SCN-200, quantity: 1, unit_price: 1100}]\n"
                 "quote: {date: 2026-11-01, valid_until: 2026-11-20}\n"
             )
         }
@@ -537,7 +537,8 @@ def test_a_quote_without_its_number_is_still_dated_everywhere(make_repo, run):
         (
             8,
             "quote-expired",
-            "quote (no number) expired on 2026-11-20; send a new quote and update valid_until",
+            "the quote expired on 2026-11-20; send a new quote and set valid_until to a date "
+            "on or after 2026-11-28",
         ),
         (
             8,

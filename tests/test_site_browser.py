@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from conftest import EXAMPLE, EXAMPLE_TODAY, ROOT
+from conftest import ARTIFACTS, EXAMPLE, EXAMPLE_TODAY
 
 websocket = pytest.importorskip("websocket", reason="websocket-client is not installed")
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -26,7 +26,6 @@ pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed"),
 ]
-ARTIFACTS = ROOT / "test-artifacts"
 FLAGS = [
     "--headless",
     "--no-sandbox",
@@ -128,7 +127,7 @@ class Browser:
             mobile=False,
         )
         data = self.call("Page.captureScreenshot", format="png")["data"]
-        ARTIFACTS.mkdir(exist_ok=True)
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
         path = ARTIFACTS / name
         path.write_bytes(base64.b64decode(data))
         self.call(

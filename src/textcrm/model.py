@@ -78,6 +78,8 @@ class Config:
     paper: str = "A4"
     rates: Mapping[str, Decimal] = field(default_factory=dict)
     site: Mapping[str, Any] = field(default_factory=dict)
+    timezone: str = "UTC"
+    edit_url: str = ""
 
     def __post_init__(self) -> None:
         # A lookup table: stage(key) runs for every opportunity in every check.
@@ -155,6 +157,7 @@ class Contact:
     account: str = ""
     title: str = ""
     email: str = ""
+    emails: tuple[str, ...] = ()
     phone: str = ""
     tags: tuple[str, ...] = ()
     source_id: str = ""
@@ -284,6 +287,8 @@ class Activity:
     contact: str = ""
     summary: str = ""
     owner: str = ""
+    message_id: str = ""
+    uid: str = ""
     line: int = 1
     # Fields given with a problem, or required and missing (already reported by `check`):
     # the record is partial, kept so that rules and outputs still see what is valid.
@@ -314,6 +319,11 @@ class Quote:
     @property
     def partial(self) -> bool:
         return bool(self.invalid)
+
+    @property
+    def named(self) -> str:
+        """`quote Q-2026-0042` in messages, or `the quote` when its number is missing."""
+        return f"quote {self.number}" if self.number else "the quote"
 
 
 @dataclass(frozen=True)
