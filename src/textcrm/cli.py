@@ -29,7 +29,10 @@ class Group(click.Group):
         try:
             return super().invoke(ctx)
         except TextcrmError as exc:
-            click.echo(f"textcrm: error: {exc.message}", err=True)
+            from textcrm.encode import terminal_text
+
+            # Messages quote names and values from the repository: shown, never obeyed.
+            click.echo(f"textcrm: error: {terminal_text(exc.message)}", err=True)
             ctx.exit(exc.exit_code)
 
 
@@ -266,6 +269,7 @@ def stages(root: str | None, fmt: str) -> None:
     import textwrap
 
     from textcrm import console
+    from textcrm.encode import terminal_text
     from textcrm.layout import CONFIG_FILE
     from textcrm.loader import DiskReader, load_config
     from textcrm.money import plain
@@ -312,10 +316,10 @@ def stages(root: str | None, fmt: str) -> None:
     for i, s in enumerate(config.stages):
         if s.description.strip():
             click.echo()
-            click.echo(f"{i + 1}. {s.name} ({s.key})")
+            click.echo(terminal_text(f"{i + 1}. {s.name} ({s.key})", lines=False))
             click.echo(
                 textwrap.fill(
-                    " ".join(s.description.split()),
+                    terminal_text(" ".join(s.description.split())),
                     width,
                     initial_indent="   ",
                     subsequent_indent="   ",
@@ -387,12 +391,14 @@ def _edit(
 ) -> None:
     """Build an edit with `build(root, today)`, then check it and write or show it."""
     from textcrm import edit
+    from textcrm.encode import terminal_text
 
     if dry_run and commit:
         raise UsageError("--dry-run and --commit cannot be combined")
     crm = resolve_root(root)
     day = parse_today(today)
-    click.echo(edit.apply(crm, day, build(crm, day), dry_run=dry_run, commit=commit), nl=False)
+    report = edit.apply(crm, day, build(crm, day), dry_run=dry_run, commit=commit)
+    click.echo(terminal_text(report), nl=False)
 
 
 @cli.group()
@@ -876,11 +882,14 @@ def quote(opportunity: str, root: str | None, fmt: str, output: str | None) -> N
         Path(output) if output else None,
         cwd,
     )
+    from textcrm.encode import terminal_text
+
     shown = path.relative_to(cwd) if path.is_relative_to(cwd) else path
-    click.echo(
+    said = (
         f"wrote {shown}: quote {view.number}, {len(view.lines)} lines, total "
         f"{view.totals.total} {view.currency}"
     )
+    click.echo(terminal_text(said, lines=False))
 
 
 # --- reports commands ---

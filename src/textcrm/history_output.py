@@ -1,4 +1,10 @@
-"""History and pipeline changes as text tables, JSON and a short Markdown pull-request comment."""
+"""History and pipeline changes as text tables, JSON and a short Markdown pull-request comment.
+
+Titles, ids, owners, stages and commit authors come from the repository and its history:
+the text forms show their control characters (`encode.terminal_text`; they have no colour of
+their own) and the Markdown comment writes them through `encode.markdown_text` and
+`encode.markdown_code`.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +12,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from textcrm.encode import markdown_code, markdown_text, terminal_text
 from textcrm.history import (
     LISTS,
     WATERFALL_TERMS,
@@ -75,7 +82,7 @@ def render_history(h: OpportunityHistory, today: date) -> str:
             f"(created {h.created}, closed {h.closed_on})"
         )
     out.append(f"age: {(today - h.created).days} days (created {h.created})")
-    return "\n".join(out) + "\n"
+    return terminal_text("\n".join(out) + "\n")
 
 
 def history_json(h: OpportunityHistory, today: date) -> dict[str, Any]:
@@ -173,7 +180,7 @@ def render_changes(c: Changes) -> str:
                 ("", *currencies), fall, right=tuple(range(1, len(currencies) + 1))
             ).rstrip("\n")
         )
-    return "\n".join(out) + "\n"
+    return terminal_text("\n".join(out) + "\n")
 
 
 def changes_json(c: Changes) -> dict[str, Any]:
@@ -254,15 +261,17 @@ def render_markdown(c: Changes) -> str:
     """A short pull-request comment: one sentence, the waterfall, and the deals in a fold."""
     sentence = summary_sentence(c)
     head = (
-        f"**Pipeline changes** from `{c.start.label}` "
-        f"({c.start.commit[:7] if c.start.commit else 'empty'}) to `{c.end.label}` "
+        f"**Pipeline changes** from {markdown_code(c.start.label)} "
+        f"({c.start.commit[:7] if c.start.commit else 'empty'}) to {markdown_code(c.end.label)} "
         f"({c.end.commit[:7] if c.end.commit else 'empty'})"
     )
-    out = [head + (f" for {c.owner}" if c.owner else ""), ""]
-    out.append((sentence[0].upper() + sentence[1:] + ".") if sentence else "No pipeline changes.")
+    out = [head + (f" for {markdown_text(c.owner)}" if c.owner else ""), ""]
+    sentence = (sentence[0].upper() + sentence[1:] + ".") if sentence else "No pipeline changes."
+    out.append(markdown_text(sentence))
     currencies = list(c.waterfall)
     if currencies:
-        out += ["", "| | " + " | ".join(currencies) + " |", "|---|" + "---:|" * len(currencies)]
+        heads = " | ".join(markdown_text(cur) for cur in currencies)
+        out += ["", "| | " + heads + " |", "|---|" + "---:|" * len(currencies)]
         for t in WATERFALL_TERMS:
             label = TERM_LABELS[t].removeprefix("= ")
             cells = " | ".join(_num(c.waterfall[cur][t], cur) for cur in currencies)
@@ -272,8 +281,9 @@ def render_markdown(c: Changes) -> str:
     for key in LISTS:
         for i in c.lists[key]:
             details.append(
-                f"- {TITLES[key].lower()}: `{i.id}` ({i.owner or 'no owner'}) "
-                f"{money(i.amount, i.currency)}, {i.detail}"
+                f"- {TITLES[key].lower()}: {markdown_code(i.id)} "
+                f"({markdown_text(i.owner) if i.owner else 'no owner'}) "
+                f"{markdown_text(money(i.amount, i.currency))}, {markdown_text(i.detail)}"
             )
     if details:
         out += ["", "<details><summary>Opportunities</summary>", "", *details, "", "</details>"]
