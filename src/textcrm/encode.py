@@ -20,14 +20,23 @@ import re
 from types import MappingProxyType
 
 # C0 (U+0000-U+001F) and DEL as Control Pictures; C1 (U+0080-U+009F) as ESC + its 7-bit char.
-_PICTURES = {
-    **{c: chr(0x2400 + c) for c in range(0x20)},
-    0x7F: "\u2421",
-    **{c: "\u241b" + chr(c - 0x40) for c in range(0x80, 0xA0)},
-}
-_VISIBLE = MappingProxyType(_PICTURES)
-_VISIBLE_KEEP_LINES = MappingProxyType({c: v for c, v in _PICTURES.items() if chr(c) not in "\n\t"})
-_VISIBLE_CSV = MappingProxyType({c: v for c, v in _PICTURES.items() if chr(c) not in "\n\r\t"})
+_PICTURES = MappingProxyType(
+    {
+        **{c: chr(0x2400 + c) for c in range(0x20)},
+        0x7F: "\u2421",
+        **{c: "\u241b" + chr(c - 0x40) for c in range(0x80, 0xA0)},
+    }
+)
+
+
+def _keeping(kept: str) -> MappingProxyType[int, str]:
+    return MappingProxyType({c: v for c, v in _PICTURES.items() if chr(c) not in kept})
+
+
+_VISIBLE = _keeping("")
+_VISIBLE_TERMINAL_LINE = _keeping("\t")
+_VISIBLE_TERMINAL = _keeping("\t\n")
+_VISIBLE_CSV = _keeping("\t\n\r")
 
 
 def _visible(text: str, table: MappingProxyType[int, str]) -> str:
@@ -39,7 +48,7 @@ def terminal_text(text: str, lines: bool = True) -> str:
     """`text` for a terminal: every C0 and C1 control character shown (ESC as `␛`), so data
     cannot set the window title, write the clipboard or clear the screen. Tabs and, unless
     `lines` is False, newlines are kept; textcrm's own colours are added after this."""
-    return _visible(text, _VISIBLE_KEEP_LINES if lines else _VISIBLE)
+    return _visible(text, _VISIBLE_TERMINAL if lines else _VISIBLE_TERMINAL_LINE)
 
 
 # --- CSV ----------------------------------------------------------------------------------
