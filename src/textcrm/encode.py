@@ -47,13 +47,19 @@ def _visible(text: str, table: MappingProxyType[int, str]) -> str:
 def terminal_text(text: str, lines: bool = True) -> str:
     """`text` for a terminal: every C0 and C1 control character shown (ESC as `␛`), so data
     cannot set the window title, write the clipboard or clear the screen. Tabs and, unless
-    `lines` is False, newlines are kept; textcrm's own colours are added after this."""
-    return _visible(text, _VISIBLE_TERMINAL if lines else _VISIBLE_TERMINAL_LINE)
+    `lines` is False, newlines are kept (a CRLF line end as a newline: a file saved on
+    Windows); textcrm's own colours are added after this."""
+    if text.isprintable():
+        return text
+    if lines:
+        return text.replace("\r\n", "\n").translate(_VISIBLE_TERMINAL)
+    return text.translate(_VISIBLE_TERMINAL_LINE)
 
 
 # --- CSV ----------------------------------------------------------------------------------
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_FIRST = frozenset(FORMULA_PREFIXES)
 # A plain decimal (what money.fixed and money.plain write): a spreadsheet reads it as a
 # number, never as a formula, so `-5.00` stays a number that sums.
 _NUMBER = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
@@ -67,12 +73,16 @@ def csv_cell(value: object) -> str:
     tab, CR and newline (which CSV quotes) are shown as in a terminal, since CSV is printed
     to one as often as it is saved to a file.
     """
-    if value is None:
+    if isinstance(value, str):
+        text = value
+    elif value is None:
         return ""
-    if isinstance(value, list | tuple):
-        value = ";".join(str(v) for v in value)
-    text = _visible(str(value), _VISIBLE_CSV)
-    if text.startswith(FORMULA_PREFIXES) and not _NUMBER.fullmatch(text):
+    elif isinstance(value, list | tuple):
+        text = ";".join(str(v) for v in value)
+    else:
+        text = str(value)
+    text = _visible(text, _VISIBLE_CSV)
+    if text[:1] in _FORMULA_FIRST and not _NUMBER.fullmatch(text):
         return "'" + text
     return text
 

@@ -168,6 +168,8 @@ def test_terminal_choices():
     assert terminal_text("a\rb\x7f\x00") == "a␍b␡␀"
     assert terminal_text("a\n\tb") == "a\n\tb"
     assert terminal_text("a\n\tb", lines=False) == "a␊\tb"
+    assert terminal_text("a\r\nb\r") == "a\nb␍"
+    assert terminal_text("a\r\nb", lines=False) == "a␍␊b"
 
 
 # --- iCalendar --------------------------------------------------------------------------

@@ -154,7 +154,7 @@ def test_changes_markdown_keeps_file_names_in_code_and_html_out(make_repo, run):
 
 def test_show_and_list_show_escape_sequences_instead_of_sending_them(make_repo, run):
     title = f'"Scanners {ESCAPES_YAML}"'
-    body = "Notes \x1b[2J\x1b]0;pwned\x07 \x9b31m.\n"
+    body = "Notes \x1b[2J\x1b]0;pwned\x07 \x9b31m.\r\nSaved on Windows.\r\n"
     root = make_repo(
         {"opportunities/deal.md": opportunity(title=title, body=body, owner="alice")},
         config=CONFIG,
@@ -164,7 +164,7 @@ def test_show_and_list_show_escape_sequences_instead_of_sending_them(make_repo, 
     assert_inert(shown.replace("\x1b[1m", "").replace("\x1b[0m", ""))
     # textcrm's own styling still reaches the terminal: the title is bold.
     assert shown.startswith(f"\x1b[1mScanners {ESCAPES_SHOWN}\x1b[0m\n")
-    assert "Notes ␛[2J␛]0;pwned␇ ␛[31m." in shown
+    assert shown.endswith("\nNotes ␛[2J␛]0;pwned␇ ␛[31m.\nSaved on Windows.\n")
     listed = run(["list", "--root", str(root), "--today", TODAY], env={"COLUMNS": "200"}).output
     assert_inert(listed)
 
