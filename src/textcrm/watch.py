@@ -390,7 +390,8 @@ def describe(done: Round) -> str:
     )
     prefix = f"{what}: " if what else ""
     if done.result is None:
-        return f"{prefix}build failed, still serving the last good site:\n{done.error}"
+        error = terminal_text(done.error)
+        return f"{prefix}build failed, still serving the last good site:\n{error}"
     r = done.result
     problems = f"{r.errors} errors, {r.warnings} warnings"
     return (

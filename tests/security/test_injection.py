@@ -253,3 +253,14 @@ def test_calendar_drops_the_control_characters_rfc_5545_forbids(make_repo, run):
         "SUMMARY:Follow up: T ]0\\;pwned ]52\\;c\\;aGk= [2J (call ]0\\;pwned \ttab\\nnext)"
         in unfolded
     )
+
+
+def test_serve_messages_show_escape_sequences_in_file_names_and_errors():
+    from textcrm.watch import Round, describe
+
+    name = "opportunities/x\x1b]0;pwned\x07 \x1b]52;c;aGk=\x07 \x1b[2J.md"
+    failed = Round(None, 0.1, error=f"cannot read {name}", changed=(name,))
+    assert describe(failed) == (
+        f"opportunities/x{ESCAPES_SHOWN}.md: build failed, still serving the last good site:\n"
+        f"cannot read opportunities/x{ESCAPES_SHOWN}.md"
+    )
