@@ -70,7 +70,7 @@ def decoded(cell: str) -> str:
     return row[0]
 
 
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None)
 @given(TEXT)
 def test_csv_cell_never_starts_with_a_formula_prefix(text):
     cell = decoded(csv_cell(text))
@@ -116,7 +116,7 @@ def code_spans(markdown: str) -> list[str]:
     ]
 
 
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None)
 @given(TEXT.filter(bool))
 def test_markdown_code_round_trips_and_cannot_be_closed_early(text):
     span = markdown_code(text)
@@ -127,7 +127,7 @@ def test_markdown_code_round_trips_and_cannot_be_closed_early(text):
     assert code_spans(f"a {span} b") == [visible(text)]
 
 
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None)
 @given(TEXT)
 def test_markdown_text_is_literal_text_without_mentions(text):
     written = markdown_text(text)
@@ -153,7 +153,7 @@ def test_markdown_choices():
 # --- terminal ---------------------------------------------------------------------------
 
 
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None)
 @given(TEXT, st.booleans())
 def test_terminal_text_has_no_control_character_but_newline_and_tab(text, lines):
     shown = terminal_text(text, lines=lines)
@@ -175,7 +175,7 @@ def test_terminal_choices():
 # --- iCalendar --------------------------------------------------------------------------
 
 
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None)
 @given(TEXT)
 def test_ics_text_serializes_without_forbidden_control_characters(text):
     event = Event()
