@@ -264,3 +264,24 @@ def test_serve_messages_show_escape_sequences_in_file_names_and_errors():
         f"opportunities/x{ESCAPES_SHOWN}.md: build failed, still serving the last good site:\n"
         f"cannot read opportunities/x{ESCAPES_SHOWN}.md"
     )
+
+
+def test_site_calendar_feeds_drop_forbidden_control_characters(make_repo, run, tmp_path):
+    config = CONFIG.replace(
+        "owners: [alice, bob, '@team']",
+        'owners:\n  - alice\n  - {key: bob, name: "Bob \\e]0;pwned\\a\\x01\\x7f"}',
+    )
+    deal = opportunity(title=f'"T {ESCAPES_YAML}"', owner="bob")
+    deal = deal.replace("close_date", "follow_up: 2026-12-01\nclose_date")
+    root = make_repo({"opportunities/deal.md": deal}, config=config)
+    out = tmp_path / "site"
+    result = run(["build", "--root", str(root), "--today", TODAY, "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    feeds = {p.name: p.read_bytes().decode("utf-8") for p in (out / "calendar").glob("*.ics")}
+    assert sorted(feeds) == ["all.ics", "owner-alice.ics", "owner-bob.ics"]
+    forbidden = {chr(c) for c in range(0x20) if c != 0x09} | {"\x7f"}
+    for feed in feeds.values():
+        assert not [line for line in feed.split("\r\n") if forbidden & set(line)]
+    unfolded = feeds["owner-bob.ics"].replace("\r\n ", "")
+    assert "X-WR-CALNAME:textcrm: Bob ]0;pwned\r\n" in unfolded
+    assert "SUMMARY:Close date: T ]0\\;pwned ]52\\;c\\;aGk= [2J\r\n" in unfolded
