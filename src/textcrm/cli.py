@@ -29,7 +29,10 @@ class Group(click.Group):
         try:
             return super().invoke(ctx)
         except TextcrmError as exc:
-            click.echo(f"textcrm: error: {exc.message}", err=True)
+            from textcrm.encode import terminal_text
+
+            # Messages quote names and values from the repository: shown, never obeyed.
+            click.echo(f"textcrm: error: {terminal_text(exc.message)}", err=True)
             ctx.exit(exc.exit_code)
         except BrokenPipeError:
             raise  # the reader went away (`| head`): nothing to tell it
@@ -276,6 +279,7 @@ def stages(root: str | None, fmt: str) -> None:
     import textwrap
 
     from textcrm import console, jsonout
+    from textcrm.encode import terminal_text
     from textcrm.layout import CONFIG_FILE
     from textcrm.loader import DiskReader, load_config
     from textcrm.money import plain
@@ -322,10 +326,10 @@ def stages(root: str | None, fmt: str) -> None:
     for i, s in enumerate(config.stages):
         if s.description.strip():
             click.echo()
-            click.echo(f"{i + 1}. {s.name} ({s.key})")
+            click.echo(terminal_text(f"{i + 1}. {s.name} ({s.key})", lines=False))
             click.echo(
                 textwrap.fill(
-                    " ".join(s.description.split()),
+                    terminal_text(" ".join(s.description.split())),
                     width,
                     initial_indent="   ",
                     subsequent_indent="   ",
@@ -397,16 +401,18 @@ def _edit(
 ) -> None:
     """Build an edit with `build(root, today)`, then check it and write or show it."""
     from textcrm import edit
+    from textcrm.encode import terminal_text
 
     if dry_run and commit:
         raise UsageError("--dry-run and --commit cannot be combined")
     crm = resolve_root(root)
     day = parse_today(today)
     try:
-        click.echo(edit.apply(crm, day, build(crm, day), dry_run=dry_run, commit=commit), nl=False)
+        report = edit.apply(crm, day, build(crm, day), dry_run=dry_run, commit=commit)
     except edit.CommitRefused as exc:
-        click.echo(exc.report, nl=False)
+        click.echo(terminal_text(exc.report), nl=False)
         raise
+    click.echo(terminal_text(report), nl=False)
 
 
 @cli.group()
@@ -1075,17 +1081,18 @@ def quote(
         Path(output) if output else None,
         cwd,
     )
+    from textcrm.encode import terminal_text
+
     shown = path.relative_to(cwd) if path.is_relative_to(cwd) else path
     from textcrm.money import format_money
     from textcrm.plural import counted
 
     total = format_money(view.totals.total, view.currency, result.repository.config.locale)
-    click.echo(
-        f"wrote {shown}: quote {view.number}, {counted(len(view.lines), 'line')}, total {total}"
-    )
+    said = f"wrote {shown}: quote {view.number}, {counted(len(view.lines), 'line')}, total {total}"
+    click.echo(terminal_text(said, lines=False))
     expired = expiry_warning(result.repository, opportunity, day)
     if expired:
-        click.echo(f"textcrm: warning: {expired}", err=True)
+        click.echo(f"textcrm: warning: {terminal_text(expired, lines=False)}", err=True)
 
 
 # --- reports commands ---

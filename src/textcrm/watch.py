@@ -26,6 +26,7 @@ from typing import Any
 
 from textcrm import layout
 from textcrm.diagnostics import Diagnostic
+from textcrm.encode import terminal_text
 from textcrm.errors import TextcrmError
 from textcrm.loader import LoadResult, Repository
 from textcrm.plural import counted
@@ -383,11 +384,15 @@ def serve(
 
 
 def describe(done: Round) -> str:
-    """One line about a rebuild, for the terminal."""
-    what = ", ".join(done.changed[:3]) + (" ..." if len(done.changed) > 3 else "")
+    """One line about a rebuild, for the terminal (file names with their control characters
+    shown)."""
+    what = terminal_text(", ".join(done.changed[:3]), lines=False) + (
+        " ..." if len(done.changed) > 3 else ""
+    )
     prefix = f"{what}: " if what else ""
     if done.result is None:
-        return f"{prefix}build failed, still serving the last good site:\n{done.error}"
+        error = terminal_text(done.error)
+        return f"{prefix}build failed, still serving the last good site:\n{error}"
     r = done.result
     problems = f"{counted(r.errors, 'error')}, {counted(r.warnings, 'warning')}"
     return (
