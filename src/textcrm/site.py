@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from textcrm import __version__, layout, pipeline, views
+from textcrm.cache import read_signed, write_signed
 from textcrm.diagnostics import Diagnostic
 from textcrm.errors import TextcrmError
 from textcrm.layout import CACHE_DIR
@@ -175,22 +176,22 @@ def remove_stale(out: Path, keep: set[str]) -> int:
 
 
 class MarkdownCache:
-    """Sanitized HTML of Markdown texts by content hash, kept as plain JSON (safe to load)."""
+    """Sanitized HTML of Markdown texts by content hash, kept signed (`cache.write_signed`).
+
+    The HTML goes into pages as it is, so a cache file is only trusted when textcrm wrote it
+    on this machine: one committed to the repository fails the signature and is ignored.
+    """
 
     def __init__(self, folder: Path | None) -> None:
-        self.file = folder / f"markdown-{_code_fingerprint()[:16]}.json" if folder else None
+        self.folder = folder
+        self.name = f"markdown-{_code_fingerprint()[:16]}.pickle"
         self.entries: dict[str, str] = {}
         self.new: dict[str, str] = {}
         self.used: set[str] = set()
-        if self.file is not None:
-            try:
-                data = json.loads(self.file.read_text(encoding="utf-8"))
-                if isinstance(data, dict):
-                    self.entries = {
-                        k: v for k, v in data.items() if isinstance(k, str) and isinstance(v, str)
-                    }
-            except (OSError, ValueError):
-                pass
+        if folder is not None:
+            data = read_signed(folder / self.name)
+            if isinstance(data, dict):
+                self.entries = data
 
     def html(self, text: str) -> str:
         from textcrm.render import markdown_to_html
@@ -213,25 +214,14 @@ class MarkdownCache:
         self.new.update(entries)
 
     def save(self, prune: bool) -> None:
-        if self.file is None or (not self.new and not prune):
+        if self.folder is None or (not self.new and not prune):
             return
         keep = {k: v for k, v in self.entries.items() if not prune or k in self.used}
         if not self.new and len(keep) == len(self.entries):
             return
-        try:
-            self.file.parent.mkdir(exist_ok=True)
-            ignore = self.file.parent / ".gitignore"
-            if not ignore.exists():
-                ignore.write_text("# textcrm's caches: safe to delete\n*\n")
-            for old in self.file.parent.glob("markdown-*.json"):
-                if old != self.file:
-                    old.unlink(missing_ok=True)
-            tmp = self.file.with_suffix(".tmp")
-            tmp.write_text(json.dumps(keep, sort_keys=True), encoding="utf-8")
-            os.replace(tmp, self.file)
-            self.new = {}
-        except OSError:
-            pass  # a read-only checkout still builds, only slower
+        # A read-only checkout still builds, only slower; the older JSON caches go too.
+        write_signed(self.folder, self.name, keep, stale_glob="markdown-*")
+        self.new = {}
 
 
 _HEADING_TAG = re.compile(r"<(/?)h([1-6])\b")
