@@ -751,7 +751,8 @@ def build(
       textcrm build --strict                     for CI: fail when check finds errors
 
     Exit status: 0 when the site was built (1 with --strict when there are errors), 2 for a
-    usage error, a broken textcrm.yaml or an unsafe output folder.
+    usage error, a broken textcrm.yaml, a broken or refused template, or an unsafe output
+    folder. Templates render sandboxed: they lay out data and cannot run code.
     """
     from textcrm.site import build as build_site
 

@@ -311,9 +311,12 @@ def quote_page(renderer: Renderer, repo: Repository, opp: Any) -> str:
     """The opportunity's quote as one self-contained page (textcrm.quote's HTML: CSS inlined,
     logo embedded), rendered with the site's templates so an override applies to both."""
     from textcrm import quote
+    from textcrm.render import TemplateFailed
 
     try:
-        return quote.render_quote_html(quote.build_quote(repo, opp), renderer.env)
+        return quote.render_quote_html(quote.build_quote(repo, opp), renderer.env, renderer.root)
+    except quote.QuoteTemplateError as exc:  # a broken override breaks the build, as others do
+        raise TemplateFailed(exc.message) from None
     except quote.QuoteError as exc:
         return f'<!DOCTYPE html><html lang="en"><title>Quote</title><p>{_escape(exc.message)}'
 
@@ -703,6 +706,7 @@ class Renderer:
     def __init__(self, root: Path, cache: MarkdownCache) -> None:
         from textcrm import render
 
+        self.root = root
         self.env = render.environment(root)
         self.cache = cache
         markup = render.markup
@@ -733,17 +737,19 @@ class Renderer:
         return h.hexdigest()
 
     def page(self, page: Page, site: views.SiteInfo, view: Any) -> bytes:
+        from textcrm import render
+
         if isinstance(view, str):  # a page rendered elsewhere (the quote pages)
             return view.encode("utf-8")
-        html = self.env.get_template(page.template).render(
-            site=site,
-            root=_root_prefix(page.path),
-            page=view,
-            title=page.title,
-            nav=page.nav,
-            path=page.path,
-        )
-        return html.encode("utf-8")
+        context = {
+            "site": site,
+            "root": _root_prefix(page.path),
+            "page": view,
+            "title": page.title,
+            "nav": page.nav,
+            "path": page.path,
+        }
+        return render.render(self.env, page.template, context, self.root).encode("utf-8")
 
     def asset(self, name: str) -> bytes:
         source, _, _ = self.env.loader.get_source(self.env, name)  # type: ignore[union-attr]
