@@ -219,6 +219,11 @@ def describe_error(exc: jinja2.TemplateError, root: Path | None, name: str = "")
         filename = Path(filename).relative_to(root).as_posix()
     where = f"{filename}:{line}" if filename and line else filename or "template"
     message = exc.message or str(exc)
+    if isinstance(exc, jinja2.TemplateNotFound):  # its message is the bare name, or paths
+        message = (
+            f"no template {exc.name!r}: a template can extend or include only the "
+            "repository's templates/ and textcrm's own"
+        )
     if isinstance(exc, jinja2.sandbox.SecurityError):
         message = f"{message.rstrip('.')}; templates are data, not code (see docs/security.md)"
     return f"{where}: {kind}: {message}"

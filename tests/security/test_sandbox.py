@@ -59,6 +59,22 @@ def test_every_known_escape_is_refused(make_repo, run, tmp_path, payload):
     assert "Traceback" not in result.output
 
 
+@pytest.mark.parametrize("how", ["relative", "absolute"])
+def test_include_cannot_read_outside_the_templates(make_repo, run, tmp_path, how):
+    secret = tmp_path / "secret.txt"
+    secret.write_text("TOKEN=hunter2\n")
+    name = "../../secret.txt" if how == "relative" else str(secret)
+    root = make_repo({"templates/board.html": "<p>Board</p>\n{% include '" + name + "' %}\n"})
+    result = build(run, root)
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"textcrm: error: templates/board.html:2: template error: no template {name!r}: a "
+        "template can extend or include only the repository's templates/ and textcrm's own\n"
+    )
+    site = root / "_site"
+    assert not any("hunter2" in p.read_text() for p in site.rglob("*.html"))
+
+
 def test_shipped_templates_build_in_the_sandbox(make_repo, run):
     root = make_repo({"opportunities/acme.md": GOOD_OPPORTUNITY})
     result = build(run, root)
