@@ -798,7 +798,8 @@ def serve(
     The CRM folder is watched; after a burst of saves settles, the pages showing the changed
     files are rendered again (an edited opportunity's own page first) and open browser tabs
     reload by themselves. A file saved half-way with an error is listed on the Problems page
-    and the rest stays served. Ctrl-C stops.
+    and the rest stays served. Only requests addressed to 127.0.0.1 or localhost are
+    answered (others get 400), so a web page cannot read the site. Ctrl-C stops.
 
     \b
     Examples:
