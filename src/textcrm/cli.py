@@ -949,7 +949,8 @@ def build(
       textcrm build --strict                     for CI: fail when check finds errors
 
     Exit status: 0 when the site was built (1 with --strict when there are errors), 2 for a
-    usage error, a broken textcrm.yaml or an unsafe output folder.
+    usage error, a broken textcrm.yaml, a broken or refused template, or an unsafe output
+    folder. Templates render sandboxed: they lay out data and cannot run code.
     """
     from textcrm.site import build as build_site
 
@@ -997,7 +998,8 @@ def serve(
     The CRM folder is watched; after a burst of saves settles, the pages showing the changed
     files are rendered again (an edited opportunity's own page first) and open browser tabs
     reload by themselves. A file saved half-way with an error is listed on the Problems page
-    and the rest stays served. Ctrl-C stops.
+    and the rest stays served. Only requests addressed to 127.0.0.1 or localhost are
+    answered (others get 400), so a web page cannot read the site. Ctrl-C stops.
 
     \b
     Examples:
