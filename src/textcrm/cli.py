@@ -34,7 +34,10 @@ class Group(click.Group):
             with exact():
                 return super().invoke(ctx)
         except TextcrmError as exc:
-            click.echo(f"textcrm: error: {exc.message}", err=True)
+            from textcrm.encode import terminal_text
+
+            # Messages quote names and values from the repository: shown, never obeyed.
+            click.echo(f"textcrm: error: {terminal_text(exc.message)}", err=True)
             ctx.exit(exc.exit_code)
         except BrokenPipeError:
             raise  # the reader went away (`| head`): nothing to tell it
@@ -286,6 +289,7 @@ def stages(root: str | None, fmt: str) -> None:
     import textwrap
 
     from textcrm import console, jsonout
+    from textcrm.encode import terminal_text
     from textcrm.layout import CONFIG_FILE
     from textcrm.loader import DiskReader, load_config
     from textcrm.money import plain
@@ -332,10 +336,10 @@ def stages(root: str | None, fmt: str) -> None:
     for i, s in enumerate(config.stages):
         if s.description.strip():
             click.echo()
-            click.echo(f"{i + 1}. {s.name} ({s.key})")
+            click.echo(terminal_text(f"{i + 1}. {s.name} ({s.key})", lines=False))
             click.echo(
                 textwrap.fill(
-                    " ".join(s.description.split()),
+                    terminal_text(" ".join(s.description.split())),
                     width,
                     initial_indent="   ",
                     subsequent_indent="   ",
@@ -407,16 +411,18 @@ def _edit(
 ) -> None:
     """Build an edit with `build(root, today)`, then check it and write or show it."""
     from textcrm import edit
+    from textcrm.encode import terminal_text
 
     if dry_run and commit:
         raise UsageError("--dry-run and --commit cannot be combined")
     crm = resolve_root(root)
     day = parse_today(today)
     try:
-        click.echo(edit.apply(crm, day, build(crm, day), dry_run=dry_run, commit=commit), nl=False)
+        report = edit.apply(crm, day, build(crm, day), dry_run=dry_run, commit=commit)
     except edit.CommitRefused as exc:
-        click.echo(exc.report, nl=False)
+        click.echo(terminal_text(exc.report), nl=False)
         raise
+    click.echo(terminal_text(report), nl=False)
 
 
 @cli.group()
@@ -953,7 +959,8 @@ def build(
       textcrm build --strict                     for CI: fail when check finds errors
 
     Exit status: 0 when the site was built (1 with --strict when there are errors), 2 for a
-    usage error, a broken textcrm.yaml or an unsafe output folder.
+    usage error, a broken textcrm.yaml, a broken or refused template, or an unsafe output
+    folder. Templates render sandboxed: they lay out data and cannot run code.
     """
     from textcrm.site import build as build_site
 
@@ -1001,7 +1008,8 @@ def serve(
     The CRM folder is watched; after a burst of saves settles, the pages showing the changed
     files are rendered again (an edited opportunity's own page first) and open browser tabs
     reload by themselves. A file saved half-way with an error is listed on the Problems page
-    and the rest stays served. Ctrl-C stops.
+    and the rest stays served. Only requests addressed to 127.0.0.1 or localhost are
+    answered (others get 400), so a web page cannot read the site. Ctrl-C stops.
 
     \b
     Examples:
@@ -1085,17 +1093,18 @@ def quote(
         Path(output) if output else None,
         cwd,
     )
+    from textcrm.encode import terminal_text
+
     shown = path.relative_to(cwd) if path.is_relative_to(cwd) else path
     from textcrm.money import format_money
     from textcrm.plural import counted
 
     total = format_money(view.totals.total, view.currency, result.repository.config.locale)
-    click.echo(
-        f"wrote {shown}: quote {view.number}, {counted(len(view.lines), 'line')}, total {total}"
-    )
+    said = f"wrote {shown}: quote {view.number}, {counted(len(view.lines), 'line')}, total {total}"
+    click.echo(terminal_text(said, lines=False))
     expired = expiry_warning(result.repository, opportunity, day)
     if expired:
-        click.echo(f"textcrm: warning: {expired}", err=True)
+        click.echo(f"textcrm: warning: {terminal_text(expired, lines=False)}", err=True)
 
 
 # --- reports commands ---

@@ -808,7 +808,7 @@ def template_path(root: Path, kind: str) -> Path:
 
 def _render_template(root: Path, kind: str, **context: Any) -> str:
     """Render the new-record template; a broken override is a message, not a traceback."""
-    from textcrm.render import TemplateError, render_string
+    from textcrm.render import TemplateFailed, render_string
 
     path = template_path(root, kind)
     shown = path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
@@ -817,11 +817,9 @@ def _render_template(root: Path, kind: str, **context: Any) -> str:
     except (OSError, UnicodeDecodeError) as exc:
         raise EditRefused(f"{shown} cannot be read: {exc}") from None
     try:
-        return render_string(source, **context)
-    except TemplateError as exc:
-        line = getattr(exc, "lineno", None)
-        where = f":{line}" if line else ""
-        raise EditRefused(f"{shown}{where}: template error: {exc.message or exc}") from None
+        return render_string(source, context, shown)
+    except TemplateFailed as exc:
+        raise EditRefused(exc.message) from None
 
 
 def new_record(

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from textcrm import __version__, jsonout, layout, pipeline, views
+from textcrm.cache import read_signed, write_signed
 from textcrm.diagnostics import Diagnostic
 from textcrm.errors import EnvironmentFailure, TextcrmError
 from textcrm.layout import CACHE_DIR
@@ -175,22 +176,22 @@ def remove_stale(out: Path, keep: set[str]) -> int:
 
 
 class MarkdownCache:
-    """Sanitized HTML of Markdown texts by content hash, kept as plain JSON (safe to load)."""
+    """Sanitized HTML of Markdown texts by content hash, kept signed (`cache.write_signed`).
+
+    The HTML goes into pages as it is, so a cache file is only trusted when textcrm wrote it
+    on this machine: one committed to the repository fails the signature and is ignored.
+    """
 
     def __init__(self, folder: Path | None) -> None:
-        self.file = folder / f"markdown-{_code_fingerprint()[:16]}.json" if folder else None
+        self.folder = folder
+        self.name = f"markdown-{_code_fingerprint()[:16]}.pickle"
         self.entries: dict[str, str] = {}
         self.new: dict[str, str] = {}
         self.used: set[str] = set()
-        if self.file is not None:
-            try:
-                data = json.loads(self.file.read_text(encoding="utf-8"))
-                if isinstance(data, dict):
-                    self.entries = {
-                        k: v for k, v in data.items() if isinstance(k, str) and isinstance(v, str)
-                    }
-            except (OSError, ValueError):
-                pass
+        if folder is not None:
+            data = read_signed(folder / self.name)
+            if isinstance(data, dict):
+                self.entries = data
 
     def html(self, text: str) -> str:
         from textcrm.render import markdown_to_html
@@ -213,25 +214,14 @@ class MarkdownCache:
         self.new.update(entries)
 
     def save(self, prune: bool) -> None:
-        if self.file is None or (not self.new and not prune):
+        if self.folder is None or (not self.new and not prune):
             return
         keep = {k: v for k, v in self.entries.items() if not prune or k in self.used}
         if not self.new and len(keep) == len(self.entries):
             return
-        try:
-            self.file.parent.mkdir(exist_ok=True)
-            ignore = self.file.parent / ".gitignore"
-            if not ignore.exists():
-                ignore.write_text("# textcrm's caches: safe to delete\n*\n")
-            for old in self.file.parent.glob("markdown-*.json"):
-                if old != self.file:
-                    old.unlink(missing_ok=True)
-            tmp = self.file.with_suffix(".tmp")
-            tmp.write_text(json.dumps(keep, sort_keys=True), encoding="utf-8")
-            os.replace(tmp, self.file)
-            self.new = {}
-        except OSError:
-            pass  # a read-only checkout still builds, only slower
+        # A read-only checkout still builds, only slower; the older JSON caches go too.
+        write_signed(self.folder, self.name, keep, stale_glob="markdown-*")
+        self.new = {}
 
 
 _HEADING_TAG = re.compile(r"<(/?)h([1-6])\b")
@@ -298,7 +288,7 @@ def site_info(repo: Repository, today: date) -> views.SiteInfo:
 def new_record_text(repo: Repository, today: date, kind: str) -> str:
     """The new-record template (templates/new/KIND.md) with its values left blank, for the
     forge's new-file form; '' when the CRM's own template cannot be rendered."""
-    from textcrm.render import TemplateError, render_string, template_dirs
+    from textcrm.render import TemplateFailed, render_string, template_dirs
 
     stage = repo.config.open_stages[0].key if repo.config.open_stages else ""
     values = {"title": "", "name": "", "stage": stage, "created": today.isoformat()}
@@ -307,10 +297,9 @@ def new_record_text(repo: Repository, today: date, kind: str) -> str:
         if path.is_file():
             try:
                 source = path.read_text(encoding="utf-8")
-                return render_string(
-                    source, raw=dict(values), id="", **{**_BLANK_TEMPLATE_VALUES, **values}
-                )
-            except (OSError, UnicodeDecodeError, TemplateError):
+                context = {**_BLANK_TEMPLATE_VALUES, **values, "raw": dict(values), "id": ""}
+                return render_string(source, context, f"templates/new/{kind}.md")
+            except (OSError, UnicodeDecodeError, TemplateFailed):
                 return ""
     return ""
 
@@ -366,9 +355,12 @@ def quote_page(renderer: Renderer, repo: Repository, opp: Any) -> str:
     """The opportunity's quote as one self-contained page (textcrm.quote's HTML: CSS inlined,
     logo embedded), rendered with the site's templates so an override applies to both."""
     from textcrm import quote
+    from textcrm.render import TemplateFailed
 
     try:
-        return quote.render_quote_html(quote.build_quote(repo, opp), renderer.env)
+        return quote.render_quote_html(quote.build_quote(repo, opp), renderer.env, renderer.root)
+    except quote.QuoteTemplateError as exc:  # a broken override breaks the build, as others do
+        raise TemplateFailed(exc.message) from None
     except quote.QuoteError as exc:
         return f'<!DOCTYPE html><html lang="en"><title>Quote</title><p>{_escape(exc.message)}'
 
@@ -768,6 +760,7 @@ class Renderer:
     def __init__(self, root: Path, cache: MarkdownCache) -> None:
         from textcrm import render
 
+        self.root = root
         self.env = render.environment(root)
         self.cache = cache
         markup = render.markup
@@ -798,18 +791,20 @@ class Renderer:
         return h.hexdigest()
 
     def page(self, page: Page, site: views.SiteInfo, view: Any) -> bytes:
+        from textcrm import render
+
         if isinstance(view, str):  # a page rendered elsewhere (the quote pages)
             return view.encode("utf-8")
-        html = self.env.get_template(page.template).render(
-            site=site,
-            root=_root_prefix(page.path),
-            page=view,
-            title=page.title,
-            nav=page.nav,
-            path=page.path,
-            edits=views.page_edits(site, page.path),
-        )
-        return html.encode("utf-8")
+        context = {
+            "site": site,
+            "root": _root_prefix(page.path),
+            "page": view,
+            "title": page.title,
+            "nav": page.nav,
+            "path": page.path,
+            "edits": views.page_edits(site, page.path),
+        }
+        return render.render(self.env, page.template, context, self.root).encode("utf-8")
 
     def asset(self, name: str) -> bytes:
         source, _, _ = self.env.loader.get_source(self.env, name)  # type: ignore[union-attr]
