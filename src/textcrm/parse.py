@@ -72,6 +72,8 @@ _FALSE = frozenset({"false", "False", "FALSE"})
 # makes the parse cache's pickle store each once: a warm check unpickles far fewer objects.
 _date = functools.lru_cache(maxsize=8192)(date.fromisoformat)
 _decimal = functools.lru_cache(maxsize=8192)(parse_decimal)
+# Equal values have the same digits once trailing zeros are dropped: cached by value.
+_digits = functools.lru_cache(maxsize=8192)(digits_problem)
 
 
 class Invalid(Exception):
@@ -292,7 +294,7 @@ def convert(node: Node, t: sc.Type, name: str, ctx: Context) -> Any:
 
 
 def _check_digits(node: Node, name: str, text: str, value: Decimal) -> None:
-    problem = digits_problem(value)
+    problem = _digits(value)
     if problem is not None:
         shown = text.strip() if len(text) <= 40 else text.strip()[:37] + "..."
         raise Invalid(node, f"{name}: `{shown}` {problem}")
