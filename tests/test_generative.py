@@ -73,10 +73,9 @@ class Ids:
 
 @dataclass
 class Drawn:
-    """A drawn repository: its files, and the messages of the values made invalid."""
+    """A drawn repository: its files by path."""
 
     files: dict[str, str] = field(default_factory=dict)
-    broken: list[str] = field(default_factory=list)
 
 
 def quoted(text: str) -> str:
@@ -162,6 +161,10 @@ def value(t: sc.Type, ids: Ids) -> st.SearchStrategy[str]:
         return st.sampled_from(STAGE_KEYS)
     if k == "locale":
         return st.sampled_from(LOCALES)
+    if k == "timezone":
+        return st.sampled_from(["UTC", "Europe/Berlin", "America/St_Johns", "Pacific/Chatham"])
+    if k == "edit_url":
+        return st.just(quoted("https://git.example/crm/edit/main/{path}"))
     if k == "list":
         assert t.item is not None
         return st.lists(value(t.item, ids), max_size=3).map(lambda xs: "[" + ", ".join(xs) + "]")
@@ -195,6 +198,10 @@ def invalid(t: sc.Type) -> st.SearchStrategy[str]:
         return st.sampled_from(["usd", "XXX1"])
     if k == "locale":
         return st.sampled_from(["xx-Nope", "english"])
+    if k == "timezone":
+        return st.sampled_from(["Mars/Olympus", "UTC+25"])
+    if k == "edit_url":
+        return st.just(quoted("ftp://git.example/edit"))
     if k in ("list", "records"):
         return st.just("{a: 1}")
     if k == "record":
@@ -253,17 +260,13 @@ def front_matter(draw: st.DrawFn, rec: sc.Record, ids: Ids, break_one: bool) -> 
 def config(draw: st.DrawFn, break_one: bool) -> str:
     """textcrm.yaml: drawn settings, a seller for quotes, the deal rules as warnings."""
     settings_ = {
-        "currency": draw(value(sc.CONFIG.by_name["currency"].type, IDS_NONE)),
-        "locale": draw(value(sc.CONFIG.by_name["locale"].type, IDS_NONE)),
-        "stale_after_days": draw(value(sc.CONFIG.by_name["stale_after_days"].type, IDS_NONE)),
-        "follow_up_horizon_days": draw(
-            value(sc.CONFIG.by_name["follow_up_horizon_days"].type, IDS_NONE)
-        ),
-        "paper": draw(value(sc.CONFIG.by_name["paper"].type, IDS_NONE)),
+        f.name: draw(value(f.type, IDS_NONE))
+        for f in sc.CONFIG.fields
+        if f.type.kind not in STRUCTURED_SETTINGS and draw(st.booleans())
     }
     rates = draw(st.dictionaries(st.sampled_from(CURRENCIES), decimals(positive=True), max_size=3))
     if break_one:
-        name = draw(st.sampled_from(sorted(settings_)))
+        name = draw(st.sampled_from(SETTINGS_DRAWN))
         settings_[name] = draw(invalid(sc.CONFIG.by_name[name].type))
     text = "".join(f"{k}: {v}\n" for k, v in settings_.items())
     text += f"owners: [{', '.join(OWNERS)}]\n"
@@ -275,6 +278,9 @@ def config(draw: st.DrawFn, break_one: bool) -> str:
 
 
 IDS_NONE = Ids((), (), (), ())
+# Settings written out by `config` itself rather than drawn one by one.
+STRUCTURED_SETTINGS = ("owners", "records", "rules", "record", "rates", "mapping")
+SETTINGS_DRAWN = tuple(f.name for f in sc.CONFIG.fields if f.type.kind not in STRUCTURED_SETTINGS)
 
 
 @st.composite
@@ -442,7 +448,7 @@ def test_every_field_kind_of_the_schema_is_drawn() -> None:
 
     for rec in (sc.OPPORTUNITY, sc.ACCOUNT, sc.CONTACT, sc.COMPETITOR, sc.PRODUCT):
         walk(rec)
-    for name in ("currency", "locale", "stale_after_days", "follow_up_horizon_days", "paper"):
+    for name in SETTINGS_DRAWN:
         kinds.add(sc.CONFIG.by_name[name].type.kind)
     for kind in sorted(kinds):
         t = sc.Type(kind, choices=("a",), ref="account", item=sc.S, record=sc.OWNER)
