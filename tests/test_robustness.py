@@ -563,3 +563,20 @@ def test_the_json_schema_states_the_same_limits(make_repo, run):
     opp = json.loads(run(["schema", "--kind", "opportunity"], cwd=root).output)
     number = opp["properties"]["amount"]["anyOf"][0]
     assert number == {"type": "number", "minimum": 0, "exclusiveMaximum": 10**MAX_INTEGER_DIGITS}
+
+
+def test_a_bad_price_on_a_quoted_catalog_line_is_one_problem(make_repo, run):
+    root = make_repo(
+        {
+            "products.yaml": "products:\n  - {sku: SCN-200, name: Scanner, unit_price: 1000, "
+            "currency: EUR}\n",
+            "opportunities/acme.md": opportunity(
+                "line_items: [{sku: SCN-200, quantity: 1, unit_price: lots}]\n"
+                "quote: {number: Q-1, date: 2026-11-20, valid_until: 2026-12-31}\n"
+            ),
+        }
+    )
+    # Neither unpriced-line nor currency-mismatch: the line gives a price, only a bad one.
+    assert problems(run, root) == [
+        ("opportunities/acme.md", 7, "invalid-value", "unit_price: `lots` is not a number")
+    ]

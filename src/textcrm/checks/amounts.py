@@ -60,8 +60,8 @@ def currency_mismatch(repo: Repository, today: date) -> Iterator[Diagnostic]:
         )
         for item in opp.line_items:
             product = repo.products.get(item.sku) if item.sku else None
-            if product is None or item.unit_price is not None:
-                continue
+            if product is None or item.unit_price is not None or item.partial:
+                continue  # a partial line is not priced until its problem is fixed
             product_currency = product.currency or default
             if product_currency != currency:
                 yield Diagnostic(
@@ -94,8 +94,8 @@ def unpriced_lines(
     found = []
     for item in opp.line_items:
         product = catalog.get(item.sku) if item.sku else None
-        if product is None or item.unit_price is not None:
-            continue
+        if product is None or item.unit_price is not None or item.partial:
+            continue  # a partial line is not priced until its problem is fixed
         if (product.currency or repo.config.currency) == currency:
             found.append((item, product))
     return found
