@@ -335,10 +335,10 @@ def _escape(text: str) -> str:
 
 
 def source_digest(root: Path, relpath: str) -> str:
-    """A hash of a record file's bytes (empty when it cannot be read)."""
+    """A hash of a repository file's bytes (empty when it cannot be read or lies outside)."""
     try:
-        data = (root / relpath).read_bytes()
-    except OSError:
+        data = layout.resolve_inside(root, relpath).read_bytes()
+    except (OSError, layout.OutsideRepository):
         return ""
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
