@@ -6,18 +6,22 @@ digest (templates + view model) differs from the previous build's manifest or it
 missing, and written only when its bytes differ. Many pages are rendered by a pool of forked
 processes. Markdown is rendered once per distinct text and cached by content hash.
 
-Safety: the output folder is never the CRM root or one of its parents, a non-empty folder is
-only reused when it carries our marker file `.textcrm-site`, and every write is checked to land
-inside the output folder.
+Safety: the output folder is never the CRM root or one of its parents, and every write is
+checked to land inside it. A non-empty folder is only reused (unless forced) when the user's
+own record of an earlier build into it is found: a manifest kept in the user's cache folder and
+signed with their key (`cache.sign`), never the folder's `.textcrm-site`, which anyone could
+commit. It lists every file the build wrote with its size and modification time: a build
+removes only those files, and only while unchanged, and skips a page only while its file is
+still the one written (a file changed by anything else is rendered again).
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import re
-import shutil
 import stat
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -89,11 +93,11 @@ class BuildResult:
 # --- output folder safety -------------------------------------------------------------
 
 
-def output_dir(root: Path, out: Path | None) -> Path:
+def output_dir(root: Path, out: Path | None, force: bool = False) -> Path:
     """The output folder (default `_site/` under the root), checked to be safe to write.
 
-    Refused: the CRM root itself or any folder containing it, and an existing non-empty folder
-    without the `.textcrm-site` marker of an earlier build.
+    Refused: the CRM root itself or any folder containing it, and (unless `force`) an
+    existing non-empty folder without a `.textcrm-site` manifest signed with this user's key.
     """
     target = (out if out is not None else root / DEFAULT_OUTPUT).absolute()
     resolved, root_resolved = target.resolve(), root.resolve()
@@ -104,13 +108,140 @@ def output_dir(root: Path, out: Path | None) -> Path:
         )
     if resolved.exists() and not resolved.is_dir():
         raise UnsafeOutput(f"output {target} exists and is not a folder")
-    if resolved.is_dir() and any(resolved.iterdir()) and not (resolved / MARKER).is_file():
-        raise UnsafeOutput(
-            f"output folder {target} is not empty and was not made by "
-            f"`textcrm build` (no {MARKER} file in it); refusing to overwrite "
-            "it: choose another folder or empty it first"
+    if resolved.is_dir() and not force and read_manifest(resolved) is None:
+        names = sorted(
+            entry.name + ("/" if entry.is_dir(follow_symlinks=False) else "")
+            for entry in os.scandir(resolved)
         )
+        if names:
+            shown = ", ".join(names[:4]) + (f" and {len(names) - 4} more" if len(names) > 4 else "")
+            raise UnsafeOutput(
+                f"output folder {target} is not empty and was not made by `textcrm build` "
+                f"for you (no record of an earlier build of yours into it; it holds {shown}); "
+                "refusing to build into it: choose another folder, empty it, or pass --force "
+                "(the build then writes its own files there, and removes nothing it did not "
+                "write)"
+            )
     return resolved
+
+
+# --- the manifest: what a build wrote -------------------------------------------------
+
+
+@dataclass
+class Manifest:
+    """What the build in a folder wrote: each page's render digest, and every file's size
+    and modification time (ns) just after it was written or checked."""
+
+    pages: dict[str, str] = field(default_factory=dict)
+    files: dict[str, tuple[int, int]] = field(default_factory=dict)
+
+
+def _record_file(out: Path) -> Path:
+    """Where the signed manifest of the build in `out` is kept: in the user's cache folder,
+    not in `out`, so that the site stays byte-identical and a committed or copied folder
+    carries no trust with it."""
+    from textcrm.cache import user_cache_dir
+
+    where = os.path.realpath(out).encode("utf-8", "surrogateescape")
+    name = hashlib.blake2b(where, digest_size=12).hexdigest()
+    return user_cache_dir() / "sites" / f"{name}.json"
+
+
+def _signed_body(where: str, pages: Mapping[str, Any], files: Mapping[str, Any]) -> bytes:
+    body = {"format": 1, "out": where, "files": files, "pages": pages}
+    return json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
+
+
+def read_manifest(out: Path) -> Manifest | None:
+    """The manifest of this user's last build into `out`, or None when there is none (the
+    folder was made elsewhere, copied, or its `.textcrm-site` forged) or it fails its
+    signature: then nothing in the folder is taken on trust."""
+    import hmac
+
+    from textcrm.cache import sign
+
+    if not (out / MARKER).is_file():
+        return None
+    try:
+        data = json.loads(_record_file(out).read_text(encoding="utf-8"))
+    except (OSError, ValueError, RuntimeError):
+        return None
+    if not isinstance(data, dict):
+        return None
+    pages, files, signature = data.get("pages"), data.get("files"), data.get("signature")
+    if not (isinstance(pages, dict) and isinstance(files, dict) and isinstance(signature, str)):
+        return None
+    expected = sign(_signed_body(os.path.realpath(out), pages, files))
+    if not hmac.compare_digest(signature, expected):
+        return None
+    try:
+        return Manifest(
+            {str(k): str(v) for k, v in pages.items()},
+            {str(k): (int(v[0]), int(v[1])) for k, v in files.items()},
+        )
+    except (TypeError, ValueError, IndexError, KeyError):
+        return None
+
+
+def write_manifest(out: Path, manifest: Manifest) -> None:
+    """Write `out/.textcrm-site` (what the build made, the same bytes for the same site) and
+    the signed record of every file written, kept in the user's cache folder."""
+    import tempfile
+
+    from textcrm.cache import sign
+
+    pages = dict(sorted(manifest.pages.items()))
+    doc = {
+        "generator": f"textcrm {__version__}",
+        "note": "made by `textcrm build`, which removes only the files it wrote here",
+        "pages": pages,
+    }
+    # One line: Python's fast JSON encoder only runs without indentation.
+    text = json.dumps(doc, sort_keys=True, separators=(",", ":")) + "\n"
+    write_if_changed(out, MARKER, text.encode())
+    where = os.path.realpath(out)
+    files = {k: list(v) for k, v in sorted(manifest.files.items())}
+    record = {"out": where, "pages": pages, "files": files}
+    record["signature"] = sign(_signed_body(where, pages, files))
+    try:
+        target = _record_file(out)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                f.write(json.dumps(record, separators=(",", ":")))
+            os.replace(tmp, target)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+    except (OSError, RuntimeError):
+        pass  # no writable cache folder: the next build into `out` then needs --force
+
+
+def _file_stamp(full: Path) -> tuple[int, int] | None:
+    """(size, mtime_ns) of a regular file, not following a symlink; None otherwise."""
+    try:
+        st = os.lstat(full)
+    except OSError:
+        return None
+    return (st.st_size, st.st_mtime_ns) if stat.S_ISREG(st.st_mode) else None
+
+
+def intact(out: Path, rel: str, files: Mapping[str, tuple[int, int]]) -> bool:
+    """True when `out/rel` is still the file a build wrote (same size and modification
+    time as its manifest records), inside `out`."""
+    want = files.get(rel)
+    if want is None or _file_stamp(out / rel) != want:
+        return False
+    # A folder on the way replaced by a symlink would stamp a file elsewhere.
+    folder = rel.rpartition("/")[0]
+    while folder:
+        if os.path.islink(out / folder):
+            return False
+        folder = folder.rpartition("/")[0]
+    return True
 
 
 def _check_folder(out: Path, folder: str, checked: set[str] | None) -> None:
@@ -151,23 +282,23 @@ def write_if_changed(out: Path, rel: str, data: bytes, checked: set[str] | None 
     return True
 
 
-def remove_stale(out: Path, keep: set[str]) -> int:
-    """Delete files under `out` that this build did not produce, then empty folders."""
+def remove_stale(out: Path, files: Mapping[str, tuple[int, int]], keep: set[str]) -> int:
+    """Delete the files an earlier build wrote (listed in `files`, its manifest, and unchanged
+    since) that are not in `keep`, then the folders that leaves empty. Nothing else is
+    touched: a CNAME, a .git/ folder, or a file someone edited stays."""
     removed = 0
-    for folder, dirs, files in os.walk(out, topdown=False):
-        here = Path(folder)
-        for name in files:
-            rel = (here / name).relative_to(out).as_posix()
-            if rel not in keep and rel != MARKER:
-                (here / name).unlink()
-                removed += 1
-        for name in dirs:
-            sub = here / name
-            if sub.is_symlink():
-                sub.unlink()
-                removed += 1
-            elif not any(sub.iterdir()):
-                sub.rmdir()
+    folders: set[Path] = set()
+    for rel in sorted(set(files) - keep):
+        parts = Path(rel).parts
+        if rel == MARKER or ".." in parts or Path(rel).is_absolute():
+            continue
+        if intact(out, rel, files):
+            (out / rel).unlink()
+            removed += 1
+            folders.update(p for p in (out / rel).parents if p != out and p.is_relative_to(out))
+    for folder in sorted(folders, key=lambda p: len(p.parts), reverse=True):
+        with contextlib.suppress(OSError):  # not empty: something else lives there
+            folder.rmdir()
     return removed
 
 
@@ -770,6 +901,7 @@ class Job:
     out: Path
     context: str
     manifest: dict[str, str]
+    files: dict[str, tuple[int, int]]
     checked: set[str] = field(default_factory=set)  # output folders already checked
 
 
@@ -779,7 +911,7 @@ def produce(job: Job, index: int) -> tuple[str, str, bool] | None:
     page = job.pages[index]
     view = page.make() if page.inputs is None else None
     digest = job.renderer.digest(page, job.site, job.context, view)
-    if job.manifest.get(page.path) == digest and (job.out / page.path).is_file():
+    if job.manifest.get(page.path) == digest and intact(job.out, page.path, job.files):
         return None
     if view is None:
         view = page.make()
@@ -843,7 +975,11 @@ class Builder:
         self.use_cache = use_cache
         self.cache = MarkdownCache(root / CACHE_DIR if use_cache else None)
         self.renderer = Renderer(root, self.cache)
-        self.manifest = self._read_manifest()
+        found = read_manifest(out)
+        self.trusted = found is not None  # else every page is rendered and nothing removed
+        found = found or Manifest()
+        self.manifest = found.pages
+        self.files = found.files
         # False once the CRM was found outside git: serve's rebuilds do not ask again.
         self.in_git = True
 
@@ -864,23 +1000,8 @@ class Builder:
         except Exception:  # history is an extra: the pages must still build
             return None
 
-    def _read_manifest(self) -> dict[str, str]:
-        try:
-            data = json.loads((self.out / MARKER).read_text(encoding="utf-8"))
-            pages = data.get("pages", {}) if isinstance(data, dict) else {}
-            return {k: v for k, v in pages.items() if isinstance(v, str)}
-        except (OSError, ValueError, AttributeError):
-            return {}
-
     def _write_manifest(self) -> None:
-        doc = {
-            "generator": f"textcrm {__version__}",
-            "note": "made by `textcrm build`; this folder is rebuilt and cleaned by it",
-            "pages": dict(sorted(self.manifest.items())),
-        }
-        # One line: Python's fast JSON encoder only runs without indentation.
-        text = json.dumps(doc, sort_keys=True, separators=(",", ":")) + "\n"
-        write_if_changed(self.out, MARKER, text.encode())
+        write_manifest(self.out, Manifest(self.manifest, self.files))
 
     def build(
         self,
@@ -895,8 +1016,9 @@ class Builder:
         edited opportunity's page before the dashboards).
         """
         self.out.mkdir(parents=True, exist_ok=True)
-        if not (self.out / MARKER).exists():
+        if not self.trusted:  # ours from now on, even if this build stops half-way
             self._write_manifest()
+            self.trusted = True
         repo = result.repository
         items = pipeline.attention(repo, today)
         ctx = views.Context(repo, today, result.diagnostics, items, self.history(today))
@@ -910,8 +1032,8 @@ class Builder:
             # Pages with an inputs digest are decided here, without building their view.
             unchanged = (
                 page.inputs is not None
-                and (self.out / page.path).is_file()
                 and self.manifest.get(page.path) == self.renderer.digest(page, site, context)
+                and intact(self.out, page.path, self.files)
             )
             if not unchanged:
                 todo.append(page)
@@ -921,7 +1043,7 @@ class Builder:
             [p for p in todo if p.path in firsts],
             [p for p in todo if p.path not in firsts],
         ):
-            job = Job(self.renderer, batch, site, self.out, context, self.manifest)
+            job = Job(self.renderer, batch, site, self.out, context, self.manifest, self.files)
             done += produce_all(job, self.jobs)
             if firsts and outcome.first_done_at is None:
                 outcome.first_done_at = time.perf_counter()
@@ -930,13 +1052,17 @@ class Builder:
             outcome.written += written
         outcome.rendered = len(done)
         produced = {p.path for p in pages}
+        checked = set(produced)  # files now known to hold what this build wants
         for name, path in ASSETS:
             outcome.written += write_if_changed(self.out, path, self.renderer.asset(name))
             produced.add(path)
+            checked.add(path)
         # pipeline.json shows what the dashboard shows: it changes only when index.html does.
         rendered = {path for path, _, _ in done}
-        stale_json = "index.html" in rendered or not (self.out / "pipeline.json").is_file()
         feeds = {owner: views.feed_path(owner) for owner in [None, *pipeline.owners(repo)]}
+        stale_json = "index.html" in rendered or not all(
+            intact(self.out, path, self.files) for path in ("pipeline.json", *feeds.values())
+        )
         if (only is None or "pipeline.json" in only) and stale_json:
             outcome.written += write_if_changed(self.out, "pipeline.json", pipeline_json(ctx))
             # The calendar feeds, like pipeline.json, follow the dashboard.
@@ -944,11 +1070,17 @@ class Builder:
 
             for owner, data in calendar_feeds(repo, today, feeds).items():
                 outcome.written += write_if_changed(self.out, feeds[owner], data)
+            checked.update(("pipeline.json", *feeds.values()))
         produced.add("pipeline.json")
         produced.update(feeds.values())
+        for path in checked:
+            stamp = _file_stamp(self.out / path)
+            if stamp is not None:
+                self.files[path] = stamp
         if only is None:
             self.manifest = {k: v for k, v in self.manifest.items() if k in produced}
-            outcome.removed = remove_stale(self.out, produced)
+            outcome.removed = remove_stale(self.out, self.files, produced)
+            self.files = {k: v for k, v in self.files.items() if k in produced}
         self._write_manifest()
         self.cache.save(prune=only is None)
         return outcome
@@ -965,14 +1097,13 @@ class Builder:
         return "\0".join(parts)
 
     def remove(self, paths: Iterable[str]) -> int:
-        """Delete pages of records that no longer exist (serve, after a file was deleted)."""
-        removed = 0
-        for rel in paths:
-            full = self.out / rel
-            if full.is_file() and full.resolve().is_relative_to(self.out):
-                full.unlink()
-                removed += 1
+        """Delete pages of records that no longer exist (serve, after a file was deleted):
+        only pages this build wrote and nobody changed since."""
+        gone = set(paths)
+        removed = remove_stale(self.out, {k: v for k, v in self.files.items() if k in gone}, set())
+        for rel in gone:
             self.manifest.pop(rel, None)
+            self.files.pop(rel, None)
         return removed
 
 
@@ -982,16 +1113,12 @@ def build(
     out: Path | None = None,
     use_cache: bool = True,
     jobs: int | None = None,
+    force: bool = False,
 ) -> BuildResult:
-    """Load the repository at `root` as of `today` and build its site into `out`."""
+    """Load the repository at `root` as of `today` and build its site into `out` (`force`:
+    even when it is a non-empty folder that no build of this user made)."""
     from textcrm.loader import load
 
-    target = output_dir(root, out)
+    target = output_dir(root, out, force)
     result = load(root, today, use_cache=use_cache)
     return Builder(root, target, use_cache, jobs).build(result, today)
-
-
-def clean_output(out: Path) -> None:
-    """Remove a previous site entirely (only a folder with our marker)."""
-    if (out / MARKER).is_file():
-        shutil.rmtree(out)
