@@ -97,7 +97,7 @@ def output_dir(root: Path, out: Path | None, force: bool = False) -> Path:
     """The output folder (default `_site/` under the root), checked to be safe to write.
 
     Refused: the CRM root itself or any folder containing it, and (unless `force`) an
-    existing non-empty folder without a `.textcrm-site` manifest signed with this user's key.
+    existing non-empty folder that holds no build of this user's (`read_manifest`).
     """
     target = (out if out is not None else root / DEFAULT_OUTPUT).absolute()
     resolved, root_resolved = target.resolve(), root.resolve()
