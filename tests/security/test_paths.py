@@ -195,3 +195,35 @@ def test_a_templates_folder_symlinked_outside_is_not_used(run, make_repo, tmp_pa
     assert build(run, root, out).exit_code == 0
     assert b"Pipeline dashboard" in (out / "index.html").read_bytes()
     assert not leaks(all_bytes(out))
+
+
+# --- config and catalog -----------------------------------------------------------------
+
+
+def test_a_catalog_symlinked_outside_is_not_read(run, make_repo, tmp_path):
+    secret = secret_outside(tmp_path, "products.yaml")
+    root = make_repo({"opportunities/a.md": GOOD_OPPORTUNITY, "products.yaml": None})
+    (root / "products.yaml").symlink_to(secret)
+    result = check(run, root)
+    assert (
+        "products.yaml:1:1: error: symlink points outside the repository; not followed "
+        "[unreadable-file]"
+    ) in result.output
+    assert not leaks(result.output.encode())
+    out = tmp_path / "site"
+    assert build(run, root, out).exit_code == 0
+    assert not leaks(all_bytes(out))
+
+
+def test_a_config_symlinked_outside_is_not_read(run, make_repo, tmp_path):
+    secret = secret_outside(tmp_path, "textcrm.yaml")
+    root = make_repo({"opportunities/a.md": GOOD_OPPORTUNITY})
+    (root / "textcrm.yaml").unlink()
+    (root / "textcrm.yaml").symlink_to(secret)
+    result = check(run, root)
+    assert result.exit_code == 2
+    assert (
+        "textcrm.yaml:1:1: error: symlink points outside the repository; not followed "
+        "[unreadable-file]"
+    ) in result.output
+    assert not leaks(result.output.encode())
