@@ -466,12 +466,23 @@ def _escape(text: str) -> str:
 
 
 def source_digest(root: Path, relpath: str) -> str:
-    """A hash of a repository file's bytes (empty when it cannot be read or lies outside)."""
+    """A hash of a record file's bytes (empty when it cannot be read). Records come from the
+    loader, which read them inside the root: they are not resolved again, once per page."""
     try:
-        data = layout.resolve_inside(root, relpath).read_bytes()
-    except (OSError, layout.OutsideRepository):
+        data = (root / relpath).read_bytes()
+    except OSError:
         return ""
     return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+def named_digest(root: Path, relpath: str) -> str:
+    """`source_digest` of a file the repository names (config, catalog, logo): empty when the
+    path leads outside the repository (`layout.resolve_inside`), which is never read."""
+    try:
+        layout.resolve_inside(root, relpath)
+    except layout.OutsideRepository:
+        return ""
+    return source_digest(root, relpath)
 
 
 def quote_inputs(ctx: views.Context, opp: Any) -> str:
@@ -1090,10 +1101,10 @@ class Builder:
         from textcrm.layout import CATALOG_FILE, CONFIG_FILE
 
         parts = [today.isoformat()]
-        parts += [source_digest(repo.root, name) for name in (CONFIG_FILE, CATALOG_FILE)]
+        parts += [named_digest(repo.root, name) for name in (CONFIG_FILE, CATALOG_FILE)]
         company = repo.config.company
         if company is not None and company.logo:  # embedded in the quote pages
-            parts.append(source_digest(repo.root, company.logo))
+            parts.append(named_digest(repo.root, company.logo))
         return "\0".join(parts)
 
     def remove(self, paths: Iterable[str]) -> int:
