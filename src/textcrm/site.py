@@ -220,7 +220,7 @@ def write_manifest(out: Path, manifest: Manifest) -> None:
         pass  # no writable cache folder: the next build into `out` then needs --force
 
 
-def _file_stamp(full: Path) -> tuple[int, int] | None:
+def _file_stamp(full: Path | str) -> tuple[int, int] | None:
     """(size, mtime_ns) of a regular file, not following a symlink; None otherwise."""
     try:
         st = os.lstat(full)
@@ -230,18 +230,30 @@ def _file_stamp(full: Path) -> tuple[int, int] | None:
 
 
 def intact(out: Path, rel: str, files: Mapping[str, tuple[int, int]]) -> bool:
-    """True when `out/rel` is still the file a build wrote (same size and modification
-    time as its manifest records), inside `out`."""
+    """True when `out/rel` is still the file a build wrote: same size and modification time
+    as its manifest records. (`unlinked` first drops files behind a symlinked folder.)"""
     want = files.get(rel)
-    if want is None or _file_stamp(out / rel) != want:
-        return False
-    # A folder on the way replaced by a symlink would stamp a file elsewhere.
+    # os.path, not pathlib: this runs once per page of every build.
+    return want is not None and _file_stamp(os.path.join(out, rel)) == want
+
+
+def _through_symlink(out: Path, rel: str) -> bool:
     folder = rel.rpartition("/")[0]
     while folder:
         if os.path.islink(out / folder):
-            return False
+            return True
         folder = folder.rpartition("/")[0]
-    return True
+    return False
+
+
+def unlinked(out: Path, files: Mapping[str, tuple[int, int]]) -> dict[str, tuple[int, int]]:
+    """`files` without those whose folder in `out` was replaced by a symlink since (their
+    stamps would be read elsewhere); each folder is looked at once."""
+    folders = {rel.rpartition("/")[0] for rel in files}
+    linked = {folder for folder in folders if folder and _through_symlink(out, folder + "/x")}
+    if not linked:
+        return dict(files)
+    return {rel: v for rel, v in files.items() if rel.rpartition("/")[0] not in linked}
 
 
 def _check_folder(out: Path, folder: str, checked: set[str] | None) -> None:
@@ -292,7 +304,7 @@ def remove_stale(out: Path, files: Mapping[str, tuple[int, int]], keep: set[str]
         parts = Path(rel).parts
         if rel == MARKER or ".." in parts or Path(rel).is_absolute():
             continue
-        if intact(out, rel, files):
+        if intact(out, rel, files) and not _through_symlink(out, rel):
             (out / rel).unlink()
             removed += 1
             folders.update(p for p in (out / rel).parents if p != out and p.is_relative_to(out))
@@ -991,6 +1003,7 @@ class Builder:
         found = found or Manifest()
         self.manifest = found.pages
         self.files = found.files
+        self._saved = (dict(self.manifest), dict(self.files))  # what the record holds
         # False once the CRM was found outside git: serve's rebuilds do not ask again.
         self.in_git = True
 
@@ -1012,7 +1025,10 @@ class Builder:
             return None
 
     def _write_manifest(self) -> None:
+        if self.trusted and self._saved == (self.manifest, self.files):
+            return  # nothing changed: the files on disk already say so
         write_manifest(self.out, Manifest(self.manifest, self.files))
+        self._saved = (dict(self.manifest), dict(self.files))
 
     def build(
         self,
@@ -1030,6 +1046,7 @@ class Builder:
         if not self.trusted:  # ours from now on, even if this build stops half-way
             self._write_manifest()
             self.trusted = True
+        self.files = unlinked(self.out, self.files)
         repo = result.repository
         items = pipeline.attention(repo, today)
         ctx = views.Context(repo, today, result.diagnostics, items, self.history(today))
@@ -1063,7 +1080,8 @@ class Builder:
             outcome.written += written
         outcome.rendered = len(done)
         produced = {p.path for p in pages}
-        checked = set(produced)  # files now known to hold what this build wants
+        # Files just written or compared; the other pages were found intact (stamps kept).
+        checked = {path for path, _, _ in done}
         for name, path in ASSETS:
             outcome.written += write_if_changed(self.out, path, self.renderer.asset(name))
             produced.add(path)
