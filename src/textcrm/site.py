@@ -184,22 +184,27 @@ def read_manifest(out: Path) -> Manifest | None:
         return None
 
 
+def write_marker(out: Path, pages: Mapping[str, str]) -> bool:
+    """Write `out/.textcrm-site`: what the build made (the same bytes for the same site),
+    for people and tools; textcrm itself never trusts it."""
+    doc = {
+        "generator": f"textcrm {__version__}",
+        "note": "made by `textcrm build`, which removes only the files it wrote here",
+        "pages": dict(sorted(pages.items())),
+    }
+    # One line: Python's fast JSON encoder only runs without indentation.
+    text = json.dumps(doc, sort_keys=True, separators=(",", ":")) + "\n"
+    return write_if_changed(out, MARKER, text.encode())
+
+
 def write_manifest(out: Path, manifest: Manifest) -> None:
-    """Write `out/.textcrm-site` (what the build made, the same bytes for the same site) and
-    the signed record of every file written, kept in the user's cache folder."""
+    """Write the signed record of every file the build in `out` wrote, kept in the user's
+    cache folder (`read_manifest` reads it back)."""
     import tempfile
 
     from textcrm.cache import sign
 
     pages = dict(sorted(manifest.pages.items()))
-    doc = {
-        "generator": f"textcrm {__version__}",
-        "note": "made by `textcrm build`, which removes only the files it wrote here",
-        "pages": pages,
-    }
-    # One line: Python's fast JSON encoder only runs without indentation.
-    text = json.dumps(doc, sort_keys=True, separators=(",", ":")) + "\n"
-    write_if_changed(out, MARKER, text.encode())
     where = os.path.realpath(out)
     files = {k: list(v) for k, v in sorted(manifest.files.items())}
     record = {"out": where, "pages": pages, "files": files}
@@ -1025,8 +1030,9 @@ class Builder:
             return None
 
     def _write_manifest(self) -> None:
+        write_marker(self.out, self.manifest)
         if self.trusted and self._saved == (self.manifest, self.files):
-            return  # nothing changed: the files on disk already say so
+            return  # the signed record already says so
         write_manifest(self.out, Manifest(self.manifest, self.files))
         self._saved = (dict(self.manifest), dict(self.files))
 

@@ -140,3 +140,16 @@ def test_a_page_changed_in_the_users_own_folder_is_rendered_again(run, make_repo
     assert result.exit_code == 0, result.output
     assert "(1 rendered, 1 files written, 0 removed)" in result.output
     assert tree(out) == clean
+
+
+def test_a_forged_marker_is_replaced_and_never_believed(run, make_repo, tmp_path):
+    root = make_repo(OPPORTUNITIES)
+    out = tmp_path / "public"
+    assert build(run, root, out).exit_code == 0
+    clean = tree(out)
+    (out / "CNAME").write_text("crm.example.com\n")
+    (out / ".textcrm-site").write_text('{"pages": {"CNAME": "x"}, "files": {"CNAME": [16, 0]}}\n')
+    result = build(run, root, out)
+    assert result.exit_code == 0, result.output
+    assert "(0 rendered, 0 files written, 0 removed)" in result.output
+    assert tree(out) == {**clean, "CNAME": b"crm.example.com\n"}
