@@ -924,6 +924,11 @@ def pin_prices_command(
     metavar="N",
     help="Processes rendering pages. Default: the number of CPUs (at most 4).",
 )
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Build into a non-empty folder that no earlier build of yours made (its files stay).",
+)
 def build(
     root: str | None,
     today: str | None,
@@ -931,6 +936,7 @@ def build(
     strict: bool,
     no_cache: bool,
     jobs: int | None,
+    force: bool,
 ) -> None:
     """Build the static pipeline site: dashboard, board, every record, pipeline.json.
 
@@ -938,9 +944,11 @@ def build(
     works from disk (file://), on GitHub or GitLab Pages, or under any sub-path. The same
     repository and the same --today give byte-identical output. Files with errors are listed
     on the Problems page and the rest is built. Pages whose inputs did not change are not
-    rendered again; files an earlier build made that are no longer part of the site are
-    removed. Templates and style.css can be overridden by files of the same name in the CRM
-    repository's templates/ folder (see docs/site.md).
+    rendered again; files an earlier build wrote that are no longer part of the site are
+    removed, and nothing else (a CNAME or .git/ in the folder stays). A non-empty folder
+    that no build of yours made is refused unless --force. Templates and style.css can be
+    overridden by files of the same name in the CRM repository's templates/ folder (see
+    docs/site.md).
 
     \b
     Examples:
@@ -957,7 +965,7 @@ def build(
     day = parse_today(today)
     crm = resolve_root(root)
     result = build_site(
-        crm, day, Path(output) if output else None, use_cache=not no_cache, jobs=jobs
+        crm, day, Path(output) if output else None, use_cache=not no_cache, jobs=jobs, force=force
     )
     from textcrm.plural import counted
 
