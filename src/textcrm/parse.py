@@ -475,7 +475,7 @@ def _pairs(node: Node, name: str, ctx: Context) -> list[tuple[str, Node, Node]]:
     """The (key, key node, value node) of a mapping, duplicates and non-text keys reported."""
     if not isinstance(node, MappingNode):
         raise Invalid(node, f"{name}: expected a mapping")
-    pairs = []
+    pairs: list[tuple[str, Node, Node]] = []
     seen: dict[str, int] = {}
     for key_node, value_node in node.value:
         ctx.visit()
