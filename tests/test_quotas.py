@@ -7,9 +7,10 @@ import io
 import json
 from pathlib import Path
 
+import jsonschema
 import pytest
 
-from conftest import DEFAULT_CONFIG, TODAY
+from conftest import DEFAULT_CONFIG, EXAMPLE, TODAY
 from htmltree import parse
 
 QUOTAS = """\
@@ -391,3 +392,23 @@ def test_invalid_quotas_are_located(run, make_repo, quotas, expected):
     result = run(["check", "--root", str(root), "--today", TODAY])
     assert result.exit_code == 2
     assert expected in result.output
+
+
+@pytest.mark.parametrize(
+    "quotas",
+    [
+        {"period": "week"},
+        {"owners": {"alice": 1}},
+        {"period": "month", "owners": {"mallory": 1}},
+        {"period": "month", "owners": {"alice": -1}},
+        {"period": "month", "periods": {"Q4": {"team": 1}}},
+        {"period": "month", "periods": {"2026-12": {"teams": 1}}},
+    ],
+)
+def test_json_schema_rejects_bad_quotas(run, quotas):
+    result = run(["schema", "--kind", "config", "--root", str(EXAMPLE)])
+    validator = jsonschema.Draft202012Validator(json.loads(result.output))
+    config = {"stages": [{"key": "a", "name": "A", "probability": 10, "forecast": "pipeline"}]}
+    validator.validate({**config, "quotas": {"period": "month", "owners": {"alice": "1.5"}}})
+    with pytest.raises(jsonschema.ValidationError):
+        validator.validate({**config, "quotas": quotas})

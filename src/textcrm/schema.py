@@ -701,7 +701,13 @@ def _type_schema(t: Type, config: Any) -> dict[str, Any]:
             },
         }
     if k == "amounts":
-        return {"type": "object", "additionalProperties": _type_schema(MONEY, config)}
+        amounts: dict[str, Any] = {
+            "type": "object",
+            "additionalProperties": _type_schema(MONEY, config),
+        }
+        if config is not None and config.owners:
+            amounts["propertyNames"] = {"enum": [o.key for o in config.owners]}
+        return amounts
     if k == "quota_periods":
         assert t.record is not None
         return {
