@@ -275,6 +275,8 @@ def test_without_quotas_nothing_is_shown(run, make_repo):
     assert built.exit_code == 0, built.output
     doc_html = parse((root / "_site" / "index.html").read_text(encoding="utf-8"))
     assert doc_html.find_all(None, id="quotas") == []
+    published = json.loads((root / "_site" / "pipeline.json").read_text(encoding="utf-8"))
+    assert published["quotas"] is None
 
 
 def test_forecast_json_carries_the_quotas(run, crm):
@@ -342,6 +344,8 @@ def test_dashboard_shows_the_quota_card(run, crm):
     ]
     dates = [t.attrs["datetime"] for t in card.find("p").find_all("time")]
     assert dates == ["2026-11-28", "2026-11-28", "2026-12-31"]
+    published = json.loads((crm / "_site" / "pipeline.json").read_text(encoding="utf-8"))
+    assert published["quotas"] == quotas_json(run, crm)
 
 
 BAD = [

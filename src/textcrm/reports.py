@@ -751,42 +751,12 @@ QUOTA_COLUMNS = (
 
 
 def _ratio_text(value: Any) -> str | None:
-    """A percentage (one decimal) or a coverage ratio (two), with its trailing zeros."""
-    return None if value is None else str(value)
-
-
-def _attainment_json(a: pipeline.Attainment, reporting: str) -> dict[str, Any]:
-    return {
-        "owner": a.owner,
-        "quota": jsonout.money(a.quota, reporting),
-        "won_count": a.won_count,
-        "closed_won": totals_json(a.closed_won),
-        "attainment": _ratio_text(a.attainment),
-        "remaining": jsonout.money(a.remaining, reporting),
-        "open_count": a.open_count,
-        "weighted": totals_json(a.weighted),
-        "commit": totals_json(a.commit),
-        "weighted_coverage": _ratio_text(a.weighted_coverage),
-        "commit_coverage": _ratio_text(a.commit_coverage),
-    }
+    return jsonout.ratio(value)
 
 
 def quotas_json(repo: Repository, qr: pipeline.QuotaReport | None) -> dict[str, Any] | None:
     """The `quotas` object of the forecast's JSON (null without quotas in textcrm.yaml)."""
-    if qr is None:
-        return None
-    reporting = repo.config.currency
-    return {
-        "period": {
-            "key": qr.period.key,
-            "label": qr.period.label,
-            "start": qr.period.start.isoformat(),
-            "end": qr.period.end.isoformat(),
-        },
-        "rest_start": qr.rest_start.isoformat(),
-        "owners": [_attainment_json(a, reporting) for a in qr.owners],
-        "team": None if qr.team is None else _attainment_json(qr.team, reporting),
-    }
+    return jsonout.quotas(qr, repo.config.currency)
 
 
 def _attainment_rows(qr: pipeline.QuotaReport) -> list[pipeline.Attainment]:
