@@ -416,3 +416,22 @@ def test_json_schema_rejects_bad_quotas(run, quotas):
     validator.validate({**config, "quotas": {"period": "month", "owners": {"alice": "1.5"}}})
     with pytest.raises(jsonschema.ValidationError):
         validator.validate({**config, "quotas": quotas})
+
+
+def test_an_owner_without_a_quota_is_listed_when_they_sold(run, make_repo):
+    config = (
+        DEFAULT_CONFIG
+        + "rates: {EUR: 1.08}\nquotas:\n  period: quarter\n  owners: {alice: 50000}\n"
+    )
+    q = quotas_json(run, make_repo(DEALS, config=config))
+    bob = q["owners"][1]
+    assert (bob["owner"], bob["quota"], bob["attainment"], bob["remaining"]) == (
+        "bob",
+        None,
+        None,
+        None,
+    )
+    assert bob["closed_won"]["converted"] == "88000.00"
+    # the team's quota is alice's alone; its closed won is everyone's
+    assert (q["team"]["quota"], q["team"]["attainment"]) == ("50000.00", "257.6")
+    assert (q["team"]["remaining"], q["team"]["weighted_coverage"]) == ("0.00", None)

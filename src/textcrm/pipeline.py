@@ -375,47 +375,60 @@ def _ratio(part: Decimal | None, whole: Decimal | None, places: str) -> Decimal 
     return (part / whole).quantize(Decimal(places), rounding=ROUND_HALF_UP)
 
 
-def _attainment(
-    repo: Repository,
-    owner: str | None,
-    quota: Decimal | None,
-    period: Period,
-    today: date,
-    rest_start: date,
-) -> Attainment:
-    config = repo.config
-    won, weighted_, commit = Tally(), Tally(), Tally()
-    won_count = open_count = 0
-    for opp in select(repo, owner):
+class _QuotaTally:
+    """What one owner (or the team) won in a quota period and has open for the rest of it."""
+
+    def __init__(self) -> None:
+        self.won, self.weighted, self.commit = Tally(), Tally(), Tally()
+        self.won_count = self.open_count = 0
+
+
+def _quota_tallies(
+    repo: Repository, period: Period, today: date, rest_start: date
+) -> dict[str | None, _QuotaTally]:
+    """One pass over the deals: per owner, and for the team under None."""
+    tallies: dict[str | None, _QuotaTally] = {None: _QuotaTally()}
+    for opp in select(repo):
         if opp.close_date is None or not period.contains(opp.close_date):
             continue
         state = status(repo, opp)
         fig = repo.figures(opp)
-        if state == "won" and opp.close_date <= today:
-            won.add(fig.currency, fig.expected)
-            won_count += 1
-        elif state == "open" and fig.forecast in CATEGORIES and opp.close_date >= rest_start:
-            weighted_.add(fig.currency, fig.weighted)
-            if fig.forecast == "commit":
-                commit.add(fig.currency, fig.expected)
-            open_count += 1
+        won = state == "won" and opp.close_date <= today
+        open_ = state == "open" and fig.forecast in CATEGORIES and opp.close_date >= rest_start
+        if not (won or open_):
+            continue
+        for t in (tallies[None], tallies.setdefault(opp.owner, _QuotaTally())):
+            if won:
+                t.won.add(fig.currency, fig.expected)
+                t.won_count += 1
+            else:
+                t.weighted.add(fig.currency, fig.weighted)
+                if fig.forecast == "commit":
+                    t.commit.add(fig.currency, fig.expected)
+                t.open_count += 1
+    return tallies
+
+
+def _attainment(
+    config: Config, owner: str | None, quota: Decimal | None, t: _QuotaTally, over: bool
+) -> Attainment:
     reporting = config.currency
-    closed = won.totals(config)
+    closed = t.won.totals(config)
     quota_ = None if quota is None else round_money(quota, reporting)
     remaining = None
     if quota_ is not None and closed.converted is not None:
         remaining = max(quota_ - closed.converted, round_money(ZERO, reporting))
-    w, c = weighted_.totals(config), commit.totals(config)
+    w, c = t.weighted.totals(config), t.commit.totals(config)
     # Once the period is over there is nothing left to cover.
-    left = None if rest_start > period.end else remaining
+    left = None if over else remaining
     return Attainment(
         owner,
         quota_,
-        won_count,
+        t.won_count,
         closed,
         _ratio(None if closed.converted is None else closed.converted * 100, quota_, "0.1"),
         remaining,
-        open_count,
+        t.open_count,
         w,
         c,
         _ratio(w.converted, left, "0.01"),
@@ -440,18 +453,22 @@ def quota_report(
     if period is None:
         period = quota_period(quotas.period, today)
     rest_start = max(today, period.start)
+    over = rest_start > period.end
     targets = quotas.targets(period.key)
+    tallies = _quota_tallies(repo, period, today, rest_start)
+    config = repo.config
     shown = []
     known = owners(repo)
     for key in [*known, *(k for k in targets.owners if k not in known)]:
         if owner is not None and key != owner:
             continue
-        row = _attainment(repo, key, targets.owners.get(key), period, today, rest_start)
-        if row.quota is not None or row.won_count or row.open_count:
-            shown.append(row)
+        if targets.owners.get(key) is None and key not in tallies:
+            continue  # no quota, nothing won or open in the period
+        tally = tallies.get(key, _QuotaTally())
+        shown.append(_attainment(config, key, targets.owners.get(key), tally, over))
     team = None
     if owner is None:
-        team = _attainment(repo, None, targets.team, period, today, rest_start)
+        team = _attainment(config, None, targets.team, tallies[None], over)
     return QuotaReport(period, today, rest_start, tuple(shown), team)
 
 
