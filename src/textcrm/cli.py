@@ -1325,27 +1325,67 @@ def pipeline_command(root: str | None, today: str | None, fmt: str, owner: str |
     help="How many periods from the current one. Default: 6 months or 4 quarters.",
 )
 @owner_option
+@click.option(
+    "--quotas",
+    "quotas_only",
+    is_flag=True,
+    help="Show only quota attainment and coverage (from `quotas:` in textcrm.yaml).",
+)
+@click.option(
+    "--quota-period",
+    metavar="PERIOD",
+    help="The quota period to report, 2026-Q3 or 2026-09 (default: the one containing today).",
+)
 def forecast(
-    root: str | None, today: str | None, fmt: str, by: str, periods: int | None, owner: str | None
+    root: str | None,
+    today: str | None,
+    fmt: str,
+    by: str,
+    periods: int | None,
+    owner: str | None,
+    quotas_only: bool,
+    quota_period: str | None,
 ) -> None:
     """Expected and weighted revenue by close period and forecast category (commit, best
     case, pipeline), and closed won to date in each period.
 
     Open deals closing before the first period are shown as past due, after the last one as
-    later; deals in the `omitted` category are left out.
+    later; deals in the `omitted` category are left out. With `quotas:` in textcrm.yaml, the
+    quota period's attainment (closed won / quota) and coverage (open pipeline closing in the
+    rest of the period / remaining quota) per owner and for the team follow.
 
     \b
     Examples:
       textcrm forecast
       textcrm forecast --by quarter --periods 2 --format csv
+      textcrm forecast --quotas --quota-period 2026-Q3 --format csv
     """
     from textcrm import pipeline, reports
 
     result, day = _report_repo(root, today)
-    _known("owner", owner, pipeline.owners(result.repository))
+    repo = result.repository
+    _known("owner", owner, pipeline.owners(repo))
+    quotas = repo.config.quotas
+    if (quotas_only or quota_period) and quotas is None:
+        raise click.UsageError(
+            "textcrm.yaml sets no quotas; add `quotas:` (docs/format.md) to report attainment"
+        )
+    chosen = None
+    if quota_period is not None:
+        assert quotas is not None
+        chosen = pipeline.period_from_key(quota_period.strip(), quotas.period)
+        if chosen is None:
+            example = "2026-Q3" if quotas.period == "quarter" else "2026-09"
+            raise click.BadParameter(
+                f"`{quota_period}` is not a {quotas.period}; quotas are per {quotas.period}, "
+                f"write it as {example}",
+                param_hint="--quota-period",
+            )
     count = periods or (6 if by == "month" else 4)
     _echo_report(
-        lambda style: reports.forecast_report(result.repository, day, by, count, owner, fmt, style)
+        lambda style: reports.forecast_report(
+            repo, day, by, count, owner, fmt, style, chosen, quotas_only
+        )
     )
 
 

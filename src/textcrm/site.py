@@ -874,6 +874,7 @@ def pipeline_json(ctx: views.Context) -> bytes:
             "past_due": cell(fc.past_due),
             "later": cell(fc.later),
         },
+        "quotas": jsonout.quotas(pipeline.quota_report(repo, today), repo.config.currency),
         "attention": [
             {
                 "kind": a.kind,

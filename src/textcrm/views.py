@@ -407,6 +407,35 @@ class OwnerLine:
 
 
 @dataclass(frozen=True, slots=True)
+class QuotaLine:
+    """One owner's (or the team's) quota figures, as text for the dashboard."""
+
+    name: str
+    quota: str
+    closed_won: str
+    won_count: int
+    attainment: str
+    remaining: str
+    weighted: str
+    commit: str
+    weighted_coverage: str
+    commit_coverage: str
+
+
+@dataclass(frozen=True, slots=True)
+class QuotaView:
+    """The dashboard's quota card: the period, what coverage counts, a line per owner, the team."""
+
+    period: str
+    currency: str  # the reporting currency, the quotas'
+    today: date  # closed won counts up to this day
+    rest_start: date  # coverage counts open deals closing from this day
+    end: date  # to the period's last day
+    owners: tuple[QuotaLine, ...]
+    team: QuotaLine
+
+
+@dataclass(frozen=True, slots=True)
 class DashboardView:
     """index.html: headline figures, pipeline by stage, forecast, attention, per owner."""
 
@@ -423,6 +452,7 @@ class DashboardView:
     owners: tuple[OwnerLine, ...]
     history: DashboardHistory | None = None
     feeds: tuple[FeedLink, ...] = ()
+    quotas: QuotaView | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -447,6 +477,45 @@ def feed_links(ctx: Context) -> tuple[FeedLink, ...]:
         person = ctx.repo.config.owner(key)
         links.append(FeedLink(person.display if person else key, feed_path(key)))
     return tuple(links)
+
+
+def _quota_line(ctx: Context, name: str, a: pipeline.Attainment) -> QuotaLine:
+    dash, fmt, reporting = "–", ctx.fmt, ctx.repo.config.currency
+
+    def amount(value: Decimal | None) -> str:
+        return dash if value is None else fmt.money(value, reporting)
+
+    def ratio(value: Decimal | None, unit: str) -> str:
+        return dash if value is None else f"{value}{unit}"
+
+    return QuotaLine(
+        name,
+        amount(a.quota),
+        fmt.totals(a.closed_won),
+        a.won_count,
+        ratio(a.attainment, "%"),
+        amount(a.remaining),
+        fmt.totals(a.weighted),
+        fmt.totals(a.commit),
+        ratio(a.weighted_coverage, "×"),
+        ratio(a.commit_coverage, "×"),
+    )
+
+
+def quota_view(ctx: Context) -> QuotaView | None:
+    """The quota card of the current period; None without quotas in textcrm.yaml."""
+    qr = pipeline.quota_report(ctx.repo, ctx.today)
+    if qr is None or qr.team is None:
+        return None
+    return QuotaView(
+        qr.period.label,
+        ctx.repo.config.currency,
+        qr.today,
+        qr.rest_start,
+        qr.period.end,
+        tuple(_quota_line(ctx, ctx.owner_name(a.owner or ""), a) for a in qr.owners),
+        _quota_line(ctx, "Team", qr.team),
+    )
 
 
 def _cell_line(ctx: Context, label: str, cell: pipeline.ForecastCell) -> ForecastLine:
@@ -599,6 +668,7 @@ def dashboard(ctx: Context) -> DashboardView:
         owner_lines,
         dashboard_history(ctx),
         feed_links(ctx),
+        quota_view(ctx),
     )
 
 
