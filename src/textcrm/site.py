@@ -264,6 +264,7 @@ def _nav() -> tuple[views.NavItem, ...]:
             ("accounts", "accounts.html", "Accounts"),
             ("contacts", "contacts.html", "Contacts"),
             ("competitors", "competitors.html", "Competitors"),
+            ("winloss", "winloss.html", "Win/loss"),
             ("products", "products.html", "Products"),
             ("process", "process.html", "Process"),
             ("problems", "problems.html", "Problems"),
@@ -616,6 +617,14 @@ def plan(
         "Competitors",
         "competitors",
         lambda: views.competitors_index(ctx, group("competitor")),
+        everything,
+    )
+    add(
+        "winloss.html",
+        "winloss.html",
+        "Win/loss",
+        "winloss",
+        lambda: views.winloss_page(ctx),
         everything,
     )
     add(
