@@ -244,10 +244,9 @@ def win_loss(
         elif by == "owner":
             groups.add(opp.owner, _owner_label(config, opp.owner), opp)
         else:
-            stage = (closed_from or {}).get(opp.id, "")
-            groups.add(stage, config.stage(stage).name if config.stage(stage) else stage, opp)
-            if not stage:
-                groups.labels[""] = UNKNOWN_STAGE
+            key = (closed_from or {}).get(opp.id, "")
+            stage = config.stage(key)
+            groups.add(key, stage.name if stage else key or UNKNOWN_STAGE, opp)
     if by == "owner":
         order = [o for o in pipeline.owners(repo) if o in groups.deals]
     elif by == "stage":
