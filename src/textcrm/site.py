@@ -619,13 +619,27 @@ def plan(
         lambda: views.competitors_index(ctx, group("competitor")),
         everything,
     )
+
+    def winloss_inputs() -> str | None:
+        # The page shows deals' own fields, competitors' names and the stages git history
+        # gives: an edit to an account or a contact leaves it as it is.
+        if only is not None:
+            return None
+        h = hashlib.blake2b(digest_size=16)
+        files = sorted(r.path for r in (*repo.opportunities.values(), *repo.competitors.values()))
+        for name in files:
+            h.update(f"{name}\0{source_digest(repo.root, name)}\0".encode())
+        if ctx.history is not None:
+            h.update(history_digest(ctx.history).encode())
+        return h.hexdigest()
+
     add(
         "winloss.html",
         "winloss.html",
         "Win/loss",
         "winloss",
         lambda: views.winloss_page(ctx),
-        everything,
+        winloss_inputs,
     )
     add(
         "products.html",
