@@ -410,3 +410,11 @@ def test_account_timeline_lists_every_activity_newest_first(run, make_repo):
     ]
     other = parse((out / "accounts" / "globex-inc.html").read_text(encoding="utf-8"))
     assert "No activities recorded." in other.find("main").text
+
+
+def test_site_win_loss_page_without_git_says_the_stage_is_unknown(run, crm):
+    page = parse((build(run, crm) / "winloss.html").read_text(encoding="utf-8"))
+    stage = page.by_id("winloss-stage")
+    assert stage.rows() == [["unknown", "2", "3", "40%", "$4,000.00", "$4,000.00", "50%"]]
+    section = page.by_id("stage")
+    assert "Without git history the stage a deal was closed from is unknown." in section.text
