@@ -626,7 +626,10 @@ def plan(
         if only is not None:
             return None
         h = hashlib.blake2b(digest_size=16)
-        files = sorted(r.path for r in (*repo.opportunities.values(), *repo.competitors.values()))
+        files = sorted(
+            [o.path for o in repo.opportunities.values()]
+            + [c.path for c in repo.competitors.values()]
+        )
         for name in files:
             h.update(f"{name}\0{source_digest(repo.root, name)}\0".encode())
         if ctx.history is not None:
