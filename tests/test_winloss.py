@@ -418,3 +418,19 @@ def test_site_win_loss_page_without_git_says_the_stage_is_unknown(run, crm):
     assert stage.rows() == [["unknown", "2", "3", "40%", "$4,000.00", "$4,000.00", "50%"]]
     section = page.by_id("stage")
     assert "Without git history the stage a deal was closed from is unknown." in section.text
+
+
+def test_site_rebuild_shows_a_changed_lost_reason_on_the_win_loss_page(run, crm):
+    build(run, crm)
+    write_files(
+        crm,
+        {
+            "opportunities/lost-budget.md": deal(
+                "closed-lost", "2025-12-15", "1500", reason="Price too high"
+            )
+        },
+    )
+    page = parse((build(run, crm) / "winloss.html").read_text(encoding="utf-8"))
+    assert page.by_id("winloss-reason").rows() == [
+        ["Price too high", "3", "$4,000.00", "100%", "Deal 1500, Deal 2000, Deal 500"],
+    ]
