@@ -168,19 +168,26 @@ class _Builder:
             counts = self.statuses.setdefault(key, {})
             counts[status] = counts.get(status, 0) + 1
 
-    def row(
-        self, key: str, label: str, won: list[Opportunity], lost: list[Opportunity], every: Side
-    ) -> Row:
+    def sides(self, won: list[Opportunity], lost: list[Opportunity]) -> tuple[Side, Side]:
+        """The won and lost deals with their totals, both listing the same currencies."""
         config = self.repo.config
         sums: dict[str, dict[str, Decimal]] = {"won": {}, "lost": {}}
         for side, opps in (("won", won), ("lost", lost)):
             for opp in opps:
                 fig = self.repo.figures(opp)
-                for s in sums.values():  # both sides list the same currencies
+                for s in sums.values():
                     s.setdefault(fig.currency, ZERO)
                 sums[side][fig.currency] += fig.expected
-        won_side = Side(tuple(o.id for o in won), make_totals(sums["won"], config))
-        lost_side = Side(tuple(o.id for o in lost), make_totals(sums["lost"], config))
+        return (
+            Side(tuple(o.id for o in won), make_totals(sums["won"], config)),
+            Side(tuple(o.id for o in lost), make_totals(sums["lost"], config)),
+        )
+
+    def row(
+        self, key: str, label: str, won: list[Opportunity], lost: list[Opportunity], every: Side
+    ) -> Row:
+        """A row; `every` is every lost deal, for the row's share of them."""
+        won_side, lost_side = self.sides(won, lost)
         statuses = tuple(sorted(self.statuses.get(key, {}).items(), key=lambda kv: (-kv[1], kv[0])))
         return Row(
             key,
@@ -220,16 +227,12 @@ def win_loss(
     config = repo.config
     won = [o for o in deals if pipeline.status(repo, o) == "won"]
     lost = [o for o in deals if pipeline.status(repo, o) == "lost"]
-    totals = _Builder(repo)
-    every_lost = totals.row("", "", [], lost, Side((), make_totals({}, config))).lost
-    total = totals.row("", "Total", won, lost, every_lost)
-
     groups = _Builder(repo)
-    order: list[str] = []
+    every_lost = groups.sides([], lost)[1]
+    total = groups.row("", "Total", won, lost, every_lost)
     for opp in deals:
-        state = pipeline.status(repo, opp)
         if by == "reason":
-            if state == "lost":
+            if pipeline.status(repo, opp) == "lost":
                 key = reason_key(opp.lost_reason)
                 groups.add(key, " ".join(opp.lost_reason.split()) or NO_REASON, opp)
         elif by == "competitor":
@@ -247,6 +250,7 @@ def win_loss(
             key = (closed_from or {}).get(opp.id, "")
             stage = config.stage(key)
             groups.add(key, stage.name if stage else key or UNKNOWN_STAGE, opp)
+    order: list[str]
     if by == "owner":
         order = [o for o in pipeline.owners(repo) if o in groups.deals]
     elif by == "stage":
