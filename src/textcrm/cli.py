@@ -1412,6 +1412,55 @@ def attention(root: str | None, today: str | None, fmt: str, owner: str | None) 
     _echo_report(lambda style: reports.attention_report(result.repository, day, owner, fmt, style))
 
 
+@cli.command(short_help="Won and lost deals and win rates, by reason, competitor, owner, stage.")
+@root_option
+@today_option
+@format_option()
+@click.option("--since", metavar="YYYY-MM-DD", help="Only deals closed on or after this day.")
+@click.option(
+    "--by",
+    type=click.Choice(["reason", "competitor", "owner", "stage"]),
+    default="reason",
+    show_default=True,
+    help="reason: lost reason; competitor: each competitor named on a deal; owner: the "
+    "deal's owner; stage: the stage a deal was closed from (git history).",
+)
+@click.option("--no-cache", is_flag=True, help="Do not read or write the history cache.")
+def winloss(
+    root: str | None, today: str | None, fmt: str, since: str | None, by: str, no_cache: bool
+) -> None:
+    """Won and lost deals: counts, amounts and win rates (won / (won + lost), by count and
+    by amount), grouped by lost reason, competitor, owner or the stage a deal was closed
+    from.
+
+    A deal counts when its stage is won or lost and, with --since, its close_date is on or
+    after that day. With --by competitor a deal counts for every competitor named on it,
+    with the competitor's status on the deal. --by stage reads git history; without it the
+    stage is "unknown". docs/reports.md explains every figure.
+
+    \b
+    Examples:
+      textcrm winloss
+      textcrm winloss --by competitor --since 2026-01-01
+      textcrm winloss --by stage --format csv > winloss.csv
+    """
+    from textcrm import winloss as analysis
+    from textcrm.winloss_output import winloss_report
+
+    result, day = _report_repo(root, today)
+    repo = result.repository
+    first = _option_date("--since", since)
+    closed_from = None
+    if by == "stage":
+        from textcrm.history import histories_if_any
+
+        found = histories_if_any(repo.root, use_cache=not no_cache)
+        if found is not None:
+            closed_from = analysis.stages_closed_from(found, repo.config)
+    figures = analysis.win_loss(repo, by, first, closed_from)
+    _echo_report(lambda style: winloss_report(repo, figures, day, fmt, style))
+
+
 @cli.command(short_help="Export records as CSV or JSON.")
 @root_option
 @today_option

@@ -414,6 +414,7 @@ def _nav() -> tuple[views.NavItem, ...]:
             ("accounts", "accounts.html", "Accounts"),
             ("contacts", "contacts.html", "Contacts"),
             ("competitors", "competitors.html", "Competitors"),
+            ("winloss", "winloss.html", "Win/loss"),
             ("products", "products.html", "Products"),
             ("process", "process.html", "Process"),
             ("problems", "problems.html", "Problems"),
@@ -778,6 +779,31 @@ def plan(
         "competitors",
         lambda: views.competitors_index(ctx, group("competitor")),
         everything,
+    )
+
+    def winloss_inputs() -> str | None:
+        # The page shows deals' own fields, competitors' names and the stages git history
+        # gives: an edit to an account or a contact leaves it as it is.
+        if only is not None:
+            return None
+        h = hashlib.blake2b(digest_size=16)
+        files = sorted(
+            [o.path for o in repo.opportunities.values()]
+            + [c.path for c in repo.competitors.values()]
+        )
+        for name in files:
+            h.update(f"{name}\0{source_digest(repo.root, name)}\0".encode())
+        if ctx.history is not None:
+            h.update(history_digest(ctx.history).encode())
+        return h.hexdigest()
+
+    add(
+        "winloss.html",
+        "winloss.html",
+        "Win/loss",
+        "winloss",
+        lambda: views.winloss_page(ctx),
+        winloss_inputs,
     )
     add(
         "products.html",
