@@ -29,6 +29,23 @@ GATE_FIELDS = (
     "tags",
     "activities",
 )
+# The values a new-record template (templates/new/KIND.md) is given, by kind: what
+# `textcrm new` fills in, and what the site's "New ..." links leave blank.
+NEW_RECORD_VALUES: dict[str, tuple[str, ...]] = {
+    "opportunity": (
+        "title",
+        "account",
+        "owner",
+        "stage",
+        "close_date",
+        "amount",
+        "created",
+        "contact",
+    ),
+    "account": ("name", "industry", "website", "owner"),
+    "contact": ("name", "account", "title", "email", "phone"),
+    "competitor": ("name", "website"),
+}
 # Keys starting with this prefix are the user's own and never reported as unknown.
 EXTENSION_PREFIXES = ("x-", "x_")
 

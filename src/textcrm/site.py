@@ -32,7 +32,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from textcrm import __version__, jsonout, layout, pipeline, views
+from textcrm import __version__, jsonout, layout, pipeline, schema, views
 from textcrm.cache import read_signed, write_signed
 from textcrm.diagnostics import Diagnostic
 from textcrm.errors import EnvironmentFailure, TextcrmError
@@ -456,22 +456,7 @@ def new_record_text(repo: Repository, today: date, kind: str) -> str:
 
 
 _BLANK_TEMPLATE_VALUES = dict.fromkeys(
-    (
-        "title",
-        "name",
-        "account",
-        "owner",
-        "stage",
-        "close_date",
-        "amount",
-        "created",
-        "contact",
-        "industry",
-        "website",
-        "email",
-        "phone",
-    ),
-    "",
+    sorted({key for keys in schema.NEW_RECORD_VALUES.values() for key in keys}), ""
 )
 
 
