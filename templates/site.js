@@ -1,4 +1,5 @@
-/* textcrm: sorting and filtering of the opportunities table. Without it the table is complete. */
+/* textcrm: sorting and filtering of the opportunities table, and the offline search. Without
+   it every page is complete; the search box shows only when this script runs. */
 (function () {
   "use strict";
   var table = document.getElementById("opportunities");
@@ -62,4 +63,68 @@
   form.addEventListener("change", apply);
   form.addEventListener("submit", function (event) { event.preventDefault(); });
   apply();
+}());
+
+/* The offline search: every record's title, name and notes, from assets/search-index.js (a
+   script, not a fetch: it works from file:// too), loaded the first time the box is used.
+   Results are built with textContent only: the index's text is never read as HTML. */
+(function () {
+  "use strict";
+  var form = document.querySelector("form.search");
+  if (!form) { return; }
+  var input = form.querySelector("input");
+  var list = form.querySelector(".search-results");
+  var count = form.querySelector(".search-count");
+  var root = form.getAttribute("data-root") || "";
+  var entries = null;
+  var loading = false;
+  form.hidden = false;
+
+  function fold(text) {
+    return text.normalize("NFKD").replace(/[\u0300-\u036f]/g, "").toLowerCase();
+  }
+  function prepare() {
+    entries = (window.TEXTCRM_SEARCH || []).map(function (e) {
+      return { entry: e, text: fold(e.t + " " + e.s) };
+    });
+  }
+  function load(then) {
+    if (window.TEXTCRM_SEARCH) { if (!entries) { prepare(); } then(); return; }
+    if (loading) { return; }
+    loading = true;
+    var script = document.createElement("script");
+    script.src = form.getAttribute("data-index");
+    script.onload = function () { prepare(); then(); };
+    document.head.appendChild(script);
+  }
+  function show() {
+    var words = fold(input.value).split(/\s+/).filter(Boolean);
+    list.textContent = "";
+    if (!words.length) { count.textContent = ""; return; }
+    if (!entries) { load(show); return; }
+    var found = entries.filter(function (x) {
+      return words.every(function (w) { return x.text.indexOf(w) >= 0; });
+    });
+    count.textContent = found.length + (found.length === 1 ? " match" : " matches") +
+      (found.length > 20 ? ", the first 20 shown" : "");
+    found.slice(0, 20).forEach(function (x) {
+      var item = document.createElement("li");
+      var link = document.createElement("a");
+      link.href = root + x.entry.h;
+      link.textContent = x.entry.t;
+      item.appendChild(link);
+      var kind = document.createElement("span");
+      kind.className = "search-kind";
+      kind.textContent = x.entry.k + (x.entry.d ? " · " + x.entry.d : "");
+      item.appendChild(kind);
+      list.appendChild(item);
+    });
+  }
+  input.addEventListener("input", show);
+  input.addEventListener("focus", function () { load(function () {}); });
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    var first = list.querySelector("a");
+    if (first) { window.location.href = first.href; }
+  });
 }());

@@ -142,3 +142,13 @@ def ics_text(text: str) -> str:
     if text.isprintable():
         return text
     return text.replace("\r\n", "\n").replace("\r", "\n").translate(_ICS_DROP)
+
+
+def js_data(name: str, value: object) -> str:
+    """A script that sets `window.NAME` to `value` (JSON data): how the site hands data to
+    its scripts in a way that also works from file://, where a page may not fetch a file.
+    Non-ASCII is escaped, and so is `<`, so no text can end or open a script element."""
+    import json
+
+    data = json.dumps(value, ensure_ascii=True, separators=(",", ":"), sort_keys=True)
+    return f"window.{name} = {data.replace('<', chr(92) + 'u003c')};\n"

@@ -45,6 +45,8 @@ DEFAULT_OUTPUT = "_site"
 # Below this many pages to render, forking workers costs more than it saves.
 PARALLEL_THRESHOLD = 400
 ASSETS = (("style.css", "assets/style.css"), ("site.js", "assets/site.js"))
+# The offline search's data, loaded by site.js when the search box is first used.
+SEARCH_INDEX = "assets/search-index.js"
 
 
 class UnsafeOutput(TextcrmError):
@@ -1176,6 +1178,14 @@ class Builder:
             outcome.written += write_if_changed(self.out, path, self.renderer.asset(name))
             produced.add(path)
             checked.add(path)
+        # The search index follows the records: rebuilt when a page was, or when it is gone.
+        if done or not intact(self.out, SEARCH_INDEX, self.files):
+            from textcrm.encode import js_data
+
+            index = js_data("TEXTCRM_SEARCH", views.search_index(ctx)).encode("ascii")
+            outcome.written += write_if_changed(self.out, SEARCH_INDEX, index)
+            checked.add(SEARCH_INDEX)
+        produced.add(SEARCH_INDEX)
         # pipeline.json shows what the dashboard shows: it changes only when index.html does.
         rendered = {path for path, _, _ in done}
         feeds = {owner: views.feed_path(owner) for owner in [None, *pipeline.owners(repo)]}
