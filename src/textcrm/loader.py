@@ -219,26 +219,27 @@ def load(
             gc.enable()
 
 
-def _load(
-    root: Path,
-    today: date,
-    reader: Reader | None,
-    paths: Iterable[str] | None,
-    use_cache: bool,
-    run_checks: bool,
-) -> LoadResult:
-    from textcrm import checks
+def _classify_listing(listed: list[str]) -> dict[str, tuple[str, str]]:
+    return {p: c for p in listed if (c := layout.classify(p)) is not None}
 
-    reader = reader or DiskReader(root)
-    config, config_diagnostics = load_config(reader)
-    listed = reader.files()
-    classified = {p: c for p in listed if (c := layout.classify(p)) is not None}
+
+def _record_ids(classified: Mapping[str, tuple[str, str]]) -> dict[str, set[str]]:
     ids: dict[str, set[str]] = {k: set() for k in layout.KIND_FOLDER}
     for kind, record_id in classified.values():
         if kind in ids:
             ids[kind].add(record_id)
-    scope = frozenset(paths) if paths is not None else None
+    return ids
 
+
+def _read_and_parse(
+    root: Path,
+    reader: Reader,
+    classified: Mapping[str, tuple[str, str]],
+    scope: frozenset[str] | None,
+    use_cache: bool,
+) -> dict[str, tuple[Any, list[Diagnostic]]]:
+    """Parse the record files and the catalog (in `scope`, plus what scoped rules need),
+    through the parse cache."""
     wanted = [p for p in classified if p != layout.CONFIG_FILE]
     if scope is not None:
         wanted = [p for p in wanted if p in scope or p == layout.CATALOG_FILE]
@@ -292,20 +293,26 @@ def _load(
                         extra.add(p)
         parse_paths(sorted(extra))
     cache.save(prune=scope is None)
+    return results
 
+
+def _assemble(
+    root: Path,
+    config: Config,
+    classified: Mapping[str, tuple[str, str]],
+    results: Mapping[str, tuple[Any, list[Diagnostic]]],
+    scope: frozenset[str] | None,
+) -> Repository:
+    """The Repository of parsed records (records that failed to parse are only ids)."""
     records: dict[str, dict[str, Any]] = {k: {} for k in layout.KIND_FOLDER}
     products: tuple[Product, ...] = ()
-    diagnostics: list[Diagnostic] = list(config_diagnostics)
-    for path, (record, found) in results.items():
+    for path, (record, _found) in results.items():
         kind = classified[path][0]
-        if scope is None or path in scope:
-            diagnostics.extend(found)
         if kind == "catalog":
             products = record or ()
         elif record is not None:
             records[kind][record.id] = record
-
-    repo = Repository(
+    return Repository(
         root=root,
         config=config,
         opportunities=records["opportunity"],
@@ -314,9 +321,32 @@ def _load(
         competitors=records["competitor"],
         products={p.sku: p for p in products},
         product_list=products,
-        ids={k: frozenset(v) for k, v in ids.items()},
+        ids={k: frozenset(v) for k, v in _record_ids(classified).items()},
         scope=scope,
     )
+
+
+def _load(
+    root: Path,
+    today: date,
+    reader: Reader | None,
+    paths: Iterable[str] | None,
+    use_cache: bool,
+    run_checks: bool,
+) -> LoadResult:
+    from textcrm import checks
+
+    reader = reader or DiskReader(root)
+    config, config_diagnostics = load_config(reader)
+    classified = _classify_listing(reader.files())
+    scope = frozenset(paths) if paths is not None else None
+    results = _read_and_parse(root, reader, classified, scope, use_cache)
+
+    diagnostics: list[Diagnostic] = list(config_diagnostics)
+    for path, (_record, found) in results.items():
+        if scope is None or path in scope:
+            diagnostics.extend(found)
+    repo = _assemble(root, config, classified, results, scope)
     if run_checks:
         diagnostics.extend(checks.run(repo, today))
     diagnostics = apply_severities(diagnostics, config.rules)
@@ -329,7 +359,9 @@ def _load(
             continue
         if kind in layout.KIND_FOLDER:
             checked[layout.KIND_FOLDER[kind]] += 1
-    checked["products"] = len(products) if (scope is None or layout.CATALOG_FILE in scope) else 0
+    checked["products"] = (
+        len(repo.product_list) if (scope is None or layout.CATALOG_FILE in scope) else 0
+    )
     return LoadResult(repo, diagnostics, checked)
 
 
@@ -346,3 +378,139 @@ def apply_severities(diagnostics: list[Diagnostic], rules: Mapping[str, str]) ->
             d = Diagnostic(d.path, d.line, d.column, d.code, override, d.message)
         out.append(d)
     return out
+
+
+class Workspace:
+    """A repository held in memory by long-running commands (the language server): one full
+    load, then `replace(path, data)` re-parses one file and re-checks that file and the files
+    whose diagnostics depend on it. Every answer equals what a full `load` would give."""
+
+    def __init__(
+        self, root: Path, today: date, reader: Reader | None = None, use_cache: bool = True
+    ) -> None:
+        self.root = root
+        self.today = today
+        self._reader = reader or DiskReader(root)
+        self.config, self._config_diagnostics = load_config(self._reader)
+        self._classified = _classify_listing(self._reader.files())
+        self._results = _read_and_parse(root, self._reader, self._classified, None, use_cache)
+        self._repo = _assemble(root, self.config, self._classified, self._results, None)
+
+    @property
+    def repository(self) -> Repository:
+        """The current records (every file, as last replaced)."""
+        return self._repo
+
+    def paths(self) -> list[str]:
+        """Every file of the repository the workspace knows, config and catalog included."""
+        return sorted({layout.CONFIG_FILE, *self._classified})
+
+    def diagnostics(self, paths: Iterable[str] | None = None) -> dict[str, list[Diagnostic]]:
+        """The diagnostics of `paths` (default: every file), by path, sorted as `check` sorts
+        them; a path with none maps to an empty list."""
+        from textcrm import checks
+
+        scope = frozenset(paths) if paths is not None else frozenset(self.paths())
+        found: list[Diagnostic] = []
+        if layout.CONFIG_FILE in scope:
+            found.extend(self._config_diagnostics)
+        for path in scope:
+            result = self._results.get(path)
+            if result is not None:
+                found.extend(result[1])
+        repo = Repository(
+            root=self._repo.root,
+            config=self._repo.config,
+            opportunities=self._repo.opportunities,
+            accounts=self._repo.accounts,
+            contacts=self._repo.contacts,
+            competitors=self._repo.competitors,
+            products=self._repo.products,
+            product_list=self._repo.product_list,
+            ids=self._repo.ids,
+            scope=scope,
+        )
+        found.extend(checks.run(repo, self.today))
+        by_path: dict[str, list[Diagnostic]] = {p: [] for p in scope}
+        for d in sorted(apply_severities(found, self.config.rules), key=sort_key):
+            by_path.setdefault(d.path, []).append(d)
+        return by_path
+
+    def set_today(self, today: date) -> None:
+        """Move the workspace's notion of today (a long-running server crosses midnight)."""
+        self.today = today
+
+    def dependants(self, path: str) -> set[str]:
+        """The files whose diagnostics may change when `path` changes, `path` included."""
+        kind_id = self._classified.get(path) or layout.classify(path)
+        if kind_id is None:
+            return set()
+        kind, record_id = kind_id
+        if kind in ("config", "catalog"):
+            return set(self.paths())
+        out = {path}
+        repo = self._repo
+        if kind == "opportunity":
+            old = repo.opportunities.get(record_id)
+            number = old.quote.number if old is not None and old.quote is not None else None
+            if number is not None:
+                out.update(
+                    o.path
+                    for o in repo.opportunities.values()
+                    if o.quote is not None and o.quote.number == number
+                )
+        elif kind == "account":
+            out.update(o.path for o in repo.opportunities.values() if o.account == record_id)
+            out.update(c.path for c in repo.contacts.values() if c.account == record_id)
+        elif kind == "contact":
+            out.update(
+                o.path
+                for o in repo.opportunities.values()
+                if any(r.contact == record_id for r in o.contacts)
+            )
+        elif kind == "competitor":
+            out.update(
+                o.path
+                for o in repo.opportunities.values()
+                if any(c.competitor == record_id for c in o.competitors)
+            )
+        return out
+
+    def replace(self, path: str, data: bytes | None) -> dict[str, list[Diagnostic]]:
+        """Replace one file's bytes (None: the file is gone) and return the diagnostics of
+        every file that may have changed because of it, by path (empty lists included)."""
+        kind_id = layout.classify(path)
+        if kind_id is None:
+            return {}
+        before = self.dependants(path)
+        kind, record_id = kind_id
+        if kind == "config":
+            self._replace_config(data)
+        else:
+            if data is None:
+                self._classified.pop(path, None)
+                self._results.pop(path, None)
+            else:
+                self._classified[path] = kind_id
+                self._results[path] = _parse_one((kind, path, record_id, data))
+            self._repo = _assemble(self.root, self.config, self._classified, self._results, None)
+        affected = before | (self.dependants(path) if data is not None else set())
+        out: dict[str, list[Diagnostic]] = {}
+        if data is None and kind != "config":
+            affected.discard(path)
+            out[path] = []
+        out.update(self.diagnostics(affected))
+        return out
+
+    def _replace_config(self, data: bytes | None) -> None:
+        if data is None:
+            self._config_diagnostics = [
+                error(layout.CONFIG_FILE, 1, 1, "unreadable-file", "textcrm.yaml is missing")
+            ]
+            return
+        config, found = parse_config(layout.CONFIG_FILE, data)
+        self._config_diagnostics = found
+        if config is not None:
+            # A config that cannot be used keeps the last good one for the other files.
+            self.config = config
+            self._repo = _assemble(self.root, config, self._classified, self._results, None)

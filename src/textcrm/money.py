@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
@@ -212,3 +212,15 @@ def format_number(value: Decimal, locale: str = "en_US") -> str:
     from babel.numbers import format_decimal
 
     return str(format_decimal(value, locale=locale, decimal_quantization=False))
+
+
+def currency_codes(locale: str = "en_US") -> list[tuple[str, str]]:
+    """Every currency code textcrm accepts, with its name in `locale` (for completion)."""
+    from babel import Locale, UnknownLocaleError
+
+    names: Mapping[str, str]
+    try:
+        names = Locale.parse(locale).currencies
+    except (ValueError, UnknownLocaleError):
+        names = {}
+    return [(code, names.get(code, "")) for code in sorted(CURRENCIES)]
