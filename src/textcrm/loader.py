@@ -84,6 +84,22 @@ class DiskReader:
             return error(relpath, 1, 1, "unreadable-file", f"cannot be read: {exc.strerror or exc}")
 
 
+class OverlayReader:
+    """A reader that answers some files from memory (an editor's unsaved buffers) and the rest
+    from another reader."""
+
+    def __init__(self, base: Reader, files: Mapping[str, bytes]) -> None:
+        self.base = base
+        self.overlay = dict(files)
+
+    def files(self) -> list[str]:
+        return sorted(set(self.base.files()) | set(self.overlay))
+
+    def read(self, relpath: str) -> bytes | Diagnostic:
+        got = self.overlay.get(relpath)
+        return got if got is not None else self.base.read(relpath)
+
+
 @dataclass(frozen=True)
 class Repository:
     """Every record, by id, and the ids of every record file (parsed or not)."""
@@ -99,6 +115,7 @@ class Repository:
     ids: Mapping[str, frozenset[str]]
     scope: frozenset[str] | None = None
     _figures: dict[str, Figures] = field(default_factory=dict, repr=False, compare=False)
+    _memo: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def exists(self, kind: str, record_id: str) -> bool:
         """True when a file for that record exists, even if it has errors of its own."""
@@ -108,9 +125,35 @@ class Repository:
         return self.scope is None or path in self.scope
 
     def checked_opportunities(self) -> Iterable[Opportunity]:
+        """The opportunities in scope (computed once: every check asks)."""
         if self.scope is None:
             return self.opportunities.values()
-        return [opp for opp in self.opportunities.values() if opp.path in self.scope]
+        got = self._memo.get("checked")
+        if got is None:
+            if len(self.scope) * 4 < len(self.opportunities):
+                # A small scope (the hook, an editor): look its files up by id.
+                got = []
+                for path in sorted(self.scope):
+                    kind_id = layout.classify(path)
+                    if kind_id is not None and kind_id[0] == "opportunity":
+                        opp = self.opportunities.get(kind_id[1])
+                        if opp is not None and opp.path == path:
+                            got.append(opp)
+            else:
+                got = [opp for opp in self.opportunities.values() if opp.path in self.scope]
+            self._memo["checked"] = got
+        return got
+
+    def quote_holders(self) -> Mapping[str, Iterable[str]]:
+        """The paths of the opportunities holding each quote number (computed once)."""
+        got = self._memo.get("quote_holders")
+        if got is None:
+            got = {}
+            for opp in self.opportunities.values():
+                if opp.quote is not None:
+                    got.setdefault(opp.quote.number, []).append(opp.path)
+            self._memo["quote_holders"] = got
+        return got
 
     def figures(self, opp: Opportunity) -> Figures:
         """The opportunity's money, computed once and shared by every output."""
@@ -395,6 +438,45 @@ class Workspace:
         self._classified = _classify_listing(self._reader.files())
         self._results = _read_and_parse(root, self._reader, self._classified, None, use_cache)
         self._repo = _assemble(root, self.config, self._classified, self._results, None)
+        # The record maps, kept up to date by replace() instead of reassembling 10,000
+        # records on every keystroke.
+        self._records: dict[str, dict[str, Any]] = {
+            "opportunity": dict(self._repo.opportunities),
+            "account": dict(self._repo.accounts),
+            "contact": dict(self._repo.contacts),
+            "competitor": dict(self._repo.competitors),
+        }
+        self._ids = {kind: set(ids) for kind, ids in self._repo.ids.items()}
+        self._quotes: dict[str, set[str]] = {}
+        for number, paths in self._repo.quote_holders().items():
+            self._quotes[number] = set(paths)
+
+    def _snapshot(self) -> None:
+        """A new Repository from the record maps (copies: a Repository never changes)."""
+        products = self._results.get(layout.CATALOG_FILE, (None, []))[0] or ()
+        self._repo = Repository(
+            root=self.root,
+            config=self.config,
+            opportunities=dict(self._records["opportunity"]),
+            accounts=dict(self._records["account"]),
+            contacts=dict(self._records["contact"]),
+            competitors=dict(self._records["competitor"]),
+            products={p.sku: p for p in products},
+            product_list=tuple(products),
+            ids={kind: frozenset(ids) for kind, ids in self._ids.items()},
+        )
+        self._repo._memo["quote_holders"] = self._quotes
+
+    def _index_quote(self, opp: Opportunity | None, add: bool) -> None:
+        if opp is None or opp.quote is None:
+            return
+        holders = self._quotes.setdefault(opp.quote.number, set())
+        if add:
+            holders.add(opp.path)
+        else:
+            holders.discard(opp.path)
+            if not holders:
+                del self._quotes[opp.quote.number]
 
     @property
     def repository(self) -> Repository:
@@ -430,6 +512,7 @@ class Workspace:
             ids=self._repo.ids,
             scope=scope,
         )
+        repo._memo["quote_holders"] = self._quotes
         found.extend(checks.run(repo, self.today))
         by_path: dict[str, list[Diagnostic]] = {p: [] for p in scope}
         for d in sorted(apply_severities(found, self.config.rules), key=sort_key):
@@ -452,13 +535,8 @@ class Workspace:
         repo = self._repo
         if kind == "opportunity":
             old = repo.opportunities.get(record_id)
-            number = old.quote.number if old is not None and old.quote is not None else None
-            if number is not None:
-                out.update(
-                    o.path
-                    for o in repo.opportunities.values()
-                    if o.quote is not None and o.quote.number == number
-                )
+            if old is not None and old.quote is not None:
+                out.update(repo.quote_holders().get(old.quote.number, ()))
         elif kind == "account":
             out.update(o.path for o in repo.opportunities.values() if o.account == record_id)
             out.update(c.path for c in repo.contacts.values() if c.account == record_id)
@@ -493,7 +571,19 @@ class Workspace:
             else:
                 self._classified[path] = kind_id
                 self._results[path] = _parse_one((kind, path, record_id, data))
-            self._repo = _assemble(self.root, self.config, self._classified, self._results, None)
+            if kind in self._records:
+                record = self._results.get(path, (None, []))[0]
+                old = self._records[kind].pop(record_id, None)
+                if record is not None:
+                    self._records[kind][record_id] = record
+                if kind == "opportunity":
+                    self._index_quote(old, add=False)
+                    self._index_quote(record, add=True)
+                if data is None:
+                    self._ids[kind].discard(record_id)
+                else:
+                    self._ids[kind].add(record_id)
+            self._snapshot()
         affected = before | (self.dependants(path) if data is not None else set())
         out: dict[str, list[Diagnostic]] = {}
         if data is None and kind != "config":
@@ -513,4 +603,4 @@ class Workspace:
         if config is not None:
             # A config that cannot be used keeps the last good one for the other files.
             self.config = config
-            self._repo = _assemble(self.root, config, self._classified, self._results, None)
+            self._snapshot()
