@@ -21,6 +21,9 @@ from textcrm.lsp import context
 from textcrm.model import Opportunity
 
 SOURCE = "textcrm"
+# At most this many completion items per answer; a longer list is marked incomplete, so the
+# editor asks again as more is typed (1,250 account ids cost more to send than to find).
+MAX_ITEMS = 200
 _SEVERITY = {"error": lsp.DiagnosticSeverity.Error, "warning": lsp.DiagnosticSeverity.Warning}
 REF_KINDS = {"account", "contact", "competitor", "product"}
 
@@ -81,7 +84,6 @@ def _value(
         label=label,
         kind=kind or lsp.CompletionItemKind.Value,
         detail=detail or None,
-        filter_text=label,
         text_edit=lsp.TextEdit(_range(line, start, column), label),
     )
 
@@ -152,9 +154,11 @@ def completion(
             if f.name not in present
         ]
     assert cursor.field is not None
-    return [
-        _value(v, cursor.start, line, end, detail) for v, detail in value_choices(ws, cursor.field)
-    ]
+    choices = value_choices(ws, cursor.field)
+    typed = cursor.prefix.lower()
+    if typed:
+        choices = [(v, d) for v, d in choices if typed in v.lower() or typed in d.lower()]
+    return [_value(v, cursor.start, line, end, detail) for v, detail in choices]
 
 
 def _keys_in_mapping(lines: list[str], line: int) -> set[str]:

@@ -244,6 +244,8 @@ def make_server(clock: Callable[[], date], use_cache: bool = True) -> TextcrmSer
         ws, _path, kind, lines = ctx
         pos = params.position
         items = features.completion(ws, kind, lines, pos.line, pos.character)
+        if len(items) > features.MAX_ITEMS:
+            return lsp.CompletionList(is_incomplete=True, items=items[: features.MAX_ITEMS])
         return lsp.CompletionList(is_incomplete=False, items=items)
 
     @server.feature(lsp.TEXT_DOCUMENT_HOVER)
