@@ -36,6 +36,7 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent / "tests"))
 
 from common import machine, update_section  # noqa: E402
+
 from lsp_client import LspClient  # noqa: E402
 
 TODAY = "2026-11-28"

@@ -210,7 +210,7 @@ def test_completion_in_flow_and_block_items(client) -> None:
     assert stages["proposal"]["detail"] == "Proposal · 60% · best_case"
     skus = labels(client, rel, 3, 10)
     assert skus["SCN-200"]["detail"] == "Handheld scanner · $1,100.00"
-    assert set(labels(client, rel, 4, 11)) == {"SCN-200", "SVC-DAY"}
+    assert set(labels(client, rel, 4, 11)) == {"SCN-200"}
     assert set(labels(client, rel, 6, 19)) == {"call", "email", "meeting", "demo", "note", "task"}
     dates = labels(client, rel, 6, 11)
     assert list(dates) == ["2026-11-28", "2026-12-05", "2026-11-30"]
