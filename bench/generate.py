@@ -985,6 +985,12 @@ def _make_opp(
             styles["quote"] = rng.random() < 0.5
     if stage == "closed-lost":
         f["lost_reason"] = rng.choice(LOST_REASONS)
+    # A quoted or closed deal's prices are promised: its lines carry them (`unpriced-line`).
+    if "line_items" in f and ("quote" in f or stage in CLOSED_STAGES):
+        price_of = {prod.sku: prod.price for prod in products}
+        for item in f["line_items"]:
+            if "sku" in item and "unit_price" not in item:
+                item["unit_price"] = price_of[item["sku"]]
 
     target = int(rng.triangular(1300, 6000, 2600))
     body = _opp_body(rng, account.name, topic)

@@ -5,13 +5,20 @@ from __future__ import annotations
 import difflib
 import re
 import shutil
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
+import yaml
 
 from conftest import EXAMPLE, TODAY
+from textcrm.money import plain
 
 EXAMPLE_IDS = sorted(p.stem for p in (EXAMPLE / "opportunities").glob("*.md"))
+CATALOG = {
+    p["sku"]: p["unit_price"]
+    for p in yaml.safe_load((EXAMPLE / "products.yaml").read_text(encoding="utf-8"))["products"]
+}
 
 
 def changes(before: bytes, after: bytes) -> list[str]:
@@ -141,6 +148,10 @@ def test_move_to_closed_lost(run, example: Path, opp: str) -> None:
             ln = re.sub(r"^close_date: \S+", "close_date: 2026-11-28", ln)
         elif ln.startswith("probability:"):
             ln = re.sub(r"^probability: \S+", "probability: 0", ln)
+        elif (item := re.match(r"^  - \{sku: ([^,]+),.*?(\})", ln)) and "unit_price" not in ln:
+            # Closing writes the catalog price into each line that took it from the catalog.
+            price = plain(Decimal(str(CATALOG[item.group(1)])))
+            ln = ln[: item.start(2)] + f", unit_price: {price}" + ln[item.start(2) :]
         expected.append(ln)
     end = front_end(lines)
     expected.insert(end, "lost_reason: Budget frozen\n")
@@ -401,6 +412,8 @@ def test_move_keeps_or_resets_an_own_probability(make_repo, run) -> None:
     assert out == (
         "opportunities/probable.md: move probable to closed-won\n"
         "  note: probability set to the stage's 100% (--keep-probability keeps your own)\n"
+        "  note: unit_price written into 1 line from the catalog: the deal keeps these prices "
+        "when the catalog changes\n"
     )
     assert changes(step, path.read_bytes()) == [
         "@@ -5,3 +5,3 @@",
@@ -410,6 +423,9 @@ def test_move_keeps_or_resets_an_own_probability(make_repo, run) -> None:
         "+stage: closed-won",
         "+close_date: 2026-11-27",
         "+probability: 100   # our own estimate",
+        "@@ -11 +11 @@",
+        "-line_items: [{sku: SCN-200, quantity: 1}]",
+        "+line_items: [{sku: SCN-200, quantity: 1, unit_price: 1100}]",
     ]
 
 

@@ -30,6 +30,7 @@ def test_interrupted_write_leaves_the_old_file(
     crm: Path, monkeypatch: pytest.MonkeyPatch, step: str
 ) -> None:
     from textcrm import edit
+    from textcrm.errors import EnvironmentFailure
 
     path = opp_path(crm)
     before = path.read_bytes()
@@ -58,8 +59,9 @@ def test_interrupted_write_leaves_the_old_file(
         monkeypatch.setattr(os, "fdopen", Broken)
     else:
         monkeypatch.setattr(os, step, boom)
-    with pytest.raises(OSError, match="injected failure"):
+    with pytest.raises(EnvironmentFailure, match="injected failure") as failed:
         edit.save(crm, change)
+    assert failed.value.message.endswith("; opportunities/acme-scanners.md is unchanged")
     assert path.read_bytes() == before
     assert sorted(p.name for p in path.parent.iterdir()) == ["acme-scanners.md"]
 
@@ -227,7 +229,9 @@ def test_commit_outside_git_is_a_clear_error(run, crm: Path) -> None:
         ["set", "acme-scanners", "amount", "5", "--commit", "--root", str(crm), "--today", TODAY],
         env={"GIT_CEILING_DIRECTORIES": str(crm.parent)},
     )
-    assert result.exit_code == 1
+    assert result.exit_code == 2
+    assert "opportunities/acme-scanners.md was written (" in result.output
+    assert "but not committed: --commit:" in result.output
     assert "is not inside a git repository" in result.output
 
 

@@ -104,10 +104,10 @@ def test_history_follows_renames_and_counts_stages(pipeline, run):
     body = [" ".join(line.split()[:3]) + " | " + " ".join(line.split()[3:]) for line in lines[4:7]]
     assert body == [
         "2026-10-01 Alice " + body[0].split()[2] + " | created: stage prospecting, close_date "
-        "2026-12-01, expected USD 10,000.00, probability 10%, owner alice, forecast pipeline",
+        "2026-12-01, expected $10,000.00, probability 10%, owner alice, forecast pipeline",
         "2026-10-20 Alice " + body[1].split()[2] + " | stage: prospecting -> qualification; "
         "probability: 10% -> 25%; renamed from opportunities/a.md",
-        "2026-11-10 Alice " + body[2].split()[2] + " | expected: USD 10,000.00 -> USD 8,000.00; "
+        "2026-11-10 Alice " + body[2].split()[2] + " | expected: $10,000.00 -> $8,000.00; "
         "forecast: pipeline -> best_case",
     ]
     assert lines[8:] == [
@@ -131,7 +131,11 @@ def test_history_of_slips_and_invalid_version_and_merge(pipeline, run):
             [
                 ("stage", "qualification", "proposal"),
                 ("close_date", "2026-12-15", "2026-12-29"),
-                ("expected", "USD 20,000.50", "USD 25,000.25"),
+                (
+                    "expected",
+                    {"amount": "20000.50", "currency": "USD"},
+                    {"amount": "25000.25", "currency": "USD"},
+                ),
                 ("probability", "25%", "60%"),
                 ("forecast", "pipeline", "best_case"),
             ],
@@ -152,7 +156,7 @@ def test_history_of_slips_and_invalid_version_and_merge(pipeline, run):
             "2026-10-01",
             "Alice",
             "created: stage negotiation, close_date 2026-11-30, expected "
-            "USD 5,000.00, probability 80%, owner alice, forecast commit",
+            "$5,000.00, probability 80%, owner alice, forecast commit",
         ),
         (
             "2026-10-25",
@@ -163,8 +167,8 @@ def test_history_of_slips_and_invalid_version_and_merge(pipeline, run):
         (
             "2026-11-07",
             "Carol",
-            "stage: negotiation -> closed-won; expected: USD 5,000.00 -> "
-            "USD 5,200.00; probability: 80% -> 100%; forecast: commit -> closed",
+            "stage: negotiation -> closed-won; expected: $5,000.00 -> "
+            "$5,200.00; probability: 80% -> 100%; forecast: commit -> closed",
         ),
     ]
     assert "sales cycle: 37 days (created 2026-10-01, closed 2026-11-07)" in c.output
@@ -218,8 +222,8 @@ def test_changes_waterfall_reconciles_to_the_cent(pipeline, run):
         "new": [("e", "3000.00", "in prospecting")],
         "won": [("c", "5200.00", "negotiation -> closed-won")],
         "pulled_in": [("b", "25000.25", "2026-12-29 -> 2026-12-20 (-9 days)")],
-        "increased": [("c", "200.00", "USD 5,000.00 -> USD 5,200.00")],
-        "decreased": [("a2", "2000.00", "USD 10,000.00 -> USD 8,000.00")],
+        "increased": [("c", "200.00", "5000.00 USD -> 5200.00 USD")],
+        "decreased": [("a2", "2000.00", "10000.00 USD -> 8000.00 USD")],
         "deleted": [("d", "7000.00", "was proposal")],
         "stale": [("e", "3000.00", "stale as of 2026-11-28")],
     }
@@ -235,21 +239,21 @@ def test_changes_markdown_summary(pipeline, run):
     )
     lines = result.output.splitlines()
     assert lines[2] == (
-        "Moves USD 8,000.00 from pipeline to best case, adds 1 opportunity (USD 3,000.00), "
-        "pulls 1 close date in, raises 1 amount (+USD 200.00), lowers 1 amount "
-        "(-USD 2,000.00), closes 1 won (USD 5,200.00), deletes 1, adds 1 stale deal."
+        "Moves $8,000.00 from pipeline to best case, adds 1 opportunity ($3,000.00), "
+        "pulls 1 close date in, raises 1 amount (+$200.00), lowers 1 amount "
+        "(-$2,000.00), closes 1 won ($5,200.00), deletes 1, adds 1 stale deal."
     )
     assert lines[4:14] == [
         "| | EUR | USD |",
         "|---|---:|---:|",
-        "| **open pipeline at start** | 7,000.00 | 40,000.25 |",
-        "| + new | 0.00 | 3,000.00 |",
-        "| + increases | 0.00 | 200.00 |",
-        "| - decreases | 0.00 | 2,000.00 |",
-        "| - won | 0.00 | 5,200.00 |",
-        "| - lost | 0.00 | 0.00 |",
-        "| - removed | 7,000.00 | 0.00 |",
-        "| **open pipeline at end** | 0.00 | 36,000.25 |",
+        "| **open pipeline at start** | €7,000.00 | $40,000.25 |",
+        "| + new | €0.00 | $3,000.00 |",
+        "| + increases | €0.00 | $200.00 |",
+        "| - decreases | €0.00 | $2,000.00 |",
+        "| - won | €0.00 | $5,200.00 |",
+        "| - lost | €0.00 | $0.00 |",
+        "| - removed | €7,000.00 | $0.00 |",
+        "| **open pipeline at end** | €0.00 | $36,000.25 |",
     ]
 
 
@@ -304,7 +308,7 @@ def test_changes_since_a_ref_uses_the_merge_base(pipeline, run):
     )
     assert result.exit_code == 0, result.output
     assert result.output.splitlines()[2] == (
-        "Moves USD 25,000.25 from best case to commit, advances 1, pushes 1 close date out."
+        "Moves $25,000.25 from best case to commit, advances 1, pushes 1 close date out."
     )
 
 
@@ -430,7 +434,7 @@ def test_reopened_currency_change_lost_and_catalog_price(make_repo, run):
     ]
     w = run(["history", "w", "--today", "2026-11-28"], cwd=root).output.splitlines()
     assert w[5].split(None, 3)[3] == (
-        "expected: USD 2,200.00 -> USD 2,400.00; textcrm.yaml or products.yaml changed"
+        "expected: $2,200.00 -> $2,400.00; textcrm.yaml or products.yaml changed"
     )
 
 

@@ -150,7 +150,8 @@ def test_warnings_are_shown_and_do_not_block(repo):
         commit(top),
         (
             "opportunities/acme.md:8:1: warning: follow-up 2026-11-27 is overdue (today is "
-            "2026-11-28); follow up and log it, or set a new follow_up date [follow-up-overdue]\n"
+            "2026-11-28); follow up and log it, or set follow_up to a date on or after "
+            "2026-11-28 [follow-up-overdue]\n"
             "textcrm: 0 errors, 1 warning in 1 opportunity\n"
         ),
     )
@@ -217,9 +218,9 @@ def test_first_commit_of_a_repository(make_repo, run, tmp_path):
 
 def test_renamed_opportunity_is_checked_under_its_new_name(repo):
     top = repo()
-    write_files(top, {"opportunities/acme.md": BAD_OPPORTUNITY})
-    git(top, "commit", "-q", "-a", "--no-verify", "-m", "emergency")
     git(top, "mv", "opportunities/acme.md", "opportunities/acme-scanners.md")
+    write_files(top, {"opportunities/acme-scanners.md": BAD_OPPORTUNITY})
+    git(top, "add", "opportunities/acme-scanners.md")
     refused(
         commit(top),
         CLOSE_PAST.format(path="opportunities/acme-scanners.md"),
@@ -435,3 +436,109 @@ def test_commit_of_named_files_checks_only_those(repo):
         CLOSE_PAST.format(path="opportunities/acme.md"),
         "1 error, 0 warnings in 1 opportunity",
     )
+
+
+# --- `--commit` on the editing commands ---
+
+
+def test_edit_commit_refused_by_the_hook_leaves_the_index_as_it_was(repo, run):
+    """The deal already names a contact that does not exist (committed with --no-verify);
+    `set ... --commit` writes the edit, the hook refuses the record's error, and the command
+    prints the hook's problem as the hook prints it and puts the index back."""
+    top = repo()
+    ghost = GOOD_OPPORTUNITY.replace("contact: jane-doe", "contact: ghost")
+    write_files(top, {"opportunities/acme.md": ghost})
+    git(top, "commit", "-q", "-a", "--no-verify", "-m", "emergency")
+    # Something else is staged for the file already: it must stay staged as it was.
+    staged_version = ghost.replace("Notes.", "Staged notes.")
+    write_files(top, {"opportunities/acme.md": staged_version})
+    git(top, "add", "opportunities/acme.md")
+    index_before = git(top, "ls-files", "--stage").stdout
+    head_before = git(top, "rev-parse", "HEAD").stdout
+
+    result = run(
+        ["set", "acme", "next_step", "Call Jane", "--commit"],
+        cwd=top,
+        env={"TEXTCRM_TODAY": TODAY},
+    )
+    assert result.exit_code == 1
+    assert result.output == (
+        "opportunities/acme.md: set next_step on acme\n"
+        "opportunities/acme.md:9:1: error: activity contact `ghost` does not exist (no "
+        "contacts/ghost.md) [unknown-contact]\n"
+        "textcrm: 1 error, 0 warnings in 1 opportunity\n" + REFUSED + "textcrm: error: the "
+        "commit was not made (see above): opportunities/acme.md is written but not committed, "
+        "and not staged either (the index is as it was before this command). Fix what the hook "
+        "reports, then `git add` and commit it, or run the command again.\n"
+    )
+    assert git(top, "rev-parse", "HEAD").stdout == head_before
+    assert git(top, "ls-files", "--stage").stdout == index_before
+    assert (top / "opportunities/acme.md").read_text() == staged_version.replace(
+        "---\nStaged", "next_step: Call Jane\n---\nStaged"
+    )
+    assert git(top, "status", "--porcelain").stdout == "MM opportunities/acme.md\n"
+
+
+def test_edit_commit_of_a_new_file_refused_leaves_it_untracked(repo, run):
+    """The new deal names a contact whose file exists but was never added to git: `new`
+    checks the working tree and writes the deal; the hook checks what would be committed,
+    where the contact does not exist, and refuses. The new file stays, untracked."""
+    top = repo()
+    write_files(top, {"contacts/ann-lee.md": "---\nname: Ann Lee\naccount: acme-corp\n---\n"})
+    index_before = git(top, "ls-files", "--stage").stdout
+    result = run(
+        [
+            "new",
+            "opportunity",
+            "Label printers",
+            "--account",
+            "acme-corp",
+            "--owner",
+            "alice",
+            "--amount",
+            "900",
+            "--contact",
+            "ann-lee",
+            "--commit",
+        ],
+        cwd=top,
+        env={"TEXTCRM_TODAY": TODAY},
+    )
+    assert result.exit_code == 1
+    assert "does not exist (no contacts/ann-lee.md) [unknown-contact]" in result.output
+    assert "opportunities/acme-corp-label-printers.md is written but not committed" in (
+        result.output
+    )
+    assert git(top, "ls-files", "--stage").stdout == index_before
+    assert git(top, "status", "--porcelain").stdout == (
+        "?? contacts/ann-lee.md\n?? opportunities/acme-corp-label-printers.md\n"
+    )
+
+
+# --- file names, as the pre-commit framework passes them ---
+
+
+def test_named_files_that_are_not_staged_are_checked_in_the_working_tree(repo, run):
+    top = repo(sub="crm")
+    write_files(top / "crm", {"opportunities/bad.md": BAD_OPPORTUNITY})
+    git(top, "add", "-A")
+    git(top, "commit", "-q", "--no-verify", "-m", "emergency")
+    result = run(
+        ["hook", "run", "crm/opportunities/bad.md", "crm/accounts/acme-corp.md"],
+        cwd=top,
+        env={"TEXTCRM_TODAY": TODAY},
+    )
+    assert result.exit_code == 1
+    assert result.output == (
+        CLOSE_PAST.format(path="crm/opportunities/bad.md")
+        + "textcrm: 1 error, 0 warnings in 1 opportunity, 1 account\n"
+        "textcrm: fix the errors above (each message says how).\n"
+    )
+    # The same names, staged: a commit in progress, judged on the index against HEAD.
+    write_files(top / "crm", {"opportunities/acme.md": GOOD_OPPORTUNITY + "More.\n"})
+    git(top, "add", "-A")
+    staged = run(
+        ["hook", "run", "crm/opportunities/acme.md"], cwd=top, env={"TEXTCRM_TODAY": TODAY}
+    )
+    assert staged.exit_code == 0, staged.output
+    assert staged.output == "textcrm: no problems in 1 opportunity\n"

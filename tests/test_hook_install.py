@@ -184,7 +184,7 @@ def test_install_from_a_linked_worktree_guards_its_commits(make_repo, run, tmp_p
 
 def test_install_outside_git_is_a_clear_error(run, tmp_path):
     result = run(["hook", "install"], cwd=tmp_path)
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert result.output == (
         f"textcrm: error: {tmp_path} is not inside a git repository; run `git init` first\n"
     )
@@ -274,7 +274,7 @@ def test_changed_since_with_nothing_changed(make_repo, run, tmp_path):
 def test_changed_since_an_unknown_ref(make_repo, run, tmp_path):
     top = crm_repo(make_repo, tmp_path)
     result = run(["check", "--changed-since", "origin/nope"], cwd=top)
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert result.output == ("textcrm: error: `origin/nope` is not a commit in this repository\n")
 
 
@@ -285,7 +285,7 @@ def test_changed_since_in_a_shallow_clone_says_to_fetch_history(make_repo, run, 
     clone = tmp_path / "clone"
     subprocess.run(["git", "clone", "-q", "--depth", "1", f"file://{top}", str(clone)], check=True)
     result = run(["check", "--changed-since", "HEAD~1"], cwd=clone)
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "shallow clone" in result.output and "fetch-depth: 0" in result.output
 
 

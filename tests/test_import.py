@@ -566,8 +566,11 @@ def test_failure_while_moving_in_restores_every_file(make_repo, run, tmp_path, m
 
     monkeypatch.setattr(apply.os, "replace", flaky)
     result = import_(run, root, changed, "--from", "salesforce", "--mapping", mapping)
-    assert result.exit_code == 1
-    assert "the import was not applied: [Errno 28] No space left on device" in result.output
+    assert result.exit_code == 2
+    assert result.output == (
+        "textcrm: error: the import was not applied: no space left on the device; "
+        "nothing was changed in the repository\n"
+    )
     assert _snapshot(root) == before
 
 

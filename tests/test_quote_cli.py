@@ -50,7 +50,7 @@ def test_html_quote_lines_and_totals(make_repo, run):
     # 40 x 1100 less 5% = 41800; 2.5 x 950 = 2375; 40 x 12.35 = 494 less 20 = 474;
     # subtotal 44649; 2% = 892.98; 43756.02 x 8.25% = 3609.871650 -> 3609.87
     assert result.stdout == (
-        "wrote Q-2026-0042.html: quote Q-2026-0042, 3 lines, total 47365.89 USD\n"
+        "wrote Q-2026-0042.html: quote Q-2026-0042, 3 lines, total $47,365.89\n"
     )
     html = (root / "Q-2026-0042.html").read_text(encoding="utf-8")
     assert line_rows(html) == [
@@ -262,8 +262,9 @@ def test_unwritable_output(make_repo, run):
     # /proc refuses new files even to root, where chmod would not stop a write.
     root = make_repo(files(), config=QUOTE_CONFIG)
     result = run(["quote", "acme-scanners", "-o", "/proc/q.html"], cwd=root)
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert result.stderr.startswith("textcrm: error: cannot write /proc/q.html: ")
+    assert result.stderr.endswith("; no file was created\n")
     assert result.stderr.count("\n") == 1
 
 
@@ -293,7 +294,7 @@ def test_example_repository_quotes(run, tmp_path):
     result = run(["quote", "--root", str(root), "pinecrest-grocers-dc"], cwd=tmp_path)
     assert result.exit_code == 0, result.output
     assert result.stdout == (
-        "wrote Q-2026-0041.html: quote Q-2026-0041, 6 lines, total 197028.90 USD\n"
+        "wrote Q-2026-0041.html: quote Q-2026-0041, 6 lines, total $197,028.90\n"
     )
     html = (tmp_path / "Q-2026-0041.html").read_text(encoding="utf-8")
     assert total_rows(html)["grand-total"] == "$197,028.90"

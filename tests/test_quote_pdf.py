@@ -72,7 +72,7 @@ def test_example_quote_pdf(run, tmp_path):
     )
     assert result.exit_code == 0, result.output
     assert result.stdout == (
-        "wrote Q-2026-0038.pdf: quote Q-2026-0038, 7 lines, total 441112.71 USD\n"
+        "wrote Q-2026-0038.pdf: quote Q-2026-0038, 7 lines, total $441,112.71\n"
     )
     pdf = tmp_path / "Q-2026-0038.pdf"
     pages = pdf_text(pdf)

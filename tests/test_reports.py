@@ -34,8 +34,8 @@ tags: [hardware]
 contacts:
   - {contact: jane-doe, role: Economic Buyer, primary: true}
 line_items:
-  - {sku: SCN-200, quantity: 10, discount: 5%}
-  - {sku: SVC-DAY, quantity: 2}
+  - {sku: SCN-200, quantity: 10, discount: 5%, unit_price: 1100}
+  - {sku: SVC-DAY, quantity: 2, unit_price: 950}
 activities:
   - {date: 2026-11-24, type: call, contact: jane-doe, summary: Walked through pricing}
 quote: {number: Q-2, date: 2026-11-26, valid_until: 2026-12-03}
@@ -576,7 +576,7 @@ def test_reports_still_answer_on_a_broken_file_and_say_so(run, make_repo):
     result = run(["pipeline", "--root", str(root), "--today", "2026-11-28", "--format", "json"])
     assert result.exit_code == 0
     assert json.loads(result.stdout)["open"]["count"] == 4
-    assert "warning: 1 error(s) reading the repository" in result.stderr
+    assert "warning: 1 error reading the repository" in result.stderr
     assert "Traceback" not in result.output
 
 

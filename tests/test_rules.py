@@ -151,12 +151,12 @@ CASES = {
         {
             P: opp(
                 amount=None,
-                line_items="line_items: [{sku: SCN-200, quantity: 1}]",
+                line_items="line_items: [{sku: SCN-200, quantity: 1, unit_price: 1100}]",
                 quote="quote: {number: Q-1, date: 2026-11-25, valid_until: 2026-12-31}",
             ),
             "opportunities/b.md": opp(
                 amount=None,
-                line_items="line_items: [{sku: SCN-200, quantity: 1}]",
+                line_items="line_items: [{sku: SCN-200, quantity: 1, unit_price: 1100}]",
                 quote="quote: {number: Q-1, date: 2026-11-25, valid_until: 2026-12-31}",
             ),
         },
@@ -167,12 +167,12 @@ CASES = {
         {
             P: opp(
                 amount=None,
-                line_items="line_items: [{sku: SCN-200, quantity: 1}]",
+                line_items="line_items: [{sku: SCN-200, quantity: 1, unit_price: 1100}]",
                 quote="quote: {number: Q-1, date: 2026-11-25, valid_until: 2026-12-31}",
             ),
             "opportunities/b.md": opp(
                 amount=None,
-                line_items="line_items: [{sku: SCN-200, quantity: 1}]",
+                line_items="line_items: [{sku: SCN-200, quantity: 1, unit_price: 1100}]",
                 quote="quote: {number: Q-2, date: 2026-11-25, valid_until: 2026-12-31}",
             ),
         },
@@ -186,6 +186,36 @@ CASES = {
         {P: opp(close_date="close_date: 2026-10-01", stage="stage: closed-won")},
         set(),
         {P: opp(close_date="close_date: 2026-10-01", stage="stage: closed-won")},
+    ),
+    "created-after-close": (
+        {
+            P: opp(
+                close_date="close_date: 2026-10-01",
+                stage="stage: closed-won",
+                created="created: 2026-10-02",
+            )
+        },
+        {(P, 10, "created-after-close", "error")},
+        {
+            P: opp(
+                close_date="close_date: 2026-10-01",
+                stage="stage: closed-won",
+                created="created: 2026-10-01",
+            )
+        },
+    ),
+    "unquoted-comma": (
+        {
+            P: opp(
+                activities="activities:\n  - {date: 2026-11-24, type: call, summary: Price, 5% off}"
+            )
+        },
+        {(P, 9, "unquoted-comma", "error")},
+        {
+            P: opp(
+                activities='activities:\n  - {date: 2026-11-24, type: call, summary: "Price, 5% off"}'
+            )
+        },
     ),
     "stale": (
         {P: opp(activities="activities:\n  - {date: 2026-11-21, type: call}")},
@@ -212,7 +242,7 @@ CASES = {
             P: opp(
                 stage="stage: negotiation",
                 amount=None,
-                line_items="line_items: [{sku: SCN-200, quantity: 1}]",
+                line_items="line_items: [{sku: SCN-200, quantity: 1, unit_price: 1100}]",
                 quote="quote: {number: Q-9, date: 2026-11-01, valid_until: 2026-12-31}",
                 activities="activities:\n  - {date: 2026-11-14, type: call}",
             )
@@ -222,7 +252,7 @@ CASES = {
             P: opp(
                 stage="stage: negotiation",
                 amount=None,
-                line_items="line_items: [{sku: SCN-200, quantity: 1}]",
+                line_items="line_items: [{sku: SCN-200, quantity: 1, unit_price: 1100}]",
                 quote="quote: {number: Q-9, date: 2026-11-01, valid_until: 2026-12-31}",
                 activities="activities:\n  - {date: 2026-11-15, type: call}",
             )
@@ -279,7 +309,7 @@ CASES = {
         {
             P: opp(
                 amount=None,
-                line_items="line_items: [{sku: SCN-200, quantity: 1}]",
+                line_items="line_items: [{sku: SCN-200, quantity: 1, unit_price: 1100}]",
                 quote="quote: {number: Q-1, date: 2026-11-01, valid_until: 2026-11-27}",
             )
         },
@@ -287,7 +317,7 @@ CASES = {
         {
             P: opp(
                 amount=None,
-                line_items="line_items: [{sku: SCN-200, quantity: 1}]",
+                line_items="line_items: [{sku: SCN-200, quantity: 1, unit_price: 1100}]",
                 quote="quote: {number: Q-1, date: 2026-11-01, valid_until: 2026-11-28}",
             )
         },
@@ -298,7 +328,7 @@ CASES = {
         {
             P: opp(
                 amount=None,
-                line_items="line_items: [{sku: SCN-200, quantity: 1}]",
+                line_items="line_items: [{sku: SCN-200, quantity: 1, unit_price: 1100}]",
                 quote="quote: {number: Q-1, date: 2026-11-01, valid_until: 2026-12-28}",
             )
         },
@@ -316,10 +346,46 @@ CASES = {
             P: opp(amount=None, line_items="line_items: [{sku: E1, quantity: 1, unit_price: 11}]"),
         },
     ),
+    "unpriced-line": (
+        {
+            P: opp(
+                amount=None,
+                line_items="line_items:\n  - {sku: SCN-200, quantity: 1}\n"
+                "  - {sku: SVC-DAY, quantity: 2, unit_price: 900}",
+                quote="quote: {number: Q-1, date: 2026-11-25, valid_until: 2026-12-31}",
+            )
+        },
+        {(P, 10, "unpriced-line", "warning")},
+        {
+            P: opp(
+                amount=None,
+                line_items="line_items:\n  - {sku: SCN-200, quantity: 1, unit_price: 1100}\n"
+                "  - {sku: SVC-DAY, quantity: 2, unit_price: 900}",
+                quote="quote: {number: Q-1, date: 2026-11-25, valid_until: 2026-12-31}",
+            )
+        },
+    ),
+    "unpriced-line on a closed deal, not on an open one": (
+        {
+            P: opp(
+                stage="stage: closed-won",
+                amount=None,
+                line_items="line_items:\n  - sku: SVC-DAY\n    quantity: 2",
+            )
+        },
+        {(P, 10, "unpriced-line", "warning")},
+        {P: opp(amount=None, line_items="line_items:\n  - sku: SVC-DAY\n    quantity: 2")},
+    ),
     "contact-account-mismatch": (
         {P: opp(contacts="contacts: [{contact: john-roe}]")},
         {(P, 10, "contact-account-mismatch", "warning")},
         {P: opp(contacts="contacts: [{contact: jane-doe}]")},
+    ),
+    "notes-too-complex": (
+        # Line 13: the second paragraph of the notes (they start on line 11).
+        {P: GOOD_OPPORTUNITY + "\n" + "[x](" * 600 + "\n"},
+        {(P, 13, "notes-too-complex", "warning")},
+        {P: GOOD_OPPORTUNITY + "\n" + "[x](" * 250 + "\n\n" + "[x](" * 250 + "\n"},
     ),
     "unknown-field": (
         {P: opp(close_date="close_dat: 2026-12-19\nclose_date: 2026-12-19")},

@@ -1,4 +1,5 @@
-"""The iCalendar feed of open deals' dates; the only importer of the icalendar library.
+"""The iCalendar feed of open deals' dates, and calendar exports read back as meetings; the only
+importer of the icalendar library (and of dateutil's recurrence rules).
 
 One all-day event per open opportunity's follow-up, close date, quote expiry and open
 decision issue with a due date. Each event's UID is derived from what it is about, never from
@@ -12,10 +13,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
-from typing import TYPE_CHECKING
+from datetime import UTC, date, datetime, timedelta, tzinfo
+from typing import TYPE_CHECKING, Any
 
 from textcrm import pipeline
+from textcrm.errors import UsageError
 from textcrm.money import format_money
 
 if TYPE_CHECKING:
@@ -168,3 +170,162 @@ def calendar_feeds(
         body = b"".join(data for who, data in serialized if owner is None or who == owner)
         feeds[owner] = head[:end] + body + head[end:]
     return feeds
+
+
+# --- reading a calendar export -------------------------------------------------------------
+
+# How many occurrences of one recurring event are expanded before giving up (a daily meeting
+# for 27 years); a rule without an end stops at the first occurrence after today anyway.
+MAX_OCCURRENCES = 10_000
+
+
+class CalendarUnreadable(UsageError):
+    """The calendar export cannot be read (exit 2); nothing is logged."""
+
+
+@dataclass(frozen=True, slots=True)
+class Meeting:
+    """One occurrence of an event of a calendar export.
+
+    `day` is its date in the CRM's time zone (an all-day event's own date); `people` are the
+    organizer and attendees as (common name, address) pairs, the address as written (it may
+    still start with `mailto:`).
+    """
+
+    uid: str
+    day: date
+    summary: str
+    people: tuple[tuple[str, str], ...]
+    all_day: bool
+    recurring: bool
+
+
+def _text(value: object) -> str:
+    return " ".join(str(value or "").split())
+
+
+def _people(event: Any) -> tuple[tuple[str, str], ...]:
+    found: list[tuple[str, str]] = []
+    for key in ("ORGANIZER", "ATTENDEE"):
+        value = event.get(key)
+        for person in value if isinstance(value, list) else [value] if value else []:
+            params = getattr(person, "params", {})
+            # RFC 7986: ATTENDEE;EMAIL=jane@x:urn:uuid:... gives the address as a parameter.
+            where = str(params.get("EMAIL") or person)
+            found.append((_text(params.get("CN", "")), where.strip()))
+    return tuple(found)
+
+
+def _local_day(value: date | datetime, zone: tzinfo) -> date:
+    if isinstance(value, datetime):
+        # A floating time (no zone) is already the local time.
+        return value.astimezone(zone).date() if value.tzinfo is not None else value.date()
+    return value
+
+
+def _when(event: Any, key: str, uid: str) -> date | datetime:
+    try:
+        value = event.decoded(key)
+    except KeyError:
+        raise CalendarUnreadable(f"event {uid} has no {key}") from None
+    if not isinstance(value, date):
+        raise CalendarUnreadable(f"event {uid}: {key} `{_text(value)}` is not a date or time")
+    return value
+
+
+def _dates(event: Any, key: str, zone: tzinfo) -> set[date]:
+    value = event.get(key)
+    found = set()
+    for item in value if isinstance(value, list) else [value] if value is not None else []:
+        for dt in getattr(item, "dts", ()):
+            if isinstance(dt.dt, date):
+                found.add(_local_day(dt.dt, zone))
+    return found
+
+
+def _occurrences(
+    event: Any, start: date | datetime, uid: str, zone: tzinfo, today: date, skip: set[date]
+) -> list[date]:
+    """The days of a recurring event up to today, and the first one after today."""
+    from dateutil.rrule import rrulestr
+
+    rule_text = event["RRULE"].to_ical().decode("ascii", "replace")
+    begin = start if isinstance(start, datetime) else datetime(start.year, start.month, start.day)
+    if begin.tzinfo is None:  # a UTC UNTIL on a floating or all-day start: compare as local
+        rule_text = re.sub(r"(UNTIL=\d{8}(T\d{6})?)Z", r"\1", rule_text)
+    try:
+        rule = rrulestr(rule_text, dtstart=begin)
+    except (ValueError, TypeError) as exc:
+        raise CalendarUnreadable(
+            f"event {uid}: RRULE `{rule_text}` cannot be read: {exc}"
+        ) from None
+    days: list[date] = []
+    skip = skip | _dates(event, "EXDATE", zone)
+    try:
+        for n, occurrence in enumerate(rule):
+            if n >= MAX_OCCURRENCES:
+                raise CalendarUnreadable(
+                    f"event {uid} recurs more than {MAX_OCCURRENCES:,} times before today; "
+                    "export a shorter period"
+                )
+            day = _local_day(occurrence, zone) if isinstance(start, datetime) else occurrence.date()
+            if day in skip:
+                continue
+            days.append(day)
+            if day > today:
+                break
+    except (ValueError, TypeError) as exc:  # an UNTIL whose zone does not fit DTSTART
+        raise CalendarUnreadable(
+            f"event {uid}: RRULE `{rule_text}` cannot be read: {exc}"
+        ) from None
+    return days
+
+
+def read_meetings(data: bytes, zone: tzinfo, today: date) -> list[Meeting]:
+    """The meetings of a calendar export: every occurrence up to `today` and the next one.
+
+    A recurring event (RRULE, less its EXDATEs and the occurrences moved by a RECURRENCE-ID
+    override) gives one Meeting per occurrence up to today, and the first occurrence after
+    today; a one-off event gives one Meeting whatever its date. Cancelled events and
+    occurrences are left out. Raises CalendarUnreadable for a file icalendar cannot parse.
+    """
+    from icalendar import Calendar
+
+    try:
+        calendar = Calendar.from_ical(data)
+    except (ValueError, KeyError, IndexError, TypeError) as exc:
+        reason = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
+        raise CalendarUnreadable(f"not a readable iCalendar file ({reason})") from None
+    if getattr(calendar, "name", "") != "VCALENDAR":
+        raise CalendarUnreadable("not an iCalendar file: it does not start with BEGIN:VCALENDAR")
+    masters: list[Any] = []
+    moved: dict[str, set[date]] = {}
+    found: list[Meeting] = []
+    for event in calendar.walk("VEVENT"):
+        uid = _text(event.get("UID"))
+        if not uid:
+            raise CalendarUnreadable(
+                f"an event has no UID (`{_text(event.get('SUMMARY'))}`); "
+                "textcrm needs it to log each event once"
+            )
+        if "RECURRENCE-ID" in event:
+            moved.setdefault(uid, set()).add(_local_day(_when(event, "RECURRENCE-ID", uid), zone))
+        masters.append(event)
+    for event in masters:
+        uid = _text(event.get("UID"))
+        start = _when(event, "DTSTART", uid)
+        override = "RECURRENCE-ID" in event
+        if _text(event.get("STATUS")).upper() == "CANCELLED":
+            continue
+        all_day = not isinstance(start, datetime)
+        summary = _text(event.get("SUMMARY"))
+        people = _people(event)
+        if "RRULE" in event and not override:
+            days = _occurrences(event, start, uid, zone, today, moved.get(uid, set()))
+            recurring = True
+        else:
+            days = [_local_day(start, zone)]
+            recurring = override
+        found.extend(Meeting(uid, d, summary, people, all_day, recurring) for d in days)
+    found.sort(key=lambda m: (m.day, m.uid))
+    return found

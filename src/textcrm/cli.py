@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 import click
 
 from textcrm import __version__
-from textcrm.errors import TextcrmError, UsageError
+from textcrm.errors import EnvironmentFailure, TextcrmError, UsageError, os_error_text
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -31,6 +31,17 @@ class Group(click.Group):
         except TextcrmError as exc:
             click.echo(f"textcrm: error: {exc.message}", err=True)
             ctx.exit(exc.exit_code)
+        except BrokenPipeError:
+            raise  # the reader went away (`| head`): nothing to tell it
+        except OSError as exc:
+            # The system refused something no command foresaw: say what, not a traceback.
+            # (Writers that know what they leave untouched raise EnvironmentFailure instead.)
+            click.echo(
+                f"textcrm: error: {os_error_text(exc)}; the command stopped there "
+                "(files are written whole or not at all)",
+                err=True,
+            )
+            ctx.exit(EXIT_USAGE)
 
 
 def parse_today(value: str | None) -> date:
@@ -262,10 +273,9 @@ def stages(root: str | None, fmt: str) -> None:
     Example:
       textcrm stages --format json
     """
-    import json
     import textwrap
 
-    from textcrm import console
+    from textcrm import console, jsonout
     from textcrm.layout import CONFIG_FILE
     from textcrm.loader import DiskReader, load_config
     from textcrm.money import plain
@@ -291,7 +301,7 @@ def stages(root: str | None, fmt: str) -> None:
                 for i, s in enumerate(config.stages)
             ],
         }
-        click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
+        click.echo(jsonout.dumps(doc), nl=False)
         return
     rows = [
         (
@@ -418,7 +428,11 @@ def _edit(
         raise UsageError("--dry-run and --commit cannot be combined")
     crm = resolve_root(root)
     day = parse_today(today)
-    click.echo(edit.apply(crm, day, build(crm, day), dry_run=dry_run, commit=commit), nl=False)
+    try:
+        click.echo(edit.apply(crm, day, build(crm, day), dry_run=dry_run, commit=commit), nl=False)
+    except edit.CommitRefused as exc:
+        click.echo(exc.report, nl=False)
+        raise
 
 
 @cli.group()
@@ -471,6 +485,11 @@ def _new(
     help="Best estimate of the close date. Default: 90 days from today.",
 )
 @click.option("--amount", metavar="AMOUNT", help="Estimated revenue (required for an open stage).")
+@click.option(
+    "--created",
+    metavar="YYYY-MM-DD",
+    help="The day the deal was opened. Default: today, or the close date when it is past.",
+)
 @click.option("--contact", metavar="ID", help="The primary contact's id (contacts/ID.md).")
 @click.option(
     "--id",
@@ -490,11 +509,16 @@ def new_opportunity(
 ) -> None:
     """Create opportunities/ID.md with created set to today.
 
+    A deal entered after the fact (a closed stage with a past --close-date) gets the close
+    date as `created` unless --created is given, so its sales cycle is never negative.
+
     \b
-    Example:
+    Examples:
       textcrm new opportunity "Acme Corp - warehouse scanners" --account acme-corp \\
           --owner alice --close-date 2026-12-19 --amount 48000
       -> opportunities/acme-corp-warehouse-scanners.md
+      textcrm new opportunity "Acme Corp - pilot" --account acme-corp --owner alice \\
+          --stage closed-won --close-date 2026-06-30 --created 2026-03-02 --amount 9000
     """
     _new("opportunity", title, record_id, root, today, dry_run, commit, options)
 
@@ -575,28 +599,63 @@ def new_competitor(
 
 
 @cli.command("log")
-@click.argument("opportunity")
+@click.argument("opportunity", required=False)
 @click.option(
     "--type",
     "type_",
-    required=True,
     type=click.Choice(ACTIVITY_TYPES),
-    help="What kind of activity.",
+    help="What kind of activity (required unless --from-email or --from-ics).",
 )
 @click.option("--summary", help="What happened and what was agreed.")
 @click.option("--contact", metavar="ID", help="Who we talked to (contacts/ID.md).")
 @click.option("--date", "when", metavar="YYYY-MM-DD", help="When it happened. Default: today.")
 @click.option("--follow-up", metavar="YYYY-MM-DD", help="Also set the firm follow-up date.")
 @click.option("--next-step", metavar="TEXT", help="Also set the next step.")
+@click.option(
+    "--from-email",
+    "from_email",
+    type=click.File("rb"),
+    metavar="FILE|-",
+    help="Log one email message (.eml or mbox; - reads standard input) as an `email` activity.",
+)
+@click.option(
+    "--from-ics",
+    "from_ics",
+    type=click.File("rb"),
+    metavar="FILE",
+    help="Log the meetings of a calendar export (.ics) as `meeting` activities.",
+)
+@click.option(
+    "--opportunity",
+    "named",
+    metavar="ID",
+    help="With --from-email/--from-ics: log on this opportunity when the contacts fit several.",
+)
+@click.option(
+    "--body",
+    is_flag=True,
+    help="With --from-email: also copy the message's plain text, quoted, into the file's body "
+    "(at most 4,000 characters).",
+)
+@click.option(
+    "--set-follow-up",
+    is_flag=True,
+    help="With --from-ics: the next future meeting becomes the opportunity's follow_up.",
+)
 @edit_options
 def log_command(
-    opportunity: str,
-    type_: str,
+    opportunity: str | None,
+    type_: str | None,
     summary: str | None,
     contact: str | None,
     when: str | None,
     follow_up: str | None,
     next_step: str | None,
+    from_email: Any,
+    from_ics: Any,
+    named: str | None,
+    body: bool,
+    set_follow_up: bool,
     root: str | None,
     today: str | None,
     dry_run: bool,
@@ -607,14 +666,58 @@ def log_command(
     OPPORTUNITY is an id, a unique prefix of one, or words of the title. Everything else in
     the file stays byte for byte as it was.
 
+    With --from-email, the activity comes from an email message: its Date (in textcrm.yaml's
+    `timezone`), Subject and Message-ID; the contacts are found by their addresses (From, To,
+    Cc) and the opportunity is their only open one (else --opportunity). With --from-ics,
+    each past meeting of a calendar export whose attendees are contacts is logged. A message
+    or event already logged is not logged again. See docs/capture.md.
+
     \b
     Examples:
       textcrm log acme-scanners --type call --summary "Walked through pricing"
       textcrm log "acme scanners" --type email --contact jane-doe --follow-up 2026-12-04 \\
           --next-step "Send revised quote" --commit
+      textcrm log --from-email message.eml
+      textcrm log --from-email - --opportunity acme-scanners < message.eml
+      textcrm log --from-ics calendar.ics --set-follow-up
     """
     from textcrm import edit
 
+    if from_email is not None or from_ics is not None:
+        for value, option in (
+            (opportunity, "OPPORTUNITY (use --opportunity)"),
+            (type_, "--type"),
+            (summary, "--summary"),
+            (contact, "--contact"),
+            (when, "--date"),
+        ):
+            if value:
+                raise UsageError(f"{option} does not go with --from-email or --from-ics")
+        _capture(
+            from_email,
+            from_ics,
+            named,
+            follow_up,
+            next_step,
+            body,
+            set_follow_up,
+            root,
+            today,
+            dry_run,
+            commit,
+        )
+        return
+    for given, option in (
+        (named, "--opportunity"),
+        (body, "--body"),
+        (set_follow_up, "--set-follow-up"),
+    ):
+        if given:
+            raise UsageError(f"{option} goes with --from-email or --from-ics")
+    if not opportunity:
+        raise UsageError("give the OPPORTUNITY to log on, or --from-email / --from-ics")
+    if not type_:
+        raise UsageError("give the activity's --type (" + ", ".join(ACTIVITY_TYPES) + ")")
     _edit(
         root,
         today,
@@ -630,6 +733,47 @@ def log_command(
             next_step,
         ),
     )
+
+
+def _capture(
+    email: Any,
+    ics: Any,
+    named: str | None,
+    follow_up: str | None,
+    next_step: str | None,
+    body: bool,
+    set_follow_up: bool,
+    root: str | None,
+    today: str | None,
+    dry_run: bool,
+    commit: bool,
+) -> None:
+    """`log --from-email` / `log --from-ics`: capture, check, then write or show."""
+    if email is not None and ics is not None:
+        raise UsageError("--from-email and --from-ics cannot be combined")
+    if email is not None and set_follow_up:
+        raise UsageError("--set-follow-up goes with --from-ics (use --follow-up DATE)")
+    if ics is not None and (body or follow_up or next_step):
+        raise UsageError("--body, --follow-up and --next-step go with --from-email")
+    if dry_run and commit:
+        raise UsageError("--dry-run and --commit cannot be combined")
+    from textcrm.capture import mail, meetings
+    from textcrm.capture.write import apply_all, read_capped
+
+    crm = resolve_root(root)
+    day = parse_today(today)
+    stream = email if email is not None else ics
+    name = str(getattr(stream, "name", "-"))
+    label = "standard input" if name in ("-", "<stdin>") else name
+    if email is not None:
+        hint = "save or pipe the message itself, not the whole mailbox"
+        data = read_capped(stream, label, mail.MAX_MESSAGE_BYTES, hint)
+        capture = mail.log_email(crm, day, data, label, named, follow_up, next_step, body)
+    else:
+        hint = "export a shorter period"
+        data = read_capped(stream, label, meetings.MAX_CALENDAR_BYTES, hint)
+        capture = meetings.log_meetings(crm, day, data, label, named, set_follow_up)
+    click.echo(apply_all(crm, day, capture, dry_run=dry_run, commit=commit), nl=False)
 
 
 @cli.command("move")
@@ -724,6 +868,54 @@ def set_command(
     )
 
 
+@cli.command("pin-prices")
+@click.argument("opportunities", nargs=-1)
+@click.option(
+    "--prices-at",
+    metavar="REF",
+    help="Write the catalog prices as they were at this commit (e.g. HEAD, before a price "
+    "change you are making). Default: products.yaml as it is now.",
+)
+@click.option("--dry-run", is_flag=True, help="Print the diffs; write nothing.")
+@root_option
+@today_option
+def pin_prices_command(
+    opportunities: tuple[str, ...],
+    prices_at: str | None,
+    dry_run: bool,
+    root: str | None,
+    today: str | None,
+) -> None:
+    """Write the catalog price into each line that still takes it from the catalog.
+
+    A line with a `sku` and no `unit_price` follows products.yaml. Once a deal has a quote
+    or is closed, its prices have been promised: this writes them into the file as
+    `unit_price`, so that a later catalog change leaves the deal alone. Without
+    OPPORTUNITIES, every quoted or closed deal with such lines; each OPPORTUNITY is an id,
+    a unique prefix of one, or words of its title. Open, unquoted deals keep following the
+    catalog unless named.
+
+    \b
+    Examples:
+      textcrm pin-prices                      every quoted or closed deal
+      textcrm pin-prices acme-scanners --dry-run
+      textcrm pin-prices --prices-at HEAD     the prices before an uncommitted catalog change
+    """
+    from textcrm import edit
+
+    crm = resolve_root(root)
+    day = parse_today(today)
+    products = edit.catalog_at(crm, day, prices_at) if prices_at else None
+    targets = edit.pin_targets(crm, day, opportunities)
+    if not targets:
+        click.echo("no quoted or closed deal takes a price from the catalog; nothing changed")
+        return
+    for target in targets:
+        click.echo(
+            edit.apply(crm, day, edit.pin_prices(target, products), dry_run=dry_run), nl=False
+        )
+
+
 # --- site commands ---
 
 
@@ -786,10 +978,12 @@ def build(
     result = build_site(
         crm, day, Path(output) if output else None, use_cache=not no_cache, jobs=jobs
     )
+    from textcrm.plural import counted
+
     click.echo(
-        f"built {result.pages} pages into {result.out} ({result.rendered} rendered, "
-        f"{result.written} files written, {result.removed} removed); "
-        f"{result.errors} errors, {result.warnings} warnings"
+        f"built {counted(result.pages, 'page')} into {result.out} ({result.rendered} rendered, "
+        f"{counted(result.written, 'file')} written, {result.removed} removed); "
+        f"{counted(result.errors, 'error')}, {counted(result.warnings, 'warning')}"
     )
     sys.exit(EXIT_PROBLEMS if strict and result.errors else EXIT_OK)
 
@@ -849,6 +1043,7 @@ def serve(
 @cli.command()
 @click.argument("opportunity")
 @root_option
+@today_option
 @click.option(
     "--format",
     "fmt",
@@ -866,7 +1061,9 @@ def serve(
     help="Where to write. Default: the quote number, e.g. Q-2026-0042.html, in the "
     "current directory; a folder: that name inside it.",
 )
-def quote(opportunity: str, root: str | None, fmt: str, output: str | None) -> None:
+def quote(
+    opportunity: str, root: str | None, today: str | None, fmt: str, output: str | None
+) -> None:
     """Write the customer quote of OPPORTUNITY as HTML or PDF.
 
     OPPORTUNITY is an opportunity's id (its file name without .md), a unique prefix of it,
@@ -886,14 +1083,16 @@ def quote(opportunity: str, root: str | None, fmt: str, output: str | None) -> N
     Exit status: 0 when the quote was written, 1 when it cannot be produced (no line items,
     no quote section, a missing logo, errors in the opportunity, an unwritable path), 2 for
     an unknown or ambiguous OPPORTUNITY or when PDF support is not installed. Nothing is
-    left behind on failure.
+    left behind on failure. An open deal's quote whose valid_until is before --today is
+    written with a warning.
     """
     from textcrm.loader import load
-    from textcrm.quote import export
+    from textcrm.quote import expiry_warning, export
 
     crm = resolve_root(root)
     cwd = Path.cwd()
-    result = load(crm, parse_today(None))
+    day = parse_today(today)
+    result = load(crm, day)
     path, view = export(
         result.repository,
         result.diagnostics,
@@ -903,10 +1102,16 @@ def quote(opportunity: str, root: str | None, fmt: str, output: str | None) -> N
         cwd,
     )
     shown = path.relative_to(cwd) if path.is_relative_to(cwd) else path
+    from textcrm.money import format_money
+    from textcrm.plural import counted
+
+    total = format_money(view.totals.total, view.currency, result.repository.config.locale)
     click.echo(
-        f"wrote {shown}: quote {view.number}, {len(view.lines)} lines, total "
-        f"{view.totals.total} {view.currency}"
+        f"wrote {shown}: quote {view.number}, {counted(len(view.lines), 'line')}, total {total}"
     )
+    expired = expiry_warning(result.repository, opportunity, day)
+    if expired:
+        click.echo(f"textcrm: warning: {expired}", err=True)
 
 
 # --- reports commands ---
@@ -930,13 +1135,14 @@ def owner_option(f: F) -> F:
 def _report_repo(root: str | None, today: str | None, run_checks: bool = False) -> Any:
     """(LoadResult, today) for a report; checks run only when the report shows problems."""
     from textcrm.loader import load
+    from textcrm.plural import counted
 
     day = parse_today(today)
     result = load(resolve_root(root), day, run_checks=run_checks)
     if result.errors and not run_checks:
         # Reports still answer, but the user must know the answer may be incomplete.
         click.echo(
-            f"textcrm: warning: {result.errors} error(s) reading the repository; "
+            f"textcrm: warning: {counted(result.errors, 'error')} reading the repository; "
             "what could not be read is left out (run `textcrm check`)",
             err=True,
         )
@@ -958,8 +1164,16 @@ def _echo_report(render: Callable[[Any], str]) -> None:
 
 
 def _known(kind: str, value: str | None, known: list[str]) -> None:
+    """Refuse an unknown id given to --KIND, with the closest known one."""
+    from textcrm.suggest import did_you_mean
+
     if value is not None and value not in known:
-        raise UsageError(f"--{kind} {value}: no such {kind}; known: {', '.join(known) or 'none'}")
+        shown = ", ".join(known[:20]) + (f" and {len(known) - 20} more" if len(known) > 20 else "")
+        raise UsageError(
+            f"--{kind} {value}: no such {kind}"
+            + did_you_mean(value, known)
+            + f"; known: {shown or 'none'}"
+        )
 
 
 @cli.command(name="list", short_help="List opportunities, filtered and sorted.")
@@ -1226,7 +1440,8 @@ def _emit(data: bytes, output: str | None) -> None:
     try:
         atomic_write(path, data)
     except OSError as exc:
-        raise UsageError(f"-o {output}: cannot write: {exc.strerror}") from None
+        left = f"{output} was left as it was" if path.exists() else "no file was created"
+        raise EnvironmentFailure(f"-o {output}: cannot write", exc, left) from None
     click.echo(f"wrote {output}", err=True)
 
 
@@ -1270,9 +1485,12 @@ def hook() -> None:
     """The git pre-commit hook that keeps the shared pipeline honest.
 
     Once installed, every `git commit` checks the CRM files it changes, as staged (not as
-    they are in the working tree), and refuses the commit on any error: a close date in the
-    past, a stale deal, a reference to a contact deleted in the same commit, ... Warnings are
-    shown and do not block. In an emergency: `git commit --no-verify`.
+    they are in the working tree), and refuses the commit on any error it brings: a close
+    date in the past, a stale deal, a reference to a contact deleted in the same commit, a
+    catalog price change that would re-price a closed deal or an issued quote, ... Problems
+    that were already there in records the commit does not change (and old date problems
+    that a change does not make worse) are summarised and do not block. Warnings are shown
+    and do not block. In an emergency: `git commit --no-verify`.
 
     \b
     Examples:
@@ -1328,20 +1546,28 @@ def hook_uninstall() -> None:
 
 
 @hook.command("run")
+@click.argument("files", nargs=-1, metavar="[FILE]...")
 @root_option
 @today_option
-def hook_run(root: str | None, today: str | None) -> None:
+def hook_run(files: tuple[str, ...], root: str | None, today: str | None) -> None:
     """Check what is being committed: the staged content of the CRM files.
 
     Staged opportunities get every rule; staged accounts, contacts, competitors and the
     catalog get theirs; references resolve against the index, so an opportunity that still
     points at a contact deleted in this commit is refused even if it is not staged itself. A
-    change to textcrm.yaml re-checks everything. Without --root, every CRM repository in the
-    git repository (every textcrm.yaml in the index) is checked. Never changes a file.
+    change to textcrm.yaml re-checks everything. Problems that were already there before the
+    commit, in records it does not change, do not refuse it (docs/hook.md). Without --root,
+    every CRM repository in the git repository (every textcrm.yaml in the index) is checked.
+    Never changes a file.
+
+    FILE names (as the pre-commit framework passes them) that are not all staged are checked
+    as they are in the working tree, every problem counting: what `pre-commit run
+    --all-files` and `pre-commit run --from-ref A --to-ref B` do.
 
     \b
-    Example:
+    Examples:
       git add opportunities/acme-scanners.md && textcrm hook run
+      textcrm hook run opportunities/*.md
 
     Exit status: 0 when the commit may go ahead (warnings allowed), 1 when it must not.
     """
@@ -1350,7 +1576,7 @@ def hook_run(root: str | None, today: str | None) -> None:
 
     crm = resolve_root(root) if root else None
     color = console.use_color(sys.stdout)
-    outcome = run_hook(Path.cwd(), parse_today(today), crm, color)
+    outcome = run_hook(Path.cwd(), parse_today(today), crm, color, files)
     click.echo(outcome.text, nl=False, color=color)
     sys.exit(outcome.exit_code)
 
@@ -1372,7 +1598,9 @@ def init(directory: str, ci: str, no_hook: bool) -> None:
     short README each, a products.yaml skeleton, a .gitignore, and a CI workflow that checks
     the repository and publishes the pipeline site (GitHub Actions with Pages, or GitLab CI
     with a pages job). Runs `git init` when DIRECTORY is not in a git repository yet, and
-    installs the pre-commit hook. Existing files are never overwritten: running it twice
+    installs the pre-commit hook. When the git remote is on GitHub, GitLab or Gitea,
+    textcrm.yaml gets the forge's `edit_url`, for the site's edit links (docs/capture.md).
+    Existing files are never overwritten: running it twice
     changes nothing.
 
     \b
@@ -1409,7 +1637,8 @@ def history(
     """Show how one OPPORTUNITY moved: every commit that changed its stage, close date,
     expected revenue, probability, owner or forecast category (renames followed).
 
-    OPPORTUNITY is the file name without `.md` (or its path). History is read along the
+    OPPORTUNITY is an id (the file name without `.md`, or its path), a unique prefix of one,
+    or words of its title; a deleted opportunity is named by its id. History is read along the
     current branch's first-parent line; a change made on a branch shows at its merge. The
     summary gives the days in the current and past stages, how often the close date moved
     and the deal's age. docs/history.md explains every figure.
@@ -1417,24 +1646,23 @@ def history(
     \b
     Examples:
       textcrm history acme-scanners
+      textcrm history "acme scanners"
       textcrm history opportunities/acme-scanners.md --format json
 
     Exit status: 0, or 2 when the opportunity is unknown, this is not a git repository, or
     the clone is shallow (history needs the full history: use fetch-depth: 0).
     """
-    import json
-
+    from textcrm import jsonout
     from textcrm.history import load_history
     from textcrm.history_output import history_json, render_history
 
     day = parse_today(today)
     crm = resolve_root(root)
-    record_id = Path(opportunity).name.removesuffix(".md")
-    found = load_history(crm, record_id, use_cache=not no_cache)
+    found = load_history(crm, opportunity, day, use_cache=not no_cache)
     if fmt == "json":
-        click.echo(json.dumps(history_json(found, day), indent=2, ensure_ascii=False))
+        click.echo(jsonout.dumps(history_json(found, day)), nl=False)
     else:
-        click.echo(render_history(found, day), nl=False)
+        click.echo(render_history(found, day, _locale(crm)), nl=False)
 
 
 @cli.command()
@@ -1486,8 +1714,7 @@ def changes(
 
     Exit status: 0, or 2 for a bad date or ref, outside git, or in a shallow clone.
     """
-    import json
-
+    from textcrm import jsonout
     from textcrm.history import changes as compute
     from textcrm.history_output import changes_json, render_changes, render_markdown
 
@@ -1495,11 +1722,18 @@ def changes(
     crm = resolve_root(root)
     result = compute(crm, since, until, day, owner, use_cache=not no_cache)
     if fmt == "json":
-        click.echo(json.dumps(changes_json(result), indent=2, ensure_ascii=False))
+        click.echo(jsonout.dumps(changes_json(result)), nl=False)
     elif fmt == "markdown":
-        click.echo(render_markdown(result), nl=False)
+        click.echo(render_markdown(result, _locale(crm)), nl=False)
     else:
-        click.echo(render_changes(result), nl=False)
+        click.echo(render_changes(result, _locale(crm)), nl=False)
+
+
+def _locale(crm: Path) -> str:
+    """The repository's locale (textcrm.yaml), in which amounts are written for people."""
+    from textcrm.loader import DiskReader, load_config
+
+    return load_config(DiskReader(crm))[0].locale
 
 
 # --- import commands ---
@@ -1584,8 +1818,7 @@ def import_csv_command(
     imported) or the import failed, 2 for a usage error (unknown file, bad mapping file,
     unmapped stage or owner values).
     """
-    import json
-
+    from textcrm import jsonout
     from textcrm.importers import import_csv
     from textcrm.importers.report import render_text
 
@@ -1600,7 +1833,7 @@ def import_csv_command(
         overwrite=overwrite,
     )
     if fmt == "json":
-        click.echo(json.dumps(report.to_json(), indent=2, ensure_ascii=False))
+        click.echo(jsonout.dumps(report.to_json()), nl=False)
     else:
         click.echo(render_text(report), nl=False)
     sys.exit(EXIT_PROBLEMS if report.refused else EXIT_OK)

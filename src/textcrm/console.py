@@ -15,8 +15,15 @@ from dataclasses import dataclass
 from typing import IO, Any
 
 from textcrm.diagnostics import Diagnostic, count
+from textcrm.plural import counted
 
-_COLORS = {"error": "\x1b[1;31m", "warning": "\x1b[1;33m", "bold": "\x1b[1m", "dim": "\x1b[2m"}
+_COLORS = {
+    "error": "\x1b[1;31m",
+    "warning": "\x1b[1;33m",
+    "note": "\x1b[1;36m",
+    "bold": "\x1b[1m",
+    "dim": "\x1b[2m",
+}
 _RESET = "\x1b[0m"
 
 
@@ -44,24 +51,20 @@ def format_text(d: Diagnostic, path: str, color: bool = False) -> str:
     return f"{paint(location, 'bold', color)} {severity} {d.message} [{d.code}]"
 
 
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
-
-
 def summary(diagnostics: Sequence[Diagnostic], checked: Mapping[str, int]) -> str:
     """`2 errors, 1 warning in 12 opportunities, 6 accounts, ...` or `no problems in ...`."""
     errors, warnings = count(list(diagnostics))
     parts = [f"{n} {kind if n != 1 else _singular(kind)}" for kind, n in checked.items() if n]
     if not parts:
         return (
-            f"{_plural(errors, 'error')}, {_plural(warnings, 'warning')}"
+            f"{counted(errors, 'error')}, {counted(warnings, 'warning')}"
             if errors or warnings
             else "no problems (no records yet)"
         )
     where = ", ".join(parts)
     if not errors and not warnings:
         return f"no problems in {where}"
-    return f"{_plural(errors, 'error')}, {_plural(warnings, 'warning')} in {where}"
+    return f"{counted(errors, 'error')}, {counted(warnings, 'warning')} in {where}"
 
 
 def _singular(kind: str) -> str:

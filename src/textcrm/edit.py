@@ -14,7 +14,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from pathlib import Path
@@ -27,9 +27,10 @@ from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from textcrm import layout
 from textcrm import schema as sc
 from textcrm.diagnostics import Diagnostic
-from textcrm.errors import TextcrmError, UsageError
+from textcrm.errors import EnvironmentFailure, GitError, TextcrmError, UsageError
 from textcrm.loader import DiskReader, Repository, load
-from textcrm.model import Activity, Opportunity
+from textcrm.model import Activity, Opportunity, Product
+from textcrm.yamlnodes import double_quoted
 
 BOM = "\ufeff"
 # Days ahead of today for a new opportunity's close date when none is given.
@@ -72,6 +73,15 @@ class EditRefused(TextcrmError):
     """An edit that was not made; the file is untouched (exit 1)."""
 
 
+class CommitRefused(TextcrmError):
+    """The edit was written but `--commit` did not commit it; `report` is what to print first
+    (the edit, then what git and the hook said)."""
+
+    def __init__(self, report: str, message: str) -> None:
+        super().__init__(message)
+        self.report = report
+
+
 class ConcurrentChange(EditRefused):
     """The file changed on disk after it was read."""
 
@@ -111,26 +121,6 @@ def _plain_ok(text: str, flow: bool, literal: bool) -> bool:
     return literal or str(value.tag) == "tag:yaml.org,2002:str"
 
 
-def _double_quoted(text: str) -> str:
-    out = []
-    for c in text:
-        if c == "\\":
-            out.append("\\\\")
-        elif c == '"':
-            out.append('\\"')
-        elif c == "\n":
-            out.append("\\n")
-        elif c == "\t":
-            out.append("\\t")
-        elif c == "\r":
-            out.append("\\r")
-        elif not c.isprintable() and c != " ":
-            out.append(f"\\u{ord(c):04x}" if ord(c) <= 0xFFFF else f"\\U{ord(c):08x}")
-        else:
-            out.append(c)
-    return '"' + "".join(out) + '"'
-
-
 def scalar(text: str, flow: bool = False, literal: bool = False, style: str | None = None) -> str:
     """`text` as a YAML scalar: plain when that is safe, else quoted.
 
@@ -139,10 +129,10 @@ def scalar(text: str, flow: bool = False, literal: bool = False, style: str | No
     if style == "'" and not any(c in text for c in "\n\r\t") and text.isprintable():
         return "'" + text.replace("'", "''") + "'"
     if style == '"':
-        return _double_quoted(text)
+        return double_quoted(text)
     if _plain_ok(text, flow, literal):
         return text
-    return _double_quoted(text)
+    return double_quoted(text)
 
 
 def _load_value(text: str) -> Any:
@@ -301,6 +291,17 @@ class Document:
         self._splice(end, end, prefix + self._indent() + text + "\n")
 
     # Changing ------------------------------------------------------------------------------
+    def append_body(self, text: str) -> None:
+        """Add Markdown `text` at the end of the body, after a blank line; the front matter and
+        the body's existing text stay as they are."""
+        nl = self.newline
+        tail = self.tail
+        if not tail.endswith(("\n", "\r")):
+            tail += nl
+        closing = tail.splitlines(keepends=True)
+        gap = "" if len(closing) <= 1 or tail.endswith(nl + nl) else nl
+        self.tail = tail + gap + text.replace("\n", nl)
+
     def set_scalar(self, key: str, text: str, literal: bool = False) -> None:
         """Give a top-level key a single value: replace it, fill it, or add the key at the end."""
         pair = self._pair(key)
@@ -355,6 +356,54 @@ class Document:
         def change(data: dict[str, Any]) -> None:
             current = data.get(key)
             data[key] = [*(current if isinstance(current, list) else []), loaded]
+
+        self.intended.append(change)
+
+    def item_at_line(self, key: str, line: int, nth: int = 0) -> int | None:
+        """The index of the `nth` item of the top-level list `key` that starts on file `line`
+        (several do in `[{...}, {...}]`)."""
+        pair = self._pair(key)
+        seq = pair[1] if pair is not None else None
+        if not isinstance(seq, SequenceNode):
+            return None
+        # The front matter starts on file line 2.
+        found = [i for i, node in enumerate(seq.value) if node.start_mark.line + 2 == line]
+        return found[nth] if nth < len(found) else None
+
+    def add_to_item(self, key: str, index: int, name: str, text: str, literal: bool) -> None:
+        """Add `name: text` to the `index`th mapping of the top-level list `key`, in its style
+        (inside the braces of a flow mapping, as a line of its own in a block mapping)."""
+        pair = self._pair(key)
+        seq = pair[1] if pair is not None else None
+        if not isinstance(seq, SequenceNode) or index >= len(seq.value):
+            raise EditRefused(f"{self.path}: `{key}` is not a list; edit it by hand")
+        node = seq.value[index]
+        if not isinstance(node, MappingNode) or not node.value:
+            raise EditRefused(f"{self.path}: item {index + 1} of `{key}` is not a mapping")
+        if any(isinstance(k, ScalarNode) and k.value == name for k, _v in node.value):
+            raise EditRefused(f"{self.path}: item {index + 1} of `{key}` already has `{name}`")
+        last_key, last_value = node.value[-1]
+        if node.flow_style:
+            written = scalar(text, flow=True, literal=literal)
+            at = self._end(last_value)
+            closing = node.end_mark.index - 1
+            if self.front[at:closing].strip().startswith(","):  # `{a: 1, b: 2, }`
+                at = self.front.index(",", at) + 1
+                self._splice(at, at, f" {name}: {written},")
+            else:
+                self._splice(at, at, f", {name}: {written}")
+        else:
+            written = scalar(text, literal=literal)
+            at = self._line_end(self._end(last_value))
+            prefix = "" if self.front[:at].endswith("\n") else "\n"
+            pad = " " * int(last_key.start_mark.column)
+            self._splice(at, at, f"{prefix}{pad}{name}: {written}\n")
+        loaded = _load_value(written)
+
+        def change(data: dict[str, Any]) -> None:
+            items = list(data[key])  # copies: `data` shares its lists with the original
+            items[index] = {**items[index], name: loaded}
+            data[key] = items
 
         self.intended.append(change)
 
@@ -440,34 +489,11 @@ def read_bytes(root: Path, relpath: str) -> bytes:
 
 
 def open_opportunity(root: Path, today: date, name: str) -> Target:
-    """Find the opportunity `name` designates and read its file.
+    """Find the opportunity `name` designates (see lookup.locate_opportunity), read its file."""
+    from textcrm.lookup import AmbiguousName, locate_opportunity
 
-    Only the files that can match are parsed: the ids come from the file names, and a file
-    can match title words only if its text holds them all.
-    """
-    from textcrm.lookup import AmbiguousName, find_opportunity, ids_by_prefix, title_words, unknown
-
-    paths = {
-        c[1]: p
-        for p in layout.discover(root)
-        if (c := layout.classify(p)) and c[0] == "opportunity"
-    }
-    by_id = ids_by_prefix(paths, name)
-    if by_id:
-        scope = {paths[i] for i in by_id}
-    else:
-        words = title_words(name)
-        scope = set()
-        for path in paths.values() if words else ():
-            data = DiskReader(root).read(path)
-            text = data.decode("utf-8", "replace").casefold() if isinstance(data, bytes) else ""
-            if all(w in text for w in words):
-                scope.add(path)
-    if not scope:
-        raise unknown(name, paths)
-    repo = load(root, today, paths=scope, use_cache=len(scope) > 200, run_checks=False).repository
     try:
-        opp = find_opportunity(repo, name)
+        repo, opp = locate_opportunity(root, today, name)
     except AmbiguousName as exc:
         raise UsageError(f"{exc.message}; nothing changed") from None
     return Target(repo, opp, read_bytes(root, opp.path))
@@ -519,9 +545,16 @@ def log_activity(
     contact: str | None = None,
     follow_up: str | None = None,
     next_step: str | None = None,
+    message_id: str | None = None,
+    uid: str | None = None,
+    quoted_body: str | None = None,
 ) -> Edit:
     """Append an activity (dated `day`, a date or YYYY-MM-DD text); optionally set follow_up
-    and next_step."""
+    and next_step.
+
+    `message_id` and `uid` record the email or calendar event it was logged from;
+    `quoted_body` is Markdown added at the end of the file's body (an email's text).
+    """
     on: date = _converted("date", day) if isinstance(day, str) else day
     # Stored as given but read back trimmed: trim first, so what is written is what is read.
     summary = summary.strip() if summary else summary
@@ -533,8 +566,21 @@ def log_activity(
         item.append(("contact", contact, False))
     if summary:
         item.append(("summary", summary, False))
+    if message_id:
+        item.append(("message_id", message_id, False))
+    if uid:
+        item.append(("uid", uid, False))
     doc.append_item("activities", item)
-    expected = Activity(date=on, type=type_, contact=contact or "", summary=summary or "")
+    if quoted_body:
+        doc.append_body(quoted_body)
+    expected = Activity(
+        date=on,
+        type=type_,
+        contact=contact or "",
+        summary=summary or "",
+        message_id=message_id or "",
+        uid=uid or "",
+    )
     follow = _converted("follow_up", follow_up) if follow_up else None
     if follow_up:
         doc.set_scalar("follow_up", follow_up.strip(), literal=True)
@@ -577,6 +623,79 @@ def set_value(target: Target, name: str, text: str) -> Edit:
         return None if getattr(opp, name) == value else f"{name} does not read back as written"
 
     return _finish(target, doc, f"set {name} on {target.opp.id}", expect=expect)
+
+
+def _pin(target: Target, doc: Document, products: Mapping[str, Product] | None = None) -> int:
+    """Write the catalog price (from `products`, else the repository's catalog) into each line
+    of the opportunity that takes its price from the catalog; the number of lines pinned."""
+    from textcrm.checks.amounts import unpriced_lines
+    from textcrm.money import plain
+
+    # Every index first: adding a line to a block item moves the lines of the next ones.
+    position = {}  # id(item) -> its rank among the items starting on its line
+    for n, item in enumerate(target.opp.line_items):
+        position[id(item)] = sum(1 for o in target.opp.line_items[:n] if o.line == item.line)
+    found = [
+        (doc.item_at_line("line_items", item.line, position[id(item)]), product)
+        for item, product in unpriced_lines(target.repo, target.opp, products)
+    ]
+    for index, product in found:
+        if index is None:  # pragma: no cover - the parser's line is the item's first line
+            raise EditRefused(f"{doc.path}: cannot find a line item; edit it by hand")
+        doc.add_to_item("line_items", index, "unit_price", plain(product.unit_price), True)
+    return len(found)
+
+
+def _lines_note(count: int) -> str:
+    lines = "line" if count == 1 else "lines"
+    return (
+        f"unit_price written into {count} {lines} from the catalog: the deal keeps these "
+        "prices when the catalog changes"
+    )
+
+
+def pin_prices(target: Target, products: Mapping[str, Product] | None = None) -> Edit:
+    """Write the catalog prices into the lines that still take their price from the catalog."""
+    doc = Document(target.opp.path, target.data)
+    count = _pin(target, doc, products)
+    if not count:
+        return Edit(target.opp.path, target.data, target.data, f"pin prices on {target.opp.id}")
+    lines = "line" if count == 1 else "lines"
+    return _finish(target, doc, f"pin the catalog price of {count} {lines} on {target.opp.id}")
+
+
+def catalog_at(root: Path, today: date, ref: str) -> Mapping[str, Product]:
+    """The catalog (products.yaml) as it was at a commit."""
+    from textcrm import git
+    from textcrm.errors import GitError
+
+    top = git.toplevel(root)
+    commit = git.resolve(top, ref) if top is not None else None
+    if commit is None:
+        raise UsageError(f"--prices-at {ref}: not a commit in the git repository of {root}")
+    try:
+        reader = git.GitReader(root, commit=commit, top=top)
+        return load(
+            root, today, reader, paths=set(), use_cache=False, run_checks=False
+        ).repository.products
+    except GitError as exc:  # pragma: no cover - git failed between two calls
+        raise UsageError(f"--prices-at {ref}: {exc.message}") from None
+
+
+def pin_targets(root: Path, today: date, names: Iterable[str]) -> list[Target]:
+    """The opportunities `pin-prices` works on: the named ones, else every quoted or closed
+    deal that has a line taking its price from the catalog."""
+    from textcrm.checks.amounts import price_promised, unpriced_lines
+
+    wanted = list(names)
+    if wanted:
+        return [open_opportunity(root, today, name) for name in wanted]
+    repo = load(root, today, run_checks=False).repository
+    return [
+        Target(repo, opp, read_bytes(root, opp.path))
+        for opp in sorted(repo.opportunities.values(), key=lambda o: o.id)
+        if price_promised(repo, opp) and unpriced_lines(repo, opp)
+    ]
 
 
 def move_stage(
@@ -638,6 +757,10 @@ def move_stage(
         notes.append(f"close_date set to today, {today.isoformat()} (--close-date to give another)")
     if lost_reason is not None:
         doc.set_scalar("lost_reason", lost_reason.strip())
+    if stage.outcome is not None:  # a closed deal's prices never move again
+        pinned = _pin(target, doc)
+        if pinned:
+            notes.append(_lines_note(pinned))
     wanted_reason = lost_reason.strip() if lost_reason is not None else None
 
     def expect(moved: Any) -> str | None:
@@ -709,7 +832,8 @@ def new_record(
     options: dict[str, str | None],
     record_id: str | None = None,
 ) -> Edit:
-    """Create a record file from its template, with `created` (opportunities) set to today."""
+    """Create a record file from its template; an opportunity's `created` is today, or its
+    close date when that is already past, unless given."""
     repo = load(root, today, paths=set(), use_cache=False, run_checks=False).repository
     config = repo.config
     opts = {k: (v.strip() if isinstance(v, str) else v) for k, v in options.items()}
@@ -754,7 +878,20 @@ def new_record(
                 f"close_date set to {close} ({DEFAULT_CLOSE_DAYS} days from today); "
                 "change it with `textcrm set`"
             )
-        values.update(stage=stage.key, close_date=close, created=today.isoformat())
+        created = opts.get("created")
+        if created:
+            _converted("created", created)
+        else:
+            created = today.isoformat()
+            if stage.outcome and _converted("close_date", close) < today:
+                # A closed deal entered after the fact cannot have been created after it
+                # closed: that would be a negative sales cycle.
+                created = close
+                notes.append(
+                    f"created set to the close date {created}; give --created for the day "
+                    "the deal was opened"
+                )
+        values.update(stage=stage.key, close_date=close, created=created)
         for key in ("account", "owner", "amount", "contact"):
             if opts.get(key):
                 values[key] = str(opts[key])
@@ -922,8 +1059,14 @@ def save(root: Path, edit: Edit) -> None:
             )
 
     unchanged()
-    full.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write(full, edit.after, before_replace=unchanged)
+    try:
+        full.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(full, edit.after, before_replace=unchanged)
+    except OSError as exc:
+        left = (
+            f"{edit.path} was not created" if edit.before is None else f"{edit.path} is unchanged"
+        )
+        raise EnvironmentFailure(f"cannot write {edit.path}", exc, left) from None
 
 
 def apply(root: Path, today: date, edit: Edit, dry_run: bool = False, commit: bool = False) -> str:
@@ -943,8 +1086,20 @@ def apply(root: Path, today: date, edit: Edit, dry_run: bool = False, commit: bo
         f"  {d.path}:{d.line}:{d.column}: warning: {d.message} [{d.code}]" for d in warnings
     )
     if commit and not dry_run:
+        from textcrm.errors import CommitFailed
         from textcrm.git import commit_file
 
-        sha = commit_file(root, edit.path, edit.summary)
+        try:
+            sha = commit_file(root, edit.path, edit.summary)
+        except CommitFailed as exc:
+            # What was written, then the hook's problems exactly as it printed them.
+            raise CommitRefused(
+                "\n".join(lines) + "\n" + exc.output.rstrip("\n") + "\n", exc.message
+            ) from None
+        except GitError as exc:
+            raise GitError(
+                f"{edit.path} was written ({edit.summary}) but not committed: {exc.message}; "
+                "commit it yourself"
+            ) from None
         lines.append(f"committed {sha[:10]}: {edit.summary}")
     return "\n".join(lines) + "\n"

@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from collections.abc import Callable, Iterator
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from textcrm import pipeline
+from textcrm import jsonout, pipeline
 from textcrm.money import fixed, plain
 
 if TYPE_CHECKING:
@@ -127,7 +126,7 @@ def _opportunities(repo: Repository) -> Iterator[dict[str, Any]]:
             "status": pipeline.status(repo, opp),
             "close_date": _iso(opp.close_date),
             "probability": plain(fig.probability),
-            "amount": None if opp.amount is None else fixed(opp.amount, cur),
+            "amount": jsonout.money(opp.amount, cur),
             "currency": cur,
             "expected": fixed(fig.expected, cur),
             "weighted": fixed(fig.weighted, cur),
@@ -260,4 +259,4 @@ def to_json(repo: Repository, kind: str) -> bytes:
         "columns": list(COLUMNS[kind]),
         "records": records(repo, kind),
     }
-    return (json.dumps(doc, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+    return jsonout.dumps(doc).encode("utf-8")

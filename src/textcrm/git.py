@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from textcrm.diagnostics import Diagnostic, error
-from textcrm.errors import GitError
+from textcrm.errors import CommitFailed, GitError
 
 _SYMLINK, _GITLINK = "120000", "160000"
 
@@ -27,15 +27,21 @@ def blob_id(data: bytes) -> str:
     return h.hexdigest()
 
 
-def run(args: Sequence[str], cwd: Path, input: bytes | None = None, check: bool = True) -> bytes:
-    """Run `git ARGS` in `cwd` and return its standard output; GitError when it fails."""
+def _run(
+    args: Sequence[str], cwd: Path, input: bytes | None = None
+) -> subprocess.CompletedProcess[bytes]:
     env = {**os.environ, "GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C"}
     try:
-        proc = subprocess.run(
+        return subprocess.run(
             ["git", *args], cwd=cwd, input=input, capture_output=True, env=env, check=False
         )
     except FileNotFoundError:
         raise GitError("git is not installed or not on PATH") from None
+
+
+def run(args: Sequence[str], cwd: Path, input: bytes | None = None, check: bool = True) -> bytes:
+    """Run `git ARGS` in `cwd` and return its standard output; GitError when it fails."""
+    proc = _run(args, cwd, input)
     if check and proc.returncode != 0:
         message = proc.stderr.decode("utf-8", "replace").strip().splitlines()
         raise GitError(f"git {' '.join(args[:2])} failed: {message[-1] if message else ''}")
@@ -210,8 +216,18 @@ def commit_file(root: Path, relpath: str, message: str) -> str:
         raise GitError(f"--commit: {root} is not inside a git repository")
     full = (root / relpath).resolve()
     rel = full.relative_to(top.resolve()).as_posix()
-    run(["add", "--", rel], top)
-    run(["commit", "--quiet", "-m", message, "--", rel], top)
+    staged = run(["--literal-pathspecs", "ls-files", "--stage", "-z", "--", rel], top)
+    run(["--literal-pathspecs", "add", "--", rel], top)
+    proc = _run(["--literal-pathspecs", "commit", "--quiet", "-m", message, "--", rel], top)
+    if proc.returncode != 0:
+        # Put the file's index entry back as it was: staged as before, or not at all.
+        if staged:
+            info = staged.replace(b"\0", b"\n")
+            run(["update-index", "--index-info"], top, input=info)
+        else:
+            run(["--literal-pathspecs", "rm", "--cached", "--quiet", "--", rel], top)
+        output = (proc.stdout + proc.stderr).decode("utf-8", "replace")
+        raise CommitFailed(rel, output)
     return run(["rev-parse", "HEAD"], top).decode().strip()
 
 
@@ -422,3 +438,24 @@ def hooks_dir(cwd: Path) -> Path:
 def init(folder: Path) -> None:
     """`git init` in `folder`."""
     run(["init", "--quiet"], folder)
+
+
+def remote(top: Path) -> tuple[str, str] | None:
+    """(name, URL) of the remote the forge links use: `origin`, else the first one listed."""
+    names = run(["remote"], top, check=False).decode("utf-8", "replace").split()
+    if not names:
+        return None
+    name = "origin" if "origin" in names else names[0]
+    url = run(["remote", "get-url", name], top, check=False).decode("utf-8", "replace").strip()
+    return (name, url) if url else None
+
+
+def default_branch(top: Path, remote_name: str) -> str:
+    """The remote's default branch (its HEAD as last fetched), else the current branch."""
+    out = run(
+        ["symbolic-ref", "--quiet", "--short", f"refs/remotes/{remote_name}/HEAD"], top, check=False
+    ).decode("utf-8", "replace")
+    if out.strip():
+        return out.strip().removeprefix(f"{remote_name}/")
+    head = run(["symbolic-ref", "--quiet", "--short", "HEAD"], top, check=False)
+    return head.decode("utf-8", "replace").strip()

@@ -16,7 +16,7 @@ from __future__ import annotations
 import bisect
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -29,6 +29,7 @@ from textcrm.loader import Repository
 from textcrm.model import Activity, Config, Figures, LineItem, Opportunity, Product, figures
 from textcrm.money import Discount
 from textcrm.parse import parse_catalog, parse_config, parse_record
+from textcrm.plural import counted
 
 SHALLOW_MESSAGE = (
     "history needs the full history: use fetch-depth: 0 (this is a shallow clone; run "
@@ -742,11 +743,25 @@ def point_day(reader: Any, default: date) -> date:
 # --- one opportunity's history ----------------------------------------------------------------
 
 
-def money(value: Decimal, currency: str) -> str:
-    """`USD 48,000.00`: plain, exact, with thousands separators."""
-    from textcrm.money import round_money
+@dataclass(frozen=True)
+class Amount:
+    """An amount of money in a history record; the outputs format it (text: the repository's
+    locale; JSON: the exact minor-unit string)."""
 
-    return f"{currency} {round_money(value, currency):,}"
+    value: Decimal
+    currency: str
+
+    def text(self, money: MoneyFormat | None = None) -> str:
+        """As `money` formats it, else the plain exact form `48000.00 USD`."""
+        from textcrm.money import fixed
+
+        if money is not None:
+            return money(self.value, self.currency)
+        return f"{fixed(self.value, self.currency)} {self.currency}"
+
+
+MoneyFormat = Callable[[Decimal, str], str]
+Tracked = str | Amount
 
 
 def _pct(value: Decimal) -> str:
@@ -755,13 +770,13 @@ def _pct(value: Decimal) -> str:
     return f"{plain(value)}%"
 
 
-def tracked(deal: Deal) -> dict[str, str]:
-    """The tracked fields of a deal as display text."""
+def tracked(deal: Deal) -> dict[str, Tracked]:
+    """The tracked fields of a deal: text, and the expected revenue as an Amount."""
     opp, fig = deal.opp, deal.figures
     return {
         "stage": opp.stage or "-",
         "close_date": opp.close_date.isoformat() if opp.close_date else "-",
-        "expected": money(fig.expected, fig.currency),
+        "expected": Amount(fig.expected, fig.currency),
         "probability": _pct(fig.probability),
         "owner": opp.owner or "-",
         "forecast": fig.forecast,
@@ -771,8 +786,11 @@ def tracked(deal: Deal) -> dict[str, str]:
 @dataclass(frozen=True)
 class FieldChange:
     field: str
-    old: str
-    new: str
+    old: Tracked  # "" when there was none
+    new: Tracked
+
+    def text(self, value: Tracked, money: MoneyFormat | None = None) -> str:
+        return value.text(money) if isinstance(value, Amount) else value
 
 
 @dataclass(frozen=True)
@@ -785,10 +803,15 @@ class Event:
     changes: tuple[FieldChange, ...] = ()
     note: str = ""
 
-    def describe(self) -> str:
-        parts = [f"{c.field}: {c.old} -> {c.new}" for c in self.changes]
+    def describe(self, money: MoneyFormat | None = None) -> str:
+        """The change as one line of text, amounts formatted by `money`."""
+        parts = [
+            f"{c.field}: {c.text(c.old, money)} -> {c.text(c.new, money)}" for c in self.changes
+        ]
         if self.kind == "created":
-            parts = ["created: " + ", ".join(f"{c.field} {c.new}" for c in self.changes)]
+            parts = [
+                "created: " + ", ".join(f"{c.field} {c.text(c.new, money)}" for c in self.changes)
+            ]
         elif self.kind == "restored":
             parts.insert(0, "restored")
         elif self.kind == "deleted":
@@ -954,10 +977,26 @@ def opportunity_history(
     )
 
 
-def load_history(root: Path, record_id: str, use_cache: bool = True) -> OpportunityHistory:
-    """`textcrm history OPPORTUNITY`: locate git, build the timeline, read one lineage."""
+def load_history(root: Path, name: str, today: date, use_cache: bool = True) -> OpportunityHistory:
+    """`textcrm history OPPORTUNITY`: locate git, build the timeline, read one lineage.
+
+    `name` is read as every command reads an opportunity's name (an id, a unique prefix of
+    one, or title words: lookup.locate_opportunity); an id that only git history knows (a
+    deleted or renamed opportunity) is taken as it is.
+    """
+    from textcrm.lookup import UnknownName, locate_opportunity, normalized
+
     where = locate(root)
     tl = build_timeline(where, _head_chain(where), use_cache, save=False)
+    record_id = normalized(name)
+    if tl.lineage_of(record_id) is None:
+        try:
+            record_id = locate_opportunity(root, today, name)[1].id
+        except UnknownName as exc:
+            hint = f"; did you mean `{exc.candidates[0]}`?" if exc.candidates else ""
+            raise NotFound(
+                f"no opportunity `{record_id}` in the git history of this CRM{hint}"
+            ) from None
     found = opportunity_history(tl, root, record_id)
     if use_cache:
         save_timeline(where, tl)
@@ -994,6 +1033,13 @@ class Item:
     currency: str
     amount: Decimal
     detail: str
+    moved: tuple[Amount, Amount] | None = None  # an amount change: before, after
+
+    def describe(self, money: MoneyFormat | None = None) -> str:
+        """The detail as text, amounts formatted by `money`."""
+        if self.moved is None:
+            return self.detail
+        return f"{self.moved[0].text(money)} -> {self.moved[1].text(money)}"
 
     def to_json(self) -> dict[str, Any]:
         from textcrm.money import fixed
@@ -1004,7 +1050,7 @@ class Item:
             "owner": self.owner,
             "currency": self.currency,
             "amount": fixed(self.amount, self.currency),
-            "detail": self.detail,
+            "detail": self.describe(),
         }
 
 
@@ -1063,7 +1109,11 @@ def compare(start: State, end: State, today: date, owner: str | None = None) -> 
         w[term] += value
 
     def item(
-        deal: Deal, detail: str, amount: Decimal | None = None, currency: str | None = None
+        deal: Deal,
+        detail: str,
+        amount: Decimal | None = None,
+        currency: str | None = None,
+        moved: tuple[Amount, Amount] | None = None,
     ) -> Item:
         return Item(
             deal.id,
@@ -1072,6 +1122,7 @@ def compare(start: State, end: State, today: date, owner: str | None = None) -> 
             currency or deal.figures.currency,
             deal.figures.expected if amount is None else amount,
             detail,
+            moved,
         )
 
     def stale(state: State, deal: Deal | None) -> bool:
@@ -1106,6 +1157,7 @@ def compare(start: State, end: State, today: date, owner: str | None = None) -> 
         if s is not None and e is not None and s_open:
             # Amount (and currency) changes first; a deal that closes leaves at its final value.
             sf, ef = s.figures, e.figures
+            before, after = (sf.expected, sf.currency), (ef.expected, ef.currency)
             if sf.currency == ef.currency:
                 delta = ef.expected - sf.expected
                 if delta > 0:
@@ -1113,9 +1165,9 @@ def compare(start: State, end: State, today: date, owner: str | None = None) -> 
                     lists["increased"].append(
                         item(
                             e,
-                            f"{money(sf.expected, sf.currency)} -> "
-                            f"{money(ef.expected, ef.currency)}",
+                            "",
                             delta,
+                            moved=(Amount(*before), Amount(*after)),
                         )
                     )
                 elif delta < 0:
@@ -1123,9 +1175,9 @@ def compare(start: State, end: State, today: date, owner: str | None = None) -> 
                     lists["decreased"].append(
                         item(
                             e,
-                            f"{money(sf.expected, sf.currency)} -> "
-                            f"{money(ef.expected, ef.currency)}",
+                            "",
                             -delta,
+                            moved=(Amount(*before), Amount(*after)),
                         )
                     )
             else:
@@ -1166,7 +1218,7 @@ def compare(start: State, end: State, today: date, owner: str | None = None) -> 
             if sc and ec and sc != ec:
                 days = (ec - sc).days
                 lists["slipped" if days > 0 else "pulled_in"].append(
-                    item(e, f"{sc} -> {ec} ({days:+d} days)")
+                    item(e, f"{sc} -> {ec} ({counted(f'{days:+d}', 'day')})")
                 )
             if s.figures.forecast != e.figures.forecast:
                 k = (s.figures.forecast, e.figures.forecast, e.figures.currency)
@@ -1247,11 +1299,30 @@ def changes(
             {d.id: d for d in end_state.deals.values()},
             end_state.repo,
         )
+    if owner is not None:
+        _known_owner(owner, start_state, end_state)
     result = compare(start_state, end_state, as_of, owner)
     result.start, result.end = start, end
     if use_cache:
         save_timeline(where, tl)
     return result
+
+
+def _known_owner(owner: str, *states: State) -> None:
+    """Refuse an --owner that owns no deal at either point and is not a configured owner."""
+    from textcrm.suggest import did_you_mean
+
+    known = {d.opp.owner for st in states for d in st.deals.values() if d.opp.owner}
+    for st in states:
+        if st.repo is not None and st.repo.config.owners is not None:
+            known.update(o.key for o in st.repo.config.owners)
+    if owner not in known:
+        names = sorted(known)
+        raise UsageError(
+            f"--owner {owner}: no such owner"
+            + did_you_mean(owner, names)
+            + f"; known: {', '.join(names) or 'none'}"
+        )
 
 
 # --- the site's history sections ----------------------------------------------------------------
@@ -1322,12 +1393,16 @@ def average_stage_days(
 
 def won_cycles(histories: Mapping[str, OpportunityHistory], won: set[str]) -> list[int]:
     """Days from created (the front matter's, else the day the file was added) to the day
-    the deal entered its won stage in git, for each opportunity in `won`."""
-    return [
-        (h.closed_on - h.created).days
+    the deal entered its won stage in git, for each opportunity in `won`; a deal created
+    after it closed has impossible dates and is left out."""
+    from textcrm.checks.dates import sales_cycle_days
+
+    cycles = (
+        sales_cycle_days(h.created, h.closed_on)
         for key, h in sorted(histories.items())
-        if key in won and h.closed_on is not None
-    ]
+        if key in won
+    )
+    return [days for days in cycles if days is not None]
 
 
 def average_days(values: list[int]) -> Decimal:

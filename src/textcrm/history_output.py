@@ -6,15 +6,25 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from textcrm.checks.dates import sales_cycle_days
 from textcrm.history import (
     LISTS,
     WATERFALL_TERMS,
+    Amount,
     Changes,
     Item,
+    MoneyFormat,
     OpportunityHistory,
-    money,
+    Tracked,
 )
-from textcrm.money import fixed, round_money
+from textcrm.money import fixed, format_money
+from textcrm.plural import counted
+
+
+def money_format(locale: str) -> MoneyFormat:
+    """Amounts as every human-readable output writes them: Babel, the repository's locale."""
+    return lambda value, currency: format_money(value, currency, locale)
+
 
 TITLES = {
     "new": "New",
@@ -42,12 +52,14 @@ TERM_LABELS = {
 }
 
 
-def render_history(h: OpportunityHistory, today: date) -> str:
+def render_history(h: OpportunityHistory, today: date, locale: str = "en_US") -> str:
     """One opportunity's history as an aligned table and summary lines."""
     from textcrm import console
 
+    money = money_format(locale)
     rows = [
-        (e.commit.day.isoformat(), e.commit.author, e.commit.short, e.describe()) for e in h.events
+        (e.commit.day.isoformat(), e.commit.author, e.commit.short, e.describe(money))
+        for e in h.events
     ]
     out = [f"{h.id}: {h.title or '(no title)'} ({h.path})" + ("" if h.exists else " [deleted]"), ""]
     out.append(console.table(("date", "author", "commit", "change"), rows).rstrip("\n"))
@@ -63,18 +75,20 @@ def render_history(h: OpportunityHistory, today: date) -> str:
         out.append("days in past stages: " + ", ".join(f"{k} {v}" for k, v in past.items()))
     pushed = [m for m in h.moves if m.days > 0]
     pulled = [m for m in h.moves if m.days < 0]
-    times = "time" if len(h.moves) == 1 else "times"
     out.append(
-        f"close date moved {len(h.moves)} {times}: {len(pushed)} pushed out by "
-        f"{sum(m.days for m in pushed)} days in all, {len(pulled)} pulled in by "
-        f"{-sum(m.days for m in pulled)} days in all"
+        f"close date moved {counted(len(h.moves), 'time')}: {len(pushed)} pushed out by "
+        f"{counted(sum(m.days for m in pushed), 'day')} in all, {len(pulled)} pulled in by "
+        f"{counted(-sum(m.days for m in pulled), 'day')} in all"
     )
     if h.closed_on:
+        days = sales_cycle_days(h.created, h.closed_on)
         out.append(
-            f"sales cycle: {(h.closed_on - h.created).days} days "
-            f"(created {h.created}, closed {h.closed_on})"
+            f"sales cycle: {counted(days, 'day')} (created {h.created}, closed {h.closed_on})"
+            if days is not None
+            else f"sales cycle: not counted, created {h.created} is after it closed on "
+            f"{h.closed_on}"
         )
-    out.append(f"age: {(today - h.created).days} days (created {h.created})")
+    out.append(f"age: {counted((today - h.created).days, 'day')} (created {h.created})")
     return "\n".join(out) + "\n"
 
 
@@ -98,7 +112,8 @@ def history_json(h: OpportunityHistory, today: date) -> dict[str, Any]:
                 "path": e.path,
                 "note": e.note,
                 "changes": [
-                    {"field": c.field, "old": c.old or None, "new": c.new} for c in e.changes
+                    {"field": c.field, "old": _tracked_json(c.old), "new": _tracked_json(c.new)}
+                    for c in e.changes
                 ],
             }
             for e in h.events
@@ -125,18 +140,23 @@ def history_json(h: OpportunityHistory, today: date) -> dict[str, Any]:
     }
 
 
+def _tracked_json(value: Tracked) -> object:
+    """A tracked value in JSON: money as {amount, currency} (the exact minor-unit string),
+    a missing value as null."""
+    if isinstance(value, Amount):
+        return {"amount": fixed(value.value, value.currency), "currency": value.currency}
+    return value or None
+
+
 def _point(label: str, commit: str | None) -> str:
     return f"{label} ({commit[:7]})" if commit else f"{label} (before the first commit)"
 
 
-def _num(value: Decimal, currency: str) -> str:
-    return f"{round_money(value, currency):,}"
-
-
-def render_changes(c: Changes) -> str:
+def render_changes(c: Changes, locale: str = "en_US") -> str:
     """The changes as sections of aligned tables and the waterfall per currency."""
     from textcrm import console
 
+    money = money_format(locale)
     out = [
         f"Changes from {_point(c.start.label, c.start.commit)} to "
         f"{_point(c.end.label, c.end.commit)}" + (f", owner {c.owner}" if c.owner else ""),
@@ -147,7 +167,9 @@ def render_changes(c: Changes) -> str:
         if not items:
             continue
         out.append(f"{TITLES[key]} ({len(items)})")
-        rows = [(i.id, i.owner or "-", money(i.amount, i.currency), i.detail) for i in items]
+        rows = [
+            (i.id, i.owner or "-", money(i.amount, i.currency), i.describe(money)) for i in items
+        ]
         out.append(
             console.table(("opportunity", "owner", "amount", "detail"), rows, right=(2,)).rstrip(
                 "\n"
@@ -164,7 +186,7 @@ def render_changes(c: Changes) -> str:
     currencies = list(c.waterfall)
     if currencies:
         fall: list[tuple[str, ...]] = [
-            (TERM_LABELS[t], *(_num(c.waterfall[cur][t], cur) for cur in currencies))
+            (TERM_LABELS[t], *(money(c.waterfall[cur][t], cur) for cur in currencies))
             for t in WATERFALL_TERMS
         ]
         out.append("Waterfall")
@@ -195,19 +217,16 @@ def changes_json(c: Changes) -> dict[str, Any]:
     }
 
 
-def _n(count: int, one: str, many: str) -> str:
-    return f"{count} {one if count == 1 else many}"
-
-
-def _sum(items: list[Item]) -> str:
+def _sum(items: list[Item], money: MoneyFormat) -> str:
     by: dict[str, Decimal] = {}
     for i in items:
         by[i.currency] = by.get(i.currency, Decimal(0)) + i.amount
     return " + ".join(money(v, k) for k, v in sorted(by.items()))
 
 
-def summary_sentence(c: Changes) -> str:
-    """`moves USD 12,000.00 from commit to best case, pushes 2 close dates out, ...`"""
+def summary_sentence(c: Changes, locale: str = "en_US") -> str:
+    """`moves $12,000.00 from commit to best case, pushes 2 close dates out, ...`"""
+    money = money_format(locale)
     parts = []
     for (old, new, currency), amount in sorted(c.forecast_moves.items()):
         parts.append(
@@ -217,7 +236,7 @@ def summary_sentence(c: Changes) -> str:
     lists = c.lists
     if lists["new"]:
         parts.append(
-            f"adds {_n(len(lists['new']), 'opportunity', 'opportunities')} ({_sum(lists['new'])})"
+            f"adds {counted(len(lists['new']), 'opportunity')} ({_sum(lists['new'], money)})"
         )
     if lists["reopened"]:
         parts.append(f"re-opens {len(lists['reopened'])}")
@@ -226,33 +245,34 @@ def summary_sentence(c: Changes) -> str:
     if lists["regressed"]:
         parts.append(f"moves {len(lists['regressed'])} back a stage")
     if lists["slipped"]:
-        parts.append(f"pushes {_n(len(lists['slipped']), 'close date', 'close dates')} out")
+        parts.append(f"pushes {counted(len(lists['slipped']), 'close date')} out")
     if lists["pulled_in"]:
-        parts.append(f"pulls {_n(len(lists['pulled_in']), 'close date', 'close dates')} in")
+        parts.append(f"pulls {counted(len(lists['pulled_in']), 'close date')} in")
     if lists["increased"]:
         parts.append(
-            f"raises {_n(len(lists['increased']), 'amount', 'amounts')} "
-            f"(+{_sum(lists['increased'])})"
+            f"raises {counted(len(lists['increased']), 'amount')} "
+            f"(+{_sum(lists['increased'], money)})"
         )
     if lists["decreased"]:
         parts.append(
-            f"lowers {_n(len(lists['decreased']), 'amount', 'amounts')} "
-            f"(-{_sum(lists['decreased'])})"
+            f"lowers {counted(len(lists['decreased']), 'amount')} "
+            f"(-{_sum(lists['decreased'], money)})"
         )
     if lists["won"]:
-        parts.append(f"closes {len(lists['won'])} won ({_sum(lists['won'])})")
+        parts.append(f"closes {len(lists['won'])} won ({_sum(lists['won'], money)})")
     if lists["lost"]:
-        parts.append(f"closes {len(lists['lost'])} lost ({_sum(lists['lost'])})")
+        parts.append(f"closes {len(lists['lost'])} lost ({_sum(lists['lost'], money)})")
     if lists["deleted"]:
         parts.append(f"deletes {len(lists['deleted'])}")
     if lists["stale"]:
-        parts.append(f"adds {_n(len(lists['stale']), 'stale deal', 'stale deals')}")
+        parts.append(f"adds {counted(len(lists['stale']), 'stale deal')}")
     return ", ".join(parts)
 
 
-def render_markdown(c: Changes) -> str:
+def render_markdown(c: Changes, locale: str = "en_US") -> str:
     """A short pull-request comment: one sentence, the waterfall, and the deals in a fold."""
-    sentence = summary_sentence(c)
+    money = money_format(locale)
+    sentence = summary_sentence(c, locale)
     head = (
         f"**Pipeline changes** from `{c.start.label}` "
         f"({c.start.commit[:7] if c.start.commit else 'empty'}) to `{c.end.label}` "
@@ -265,7 +285,7 @@ def render_markdown(c: Changes) -> str:
         out += ["", "| | " + " | ".join(currencies) + " |", "|---|" + "---:|" * len(currencies)]
         for t in WATERFALL_TERMS:
             label = TERM_LABELS[t].removeprefix("= ")
-            cells = " | ".join(_num(c.waterfall[cur][t], cur) for cur in currencies)
+            cells = " | ".join(money(c.waterfall[cur][t], cur) for cur in currencies)
             bold = t in ("start", "end")
             out.append(f"| {'**' + label + '**' if bold else label} | {cells} |")
     details = []
@@ -273,7 +293,7 @@ def render_markdown(c: Changes) -> str:
         for i in c.lists[key]:
             details.append(
                 f"- {TITLES[key].lower()}: `{i.id}` ({i.owner or 'no owner'}) "
-                f"{money(i.amount, i.currency)}, {i.detail}"
+                f"{money(i.amount, i.currency)}, {i.describe(money)}"
             )
     if details:
         out += ["", "<details><summary>Opportunities</summary>", "", *details, "", "</details>"]

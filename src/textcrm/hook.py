@@ -6,17 +6,19 @@ Also installs and removes the hook script, and works out the files a pull reques
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import shlex
 import sys
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 from textcrm import git, layout
-from textcrm.errors import UsageError
+from textcrm.baseline import Judged, earlier_summary, judge, kept_message
+from textcrm.errors import EnvironmentFailure, UsageError
 from textcrm.loader import LoadResult, Reader, Repository, load
 from textcrm.model import Product
 
@@ -41,6 +43,7 @@ class Plan:
     changed: frozenset[str]  # record files added or modified (new paths of renames)
     removed: frozenset[str]  # record files deleted (old paths of renames)
     catalog: git.Change | None  # the change to products.yaml, if any
+    renamed: tuple[tuple[str, str], ...] = ()  # (new path, old path) of renamed records
 
     @property
     def empty(self) -> bool:
@@ -61,12 +64,15 @@ def plan(changes: Iterable[git.Change], prefix: str) -> Plan:
     changed: set[str] = set()
     removed: set[str] = set()
     catalog: git.Change | None = None
+    renamed: list[tuple[str, str]] = []
     for change in changes:
         if change.status == "U":  # an unmerged entry: git refuses the commit anyway
             continue
         old, new = inside(change.old_path), inside(change.new_path)
         if change.status in ("D", "R") and old is not None:
             removed.add(old)
+        if change.status == "R" and old is not None and new is not None:
+            renamed.append((new, old))
         if change.status != "D" and new is not None:
             changed.add(new)
         if layout.CONFIG_FILE in (old, new):
@@ -75,7 +81,7 @@ def plan(changes: Iterable[git.Change], prefix: str) -> Plan:
             catalog = change
     changed.discard(layout.CONFIG_FILE)
     removed -= {layout.CONFIG_FILE, layout.CATALOG_FILE}
-    return Plan(everything, frozenset(changed), frozenset(removed), catalog)
+    return Plan(everything, frozenset(changed), frozenset(removed), catalog, tuple(renamed))
 
 
 def changed_skus(old: tuple[Product, ...], new: tuple[Product, ...]) -> set[str]:
@@ -147,20 +153,11 @@ def check_changes(
 
     if the_plan.empty:
         return None
-    if the_plan.everything:
-        return load(root, today, reader=reader)
     present = set(reader.files())
-    scope = {p for p in the_plan.changed if p in present}
-    gone: dict[str, set[str]] = {}
-    for path in the_plan.removed:
-        kind, record_id = layout.classify(path) or ("", "")
-        if kind in _REFERENCED_KINDS and path not in present:
-            gone.setdefault(kind, set()).add(record_id)
     skus: set[str] = set()
+    old: tuple[Product, ...] = ()
     change = the_plan.catalog
     if change is not None:
-        if layout.CATALOG_FILE in present:
-            scope.add(layout.CATALOG_FILE)
         old_data = old_blob(change.old_sha) if change.status not in ("A", "C") else None
         old = parse_catalog(layout.CATALOG_FILE, old_data)[0] if old_data else ()
         new: tuple[Product, ...] = ()
@@ -168,6 +165,16 @@ def check_changes(
             data = reader.read(layout.CATALOG_FILE)
             new = parse_catalog(layout.CATALOG_FILE, data)[0] if isinstance(data, bytes) else ()
         skus = changed_skus(old, new)
+    if the_plan.everything:
+        return _with_repricing(load(root, today, reader=reader), old, skus)
+    scope = {p for p in the_plan.changed if p in present}
+    gone: dict[str, set[str]] = {}
+    for path in the_plan.removed:
+        kind, record_id = layout.classify(path) or ("", "")
+        if kind in _REFERENCED_KINDS and path not in present:
+            gone.setdefault(kind, set()).add(record_id)
+    if change is not None and layout.CATALOG_FILE in present:
+        scope.add(layout.CATALOG_FILE)
     if gone or skus:
         # Which unchanged files point at what vanished: every record is needed, which the
         # parse cache serves without parsing.
@@ -178,7 +185,54 @@ def check_changes(
     prefetch = getattr(reader, "prefetch", None)
     if prefetch is not None:  # one `git cat-file` for the config, the catalog and the scope
         prefetch([layout.CONFIG_FILE, layout.CATALOG_FILE, *sorted(scope)])
-    return load(root, today, reader=reader, paths=scope)
+    return _with_repricing(load(root, today, reader=reader, paths=scope), old, skus)
+
+
+def _with_repricing(result: LoadResult, old: tuple[Product, ...], skus: set[str]) -> LoadResult:
+    """Add an `unpriced-line` error for each quoted or closed deal whose total the catalog
+    change (`old` -> the loaded catalog, `skus` changed) would change: its prices were
+    promised."""
+    from textcrm.checks.amounts import price_promised, unpriced_lines
+    from textcrm.diagnostics import Diagnostic, sort_key
+    from textcrm.model import figures
+    from textcrm.money import fixed
+
+    repo = result.repository
+    severity = repo.config.rules.get("unpriced-line", "error")
+    if not skus or severity == "off":
+        return result
+    before = {p.sku: p for p in old}
+    found = []
+    for opp in repo.checked_opportunities():
+        if not price_promised(repo, opp):
+            continue
+        moved = [item for item, _p in unpriced_lines(repo, opp) if item.sku in skus]
+        if not moved:
+            continue
+        was, now = figures(opp, repo.config, before), repo.figures(opp)
+        old_total, new_total = was.line_items_total, now.line_items_total
+        if old_total is None or new_total is None or old_total == new_total:
+            continue
+        what = f"issued quote {opp.quote.number}" if opp.quote else f"{opp.stage} deal"
+        changed = ", ".join(sorted({i.sku for i in moved}))
+        found.append(
+            Diagnostic(
+                opp.path,
+                moved[0].line,
+                1,
+                "unpriced-line",
+                severity,
+                f"the catalog change ({changed}) re-prices the {what} {opp.id}: its total "
+                f"would go from {fixed(old_total, was.currency)} to "
+                f"{fixed(new_total, now.currency)} {now.currency}; keep the promised prices "
+                f"with `textcrm pin-prices --prices-at HEAD {opp.id}` and commit the deal "
+                "with the catalog",
+            )
+        )
+    if not found:
+        return result
+    diagnostics = sorted([*result.diagnostics, *found], key=sort_key)
+    return LoadResult(repo, diagnostics, result.checked)
 
 
 # --- the hook ---
@@ -202,10 +256,19 @@ def crm_roots(top: Path, root: Path | None) -> list[Path]:
     return [(top / name).parent for name in git.files_named(top, layout.CONFIG_FILE)]
 
 
-def run_hook(cwd: Path, today: date, root: Path | None = None, color: bool = False) -> Outcome:
+def run_hook(
+    cwd: Path,
+    today: date,
+    root: Path | None = None,
+    color: bool = False,
+    files: Sequence[str] = (),
+) -> Outcome:
     """Check what is being committed (the index against HEAD) in every CRM of the repository.
 
-    Problems are printed with paths relative to the git top, where git runs hooks.
+    With `files` (the pre-commit framework passes names, relative to `cwd`) that are not all
+    staged, as for `pre-commit run --all-files` or `--from-ref/--to-ref`: check those files
+    in the working tree instead (`check_files`). Problems are printed with paths relative to
+    the git top, where git runs hooks.
     """
     from textcrm import console
 
@@ -213,6 +276,11 @@ def run_hook(cwd: Path, today: date, root: Path | None = None, color: bool = Fal
     if top is None:
         raise UsageError(f"{cwd} is not inside a git repository")
     changes = git.staged_changes(top)
+    if files:
+        named = {_top_relative(top, cwd, f) for f in files}
+        staged = {c.new_path for c in changes if c.status != "D"}
+        if not named <= staged:
+            return check_files(top, today, named, root, color)
     if not any(_may_matter(c) for c in changes):
         return Outcome("", 0)
     lines: list[str] = []
@@ -227,16 +295,91 @@ def run_hook(cwd: Path, today: date, root: Path | None = None, color: bool = Fal
         result = check_changes(crm, today, reader, the_plan, _blob_reader(top))
         if result is None:
             continue
-        for d in result.diagnostics:
+        judged = judge_commit(top, crm, today, result, the_plan)
+        for d in judged.blocking:
             lines.append(console.format_text(d, prefix + d.path, color))
-        lines.append("textcrm: " + console.summary(result.diagnostics, result.checked))
-        errors += result.errors
+        for d in judged.kept:
+            note = dataclasses.replace(d, severity="note", message=kept_message(d))
+            lines.append(console.format_text(note, prefix + d.path, color))
+        lines.append("textcrm: " + console.summary(judged.blocking, result.checked))
+        if judged.earlier:
+            lines.append("textcrm: note: " + earlier_summary(judged.earlier))
+        errors += judged.errors
     if errors:
         lines += [
             "textcrm: commit refused: fix the errors above (each message says how), "
             "`git add` the files and commit again.",
             f"In an emergency, bypass the check with `{BYPASS}`.",
         ]
+    return Outcome("\n".join(lines) + ("\n" if lines else ""), 1 if errors else 0)
+
+
+def judge_commit(top: Path, crm: Path, today: date, result: LoadResult, the_plan: Plan) -> Judged:
+    """Judge the staged problems against HEAD (docs/hook.md): the records with problems are
+    loaded once more as committed, through the loader, only when there are problems."""
+    from textcrm.errors import ConfigError
+
+    changed = set(the_plan.changed)
+    if the_plan.everything:
+        changed.add(layout.CONFIG_FILE)
+    if the_plan.catalog is not None:
+        changed.add(layout.CATALOG_FILE)
+    old_path = dict(the_plan.renamed)
+    if not result.diagnostics:
+        return judge(result, None, changed, old_path, today)
+    before: LoadResult | None = None
+    head = git.resolve(top, "HEAD")
+    if head is not None:
+        paths = {old_path.get(d.path, d.path) for d in result.diagnostics}
+        try:
+            reader = git.GitReader(crm, commit=head, top=top)
+            before = load(crm, today, reader=reader, paths=paths)
+        except ConfigError:  # textcrm.yaml was unusable at HEAD: every problem is new
+            before = None
+    return judge(result, before, changed, old_path, today)
+
+
+def _top_relative(top: Path, cwd: Path, name: str) -> str:
+    full = Path(os.path.abspath(cwd / name))
+    try:
+        return full.relative_to(top.resolve()).as_posix()
+    except ValueError:
+        try:
+            return full.relative_to(top).as_posix()
+        except ValueError:
+            raise UsageError(f"{name} is outside the git repository at {top}") from None
+
+
+def check_files(
+    top: Path, today: date, named: set[str], root: Path | None = None, color: bool = False
+) -> Outcome:
+    """Check the named files (relative to the git top) as they are in the working tree, every
+    rule, with references resolved against the whole working tree; textcrm.yaml among them
+    checks everything. What `pre-commit run --all-files` and `--from-ref/--to-ref` run."""
+    from textcrm import console
+    from textcrm.loader import DiskReader
+
+    lines: list[str] = []
+    errors = 0
+    for crm in crm_roots(top, root):
+        prefix = git.crm_prefix(top, crm)
+        scope = {
+            rel
+            for name in named
+            if name.startswith(prefix)
+            and layout.classify(rel := name[len(prefix) :]) is not None
+            and (crm / rel).is_file()
+        }
+        if not scope:
+            continue
+        everything = layout.CONFIG_FILE in scope
+        result = load(crm, today, reader=DiskReader(crm), paths=None if everything else scope)
+        for d in result.diagnostics:
+            lines.append(console.format_text(d, prefix + d.path, color))
+        lines.append("textcrm: " + console.summary(result.diagnostics, result.checked))
+        errors += result.errors
+    if errors:
+        lines.append("textcrm: fix the errors above (each message says how).")
     return Outcome("\n".join(lines) + ("\n" if lines else ""), 1 if errors else 0)
 
 
@@ -355,13 +498,26 @@ def install(cwd: Path, force: bool = False, python: str | None = None) -> Outcom
             return Outcome(_foreign_hook_message(target, existing), 1)
         else:
             backup = target.with_name(HOOK_FILE + BACKUP_SUFFIX)
-            os.replace(target, backup)
+            _system(
+                f"cannot move the previous hook aside to {backup}",
+                lambda: os.replace(target, backup),
+                "it is as it was",
+            )
             notes.append(f"the previous hook is kept as {backup}")
     from textcrm.fsutil import atomic_write
 
-    folder.mkdir(parents=True, exist_ok=True)
-    if verb != "already installed":
+    def write_hook() -> None:
+        folder.mkdir(parents=True, exist_ok=True)
         atomic_write(target, script.encode(), mode=0o755)
+
+    if verb != "already installed":
+        try:
+            _system(f"cannot write {target}", write_hook, "the hooks there are as they were")
+        except EnvironmentFailure:
+            if notes:  # put back the hook we moved aside for ours
+                with contextlib.suppress(OSError):
+                    os.replace(target.with_name(HOOK_FILE + BACKUP_SUFFIX), target)
+            raise
     merge = folder / MERGE_HOOK_FILE
     if merge.exists() and not is_ours(merge):
         notes.append(
@@ -369,7 +525,12 @@ def install(cwd: Path, force: bool = False, python: str | None = None) -> Outcom
             "no conflict resolution are not checked"
         )
     elif not merge.exists() or merge.read_text(encoding="utf-8", errors="replace") != script:
-        atomic_write(merge, script.encode(), mode=0o755)
+        _system(
+            f"cannot write {merge}",
+            lambda: atomic_write(merge, script.encode(), mode=0o755),
+            f"the {HOOK_FILE} hook is {verb}, merges are not checked; run "
+            "`textcrm hook install` again once fixed",
+        )
         if verb == "already installed":
             verb = "updated"
     if verb == "already installed" and not notes:
@@ -386,6 +547,14 @@ def install(cwd: Path, force: bool = False, python: str | None = None) -> Outcom
     )
 
 
+def _system(doing: str, action: Callable[[], None], untouched: str) -> None:
+    """Run a file-system action; a refusal becomes EnvironmentFailure naming what stayed."""
+    try:
+        action()
+    except OSError as exc:
+        raise EnvironmentFailure(doing, exc, untouched) from None
+
+
 def _foreign_hook_message(target: Path, existing: str) -> str:
     owner = _whose(existing)
     lines = [f"textcrm: a pre-commit hook from {owner} is already at {target}; left it alone."]
@@ -398,8 +567,8 @@ def _foreign_hook_message(target: Path, existing: str) -> str:
             "        name: textcrm check",
             "        entry: textcrm hook run",
             "        language: system",
-            "        pass_filenames: false",
             "        always_run: true",
+            "        require_serial: true",
         ]
     else:
         lines += [
@@ -448,8 +617,11 @@ def main(argv: list[str] | None = None) -> int:
     from textcrm.errors import TextcrmError
 
     args = sys.argv[1:] if argv is None else argv
-    if args:
-        print("usage: python -m textcrm.hook  (options: use `textcrm hook run`)", file=sys.stderr)
+    if any(a.startswith("-") for a in args):
+        print(
+            "usage: python -m textcrm.hook [FILE...]  (options: use `textcrm hook run`)",
+            file=sys.stderr,
+        )
         return 2
     raw = os.environ.get("TEXTCRM_TODAY")
     try:
@@ -465,7 +637,7 @@ def main(argv: list[str] | None = None) -> int:
         if root and not (Path(root) / layout.CONFIG_FILE).is_file():
             raise UsageError(f"TEXTCRM_ROOT={root}: no textcrm.yaml there")
         outcome = run_hook(
-            Path.cwd(), today, Path(root) if root else None, console.use_color(sys.stdout)
+            Path.cwd(), today, Path(root) if root else None, console.use_color(sys.stdout), args
         )
     except TextcrmError as exc:
         print(f"textcrm: error: {exc.message}", file=sys.stderr)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable
+from datetime import date
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from textcrm.errors import NotFound, TextcrmError
@@ -78,6 +80,39 @@ def find_opportunity(repo: Repository, name: str) -> Opportunity:
         if titled:
             raise AmbiguousName(key, titled)
     raise UnknownName(key, difflib.get_close_matches(key, ids, n=3, cutoff=0.6))
+
+
+def locate_opportunity(root: Path, today: date, name: str) -> tuple[Repository, Opportunity]:
+    """The opportunity `name` designates in the working tree, as find_opportunity reads names,
+    with the repository it was loaded from (without checks).
+
+    Only the files that can match are parsed: the ids come from the file names, and a file
+    can match title words only if its text holds them all.
+    """
+    from textcrm import layout
+    from textcrm.loader import DiskReader, load
+
+    paths = {
+        c[1]: p
+        for p in layout.discover(root)
+        if (c := layout.classify(p)) and c[0] == "opportunity"
+    }
+    by_id = ids_by_prefix(paths, name)
+    if by_id:
+        scope = {paths[i] for i in by_id}
+    else:
+        words = title_words(name)
+        scope = set()
+        reader = DiskReader(root)
+        for path in paths.values() if words else ():
+            data = reader.read(path)
+            text = data.decode("utf-8", "replace").casefold() if isinstance(data, bytes) else ""
+            if all(w in text for w in words):
+                scope.add(path)
+    if not scope:
+        raise unknown(name, paths)
+    repo = load(root, today, paths=scope, use_cache=len(scope) > 200, run_checks=False).repository
+    return repo, find_opportunity(repo, name)
 
 
 def normalized(name: str) -> str:

@@ -78,6 +78,8 @@ class Config:
     paper: str = "A4"
     rates: Mapping[str, Decimal] = field(default_factory=dict)
     site: Mapping[str, Any] = field(default_factory=dict)
+    timezone: str = "UTC"
+    edit_url: str = ""
 
     def __post_init__(self) -> None:
         # A lookup table: stage(key) runs for every opportunity in every check.
@@ -154,6 +156,7 @@ class Contact:
     account: str = ""
     title: str = ""
     email: str = ""
+    emails: tuple[str, ...] = ()
     phone: str = ""
     tags: tuple[str, ...] = ()
     source_id: str = ""
@@ -254,6 +257,8 @@ class Activity:
     contact: str = ""
     summary: str = ""
     owner: str = ""
+    message_id: str = ""
+    uid: str = ""
     line: int = 1
 
 

@@ -45,8 +45,10 @@ from textcrm.yamlnodes import (
     SequenceNode,
     column_of,
     compose,
+    double_quoted,
     has_foreign_tag,
     is_null,
+    is_plain,
     line_of,
 )
 
@@ -237,6 +239,18 @@ def convert(node: Node, t: sc.Type, name: str, ctx: Context) -> Any:
         return _rules(node, ctx)
     if kind == "rates":
         return _rates(node, ctx)
+    if kind == "timezone":
+        return _timezone(node, _scalar(node, "a time zone name", name).strip(), name)
+    if kind == "edit_url":
+        text = _scalar(node, "a URL pattern", name).strip()
+        if not text.startswith(("https://", "http://")) or "{path}" not in text:
+            raise Invalid(
+                node,
+                f"{name}: `{text}` is not a URL pattern: write the forge's edit URL of a "
+                "file with `{path}` for its path, e.g. "
+                "https://github.com/acme/crm/edit/main/{path}",
+            )
+        return text
     if kind == "mapping":
         if not isinstance(node, MappingNode):
             raise Invalid(node, f"{name}: expected a mapping")
@@ -246,6 +260,21 @@ def convert(node: Node, t: sc.Type, name: str, ctx: Context) -> Any:
             if isinstance(k, ScalarNode) and isinstance(v, ScalarNode)
         }
     raise AssertionError(f"no converter for {kind}")  # pragma: no cover
+
+
+def _timezone(node: Node, text: str, name: str) -> str:
+    """An IANA time zone name that the zoneinfo database (or the tzdata package) knows."""
+    import zoneinfo
+
+    try:
+        zoneinfo.ZoneInfo(text)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
+        raise Invalid(
+            node,
+            f"{name}: `{text}` is not an IANA time zone name (such as UTC, Europe/Berlin "
+            "or America/New_York)",
+        ) from None
+    return text
 
 
 def _sequence(node: Node, name: str) -> list[Node]:
@@ -270,8 +299,11 @@ def read_mapping(
     values: dict[str, Any] = {}
     lines: dict[str, int] = {}
     seen: dict[str, int] = {}
+    fragments = _comma_fragments(node, spec, ctx) if node.flow_style else frozenset()
     for key_node, value_node in node.value:
         ctx.visit()
+        if id(key_node) in fragments:
+            continue
         if not isinstance(key_node, ScalarNode):
             ctx.report(key_node, "invalid-value", f"{where}: a key must be plain text")
             continue
@@ -321,6 +353,52 @@ def read_mapping(
                 line=line,
             )
     return values, lines
+
+
+def _is_bare_key(key: Node, value: Node) -> bool:
+    """A plain key written without `:` in a flow mapping (`{a: b, c}`: `c`)."""
+    return (
+        is_plain(key)
+        and is_plain(value)
+        and value.value == ""
+        and value.start_mark.index == key.end_mark.index
+    )
+
+
+def _comma_fragments(node: MappingNode, spec: sc.Record, ctx: Context) -> frozenset[int]:
+    """Report text cut by an unquoted comma in a flow mapping; the ids of the cut-off keys.
+
+    In `{summary: Discussed price, wants 5% off}` the comma ends the summary and `wants 5% off`
+    becomes a key without a value: the text the user meant is the value and the bare keys
+    after it, joined by commas. Only a text field's value is taken as cut (after a date or a
+    number, quoting would not be the fix).
+    """
+    fragments: set[int] = set()
+    entries = node.value
+    i = 0
+    while i < len(entries):
+        key, value = entries[i]
+        i += 1
+        if not (isinstance(key, ScalarNode) and is_plain(value) and value.value.strip()):
+            continue
+        field = spec.by_name.get(str(key.value))
+        if field is None or field.type.kind not in ("text", "string"):
+            continue
+        cut = []
+        while i < len(entries) and _is_bare_key(*entries[i]):
+            cut.append(entries[i][0])
+            i += 1
+        if not cut:
+            continue
+        fragments.update(id(k) for k in cut)
+        whole = ", ".join([str(value.value), *(str(k.value) for k in cut)])
+        ctx.report(
+            cut[0],
+            "unquoted-comma",
+            f"the comma after `{value.value}` ends `{key.value}`, and `{cut[0].value}` reads "
+            f"as a key of its own; quote the text: {key.value}: {double_quoted(whole)}",
+        )
+    return frozenset(fragments)
 
 
 def build(node: Node, spec: sc.Record, ctx: Context, where: str) -> Any:

@@ -15,8 +15,9 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from textcrm.checks.dates import is_stale
+from textcrm.checks.dates import is_stale, sales_cycle_days
 from textcrm.money import ZERO, plain, round_money
+from textcrm.plural import counted
 
 if TYPE_CHECKING:
     from textcrm.loader import Repository
@@ -57,13 +58,6 @@ class Totals:
     @property
     def multi_currency(self) -> bool:
         return len(self.amounts) > 1
-
-    def to_json(self) -> dict[str, object]:
-        return {
-            "amounts": {c: str(v) for c, v in self.amounts},
-            "reporting_currency": self.reporting,
-            "converted": None if self.converted is None else str(self.converted),
-        }
 
 
 class Tally:
@@ -378,12 +372,17 @@ def attention(
             add(
                 "close-date-past",
                 opp.close_date,
-                f"close date {opp.close_date} passed {(today - opp.close_date).days} days ago",
+                f"close date {opp.close_date} passed "
+                f"{counted((today - opp.close_date).days, 'day')} ago",
             )
         stale, touch, threshold = is_stale(repo, opp, today)
         if stale:
             since = f"no activity since {touch}" if touch else "no activity recorded"
-            add("stale", touch, f"{since} (stale after {threshold} days), no firm follow-up")
+            add(
+                "stale",
+                touch,
+                f"{since} (stale after {counted(threshold, 'day')}), no firm follow-up",
+            )
         if opp.follow_up is not None:
             if opp.follow_up < today and not stale:
                 add("follow-up-overdue", opp.follow_up, f"follow-up was due {opp.follow_up}")
@@ -438,7 +437,7 @@ class KeyFigures:
     closed_won_count: int
     closed_lost_count: int
     average_deal: Totals  # mean expected revenue of won deals
-    average_cycle_days: Decimal | None  # days from created to close, won deals
+    average_cycle_days: Decimal | None  # days from created to close, won deals with possible dates
 
 
 def key_figures(
@@ -472,8 +471,9 @@ def key_figures(
                 won_q_count += 1
                 won_q.add(fig.currency, fig.expected)
             start = opp.created or (created or {}).get(opp.id)
-            if start is not None and opp.close_date is not None:
-                cycles.append((opp.close_date - start).days)
+            cycle_days = sales_cycle_days(start, opp.close_date)
+            if cycle_days is not None:
+                cycles.append(cycle_days)
         else:
             lost_count += 1
             if in_quarter:

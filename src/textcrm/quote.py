@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 from textcrm import layout
 from textcrm.diagnostics import Diagnostic
-from textcrm.errors import TextcrmError, UsageError
+from textcrm.errors import EnvironmentFailure, TextcrmError, UsageError
 from textcrm.model import Opportunity, price_lines
 from textcrm.money import ZERO, Discount, round_money, total
 
@@ -379,6 +379,17 @@ def output_path(view: QuoteView, fmt: str, output: Path | None, cwd: Path) -> Pa
     return target
 
 
+def expiry_warning(repo: Repository, name: str, today: datetime.date) -> str | None:
+    """The quote-expired rule's message when OPPORTUNITY's quote has expired as of today."""
+    from textcrm.checks.dates import quote_expired_advice, quote_has_expired
+    from textcrm.lookup import find_opportunity
+
+    opp = find_opportunity(repo, name)
+    if opp.quote is None or not quote_has_expired(repo, opp, today):
+        return None
+    return quote_expired_advice(opp.quote, today) + f" (today is {today})"
+
+
 def export(
     repo: Repository,
     diagnostics: Sequence[Diagnostic],
@@ -421,5 +432,6 @@ def export(
     try:
         atomic_write(target, data)
     except OSError as exc:
-        raise QuoteError(f"cannot write {target}: {exc.strerror or exc}") from None
+        left = f"{target} was left as it was" if target.exists() else "no file was created"
+        raise EnvironmentFailure(f"cannot write {target}", exc, left) from None
     return target, view

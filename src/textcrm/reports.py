@@ -11,15 +11,15 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import textwrap
 from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from textcrm import pipeline
+from textcrm import jsonout, pipeline
 from textcrm.console import Cell, Style, paint, table
 from textcrm.money import fixed, format_money, plain
+from textcrm.plural import counted
 
 if TYPE_CHECKING:
     from textcrm.diagnostics import Diagnostic
@@ -52,13 +52,7 @@ def totals_text(totals: Totals, locale: str) -> str:
 
 def totals_json(totals: Totals) -> dict[str, Any]:
     """`{"amounts": {"USD": "1.00"}, "reporting_currency": "USD", "converted": "1.00"}`."""
-    return {
-        "amounts": {c: fixed(v, c) for c, v in totals.amounts},
-        "reporting_currency": totals.reporting,
-        "converted": None
-        if totals.converted is None
-        else fixed(totals.converted, totals.reporting),
-    }
+    return jsonout.totals(totals)
 
 
 def totals_rows(totals: Totals) -> list[tuple[str, str, str]]:
@@ -92,7 +86,7 @@ def rates_json(repo: Repository) -> dict[str, str]:
 
 
 def to_json(doc: dict[str, Any]) -> str:
-    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    return jsonout.dumps(doc)
 
 
 def to_csv(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
@@ -259,10 +253,8 @@ def _show_record(repo: Repository, opp: Opportunity, today: date) -> dict[str, A
         "close_date": _iso(opp.close_date),
         "created": _iso(opp.created),
         "currency": cur,
-        "amount": None if opp.amount is None else fixed(opp.amount, cur),
-        "line_items_total": None
-        if fig.line_items_total is None
-        else fixed(fig.line_items_total, cur),
+        "amount": jsonout.money(opp.amount, cur),
+        "line_items_total": jsonout.money(fig.line_items_total, cur),
         "expected": fixed(fig.expected, cur),
         "probability": plain(fig.probability),
         "weighted": fixed(fig.weighted, cur),
@@ -355,8 +347,8 @@ def _relative_day(day: date, today: date) -> str:
     if days == 0:
         return "today"
     if days > 0:
-        return f"in {days} day{'s' * (days != 1)}"
-    return f"{-days} day{'s' * (days != -1)} ago"
+        return f"in {counted(days, 'day')}"
+    return f"{counted(-days, 'day')} ago"
 
 
 def show_report(

@@ -30,6 +30,11 @@ _RULES = (
         False,
     ),
     Rule(
+        "unquoted-comma",
+        "error",
+        "an unquoted comma inside `{...}` cut a text value, and the rest became a key of its own",
+    ),
+    Rule(
         "front-matter-missing",
         "error",
         "a record file has no front matter block, or it is not a mapping",
@@ -52,6 +57,11 @@ _RULES = (
     Rule("duplicate-quote-number", "error", "two opportunities share a quote number"),
     Rule("close-date-past", "error", "an open opportunity's close_date is before today"),
     Rule(
+        "created-after-close",
+        "error",
+        "an opportunity's created date is after its close_date",
+    ),
+    Rule(
         "stale",
         "error",
         "an open opportunity has had no activity for its stage's stale_after_days and has no "
@@ -72,6 +82,12 @@ _RULES = (
     ),
     Rule("activity-in-future", "warning", "an activity is dated after today"),
     Rule("amount-mismatch", "warning", "amount and the line items' total differ"),
+    Rule(
+        "unpriced-line",
+        "warning",
+        "a quoted or closed opportunity has a line that still takes its price from the "
+        "catalog (the hook refuses a catalog change that would re-price it)",
+    ),
     Rule("quote-expired", "warning", "an open opportunity's quote.valid_until is before today"),
     Rule(
         "contact-account-mismatch",
@@ -79,6 +95,12 @@ _RULES = (
         "a contact on the opportunity belongs to another account",
     ),
     Rule("unknown-field", "warning", "a key the format does not know"),
+    Rule(
+        "notes-too-complex",
+        "warning",
+        "Markdown notes too costly to render (a huge paragraph full of brackets, `<` or line "
+        "breaks, or lists nested too deep): the site shows them as plain text",
+    ),
 )
 
 RULES: dict[str, Rule] = {r.code: r for r in _RULES}

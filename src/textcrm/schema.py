@@ -73,6 +73,8 @@ _KIND_NAMES = {
     "discount": "discount (`5%` or an amount off)",
     "owner": "owner key",
     "stage": "stage key",
+    "timezone": "IANA time zone name",
+    "edit_url": "URL pattern with `{path}`",
 }
 
 
@@ -225,6 +227,22 @@ ACTIVITY = Record(
             "Walked through pricing; needs CFO sign-off",
         ),
         Field("owner", S, False, "Who on our side did it (default: the opportunity's owner)."),
+        Field(
+            "message_id",
+            S,
+            False,
+            "The Message-ID of the email it was logged from (`textcrm log --from-email`); "
+            "the same message is never logged twice.",
+            "<CAF1x2y3@mail.example>",
+        ),
+        Field(
+            "uid",
+            S,
+            False,
+            "The UID of the calendar event it was logged from (`textcrm log --from-ics`); "
+            "an event (or one occurrence of a recurring event) is never logged twice.",
+            "040000008200E00074C5B7101A82E008@calendar.example",
+        ),
     ),
     "Something that happened on the deal: a call, an email, a meeting, a demo, a note, a task.",
 )
@@ -344,6 +362,13 @@ CONTACT = Record(
         ),
         Field("title", S, False, "Job title.", "CFO"),
         Field("email", S, False, "Email address.", "jane@acme.example"),
+        Field(
+            "emails",
+            TAGS,
+            False,
+            "More email addresses of the same person (matched by `textcrm log --from-email`).",
+            ["jane.doe@acme.example", "jd@acme-group.example"],
+        ),
         Field("phone", S, False, "Phone number."),
         Field("tags", TAGS, False, "Free labels."),
         SOURCE_ID,
@@ -490,6 +515,21 @@ CONFIG = Record(
             "Exchange rates to the reporting currency: {EUR: 1.08} means 1 EUR = 1.08 USD.",
         ),
         Field("site", Type("mapping"), False, "Site settings: {title: ...}."),
+        Field(
+            "timezone",
+            Type("timezone"),
+            False,
+            "The IANA time zone that gives logged emails and meetings their date (default UTC).",
+            "Europe/Berlin",
+        ),
+        Field(
+            "edit_url",
+            Type("edit_url"),
+            False,
+            "The forge's web-editor URL of a file, `{path}` standing for its path in the CRM; "
+            "gives the site its edit and new-record links.",
+            "https://github.com/acme/crm/edit/main/{path}",
+        ),
     ),
     "textcrm.yaml: the sales process and settings.",
     extensible=False,
@@ -512,8 +552,10 @@ _PERCENT_PATTERN = r"^\+?\d+(\.\d+)?\s*%?$"
 def _type_schema(t: Type, config: Any) -> dict[str, Any]:
     """The JSON Schema of one type. Numbers may be written plain or as strings."""
     k = t.kind
-    if k in ("string", "text", "ref"):
+    if k in ("string", "text", "ref", "timezone"):
         return {"type": "string"}
+    if k == "edit_url":
+        return {"type": "string", "pattern": r"^https?://.*\{path\}"}
     if k == "owner":
         if config is not None and config.owners:
             return {"type": "string", "enum": [o.key for o in config.owners]}

@@ -28,12 +28,12 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from textcrm import __version__, layout, pipeline, views
+from textcrm import __version__, jsonout, layout, pipeline, views
 from textcrm.diagnostics import Diagnostic
-from textcrm.errors import TextcrmError
+from textcrm.errors import EnvironmentFailure, TextcrmError
 from textcrm.layout import CACHE_DIR
 from textcrm.loader import LoadResult, Repository
-from textcrm.money import fixed, plain
+from textcrm.money import plain
 
 MARKER = ".textcrm-site"
 DEFAULT_OUTPUT = "_site"
@@ -134,20 +134,20 @@ def write_if_changed(out: Path, rel: str, data: bytes, checked: set[str] | None 
     An existing file is replaced atomically (a browser never sees half a page); a symlink
     in its place is replaced, never followed.
     """
-    folder, _, name = rel.rpartition("/")
+    from textcrm.fsutil import replace_file
+
+    folder = rel.rpartition("/")[0]
     _check_folder(out, folder, checked)
     full = out / rel
     try:
         st = os.lstat(full)
     except FileNotFoundError:
-        with open(full, "xb") as f:
-            f.write(data)
-        return True
-    if stat.S_ISREG(st.st_mode) and st.st_size == len(data) and full.read_bytes() == data:
-        return False
-    tmp = full.with_name(f".{name}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, full)
+        pass
+    else:
+        if stat.S_ISREG(st.st_mode) and st.st_size == len(data) and full.read_bytes() == data:
+            return False
+    # A new page too goes through a temporary file: a full disk never leaves half a page.
+    replace_file(full, data)
     return True
 
 
@@ -253,7 +253,7 @@ def _code_fingerprint() -> str:
     """Changes when textcrm's rendering code changes (so cached output is never stale)."""
     here = Path(__file__).parent
     h = hashlib.blake2b(__version__.encode(), digest_size=16)
-    for name in ("render.py", "site.py", "charts.py"):
+    for name in ("render.py", "site.py", "charts.py", "notes.py"):
         try:
             h.update((here / name).read_bytes())
         except OSError:
@@ -287,7 +287,52 @@ def site_info(repo: Repository, today: date) -> views.SiteInfo:
         config.company.name if config.company else "Pipeline"
     )
     lang = config.locale.replace("_", "-").split("-")[0] or "en"
-    return views.SiteInfo(name, today, lang, _nav())
+    if not config.edit_url:
+        return views.SiteInfo(name, today, lang, _nav())
+    templates = {kind: new_record_text(repo, today, kind) for kind in layout.KIND_FOLDER}
+    return views.SiteInfo(
+        name, today, lang, _nav(), config.edit_url, views.new_links(config.edit_url, templates)
+    )
+
+
+def new_record_text(repo: Repository, today: date, kind: str) -> str:
+    """The new-record template (templates/new/KIND.md) with its values left blank, for the
+    forge's new-file form; '' when the CRM's own template cannot be rendered."""
+    from textcrm.render import TemplateError, render_string, template_dirs
+
+    stage = repo.config.open_stages[0].key if repo.config.open_stages else ""
+    values = {"title": "", "name": "", "stage": stage, "created": today.isoformat()}
+    for folder in template_dirs(repo.root):
+        path = folder / "new" / f"{kind}.md"
+        if path.is_file():
+            try:
+                source = path.read_text(encoding="utf-8")
+                return render_string(
+                    source, raw=dict(values), id="", **{**_BLANK_TEMPLATE_VALUES, **values}
+                )
+            except (OSError, UnicodeDecodeError, TemplateError):
+                return ""
+    return ""
+
+
+_BLANK_TEMPLATE_VALUES = dict.fromkeys(
+    (
+        "title",
+        "name",
+        "account",
+        "owner",
+        "stage",
+        "close_date",
+        "amount",
+        "created",
+        "contact",
+        "industry",
+        "website",
+        "email",
+        "phone",
+    ),
+    "",
+)
 
 
 def quotable(ctx: views.Context) -> dict[str, str]:
@@ -344,8 +389,19 @@ def source_digest(root: Path, relpath: str) -> str:
 
 
 def quote_inputs(ctx: views.Context, opp: Any) -> str:
-    """A quote page's inputs: its opportunity's (the logo and company are in the context)."""
-    return "quote:" + opportunity_inputs(ctx, opp, "")
+    """A quote page's inputs: its opportunity's, and the files of the buyer and of the
+    contacts it may address (their address, email, phone: the quote prints them). The
+    company, logo and catalog are in every page's context."""
+    repo = ctx.repo
+    records = [("account", opp.account)] if opp.account else []
+    records += [("contact", c.contact) for c in opp.contacts]
+    tables: dict[str, Mapping[str, Any]] = {"account": repo.accounts, "contact": repo.contacts}
+    found = []
+    for kind, record_id in records:
+        record = tables[kind].get(record_id)
+        name = record.path if record is not None else layout.record_path(kind, record_id)
+        found.append((name, source_digest(repo.root, name)))
+    return "quote:" + opportunity_inputs(ctx, opp, "") + repr(found)
 
 
 def opportunity_inputs(ctx: views.Context, opp: Any, quote_href: str) -> str:
@@ -614,8 +670,8 @@ def pipeline_json(ctx: views.Context) -> bytes:
     def cell(c: pipeline.ForecastCell) -> dict[str, Any]:
         return {
             "count": c.count,
-            "expected": c.expected.to_json(),
-            "weighted": c.weighted.to_json(),
+            "expected": jsonout.totals(c.expected),
+            "weighted": jsonout.totals(c.weighted),
         }
 
     doc = {
@@ -624,15 +680,15 @@ def pipeline_json(ctx: views.Context) -> bytes:
         "currency": repo.config.currency,
         "key_figures": {
             "open_count": kf.open_count,
-            "pipeline": kf.pipeline.to_json(),
-            "weighted": kf.weighted.to_json(),
+            "pipeline": jsonout.totals(kf.pipeline),
+            "weighted": jsonout.totals(kf.weighted),
             "quarter": kf.quarter.key,
             "won_count": kf.won_count,
-            "won": kf.won.to_json(),
+            "won": jsonout.totals(kf.won),
             "lost_count": kf.lost_count,
-            "lost": kf.lost.to_json(),
+            "lost": jsonout.totals(kf.lost),
             "win_rate": None if kf.win_rate is None else plain(kf.win_rate),
-            "average_deal": kf.average_deal.to_json(),
+            "average_deal": jsonout.totals(kf.average_deal),
             "average_cycle_days": (
                 None if kf.average_cycle_days is None else plain(kf.average_cycle_days)
             ),
@@ -644,8 +700,8 @@ def pipeline_json(ctx: views.Context) -> bytes:
                 "open": r.is_open,
                 "probability": plain(r.probability),
                 "count": r.count,
-                "expected": r.expected.to_json(),
-                "weighted": r.weighted.to_json(),
+                "expected": jsonout.totals(r.expected),
+                "weighted": jsonout.totals(r.weighted),
             }
             for r in summary.rows
         ],
@@ -686,9 +742,9 @@ def pipeline_json(ctx: views.Context) -> bytes:
                 "status": pipeline.status(repo, o),
                 "close_date": o.close_date.isoformat() if o.close_date else None,
                 "currency": (f := repo.figures(o)).currency,
-                "expected": fixed(f.expected, f.currency),
+                "expected": jsonout.money(f.expected, f.currency),
                 "probability": plain(f.probability),
-                "weighted": fixed(f.weighted, f.currency),
+                "weighted": jsonout.money(f.weighted, f.currency),
                 "forecast": f.forecast,
                 "flags": list(ctx.flags.get(o.id, ())),
             }
@@ -696,8 +752,7 @@ def pipeline_json(ctx: views.Context) -> bytes:
         ],
         "problems": [d.to_json() for d in ctx.diagnostics],
     }
-    # Compact, one line: Python's fast JSON encoder only runs without indentation.
-    return (json.dumps(doc, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
+    return jsonout.dumps(doc, compact=True).encode()
 
 
 # --- rendering ------------------------------------------------------------------------
@@ -752,6 +807,7 @@ class Renderer:
             title=page.title,
             nav=page.nav,
             path=page.path,
+            edits=views.page_edits(site, page.path),
         )
         return html.encode("utf-8")
 
@@ -892,8 +948,27 @@ class Builder:
         """Build every page (or only the paths in `only`), skipping unchanged ones.
 
         Pages named in `first` are rendered and written before the others (serve writes the
-        edited opportunity's page before the dashboards).
+        edited opportunity's page before the dashboards). When the system refuses a write
+        (permission, a full disk), EnvironmentFailure says so; every page is whole.
         """
+        try:
+            return self._build(result, today, only, first)
+        except OSError as exc:
+            left = (
+                "the build stopped there: each page in it is whole, either the previous "
+                "build's or this one's; the records were not touched. Build again once fixed"
+                if self.out.is_dir()
+                else "nothing was written"
+            )
+            raise EnvironmentFailure(f"cannot write the site into {self.out}", exc, left) from None
+
+    def _build(
+        self,
+        result: LoadResult,
+        today: date,
+        only: set[str] | None,
+        first: Iterable[str],
+    ) -> BuildResult:
         self.out.mkdir(parents=True, exist_ok=True)
         if not (self.out / MARKER).exists():
             self._write_manifest()
@@ -935,8 +1010,10 @@ class Builder:
             produced.add(path)
         # pipeline.json shows what the dashboard shows: it changes only when index.html does.
         rendered = {path for path, _, _ in done}
-        stale_json = "index.html" in rendered or not (self.out / "pipeline.json").is_file()
         feeds = {owner: views.feed_path(owner) for owner in [None, *pipeline.owners(repo)]}
+        stale_json = "index.html" in rendered or not all(
+            (self.out / rel).is_file() for rel in ["pipeline.json", *feeds.values()]
+        )
         if (only is None or "pipeline.json" in only) and stale_json:
             outcome.written += write_if_changed(self.out, "pipeline.json", pipeline_json(ctx))
             # The calendar feeds, like pipeline.json, follow the dashboard.

@@ -26,6 +26,7 @@ from textcrm.loader import Repository
 from textcrm.model import Opportunity
 from textcrm.money import format_money, plain
 from textcrm.pipeline import CATEGORY_NAMES, Totals
+from textcrm.plural import counted
 
 if TYPE_CHECKING:
     from textcrm.history import OpportunityHistory, SiteHistory
@@ -65,12 +66,18 @@ class NavItem:
 
 @dataclass(frozen=True, slots=True)
 class SiteInfo:
-    """What every page shows: the site's name, the as-of date, navigation, problem count."""
+    """What every page shows: the site's name, the as-of date, navigation, problem count.
+
+    `edit_url` is textcrm.yaml's forge pattern ('' for none) and `new_links` the forge's
+    new-file links by record kind; `page_edits` turns them into a page's edit links.
+    """
 
     name: str
     as_of: date
     lang: str
     nav: tuple[NavItem, ...]
+    edit_url: str = ""
+    new_links: tuple[tuple[str, Link], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +138,50 @@ def sort_value(t: Totals) -> str:
 
 def chart_value(t: Totals) -> Decimal:
     return t.converted if t.converted is not None else t.get(t.reporting)
+
+
+# Index pages and the kinds of record their "New ..." links create.
+NEW_LINK_KINDS: dict[str, tuple[str, ...]] = {
+    "index.html": ("opportunity", "account", "contact"),
+    "board.html": ("opportunity", "account", "contact"),
+    "opportunities.html": ("opportunity", "account", "contact"),
+    "accounts.html": ("opportunity", "account", "contact"),
+    "contacts.html": ("opportunity", "account", "contact"),
+    "competitors.html": ("opportunity", "account", "contact", "competitor"),
+}
+
+
+def new_links(edit_url: str, templates: Mapping[str, str]) -> tuple[tuple[str, Link], ...]:
+    """The forge's "New opportunity / account / contact / competitor" links: its new-file
+    page in the kind's folder with `new-KIND.md` and the new-record template prefilled
+    (`templates` maps kinds to that text). None when the forge is not recognised."""
+    from textcrm import forge
+    from textcrm.layout import KIND_FOLDER
+
+    found = []
+    for kind, folder in KIND_FOLDER.items():
+        url = forge.new_file_link(edit_url, folder, f"new-{kind}.md", templates.get(kind, ""))
+        if url is not None:
+            found.append((kind, Link(url, f"New {kind}")))
+    return tuple(found)
+
+
+def page_edits(site: SiteInfo, path: str) -> tuple[Link, ...]:
+    """A page's links to the forge: "Edit this file" on a record's page, "New ..." on an
+    index page; none without `edit_url`."""
+    if not site.edit_url:
+        return ()
+    folder, sep, name = path.partition("/")
+    if sep and folder in _RECORD_FOLDERS and name.endswith(".html") and "/" not in name:
+        from textcrm.forge import edit_link
+
+        source = f"{folder}/{name[: -len('.html')]}.md"
+        return (Link(edit_link(site.edit_url, source), "Edit this file"),)
+    kinds = NEW_LINK_KINDS.get(path, ())
+    return tuple(link for kind, link in site.new_links if kind in kinds)
+
+
+_RECORD_FOLDERS = frozenset({"opportunities", "accounts", "contacts", "competitors"})
 
 
 def page_path(kind: str, record_id: str) -> str:
@@ -418,8 +469,8 @@ def dashboard(ctx: Context) -> DashboardView:
         Figure("Open opportunities", str(kf.open_count)),
         Figure("Pipeline", fmt.totals(kf.pipeline), "expected revenue, open deals"),
         Figure("Weighted pipeline", fmt.totals(kf.weighted), "expected × probability"),
-        Figure(f"Won in {kf.quarter.label}", fmt.totals(kf.won), f"{kf.won_count} deals"),
-        Figure(f"Lost in {kf.quarter.label}", fmt.totals(kf.lost), f"{kf.lost_count} deals"),
+        Figure(f"Won in {kf.quarter.label}", fmt.totals(kf.won), counted(kf.won_count, "deal")),
+        Figure(f"Lost in {kf.quarter.label}", fmt.totals(kf.lost), counted(kf.lost_count, "deal")),
         Figure(
             "Win rate",
             pipeline.percent_text(kf.win_rate),
@@ -428,7 +479,7 @@ def dashboard(ctx: Context) -> DashboardView:
         Figure("Average deal size", fmt.totals(kf.average_deal), "won deals"),
         Figure(
             "Average sales cycle",
-            "–" if kf.average_cycle_days is None else f"{plain(kf.average_cycle_days)} days",
+            "–" if kf.average_cycle_days is None else counted(plain(kf.average_cycle_days), "day"),
             "created to close, won deals",
         ),
     )
@@ -616,7 +667,7 @@ def dashboard_history(ctx: Context) -> DashboardHistory | None:
         )
     averages = average_stage_days(found.histories)
     stage_days = tuple(
-        StageDaysLine(s.key, s.name, f"{plain(averages[s.key][0])} days", averages[s.key][1])
+        StageDaysLine(s.key, s.name, counted(plain(averages[s.key][0]), "day"), averages[s.key][1])
         for s in ctx.config.stages
         if s.key in averages
     )
@@ -628,7 +679,7 @@ def dashboard_history(ctx: Context) -> DashboardHistory | None:
     cycles = won_cycles(found.histories, won)
     cycle = "–"
     if cycles:
-        cycle = f"{plain(average_days(cycles))} days"
+        cycle = counted(plain(average_days(cycles)), "day")
     return DashboardHistory(
         found.since,
         currencies,
@@ -893,9 +944,8 @@ def opportunity_history(ctx: Context, h: OpportunityHistory) -> OpportunityHisto
     pushed = [m.days for m in h.moves if m.days > 0]
     pulled = [m.days for m in h.moves if m.days < 0]
     summary = (
-        f"Pushed out {len(pushed)} time{'s' if len(pushed) != 1 else ''}"
-        f" ({sum(pushed)} days in all), pulled in {len(pulled)}"
-        f" time{'s' if len(pulled) != 1 else ''} ({-sum(pulled)} days in all)."
+        f"Pushed out {counted(len(pushed), 'time')} ({counted(sum(pushed), 'day')} in all), "
+        f"pulled in {counted(len(pulled), 'time')} ({counted(-sum(pulled), 'day')} in all)."
     )
     return OpportunityHistoryView(tuple(periods), moves, h.slips, summary)
 
@@ -1354,7 +1404,7 @@ def process(ctx: Context) -> ProcessView:
             CATEGORY_NAMES.get(s.forecast, s.forecast),
             s.outcome or "",
             s.requires,
-            f"{ctx.config.stale_days(s)} days" if s.is_open else "–",
+            counted(ctx.config.stale_days(s), "day") if s.is_open else "–",
             summary[s.key].count,
             ctx.fmt.totals(summary[s.key].expected),
         )

@@ -28,6 +28,7 @@ from textcrm import layout
 from textcrm.diagnostics import Diagnostic
 from textcrm.errors import TextcrmError
 from textcrm.loader import LoadResult, Repository
+from textcrm.plural import counted
 from textcrm.site import Builder, BuildResult
 
 DEBOUNCE_SECONDS = 0.15
@@ -388,8 +389,8 @@ def describe(done: Round) -> str:
     if done.result is None:
         return f"{prefix}build failed, still serving the last good site:\n{done.error}"
     r = done.result
-    problems = f"{r.errors} errors, {r.warnings} warnings"
+    problems = f"{counted(r.errors, 'error')}, {counted(r.warnings, 'warning')}"
     return (
-        f"{prefix}{'updated' if done.incremental else 'built'} {r.rendered} pages "
+        f"{prefix}{'updated' if done.incremental else 'built'} {counted(r.rendered, 'page')} "
         f"in {done.seconds:.2f}s; {problems}"
     )

@@ -86,6 +86,12 @@ def is_null(node: Node) -> bool:
     return isinstance(node, ScalarNode) and node.style is None and node.value in NULLS
 
 
+def is_plain(node: Node) -> bool:
+    """True for an unquoted scalar (the C composer marks plain style as '', the Python one as
+    None)."""
+    return isinstance(node, ScalarNode) and not node.style
+
+
 def has_foreign_tag(node: Node) -> bool:
     """True when the node carries an explicit tag outside YAML's standard set (`!!python/...`)."""
     return node.tag not in STANDARD_TAGS
@@ -99,3 +105,24 @@ def line_of(node: Node) -> int:
 def column_of(node: Node) -> int:
     """0-based column where the node starts."""
     return int(node.start_mark.column)
+
+
+def double_quoted(text: str) -> str:
+    """`text` as a YAML double-quoted scalar that reads back as exactly `text`."""
+    out = []
+    for c in text:
+        if c == "\\":
+            out.append("\\\\")
+        elif c == '"':
+            out.append('\\"')
+        elif c == "\n":
+            out.append("\\n")
+        elif c == "\t":
+            out.append("\\t")
+        elif c == "\r":
+            out.append("\\r")
+        elif not c.isprintable() and c != " ":
+            out.append(f"\\u{ord(c):04x}" if ord(c) <= 0xFFFF else f"\\U{ord(c):08x}")
+        else:
+            out.append(c)
+    return '"' + "".join(out) + '"'

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 from datetime import date
 from typing import TYPE_CHECKING
 
-from textcrm.checks import amounts, dates, references, stages
+from textcrm.checks import amounts, dates, notes, references, stages
 
 if TYPE_CHECKING:
     from textcrm.diagnostics import Diagnostic
@@ -34,11 +34,14 @@ REGISTRY: tuple[tuple[str, Check], ...] = (
     ("amount-mismatch", amounts.amount_mismatch),
     ("quote-without-line-items", amounts.quote_without_line_items),
     ("currency-mismatch", amounts.currency_mismatch),
+    ("unpriced-line", amounts.unpriced_line),
     ("close-date-past", dates.close_date_past),
+    ("created-after-close", dates.created_after_close_date),
     ("stale", dates.stale),
     ("follow-up-overdue", dates.follow_up_overdue),
     ("activity-in-future", dates.activity_in_future),
     ("quote-expired", dates.quote_expired),
+    ("notes-too-complex", notes.notes_too_complex),
 )
 
 

@@ -1,8 +1,9 @@
-"""Money checks: amount against line items, quotes need lines, one currency per quote."""
+"""Money checks: amount against line items, quotes need lines, one currency per quote, and
+promised prices written into the deal."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import date
 from typing import TYPE_CHECKING
 
@@ -12,6 +13,7 @@ from textcrm.rules import default_severity
 
 if TYPE_CHECKING:
     from textcrm.loader import Repository
+    from textcrm.model import LineItem, Opportunity, Product
 
 
 def amount_mismatch(repo: Repository, today: date) -> Iterator[Diagnostic]:
@@ -70,3 +72,50 @@ def currency_mismatch(repo: Repository, today: date) -> Iterator[Diagnostic]:
                     f"opportunity is in {currency}; give the line its own unit_price in "
                     f"{currency}",
                 )
+
+
+def price_promised(repo: Repository, opp: Opportunity) -> bool:
+    """True when the deal's prices have been promised: it has a quote, or it is closed."""
+    return opp.quote is not None or not repo.is_open(opp)
+
+
+def unpriced_lines(
+    repo: Repository, opp: Opportunity, products: Mapping[str, Product] | None = None
+) -> list[tuple[LineItem, Product]]:
+    """The catalog lines of `opp` that give no unit_price of their own, with their product
+    (from `products`, else the repository's catalog); lines whose sku is unknown or priced
+    in another currency are left out (unknown-product and currency-mismatch cover them)."""
+    catalog = repo.products if products is None else products
+    currency = (opp.quote.currency if opp.quote and opp.quote.currency else None) or (
+        opp.currency or repo.config.currency
+    )
+    found = []
+    for item in opp.line_items:
+        product = catalog.get(item.sku) if item.sku else None
+        if product is None or item.unit_price is not None:
+            continue
+        if (product.currency or repo.config.currency) == currency:
+            found.append((item, product))
+    return found
+
+
+def unpriced_line(repo: Repository, today: date) -> Iterator[Diagnostic]:
+    for opp in repo.checked_opportunities():
+        if not price_promised(repo, opp):
+            continue
+        why = (
+            f"quote {opp.quote.number} has been issued"
+            if opp.quote is not None
+            else f"the deal is {opp.stage}"
+        )
+        for item, product in unpriced_lines(repo, opp):
+            yield Diagnostic(
+                opp.path,
+                item.line,
+                1,
+                "unpriced-line",
+                default_severity("unpriced-line"),
+                f"sku `{item.sku}` takes its price from the catalog "
+                f"({plain(product.unit_price)}) although {why}, so a catalog change would "
+                f"re-price the deal; write it into the line: `textcrm pin-prices {opp.id}`",
+            )

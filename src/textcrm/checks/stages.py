@@ -54,5 +54,6 @@ def stage_gate(repo: Repository, today: date) -> Iterator[Diagnostic]:
                 "stage-gate",
                 default_severity("stage-gate"),
                 f"stage {stage.key} requires {fields}, missing or empty here; fill "
-                f"{'it' if len(missing) == 1 else 'them'} in or move the deal back a stage",
+                f"{'it' if len(missing) == 1 else 'them'} in or move the deal back to a stage "
+                f"that does not require {'it' if len(missing) == 1 else 'them'}",
             )

@@ -70,9 +70,7 @@ def import_csv(
             staging.result()
         except OSError as exc:
             apply.discard(root)
-            raise apply.ImportFailed(
-                f"the import was not applied: {exc}; nothing was changed"
-            ) from None
+            raise apply.not_applied(exc) from None
     apply.write(root, planned.writes, planned.state, staged=True)
     return planned.report
 

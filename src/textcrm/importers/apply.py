@@ -15,7 +15,7 @@ from typing import Any
 
 from textcrm import layout
 from textcrm.diagnostics import Diagnostic
-from textcrm.errors import TextcrmError
+from textcrm.errors import EnvironmentFailure, TextcrmError
 from textcrm.fsutil import atomic_write
 
 STATE_DIR = ".textcrm-import"
@@ -45,6 +45,13 @@ IMPORTER_FAULTS = frozenset(
 
 class ImportFailed(TextcrmError):
     """The planned files did not pass validation, or could not be moved in; nothing changed."""
+
+
+def not_applied(exc: OSError) -> EnvironmentFailure:
+    """The system refused a write of the import (the repository was put back as it was)."""
+    return EnvironmentFailure(
+        "the import was not applied", exc, "nothing was changed in the repository"
+    )
 
 
 class OverlayReader:
@@ -149,14 +156,16 @@ def write(
                     os.replace(final, old_dir / rel)
                 moved.append((rel, had))
                 os.replace(new_dir / rel, final)
+            # The state goes with the files: without it a re-import would take the
+            # imported values for the user's edits, so a failure here undoes the moves too.
+            state_path = root / STATE_FILE
+            state_path.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write(state_path, state_text(state).encode("utf-8"))
         except BaseException:
             _roll_back(root, old_dir, moved)
             raise
-        state_path = root / STATE_FILE
-        state_path.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write(state_path, state_text(state).encode("utf-8"))
     except OSError as exc:
-        raise ImportFailed(f"the import was not applied: {exc}; nothing was changed") from None
+        raise not_applied(exc) from None
     finally:
         discard(root)
 

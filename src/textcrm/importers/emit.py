@@ -39,6 +39,12 @@ _RESERVED = frozenset(
     ]
 )
 _UNSAFE = re.compile(r"[:#,\[\]{}\"\\\x00-\x1f\x7f]")
+# Characters YAML cannot hold as they are: outside its printable set, or line breaks to
+# YAML 1.1 (NEL, U+2028, U+2029) and the byte order mark. A text with one is written
+# double-quoted with the character escaped, so it reads back as the same text.
+_UNPRINTABLE = re.compile(
+    "[^\t\n\r\x20-\x7e\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]|[\u2028\u2029\ufeff]"
+)
 _SPECIAL_START = frozenset("-?:,[]{}#&*!|>'\"%@`")
 # A text YAML 1.1 or 1.2 could read as a number or a date is quoted (ints, floats, hex,
 # octal, binary, dates); `3m-company`, `006A` or `300 seats` cannot, and stay plain.
@@ -68,8 +74,12 @@ def scalar(value: Any) -> str:
 def _text(text: str) -> str:
     # Cached: owners, stages, account ids and tags repeat on every row of an export.
     if _needs_quotes(text):
-        return json.dumps(text, ensure_ascii=False)
+        return _UNPRINTABLE.sub(_escape, json.dumps(text, ensure_ascii=False))
     return text
+
+
+def _escape(match: re.Match[str]) -> str:
+    return f"\\u{ord(match[0]):04x}"  # every character matched is in the BMP
 
 
 def _needs_quotes(text: str) -> bool:
@@ -77,7 +87,9 @@ def _needs_quotes(text: str) -> bool:
         return True
     if _NUMBERISH.match(text):
         return True
-    return text[0] in _SPECIAL_START or _UNSAFE.search(text) is not None
+    if text[0] in _SPECIAL_START or _UNSAFE.search(text) is not None:
+        return True
+    return _UNPRINTABLE.search(text) is not None
 
 
 def to_raw(value: Any) -> Any:

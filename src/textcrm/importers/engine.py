@@ -32,6 +32,7 @@ from textcrm.importers.values import (
 )
 from textcrm.model import Config
 from textcrm.money import CURRENCIES, MoneyError, parse_discount, plain
+from textcrm.plural import counted
 from textcrm.source import decode, split
 
 ORDER = ("products", "accounts", "contacts", "opportunities")
@@ -453,7 +454,7 @@ def unmapped_message(builder: Builder, config: Config) -> str:
 
 
 def _counts(values: dict[str, int]) -> str:
-    return ", ".join(f"`{v}` ({n} row{'s' if n != 1 else ''})" for v, n in sorted(values.items()))
+    return ", ".join(f"`{v}` ({counted(n, 'row')})" for v, n in sorted(values.items()))
 
 
 def _key(value: str) -> str:
@@ -660,6 +661,7 @@ class Planner:
                     )
                 )
                 return False
+        self._pin_prices(f)
         for activity in f.get("activities", []):
             who = activity.get("contact")
             if who:
@@ -669,6 +671,29 @@ class Planner:
                 else:
                     activity["contact"] = found
         return True
+
+    def _pin_prices(self, f: dict[str, Any]) -> None:
+        """A quoted or closed deal gets its catalog prices written into its lines, as when a
+        line is added or a deal closed by a command: they never move with the catalog."""
+        from decimal import Decimal
+
+        stage = self.config.stage(str(f.get("stage", "")))
+        if "quote" not in f and (stage is None or stage.outcome is None):
+            return
+        currency = f.get("currency") or self.config.currency
+        for item in f.get("line_items", []):
+            sku = item.get("sku")
+            if not sku or "unit_price" in item:
+                continue
+            draft = self.imported["product"].get(sku)
+            product = (
+                {k: to_raw(v) for k, v in draft.fields.items()}
+                if draft is not None
+                else self.existing.products.get(sku, {})
+            )
+            price = product.get("unit_price")
+            if price and (product.get("currency") or self.config.currency) == currency:
+                item["unit_price"] = Decimal(str(price))
 
     # --- files ----------------------------------------------------------------------------
     def record_file(self, draft: Draft) -> None:

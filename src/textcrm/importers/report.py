@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
+from textcrm.plural import counted, plural
+
 # Line ranges shown per note in the text report; `--format json` lists every row.
 NOTE_RANGES = 10
 
@@ -102,7 +104,7 @@ def render_text(report: Report) -> str:
     and kept row (grouped, with compact line ranges), then the check outlook."""
     out: list[str] = []
     head = "dry run: nothing was written" if report.dry_run else "imported"
-    files = ", ".join(f"{f} ({s}, {n} row{'s' if n != 1 else ''})" for f, s, n in report.files)
+    files = ", ".join(f"{f} ({s}, {counted(n, 'row')})" for f, s, n in report.files)
     out.append(f"{head} from {report.source}: {files}")
     verb = (
         {"create": "would create", "update": "would update"}
@@ -117,7 +119,7 @@ def render_text(report: Report) -> str:
         made, changed, same = (report.count(x, kind) for x in ("create", "update", "unchanged"))
         if made or changed or same:
             out.append(
-                f"{kind + 's' if kind != 'opportunity' else 'opportunities'}: "
+                f"{plural(kind)}: "
                 f"{made} {verb['create']}, {changed} {verb['update']}, {same} unchanged"
             )
     groups: dict[tuple[str, str], list[int]] = {}
@@ -128,13 +130,13 @@ def render_text(report: Report) -> str:
             out.append(f"{file}: {what}")
             continue
         rows = "row" if len(lines) == 1 else "rows"
-        where = f"line{'s' if len(lines) > 1 else ''} {line_ranges(lines, NOTE_RANGES)}"
+        where = f"{'line' if len(lines) == 1 else plural('line')} {line_ranges(lines, NOTE_RANGES)}"
         out.append(f"{file}: {what} on {len(lines)} {rows} ({where})")
     for r in report.refused:
         out.append(f"{r.file}:{r.line}: refused: {r.message}")
     if report.refused:
         out.append(
-            f"{len(report.refused)} row{'s' if len(report.refused) != 1 else ''} refused;"
+            f"{counted(len(report.refused), 'row')} refused;"
             " fix them in the export (or the mapping file) and import again"
         )
     if report.problems:

@@ -16,6 +16,7 @@ from textcrm.money import MoneyError, parse_decimal
 _ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[T ].*)?$")
 _CURRENCY_SIGNS = "$€£¥"
 _MAX_SLUG = 60
+_SEPARATORS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u200b-\u200f\ufeff]")
 
 
 class BadValue(ValueError):
@@ -24,7 +25,8 @@ class BadValue(ValueError):
 
 def slugify(text: str, fallback: str = "record") -> str:
     """A readable file id: `Gekko & Co` -> `gekko-co`, accents folded, at most 60 characters."""
-    slug = layout.slug(text)
+    # Line and paragraph separators, control and format characters part words, as spaces do.
+    slug = layout.slug(_SEPARATORS.sub(" ", text))
     if len(slug) > _MAX_SLUG:
         slug = slug[:_MAX_SLUG].rsplit("-", 1)[0] or slug[:_MAX_SLUG]
     return slug or fallback
