@@ -372,3 +372,39 @@ def test_files_outside_a_crm_repository_are_left_alone(tmp_path) -> None:
         assert result["items"] == []
     finally:
         c.shutdown()
+
+
+def test_the_unquoted_comma_fix_quotes_the_text(client, crm, run) -> None:
+    rel = "opportunities/acme.md"
+    text = GOOD_OPPORTUNITY.replace(
+        "summary: Walked through pricing}", "summary: Discussed price, wants 5% off}"
+    )
+    mark = client.mark()
+    client.open(rel, text)
+    found = [d for d in client.diagnostics(rel, mark) if d["code"] == "unquoted-comma"]
+    assert len(found) == 1
+    actions = fixes(client, rel, found)
+    assert [a["title"] for a in actions] == [
+        'Quote the text: summary: "Discussed price, wants 5% off"'
+    ]
+    fixed = apply_edits(text, actions[0]["edit"]["changes"][client.uri(rel)])
+    assert fixed == GOOD_OPPORTUNITY.replace(
+        "summary: Walked through pricing}", 'summary: "Discussed price, wants 5% off"}'
+    )
+    (crm / rel).write_text(fixed)
+    assert check_json(run, crm, rel) == []
+
+
+def test_the_unpriced_line_fix_pins_the_catalog_price(client, crm, run) -> None:
+    rel = "opportunities/globex.md"
+    text = PRICED.replace("stage: proposal", "stage: closed-won")
+    mark = client.mark()
+    client.open(rel, text)
+    found = [d for d in client.diagnostics(rel, mark) if d["code"] == "unpriced-line"]
+    assert [d["range"]["start"]["line"] for d in found] == [10]
+    actions = fixes(client, rel, found)
+    assert [a["title"] for a in actions] == ["Write the catalog prices into the lines"]
+    fixed = apply_edits(text, actions[0]["edit"]["changes"][client.uri(rel)])
+    assert "  - {sku: SCN-200, quantity: 3, discount: 5%, unit_price: 1100}\n" in fixed
+    (crm / rel).write_text(fixed)
+    assert "unpriced-line" not in [d["rule"] for d in check_json(run, crm, rel)]

@@ -589,6 +589,21 @@ def code_actions(
             after = _set_field(path, text, key, when)
             if after is not None:
                 out.append(_fix(f"Set {key} to {when}", _whole_edit(uri, text, after), d, True))
+        elif code == "unquoted-comma":
+            fix = _quote_the_text(uri, lines, d)
+            if fix is not None:
+                out.append(fix)
+        elif code == "unpriced-line":
+            after = _pinned(ws, path, text)
+            if after is not None:
+                out.append(
+                    _fix(
+                        "Write the catalog prices into the lines",
+                        _whole_edit(uri, text, after),
+                        d,
+                        True,
+                    )
+                )
         elif code.startswith("unknown-") and code != "unknown-field":
             out.extend(_unknown_fixes(ws, uri, lines, d, code))
         elif code == "stage-gate":
@@ -600,6 +615,51 @@ def code_actions(
                 if edit is not None:
                     out.append(_fix(f"Add {', '.join(missing)}", edit, d))
     return out
+
+
+def _quote_the_text(uri: str, lines: list[str], d: lsp.Diagnostic) -> lsp.CodeAction | None:
+    """Quote a flow mapping's text that an unquoted comma cut in two, as the message says."""
+    m = re.search(r"quote the text: ([A-Za-z_][\w-]*): (\".*\")$", d.message)
+    if m is None:
+        return None
+    key, quoted = m.group(1), m.group(2)
+    from textcrm.yamlnodes import compose
+
+    node, _problem = compose(f"v: {quoted}")
+    if node is None:
+        return None
+    parts = str(node.value[0][1].value).split(", ")
+    line0 = d.range.start.line
+    text = lines[line0] if line0 < len(lines) else ""
+    pattern = (
+        rf"(?<![\w-]){re.escape(key)}:\s*("
+        + r"\s*,\s*".join(re.escape(part) for part in parts)
+        + r")"
+    )
+    found = None
+    for candidate in re.finditer(pattern, text):
+        if candidate.start(1) <= d.range.start.character:
+            found = candidate
+    if found is None:
+        return None
+    edit = lsp.TextEdit(_range(line0, found.start(1), found.end(1)), quoted)
+    return _fix(
+        f"Quote the text: {key}: {quoted}", lsp.WorkspaceEdit(changes={uri: [edit]}), d, True
+    )
+
+
+def _pinned(ws: Workspace, path: str, text: str) -> str | None:
+    """The document with the catalog prices written into its catalog-priced lines."""
+    from textcrm.edit import EditRefused, Target, pin_prices
+
+    opp = _opportunity(ws, path)
+    if opp is None:
+        return None
+    try:
+        edit = pin_prices(Target(ws.repository, opp, text.encode("utf-8")))
+    except EditRefused:
+        return None
+    return edit.after.decode("utf-8") if edit.after != edit.before else None
 
 
 def _unknown_fixes(
