@@ -154,7 +154,8 @@ def test_emacs_eglot_with_the_documented_set_up_shows_the_diagnostics(tmp_path: 
         capture_output=True,
     )
     lines = out.read_text(encoding="utf-8").splitlines()
+    # eglot shows the source and the rule code before the message.
     assert (
-        "6:close date 2026-12-19 is in the past (today is 2026-12-21); set close_date to "
-        "your best current estimate" in lines
+        "6:textcrm [close-date-past]: close date 2026-12-19 is in the past (today is "
+        "2026-12-21); set close_date to your best current estimate" in lines
     )
