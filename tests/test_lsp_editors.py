@@ -119,10 +119,13 @@ EMACS_PROBE = """\
     (accept-process-output nil 0.2)
     (when (bound-and-true-p flymake-mode) (flymake-start))
     (setq found (flymake-diagnostics)))
-  (with-temp-file (getenv "TEXTCRM_EMACS_OUT")
-    (dolist (d (sort found (lambda (a b) (< (flymake-diagnostic-beg a) (flymake-diagnostic-beg b)))))
-      (insert (format "%d:%s\\n" (line-number-at-pos (flymake-diagnostic-beg d))
-                      (flymake-diagnostic-text d))))))
+  ;; Lines are counted in the file's buffer, before the output buffer becomes current.
+  (let ((lines (mapcar (lambda (d)
+                         (format "%d:%s\n" (line-number-at-pos (flymake-diagnostic-beg d))
+                                 (flymake-diagnostic-text d)))
+                       found)))
+    (with-temp-file (getenv "TEXTCRM_EMACS_OUT")
+      (dolist (line lines) (insert line)))))
 (kill-emacs 0)
 """
 
