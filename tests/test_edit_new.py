@@ -440,12 +440,12 @@ def test_any_text_survives_the_whole_edit(text: str, shape: str) -> None:
     [
         (
             "---\nname: {{ name \n---\n",
-            "textcrm: error: templates/new/account.md:3: template error: unexpected 'end of "
+            "textcrm: error: templates/new/account.md:3: template syntax error: unexpected 'end of "
             "template'\n",
         ),
         (
             "---\nname: {{ nme }}\n---\n",
-            "textcrm: error: templates/new/account.md: template error: 'nme' is undefined\n",
+            "textcrm: error: templates/new/account.md:2: template error: 'nme' is undefined\n",
         ),
     ],
 )

@@ -238,10 +238,11 @@ def test_changes_markdown_summary(pipeline, run):
         cwd=pipeline,
     )
     lines = result.output.splitlines()
+    # `$` is escaped: two of them on a line would start GitHub's math rendering.
     assert lines[2] == (
-        "Moves $8,000.00 from pipeline to best case, adds 1 opportunity ($3,000.00), "
-        "pulls 1 close date in, raises 1 amount (+$200.00), lowers 1 amount "
-        "(-$2,000.00), closes 1 won ($5,200.00), deletes 1, adds 1 stale deal."
+        "Moves \\$8,000.00 from pipeline to best case, adds 1 opportunity (\\$3,000.00), "
+        "pulls 1 close date in, raises 1 amount (+\\$200.00), lowers 1 amount "
+        "(-\\$2,000.00), closes 1 won (\\$5,200.00), deletes 1, adds 1 stale deal."
     )
     assert lines[4:14] == [
         "| | EUR | USD |",
@@ -308,7 +309,7 @@ def test_changes_since_a_ref_uses_the_merge_base(pipeline, run):
     )
     assert result.exit_code == 0, result.output
     assert result.output.splitlines()[2] == (
-        "Moves $25,000.25 from best case to commit, advances 1, pushes 1 close date out."
+        "Moves \\$25,000.25 from best case to commit, advances 1, pushes 1 close date out."
     )
 
 

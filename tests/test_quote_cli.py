@@ -365,7 +365,8 @@ def test_ambiguous_title_words(make_repo, run):
     [
         (
             "<p>{{ quote.nope }}</p>\n",
-            "the quote template failed: 'textcrm.quote.QuoteView object' has no attribute 'nope'",
+            "templates/quote.html:1: template error: 'textcrm.quote.QuoteView object' has no "
+            "attribute 'nope'",
         ),
         (
             "<p>{% if %}</p>\n",

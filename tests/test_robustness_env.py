@@ -149,10 +149,16 @@ def test_commit_refused_by_git_says_the_file_was_written(run, make_repo) -> None
         },
     )
     no_traceback(result)
-    assert result.exit_code == 2
+    # A hook's refusal is the user's problem to fix (exit 1): what was written, what the hook
+    # said, and the state the file and the index were left in.
+    assert result.exit_code == 1
     assert result.output == (
-        "textcrm: error: opportunities/acme.md was written (set amount on acme) but not "
-        "committed: git commit --quiet failed: commits are frozen; commit it yourself\n"
+        "opportunities/acme.md: set amount on acme\n"
+        "commits are frozen\n"
+        "textcrm: error: the commit was not made (see above): opportunities/acme.md is written "
+        "but not committed, and not staged either (the index is as it was before this "
+        "command). Fix what the hook reports, then `git add` and commit it, or run the "
+        "command again.\n"
     )
     assert "amount: 5000\n" in (root / "opportunities/acme.md").read_text()
 

@@ -268,7 +268,7 @@ def test_overdue_follow_up_advice_is_within_the_horizon(make_repo, run):
 def test_stage_gate_and_expired_quote_advice_satisfy_the_rules(make_repo, run):
     quoted = GOOD_OPPORTUNITY.replace(
         "amount: 48000",
-        "line_items: [{sku: SCN-200, quantity: 2}]\n"
+        "line_items: [{sku: SCN-200, quantity: 2, unit_price: 1100}]\n"
         "contacts: [{contact: jane-doe}]\n"
         "quote: {number: Q-1, date: 2026-11-01, valid_until: 2026-11-27}",
     )
@@ -375,7 +375,7 @@ def test_account_option_has_a_did_you_mean(make_repo, run):
 
 QUOTED = GOOD_OPPORTUNITY.replace(
     "amount: 48000",
-    "line_items: [{sku: SCN-200, quantity: 2}]\n"
+    "line_items: [{sku: SCN-200, quantity: 2, unit_price: 1100}]\n"
     "contacts: [{contact: jane-doe, primary: true}]\n"
     "quote: {number: Q-7, date: 2026-11-01, valid_until: 2026-11-30}",
 )

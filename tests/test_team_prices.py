@@ -113,7 +113,7 @@ def test_closing_pins_the_prices_and_the_won_revenue_never_moves(team, run):
 def test_a_price_change_that_would_reprice_an_issued_quote_is_refused(team, run):
     quote = run(["quote", "quoted", "-o", str(team.parent / "q.html")], cwd=team)
     assert quote.exit_code == 0, quote.output
-    assert quote.output.endswith("quote Q-2026-017, 2 lines, total 12900.00 USD\n")
+    assert quote.output.endswith("quote Q-2026-017, 2 lines, total $12,900.00\n")
 
     raise_price(team)
     done = commit(team)
@@ -142,7 +142,7 @@ def test_a_price_change_that_would_reprice_an_issued_quote_is_refused(team, run)
     done = commit(team)
     assert done.returncode == 0, done.stderr
     quote = run(["quote", "quoted", "-o", str(team.parent / "q.html")], cwd=team)
-    assert quote.output.endswith("quote Q-2026-017, 2 lines, total 12900.00 USD\n")
+    assert quote.output.endswith("quote Q-2026-017, 2 lines, total $12,900.00\n")
     assert figures(run, team, "pilot") == ("prospecting", "13900.00")
 
 

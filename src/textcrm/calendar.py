@@ -5,7 +5,8 @@ One all-day event per open opportunity's follow-up, close date, quote expiry and
 decision issue with a due date. Each event's UID is derived from what it is about, never from
 its date (`follow-up.acme-scanners@textcrm`), so a subscribed calendar moves the event when
 the date changes instead of adding another one. DTSTAMP is `today` at midnight UTC, so the
-same repository on the same day always gives the same bytes.
+same repository on the same day always gives the same bytes. Every text value goes through
+`encode.ics_text`, which drops the control characters RFC 5545 forbids.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any
 
 from textcrm import pipeline
+from textcrm.encode import ics_text
 from textcrm.errors import UsageError
 from textcrm.money import format_money
 
@@ -148,12 +150,12 @@ def calendar_feeds(
     serialized: list[tuple[str, bytes]] = []
     for item in events(repo, None if None in wanted or len(wanted) != 1 else wanted[0]):
         event = Event()
-        event.add("uid", item.uid)
+        event.add("uid", ics_text(item.uid))
         event.add("dtstamp", stamp)
         event.add("dtstart", item.day)
         event.add("dtend", item.day + timedelta(days=1))
-        event.add("summary", item.summary)
-        event.add("description", _description(repo, opps[item.opportunity]))
+        event.add("summary", ics_text(item.summary))
+        event.add("description", ics_text(_description(repo, opps[item.opportunity])))
         event.add("categories", [item.kind])
         event.add("transp", "TRANSPARENT")
         serialized.append((opps[item.opportunity].owner, bytes(event.to_ical())))
@@ -164,7 +166,7 @@ def calendar_feeds(
         cal.add("version", "2.0")
         cal.add("calscale", "GREGORIAN")
         cal.add("method", "PUBLISH")
-        cal.add("x-wr-calname", feed_name(repo, owner))
+        cal.add("x-wr-calname", ics_text(feed_name(repo, owner)))
         head = bytes(cal.to_ical())
         end = head.rindex(b"END:VCALENDAR")
         body = b"".join(data for who, data in serialized if owner is None or who == owner)

@@ -29,7 +29,10 @@ class Group(click.Group):
         try:
             return super().invoke(ctx)
         except TextcrmError as exc:
-            click.echo(f"textcrm: error: {exc.message}", err=True)
+            from textcrm.encode import terminal_text
+
+            # Messages quote names and values from the repository: shown, never obeyed.
+            click.echo(f"textcrm: error: {terminal_text(exc.message)}", err=True)
             ctx.exit(exc.exit_code)
         except BrokenPipeError:
             raise  # the reader went away (`| head`): nothing to tell it
@@ -276,6 +279,7 @@ def stages(root: str | None, fmt: str) -> None:
     import textwrap
 
     from textcrm import console, jsonout
+    from textcrm.encode import terminal_text
     from textcrm.layout import CONFIG_FILE
     from textcrm.loader import DiskReader, load_config
     from textcrm.money import plain
@@ -322,10 +326,10 @@ def stages(root: str | None, fmt: str) -> None:
     for i, s in enumerate(config.stages):
         if s.description.strip():
             click.echo()
-            click.echo(f"{i + 1}. {s.name} ({s.key})")
+            click.echo(terminal_text(f"{i + 1}. {s.name} ({s.key})", lines=False))
             click.echo(
                 textwrap.fill(
-                    " ".join(s.description.split()),
+                    terminal_text(" ".join(s.description.split())),
                     width,
                     initial_indent="   ",
                     subsequent_indent="   ",
@@ -423,16 +427,18 @@ def _edit(
 ) -> None:
     """Build an edit with `build(root, today)`, then check it and write or show it."""
     from textcrm import edit
+    from textcrm.encode import terminal_text
 
     if dry_run and commit:
         raise UsageError("--dry-run and --commit cannot be combined")
     crm = resolve_root(root)
     day = parse_today(today)
     try:
-        click.echo(edit.apply(crm, day, build(crm, day), dry_run=dry_run, commit=commit), nl=False)
+        report = edit.apply(crm, day, build(crm, day), dry_run=dry_run, commit=commit)
     except edit.CommitRefused as exc:
-        click.echo(exc.report, nl=False)
+        click.echo(terminal_text(exc.report), nl=False)
         raise
+    click.echo(terminal_text(report), nl=False)
 
 
 @cli.group()
@@ -944,6 +950,11 @@ def pin_prices_command(
     metavar="N",
     help="Processes rendering pages. Default: the number of CPUs (at most 4).",
 )
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Build into a non-empty folder that no earlier build of yours made (its files stay).",
+)
 def build(
     root: str | None,
     today: str | None,
@@ -951,6 +962,7 @@ def build(
     strict: bool,
     no_cache: bool,
     jobs: int | None,
+    force: bool,
 ) -> None:
     """Build the static pipeline site: dashboard, board, every record, pipeline.json.
 
@@ -958,9 +970,11 @@ def build(
     works from disk (file://), on GitHub or GitLab Pages, or under any sub-path. The same
     repository and the same --today give byte-identical output. Files with errors are listed
     on the Problems page and the rest is built. Pages whose inputs did not change are not
-    rendered again; files an earlier build made that are no longer part of the site are
-    removed. Templates and style.css can be overridden by files of the same name in the CRM
-    repository's templates/ folder (see docs/site.md).
+    rendered again; files an earlier build wrote that are no longer part of the site are
+    removed, and nothing else (a CNAME or .git/ in the folder stays). A non-empty folder
+    that no build of yours made is refused unless --force. Templates and style.css can be
+    overridden by files of the same name in the CRM repository's templates/ folder (see
+    docs/site.md).
 
     \b
     Examples:
@@ -969,14 +983,15 @@ def build(
       textcrm build --strict                     for CI: fail when check finds errors
 
     Exit status: 0 when the site was built (1 with --strict when there are errors), 2 for a
-    usage error, a broken textcrm.yaml or an unsafe output folder.
+    usage error, a broken textcrm.yaml, a broken or refused template, or an unsafe output
+    folder. Templates render sandboxed: they lay out data and cannot run code.
     """
     from textcrm.site import build as build_site
 
     day = parse_today(today)
     crm = resolve_root(root)
     result = build_site(
-        crm, day, Path(output) if output else None, use_cache=not no_cache, jobs=jobs
+        crm, day, Path(output) if output else None, use_cache=not no_cache, jobs=jobs, force=force
     )
     from textcrm.plural import counted
 
@@ -1017,7 +1032,8 @@ def serve(
     The CRM folder is watched; after a burst of saves settles, the pages showing the changed
     files are rendered again (an edited opportunity's own page first) and open browser tabs
     reload by themselves. A file saved half-way with an error is listed on the Problems page
-    and the rest stays served. Ctrl-C stops.
+    and the rest stays served. Only requests addressed to 127.0.0.1 or localhost are
+    answered (others get 400), so a web page cannot read the site. Ctrl-C stops.
 
     \b
     Examples:
@@ -1101,17 +1117,18 @@ def quote(
         Path(output) if output else None,
         cwd,
     )
+    from textcrm.encode import terminal_text
+
     shown = path.relative_to(cwd) if path.is_relative_to(cwd) else path
     from textcrm.money import format_money
     from textcrm.plural import counted
 
     total = format_money(view.totals.total, view.currency, result.repository.config.locale)
-    click.echo(
-        f"wrote {shown}: quote {view.number}, {counted(len(view.lines), 'line')}, total {total}"
-    )
+    said = f"wrote {shown}: quote {view.number}, {counted(len(view.lines), 'line')}, total {total}"
+    click.echo(terminal_text(said, lines=False))
     expired = expiry_warning(result.repository, opportunity, day)
     if expired:
-        click.echo(f"textcrm: warning: {expired}", err=True)
+        click.echo(f"textcrm: warning: {terminal_text(expired, lines=False)}", err=True)
 
 
 # --- reports commands ---

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import IO, Any
 
 from textcrm.diagnostics import Diagnostic, count
+from textcrm.encode import terminal_text
 from textcrm.plural import counted
 
 _COLORS = {
@@ -45,10 +46,13 @@ def paint(text: str, style: str, color: bool) -> str:
 
 
 def format_text(d: Diagnostic, path: str, color: bool = False) -> str:
-    """One diagnostic as `path:line:col: severity: message [rule]`."""
-    location = f"{path}:{d.line}:{d.column}:"
+    """One diagnostic as `path:line:col: severity: message [rule]`, on one line: control
+    characters in the path or message (file names and values from the repository) are shown,
+    never sent to the terminal."""
+    location = f"{terminal_text(path, lines=False)}:{d.line}:{d.column}:"
     severity = paint(f"{d.severity}:", d.severity, color)
-    return f"{paint(location, 'bold', color)} {severity} {d.message} [{d.code}]"
+    message = terminal_text(d.message, lines=False)
+    return f"{paint(location, 'bold', color)} {severity} {message} [{d.code}]"
 
 
 def summary(diagnostics: Sequence[Diagnostic], checked: Mapping[str, int]) -> str:
@@ -116,11 +120,12 @@ def render_github(diagnostics: Sequence[Diagnostic], display: Callable[[str], st
     out = []
     for d in diagnostics:
         kind = "error" if d.severity == "error" else "warning"
+        path = terminal_text(display(d.path), lines=False)
         props = (
-            f"file={_escape_property(display(d.path))},line={d.line},col={d.column},"
+            f"file={_escape_property(path)},line={d.line},col={d.column},"
             f"title={_escape_property(d.code)}"
         )
-        out.append(f"::{kind} {props}::{_escape_data(d.message)}")
+        out.append(f"::{kind} {props}::{_escape_data(terminal_text(d.message))}")
     return "\n".join(out) + ("\n" if out else "")
 
 
@@ -148,9 +153,10 @@ class Cell:
 
 
 def _cell(value: Any) -> Cell:
+    """A value as a Cell whose text shows control characters instead of sending them."""
     if isinstance(value, Cell):
-        return value
-    return Cell("" if value is None else str(value))
+        return Cell(terminal_text(value.text), value.style)
+    return Cell("" if value is None else terminal_text(str(value)))
 
 
 def _clip(text: str, width: int) -> str:
@@ -176,6 +182,7 @@ def table(
     the width it needs, without colour.
     """
     style = style or Style(width=_UNLIMITED)
+    headers = [terminal_text(h) for h in headers]
     body = [[_cell(c) for c in row] for row in rows]
     widths = [len(h) for h in headers]
     for row in body:

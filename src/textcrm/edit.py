@@ -797,18 +797,21 @@ def _must_exist(repo: Repository, kind: str, record_id: str, option: str) -> Non
 
 def template_path(root: Path, kind: str) -> Path:
     """The new-record template: the CRM repository's own `templates/new/KIND.md` first."""
-    from textcrm.render import template_dirs
+    from textcrm.render import override, packaged_templates
 
-    for folder in template_dirs(root):
-        path = folder / "new" / f"{kind}.md"
-        if path.is_file():
-            return path
+    name = f"new/{kind}.md"
+    own = override(root, name)
+    if own is not None:
+        return own
+    path = packaged_templates() / name
+    if path.is_file():
+        return path
     raise EditRefused(f"no template new/{kind}.md found")  # pragma: no cover
 
 
 def _render_template(root: Path, kind: str, **context: Any) -> str:
     """Render the new-record template; a broken override is a message, not a traceback."""
-    from textcrm.render import TemplateError, render_string
+    from textcrm.render import TemplateFailed, render_string
 
     path = template_path(root, kind)
     shown = path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
@@ -817,11 +820,9 @@ def _render_template(root: Path, kind: str, **context: Any) -> str:
     except (OSError, UnicodeDecodeError) as exc:
         raise EditRefused(f"{shown} cannot be read: {exc}") from None
     try:
-        return render_string(source, **context)
-    except TemplateError as exc:
-        line = getattr(exc, "lineno", None)
-        where = f":{line}" if line else ""
-        raise EditRefused(f"{shown}{where}: template error: {exc.message or exc}") from None
+        return render_string(source, context, shown)
+    except TemplateFailed as exc:
+        raise EditRefused(exc.message) from None
 
 
 def new_record(
@@ -1040,6 +1041,10 @@ def save(root: Path, edit: Edit) -> None:
     """Write the edit atomically; refuse when the file changed on disk since it was read."""
     from textcrm.fsutil import atomic_write
 
+    try:
+        layout.resolve_inside(root, edit.path)
+    except layout.OutsideRepository as exc:
+        raise EditRefused(f"refused: {exc}; nothing written") from None
     full = root / edit.path
 
     def unchanged() -> None:

@@ -3,8 +3,9 @@
 Columns never change order; new ones are only ever added at the end. CSV is RFC 4180 (CRLF
 row ends, fields with commas, quotes or newlines quoted), UTF-8 with a byte-order mark by
 default so that spreadsheets detect the encoding; dates are ISO, money plain decimals with
-the currency's minor units, lists joined with `;`. A text cell that a spreadsheet would run
-as a formula (starting with `=`, `+`, `-`, `@`, tab or CR) is prefixed with `'`.
+the currency's minor units, lists joined with `;`. Every cell goes through `encode.csv_cell`:
+a text that a spreadsheet would run as a formula (starting with `=`, `+`, `-`, `@`, tab or
+CR) is prefixed with `'`, while a plain number such as `-5.00` stays a number.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from textcrm import jsonout, pipeline
+from textcrm.encode import csv_cell
 from textcrm.money import fixed, plain
 
 if TYPE_CHECKING:
@@ -83,28 +85,6 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "currency",
     ),
     "activities": ("opportunity", "position", "date", "type", "contact", "owner", "summary"),
-}
-
-# Columns holding numbers, dates or ids: never formula-escaped (they cannot start with `=`).
-_SAFE = {
-    "probability",
-    "amount",
-    "expected",
-    "weighted",
-    "unit_price",
-    "gross",
-    "discount_amount",
-    "total",
-    "quantity",
-    "position",
-    "employees",
-    "date",
-    "close_date",
-    "created",
-    "follow_up",
-    "last_activity",
-    "quote_date",
-    "quote_valid_until",
 }
 
 
@@ -229,17 +209,6 @@ def records(repo: Repository, kind: str) -> list[dict[str, Any]]:
     return list(_ROWS[kind](repo))
 
 
-def _csv_value(column: str, value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, list):
-        value = ";".join(str(v) for v in value)
-    text = str(value)
-    if column not in _SAFE and text[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + text
-    return text
-
-
 def to_csv(repo: Repository, kind: str, bom: bool = True) -> bytes:
     """The kind's records as CSV bytes: header, one row per record, UTF-8 (with BOM)."""
     buf = io.StringIO()
@@ -247,7 +216,7 @@ def to_csv(repo: Repository, kind: str, bom: bool = True) -> bytes:
     columns = COLUMNS[kind]
     writer.writerow(columns)
     for rec in records(repo, kind):
-        writer.writerow([_csv_value(c, rec[c]) for c in columns])
+        writer.writerow([csv_cell(rec[c]) for c in columns])
     return buf.getvalue().encode("utf-8-sig" if bom else "utf-8")
 
 

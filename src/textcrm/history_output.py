@@ -1,4 +1,10 @@
-"""History and pipeline changes as text tables, JSON and a short Markdown pull-request comment."""
+"""History and pipeline changes as text tables, JSON and a short Markdown pull-request comment.
+
+Titles, ids, owners, stages and commit authors come from the repository and its history:
+the text forms show their control characters (`encode.terminal_text`; they have no colour of
+their own) and the Markdown comment writes them through `encode.markdown_text` and
+`encode.markdown_code`.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from textcrm.checks.dates import sales_cycle_days
+from textcrm.encode import markdown_code, markdown_text, terminal_text
 from textcrm.history import (
     LISTS,
     WATERFALL_TERMS,
@@ -89,7 +96,7 @@ def render_history(h: OpportunityHistory, today: date, locale: str = "en_US") ->
             f"{h.closed_on}"
         )
     out.append(f"age: {counted((today - h.created).days, 'day')} (created {h.created})")
-    return "\n".join(out) + "\n"
+    return terminal_text("\n".join(out) + "\n")
 
 
 def history_json(h: OpportunityHistory, today: date) -> dict[str, Any]:
@@ -195,7 +202,7 @@ def render_changes(c: Changes, locale: str = "en_US") -> str:
                 ("", *currencies), fall, right=tuple(range(1, len(currencies) + 1))
             ).rstrip("\n")
         )
-    return "\n".join(out) + "\n"
+    return terminal_text("\n".join(out) + "\n")
 
 
 def changes_json(c: Changes) -> dict[str, Any]:
@@ -274,15 +281,17 @@ def render_markdown(c: Changes, locale: str = "en_US") -> str:
     money = money_format(locale)
     sentence = summary_sentence(c, locale)
     head = (
-        f"**Pipeline changes** from `{c.start.label}` "
-        f"({c.start.commit[:7] if c.start.commit else 'empty'}) to `{c.end.label}` "
+        f"**Pipeline changes** from {markdown_code(c.start.label)} "
+        f"({c.start.commit[:7] if c.start.commit else 'empty'}) to {markdown_code(c.end.label)} "
         f"({c.end.commit[:7] if c.end.commit else 'empty'})"
     )
-    out = [head + (f" for {c.owner}" if c.owner else ""), ""]
-    out.append((sentence[0].upper() + sentence[1:] + ".") if sentence else "No pipeline changes.")
+    out = [head + (f" for {markdown_text(c.owner)}" if c.owner else ""), ""]
+    sentence = (sentence[0].upper() + sentence[1:] + ".") if sentence else "No pipeline changes."
+    out.append(markdown_text(sentence))
     currencies = list(c.waterfall)
     if currencies:
-        out += ["", "| | " + " | ".join(currencies) + " |", "|---|" + "---:|" * len(currencies)]
+        heads = " | ".join(markdown_text(cur) for cur in currencies)
+        out += ["", "| | " + heads + " |", "|---|" + "---:|" * len(currencies)]
         for t in WATERFALL_TERMS:
             label = TERM_LABELS[t].removeprefix("= ")
             cells = " | ".join(money(c.waterfall[cur][t], cur) for cur in currencies)
@@ -292,8 +301,10 @@ def render_markdown(c: Changes, locale: str = "en_US") -> str:
     for key in LISTS:
         for i in c.lists[key]:
             details.append(
-                f"- {TITLES[key].lower()}: `{i.id}` ({i.owner or 'no owner'}) "
-                f"{money(i.amount, i.currency)}, {i.describe(money)}"
+                f"- {TITLES[key].lower()}: {markdown_code(i.id)} "
+                f"({markdown_text(i.owner) if i.owner else 'no owner'}) "
+                f"{markdown_text(money(i.amount, i.currency))}, "
+                f"{markdown_text(i.describe(money))}"
             )
     if details:
         out += ["", "<details><summary>Opportunities</summary>", "", *details, "", "</details>"]

@@ -640,7 +640,9 @@ def main(argv: list[str] | None = None) -> int:
             Path.cwd(), today, Path(root) if root else None, console.use_color(sys.stdout), args
         )
     except TextcrmError as exc:
-        print(f"textcrm: error: {exc.message}", file=sys.stderr)
+        from textcrm.encode import terminal_text
+
+        print(f"textcrm: error: {terminal_text(exc.message)}", file=sys.stderr)
         return exc.exit_code
     sys.stdout.write(outcome.text)
     return outcome.exit_code

@@ -68,6 +68,11 @@ class QuoteError(TextcrmError):
     """The quote cannot be produced as asked (exit 1); the message says what to fix."""
 
 
+class QuoteTemplateError(QuoteError):
+    """The quote template (usually the CRM's own templates/quote.html) failed or was refused
+    by the sandbox; the message names its file and line."""
+
+
 @dataclass(frozen=True, slots=True)
 class Party:
     """The seller or the buyer as printed: name, postal address lines and how to reach them."""
@@ -308,9 +313,16 @@ def _attention(repo: Repository, opp: Opportunity) -> Person | None:
 
 
 def _logo_uri(root: Path, logo: str) -> str:
-    """The logo file as a data: URI; QuoteError when it is missing or not an image."""
-    path = root / logo
-    kind = _LOGO_TYPES.get(path.suffix.lower())
+    """The logo file as a data: URI; QuoteError when it is missing, not an image, or leads
+    outside the repository (its bytes would be published with every quote)."""
+    try:
+        path = layout.resolve_inside(root, logo)
+    except layout.OutsideRepository as exc:
+        raise QuoteError(
+            f"textcrm.yaml: company.logo `{logo}` {exc.reason}; it is not read: give the "
+            "path of an image inside the repository"
+        ) from None
+    kind = _LOGO_TYPES.get(Path(logo).suffix.lower())
     if kind is None:
         raise QuoteError(
             f"textcrm.yaml: company.logo `{logo}` is not an image textcrm can embed "
@@ -348,23 +360,24 @@ def blocking_problems(
     ]
 
 
-def render_quote_html(view: QuoteView, env: jinja2.Environment | Path | None) -> str:
+def render_quote_html(
+    view: QuoteView, env: jinja2.Environment | Path | None, root: Path | None = None
+) -> str:
     """The quote as one self-contained HTML page (CSS inlined, logo embedded).
 
     `env` is a template environment from `render.environment(root)`, or the CRM root (or
-    None for the shipped templates only) to build one.
+    None for the shipped templates only) to build one. A broken or refused template is a
+    QuoteTemplateError naming the template's file (relative to `root`) and line.
     """
     from textcrm import render
 
     if env is None or isinstance(env, Path):
+        root = root or env
         env = render.environment(env)
     try:
-        return render.render(env, TEMPLATE, quote=view)
-    except render.TemplateSyntaxError as exc:
-        where = f"{exc.filename or exc.name or TEMPLATE}:{exc.lineno}"
-        raise QuoteError(f"{where}: template syntax error: {exc.message}") from None
-    except render.TemplateError as exc:
-        raise QuoteError(f"the quote template failed: {exc.message or exc}") from None
+        return render.render(env, TEMPLATE, {"quote": view}, root)
+    except render.TemplateFailed as exc:
+        raise QuoteTemplateError(exc.message) from None
 
 
 def output_path(view: QuoteView, fmt: str, output: Path | None, cwd: Path) -> Path:

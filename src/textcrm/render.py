@@ -3,6 +3,11 @@
 Templates only lay out values computed in Python; the filters here format them (money with
 Babel through `money.format_money`, dates, percentages) and render Markdown notes to HTML that
 is sanitized whatever a contributor writes in a file.
+
+Templates are data, not code: a CRM repository's own `templates/` may come from anyone who
+can commit to it, so every template (site pages, quotes, new records) renders in Jinja2's
+immutable sandbox, where attributes such as `__globals__` and methods that change a value
+are refused. A template that tries is a located error (`TemplateFailed`), never a traceback.
 """
 
 from __future__ import annotations
@@ -17,11 +22,14 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+import jinja2.sandbox
 import markdown as markdown_lib
 import nh3
 from markdown.inlinepatterns import LinkInlineProcessor
 
 from textcrm import notes
+from textcrm.errors import TextcrmError
+from textcrm.layout import TEMPLATES_DIR, OutsideRepository, resolve_inside
 from textcrm.money import format_money, format_number, plain
 from textcrm.plural import counted
 
@@ -86,14 +94,41 @@ _ALLOWED_ATTRIBUTES = {
 _URL_SCHEMES = {"http", "https", "mailto", "tel"}
 
 
-def template_dirs(root: Path | None) -> list[Path]:
-    """Where templates are looked up: the CRM repository's own `templates/` first (overrides),
-    then the ones shipped with textcrm (inside the wheel, or the checkout's `templates/`)."""
-    dirs = []
-    if root is not None and (root / "templates").is_dir():
-        dirs.append(root / "templates")
-    dirs.append(packaged_templates())
-    return dirs
+class _RepositoryTemplates(jinja2.FileSystemLoader):
+    """The CRM repository's templates/ overrides, each resolved with `layout.resolve_inside`:
+    one that leads outside the repository (a symlink) is skipped, and the shipped template
+    of that name is used instead (`textcrm check` reports it)."""
+
+    def __init__(self, root: Path) -> None:
+        super().__init__(str(root / TEMPLATES_DIR))
+        self.root = root
+
+    def _safe(self, name: str) -> bool:
+        try:
+            resolve_inside(self.root, f"{TEMPLATES_DIR}/{name}")
+        except OutsideRepository:
+            return False
+        return True
+
+    def get_source(self, environment: jinja2.Environment, template: str) -> tuple[str, str, Any]:
+        if not self._safe(template):
+            raise jinja2.TemplateNotFound(template)
+        return super().get_source(environment, template)
+
+    def list_templates(self) -> list[str]:
+        return [name for name in super().list_templates() if self._safe(name)]
+
+
+def override(root: Path | None, name: str) -> Path | None:
+    """The repository's own templates/NAME when there is one that stays inside the
+    repository, else None (the shipped template is used)."""
+    if root is None:
+        return None
+    try:
+        path = resolve_inside(root, f"{TEMPLATES_DIR}/{name}")
+    except OutsideRepository:
+        return None
+    return path if path.is_file() else None
 
 
 @functools.cache
@@ -197,10 +232,39 @@ FILTERS: dict[str, Any] = {
 }
 
 
+class Sandbox(jinja2.sandbox.ImmutableSandboxedEnvironment):
+    """Jinja2's immutable sandbox, remembering its verdict on each (type, attribute name).
+
+    The sandbox's attribute check depends on nothing else (the name, and what kind of object
+    it is asked on), and repeating it for every attribute of every page made rendering a
+    site about a quarter slower; remembered, the sandbox costs a few percent."""
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self._verdicts: dict[tuple[type, str], bool] = {}
+
+    def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
+        key = (type(obj), attr)
+        verdict = self._verdicts.get(key)
+        if verdict is None:
+            verdict = self._verdicts[key] = super().is_safe_attribute(obj, attr, value)
+        return verdict
+
+
+def _loader(root: Path | None, extra_dirs: list[Path]) -> jinja2.BaseLoader:
+    """Extra folders first, then the repository's overrides (kept inside it), then ours."""
+    loaders: list[jinja2.BaseLoader] = [jinja2.FileSystemLoader(extra_dirs)] if extra_dirs else []
+    if root is not None and (root / TEMPLATES_DIR).is_dir():
+        loaders.append(_RepositoryTemplates(root))
+    loaders.append(jinja2.FileSystemLoader(packaged_templates()))
+    return jinja2.ChoiceLoader(loaders)
+
+
 def environment(root: Path | None, extra_dirs: list[Path] | None = None) -> jinja2.Environment:
-    """A Jinja2 environment with autoescaping on, strict undefined values, and our filters."""
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader([*(extra_dirs or []), *template_dirs(root)]),
+    """A sandboxed Jinja2 environment with autoescaping on, strict undefined values, and our
+    filters."""
+    env = Sandbox(
+        loader=_loader(root, extra_dirs or []),
         autoescape=jinja2.select_autoescape(["html", "htm", "xml", "svg"], default_for_string=True),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -223,13 +287,62 @@ TemplateError = jinja2.TemplateError
 TemplateSyntaxError = jinja2.TemplateSyntaxError
 
 
-def render(env: jinja2.Environment, name: str, **context: Any) -> str:
-    """Render a template by name with a documented view model."""
-    return env.get_template(name).render(**context)
+class TemplateFailed(TextcrmError):
+    """A template did not compile, failed while rendering, or did something the sandbox
+    refuses; the message names the template file and line. Like a broken textcrm.yaml, it
+    stops a site build (exit 2)."""
+
+    exit_code = 2
 
 
-def render_string(source: str, **context: Any) -> str:
-    """Render a template given as text (for new-record templates), autoescape off."""
-    env = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
+def describe_error(exc: jinja2.TemplateError, root: Path | None, name: str = "") -> str:
+    """`templates/x.html:3: template error: ...`: where a template failed and why.
+
+    The file is shown relative to `root` when it is inside it; `name` stands for a template
+    rendered from a string. A runtime error is located by the template frame Jinja2 puts in
+    its traceback."""
+    if isinstance(exc, jinja2.TemplateSyntaxError):
+        filename, line, kind = exc.filename or exc.name, exc.lineno, "template syntax error"
+    else:
+        filename, line, kind = None, None, "template error"
+        tb = exc.__traceback__
+        while tb is not None:  # the innermost template frame is where it failed
+            if "__jinja_exception__" in tb.tb_frame.f_globals:
+                filename, line = tb.tb_frame.f_code.co_filename, tb.tb_lineno
+            tb = tb.tb_next
+    if not filename or filename.startswith("<"):
+        filename = name
+    elif root is not None and Path(filename).is_relative_to(root):
+        filename = Path(filename).relative_to(root).as_posix()
+    where = f"{filename}:{line}" if filename and line else filename or "template"
+    message = exc.message or str(exc)
+    if isinstance(exc, jinja2.TemplateNotFound):  # its message is the bare name, or paths
+        message = (
+            f"no template {exc.name!r}: a template can extend or include only the "
+            "repository's templates/ and textcrm's own"
+        )
+    if isinstance(exc, jinja2.sandbox.SecurityError):
+        message = f"{message.rstrip('.')}; templates are data, not code (see docs/security.md)"
+    return f"{where}: {kind}: {message}"
+
+
+def render(
+    env: jinja2.Environment, name: str, context: dict[str, Any], root: Path | None = None
+) -> str:
+    """Render a template by name with a documented view model; a failure is TemplateFailed
+    (its file shown relative to `root`)."""
+    try:
+        return env.get_template(name).render(context)
+    except jinja2.TemplateError as exc:
+        raise TemplateFailed(describe_error(exc, root, name)) from None
+
+
+def render_string(source: str, context: dict[str, Any], name: str) -> str:
+    """Render a template given as text (for new-record templates), sandboxed, autoescape off;
+    a failure is TemplateFailed naming the template `name`."""
+    env = Sandbox(undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
     env.filters.update(FILTERS)
-    return env.from_string(source).render(**context)
+    try:
+        return env.from_string(source).render(context)
+    except jinja2.TemplateError as exc:
+        raise TemplateFailed(describe_error(exc, None, name)) from None

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from textcrm import jsonout, pipeline
 from textcrm.console import Cell, Style, paint, table
+from textcrm.encode import csv_cell, terminal_text
 from textcrm.money import fixed, format_money, plain
 from textcrm.plural import counted
 
@@ -90,12 +91,13 @@ def to_json(doc: dict[str, Any]) -> str:
 
 
 def to_csv(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
-    """RFC 4180 CSV (CRLF line ends, quoting only where needed) with a header row."""
+    """RFC 4180 CSV (CRLF line ends, quoting only where needed) with a header row; every
+    cell through `encode.csv_cell`, so no text runs as a spreadsheet formula."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\r\n")
     writer.writerow(header)
     for row in rows:
-        writer.writerow(["" if v is None else v for v in row])
+        writer.writerow([csv_cell(v) for v in row])
     return buf.getvalue()
 
 
@@ -383,7 +385,13 @@ def _show_table(
     fig = repo.figures(opp)
     cur = fig.currency
     state = pipeline.status(repo, opp)
-    out = [paint(opp.title or opp.id, "bold", style.color), f"{opp.id}  ({opp.path})", ""]
+    # Every value below comes from the repository: shown through terminal_text, then styled.
+    clean = terminal_text
+    out = [
+        paint(clean(opp.title or opp.id, lines=False), "bold", style.color),
+        clean(f"{opp.id}  ({opp.path})", lines=False),
+        "",
+    ]
     account = repo.accounts.get(opp.account)
     owner = config.owner(opp.owner)
     facts: list[tuple[str, str]] = [
@@ -425,7 +433,7 @@ def _show_table(
     label_width = max(len(k) for k, _ in facts)
     for k, v in facts:
         out += textwrap.wrap(
-            f"{k.ljust(label_width)}  {v}",
+            f"{k.ljust(label_width)}  {clean(v, lines=False)}",
             max(style.width, label_width + 20),
             subsequent_indent=" " * (label_width + 2),
         )
@@ -435,7 +443,10 @@ def _show_table(
 
     def bullets(lines: list[str]) -> str:
         width = max(style.width, 30)
-        return "\n".join("\n".join(textwrap.wrap(x, width, subsequent_indent="  ")) for x in lines)
+        return "\n".join(
+            "\n".join(textwrap.wrap(clean(x, lines=False), width, subsequent_indent="  "))
+            for x in lines
+        )
 
     if fig.lines:
         rows: list[list[Any]] = [
@@ -483,7 +494,8 @@ def _show_table(
             bits.append(q.terms)
         if q.tax_rate is not None:
             bits.append(f"tax {plain(q.tax_rate)}%")
-        section("Quote", "\n".join(textwrap.wrap(", ".join(bits), max(style.width, 30))))
+        quote = clean(", ".join(bits), lines=False)
+        section("Quote", "\n".join(textwrap.wrap(quote, max(style.width, 30))))
     if opp.contacts:
         lines = []
         for c in opp.contacts:
@@ -533,7 +545,7 @@ def _show_table(
     else:
         section("Problems", "none")
     if opp.body.strip():
-        section("Notes", opp.body.strip())
+        section("Notes", clean(opp.body.strip()))
     return "\n".join(out) + "\n"
 
 

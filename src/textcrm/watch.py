@@ -8,6 +8,8 @@ rebuilds everything (still skipping unchanged pages). A failed rebuild is report
 last good site stays served. Editors' swap and backup files are ignored, and a save by
 rename counts as a change of the target file. Browsers reload by polling a version number
 that only the serve mode's HTTP handler knows about: the built files never carry the script.
+The server answers only requests whose Host header is 127.0.0.1 or localhost, so a web page
+cannot read the site through DNS rebinding.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 import functools
 import http.server
 import queue
+import re
 import threading
 import time
 import traceback
@@ -26,6 +29,7 @@ from typing import Any
 
 from textcrm import layout
 from textcrm.diagnostics import Diagnostic
+from textcrm.encode import terminal_text
 from textcrm.errors import TextcrmError
 from textcrm.loader import LoadResult, Repository
 from textcrm.plural import counted
@@ -242,14 +246,37 @@ class Session:
 # --- HTTP ---------------------------------------------------------------------------
 
 
+# The names this server answers to, with any port (a forwarded port keeps working). A page
+# elsewhere that rebinds its own name to 127.0.0.1 still sends its own name: it gets a 400.
+ALLOWED_HOST = re.compile(r"(?:127\.0\.0\.1|localhost)(?::[0-9]{1,5})?", re.IGNORECASE)
+
+
+def host_allowed(values: list[str]) -> bool:
+    """Whether a request's Host header values name this server (DNS rebinding defence)."""
+    return len(values) == 1 and ALLOWED_HOST.fullmatch(values[0].strip()) is not None
+
+
 class Handler(http.server.SimpleHTTPRequestHandler):
-    """Serves the output folder; adds the reload script to HTML answers (never to files)."""
+    """Serves the output folder; adds the reload script to HTML answers (never to files).
+
+    Every request, the reload endpoint's included, must name 127.0.0.1 or localhost in its
+    Host header, or it is answered 400 without a look at the site."""
 
     session: Session
 
     def __init__(self, *args: Any, session: Session, **kwargs: Any) -> None:
         self.session = session
         super().__init__(*args, directory=str(session.out), **kwargs)
+
+    def parse_request(self) -> bool:
+        if not super().parse_request():
+            return False
+        if not host_allowed(self.headers.get_all("Host") or []):
+            self.send_error(
+                400, "Bad Host header", "textcrm serve answers only 127.0.0.1 and localhost"
+            )
+            return False
+        return True
 
     def do_GET(self) -> None:
         if self.path.split("?")[0] == VERSION_PATH:
@@ -383,11 +410,15 @@ def serve(
 
 
 def describe(done: Round) -> str:
-    """One line about a rebuild, for the terminal."""
-    what = ", ".join(done.changed[:3]) + (" ..." if len(done.changed) > 3 else "")
+    """One line about a rebuild, for the terminal (file names with their control characters
+    shown)."""
+    what = terminal_text(", ".join(done.changed[:3]), lines=False) + (
+        " ..." if len(done.changed) > 3 else ""
+    )
     prefix = f"{what}: " if what else ""
     if done.result is None:
-        return f"{prefix}build failed, still serving the last good site:\n{done.error}"
+        error = terminal_text(done.error)
+        return f"{prefix}build failed, still serving the last good site:\n{error}"
     r = done.result
     problems = f"{counted(r.errors, 'error')}, {counted(r.warnings, 'warning')}"
     return (

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
+from textcrm.encode import terminal_text
 from textcrm.plural import counted, plural
 
 # Line ranges shown per note in the text report; `--format json` lists every row.
@@ -142,4 +143,5 @@ def render_text(report: Report) -> str:
     if report.problems:
         listed = ", ".join(f"{code} {n}" for code, n in sorted(report.problems.items()))
         out.append(f"`textcrm check` will report what the data lacks: {listed}")
-    return "\n".join(out) + "\n"
+    # File names and values come from the imported files: control characters are shown.
+    return "\n".join(terminal_text(line, lines=False) for line in out) + "\n"
