@@ -146,7 +146,8 @@ def test_a_deleted_account_flags_the_open_opportunities_naming_it(client, crm) -
 
 
 def test_an_unsaved_change_to_one_file_updates_the_other_open_files(client) -> None:
-    quoted = PRICED.replace(
+    # Quoted deals carry their line prices (else unpriced-line would speak up too).
+    quoted = PRICED.replace("discount: 5%}", "discount: 5%, unit_price: 1100}").replace(
         "activities:",
         "quote: {number: Q-1, date: 2026-11-20, valid_until: 2026-12-31}\nactivities:",
     )
@@ -155,7 +156,7 @@ def test_an_unsaved_change_to_one_file_updates_the_other_open_files(client) -> N
     assert client.diagnostics("opportunities/globex.md", mark) == []
     other = GOOD_OPPORTUNITY.replace("amount: 48000\n", "").replace(
         "activities:",
-        "line_items:\n  - {sku: SVC-DAY, quantity: 1}\n"
+        "line_items:\n  - {sku: SVC-DAY, quantity: 1, unit_price: 950}\n"
         "quote: {number: Q-1, date: 2026-11-20, valid_until: 2026-12-31}\nactivities:",
     )
     mark = client.mark()
