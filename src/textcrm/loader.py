@@ -238,7 +238,7 @@ class Repository:
         if got is None:
             got = {}
             for opp in self.opportunities.values():
-                if opp.quote is not None:
+                if opp.quote is not None and opp.quote.number is not None:
                     got.setdefault(opp.quote.number, []).append(opp.path)
             self._memo["quote_holders"] = got
         return got
@@ -419,6 +419,8 @@ def _read_and_parse(
             record = results[path][0]
             if isinstance(record, Opportunity):
                 for role in record.contacts:
+                    if role.contact is None:
+                        continue
                     p = layout.record_path("contact", role.contact)
                     if p in classified and p not in results:
                         extra.add(p)
@@ -560,7 +562,7 @@ class Workspace:
         self._repo._memo["quote_holders"] = self._quotes
 
     def _index_quote(self, opp: Opportunity | None, add: bool) -> None:
-        if opp is None or opp.quote is None:
+        if opp is None or opp.quote is None or opp.quote.number is None:
             return
         holders = self._quotes.setdefault(opp.quote.number, set())
         if add:
@@ -635,7 +637,7 @@ class Workspace:
         repo = self._repo
         if kind == "opportunity":
             old = repo.opportunities.get(record_id)
-            if old is not None and old.quote is not None:
+            if old is not None and old.quote is not None and old.quote.number is not None:
                 out.update(repo.quote_holders().get(old.quote.number, ()))
         elif kind == "account":
             out.update(o.path for o in repo.opportunities.values() if o.account == record_id)

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from textcrm import jsonout, pipeline
 from textcrm.console import Cell, Style, paint, table
 from textcrm.encode import csv_cell, terminal_text
-from textcrm.money import fixed, format_money, plain
+from textcrm.money import ZERO, fixed, format_money, plain
 from textcrm.plural import counted
 
 if TYPE_CHECKING:
@@ -287,7 +287,7 @@ def _show_record(repo: Repository, opp: Opportunity, today: date) -> dict[str, A
             {
                 "sku": p.item.sku,
                 "name": p.name,
-                "quantity": plain(p.item.quantity),
+                "quantity": plain(p.quantity),
                 "unit": p.unit,
                 "unit_price": fixed(p.unit_price, cur),
                 "discount": None if p.item.discount is None else str(p.item.discount),
@@ -299,7 +299,7 @@ def _show_record(repo: Repository, opp: Opportunity, today: date) -> dict[str, A
         ],
         "activities": [
             {
-                "date": a.date.isoformat(),
+                "date": a.date.isoformat() if a.date else None,
                 "type": a.type,
                 "contact": a.contact,
                 "owner": a.owner,
@@ -454,7 +454,7 @@ def _show_table(
                 i,
                 p.item.sku or "-",
                 p.name,
-                plain(p.item.quantity) + (f" {p.unit}" if p.unit else ""),
+                plain(p.quantity) + (f" {p.unit}" if p.unit else ""),
                 money(p.unit_price, cur, locale),
                 money(p.discount, cur, locale) if p.discount else "-",
                 money(p.total, cur, locale),
@@ -469,7 +469,7 @@ def _show_table(
                 "",
                 "",
                 "",
-                money(fig.line_items_total or 0, cur, locale),
+                money(fig.line_items_total or ZERO, cur, locale),
             ]
         )
         section(
@@ -485,7 +485,7 @@ def _show_table(
         )
     if opp.quote is not None:
         q = opp.quote
-        bits = [f"Quote {q.number}"]
+        bits = [f"Quote {q.number}" if q.number else "Quote (no number)"]
         if q.date:
             bits.append(f"dated {q.date}")
         if q.valid_until:
@@ -499,7 +499,7 @@ def _show_table(
     if opp.contacts:
         lines = []
         for c in opp.contacts:
-            person = repo.contacts.get(c.contact)
+            person = repo.contacts.get(c.contact) if c.contact else None
             name = f"{person.name} ({c.contact})" if person else c.contact
             extra = ", ".join(x for x in (c.role, "primary" if c.primary else "") if x)
             lines.append(f"- {name}" + (f": {extra}" if extra else ""))
@@ -507,7 +507,7 @@ def _show_table(
     if opp.competitors:
         lines = []
         for e in opp.competitors:
-            comp = repo.competitors.get(e.competitor)
+            comp = repo.competitors.get(e.competitor) if e.competitor else None
             name = comp.name if comp else e.competitor
             lines.append(
                 f"- {name}"
@@ -523,8 +523,11 @@ def _show_table(
         ]
         section("Decision issues", bullets(lines))
     if opp.activities:
-        acts = sorted(opp.activities, key=lambda a: a.date, reverse=True)
-        rows = [[a.date.isoformat(), a.type, a.contact or "-", a.summary] for a in acts]
+        acts = sorted(opp.activities, key=lambda a: a.date or date.min, reverse=True)
+        rows = [
+            [a.date.isoformat() if a.date else "-", a.type, a.contact or "-", a.summary]
+            for a in acts
+        ]
         section(
             "Activities (latest first)",
             table(

@@ -982,6 +982,8 @@ def opportunity(ctx: Context, opp: Opportunity, quote_href: str = "") -> Opportu
     fields.append(Field("File", opp.path))
     contacts = []
     for role in opp.contacts:
+        if role.contact is None:  # a partial entry: its problem is on the Problems page
+            continue
         person = repo.contacts.get(role.contact)
         contacts.append(
             ContactLine(
@@ -997,7 +999,7 @@ def opportunity(ctx: Context, opp: Opportunity, quote_href: str = "") -> Opportu
             p.item.sku,
             p.name,
             p.description,
-            plain(p.item.quantity),
+            plain(p.quantity),
             p.unit,
             money(p.unit_price, fig.currency),
             (f"{p.item.discount} (−{money(p.discount, fig.currency)})" if p.item.discount else ""),
@@ -1008,10 +1010,11 @@ def opportunity(ctx: Context, opp: Opportunity, quote_href: str = "") -> Opportu
     competitors = tuple(
         CompetitorLine(ctx.record_link("competitor", c.competitor), c.status, c.notes)
         for c in opp.competitors
+        if c.competitor is not None
     )
     issues = tuple(
         IssueLine(
-            i.issue,
+            i.issue or "",
             i.status,
             i.is_open,
             ctx.owner_name(i.owner) if i.owner else "",
@@ -1021,21 +1024,23 @@ def opportunity(ctx: Context, opp: Opportunity, quote_href: str = "") -> Opportu
         )
         for i in opp.decision_issues
     )
+    # A partial activity without its date is left out (its problem is on the Problems page).
+    dated = [(a.date, a) for a in opp.activities if a.date is not None]
     activities = tuple(
         ActivityLine(
-            a.date,
+            day,
             a.type,
             ctx.record_link("contact", a.contact) if a.contact else Link("", ""),
             ctx.owner_name(a.owner) if a.owner else "",
             a.summary,
         )
-        for a in sorted(opp.activities, key=lambda a: a.date, reverse=True)
+        for day, a in sorted(dated, key=lambda pair: pair[0], reverse=True)
     )
     quote = None
     if opp.quote is not None:
         q = opp.quote
         quote = QuoteInfo(
-            q.number,
+            q.number or "",
             q.date,
             q.valid_until,
             q.valid_until is not None and q.valid_until < ctx.today,

@@ -410,7 +410,9 @@ def document_symbols(ws: Workspace, path: str, lines: list[str]) -> list[lsp.Doc
                 opp.line_of("contacts"),
                 lines,
                 [
-                    _symbol(r.contact, r.role, lsp.SymbolKind.Object, r.line, lines)
+                    _symbol(
+                        r.contact or "(no contact)", r.role, lsp.SymbolKind.Object, r.line, lines
+                    )
                     for r in opp.contacts
                 ],
             )
