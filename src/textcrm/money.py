@@ -47,7 +47,7 @@ MINOR_UNITS: dict[str, int] = {
 }
 CURRENCIES: frozenset[str] = frozenset(MINOR_UNITS)
 
-_NUMBER = re.compile(r"^[+-]?(\d+(_\d+)*)?(\.\d+)?$")
+_NUMBER = re.compile(r"^[+-]?(\d+(_\d+)*)?(\.\d+)?([eE][+-]?\d+)?$")
 _HUNDRED = Decimal(100)
 ZERO = Decimal(0)
 
@@ -100,14 +100,24 @@ class MoneyError(ValueError):
 
 
 def parse_decimal(text: str) -> Decimal:
-    """Parse a plain decimal number written in YAML (`48000`, `1249.99`, `1_000`) exactly."""
+    """Parse a decimal number written in YAML (`48000`, `1249.99`, `1_000`, `2.2e4`) exactly.
+
+    An exponent is read as the number it writes (`2.2e4` is 22000): every YAML reader, and
+    so every editor, sees a number there."""
     t = text.strip()
-    if not t or not _NUMBER.match(t) or t in {"+", "-", "."}:
+    if not t or not _NUMBER.match(t) or t.lstrip("+-").startswith(("e", "E", ".e", ".E")):
+        raise MoneyError(f"{text!r} is not a number")
+    if t.lstrip("+-") in ("", "."):
         raise MoneyError(f"{text!r} is not a number")
     try:
-        return Decimal(t.replace("_", ""))
+        value = Decimal(t.replace("_", ""))
     except InvalidOperation as exc:  # pragma: no cover - the regex already guards this
         raise MoneyError(f"{text!r} is not a number") from exc
+    exponent = value.as_tuple().exponent
+    if isinstance(exponent, int) and exponent > 0 and value.adjusted() <= MAX_INTEGER_DIGITS:
+        # Written out (22000, not 2.2E+4); a longer one is refused by the digit limits.
+        value = value.quantize(Decimal(1), context=CONTEXT)
+    return value
 
 
 def parse_percent(text: str) -> Decimal:
