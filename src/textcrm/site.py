@@ -32,7 +32,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from textcrm import __version__, jsonout, layout, pipeline, views
+from textcrm import __version__, jsonout, layout, pipeline, schema, views
 from textcrm.cache import read_signed, write_signed
 from textcrm.diagnostics import Diagnostic
 from textcrm.errors import EnvironmentFailure, TextcrmError
@@ -414,6 +414,7 @@ def _nav() -> tuple[views.NavItem, ...]:
             ("accounts", "accounts.html", "Accounts"),
             ("contacts", "contacts.html", "Contacts"),
             ("competitors", "competitors.html", "Competitors"),
+            ("winloss", "winloss.html", "Win/loss"),
             ("products", "products.html", "Products"),
             ("process", "process.html", "Process"),
             ("problems", "problems.html", "Problems"),
@@ -455,22 +456,7 @@ def new_record_text(repo: Repository, today: date, kind: str) -> str:
 
 
 _BLANK_TEMPLATE_VALUES = dict.fromkeys(
-    (
-        "title",
-        "name",
-        "account",
-        "owner",
-        "stage",
-        "close_date",
-        "amount",
-        "created",
-        "contact",
-        "industry",
-        "website",
-        "email",
-        "phone",
-    ),
-    "",
+    sorted({key for keys in schema.NEW_RECORD_VALUES.values() for key in keys}), ""
 )
 
 
@@ -779,6 +765,31 @@ def plan(
         lambda: views.competitors_index(ctx, group("competitor")),
         everything,
     )
+
+    def winloss_inputs() -> str | None:
+        # The page shows deals' own fields, competitors' names and the stages git history
+        # gives: an edit to an account or a contact leaves it as it is.
+        if only is not None:
+            return None
+        h = hashlib.blake2b(digest_size=16)
+        files = sorted(
+            [o.path for o in repo.opportunities.values()]
+            + [c.path for c in repo.competitors.values()]
+        )
+        for name in files:
+            h.update(f"{name}\0{source_digest(repo.root, name)}\0".encode())
+        if ctx.history is not None:
+            h.update(history_digest(ctx.history).encode())
+        return h.hexdigest()
+
+    add(
+        "winloss.html",
+        "winloss.html",
+        "Win/loss",
+        "winloss",
+        lambda: views.winloss_page(ctx),
+        winloss_inputs,
+    )
     add(
         "products.html",
         "products.html",
@@ -874,6 +885,7 @@ def pipeline_json(ctx: views.Context) -> bytes:
             "past_due": cell(fc.past_due),
             "later": cell(fc.later),
         },
+        "quotas": jsonout.quotas(pipeline.quota_report(repo, today), repo.config.currency),
         "attention": [
             {
                 "kind": a.kind,
