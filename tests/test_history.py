@@ -97,7 +97,7 @@ def pipeline(make_repo) -> Path:
 
 
 def test_history_follows_renames_and_counts_stages(pipeline, run):
-    result = run(["history", "a2", "--today", "2026-11-28"], cwd=pipeline)
+    result = run(["history", "a2", "--wide", "--today", "2026-11-28"], cwd=pipeline)
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert lines[0] == "a2: Deal (opportunities/a2.md)"
@@ -149,7 +149,7 @@ def test_history_of_slips_and_invalid_version_and_merge(pipeline, run):
     assert doc["slips"] == 1
     assert doc["days_in_stages"] == {"qualification": 9, "proposal": 49}
 
-    c = run(["history", "c", "--today", "2026-11-28"], cwd=pipeline)
+    c = run(["history", "c", "--wide", "--today", "2026-11-28"], cwd=pipeline)
     rows = [line.split(None, 3) for line in c.output.splitlines()[4:8]]
     assert [(r[0], r[1], r[3]) for r in rows] == [
         (
@@ -433,7 +433,7 @@ def test_reopened_currency_change_lost_and_catalog_price(make_repo, run):
     assert [(i["id"], i["currency"], i["detail"]) for i in doc["decreased"]] == [
         ("x", "USD", "currency USD -> EUR")
     ]
-    w = run(["history", "w", "--today", "2026-11-28"], cwd=root).output.splitlines()
+    w = run(["history", "w", "--wide", "--today", "2026-11-28"], cwd=root).output.splitlines()
     assert w[5].split(None, 3)[3] == (
         "expected: $2,200.00 -> $2,400.00; textcrm.yaml or products.yaml changed"
     )
@@ -450,7 +450,7 @@ def test_crm_in_a_sub_folder_of_the_git_repository(make_repo, run, tmp_path):
     commit(top, "2026-10-01", "Start")
     write_files(root, {"opportunities/x.md": opp("qualification", "2026-12-08", "1000", "alice")})
     commit(top, "2026-10-03", "x qualified")
-    result = run(["history", "x", "--today", "2026-10-10"], cwd=root)
+    result = run(["history", "x", "--wide", "--today", "2026-10-10"], cwd=root)
     assert [line.split(None, 3)[3] for line in result.output.splitlines()[4:6]][1] == (
         "stage: prospecting -> qualification; close_date: 2026-12-01 -> 2026-12-08; "
         "probability: 10% -> 25%"

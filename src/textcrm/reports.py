@@ -17,7 +17,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from textcrm import jsonout, pipeline
-from textcrm.console import Cell, Style, paint, table
+from textcrm.console import Cell, Style, fit_lines, paint, table
 from textcrm.encode import csv_cell, terminal_text
 from textcrm.money import fixed, format_money, plain
 from textcrm.plural import counted
@@ -230,9 +230,9 @@ def list_report(
         body,
         style,
         right=(4, 5, 6),
-        flex=7,
+        flex=(7, 0),
         min_flex=10,
-        drop=(5, 2, 1),
+        drop=(5,),
     )
     return out + conversion_note(repo, (expected, weighted))
 
@@ -387,9 +387,14 @@ def _show_table(
     state = pipeline.status(repo, opp)
     # Every value below comes from the repository: shown through terminal_text, then styled.
     clean = terminal_text
+    # Running text wraps at the terminal's width; --wide leaves every line whole.
+    width = (1 << 30) if style.wide else style.width
     out = [
-        paint(clean(opp.title or opp.id, lines=False), "bold", style.color),
-        clean(f"{opp.id}  ({opp.path})", lines=False),
+        *(
+            paint(line, "bold", style.color)
+            for line in fit_lines(clean(opp.title or opp.id, lines=False), style).split("\n")
+        ),
+        fit_lines(clean(f"{opp.id}  ({opp.path})", lines=False), style),
         "",
     ]
     account = repo.accounts.get(opp.account)
@@ -434,7 +439,7 @@ def _show_table(
     for k, v in facts:
         out += textwrap.wrap(
             f"{k.ljust(label_width)}  {clean(v, lines=False)}",
-            max(style.width, label_width + 20),
+            max(width, label_width + 20),
             subsequent_indent=" " * (label_width + 2),
         )
 
@@ -442,9 +447,8 @@ def _show_table(
         out.extend(["", paint(title, "bold", style.color), text.rstrip("\n")])
 
     def bullets(lines: list[str]) -> str:
-        width = max(style.width, 30)
         return "\n".join(
-            "\n".join(textwrap.wrap(clean(x, lines=False), width, subsequent_indent="  "))
+            "\n".join(textwrap.wrap(clean(x, lines=False), max(width, 30), subsequent_indent="  "))
             for x in lines
         )
 
@@ -479,8 +483,8 @@ def _show_table(
                 rows,
                 style,
                 right=(0, 3, 4, 5, 6),
-                flex=2,
-                drop=(1, 5),
+                flex=(2, 1),
+                min_flex=8,
             ),
         )
     if opp.quote is not None:
@@ -495,7 +499,7 @@ def _show_table(
         if q.tax_rate is not None:
             bits.append(f"tax {plain(q.tax_rate)}%")
         quote = clean(", ".join(bits), lines=False)
-        section("Quote", "\n".join(textwrap.wrap(quote, max(style.width, 30))))
+        section("Quote", "\n".join(textwrap.wrap(quote, max(width, 30))))
     if opp.contacts:
         lines = []
         for c in opp.contacts:
@@ -528,7 +532,12 @@ def _show_table(
         section(
             "Activities (latest first)",
             table(
-                ("Date", "Type", "Contact", "Summary"), rows, style, flex=3, drop=(2,), wrap=True
+                ("Date", "Type", "Contact", "Summary"),
+                rows,
+                style,
+                flex=(3, 2),
+                min_flex=12,
+                wrap=(3,),
             ),
         )
     items = [
@@ -541,6 +550,7 @@ def _show_table(
     if problems:
         from textcrm.console import format_text
 
+        # `path:line:col: ...` lines stay whole: editors and scripts parse them.
         section("Problems", "\n".join(format_text(d, d.path, style.color) for d in problems))
     else:
         section("Problems", "none")
@@ -770,7 +780,7 @@ def attention_report(
         ("What", "Date", "Opportunity", "Owner", "Details"),
         body,
         style,
-        flex=4,
-        drop=(3,),
-        wrap=True,
+        flex=(4, 2, 0),
+        min_flex=10,
+        wrap=(4,),
     )
