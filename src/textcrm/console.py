@@ -173,7 +173,9 @@ def fit_lines(text: str, style: Style | None, indent: int = 2) -> str:
     return "\n".join(
         line
         if len(line) <= style.width
-        else "\n".join(textwrap.wrap(line, style.width, subsequent_indent=" " * indent))
+        else "\n".join(
+            textwrap.wrap(line, style.width, subsequent_indent=" " * indent, break_on_hyphens=False)
+        )
         for line in text.split("\n")
     )
 

@@ -394,9 +394,11 @@ def _show_table(
             paint(line, "bold", style.color)
             for line in fit_lines(clean(opp.title or opp.id, lines=False), style).split("\n")
         ),
-        fit_lines(clean(f"{opp.id}  ({opp.path})", lines=False), style),
-        "",
     ]
+    where = clean(f"{opp.id}  ({opp.path})", lines=False)
+    if len(where) > width:
+        where = clean(opp.id, lines=False) + "\n" + clean(opp.path, lines=False)
+    out += [fit_lines(where, style, indent=0), ""]
     account = repo.accounts.get(opp.account)
     owner = config.owner(opp.owner)
     facts: list[tuple[str, str]] = [
@@ -548,10 +550,11 @@ def _show_table(
     if items:
         section("Needs attention", bullets([f"- {a.label}: {a.message}" for a in items]))
     if problems:
-        from textcrm.console import format_text
-
-        # `path:line:col: ...` lines stay whole: editors and scripts parse them.
-        section("Problems", "\n".join(format_text(d, d.path, style.color) for d in problems))
+        # The file is named above; `textcrm check` prints the `path:line:col:` lines.
+        section(
+            "Problems",
+            bullets([f"- line {d.line}: {d.severity}: {d.message} [{d.code}]" for d in problems]),
+        )
     else:
         section("Problems", "none")
     if opp.body.strip():
@@ -780,7 +783,7 @@ def attention_report(
         ("What", "Date", "Opportunity", "Owner", "Details"),
         body,
         style,
-        flex=(4, 2, 0),
-        min_flex=10,
+        flex=(4, 2),
+        min_flex=12,
         wrap=(4,),
     )
