@@ -24,7 +24,7 @@ from textcrm.history import (
     OpportunityHistory,
     Tracked,
 )
-from textcrm.money import fixed, format_money
+from textcrm.money import fixed, format_date, format_money
 from textcrm.plural import counted
 
 if TYPE_CHECKING:
@@ -80,7 +80,7 @@ def render_history(
     style = _plain_style(style)
     money = money_format(locale)
     rows = [
-        (e.commit.day.isoformat(), e.commit.author, e.commit.short, e.describe(money))
+        (format_date(e.commit.day, locale), e.commit.author, e.commit.short, e.describe(money))
         for e in h.events
     ]
     head = f"{h.id}: {h.title or '(no title)'} ({h.path})" + ("" if h.exists else " [deleted]")
@@ -112,15 +112,16 @@ def render_history(
         f"{counted(sum(m.days for m in pushed), 'day')} in all, {len(pulled)} pulled in by "
         f"{counted(-sum(m.days for m in pulled), 'day')} in all"
     )
+    created = format_date(h.created, locale)
     if h.closed_on:
         days = sales_cycle_days(h.created, h.closed_on)
+        closed = format_date(h.closed_on, locale)
         out.append(
-            f"sales cycle: {counted(days, 'day')} (created {h.created}, closed {h.closed_on})"
+            f"sales cycle: {counted(days, 'day')} (created {created}, closed {closed})"
             if days is not None
-            else f"sales cycle: not counted, created {h.created} is after it closed on "
-            f"{h.closed_on}"
+            else f"sales cycle: not counted, created {created} is after it closed on {closed}"
         )
-    out.append(f"age: {counted((today - h.created).days, 'day')} (created {h.created})")
+    out.append(f"age: {counted((today - h.created).days, 'day')} (created {created})")
     return console.fit_lines(terminal_text("\n".join(out)), style) + "\n"
 
 

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from textcrm import jsonout, pipeline
 from textcrm.console import Cell, Style, fit_lines, paint, table
 from textcrm.encode import csv_cell, terminal_text
-from textcrm.money import fixed, format_money, plain
+from textcrm.money import fixed, format_date, format_money, plain
 from textcrm.plural import counted
 
 if TYPE_CHECKING:
@@ -103,6 +103,11 @@ def to_csv(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
 
 def _iso(day: date | None) -> str | None:
     return None if day is None else day.isoformat()
+
+
+def _day(day: date | None, locale: str) -> str:
+    """A date in a table: the locale's one format for people (`money.format_date`), or `-`."""
+    return "-" if day is None else format_date(day, locale)
 
 
 def _head(repo: Repository, report: str, today: date, **extra: Any) -> dict[str, Any]:
@@ -204,7 +209,7 @@ def list_report(
                 Cell(o.id, dim),
                 Cell(_stage_name(repo, o.stage), dim),
                 o.owner,
-                Cell(_iso(o.close_date) or "-", "error" if late else dim),
+                Cell(_day(o.close_date, locale), "error" if late else dim),
                 money(fig.expected, fig.currency, locale),
                 f"{plain(fig.probability)}%",
                 money(fig.weighted, fig.currency, locale),
@@ -410,9 +415,9 @@ def _show_table(
         facts.append(
             (
                 "Close date",
-                f"{opp.close_date} ({_relative_day(opp.close_date, today)})"
+                f"{_day(opp.close_date, locale)} ({_relative_day(opp.close_date, today)})"
                 if state == "open"
-                else opp.close_date.isoformat(),
+                else _day(opp.close_date, locale),
             )
         )
     source = "line items" if fig.line_items_total is not None else "amount"
@@ -424,14 +429,20 @@ def _show_table(
         ("Next step", opp.next_step or "-"),
         (
             "Follow-up",
-            f"{opp.follow_up} ({_relative_day(opp.follow_up, today)})" if opp.follow_up else "-",
+            f"{_day(opp.follow_up, locale)} ({_relative_day(opp.follow_up, today)})"
+            if opp.follow_up
+            else "-",
         ),
     ]
     if opp.created:
-        facts.append(("Created", opp.created.isoformat()))
+        facts.append(("Created", _day(opp.created, locale)))
     if opp.last_activity:
         facts.append(
-            ("Last activity", f"{opp.last_activity} ({_relative_day(opp.last_activity, today)})")
+            (
+                "Last activity",
+                f"{_day(opp.last_activity, locale)} "
+                f"({_relative_day(opp.last_activity, today)})",
+            )
         )
     if opp.tags:
         facts.append(("Tags", ", ".join(opp.tags)))
@@ -493,9 +504,9 @@ def _show_table(
         q = opp.quote
         bits = [f"Quote {q.number}"]
         if q.date:
-            bits.append(f"dated {q.date}")
+            bits.append(f"dated {_day(q.date, locale)}")
         if q.valid_until:
-            bits.append(f"valid until {q.valid_until}")
+            bits.append(f"valid until {_day(q.valid_until, locale)}")
         if q.terms:
             bits.append(q.terms)
         if q.tax_rate is not None:
@@ -524,13 +535,15 @@ def _show_table(
     if opp.decision_issues:
         lines = [
             f"- [{'x' if not d.is_open else ' '}] {d.issue}"
-            + "".join(f", {x}" for x in (d.owner, f"due {d.due}" if d.due else "") if x)
+            + "".join(
+                f", {x}" for x in (d.owner, f"due {_day(d.due, locale)}" if d.due else "") if x
+            )
             for d in opp.decision_issues
         ]
         section("Decision issues", bullets(lines))
     if opp.activities:
         acts = sorted(opp.activities, key=lambda a: a.date, reverse=True)
-        rows = [[a.date.isoformat(), a.type, a.contact or "-", a.summary] for a in acts]
+        rows = [[_day(a.date, locale), a.type, a.contact or "-", a.summary] for a in acts]
         section(
             "Activities (latest first)",
             table(
@@ -623,7 +636,11 @@ def pipeline_report(
     out = table(
         ("Stage", "Prob.", "Deals", "Expected", "Weighted"), body, style, right=(1, 2, 3, 4)
     )
-    title = "Pipeline by stage" + (f" for {owner}" if owner else "") + f", {today}\n\n"
+    title = (
+        "Pipeline by stage"
+        + (f" for {owner}" if owner else "")
+        + f", {_day(today, repo.config.locale)}\n\n"
+    )
     notes = conversion_note(
         repo,
         [t for r in summary.rows for t in (r.expected, r.weighted)]
@@ -702,8 +719,12 @@ def forecast_report(
     }
     body: list[list[Any]] = []
     previous = None
+    edges = {
+        "past-due": f"before {_day(first.start, locale)}",
+        "later": f"after {_day(last.end, locale)}",
+    }
     for key, label, cat, cell in entries:
-        shown = label if key != previous else ""
+        shown = edges.get(key, label) if key != previous else ""
         first_of_group = key != previous and previous is not None
         style_name = "bold" if cat == "total" else ("dim" if cat == "closed_won" else None)
         body.append(
@@ -720,7 +741,7 @@ def forecast_report(
     title = (
         f"Forecast by {unit}"
         + (f" for {owner}" if owner else "")
-        + f", {today} (open deals by close date; closed won to date)\n\n"
+        + f", {_day(today, locale)} (open deals by close date; closed won to date)\n\n"
     )
     out = table(
         ("Period", "Category", "Deals", "Expected", "Weighted"), body, style, right=(2, 3, 4)
@@ -766,19 +787,27 @@ def attention_report(
     if fmt == "csv":
         return to_csv(ATTENTION_COLUMNS, ([r[c] for c in ATTENTION_COLUMNS] for r in records))
     if not items:
-        return f"nothing needs attention on {today}" + (f" for {owner}" if owner else "") + "\n"
+        return (
+            f"nothing needs attention on {_day(today, repo.config.locale)}"
+            + (f" for {owner}" if owner else "")
+            + "\n"
+        )
     urgent = {"close-date-past", "stale", "follow-up-overdue", "quote-expired", "decision-overdue"}
     body = [
         [
             Cell(a.label, "error" if a.kind in urgent else "warning"),
-            _iso(a.date) or "-",
+            _day(a.date, repo.config.locale),
             a.opportunity,
             a.owner,
             a.message,
         ]
         for a in items
     ]
-    title = f"Needs attention on {today}" + (f" for {owner}" if owner else "") + "\n\n"
+    title = (
+        f"Needs attention on {_day(today, repo.config.locale)}"
+        + (f" for {owner}" if owner else "")
+        + "\n\n"
+    )
     return title + table(
         ("What", "Date", "Opportunity", "Owner", "Details"),
         body,
