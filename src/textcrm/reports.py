@@ -236,7 +236,7 @@ def list_report(
         style,
         right=(4, 5, 6),
         flex=(7, 0),
-        min_flex=10,
+        min_flex=8,
         drop=(5,),
     )
     return out + conversion_note(repo, (expected, weighted))
@@ -440,8 +440,7 @@ def _show_table(
         facts.append(
             (
                 "Last activity",
-                f"{_day(opp.last_activity, locale)} "
-                f"({_relative_day(opp.last_activity, today)})",
+                f"{_day(opp.last_activity, locale)} ({_relative_day(opp.last_activity, today)})",
             )
         )
     if opp.tags:
