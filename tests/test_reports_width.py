@@ -134,3 +134,27 @@ def test_wide_shows_everything_in_full(run, crm):
     listed = output(run, crm, ["list", "--wide"], 80)
     assert "Prob." in listed
     assert "Warehouse scanners and mobile printers for the northern distribution centres" in listed
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["list", "--open"],
+        ["list"],
+        ["attention"],
+        ["show", "acme-logistics-amr-fleet"],
+        ["pipeline"],
+        ["forecast"],
+    ],
+)
+def test_the_example_fits_80_columns_with_amounts_in_the_millions(run, args):
+    from conftest import EXAMPLE, EXAMPLE_TODAY
+
+    result = run([*args, "--root", str(EXAMPLE), "--today", EXAMPLE_TODAY], env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.output
+    assert max(len(line) for line in result.output.splitlines()) <= 80, args
+    # The totals are whole: money is never cut.
+    if args == ["list", "--open"]:
+        assert result.output.splitlines()[-1].split()[-2:] == ["$1,292,805.91", "$824,234.54"]
+    if args == ["list"]:
+        assert result.output.splitlines()[-1].split()[-2:] == ["$1,623,782.36", "$969,210.99"]

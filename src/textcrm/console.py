@@ -134,6 +134,7 @@ def terminal_width(default: int = 100) -> int:
 
 
 _UNLIMITED = 1 << 30
+_FLOOR = 4  # the narrowest a cut text column gets: three characters and the ellipsis
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,20 +218,26 @@ def table(
     def needed() -> int:
         return sum(widths[i] for i in keep) + 2 * (len(keep) - 1)
 
-    while True:
-        for i in flexes:
-            widths[i] = natural[i]
+    def narrow(floor: int) -> None:
         excess = needed() - limit
         while excess > 0:
-            narrowable = [i for i in flexes if i in keep and widths[i] > min_flex]
+            narrowable = [i for i in flexes if i in keep and widths[i] > floor]
             if not narrowable:
-                break
+                return
             widest = max(narrowable, key=lambda i: (widths[i], -flexes.index(i)))
             widths[widest] -= 1
             excess -= 1
+
+    while True:
+        for i in flexes:
+            widths[i] = natural[i]
+        narrow(min_flex)
         if needed() <= limit or not pending:
             break
         keep.remove(pending.pop(0))
+    # Still too wide with every column it may leave out gone: cut the text columns further
+    # rather than overflow (big amounts at 80 columns), keeping a few characters of each.
+    narrow(_FLOOR)
     for i in wrapped & set(keep):
         for row in body:
             c = row[i]
