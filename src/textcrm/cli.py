@@ -924,6 +924,11 @@ def pin_prices_command(
     metavar="N",
     help="Processes rendering pages. Default: the number of CPUs (at most 4).",
 )
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Build into a non-empty folder that no earlier build of yours made (its files stay).",
+)
 def build(
     root: str | None,
     today: str | None,
@@ -931,6 +936,7 @@ def build(
     strict: bool,
     no_cache: bool,
     jobs: int | None,
+    force: bool,
 ) -> None:
     """Build the static pipeline site: dashboard, board, every record, pipeline.json.
 
@@ -938,9 +944,11 @@ def build(
     works from disk (file://), on GitHub or GitLab Pages, or under any sub-path. The same
     repository and the same --today give byte-identical output. Files with errors are listed
     on the Problems page and the rest is built. Pages whose inputs did not change are not
-    rendered again; files an earlier build made that are no longer part of the site are
-    removed. Templates and style.css can be overridden by files of the same name in the CRM
-    repository's templates/ folder (see docs/site.md).
+    rendered again; files an earlier build wrote that are no longer part of the site are
+    removed, and nothing else (a CNAME or .git/ in the folder stays). A non-empty folder
+    that no build of yours made is refused unless --force. Templates and style.css can be
+    overridden by files of the same name in the CRM repository's templates/ folder (see
+    docs/site.md).
 
     \b
     Examples:
@@ -957,7 +965,7 @@ def build(
     day = parse_today(today)
     crm = resolve_root(root)
     result = build_site(
-        crm, day, Path(output) if output else None, use_cache=not no_cache, jobs=jobs
+        crm, day, Path(output) if output else None, use_cache=not no_cache, jobs=jobs, force=force
     )
     from textcrm.plural import counted
 
@@ -1337,6 +1345,17 @@ def pipeline_command(
     help="How many periods from the current one. Default: 6 months or 4 quarters.",
 )
 @owner_option
+@click.option(
+    "--quotas",
+    "quotas_only",
+    is_flag=True,
+    help="Show only quota attainment and coverage (from `quotas:` in textcrm.yaml).",
+)
+@click.option(
+    "--quota-period",
+    metavar="PERIOD",
+    help="The quota period to report, 2026-Q3 or 2026-09 (default: the one containing today).",
+)
 @wide_option
 def forecast(
     root: str | None,
@@ -1345,26 +1364,50 @@ def forecast(
     by: str,
     periods: int | None,
     owner: str | None,
+    quotas_only: bool,
+    quota_period: str | None,
     wide: bool,
 ) -> None:
     """Expected and weighted revenue by close period and forecast category (commit, best
     case, pipeline), and closed won to date in each period.
 
     Open deals closing before the first period are shown as past due, after the last one as
-    later; deals in the `omitted` category are left out.
+    later; deals in the `omitted` category are left out. With `quotas:` in textcrm.yaml, the
+    quota period's attainment (closed won / quota) and coverage (open pipeline closing in the
+    rest of the period / remaining quota) per owner and for the team follow.
 
     \b
     Examples:
       textcrm forecast
       textcrm forecast --by quarter --periods 2 --format csv
+      textcrm forecast --quotas --quota-period 2026-Q3 --format csv
     """
     from textcrm import pipeline, reports
 
     result, day = _report_repo(root, today)
-    _known("owner", owner, pipeline.owners(result.repository))
+    repo = result.repository
+    _known("owner", owner, pipeline.owners(repo))
+    quotas = repo.config.quotas
+    if (quotas_only or quota_period) and quotas is None:
+        raise click.UsageError(
+            "textcrm.yaml sets no quotas; add `quotas:` (docs/format.md) to report attainment"
+        )
+    chosen = None
+    if quota_period is not None:
+        assert quotas is not None
+        chosen = pipeline.period_from_key(quota_period.strip(), quotas.period)
+        if chosen is None:
+            example = "2026-Q3" if quotas.period == "quarter" else "2026-09"
+            raise click.BadParameter(
+                f"`{quota_period}` is not a {quotas.period}; quotas are per {quotas.period}, "
+                f"write it as {example}",
+                param_hint="--quota-period",
+            )
     count = periods or (6 if by == "month" else 4)
     _echo_report(
-        lambda style: reports.forecast_report(result.repository, day, by, count, owner, fmt, style),
+        lambda style: reports.forecast_report(
+            repo, day, by, count, owner, fmt, style, chosen, quotas_only
+        ),
         wide,
     )
 
@@ -1393,6 +1436,62 @@ def attention(root: str | None, today: str | None, fmt: str, owner: str | None, 
     _echo_report(
         lambda style: reports.attention_report(result.repository, day, owner, fmt, style), wide
     )
+
+
+@cli.command(short_help="Won and lost deals and win rates, by reason, competitor, owner, stage.")
+@root_option
+@today_option
+@format_option()
+@click.option("--since", metavar="YYYY-MM-DD", help="Only deals closed on or after this day.")
+@click.option(
+    "--by",
+    type=click.Choice(["reason", "competitor", "owner", "stage"]),
+    default="reason",
+    show_default=True,
+    help="reason: lost reason; competitor: each competitor named on a deal; owner: the "
+    "deal's owner; stage: the stage a deal was closed from (git history).",
+)
+@click.option("--no-cache", is_flag=True, help="Do not read or write the history cache.")
+@wide_option
+def winloss(
+    root: str | None,
+    today: str | None,
+    fmt: str,
+    since: str | None,
+    by: str,
+    no_cache: bool,
+    wide: bool,
+) -> None:
+    """Won and lost deals: counts, amounts and win rates (won / (won + lost), by count and
+    by amount), grouped by lost reason, competitor, owner or the stage a deal was closed
+    from.
+
+    A deal counts when its stage is won or lost and, with --since, its close_date is on or
+    after that day. With --by competitor a deal counts for every competitor named on it,
+    with the competitor's status on the deal. --by stage reads git history; without it the
+    stage is "unknown". docs/reports.md explains every figure.
+
+    \b
+    Examples:
+      textcrm winloss
+      textcrm winloss --by competitor --since 2026-01-01
+      textcrm winloss --by stage --format csv > winloss.csv
+    """
+    from textcrm import winloss as analysis
+    from textcrm.winloss_output import winloss_report
+
+    result, day = _report_repo(root, today)
+    repo = result.repository
+    first = _option_date("--since", since)
+    closed_from = None
+    if by == "stage":
+        from textcrm.history import histories_if_any
+
+        found = histories_if_any(repo.root, use_cache=not no_cache)
+        if found is not None:
+            closed_from = analysis.stages_closed_from(found, repo.config)
+    figures = analysis.win_loss(repo, by, first, closed_from)
+    _echo_report(lambda style: winloss_report(repo, figures, day, fmt, style), wide)
 
 
 @cli.command(short_help="Export records as CSV or JSON.")

@@ -797,12 +797,15 @@ def _must_exist(repo: Repository, kind: str, record_id: str, option: str) -> Non
 
 def template_path(root: Path, kind: str) -> Path:
     """The new-record template: the CRM repository's own `templates/new/KIND.md` first."""
-    from textcrm.render import template_dirs
+    from textcrm.render import override, packaged_templates
 
-    for folder in template_dirs(root):
-        path = folder / "new" / f"{kind}.md"
-        if path.is_file():
-            return path
+    name = f"new/{kind}.md"
+    own = override(root, name)
+    if own is not None:
+        return own
+    path = packaged_templates() / name
+    if path.is_file():
+        return path
     raise EditRefused(f"no template new/{kind}.md found")  # pragma: no cover
 
 
@@ -1038,6 +1041,10 @@ def save(root: Path, edit: Edit) -> None:
     """Write the edit atomically; refuse when the file changed on disk since it was read."""
     from textcrm.fsutil import atomic_write
 
+    try:
+        layout.resolve_inside(root, edit.path)
+    except layout.OutsideRepository as exc:
+        raise EditRefused(f"refused: {exc}; nothing written") from None
     full = root / edit.path
 
     def unchanged() -> None:

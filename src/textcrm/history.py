@@ -1018,6 +1018,18 @@ def all_histories(root: Path, use_cache: bool = True) -> dict[str, OpportunityHi
     return out
 
 
+def histories_if_any(root: Path, use_cache: bool = True) -> dict[str, OpportunityHistory] | None:
+    """`all_histories`, or None when the CRM has no usable git history (not in a git
+    repository, a shallow clone, no commit yet, git missing): for reports where history
+    only adds a column."""
+    from textcrm.errors import TextcrmError
+
+    try:
+        return all_histories(root, use_cache)
+    except TextcrmError:
+        return None
+
+
 # --- changes between two points and the waterfall --------------------------------------------
 
 WATERFALL_TERMS = ("start", "new", "increases", "decreases", "won", "lost", "removed", "end")

@@ -52,23 +52,37 @@ class Reader(Protocol):
 
 
 class DiskReader:
-    """Reads the working tree. Symlinks are followed only when they stay inside the root."""
+    """Reads the working tree. Nothing is read through a symlink (of a file or of a record
+    folder) that leads outside the root: see `layout.resolve_inside`."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
-        self._resolved_root = root.resolve()
         # os.path rather than pathlib: this runs once per file, tens of thousands of times.
         self._prefix = os.path.join(str(root), "")
+        # Record folders that lead outside the root, with the reason; checked once, not per file.
+        self._outside: dict[str, str] = {}
+        for folder in layout.FOLDERS:
+            try:
+                layout.resolve_inside(root, folder)
+            except layout.OutsideRepository as exc:
+                self._outside[folder] = exc.reason
 
     def files(self) -> list[str]:
-        return layout.discover(self.root)
+        found = layout.discover(self.root)
+        if self._outside:
+            found = [p for p in found if p.partition("/")[0] not in self._outside]
+        return found
 
     def read(self, relpath: str) -> bytes | Diagnostic:
         full = self._prefix + relpath
+        folder = relpath.partition("/")[0]
+        if folder in self._outside:
+            return error(relpath, 1, 1, "outside-repository", f"{folder}/ {self._outside[folder]}")
         try:
             if os.path.islink(full):
-                target = Path(full).resolve()
-                if not target.is_relative_to(self._resolved_root):
+                try:
+                    layout.resolve_inside(self.root, relpath)
+                except layout.OutsideRepository:
                     return error(
                         relpath,
                         1,
@@ -82,6 +96,80 @@ class DiskReader:
             return error(relpath, 1, 1, "unreadable-file", "is a folder, not a file")
         except OSError as exc:
             return error(relpath, 1, 1, "unreadable-file", f"cannot be read: {exc.strerror or exc}")
+
+    def path_problems(self, config: Config) -> list[Diagnostic]:
+        """Paths the repository names that lead outside it: record folders, company.logo and
+        template overrides; each is refused where it is read, and reported here by `check`."""
+        found = [
+            error(
+                folder, 1, 1, "outside-repository", f"this folder {reason}; no file in it is read"
+            )
+            for folder, reason in self._outside.items()
+        ]
+        logo = config.company.logo if config.company is not None else ""
+        if logo:
+            try:
+                layout.resolve_inside(self.root, logo)
+            except layout.OutsideRepository as exc:
+                line, column = _key_position(self.read(layout.CONFIG_FILE), "logo")
+                found.append(
+                    error(
+                        layout.CONFIG_FILE,
+                        line,
+                        column,
+                        "outside-repository",
+                        f"company.logo `{logo}` {exc.reason}; it is not read: give the path "
+                        "of an image inside the repository, such as logo.svg",
+                    )
+                )
+        found.extend(self._template_problems())
+        return found
+
+    def _template_problems(self) -> list[Diagnostic]:
+        """Template overrides (templates/) that are symlinks leading outside the root."""
+        top = layout.TEMPLATES_DIR
+        if not os.path.lexists(self._prefix + top):
+            return []
+        found = []
+        try:
+            layout.resolve_inside(self.root, top)
+        except layout.OutsideRepository as exc:
+            message = f"this folder {exc.reason}; no template override in it is used"
+            return [error(top, 1, 1, "outside-repository", message)]
+        for folder, dirs, files in os.walk(self._prefix + top):
+            for name in sorted([*dirs, *files]):
+                full = os.path.join(folder, name)
+                if not os.path.islink(full):
+                    continue
+                rel = os.path.relpath(full, self.root).replace(os.sep, "/")
+                try:
+                    layout.resolve_inside(self.root, rel)
+                except layout.OutsideRepository as exc:
+                    found.append(
+                        error(
+                            rel,
+                            1,
+                            1,
+                            "outside-repository",
+                            f"this template override {exc.reason}; it is not read, and "
+                            "the template textcrm ships is used instead",
+                        )
+                    )
+        return found
+
+
+def _key_position(data: bytes | Diagnostic, key: str) -> tuple[int, int]:
+    """Line and column of the first `key:` in a YAML file's bytes (1, 1 when not found)."""
+    if isinstance(data, bytes):
+        text = data.decode("utf-8", "replace")
+        for number, line in enumerate(text.splitlines(), 1):
+            stripped = line.lstrip(" -{")
+            if stripped.startswith(f"{key}:"):
+                return number, len(line) - len(stripped) + 1
+            at = line.find(f" {key}:")
+            if at >= 0:
+                return number, at + 2
+    return 1, 1
 
 
 @dataclass(frozen=True)
@@ -317,6 +405,9 @@ def _load(
         ids={k: frozenset(v) for k, v in ids.items()},
         scope=scope,
     )
+    path_problems = getattr(reader, "path_problems", None)
+    if path_problems is not None:
+        diagnostics.extend(d for d in path_problems(config) if repo.in_scope(d.path))
     if run_checks:
         diagnostics.extend(checks.run(repo, today))
     diagnostics = apply_severities(diagnostics, config.rules)

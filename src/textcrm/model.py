@@ -64,6 +64,34 @@ class Company:
 
 
 @dataclass(frozen=True)
+class QuotaTargets:
+    """The quotas of one period: the team's and each owner's, in the reporting currency."""
+
+    team: Decimal | None = None
+    owners: Mapping[str, Decimal] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Quotas:
+    """`quotas:` in textcrm.yaml: the usual quotas per month or quarter, and overrides."""
+
+    period: str  # month or quarter
+    team: Decimal | None = None
+    owners: Mapping[str, Decimal] = field(default_factory=dict)
+    periods: Mapping[str, QuotaTargets] = field(default_factory=dict)  # by period key
+
+    def targets(self, period_key: str) -> QuotaTargets:
+        """The quotas of one period: its overrides over the usual ones; the team's quota
+        defaults to the sum of the owners' when neither names it."""
+        override = self.periods.get(period_key, QuotaTargets())
+        owners = {**self.owners, **override.owners}
+        team = override.team if override.team is not None else self.team
+        if team is None and owners:
+            team = sum(owners.values(), Decimal(0))
+        return QuotaTargets(team, owners)
+
+
+@dataclass(frozen=True)
 class Config:
     """textcrm.yaml: the sales process and the settings that every command uses."""
 
@@ -80,6 +108,7 @@ class Config:
     site: Mapping[str, Any] = field(default_factory=dict)
     timezone: str = "UTC"
     edit_url: str = ""
+    quotas: Quotas | None = None
 
     def __post_init__(self) -> None:
         # A lookup table: stage(key) runs for every opportunity in every check.

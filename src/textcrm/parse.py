@@ -31,6 +31,8 @@ from textcrm.model import (
     Opportunity,
     Owner,
     Product,
+    Quotas,
+    QuotaTargets,
     Quote,
     Stage,
 )
@@ -239,6 +241,10 @@ def convert(node: Node, t: sc.Type, name: str, ctx: Context) -> Any:
         return _rules(node, ctx)
     if kind == "rates":
         return _rates(node, ctx)
+    if kind == "amounts":
+        return _amounts(node, name, ctx)
+    if kind == "quota_periods":
+        return _quota_periods(node, t, name, ctx)
     if kind == "timezone":
         return _timezone(node, _scalar(node, "a time zone name", name).strip(), name)
     if kind == "edit_url":
@@ -465,6 +471,128 @@ def _stage(values: dict[str, Any], line: int, node: Node, ctx: Context) -> Stage
     return Stage(line=line, **values)
 
 
+def _pairs(node: Node, name: str, ctx: Context) -> list[tuple[str, Node, Node]]:
+    """The (key, key node, value node) of a mapping, duplicates and non-text keys reported."""
+    if not isinstance(node, MappingNode):
+        raise Invalid(node, f"{name}: expected a mapping")
+    pairs: list[tuple[str, Node, Node]] = []
+    seen: dict[str, int] = {}
+    for key_node, value_node in node.value:
+        ctx.visit()
+        if not isinstance(key_node, ScalarNode):
+            ctx.report(key_node, "invalid-value", f"{name}: a key must be plain text")
+            continue
+        key = str(key_node.value).strip()
+        if key in seen:
+            ctx.report(
+                key_node,
+                "yaml-syntax",
+                f"duplicate key `{key}` (first given on line {seen[key]}); keep one",
+            )
+            continue
+        seen[key] = ctx.line(key_node)
+        pairs.append((key, key_node, value_node))
+    return pairs
+
+
+def _amounts(node: Node, name: str, ctx: Context) -> dict[str, Decimal]:
+    """A mapping of owner key to amount (quotas per owner)."""
+    amounts = {}
+    for key, _key_node, value_node in _pairs(node, name, ctx):
+        try:
+            value = convert(value_node, sc.MONEY, f"quotas {name}: {key}", ctx)
+        except Invalid as exc:
+            ctx.report(exc.node, exc.code, exc.message)
+            continue
+        if value is None:
+            ctx.report(value_node, "invalid-value", f"quotas {name}: {key} has no amount")
+            continue
+        amounts[sys.intern(key)] = value
+    return amounts
+
+
+_QUOTA_PERIOD_KEY = {
+    "quarter": re.compile(r"\d{4}-Q[1-4]\Z"),
+    "month": re.compile(r"\d{4}-(0[1-9]|1[0-2])\Z"),
+}
+
+
+def _quota_periods(node: Node, t: sc.Type, name: str, ctx: Context) -> dict[str, QuotaTargets]:
+    """Per period key (`2026-Q4` or `2026-12`), that period's quota overrides."""
+    assert t.record is not None
+    found = {}
+    for key, key_node, value_node in _pairs(node, name, ctx):
+        if not any(p.match(key) for p in _QUOTA_PERIOD_KEY.values()):
+            ctx.report(
+                key_node,
+                "invalid-value",
+                f"quotas {name}: `{key}` is not a period; write a quarter as 2026-Q4 or a month "
+                "as 2026-12",
+            )
+            continue
+        targets = build(value_node, t.record, ctx, f"quotas {name} {key}")
+        if targets is not None:
+            found[key] = targets
+    return found
+
+
+def _quota_targets(
+    values: dict[str, Any], line: int, node: Node, ctx: Context
+) -> QuotaTargets | None:
+    return QuotaTargets(values.get("team"), values.get("owners", {}))
+
+
+def _quotas(values: dict[str, Any], line: int, node: Node, ctx: Context) -> Quotas | None:
+    if "period" not in values:
+        return None
+    period = values["period"]
+    assert isinstance(node, MappingNode)
+    for key_node, value_node in node.value:
+        if str(key_node.value) != "periods" or not isinstance(value_node, MappingNode):
+            continue
+        for period_node, _ in value_node.value:
+            key = str(period_node.value).strip()
+            other = "month" if period == "quarter" else "quarter"
+            if _QUOTA_PERIOD_KEY[other].match(key):
+                example = "2026-Q4" if period == "quarter" else "2026-12"
+                ctx.report(
+                    period_node,
+                    "invalid-value",
+                    f"quotas periods: `{key}` is a {other} but quotas are per {period}; "
+                    f"write it as {example}",
+                )
+    periods = {
+        k: v for k, v in values.get("periods", {}).items() if _QUOTA_PERIOD_KEY[period].match(k)
+    }
+    return Quotas(period, values.get("team"), values.get("owners", {}), periods)
+
+
+def _quota_owner_keys(config_node: MappingNode) -> list[Node]:
+    """The owner key nodes under `quotas.owners` and each `quotas.periods.*.owners`."""
+
+    def child(node: Node, name: str) -> Node | None:
+        if isinstance(node, MappingNode):
+            for k, v in node.value:
+                if isinstance(k, ScalarNode) and str(k.value) == name:
+                    return v
+        return None
+
+    quotas = child(config_node, "quotas")
+    if quotas is None:
+        return []
+    owner_maps = [child(quotas, "owners")]
+    periods = child(quotas, "periods")
+    if isinstance(periods, MappingNode):
+        owner_maps += [child(v, "owners") for _, v in periods.value]
+    return [
+        k
+        for m in owner_maps
+        if isinstance(m, MappingNode)
+        for k, _ in m.value
+        if isinstance(k, ScalarNode)
+    ]
+
+
 def _company(values: dict[str, Any], line: int, node: Node, ctx: Context) -> Company | None:
     return None if _missing(values, sc.COMPANY) else Company(**values)
 
@@ -479,6 +607,8 @@ _BUILDERS: dict[str, Callable[[dict[str, Any], int, Node, Context], Any]] = {
     sc.LINE_ITEM.title: _line_item,
     sc.STAGE.title: _stage,
     sc.COMPANY.title: _company,
+    sc.QUOTA_OVERRIDE.title: _quota_targets,
+    sc.QUOTAS.title: _quotas,
 }
 
 
@@ -725,6 +855,16 @@ def parse_config(path: str, data: bytes) -> tuple[Config | None, list[Diagnostic
                 "stages is empty; list the sales process's stages in order",
             )
         )
+    owner_keys = [o.key for o in values.get("owners") or ()]
+    if owner_keys and "quotas" in values:
+        for key_node in _quota_owner_keys(node):
+            key = str(key_node.value).strip()
+            if key not in owner_keys:
+                ctx.report(
+                    key_node,
+                    "invalid-value",
+                    f"quotas: `{key}` is not one of `owners`" + suggest(key, owner_keys),
+                )
     if any(d.severity == "error" for d in ctx.diagnostics) or not stages:
         return None, ctx.diagnostics
     return Config(stages=stages, **values), ctx.diagnostics

@@ -313,9 +313,16 @@ def _attention(repo: Repository, opp: Opportunity) -> Person | None:
 
 
 def _logo_uri(root: Path, logo: str) -> str:
-    """The logo file as a data: URI; QuoteError when it is missing or not an image."""
-    path = root / logo
-    kind = _LOGO_TYPES.get(path.suffix.lower())
+    """The logo file as a data: URI; QuoteError when it is missing, not an image, or leads
+    outside the repository (its bytes would be published with every quote)."""
+    try:
+        path = layout.resolve_inside(root, logo)
+    except layout.OutsideRepository as exc:
+        raise QuoteError(
+            f"textcrm.yaml: company.logo `{logo}` {exc.reason}; it is not read: give the "
+            "path of an image inside the repository"
+        ) from None
+    kind = _LOGO_TYPES.get(Path(logo).suffix.lower())
     if kind is None:
         raise QuoteError(
             f"textcrm.yaml: company.logo `{logo}` is not an image textcrm can embed "

@@ -11,6 +11,7 @@ OUTCOMES = ("won", "lost")
 DECISION_STATUSES = ("open", "resolved")
 RULE_SEVERITIES = ("error", "warning", "off")
 PAPER_SIZES = ("A4", "Letter")
+QUOTA_PERIODS = ("month", "quarter")
 # Fields a stage may list under `requires` (its gate's exit criteria).
 GATE_FIELDS = (
     "amount",
@@ -75,6 +76,8 @@ _KIND_NAMES = {
     "stage": "stage key",
     "timezone": "IANA time zone name",
     "edit_url": "URL pattern with `{path}`",
+    "amounts": "mapping of owner key to amount",
+    "quota_periods": "mapping of period (`2026-Q4` or `2026-12`) to quota override",
 }
 
 
@@ -465,6 +468,58 @@ COMPANY = Record(
     extensible=False,
 )
 
+QUOTA_OVERRIDE = Record(
+    "quota override",
+    (
+        Field("team", MONEY, False, "The team's quota for this period.", 600000),
+        Field(
+            "owners",
+            Type("amounts"),
+            False,
+            "Quotas per owner for this period; owners not named keep their usual quota.",
+            {"alice": 300000},
+        ),
+    ),
+    "The quotas of one period that differ from the usual ones, under `quotas.periods`.",
+    extensible=False,
+)
+
+QUOTAS = Record(
+    "quotas",
+    (
+        Field(
+            "period",
+            enum(*QUOTA_PERIODS),
+            True,
+            "What each quota covers: a calendar month or quarter.",
+            "quarter",
+        ),
+        Field(
+            "team",
+            MONEY,
+            False,
+            "The team's quota per period (default: the sum of the owners' quotas).",
+            500000,
+        ),
+        Field(
+            "owners",
+            Type("amounts"),
+            False,
+            "Quota per period of each owner; one of `owners` when that is set.",
+            {"alice": 250000, "bob": 250000},
+        ),
+        Field(
+            "periods",
+            Type("quota_periods", record=QUOTA_OVERRIDE),
+            False,
+            "Overrides for given periods, keyed `2026-Q4` (quarter) or `2026-12` (month).",
+        ),
+    ),
+    "Sales quotas in the reporting currency (`currency`), per owner and for the team, "
+    "read by the dashboard and `textcrm forecast` (attainment and coverage).",
+    extensible=False,
+)
+
 CONFIG = Record(
     "textcrm.yaml",
     (
@@ -529,6 +584,12 @@ CONFIG = Record(
             "The forge's web-editor URL of a file, `{path}` standing for its path in the CRM; "
             "gives the site its edit and new-record links.",
             "https://github.com/acme/crm/edit/main/{path}",
+        ),
+        Field(
+            "quotas",
+            record(QUOTAS),
+            False,
+            "Sales quotas per owner and for the team, per month or quarter.",
         ),
     ),
     "textcrm.yaml: the sales process and settings.",
@@ -638,6 +699,21 @@ def _type_schema(t: Type, config: Any) -> dict[str, Any]:
                     {"type": "string", "pattern": _MONEY_PATTERN},
                 ]
             },
+        }
+    if k == "amounts":
+        amounts: dict[str, Any] = {
+            "type": "object",
+            "additionalProperties": _type_schema(MONEY, config),
+        }
+        if config is not None and config.owners:
+            amounts["propertyNames"] = {"enum": [o.key for o in config.owners]}
+        return amounts
+    if k == "quota_periods":
+        assert t.record is not None
+        return {
+            "type": "object",
+            "propertyNames": {"pattern": r"^\d{4}-(Q[1-4]|0[1-9]|1[0-2])$"},
+            "additionalProperties": record_schema(t.record, config),
         }
     if k == "mapping":
         return {"type": "object"}
