@@ -26,8 +26,13 @@ class Group(click.Group):
     """A click group that turns user-facing errors into a message and an exit code."""
 
     def invoke(self, ctx: click.Context) -> Any:
+        from textcrm.money import exact
+
         try:
-            return super().invoke(ctx)
+            # Every figure of every command is computed in the one Decimal context that holds
+            # the values `check` accepts (docs/format.md, "Limits").
+            with exact():
+                return super().invoke(ctx)
         except TextcrmError as exc:
             from textcrm.encode import terminal_text
 
@@ -49,12 +54,17 @@ class Group(click.Group):
 
 def parse_today(value: str | None) -> date:
     """`--today` / TEXTCRM_TODAY as a date; the local date when absent."""
+    from textcrm.schema import EARLIEST_DATE, LATEST_DATE
+
     if not value:
         return date.today()
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         raise UsageError(f"--today: `{value}` is not a date; write it as YYYY-MM-DD") from None
+    if not EARLIEST_DATE <= day <= LATEST_DATE:
+        raise UsageError(f"--today: {value} is outside {EARLIEST_DATE} to {LATEST_DATE}")
+    return day
 
 
 def resolve_root(root: str | None) -> Path:

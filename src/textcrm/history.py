@@ -162,7 +162,7 @@ class Snapshot(NamedTuple):
             opp.created,
             opp.follow_up,
             opp.forecast,
-            tuple(sorted({a.date.toordinal() for a in opp.activities})),
+            tuple(sorted({a.date.toordinal() for a in opp.activities if a.date is not None})),
             tuple(
                 (
                     str(i.quantity),
@@ -172,6 +172,7 @@ class Snapshot(NamedTuple):
                     _dec(i.discount.amount) if i.discount else None,
                 )
                 for i in opp.line_items
+                if not i.partial  # not priced until its problem is fixed (model.price_lines)
             ),
         )
 

@@ -375,6 +375,8 @@ def _load(
             record = results[path][0]
             if isinstance(record, Opportunity):
                 for role in record.contacts:
+                    if role.contact is None:
+                        continue
                     p = layout.record_path("contact", role.contact)
                     if p in classified and p not in results:
                         extra.add(p)

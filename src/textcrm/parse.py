@@ -36,7 +36,15 @@ from textcrm.model import (
     Quote,
     Stage,
 )
-from textcrm.money import CURRENCIES, MoneyError, parse_decimal, parse_discount, parse_percent
+from textcrm.money import (
+    CURRENCIES,
+    MoneyError,
+    digits_problem,
+    locale_name,
+    parse_decimal,
+    parse_discount,
+    parse_percent,
+)
 from textcrm.rules import RULES
 from textcrm.source import decode, split
 from textcrm.suggest import did_you_mean as suggest
@@ -66,6 +74,8 @@ _FALSE = frozenset({"false", "False", "FALSE"})
 # makes the parse cache's pickle store each once: a warm check unpickles far fewer objects.
 _date = functools.lru_cache(maxsize=8192)(date.fromisoformat)
 _decimal = functools.lru_cache(maxsize=8192)(parse_decimal)
+# Equal values have the same digits once trailing zeros are dropped: cached by value.
+_digits = functools.lru_cache(maxsize=8192)(digits_problem)
 
 
 class Invalid(Exception):
@@ -147,15 +157,19 @@ def convert(node: Node, t: sc.Type, name: str, ctx: Context) -> Any:
         if not _DATE.match(text):
             raise Invalid(node, f"{name}: `{text}` is not a date; write it as YYYY-MM-DD")
         try:
-            return _date(text)
+            day = _date(text)
         except ValueError:
             raise Invalid(node, f"{name}: `{text}` is not a real date") from None
+        if not sc.EARLIEST_DATE <= day <= sc.LATEST_DATE:
+            raise Invalid(node, f"{name}: {text} is outside {sc.EARLIEST_DATE} to {sc.LATEST_DATE}")
+        return day
     if kind in ("money", "quantity"):
         text = _scalar(node, "a number", name)
         try:
             value = _decimal(text)
         except MoneyError:
             raise Invalid(node, f"{name}: `{text}` is not a number") from None
+        _check_digits(node, name, text, value)
         if kind == "money" and value < 0:
             raise Invalid(node, f"{name}: {text} is negative; amounts are >= 0")
         if kind == "quantity" and value <= 0:
@@ -167,6 +181,7 @@ def convert(node: Node, t: sc.Type, name: str, ctx: Context) -> Any:
             value = parse_percent(text)
         except MoneyError:
             raise Invalid(node, f"{name}: `{text}` is not a percentage") from None
+        _check_digits(node, name, text, value)
         if not Decimal(0) <= value <= Decimal(100):
             raise Invalid(node, f"{name}: {text} is outside 0-100")
         return value
@@ -176,6 +191,7 @@ def convert(node: Node, t: sc.Type, name: str, ctx: Context) -> Any:
             discount = parse_discount(text)
         except MoneyError:
             raise Invalid(node, f"{name}: `{text}` is not a discount (`5%` or an amount)") from None
+        _check_digits(node, name, text, discount.percent or discount.amount or Decimal(0))
         if discount.percent is not None and not Decimal(0) <= discount.percent <= Decimal(100):
             raise Invalid(node, f"{name}: {text} is outside 0%-100%")
         if discount.amount is not None and discount.amount < 0:
@@ -185,9 +201,14 @@ def convert(node: Node, t: sc.Type, name: str, ctx: Context) -> Any:
         text = _scalar(node, "a whole number", name).strip()
         if not _INTEGER.match(text):
             raise Invalid(node, f"{name}: `{text}` is not a whole number")
-        number = int(text)
+        # Every bound has far fewer digits; int() of thousands of digits is slow or refused.
+        huge = -(10**30) if text.startswith("-") else 10**30
+        number = int(text) if len(text) <= 30 else huge
+        shown = text if len(text) <= 30 else text[:27] + "..."
         if t.minimum is not None and number < t.minimum:
-            raise Invalid(node, f"{name}: {number} is less than {t.minimum}")
+            raise Invalid(node, f"{name}: {shown} is less than {t.minimum}")
+        if t.maximum is not None and number > t.maximum:
+            raise Invalid(node, f"{name}: {shown} is more than {t.maximum:,}")
         return number
     if kind == "bool":
         text = _scalar(node, "true or false", name).strip()
@@ -196,6 +217,16 @@ def convert(node: Node, t: sc.Type, name: str, ctx: Context) -> Any:
         if text in _FALSE:
             return False
         raise Invalid(node, f"{name}: `{text}` is not true or false")
+    if kind == "locale":
+        text = _scalar(node, "a locale", name).strip()
+        known = locale_name(text)
+        if known is None:
+            raise Invalid(
+                node,
+                f"{name}: `{text}` is not a locale Babel knows; write a language and territory "
+                "like en_US, de_DE or fr_CH",
+            )
+        return known
     if kind == "currency":
         text = _scalar(node, "a currency code", name).strip()
         if text not in CURRENCIES:
@@ -268,6 +299,13 @@ def convert(node: Node, t: sc.Type, name: str, ctx: Context) -> Any:
     raise AssertionError(f"no converter for {kind}")  # pragma: no cover
 
 
+def _check_digits(node: Node, name: str, text: str, value: Decimal) -> None:
+    problem = _digits(value)
+    if problem is not None:
+        shown = text.strip() if len(text) <= 40 else text.strip()[:37] + "..."
+        raise Invalid(node, f"{name}: `{shown}` {problem}")
+
+
 def _timezone(node: Node, text: str, name: str) -> str:
     """An IANA time zone name that the zoneinfo database (or the tzdata package) knows."""
     import zoneinfo
@@ -290,18 +328,30 @@ def _sequence(node: Node, name: str) -> list[Node]:
 
 
 def read_mapping(
-    node: Node, spec: sc.Record, ctx: Context, where: str, top: bool = False
+    node: Node,
+    spec: sc.Record,
+    ctx: Context,
+    where: str,
+    top: bool = False,
+    failed: set[str] | None = None,
 ) -> tuple[dict[str, Any], dict[str, int]] | None:
     """Convert a mapping's known keys; report unknown, duplicate, missing and invalid ones.
 
     Returns (values, key lines) or None when the node is not a mapping; a key given with a
     value that failed to convert has a line but no value.
-    Values that failed to convert are left out (their diagnostic is already reported).
+    Values that failed to convert are left out (their diagnostic is already reported); their
+    names, and those of missing required fields, are added to `failed` when it is given.
     """
+    if failed is None:
+        failed = set()
     if not isinstance(node, MappingNode):
         ctx.report(node, "invalid-value", f"{where}: expected a mapping of fields")
         return None
-    _check_tag(node)
+    try:
+        _check_tag(node)
+    except Invalid as exc:
+        ctx.report(node, exc.code, exc.message)
+        return None
     values: dict[str, Any] = {}
     lines: dict[str, int] = {}
     seen: dict[str, int] = {}
@@ -336,20 +386,26 @@ def read_mapping(
                 )
             continue
         lines[key] = key_line
+        reported = len(ctx.diagnostics)
         try:
             value = convert(value_node, field.type, key, ctx)
         except Invalid as exc:
             report_line = ctx.line(exc.node) if exc.node is not value_node else key_line
             col_node = exc.node if exc.node is not value_node else key_node
             ctx.report(col_node, exc.code, exc.message, line=report_line)
+            failed.add(key)
             continue
+        if len(ctx.diagnostics) > reported:  # a problem inside the value (an item, a field)
+            failed.add(key)
         if value is None or value == ():
             if field.required:
                 ctx.report(key_node, "missing-field", f"{key} is empty; {where} needs it")
+                failed.add(key)
             continue
         values[key] = value
     for field in spec.fields:
         if field.required and field.name not in seen:
+            failed.add(field.name)
             line = 1 if top else ctx.line(node)
             ctx.report(
                 None if top else node,
@@ -408,62 +464,65 @@ def _comma_fragments(node: MappingNode, spec: sc.Record, ctx: Context) -> frozen
 
 
 def build(node: Node, spec: sc.Record, ctx: Context, where: str) -> Any:
-    """Build the model object for a nested record (list item or sub-mapping), or None."""
-    result = read_mapping(node, spec, ctx, where)
+    """Build the model object for a nested record (list item or sub-mapping), or None.
+
+    A record with a problem in some of its fields is kept with the fields that are valid and
+    the names of the others in `invalid` (a partial record): it is there for the rules that
+    ask whether it is given, and the rules that read its valid fields still run on them.
+    """
+    failed: set[str] = set()
+    result = read_mapping(node, spec, ctx, where, failed=failed)
     if result is None:
         return None
     values, _lines = result
     line = ctx.line(node)
     builder = _BUILDERS[spec.title]
-    return builder(values, line, node, ctx)
+    return builder(values, line, node, ctx, tuple(sorted(failed)))
+
+
+Builder = Callable[[dict[str, Any], int, Node, Context, tuple[str, ...]], Any]
 
 
 def _missing(values: dict[str, Any], spec: sc.Record) -> bool:
     return any(f.required and f.name not in values for f in spec.fields)
 
 
-def _line_item(values: dict[str, Any], line: int, node: Node, ctx: Context) -> LineItem | None:
-    if "quantity" not in values:
-        return None
-    if not values.get("sku"):
+def _line_item(
+    values: dict[str, Any], line: int, node: Node, ctx: Context, invalid: tuple[str, ...]
+) -> LineItem:
+    if not values.get("sku") and "sku" not in invalid:
         for needed in ("name", "unit_price"):
-            if needed not in values:
+            if needed not in values and needed not in invalid:
                 ctx.report(
                     node,
                     "missing-field",
                     f"line item without a sku is a custom line and needs its own `{needed}`",
                 )
-                return None
-    return LineItem(line=line, **values)
+                invalid = tuple(sorted({*invalid, needed}))
+    return LineItem(line=line, invalid=invalid, **values)
 
 
-def _simple(cls: type) -> Callable[[dict[str, Any], int, Node, Context], Any]:
-    spec = {
-        ContactRole: sc.CONTACT_ROLE,
-        CompetitorEntry: sc.COMPETITOR_ENTRY,
-        DecisionIssue: sc.DECISION_ISSUE,
-        Activity: sc.ACTIVITY,
-        Quote: sc.QUOTE,
-        Product: sc.PRODUCT,
-    }[cls]
+def _partial(cls: type) -> Builder:
+    """A builder that keeps the record even when some fields are invalid or missing."""
 
-    def make(values: dict[str, Any], line: int, node: Node, ctx: Context) -> Any:
-        if _missing(values, spec):
-            return None
-        return cls(line=line, **values)
+    def make(
+        values: dict[str, Any], line: int, node: Node, ctx: Context, invalid: tuple[str, ...]
+    ) -> Any:
+        return cls(line=line, invalid=invalid, **values)
 
     return make
 
 
-def _activity(values: dict[str, Any], line: int, node: Node, ctx: Context) -> Activity | None:
-    # An activity with a valid date still counts as a touch even if its type is wrong (that
-    # is reported on its own), so one typo does not also make the deal look stale.
-    if "date" not in values:
-        return None
-    return Activity(line=line, **{"type": "note", **values})
+def _product(
+    values: dict[str, Any], line: int, node: Node, ctx: Context, invalid: tuple[str, ...]
+) -> Product | None:
+    # A catalog entry without its sku, name or price cannot be referred to or priced.
+    return None if _missing(values, sc.PRODUCT) else Product(line=line, **values)
 
 
-def _stage(values: dict[str, Any], line: int, node: Node, ctx: Context) -> Stage | None:
+def _stage(
+    values: dict[str, Any], line: int, node: Node, ctx: Context, invalid: tuple[str, ...]
+) -> Stage | None:
     if _missing(values, sc.STAGE):
         return None
     values = dict(values)
@@ -537,12 +596,14 @@ def _quota_periods(node: Node, t: sc.Type, name: str, ctx: Context) -> dict[str,
 
 
 def _quota_targets(
-    values: dict[str, Any], line: int, node: Node, ctx: Context
+    values: dict[str, Any], line: int, node: Node, ctx: Context, invalid: tuple[str, ...]
 ) -> QuotaTargets | None:
     return QuotaTargets(values.get("team"), values.get("owners", {}))
 
 
-def _quotas(values: dict[str, Any], line: int, node: Node, ctx: Context) -> Quotas | None:
+def _quotas(
+    values: dict[str, Any], line: int, node: Node, ctx: Context, invalid: tuple[str, ...]
+) -> Quotas | None:
     if "period" not in values:
         return None
     period = values["period"]
@@ -593,17 +654,19 @@ def _quota_owner_keys(config_node: MappingNode) -> list[Node]:
     ]
 
 
-def _company(values: dict[str, Any], line: int, node: Node, ctx: Context) -> Company | None:
+def _company(
+    values: dict[str, Any], line: int, node: Node, ctx: Context, invalid: tuple[str, ...]
+) -> Company | None:
     return None if _missing(values, sc.COMPANY) else Company(**values)
 
 
-_BUILDERS: dict[str, Callable[[dict[str, Any], int, Node, Context], Any]] = {
-    sc.CONTACT_ROLE.title: _simple(ContactRole),
-    sc.COMPETITOR_ENTRY.title: _simple(CompetitorEntry),
-    sc.DECISION_ISSUE.title: _simple(DecisionIssue),
-    sc.ACTIVITY.title: _activity,
-    sc.QUOTE.title: _simple(Quote),
-    sc.PRODUCT.title: _simple(Product),
+_BUILDERS: dict[str, Builder] = {
+    sc.CONTACT_ROLE.title: _partial(ContactRole),
+    sc.COMPETITOR_ENTRY.title: _partial(CompetitorEntry),
+    sc.DECISION_ISSUE.title: _partial(DecisionIssue),
+    sc.ACTIVITY.title: _partial(Activity),
+    sc.QUOTE.title: _partial(Quote),
+    sc.PRODUCT.title: _product,
     sc.LINE_ITEM.title: _line_item,
     sc.STAGE.title: _stage,
     sc.COMPANY.title: _company,
@@ -672,6 +735,10 @@ def _rates(node: Node, ctx: Context) -> dict[str, Decimal]:
             continue
         if rate <= 0:
             ctx.report(value_node, "invalid-value", f"rates: the rate for {code} must be > 0")
+            continue
+        problem = digits_problem(rate)
+        if problem is not None:
+            ctx.report(value_node, "invalid-value", f"rates: the rate for {code} {problem}")
             continue
         rates[code] = rate
     return rates
@@ -751,14 +818,18 @@ def parse_record(kind: str, path: str, record_id: str, data: bytes) -> tuple[Any
     if not _top_mapping(ctx, node, f"an {kind}" if kind[0] in "aeiou" else f"a {kind}"):
         return None, ctx.diagnostics
     assert node is not None
+    failed: set[str] = set()
     try:
-        result = read_mapping(node, spec, ctx, kind, top=True)
+        result = read_mapping(node, spec, ctx, kind, top=True, failed=failed)
     except BudgetExceeded:
         return None, [_bomb(path)]
-    assert result is not None
+    if result is None:
+        return None, ctx.diagnostics
     values, lines = result
     if kind != "opportunity" and _missing(values, spec):
         return None, ctx.diagnostics
+    if kind == "opportunity":
+        values["invalid"] = tuple(sorted(failed))
     record = cls(
         id=record_id,
         path=path,
@@ -827,7 +898,8 @@ def parse_config(path: str, data: bytes) -> tuple[Config | None, list[Diagnostic
         result = read_mapping(node, sc.CONFIG, ctx, "textcrm.yaml", top=True)
     except BudgetExceeded:
         return None, [_bomb(path)]
-    assert result is not None
+    if result is None:
+        return None, ctx.diagnostics
     values, lines = result
     stages: tuple[Stage, ...] = values.pop("stages", ())
     seen: dict[str, int] = {}

@@ -16,7 +16,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING
 
 from textcrm.checks.dates import is_stale, sales_cycle_days
-from textcrm.money import ZERO, plain, round_money
+from textcrm.money import ZERO, exchange, mean, plain, round_money
 from textcrm.plural import counted
 
 if TYPE_CHECKING:
@@ -76,7 +76,7 @@ class Tally:
 
     def averages(self, config: Config) -> Totals:
         """The mean amount per currency, rounded to the minor unit."""
-        means = {c: round_money(v / self.counts[c], c) for c, v in self.sums.items()}
+        means = {c: mean(v, self.counts[c], c) for c, v in self.sums.items()}
         return make_totals(means, config)
 
 
@@ -91,7 +91,7 @@ def make_totals(sums: Mapping[str, Decimal], config: Config) -> Totals:
         if currency == reporting:
             converted = (converted or ZERO) + sums[currency]
         elif currency in config.rates and converted is not None:
-            converted += round_money(sums[currency] * config.rates[currency], reporting)
+            converted += exchange(sums[currency], config.rates[currency], reporting)
         else:
             converted = None
     return Totals(tuple((c, sums[c]) for c in order), reporting, converted)
@@ -553,17 +553,14 @@ def attention(
                 )
         quote = opp.quote
         if quote is not None and quote.valid_until is not None:
+            named = quote.named
             if quote.valid_until < today:
-                add(
-                    "quote-expired",
-                    quote.valid_until,
-                    f"quote {quote.number} expired on {quote.valid_until}",
-                )
+                add("quote-expired", quote.valid_until, f"{named} expired on {quote.valid_until}")
             elif quote.valid_until <= horizon:
                 add(
                     "quote-expiring",
                     quote.valid_until,
-                    f"quote {quote.number} expires on {quote.valid_until}",
+                    f"{named} expires on {quote.valid_until}",
                 )
         for issue in opp.decision_issues:
             if not issue.is_open or issue.due is None:
@@ -716,7 +713,7 @@ def by_competitor(repo: Repository) -> dict[str, Group]:
     members: dict[str, list[tuple[Opportunity, str, Decimal]]] = {}
     for opp in select(repo):
         fig = repo.figures(opp)
-        for entry in {e.competitor for e in opp.competitors}:
+        for entry in {e.competitor for e in opp.competitors if e.competitor is not None}:
             members.setdefault(entry, []).append((opp, fig.currency, fig.expected))
     keys = sorted(set(repo.competitors) | set(members))
     return {k: _group(repo, k, members.get(k, [])) for k in keys}
@@ -861,7 +858,8 @@ def by_contact(repo: Repository) -> dict[str, tuple[tuple[str, str], ...]]:
     found: dict[str, list[tuple[str, str]]] = {}
     for opp in select(repo):
         for role in opp.contacts:
-            found.setdefault(role.contact, []).append((opp.id, role.role))
+            if role.contact is not None:
+                found.setdefault(role.contact, []).append((opp.id, role.role))
     return {k: tuple(v) for k, v in sorted(found.items())}
 
 

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from textcrm import jsonout, pipeline
 from textcrm.console import Cell, Style, fit_lines, paint, table
 from textcrm.encode import csv_cell, terminal_text
-from textcrm.money import fixed, format_date, format_money, plain
+from textcrm.money import ZERO, fixed, format_date, format_money, plain
 from textcrm.plural import counted
 
 if TYPE_CHECKING:
@@ -292,7 +292,7 @@ def _show_record(repo: Repository, opp: Opportunity, today: date) -> dict[str, A
             {
                 "sku": p.item.sku,
                 "name": p.name,
-                "quantity": plain(p.item.quantity),
+                "quantity": plain(p.quantity),
                 "unit": p.unit,
                 "unit_price": fixed(p.unit_price, cur),
                 "discount": None if p.item.discount is None else str(p.item.discount),
@@ -304,7 +304,7 @@ def _show_record(repo: Repository, opp: Opportunity, today: date) -> dict[str, A
         ],
         "activities": [
             {
-                "date": a.date.isoformat(),
+                "date": a.date.isoformat() if a.date else None,
                 "type": a.type,
                 "contact": a.contact,
                 "owner": a.owner,
@@ -470,7 +470,7 @@ def _show_table(
                 i,
                 p.item.sku or "-",
                 p.name,
-                plain(p.item.quantity) + (f" {p.unit}" if p.unit else ""),
+                plain(p.quantity) + (f" {p.unit}" if p.unit else ""),
                 money(p.unit_price, cur, locale),
                 money(p.discount, cur, locale) if p.discount else "-",
                 money(p.total, cur, locale),
@@ -485,7 +485,7 @@ def _show_table(
                 "",
                 "",
                 "",
-                money(fig.line_items_total or 0, cur, locale),
+                money(fig.line_items_total or ZERO, cur, locale),
             ]
         )
         section(
@@ -501,7 +501,7 @@ def _show_table(
         )
     if opp.quote is not None:
         q = opp.quote
-        bits = [f"Quote {q.number}"]
+        bits = [f"Quote {q.number}" if q.number else "Quote (no number)"]
         if q.date:
             bits.append(f"dated {_day(q.date, locale)}")
         if q.valid_until:
@@ -515,7 +515,7 @@ def _show_table(
     if opp.contacts:
         lines = []
         for c in opp.contacts:
-            person = repo.contacts.get(c.contact)
+            person = repo.contacts.get(c.contact) if c.contact else None
             name = f"{person.name} ({c.contact})" if person else c.contact
             extra = ", ".join(x for x in (c.role, "primary" if c.primary else "") if x)
             lines.append(f"- {name}" + (f": {extra}" if extra else ""))
@@ -523,7 +523,7 @@ def _show_table(
     if opp.competitors:
         lines = []
         for e in opp.competitors:
-            comp = repo.competitors.get(e.competitor)
+            comp = repo.competitors.get(e.competitor) if e.competitor else None
             name = comp.name if comp else e.competitor
             lines.append(
                 f"- {name}"
@@ -541,7 +541,7 @@ def _show_table(
         ]
         section("Decision issues", bullets(lines))
     if opp.activities:
-        acts = sorted(opp.activities, key=lambda a: a.date, reverse=True)
+        acts = sorted(opp.activities, key=lambda a: a.date or date.min, reverse=True)
         rows = [[_day(a.date, locale), a.type, a.contact or "-", a.summary] for a in acts]
         section(
             "Activities (latest first)",

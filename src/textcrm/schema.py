@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
+
+from textcrm.money import MAX_FRACTION_DIGITS, MAX_INTEGER_DIGITS, PRECISION
 
 ACTIVITY_TYPES = ("call", "email", "meeting", "demo", "note", "task")
 FORECAST_CATEGORIES = ("pipeline", "best_case", "commit", "closed", "omitted")
@@ -29,8 +32,32 @@ GATE_FIELDS = (
     "tags",
     "activities",
 )
+# The values a new-record template (templates/new/KIND.md) is given, by kind: what
+# `textcrm new` fills in, and what the site's "New ..." links leave blank.
+NEW_RECORD_VALUES: dict[str, tuple[str, ...]] = {
+    "opportunity": (
+        "title",
+        "account",
+        "owner",
+        "stage",
+        "close_date",
+        "amount",
+        "created",
+        "contact",
+    ),
+    "account": ("name", "industry", "website", "owner"),
+    "contact": ("name", "account", "title", "email", "phone"),
+    "competitor": ("name", "website"),
+}
 # Keys starting with this prefix are the user's own and never reported as unknown.
 EXTENSION_PREFIXES = ("x-", "x_")
+# The range of every date a file may give (and of --today): wide enough for any deal, narrow
+# enough that a date plus any accepted number of days is still a date every output can print.
+EARLIEST_DATE = date(1900, 1, 1)
+LATEST_DATE = date(2200, 12, 31)
+# The bound of every setting counted in days (ten years) and of an account's head count.
+MAX_DAYS = 3650
+MAX_EMPLOYEES = 10**9
 
 
 @dataclass(frozen=True)
@@ -58,6 +85,8 @@ class Type:
             return "one of " + ", ".join(self.choices)
         if self.kind == "ref":
             return f"{self.ref} id"
+        if self.kind == "integer" and self.maximum is not None:
+            return f"whole number, {self.minimum or 0} to {self.maximum:,}"
         return _KIND_NAMES.get(self.kind, self.kind)
 
 
@@ -74,6 +103,7 @@ _KIND_NAMES = {
     "discount": "discount (`5%` or an amount off)",
     "owner": "owner key",
     "stage": "stage key",
+    "locale": "locale (`en_US`, `de_DE`)",
     "timezone": "IANA time zone name",
     "edit_url": "URL pattern with `{path}`",
     "amounts": "mapping of owner key to amount",
@@ -345,7 +375,7 @@ ACCOUNT = Record(
         Field("phone", S, False, "Main phone number."),
         Field("email", S, False, "Main email address."),
         Field("parent", ref("account"), False, "Id of the parent company's account."),
-        Field("employees", Type("integer", minimum=0), False, "Head count."),
+        Field("employees", Type("integer", minimum=0, maximum=MAX_EMPLOYEES), False, "Head count."),
         Field("tags", TAGS, False, "Free labels."),
         SOURCE_ID,
     ),
@@ -427,7 +457,7 @@ STAGE = Record(
         ),
         Field(
             "stale_after_days",
-            Type("integer", minimum=1),
+            Type("integer", minimum=1, maximum=MAX_DAYS),
             False,
             "Days without activity after which a deal in this stage is stale.",
             14,
@@ -528,21 +558,22 @@ CONFIG = Record(
         ),
         Field(
             "locale",
-            S,
+            Type("locale"),
             False,
-            "Locale for money and dates on the site and quotes (en_US).",
+            "Locale for money and dates on the site and quotes (default en_US); `en-US` is "
+            "read as `en_US`.",
             "en_US",
         ),
         Field(
             "stale_after_days",
-            Type("integer", minimum=1),
+            Type("integer", minimum=1, maximum=MAX_DAYS),
             False,
             "Days without activity after which an open deal is stale (default 7).",
             7,
         ),
         Field(
             "follow_up_horizon_days",
-            Type("integer", minimum=1),
+            Type("integer", minimum=1, maximum=MAX_DAYS),
             False,
             "A follow_up further ahead than this does not count as firm.",
             30,
@@ -608,6 +639,8 @@ KINDS: dict[str, Record] = {
 
 _MONEY_PATTERN = r"^\+?(\d+(_\d+)*)?(\.\d+)?$"
 _PERCENT_PATTERN = r"^\+?\d+(\.\d+)?\s*%?$"
+# The largest number a file may give, for the JSON Schema's `number` branches.
+_NUMBER_BOUND = 10**MAX_INTEGER_DIGITS
 
 
 def _type_schema(t: Type, config: Any) -> dict[str, Any]:
@@ -615,6 +648,8 @@ def _type_schema(t: Type, config: Any) -> dict[str, Any]:
     k = t.kind
     if k in ("string", "text", "ref", "timezone"):
         return {"type": "string"}
+    if k == "locale":
+        return {"type": "string", "pattern": r"^[A-Za-z]{2,3}([_-][A-Za-z0-9]{2,8})*$"}
     if k == "edit_url":
         return {"type": "string", "pattern": r"^https?://.*\{path\}"}
     if k == "owner":
@@ -630,14 +665,14 @@ def _type_schema(t: Type, config: Any) -> dict[str, Any]:
     if k == "money":
         return {
             "anyOf": [
-                {"type": "number", "minimum": 0},
+                {"type": "number", "minimum": 0, "exclusiveMaximum": _NUMBER_BOUND},
                 {"type": "string", "pattern": _MONEY_PATTERN},
             ]
         }
     if k == "quantity":
         return {
             "anyOf": [
-                {"type": "number", "exclusiveMinimum": 0},
+                {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": _NUMBER_BOUND},
                 {"type": "string", "pattern": _MONEY_PATTERN},
             ]
         }
@@ -651,7 +686,7 @@ def _type_schema(t: Type, config: Any) -> dict[str, Any]:
     if k == "discount":
         return {
             "anyOf": [
-                {"type": "number", "minimum": 0},
+                {"type": "number", "minimum": 0, "exclusiveMaximum": _NUMBER_BOUND},
                 {"type": "string", "pattern": _PERCENT_PATTERN},
             ]
         }
@@ -659,6 +694,8 @@ def _type_schema(t: Type, config: Any) -> dict[str, Any]:
         out: dict[str, Any] = {"type": "integer"}
         if t.minimum is not None:
             out["minimum"] = t.minimum
+        if t.maximum is not None:
+            out["maximum"] = t.maximum
         return out
     if k == "bool":
         return {"type": "boolean"}
@@ -695,7 +732,7 @@ def _type_schema(t: Type, config: Any) -> dict[str, Any]:
             "type": "object",
             "additionalProperties": {
                 "anyOf": [
-                    {"type": "number", "exclusiveMinimum": 0},
+                    {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": _NUMBER_BOUND},
                     {"type": "string", "pattern": _MONEY_PATTERN},
                 ]
             },
@@ -785,7 +822,21 @@ def markdown_reference() -> str:
 
     for rec in KINDS.values():
         collect(rec)
-    out = []
+    out = [
+        "### Limits\n",
+        "`textcrm check` reports a value outside these limits, so that every command can work "
+        "with whatever it accepts:\n",
+        f"- dates: {EARLIEST_DATE} to {LATEST_DATE} (so is `--today`);",
+        f"- amounts, prices, quantities, percentages, discounts and rates: at most "
+        f"{MAX_INTEGER_DIGITS} digits before the decimal point and {MAX_FRACTION_DIGITS} after "
+        "it (trailing zeros do not count);",
+        "- whole numbers: the range given in their type below;",
+        "- `locale`: a locale of Babel's CLDR data, written `en_US` (`en-US` and `en_us` are "
+        "read as `en_US`).\n",
+        "Every figure is computed exactly from these values, with "
+        f"{PRECISION} significant digits (more than the largest product of accepted values "
+        "needs), and rounded only as the Money section above describes.\n",
+    ]
     for rec in seen:
         out.append(f"### {rec.title}\n")
         if rec.description:

@@ -32,7 +32,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from textcrm import __version__, jsonout, layout, pipeline, views
+from textcrm import __version__, jsonout, layout, pipeline, schema, views
 from textcrm.cache import read_signed, write_signed
 from textcrm.diagnostics import Diagnostic
 from textcrm.errors import EnvironmentFailure, TextcrmError
@@ -462,22 +462,7 @@ def new_record_text(repo: Repository, today: date, kind: str) -> str:
 
 
 _BLANK_TEMPLATE_VALUES = dict.fromkeys(
-    (
-        "title",
-        "name",
-        "account",
-        "owner",
-        "stage",
-        "close_date",
-        "amount",
-        "created",
-        "contact",
-        "industry",
-        "website",
-        "email",
-        "phone",
-    ),
-    "",
+    sorted({key for keys in schema.NEW_RECORD_VALUES.values() for key in keys}), ""
 )
 
 
@@ -502,7 +487,7 @@ def quotable(ctx: views.Context) -> dict[str, str]:
         if opp.quote is None or not opp.line_items or opp.path in blocked:
             continue
         files = {layout.record_path("account", opp.account)}
-        files |= {layout.record_path("contact", c.contact) for c in opp.contacts}
+        files |= {layout.record_path("contact", c.contact) for c in opp.contacts if c.contact}
         if not files & blocked:
             found[opp.id] = views.href("quote", opp.id)
     return found
@@ -630,7 +615,7 @@ def plan(
     for opp_id in sorted(repo.opportunities):
         opp = repo.opportunities[opp_id]
         deals_of.setdefault(("account", opp.account), []).append(opp_id)
-        for c in {c.competitor for c in opp.competitors}:
+        for c in {c.competitor for c in opp.competitors if c.competitor}:
             deals_of.setdefault(("competitor", c), []).append(opp_id)
 
     def record_inputs(kind: str, record: Any, extra: object = None) -> str:
@@ -692,7 +677,7 @@ def plan(
             add(
                 views.page_path("quote", opp_id),
                 "quote.html",
-                f"Quote {opp.quote.number}",
+                f"Quote {opp.quote.number or ''}".rstrip(),
                 "opportunities",
                 partial(quote_page, renderer, repo, opp),
                 partial(quote_inputs, ctx, opp),

@@ -1057,6 +1057,8 @@ def opportunity(ctx: Context, opp: Opportunity, quote_href: str = "") -> Opportu
     fields.append(Field("File", opp.path))
     contacts = []
     for role in opp.contacts:
+        if role.contact is None:  # a partial entry: its problem is on the Problems page
+            continue
         person = repo.contacts.get(role.contact)
         contacts.append(
             ContactLine(
@@ -1072,7 +1074,7 @@ def opportunity(ctx: Context, opp: Opportunity, quote_href: str = "") -> Opportu
             p.item.sku,
             p.name,
             p.description,
-            plain(p.item.quantity),
+            plain(p.quantity),
             p.unit,
             money(p.unit_price, fig.currency),
             (f"{p.item.discount} (−{money(p.discount, fig.currency)})" if p.item.discount else ""),
@@ -1083,10 +1085,11 @@ def opportunity(ctx: Context, opp: Opportunity, quote_href: str = "") -> Opportu
     competitors = tuple(
         CompetitorLine(ctx.record_link("competitor", c.competitor), c.status, c.notes)
         for c in opp.competitors
+        if c.competitor is not None
     )
     issues = tuple(
         IssueLine(
-            i.issue,
+            i.issue or "",
             i.status,
             i.is_open,
             ctx.owner_name(i.owner) if i.owner else "",
@@ -1096,21 +1099,23 @@ def opportunity(ctx: Context, opp: Opportunity, quote_href: str = "") -> Opportu
         )
         for i in opp.decision_issues
     )
+    # A partial activity without its date is left out (its problem is on the Problems page).
+    dated = [(a.date, a) for a in opp.activities if a.date is not None]
     activities = tuple(
         ActivityLine(
-            a.date,
+            day,
             a.type,
             ctx.record_link("contact", a.contact) if a.contact else Link("", ""),
             ctx.owner_name(a.owner) if a.owner else "",
             a.summary,
         )
-        for a in sorted(opp.activities, key=lambda a: a.date, reverse=True)
+        for day, a in sorted(dated, key=lambda pair: pair[0], reverse=True)
     )
     quote = None
     if opp.quote is not None:
         q = opp.quote
         quote = QuoteInfo(
-            q.number,
+            q.number or "",
             q.date,
             q.valid_until,
             q.valid_until is not None and q.valid_until < ctx.today,
@@ -1214,6 +1219,8 @@ def account_timeline(ctx: Context, group: pipeline.Group) -> tuple[TimelineLine,
         opp = ctx.repo.opportunities[opp_id]
         deal = ctx.record_link("opportunity", opp_id)
         for n, a in enumerate(opp.activities):
+            if a.date is None:  # a partial activity: its problem is on the Problems page
+                continue
             line = TimelineLine(
                 a.date,
                 a.type,

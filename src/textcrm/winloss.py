@@ -238,7 +238,8 @@ def win_loss(
         elif by == "competitor":
             entries: dict[str, str] = {}
             for e in opp.competitors:
-                entries.setdefault(e.competitor, e.status)
+                if e.competitor is not None:  # a partial entry: its problem is reported
+                    entries.setdefault(e.competitor, e.status)
             for comp, status in entries.items():
                 record = repo.competitors.get(comp)
                 groups.add(comp, record.name if record else comp, opp, status or "(none)")
