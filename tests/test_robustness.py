@@ -555,14 +555,27 @@ def test_a_quote_without_its_number_is_still_dated_everywhere(make_repo, run):
 
 def test_the_json_schema_states_the_same_limits(make_repo, run):
     root = make_repo({"opportunities/acme.md": GOOD_OPPORTUNITY})
-    config = json.loads(run(["schema", "--kind", "config"], cwd=root).output)
+    import jsonschema
+
+    def valid(kind: str, doc: dict) -> bool:
+        schema = json.loads(run(["schema", "--kind", kind], cwd=root).output)
+        return jsonschema.Draft202012Validator(schema).is_valid(doc)
+
+    stages = [{"key": "p", "name": "P", "probability": 10, "forecast": "pipeline"}]
     for name in ("stale_after_days", "follow_up_horizon_days"):
-        assert config["properties"][name]["maximum"] == MAX_DAYS
-    account = json.loads(run(["schema", "--kind", "account"], cwd=root).output)
-    assert account["properties"]["employees"]["maximum"] == 10**9
-    opp = json.loads(run(["schema", "--kind", "opportunity"], cwd=root).output)
-    number = opp["properties"]["amount"]["anyOf"][0]
-    assert number == {"type": "number", "minimum": 0, "exclusiveMaximum": 10**MAX_INTEGER_DIGITS}
+        assert valid("config", {"stages": stages, name: MAX_DAYS})
+        assert not valid("config", {"stages": stages, name: MAX_DAYS + 1})
+    assert valid("account", {"name": "A", "employees": 10**9})
+    assert not valid("account", {"name": "A", "employees": 10**9 + 1})
+    opp = {
+        "title": "T",
+        "account": "a",
+        "owner": "alice",
+        "stage": "prospecting",
+        "close_date": "2026-12-19",
+    }
+    assert valid("opportunity", {**opp, "amount": 10**MAX_INTEGER_DIGITS - 1})
+    assert not valid("opportunity", {**opp, "amount": 10**MAX_INTEGER_DIGITS})
 
 
 def test_a_bad_price_on_a_quoted_catalog_line_is_one_problem(make_repo, run):

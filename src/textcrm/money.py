@@ -1,4 +1,5 @@
-"""Exact money: Decimal amounts, percentages, rounding to minor units, line and quote totals.
+"""Exact money: Decimal amounts, percentages, rounding to minor units, line and quote totals;
+and every locale formatting for people (money, numbers, dates): the only Babel importer.
 
 No float anywhere: amounts are parsed from the YAML scalar's own text, so `0.1` stays `0.1`.
 Rounding policy (documented in docs/format.md and docs/quotes.md): each line total, each
@@ -8,10 +9,11 @@ of rounded parts, so printed lines always add up to the printed total.
 
 from __future__ import annotations
 
+import datetime
 import functools
 import os
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from decimal import (
@@ -47,7 +49,7 @@ MINOR_UNITS: dict[str, int] = {
 }
 CURRENCIES: frozenset[str] = frozenset(MINOR_UNITS)
 
-_NUMBER = re.compile(r"^[+-]?(\d+(_\d+)*)?(\.\d+)?$")
+_NUMBER = re.compile(r"^[+-]?(\d+(_\d+)*)?(\.\d+)?([eE][+-]?\d+)?$")
 _HUNDRED = Decimal(100)
 ZERO = Decimal(0)
 
@@ -100,14 +102,24 @@ class MoneyError(ValueError):
 
 
 def parse_decimal(text: str) -> Decimal:
-    """Parse a plain decimal number written in YAML (`48000`, `1249.99`, `1_000`) exactly."""
+    """Parse a decimal number written in YAML (`48000`, `1249.99`, `1_000`, `2.2e4`) exactly.
+
+    An exponent is read as the number it writes (`2.2e4` is 22000): every YAML reader, and
+    so every editor, sees a number there."""
     t = text.strip()
-    if not t or not _NUMBER.match(t) or t in {"+", "-", "."}:
+    if not t or not _NUMBER.match(t) or t.lstrip("+-").startswith(("e", "E", ".e", ".E")):
+        raise MoneyError(f"{text!r} is not a number")
+    if t.lstrip("+-") in ("", "."):
         raise MoneyError(f"{text!r} is not a number")
     try:
-        return Decimal(t.replace("_", ""))
+        value = Decimal(t.replace("_", ""))
     except InvalidOperation as exc:  # pragma: no cover - the regex already guards this
         raise MoneyError(f"{text!r} is not a number") from exc
+    exponent = value.as_tuple().exponent
+    if isinstance(exponent, int) and exponent > 0 and value.adjusted() <= MAX_INTEGER_DIGITS:
+        # Written out (22000, not 2.2E+4); a longer one is refused by the digit limits.
+        value = value.quantize(Decimal(1), context=CONTEXT)
+    return value
 
 
 def parse_percent(text: str) -> Decimal:
@@ -304,3 +316,27 @@ def format_number(value: Decimal, locale: str = "en_US") -> str:
     from babel.numbers import format_decimal
 
     return str(format_decimal(value, locale=locale, decimal_quantization=False))
+
+
+def currency_codes(locale: str = "en_US") -> list[tuple[str, str]]:
+    """Every currency code textcrm accepts, with its name in `locale` (for completion)."""
+    from babel import Locale, UnknownLocaleError
+
+    names: Mapping[str, str]
+    try:
+        names = Locale.parse(locale).currencies
+    except (ValueError, UnknownLocaleError):
+        names = {}
+    return [(code, names.get(code, "")) for code in sorted(CURRENCIES)]
+
+
+@functools.lru_cache(maxsize=4096)
+def format_date(day: datetime.date, locale: str = "en_US") -> str:
+    """A date as every human-readable output writes it (site pages, quotes, terminal reports):
+    Babel's medium format of the locale (`Dec 10, 2026`, `10.12.2026`, `10 Dec 2026`).
+
+    Machine outputs (JSON, CSV, .ics, file names, `datetime` attributes) and `check`
+    messages, which quote the file's own values, stay ISO (`day.isoformat()`)."""
+    from babel.dates import format_date as babel_date
+
+    return str(babel_date(day, "medium", locale=locale))

@@ -65,7 +65,8 @@ from textcrm.yamlnodes import (
 # Node visits allowed per file: far above any real record, far below an alias bomb's expansion.
 NODE_BUDGET = 200_000
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_INTEGER = re.compile(r"^[+-]?\d+$")
+# A whole number; `7.0` is one too (a YAML reader sees the number 7.0).
+_INTEGER = re.compile(r"^[+-]?\d+(\.0+)?$")
 _TRUE = frozenset({"true", "True", "TRUE"})
 _FALSE = frozenset({"false", "False", "FALSE"})
 
@@ -202,6 +203,7 @@ def convert(node: Node, t: sc.Type, name: str, ctx: Context) -> Any:
         if not _INTEGER.match(text):
             raise Invalid(node, f"{name}: `{text}` is not a whole number")
         # Every bound has far fewer digits; int() of thousands of digits is slow or refused.
+        text = text.partition(".")[0]
         huge = -(10**30) if text.startswith("-") else 10**30
         number = int(text) if len(text) <= 30 else huge
         shown = text if len(text) <= 30 else text[:27] + "..."

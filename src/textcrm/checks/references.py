@@ -168,14 +168,11 @@ def duplicate_sku(repo: Repository, today: date) -> Iterator[Diagnostic]:
 
 
 def duplicate_quote_number(repo: Repository, today: date) -> Iterator[Diagnostic]:
-    holders: dict[str, list[str]] = {}
-    for opp in sorted(repo.opportunities.values(), key=lambda o: o.path):
-        if opp.quote is not None and opp.quote.number is not None:
-            holders.setdefault(opp.quote.number, []).append(opp.path)
+    holders = repo.quote_holders()
     for opp in repo.checked_opportunities():
         if opp.quote is None or opp.quote.number is None:
             continue
-        others = [p for p in holders[opp.quote.number] if p != opp.path]
+        others = sorted(p for p in holders[opp.quote.number] if p != opp.path)
         if others:
             yield _d(
                 "duplicate-quote-number",
