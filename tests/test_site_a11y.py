@@ -194,7 +194,8 @@ GEOMETRY = r"""(() => {
     for (const el of box.querySelectorAll('*')) {
       const r = el.getBoundingClientRect();
       if (r.width === 0 || r.height === 0) continue;
-      if (el.closest('.visually-hidden')) continue;
+      const hidden = el.closest('.visually-hidden, thead');
+      if (hidden && getComputedStyle(hidden).clip !== 'auto') continue;  // read aloud only
       if (r.right > b.right + 1 || r.left < b.left - 1) {
         out.push('overflows ' + (box.id || box.className || box.tagName) + ': ' + el.tagName
           + '.' + el.className + ' "' + el.textContent.trim().slice(0, 40) + '" '

@@ -166,6 +166,57 @@ def markdown_to_html(text: str) -> str:
     )
 
 
+_DATA_TABLE = re.compile(r'<table class="data\b.*?</table>', re.S)
+_THEAD = re.compile(r"<thead\b.*?</thead>", re.S)
+_ROW = re.compile(r"(<tr\b[^>]*>)(.*?)(</tr>)", re.S)
+_CELL = re.compile(r"<(t[hd])\b([^>]*)>", re.S)
+_HEAD_CELL = re.compile(r"<th\b([^>]*)>(.*?)</th>", re.S)
+_COLSPAN = re.compile(r'colspan="(\d+)"')
+_TAG = re.compile(r"<[^>]*>")
+
+
+def _columns(head: str) -> list[str]:
+    """The text of each column heading of a `<thead>` (already escaped), colspans expanded."""
+    names: list[str] = []
+    for attrs, inner in _HEAD_CELL.findall(head):
+        span = _COLSPAN.search(attrs)
+        names.extend([" ".join(_TAG.sub("", inner).split())] * int(span[1] if span else 1))
+    return names
+
+
+def _label_row(row: re.Match[str], names: list[str]) -> str:
+    column = 0
+    out = []
+    last = 0
+    body = row[2]
+    for cell in _CELL.finditer(body):
+        attrs = cell[2]
+        out.append(body[last : cell.end(2)])
+        last = cell.end(2)
+        if cell[1] == "td" and "data-label=" not in attrs and column < len(names):
+            out.append(f' data-label="{names[column]}"')
+        span = _COLSPAN.search(attrs)
+        column += int(span[1]) if span else 1
+    out.append(body[last:])
+    return row[1] + "".join(out) + row[3]
+
+
+def label_table_cells(html: str) -> str:
+    """Give every data cell of a `<table class="data">` its column heading as `data-label`,
+    so that on a phone the stylesheet can stack each row as a card of labelled values."""
+
+    def label(table: re.Match[str]) -> str:
+        text = table[0]
+        head = _THEAD.search(text)
+        if head is None:
+            return text
+        names = _columns(head[0])
+        rest = _ROW.sub(lambda r: _label_row(r, names), text[head.end() :])
+        return text[: head.end()] + rest
+
+    return _DATA_TABLE.sub(label, html)
+
+
 def money_filter(value: Decimal | None, currency: str, locale: str = "en_US") -> str:
     if value is None:
         return ""

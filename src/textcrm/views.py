@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -138,6 +138,61 @@ def sort_value(t: Totals) -> str:
 
 def chart_value(t: Totals) -> Decimal:
     return t.converted if t.converted is not None else t.get(t.reporting)
+
+
+ChartScale = tuple[str, str, str, Callable[[Totals], Decimal], Callable[[Totals], str]]
+
+
+def chart_scales(ctx: Context, totals: Sequence[Totals]) -> list[ChartScale]:
+    """How to draw `totals` without putting two currencies on one scale: one chart when
+    they are all in one currency, one chart converted to the reporting currency when every
+    other currency has a rate (headed so, with the rates), else one chart per currency
+    (headed by it). Each is (id suffix, title suffix, visible heading, value, text);
+    `chart_note` says at which rates."""
+    reporting = ctx.config.currency
+    found = {c for t in totals for c, v in t.amounts if v or c != reporting}
+    currencies = sorted(found or {reporting}, key=lambda c: (c != reporting, c))
+    fmt = ctx.fmt
+    if len(currencies) == 1:
+        only = currencies[0]
+        return [("", "", "", lambda t: t.get(only), fmt.totals)]
+    if all(t.converted is not None for t in totals):
+        return [
+            (
+                "",
+                f", converted to {reporting}",
+                f"≈ converted to {reporting}",
+                chart_value,
+                lambda t: "≈ " + fmt.money(chart_value(t), reporting),
+            )
+        ]
+    return [_one_currency(fmt, c) for c in currencies]
+
+
+def _one_currency(fmt: Formatter, currency: str) -> ChartScale:
+    """The chart of one currency's amounts, headed by its code."""
+
+    def value(t: Totals) -> Decimal:
+        return t.get(currency)
+
+    def text(t: Totals) -> str:
+        return fmt.money(t.get(currency), currency)
+
+    return (f"-{currency.lower()}", f" ({currency})", currency, value, text)
+
+
+def chart_note(ctx: Context, scales: Sequence[ChartScale]) -> str:
+    """The caption under converted charts: the rates they were converted at."""
+    if not any(heading.startswith("≈") for _, _, heading, _, _ in scales):
+        return ""
+    reporting = ctx.config.currency
+    rates = ", ".join(
+        f"1 {c} = {plain(r)} {reporting}" for c, r in sorted(ctx.config.rates.items())
+    )
+    return (
+        f"Amounts in other currencies converted to {reporting} "
+        f"at the rates in textcrm.yaml: {rates}."
+    )
 
 
 # Index pages and the kinds of record their "New ..." links create.
@@ -423,6 +478,7 @@ class DashboardView:
     owners: tuple[OwnerLine, ...]
     history: DashboardHistory | None = None
     feeds: tuple[FeedLink, ...] = ()
+    chart_note: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -503,17 +559,24 @@ def dashboard(ctx: Context) -> DashboardView:
         fmt.totals(summary.expected),
         fmt.totals(summary.weighted),
     )
-    chart = charts.stage_bars(
-        "stage-chart",
-        "Open pipeline by stage",
-        [
-            (
-                r.name,
-                charts.Bar(r.name, chart_value(r.expected), fmt.totals(r.expected)),
-                charts.Bar(r.name, chart_value(r.weighted), fmt.totals(r.weighted)),
-            )
-            for r in summary.open_rows
-        ],
+    stage_scales = chart_scales(
+        ctx, [t for r in summary.open_rows for t in (r.expected, r.weighted)]
+    )
+    chart = "".join(
+        charts.stage_bars(
+            f"stage-chart{suffix}",
+            f"Open pipeline by stage{title}",
+            [
+                (
+                    r.name,
+                    charts.Bar(r.name, value(r.expected), text(r.expected)),
+                    charts.Bar(r.name, value(r.weighted), text(r.weighted)),
+                )
+                for r in summary.open_rows
+            ],
+            heading,
+        )
+        for suffix, title, heading, value, text in stage_scales
     )
     fc = pipeline.forecast(repo, today)
     lines = []
@@ -531,28 +594,30 @@ def dashboard(ctx: Context) -> DashboardView:
                 fmt.totals(row.closed_won.expected),
             )
         )
-        columns.append(
-            (
-                row.period.label,
-                [
-                    (
-                        c,
-                        charts.Bar(
-                            c, chart_value(cells[c].expected), fmt.totals(cells[c].expected)
-                        ),
-                    )
-                    for c in pipeline.CATEGORIES
-                ],
-                charts.Bar(
-                    "won", chart_value(row.closed_won.expected), fmt.totals(row.closed_won.expected)
-                ),
-            )
+        columns.append((row.period.label, cells, row.closed_won.expected))
+    forecast_scales = chart_scales(
+        ctx,
+        [t for _, cells, won in columns for t in (won, *(c.expected for c in cells.values()))],
+    )
+    forecast_chart = "".join(
+        charts.stacked_columns(
+            f"forecast-chart{suffix}",
+            f"Forecast by close month{title}",
+            [
+                (
+                    label,
+                    [
+                        (c, charts.Bar(c, value(cells[c].expected), text(cells[c].expected)))
+                        for c in pipeline.CATEGORIES
+                    ],
+                    charts.Bar("won", value(won), text(won)),
+                )
+                for label, cells, won in columns
+            ],
+            {c: CATEGORY_NAMES[c] for c in pipeline.CATEGORIES},
+            heading,
         )
-    forecast_chart = charts.stacked_columns(
-        "forecast-chart",
-        "Forecast by close month",
-        columns,
-        {c: CATEGORY_NAMES[c] for c in pipeline.CATEGORIES},
+        for suffix, title, heading, value, text in forecast_scales
     )
     groups = []
     for kind, label in pipeline.ATTENTION_KINDS:
@@ -599,6 +664,7 @@ def dashboard(ctx: Context) -> DashboardView:
         owner_lines,
         dashboard_history(ctx),
         feed_links(ctx),
+        chart_note(ctx, [*stage_scales, *forecast_scales]),
     )
 
 
@@ -663,6 +729,7 @@ def dashboard_history(ctx: Context) -> DashboardHistory | None:
                     charts.Bar(key.capitalize(), w.get(key, zero), fmt.money(w.get(key, zero), c))
                     for key, _ in WATERFALL_LABELS
                 ],
+                heading=c if len(currencies) > 1 else "",
             )
         )
     averages = average_stage_days(found.histories)
