@@ -55,6 +55,7 @@ _ALLOWED_TAGS = {
     "hr",
     "i",
     "img",
+    "input",  # only as a disabled checkbox (task lists): see _FORCED_ATTRIBUTES
     "ins",
     "kbd",
     "li",
@@ -89,7 +90,11 @@ _ALLOWED_ATTRIBUTES = {
     "code": {"class"},
     "span": {"class"},
     "div": {"class"},
+    "input": {"checked"},
 }
+# Whatever a note writes, an <input> leaves as a disabled checkbox: task lists show their
+# state, and no text field or button can be planted in a published page.
+_FORCED_ATTRIBUTES = {"input": {"type": "checkbox", "disabled": "disabled"}}
 _URL_SCHEMES = {"http", "https", "mailto", "tel"}
 
 
@@ -116,7 +121,10 @@ def packaged_templates() -> Path:
 def _markdown() -> markdown_lib.Markdown:
     # One converter per process, reset between texts: building a new one (loading the
     # extensions) costs more than converting a typical note. Rendering is single-threaded.
-    md = markdown_lib.Markdown(extensions=["extra", "sane_lists"], output_format="html")
+    # pymdownx.tasklist: `- [ ] step` and `- [x] done` become checkboxes (disabled).
+    md = markdown_lib.Markdown(
+        extensions=["extra", "sane_lists", "pymdownx.tasklist"], output_format="html"
+    )
     for processor in md.inlinePatterns:
         if isinstance(processor, LinkInlineProcessor):
             processor.getText = functools.partial(_link_text, processor.getText)
@@ -151,19 +159,38 @@ def _link_text(scan: Callable[[str, int], tuple[str, int, bool]], data: str, ind
     return data[index:close], close + 1, True
 
 
+# A checkbox (all that the sanitizer leaves of an <input>, its attributes in no fixed
+# order) and the plain text after it.
+_CHECKBOX_TEXT = re.compile(r"<input\b([^>]*)>([^<]*)")
+
+
+def _label_checkboxes(html: str) -> str:
+    """Write each task's checkbox in one fixed form, in one <label> with the text after it,
+    so that the checkbox is named by its task (an unnamed form control is a serious
+    accessibility failure)."""
+
+    def label(m: re.Match[str]) -> str:
+        checked = " checked" if "checked" in m[1] else ""
+        return f'<label><input type="checkbox" disabled{checked}>{m[2]}</label>'
+
+    return _CHECKBOX_TEXT.sub(label, html)
+
+
 def markdown_to_html(text: str) -> str:
     """Render Markdown notes to sanitized HTML: no script, no event handlers, no javascript:.
     Notes too costly for Python-Markdown (`notes.too_complex`) become escaped plain text."""
     if notes.too_complex(text) is not None:
         return notes.plain_html(text)
     html = _markdown().reset().convert(text)
-    return nh3.clean(
+    clean = nh3.clean(
         html,
         tags=_ALLOWED_TAGS,
         attributes=_ALLOWED_ATTRIBUTES,
         url_schemes=_URL_SCHEMES,
         link_rel="noopener noreferrer",
+        set_tag_attribute_values=_FORCED_ATTRIBUTES,
     )
+    return _label_checkboxes(clean)
 
 
 _DATA_TABLE = re.compile(r'<table class="data\b.*?</table>', re.S)

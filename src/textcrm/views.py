@@ -872,9 +872,32 @@ def opportunities(ctx: Context) -> OpportunitiesView:
 
 @dataclass(frozen=True, slots=True)
 class Field:
+    """A labelled value; `link` is a page of the site, `url` an address outside it."""
+
     label: str
     value: str
     link: str = ""
+    url: str = ""
+
+
+_EMAIL = re.compile(r"[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\"]+")
+_HOST = re.compile(r"[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+(:\d+)?([/?#]\S*)?")
+
+
+def contact_url(label: str, value: str) -> str:
+    """The address a website, email or phone field links to (https, mailto or tel), or ""
+    when the value is not one: never another scheme, whatever the file says."""
+    value = value.strip()
+    if label == "Website":
+        if re.match(r"https?://\S+$", value, re.I):
+            return value
+        return "https://" + value if _HOST.fullmatch(value) else ""
+    if label == "Email":
+        return "mailto:" + urlquote(value, safe="@.+-_") if _EMAIL.fullmatch(value) else ""
+    if label == "Phone":
+        digits = re.sub(r"[^\d+]", "", value)
+        return "tel:" + digits if sum(ch.isdigit() for ch in digits) >= 3 else ""
+    return ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -1190,7 +1213,7 @@ def account(
     """Build one account page's view model."""
     acc = ctx.repo.accounts[account_id]
     fields = [
-        Field(label, value)
+        Field(label, value, url=contact_url(label, value))
         for label, value in (
             ("Industry", acc.industry),
             ("Owner", ctx.owner_name(acc.owner) if acc.owner else ""),
@@ -1284,7 +1307,7 @@ def contact(ctx: Context, contact_id: str, roles: Sequence[tuple[str, str]]) -> 
     acc = ctx.record_link("account", c.account) if c.account else Link("", "")
     fields = [Field("Account", acc.text, acc.href)] if c.account else []
     fields += [
-        Field(label, value)
+        Field(label, value, url=contact_url(label, value))
         for label, value in (("Title", c.title), ("Email", c.email), ("Phone", c.phone))
         if value
     ]
