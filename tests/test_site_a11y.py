@@ -263,3 +263,30 @@ def test_two_currencies_are_charted_apart_and_labelled(browser, sites):
     )
     note = "Amounts in other currencies converted to EUR at the rates in textcrm.yaml: "
     assert captions == [note + "1 USD = 0.92 EUR."] * 2
+
+
+def _filter(browser: Browser, name: str, value: str) -> str:
+    return browser.evaluate(f"""(() => {{
+        const select = document.querySelector('[data-filter={name}]');
+        select.value = {json.dumps(value)};
+        select.dispatchEvent(new Event('change', {{bubbles: true}}));
+        return document.getElementById('shown').textContent;
+    }})()""")
+
+
+def test_filtering_updates_the_open_total(browser, sites):
+    _viewport(browser, "desktop")
+    browser.open((sites["example"] / "opportunities.html").as_uri())
+    assert browser.evaluate("document.getElementById('shown').textContent") == (
+        "12 of 12 shown; open pipeline $1,292,805.91"
+    )
+    # Bob's three open deals: 181,176.00 + 207,651.98 + 38,000.00 (his won deal is shown,
+    # not counted).
+    assert _filter(browser, "owner", "bob") == "4 of 12 shown; open pipeline $426,827.98"
+    browser.open((sites["two-currency"] / "opportunities.html").as_uri())
+    # Carol (one of her five deals closed): EUR 31,500.00 + 107,048.00 + 14,400.00 = 152,948.00, and the 12-digit USD deal;
+    # 987,654,321,098.76 x 0.92 = 908,641,975,410.86, + 152,948.00 = 908,642,128,358.86.
+    assert _filter(browser, "owner", "carol") == (
+        "5 of 13 shown; open pipeline €152,948.00 + $987,654,321,098.76 (≈ €908,642,128,358.86)"
+    )
+    assert browser.problems() == []

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import json
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -361,6 +362,7 @@ class OppRow:
     probability: str
     forecast: str
     badges: tuple[Badge, ...]
+    currency: str = ""
 
 
 def opp_row(ctx: Context, opp: Opportunity) -> OppRow:
@@ -392,6 +394,7 @@ def _opp_row(ctx: Context, opp: Opportunity) -> OppRow:
         probability=f"{plain(fig.probability)}%",
         forecast=CATEGORY_NAMES.get(fig.forecast, fig.forecast),
         badges=ctx.badges(opp.id),
+        currency=fig.currency,
     )
 
 
@@ -834,6 +837,11 @@ class OpportunitiesView:
     stages: tuple[Option, ...]
     accounts: tuple[Option, ...]
     total: str
+    # For the filter script's total of the rows shown: the reporting currency, its locale,
+    # and the rates of textcrm.yaml as JSON ({"USD": "0.92"}).
+    currency: str = ""
+    locale: str = ""
+    rates: str = ""
 
 
 def opportunities(ctx: Context) -> OpportunitiesView:
@@ -863,7 +871,14 @@ def opportunities(ctx: Context) -> OpportunitiesView:
             fig = repo.figures(o)
             tally.add(fig.currency, fig.expected)
     return OpportunitiesView(
-        rows, owners, stages, accounts, ctx.fmt.totals(tally.totals(ctx.config))
+        rows,
+        owners,
+        stages,
+        accounts,
+        ctx.fmt.totals(tally.totals(ctx.config)),
+        ctx.config.currency,
+        ctx.config.locale.replace("_", "-"),
+        json.dumps({c: plain(r) for c, r in sorted(ctx.config.rates.items())}),
     )
 
 
