@@ -196,6 +196,13 @@ GEOMETRY = r"""(() => {
       if (r.width === 0 || r.height === 0) continue;
       const hidden = el.closest('.visually-hidden, thead');
       if (hidden && getComputedStyle(hidden).clip !== 'auto') continue;  // read aloud only
+      const style = getComputedStyle(el);
+      if (el.clientWidth > 0 && el.scrollWidth > el.clientWidth + 1 && style.overflowX === 'visible'
+          && el.tagName !== 'TABLE' && !el.closest('svg')) {
+        out.push('text sticks out of ' + el.tagName + '.' + el.className + ' "'
+          + el.textContent.trim().slice(0, 40) + '": ' + el.scrollWidth + ' > ' + el.clientWidth);
+        break;
+      }
       if (r.right > b.right + 1 || r.left < b.left - 1) {
         out.push('overflows ' + (box.id || box.className || box.tagName) + ': ' + el.tagName
           + '.' + el.className + ' "' + el.textContent.trim().slice(0, 40) + '" '
