@@ -21,11 +21,16 @@ need_apt=()
 command -v git >/dev/null || need_apt+=(git)
 # The site's end-to-end test drives Debian's Chromium over DevTools (tests/test_site_browser.py).
 command -v chromium >/dev/null || need_apt+=(chromium)
+# The language server's editor test runs the documented set-up in Debian's Neovim.
+command -v nvim >/dev/null || need_apt+=(neovim)
+# ... and in Emacs with eglot (Debian's packages for Emacs 28: eglot and markdown-mode).
+command -v emacs >/dev/null || need_apt+=(emacs-nox)
 # Quotes: WeasyPrint's system libraries (Pango) and fonts for the PDF, poppler's pdftoppm and
 # pdftotext for the PDF tests. Debian package names; only the missing ones are installed.
 have_deb() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "ok installed"; }
 if command -v dpkg-query >/dev/null; then
-  for pkg in libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core fonts-liberation2 poppler-utils; do
+  for pkg in libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core fonts-liberation2 poppler-utils \
+    elpa-eglot elpa-markdown-mode; do
     have_deb "$pkg" || need_apt+=("$pkg")
   done
 else

@@ -40,6 +40,15 @@ def test_examples_in_reports_doc_match_real_output(run, request):
 
 def test_every_report_command_is_documented():
     doc = DOC.read_text(encoding="utf-8")
-    for command in ("list", "show", "pipeline", "forecast", "attention", "export", "calendar"):
+    for command in (
+        "list",
+        "show",
+        "pipeline",
+        "forecast",
+        "attention",
+        "winloss",
+        "export",
+        "calendar",
+    ):
         assert f"## textcrm {command}" in doc
         assert f"$ textcrm {command}" in doc

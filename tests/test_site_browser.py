@@ -235,3 +235,15 @@ def test_quote_page_is_self_contained(browser, example_site):
     browser.open(href)
     assert browser.problems() == []
     assert "Q-2026-0038" in browser.evaluate("document.body.textContent")
+
+
+def test_win_loss_page_tables_fit_their_cards(browser, example_site):
+    browser.open((example_site / "winloss.html").as_uri())
+    assert browser.problems() == []
+    tables = browser.evaluate("document.querySelectorAll('table[id^=winloss-]').length")
+    assert tables == 4
+    # No table sticks out of its card at desktop width (the cards scroll otherwise).
+    overflowing = browser.evaluate("""[...document.querySelectorAll('section.card')]
+        .filter(s => s.scrollWidth > s.clientWidth + 1).map(s => s.id)""")
+    assert overflowing == []
+    assert browser.screenshot("site-winloss.png").stat().st_size > 10_000

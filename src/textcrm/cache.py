@@ -119,6 +119,24 @@ def _real_folder(folder: Path) -> bool:
         return False
 
 
+def user_cache_dir() -> Path:
+    """textcrm's folder in the user's cache directory (XDG_CACHE_HOME, else ~/.cache): the
+    signing key, and what textcrm keeps about the output folders it built for this user."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "textcrm"
+
+
+def sign(data: bytes) -> str | None:
+    """HMAC-SHA256 of `data` under the user's key, in hex: what textcrm wrote for this user
+    (a site manifest) can be told from a file someone else committed or forged. None when no
+    good key can be kept: then nothing is signed, and nothing is trusted."""
+    import hmac
+
+    key = signing_key()
+    if key is None:
+        return None
+    return hmac.new(key, data, hashlib.sha256).hexdigest()
+
+
 class ParseCache:
     """A dict of content key -> parsed result, loaded once and saved if it changed."""
 

@@ -95,7 +95,7 @@ def events(repo: Repository, owner: str | None = None) -> list[CalendarEvent]:
                     event_uid("quote-expiry", opp.id),
                     "quote-expiry",
                     opp.quote.valid_until,
-                    f"Quote {opp.quote.number} expires: {title}",
+                    f"Quote {opp.quote.number or '(no number)'} expires: {title}",
                     opp.id,
                 )
             )
@@ -103,7 +103,7 @@ def events(repo: Repository, owner: str | None = None) -> list[CalendarEvent]:
         for issue in opp.decision_issues:
             if not issue.is_open or issue.due is None:
                 continue
-            name = slug(issue.issue)
+            name = slug(issue.issue or "issue")
             seen[name] = seen.get(name, 0) + 1
             if seen[name] > 1:  # the same wording twice: number the repeats
                 name = f"{name}-{seen[name]}"

@@ -26,8 +26,13 @@ class Group(click.Group):
     """A click group that turns user-facing errors into a message and an exit code."""
 
     def invoke(self, ctx: click.Context) -> Any:
+        from textcrm.money import exact
+
         try:
-            return super().invoke(ctx)
+            # Every figure of every command is computed in the one Decimal context that holds
+            # the values `check` accepts (docs/format.md, "Limits").
+            with exact():
+                return super().invoke(ctx)
         except TextcrmError as exc:
             from textcrm.encode import terminal_text
 
@@ -49,12 +54,17 @@ class Group(click.Group):
 
 def parse_today(value: str | None) -> date:
     """`--today` / TEXTCRM_TODAY as a date; the local date when absent."""
+    from textcrm.schema import EARLIEST_DATE, LATEST_DATE
+
     if not value:
         return date.today()
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         raise UsageError(f"--today: `{value}` is not a date; write it as YYYY-MM-DD") from None
+    if not EARLIEST_DATE <= day <= LATEST_DATE:
+        raise UsageError(f"--today: {value} is outside {EARLIEST_DATE} to {LATEST_DATE}")
+    return day
 
 
 def resolve_root(root: str | None) -> Path:
@@ -372,6 +382,32 @@ def schema(root: str | None, kind: str) -> None:
         if root:
             raise
     click.echo(json.dumps(to_json_schema(kind, config), indent=2, ensure_ascii=False))
+
+
+@cli.command()
+@today_option
+@click.option("--no-cache", is_flag=True, help="Do not read or write the parse cache.")
+@click.option(
+    "--stdio", is_flag=True, help="Talk LSP over standard input and output (the default)."
+)
+def lsp(today: str | None, no_cache: bool, stdio: bool) -> None:
+    """Run the language server: textcrm's checks, completion and fixes in your editor.
+
+    It speaks the Language Server Protocol over standard input and output, for every file of
+    a CRM repository (opportunities, accounts, contacts, competitors, textcrm.yaml and
+    products.yaml): diagnostics as you type with the exact rules of `textcrm check`,
+    completion of fields, stages, owners, ids, skus and dates, hover, go to definition, find
+    references, quick fixes and symbols. Editors start it themselves: see docs/editors.md.
+
+    \b
+    Examples (what an editor runs):
+      textcrm lsp
+      TEXTCRM_TODAY=2026-11-28 textcrm lsp
+    """
+    from textcrm.lsp.server import serve_stdio
+
+    fixed = parse_today(today) if today else None
+    serve_stdio(lambda: fixed or date.today(), use_cache=not no_cache)
 
 
 # --- edit commands ---
@@ -924,6 +960,11 @@ def pin_prices_command(
     metavar="N",
     help="Processes rendering pages. Default: the number of CPUs (at most 4).",
 )
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Build into a non-empty folder that no earlier build of yours made (its files stay).",
+)
 def build(
     root: str | None,
     today: str | None,
@@ -931,6 +972,7 @@ def build(
     strict: bool,
     no_cache: bool,
     jobs: int | None,
+    force: bool,
 ) -> None:
     """Build the static pipeline site: dashboard, board, every record, pipeline.json.
 
@@ -938,9 +980,11 @@ def build(
     works from disk (file://), on GitHub or GitLab Pages, or under any sub-path. The same
     repository and the same --today give byte-identical output. Files with errors are listed
     on the Problems page and the rest is built. Pages whose inputs did not change are not
-    rendered again; files an earlier build made that are no longer part of the site are
-    removed. Templates and style.css can be overridden by files of the same name in the CRM
-    repository's templates/ folder (see docs/site.md).
+    rendered again; files an earlier build wrote that are no longer part of the site are
+    removed, and nothing else (a CNAME or .git/ in the folder stays). A non-empty folder
+    that no build of yours made is refused unless --force. Templates and style.css can be
+    overridden by files of the same name in the CRM repository's templates/ folder (see
+    docs/site.md).
 
     \b
     Examples:
@@ -957,7 +1001,7 @@ def build(
     day = parse_today(today)
     crm = resolve_root(root)
     result = build_site(
-        crm, day, Path(output) if output else None, use_cache=not no_cache, jobs=jobs
+        crm, day, Path(output) if output else None, use_cache=not no_cache, jobs=jobs, force=force
     )
     from textcrm.plural import counted
 
@@ -1317,27 +1361,67 @@ def pipeline_command(root: str | None, today: str | None, fmt: str, owner: str |
     help="How many periods from the current one. Default: 6 months or 4 quarters.",
 )
 @owner_option
+@click.option(
+    "--quotas",
+    "quotas_only",
+    is_flag=True,
+    help="Show only quota attainment and coverage (from `quotas:` in textcrm.yaml).",
+)
+@click.option(
+    "--quota-period",
+    metavar="PERIOD",
+    help="The quota period to report, 2026-Q3 or 2026-09 (default: the one containing today).",
+)
 def forecast(
-    root: str | None, today: str | None, fmt: str, by: str, periods: int | None, owner: str | None
+    root: str | None,
+    today: str | None,
+    fmt: str,
+    by: str,
+    periods: int | None,
+    owner: str | None,
+    quotas_only: bool,
+    quota_period: str | None,
 ) -> None:
     """Expected and weighted revenue by close period and forecast category (commit, best
     case, pipeline), and closed won to date in each period.
 
     Open deals closing before the first period are shown as past due, after the last one as
-    later; deals in the `omitted` category are left out.
+    later; deals in the `omitted` category are left out. With `quotas:` in textcrm.yaml, the
+    quota period's attainment (closed won / quota) and coverage (open pipeline closing in the
+    rest of the period / remaining quota) per owner and for the team follow.
 
     \b
     Examples:
       textcrm forecast
       textcrm forecast --by quarter --periods 2 --format csv
+      textcrm forecast --quotas --quota-period 2026-Q3 --format csv
     """
     from textcrm import pipeline, reports
 
     result, day = _report_repo(root, today)
-    _known("owner", owner, pipeline.owners(result.repository))
+    repo = result.repository
+    _known("owner", owner, pipeline.owners(repo))
+    quotas = repo.config.quotas
+    if (quotas_only or quota_period) and quotas is None:
+        raise click.UsageError(
+            "textcrm.yaml sets no quotas; add `quotas:` (docs/format.md) to report attainment"
+        )
+    chosen = None
+    if quota_period is not None:
+        assert quotas is not None
+        chosen = pipeline.period_from_key(quota_period.strip(), quotas.period)
+        if chosen is None:
+            example = "2026-Q3" if quotas.period == "quarter" else "2026-09"
+            raise click.BadParameter(
+                f"`{quota_period}` is not a {quotas.period}; quotas are per {quotas.period}, "
+                f"write it as {example}",
+                param_hint="--quota-period",
+            )
     count = periods or (6 if by == "month" else 4)
     _echo_report(
-        lambda style: reports.forecast_report(result.repository, day, by, count, owner, fmt, style)
+        lambda style: reports.forecast_report(
+            repo, day, by, count, owner, fmt, style, chosen, quotas_only
+        )
     )
 
 
@@ -1362,6 +1446,55 @@ def attention(root: str | None, today: str | None, fmt: str, owner: str | None) 
     result, day = _report_repo(root, today)
     _known("owner", owner, pipeline.owners(result.repository))
     _echo_report(lambda style: reports.attention_report(result.repository, day, owner, fmt, style))
+
+
+@cli.command(short_help="Won and lost deals and win rates, by reason, competitor, owner, stage.")
+@root_option
+@today_option
+@format_option()
+@click.option("--since", metavar="YYYY-MM-DD", help="Only deals closed on or after this day.")
+@click.option(
+    "--by",
+    type=click.Choice(["reason", "competitor", "owner", "stage"]),
+    default="reason",
+    show_default=True,
+    help="reason: lost reason; competitor: each competitor named on a deal; owner: the "
+    "deal's owner; stage: the stage a deal was closed from (git history).",
+)
+@click.option("--no-cache", is_flag=True, help="Do not read or write the history cache.")
+def winloss(
+    root: str | None, today: str | None, fmt: str, since: str | None, by: str, no_cache: bool
+) -> None:
+    """Won and lost deals: counts, amounts and win rates (won / (won + lost), by count and
+    by amount), grouped by lost reason, competitor, owner or the stage a deal was closed
+    from.
+
+    A deal counts when its stage is won or lost and, with --since, its close_date is on or
+    after that day. With --by competitor a deal counts for every competitor named on it,
+    with the competitor's status on the deal. --by stage reads git history; without it the
+    stage is "unknown". docs/reports.md explains every figure.
+
+    \b
+    Examples:
+      textcrm winloss
+      textcrm winloss --by competitor --since 2026-01-01
+      textcrm winloss --by stage --format csv > winloss.csv
+    """
+    from textcrm import winloss as analysis
+    from textcrm.winloss_output import winloss_report
+
+    result, day = _report_repo(root, today)
+    repo = result.repository
+    first = _option_date("--since", since)
+    closed_from = None
+    if by == "stage":
+        from textcrm.history import histories_if_any
+
+        found = histories_if_any(repo.root, use_cache=not no_cache)
+        if found is not None:
+            closed_from = analysis.stages_closed_from(found, repo.config)
+    figures = analysis.win_loss(repo, by, first, closed_from)
+    _echo_report(lambda style: winloss_report(repo, figures, day, fmt, style))
 
 
 @cli.command(short_help="Export records as CSV or JSON.")

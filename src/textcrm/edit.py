@@ -797,12 +797,15 @@ def _must_exist(repo: Repository, kind: str, record_id: str, option: str) -> Non
 
 def template_path(root: Path, kind: str) -> Path:
     """The new-record template: the CRM repository's own `templates/new/KIND.md` first."""
-    from textcrm.render import template_dirs
+    from textcrm.render import override, packaged_templates
 
-    for folder in template_dirs(root):
-        path = folder / "new" / f"{kind}.md"
-        if path.is_file():
-            return path
+    name = f"new/{kind}.md"
+    own = override(root, name)
+    if own is not None:
+        return own
+    path = packaged_templates() / name
+    if path.is_file():
+        return path
     raise EditRefused(f"no template new/{kind}.md found")  # pragma: no cover
 
 
@@ -918,7 +921,7 @@ def new_record(
         kind,
         raw=values,
         id=rid,
-        **{k: yaml_values.get(k, "") for k in _TEMPLATE_KEYS[kind]},
+        **{k: yaml_values.get(k, "") for k in sc.NEW_RECORD_VALUES[kind]},
     )
     label = "title" if kind == "opportunity" else "name"
 
@@ -928,23 +931,6 @@ def new_record(
         return None
 
     return Edit(path, None, text.encode("utf-8"), f"new {kind} {rid}", tuple(notes), expect)
-
-
-_TEMPLATE_KEYS = {
-    "opportunity": (
-        "title",
-        "account",
-        "owner",
-        "stage",
-        "close_date",
-        "amount",
-        "created",
-        "contact",
-    ),
-    "account": ("name", "industry", "website", "owner"),
-    "contact": ("name", "account", "title", "email", "phone"),
-    "competitor": ("name", "website"),
-}
 
 
 # --- checking and writing -------------------------------------------------------------------
@@ -1038,6 +1024,10 @@ def save(root: Path, edit: Edit) -> None:
     """Write the edit atomically; refuse when the file changed on disk since it was read."""
     from textcrm.fsutil import atomic_write
 
+    try:
+        layout.resolve_inside(root, edit.path)
+    except layout.OutsideRepository as exc:
+        raise EditRefused(f"refused: {exc}; nothing written") from None
     full = root / edit.path
 
     def unchanged() -> None:
@@ -1072,6 +1062,22 @@ def apply(root: Path, today: date, edit: Edit, dry_run: bool = False, commit: bo
     if edit.before == edit.after:
         return f"{edit.path}: already so; nothing changed\n"
     warnings = check_edit(root, today, edit)
+    return "\n".join(carry_out(root, edit, warnings, dry_run, commit)) + "\n"
+
+
+def carry_out(
+    root: Path,
+    edit: Edit,
+    warnings: Iterable[Diagnostic],
+    dry_run: bool,
+    commit: bool,
+    reported: Iterable[str] = (),
+) -> list[str]:
+    """Write one checked edit, or show its diff (dry run), and commit it when asked; the lines
+    that report it. `reported` is what was already reported before it (earlier edits of the
+    same command), repeated when the commit is refused."""
+    from textcrm.console import format_text
+
     lines = []
     if dry_run:
         lines.append(edit.diff().rstrip("\n"))
@@ -1080,9 +1086,7 @@ def apply(root: Path, today: date, edit: Edit, dry_run: bool = False, commit: bo
         save(root, edit)
         lines.append(f"{edit.path}: {edit.summary}")
     lines.extend(f"  note: {n}" for n in edit.notes)
-    lines.extend(
-        f"  {d.path}:{d.line}:{d.column}: warning: {d.message} [{d.code}]" for d in warnings
-    )
+    lines.extend(f"  {format_text(d, d.path)}" for d in warnings)
     if commit and not dry_run:
         from textcrm.errors import CommitFailed
         from textcrm.git import commit_file
@@ -1091,8 +1095,9 @@ def apply(root: Path, today: date, edit: Edit, dry_run: bool = False, commit: bo
             sha = commit_file(root, edit.path, edit.summary)
         except CommitFailed as exc:
             # What was written, then the hook's problems exactly as it printed them.
+            shown = [*reported, *lines]
             raise CommitRefused(
-                "\n".join(lines) + "\n" + exc.output.rstrip("\n") + "\n", exc.message
+                "\n".join(shown) + "\n" + exc.output.rstrip("\n") + "\n", exc.message
             ) from None
         except GitError as exc:
             raise GitError(
@@ -1100,4 +1105,4 @@ def apply(root: Path, today: date, edit: Edit, dry_run: bool = False, commit: bo
                 "commit it yourself"
             ) from None
         lines.append(f"committed {sha[:10]}: {edit.summary}")
-    return "\n".join(lines) + "\n"
+    return lines

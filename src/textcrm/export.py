@@ -169,7 +169,7 @@ def _line_items(repo: Repository) -> Iterator[dict[str, Any]]:
                 "sku": p.item.sku,
                 "name": p.name,
                 "description": p.description,
-                "quantity": plain(p.item.quantity),
+                "quantity": plain(p.quantity),
                 "unit": p.unit,
                 "unit_price": fixed(p.unit_price, cur),
                 "discount": None if p.item.discount is None else str(p.item.discount),
@@ -187,7 +187,7 @@ def _activities(repo: Repository) -> Iterator[dict[str, Any]]:
             yield {
                 "opportunity": opp.id,
                 "position": i,
-                "date": a.date.isoformat(),
+                "date": a.date.isoformat() if a.date else "",
                 "type": a.type,
                 "contact": a.contact,
                 "owner": a.owner or opp.owner,

@@ -162,7 +162,7 @@ class Snapshot(NamedTuple):
             opp.created,
             opp.follow_up,
             opp.forecast,
-            tuple(sorted({a.date.toordinal() for a in opp.activities})),
+            tuple(sorted({a.date.toordinal() for a in opp.activities if a.date is not None})),
             tuple(
                 (
                     str(i.quantity),
@@ -172,6 +172,7 @@ class Snapshot(NamedTuple):
                     _dec(i.discount.amount) if i.discount else None,
                 )
                 for i in opp.line_items
+                if not i.partial  # not priced until its problem is fixed (model.price_lines)
             ),
         )
 
@@ -1016,6 +1017,18 @@ def all_histories(root: Path, use_cache: bool = True) -> dict[str, OpportunityHi
     if use_cache:
         save_timeline(where, tl)
     return out
+
+
+def histories_if_any(root: Path, use_cache: bool = True) -> dict[str, OpportunityHistory] | None:
+    """`all_histories`, or None when the CRM has no usable git history (not in a git
+    repository, a shallow clone, no commit yet, git missing): for reports where history
+    only adds a column."""
+    from textcrm.errors import TextcrmError
+
+    try:
+        return all_histories(root, use_cache)
+    except TextcrmError:
+        return None
 
 
 # --- changes between two points and the waterfall --------------------------------------------

@@ -213,7 +213,7 @@ def _with_repricing(result: LoadResult, old: tuple[Product, ...], skus: set[str]
         old_total, new_total = was.line_items_total, now.line_items_total
         if old_total is None or new_total is None or old_total == new_total:
             continue
-        what = f"issued quote {opp.quote.number}" if opp.quote else f"{opp.stage} deal"
+        what = f"issued {opp.quote.named}" if opp.quote else f"{opp.stage} deal"
         changed = ", ".join(sorted({i.sku for i in moved}))
         found.append(
             Diagnostic(

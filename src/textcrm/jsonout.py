@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from textcrm.money import fixed
 
 if TYPE_CHECKING:
-    from textcrm.pipeline import Totals
+    from textcrm.pipeline import Attainment, QuotaReport, Totals
 
 
 def money(value: Decimal | None, currency: str) -> str | None:
@@ -47,3 +47,42 @@ def dumps(doc: Any, compact: bool = False) -> str:
         # Python's fast JSON encoder only runs without indentation.
         return json.dumps(clean, ensure_ascii=False, separators=(",", ":")) + "\n"
     return json.dumps(clean, indent=2, ensure_ascii=False) + "\n"
+
+
+def ratio(value: Decimal | None) -> str | None:
+    """A percentage or a ratio as its exact decimal text (`"20.6"`, `"0.50"`), or None."""
+    return None if value is None else str(value)
+
+
+def _attainment(a: Attainment, reporting: str) -> dict[str, Any]:
+    return {
+        "owner": a.owner,
+        "quota": money(a.quota, reporting),
+        "won_count": a.won_count,
+        "closed_won": totals(a.closed_won),
+        "attainment": ratio(a.attainment),
+        "remaining": money(a.remaining, reporting),
+        "open_count": a.open_count,
+        "weighted": totals(a.weighted),
+        "commit": totals(a.commit),
+        "weighted_coverage": ratio(a.weighted_coverage),
+        "commit_coverage": ratio(a.commit_coverage),
+    }
+
+
+def quotas(qr: QuotaReport | None, reporting: str) -> dict[str, Any] | None:
+    """Attainment and coverage of a quota period, per owner and for the team; None (null)
+    without quotas."""
+    if qr is None:
+        return None
+    return {
+        "period": {
+            "key": qr.period.key,
+            "label": qr.period.label,
+            "start": qr.period.start.isoformat(),
+            "end": qr.period.end.isoformat(),
+        },
+        "rest_start": qr.rest_start.isoformat(),
+        "owners": [_attainment(a, reporting) for a in qr.owners],
+        "team": None if qr.team is None else _attainment(qr.team, reporting),
+    }

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 import unicodedata
-from pathlib import Path
+from pathlib import Path, PurePosixPath, PureWindowsPath
 
 from textcrm.errors import RootNotFound
 
@@ -19,6 +19,7 @@ FOLDERS: dict[str, str] = {
 }
 KIND_FOLDER: dict[str, str] = {kind: folder for folder, kind in FOLDERS.items()}
 CACHE_DIR = ".textcrm-cache"
+TEMPLATES_DIR = "templates"
 
 
 def find_root(start: Path) -> Path:
@@ -64,6 +65,65 @@ def slug(text: str) -> str:
 def record_path(kind: str, record_id: str) -> str:
     """The path, relative to the root, of the record file of `kind` named `record_id`."""
     return f"{KIND_FOLDER[kind]}/{record_id}.md"
+
+
+class OutsideRepository(ValueError):
+    """A path named by the repository that leads outside the CRM root (never read)."""
+
+    def __init__(self, relpath: str, reason: str) -> None:
+        super().__init__(f"{relpath} {reason}")
+        self.relpath = relpath
+        self.reason = reason
+
+
+def resolve_inside(root: Path, relpath: str) -> Path:
+    """Resolve a repository-relative path safely: its real path, checked to be inside `root`.
+
+    Every file textcrm reads or writes on behalf of the repository (records, their folders,
+    config, catalog, logo, template overrides, import state) goes through here, because any
+    file in a repository may come from someone else: an absolute path, a `..` step or a
+    symlink (the file itself or any folder on the way) that leads outside the root raises
+    OutsideRepository, whose reason completes a sentence about the path. The path need not
+    exist.
+    """
+    pure = PurePosixPath(relpath.replace("\\", "/"))
+    if not relpath.strip() or "\0" in relpath:
+        raise OutsideRepository(relpath, "is not a file name")
+    if pure.is_absolute() or PureWindowsPath(relpath).drive:
+        raise OutsideRepository(relpath, "is an absolute path, not one relative to the repository")
+    if ".." in pure.parts:
+        raise OutsideRepository(relpath, "climbs out of the repository with `..`")
+    base = os.path.realpath(root)
+    real = os.path.realpath(os.path.join(base, *pure.parts))
+    if _is_inside(real, base):
+        return Path(real)
+    # Name the first symlink on the way that leads out, so the user knows what to fix.
+    step = base
+    for part in pure.parts:
+        step = os.path.join(step, part)
+        if os.path.islink(step) and not _is_inside(os.path.realpath(step), base):
+            shown = os.path.relpath(step, base).replace(os.sep, "/")
+            if shown == pure.as_posix():
+                raise OutsideRepository(relpath, "is a symlink leading outside the repository")
+            raise OutsideRepository(
+                relpath, f"goes through {shown}/, a symlink leading outside the repository"
+            )
+    raise OutsideRepository(relpath, "leads outside the repository")
+
+
+def _is_inside(real: str, base: str) -> bool:
+    return real == base or real.startswith(os.path.join(base, ""))
+
+
+def is_record_id(text: str) -> bool:
+    """True when `text` can name a record file: one plain file name, no folder, no dot file."""
+    return (
+        isinstance(text, str)
+        and text.strip() == text
+        and classify(f"opportunities/{text}.md") == ("opportunity", text)
+        and "\\" not in text
+        and "\0" not in text
+    )
 
 
 def discover(root: Path) -> list[str]:

@@ -64,6 +64,34 @@ class Company:
 
 
 @dataclass(frozen=True)
+class QuotaTargets:
+    """The quotas of one period: the team's and each owner's, in the reporting currency."""
+
+    team: Decimal | None = None
+    owners: Mapping[str, Decimal] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Quotas:
+    """`quotas:` in textcrm.yaml: the usual quotas per month or quarter, and overrides."""
+
+    period: str  # month or quarter
+    team: Decimal | None = None
+    owners: Mapping[str, Decimal] = field(default_factory=dict)
+    periods: Mapping[str, QuotaTargets] = field(default_factory=dict)  # by period key
+
+    def targets(self, period_key: str) -> QuotaTargets:
+        """The quotas of one period: its overrides over the usual ones; the team's quota
+        defaults to the sum of the owners' when neither names it."""
+        override = self.periods.get(period_key, QuotaTargets())
+        owners = {**self.owners, **override.owners}
+        team = override.team if override.team is not None else self.team
+        if team is None and owners:
+            team = sum(owners.values(), Decimal(0))
+        return QuotaTargets(team, owners)
+
+
+@dataclass(frozen=True)
 class Config:
     """textcrm.yaml: the sales process and the settings that every command uses."""
 
@@ -80,6 +108,7 @@ class Config:
     site: Mapping[str, Any] = field(default_factory=dict)
     timezone: str = "UTC"
     edit_url: str = ""
+    quotas: Quotas | None = None
 
     def __post_init__(self) -> None:
         # A lookup table: stage(key) runs for every opportunity in every check.
@@ -121,6 +150,7 @@ class Product:
     unit: str = ""
     description: str = ""
     currency: str | None = None
+    source_id: str = ""
     line: int = 1
 
 
@@ -183,33 +213,54 @@ class Competitor:
 class ContactRole:
     """A contact on an opportunity and the role they play in the decision."""
 
-    contact: str
+    contact: str | None = None
     role: str = ""
     primary: bool = False
     notes: str = ""
     line: int = 1
+    # Fields given with a problem, or required and missing (already reported by `check`):
+    # the record is partial, kept so that rules and outputs still see what is valid.
+    invalid: tuple[str, ...] = ()
+
+    @property
+    def partial(self) -> bool:
+        return bool(self.invalid)
 
 
 @dataclass(frozen=True)
 class CompetitorEntry:
     """A competitor in an opportunity, with its status and what we know."""
 
-    competitor: str
+    competitor: str | None = None
     status: str = ""
     notes: str = ""
     line: int = 1
+    # Fields given with a problem, or required and missing (already reported by `check`):
+    # the record is partial, kept so that rules and outputs still see what is valid.
+    invalid: tuple[str, ...] = ()
+
+    @property
+    def partial(self) -> bool:
+        return bool(self.invalid)
 
 
 @dataclass(frozen=True)
 class DecisionIssue:
     """Something to settle before the customer can decide."""
 
-    issue: str
+    issue: str | None = None
     status: str = "open"
     owner: str = ""
     due: dt.date | None = None
     notes: str = ""
     line: int = 1
+    # Fields given with a problem, or required and missing (already reported by `check`):
+    # the record is partial, kept so that rules and outputs still see what is valid.
+    invalid: tuple[str, ...] = ()
+
+    @property
+    def partial(self) -> bool:
+        return bool(self.invalid)
 
     @property
     def is_open(self) -> bool:
@@ -220,7 +271,7 @@ class DecisionIssue:
 class LineItem:
     """A quote line. `unit_price` is the line's own price; `price` the one in force."""
 
-    quantity: Decimal
+    quantity: Decimal | None = None
     sku: str = ""
     name: str = ""
     description: str = ""
@@ -228,6 +279,13 @@ class LineItem:
     unit_price: Decimal | None = None
     discount: Discount | None = None
     line: int = 1
+    # Fields given with a problem, or required and missing (already reported by `check`):
+    # the record is partial, kept so that rules and outputs still see what is valid.
+    invalid: tuple[str, ...] = ()
+
+    @property
+    def partial(self) -> bool:
+        return bool(self.invalid)
 
     @property
     def is_custom(self) -> bool:
@@ -239,6 +297,7 @@ class PricedLine:
     """A line item resolved against the catalog, with its exact totals."""
 
     item: LineItem
+    quantity: Decimal
     name: str
     description: str
     unit: str
@@ -252,29 +311,48 @@ class PricedLine:
 class Activity:
     """Something that happened on the deal: a call, an email, a meeting, ..."""
 
-    date: dt.date
-    type: str
+    date: dt.date | None = None
+    type: str = "note"
     contact: str = ""
     summary: str = ""
     owner: str = ""
     message_id: str = ""
     uid: str = ""
     line: int = 1
+    # Fields given with a problem, or required and missing (already reported by `check`):
+    # the record is partial, kept so that rules and outputs still see what is valid.
+    invalid: tuple[str, ...] = ()
+
+    @property
+    def partial(self) -> bool:
+        return bool(self.invalid)
 
 
 @dataclass(frozen=True)
 class Quote:
     """The quote sent to the customer."""
 
-    number: str
-    date: dt.date | None
-    valid_until: dt.date | None
+    number: str | None = None
+    date: dt.date | None = None
+    valid_until: dt.date | None = None
     terms: str = ""
     tax_rate: Decimal | None = None
     discount: Discount | None = None
     notes: str = ""
     currency: str | None = None
     line: int = 1
+    # Fields given with a problem, or required and missing (already reported by `check`):
+    # the record is partial, kept so that rules and outputs still see what is valid.
+    invalid: tuple[str, ...] = ()
+
+    @property
+    def partial(self) -> bool:
+        return bool(self.invalid)
+
+    @property
+    def named(self) -> str:
+        """`quote Q-2026-0042` in messages, or `the quote` when its number is missing."""
+        return f"quote {self.number}" if self.number else "the quote"
 
 
 @dataclass(frozen=True)
@@ -307,6 +385,9 @@ class Opportunity:
     body: str = ""
     body_line: int = 1
     lines: Mapping[str, int] = field(default_factory=dict)
+    # Fields given with a problem, or required and missing: already reported, so no rule
+    # reports their consequences (a gate does not call an invalid quote missing).
+    invalid: tuple[str, ...] = ()
 
     def has(self, name: str) -> bool:
         """True when the file gives the field, even with a value that failed to convert."""
@@ -318,7 +399,7 @@ class Opportunity:
 
     @property
     def last_activity(self) -> dt.date | None:
-        return max((a.date for a in self.activities), default=None)
+        return max((a.date for a in self.activities if a.date is not None), default=None)
 
 
 @dataclass(frozen=True)
@@ -337,9 +418,15 @@ class Figures:
 def price_lines(
     opp: Opportunity, catalog: Mapping[str, Product], currency: str
 ) -> tuple[PricedLine, ...]:
-    """Resolve each line against the catalog and compute its exact, rounded totals."""
+    """Resolve each line against the catalog and compute its exact, rounded totals.
+
+    A partial line (one with a problem, reported by `check`) is left out: its total is not
+    known until the problem is fixed.
+    """
     priced = []
     for item in opp.line_items:
+        if item.partial or item.quantity is None:
+            continue
         product = catalog.get(item.sku) if item.sku else None
         price = item.unit_price
         if price is None:
@@ -348,6 +435,7 @@ def price_lines(
         priced.append(
             PricedLine(
                 item=item,
+                quantity=item.quantity,
                 name=item.name or (product.name if product else item.sku),
                 description=item.description or (product.description if product else ""),
                 unit=item.unit or (product.unit if product else ""),

@@ -9,10 +9,22 @@ of rounded parts, so printed lines always add up to the printed total.
 from __future__ import annotations
 
 import functools
+import os
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import (
+    ROUND_HALF_EVEN,
+    ROUND_HALF_UP,
+    Context,
+    Decimal,
+    DivisionByZero,
+    InvalidOperation,
+    Overflow,
+    localcontext,
+)
+from importlib.util import find_spec
 
 # ISO 4217 active codes and their minor units (exponent). Codes not listed here have 2.
 _ZERO = "BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX UYI VND VUV XAF XOF XPF"
@@ -35,9 +47,52 @@ MINOR_UNITS: dict[str, int] = {
 }
 CURRENCIES: frozenset[str] = frozenset(MINOR_UNITS)
 
-_NUMBER = re.compile(r"^[+-]?(\d+(_\d+)*)?(\.\d+)?$")
+_NUMBER = re.compile(r"^[+-]?(\d+(_\d+)*)?(\.\d+)?([eE][+-]?\d+)?$")
 _HUNDRED = Decimal(100)
 ZERO = Decimal(0)
+
+# The limits `check` enforces on every number a file gives (amounts, prices, quantities,
+# percentages, discounts, rates), documented in docs/format.md. They keep every figure
+# computed from accepted values exact within CONTEXT: the largest exact product, a quantity
+# times a unit price less a percentage, has (15 + 15 + 3) integer and (10 + 10 + 10) decimal
+# digits, 63 in all; sums over a million lines add 6; a rate conversion multiplies by one more
+# accepted number. 100 significant digits hold all of that with room to spare.
+MAX_INTEGER_DIGITS = 15
+MAX_FRACTION_DIGITS = 10
+PRECISION = 100
+CONTEXT = Context(
+    prec=PRECISION,
+    rounding=ROUND_HALF_EVEN,
+    traps=[InvalidOperation, DivisionByZero, Overflow],
+)
+
+
+def exact() -> AbstractContextManager[Context]:
+    """CONTEXT as the current Decimal context, for a `with` block.
+
+    The command line enters it once for the whole command, for the arithmetic done outside
+    this module; the functions here compute in CONTEXT explicitly, so a library caller gets
+    the same figures.
+    """
+    return localcontext(CONTEXT)
+
+
+def digits_problem(value: Decimal) -> str | None:
+    """Why `value` is outside the documented limits (MAX_*_DIGITS), or None when it fits."""
+    _sign, digits, exponent = value.as_tuple()
+    if not isinstance(exponent, int):
+        return "is not a finite number"
+    coefficient = list(digits)
+    while exponent < 0 and len(coefficient) > 1 and coefficient[-1] == 0:
+        coefficient.pop()
+        exponent += 1
+    fraction = max(0, -exponent)
+    integer = max(0, len(coefficient) + exponent) if any(coefficient) else 0
+    if integer > MAX_INTEGER_DIGITS:
+        return f"has {integer} digits before the point; at most {MAX_INTEGER_DIGITS} are allowed"
+    if fraction > MAX_FRACTION_DIGITS:
+        return f"has {fraction} decimals; at most {MAX_FRACTION_DIGITS} are allowed"
+    return None
 
 
 class MoneyError(ValueError):
@@ -45,14 +100,24 @@ class MoneyError(ValueError):
 
 
 def parse_decimal(text: str) -> Decimal:
-    """Parse a plain decimal number written in YAML (`48000`, `1249.99`, `1_000`) exactly."""
+    """Parse a decimal number written in YAML (`48000`, `1249.99`, `1_000`, `2.2e4`) exactly.
+
+    An exponent is read as the number it writes (`2.2e4` is 22000): every YAML reader, and
+    so every editor, sees a number there."""
     t = text.strip()
-    if not t or not _NUMBER.match(t) or t in {"+", "-", "."}:
+    if not t or not _NUMBER.match(t) or t.lstrip("+-").startswith(("e", "E", ".e", ".E")):
+        raise MoneyError(f"{text!r} is not a number")
+    if t.lstrip("+-") in ("", "."):
         raise MoneyError(f"{text!r} is not a number")
     try:
-        return Decimal(t.replace("_", ""))
+        value = Decimal(t.replace("_", ""))
     except InvalidOperation as exc:  # pragma: no cover - the regex already guards this
         raise MoneyError(f"{text!r} is not a number") from exc
+    exponent = value.as_tuple().exponent
+    if isinstance(exponent, int) and exponent > 0 and value.adjusted() <= MAX_INTEGER_DIGITS:
+        # Written out (22000, not 2.2E+4); a longer one is refused by the digit limits.
+        value = value.quantize(Decimal(1), context=CONTEXT)
+    return value
 
 
 def parse_percent(text: str) -> Decimal:
@@ -73,7 +138,7 @@ class Discount:
     def exact(self, gross: Decimal) -> Decimal:
         """The discount's exact value on `gross`, never more than `gross` itself."""
         if self.percent is not None:
-            return gross * self.percent / _HUNDRED
+            return percent_of(gross, self.percent)
         return min(self.amount or ZERO, gross)
 
     def off(self, gross: Decimal, currency: str) -> Decimal:
@@ -101,7 +166,9 @@ def minor_units(currency: str) -> int:
 
 def round_money(value: Decimal, currency: str) -> Decimal:
     """Round half-up to the currency's minor unit."""
-    return value.quantize(Decimal(1).scaleb(-minor_units(currency)), rounding=ROUND_HALF_UP)
+    return value.quantize(
+        Decimal(1).scaleb(-minor_units(currency)), rounding=ROUND_HALF_UP, context=CONTEXT
+    )
 
 
 def plain(value: Decimal) -> str:
@@ -126,25 +193,40 @@ def line_total(
     1 x 33.335 less 10% is 30.0015, so 30.00 (rounding gross and discount first would give
     33.34 - 3.33 = 30.01). The discount shown is gross - net, so the row still adds up.
     """
-    exact = quantity * unit_price
-    gross = round_money(exact, currency)
+    product = CONTEXT.multiply(quantity, unit_price)
+    gross = round_money(product, currency)
     if discount is None:
-        return gross, gross - gross, gross  # 0 with the currency's decimals
-    net = round_money(exact - discount.exact(exact), currency)
-    return gross, gross - net, net
+        return gross, CONTEXT.subtract(gross, gross), gross  # 0 with the currency's decimals
+    net = round_money(CONTEXT.subtract(product, discount.exact(product)), currency)
+    return gross, CONTEXT.subtract(gross, net), net
 
 
 def total(values: Iterable[Decimal]) -> Decimal:
     """Sum exactly (start from Decimal zero, never int or float)."""
     result = ZERO
     for v in values:
-        result += v
+        result = CONTEXT.add(result, v)
     return result
 
 
 def weighted(expected: Decimal, probability: Decimal, currency: str) -> Decimal:
     """Expected revenue times probability percent, rounded like every other figure."""
-    return round_money(expected * probability / _HUNDRED, currency)
+    return round_money(percent_of(expected, probability), currency)
+
+
+def percent_of(value: Decimal, percent: Decimal) -> Decimal:
+    """`percent`% of `value`, exactly (a tax or a discount before rounding)."""
+    return CONTEXT.divide(CONTEXT.multiply(value, percent), _HUNDRED)
+
+
+def exchange(value: Decimal, rate: Decimal, currency: str) -> Decimal:
+    """`value` times an exchange rate, rounded to the target currency's minor unit."""
+    return round_money(CONTEXT.multiply(value, rate), currency)
+
+
+def mean(value: Decimal, count: int, currency: str) -> Decimal:
+    """`value` / `count`, rounded to the currency's minor unit."""
+    return round_money(CONTEXT.divide(value, Decimal(count)), currency)
 
 
 def format_money(value: Decimal, currency: str, locale: str = "en_US") -> str:
@@ -207,8 +289,40 @@ def _fast_formatter(currency: str, locale: str) -> Callable[[Decimal], str] | No
     return fast
 
 
+def locale_name(text: str) -> str | None:
+    """The locale `text` names, spelled as Babel's CLDR data does (`en-US` and `en_us` give
+    `en_US`), or None when Babel has no data for it.
+
+    This looks at the names of Babel's locale data files without importing Babel, so that
+    `check` stays light.
+    """
+    wanted = text.strip().replace("-", "_").casefold()
+    return _locale_names().get(wanted) if wanted else None
+
+
+@functools.lru_cache(maxsize=1)
+def _locale_names() -> dict[str, str]:
+    spec = find_spec("babel")
+    if spec is None or spec.origin is None:  # pragma: no cover - babel is a dependency
+        return {}
+    folder = os.path.join(os.path.dirname(spec.origin), "locale-data")
+    return {name[:-4].casefold(): name[:-4] for name in os.listdir(folder) if name.endswith(".dat")}
+
+
 def format_number(value: Decimal, locale: str = "en_US") -> str:
     """A plain localized number (`1,234.5`), for quantities."""
     from babel.numbers import format_decimal
 
     return str(format_decimal(value, locale=locale, decimal_quantization=False))
+
+
+def currency_codes(locale: str = "en_US") -> list[tuple[str, str]]:
+    """Every currency code textcrm accepts, with its name in `locale` (for completion)."""
+    from babel import Locale, UnknownLocaleError
+
+    names: Mapping[str, str]
+    try:
+        names = Locale.parse(locale).currencies
+    except (ValueError, UnknownLocaleError):
+        names = {}
+    return [(code, names.get(code, "")) for code in sorted(CURRENCIES)]

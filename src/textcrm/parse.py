@@ -31,10 +31,20 @@ from textcrm.model import (
     Opportunity,
     Owner,
     Product,
+    Quotas,
+    QuotaTargets,
     Quote,
     Stage,
 )
-from textcrm.money import CURRENCIES, MoneyError, parse_decimal, parse_discount, parse_percent
+from textcrm.money import (
+    CURRENCIES,
+    MoneyError,
+    digits_problem,
+    locale_name,
+    parse_decimal,
+    parse_discount,
+    parse_percent,
+)
 from textcrm.rules import RULES
 from textcrm.source import decode, split
 from textcrm.suggest import did_you_mean as suggest
@@ -55,7 +65,8 @@ from textcrm.yamlnodes import (
 # Node visits allowed per file: far above any real record, far below an alias bomb's expansion.
 NODE_BUDGET = 200_000
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_INTEGER = re.compile(r"^[+-]?\d+$")
+# A whole number; `7.0` is one too (a YAML reader sees the number 7.0).
+_INTEGER = re.compile(r"^[+-]?\d+(\.0+)?$")
 _TRUE = frozenset({"true", "True", "TRUE"})
 _FALSE = frozenset({"false", "False", "FALSE"})
 
@@ -64,6 +75,8 @@ _FALSE = frozenset({"false", "False", "FALSE"})
 # makes the parse cache's pickle store each once: a warm check unpickles far fewer objects.
 _date = functools.lru_cache(maxsize=8192)(date.fromisoformat)
 _decimal = functools.lru_cache(maxsize=8192)(parse_decimal)
+# Equal values have the same digits once trailing zeros are dropped: cached by value.
+_digits = functools.lru_cache(maxsize=8192)(digits_problem)
 
 
 class Invalid(Exception):
@@ -145,15 +158,19 @@ def convert(node: Node, t: sc.Type, name: str, ctx: Context) -> Any:
         if not _DATE.match(text):
             raise Invalid(node, f"{name}: `{text}` is not a date; write it as YYYY-MM-DD")
         try:
-            return _date(text)
+            day = _date(text)
         except ValueError:
             raise Invalid(node, f"{name}: `{text}` is not a real date") from None
+        if not sc.EARLIEST_DATE <= day <= sc.LATEST_DATE:
+            raise Invalid(node, f"{name}: {text} is outside {sc.EARLIEST_DATE} to {sc.LATEST_DATE}")
+        return day
     if kind in ("money", "quantity"):
         text = _scalar(node, "a number", name)
         try:
             value = _decimal(text)
         except MoneyError:
             raise Invalid(node, f"{name}: `{text}` is not a number") from None
+        _check_digits(node, name, text, value)
         if kind == "money" and value < 0:
             raise Invalid(node, f"{name}: {text} is negative; amounts are >= 0")
         if kind == "quantity" and value <= 0:
@@ -165,6 +182,7 @@ def convert(node: Node, t: sc.Type, name: str, ctx: Context) -> Any:
             value = parse_percent(text)
         except MoneyError:
             raise Invalid(node, f"{name}: `{text}` is not a percentage") from None
+        _check_digits(node, name, text, value)
         if not Decimal(0) <= value <= Decimal(100):
             raise Invalid(node, f"{name}: {text} is outside 0-100")
         return value
@@ -174,6 +192,7 @@ def convert(node: Node, t: sc.Type, name: str, ctx: Context) -> Any:
             discount = parse_discount(text)
         except MoneyError:
             raise Invalid(node, f"{name}: `{text}` is not a discount (`5%` or an amount)") from None
+        _check_digits(node, name, text, discount.percent or discount.amount or Decimal(0))
         if discount.percent is not None and not Decimal(0) <= discount.percent <= Decimal(100):
             raise Invalid(node, f"{name}: {text} is outside 0%-100%")
         if discount.amount is not None and discount.amount < 0:
@@ -183,9 +202,15 @@ def convert(node: Node, t: sc.Type, name: str, ctx: Context) -> Any:
         text = _scalar(node, "a whole number", name).strip()
         if not _INTEGER.match(text):
             raise Invalid(node, f"{name}: `{text}` is not a whole number")
-        number = int(text)
+        # Every bound has far fewer digits; int() of thousands of digits is slow or refused.
+        text = text.partition(".")[0]
+        huge = -(10**30) if text.startswith("-") else 10**30
+        number = int(text) if len(text) <= 30 else huge
+        shown = text if len(text) <= 30 else text[:27] + "..."
         if t.minimum is not None and number < t.minimum:
-            raise Invalid(node, f"{name}: {number} is less than {t.minimum}")
+            raise Invalid(node, f"{name}: {shown} is less than {t.minimum}")
+        if t.maximum is not None and number > t.maximum:
+            raise Invalid(node, f"{name}: {shown} is more than {t.maximum:,}")
         return number
     if kind == "bool":
         text = _scalar(node, "true or false", name).strip()
@@ -194,6 +219,16 @@ def convert(node: Node, t: sc.Type, name: str, ctx: Context) -> Any:
         if text in _FALSE:
             return False
         raise Invalid(node, f"{name}: `{text}` is not true or false")
+    if kind == "locale":
+        text = _scalar(node, "a locale", name).strip()
+        known = locale_name(text)
+        if known is None:
+            raise Invalid(
+                node,
+                f"{name}: `{text}` is not a locale Babel knows; write a language and territory "
+                "like en_US, de_DE or fr_CH",
+            )
+        return known
     if kind == "currency":
         text = _scalar(node, "a currency code", name).strip()
         if text not in CURRENCIES:
@@ -239,6 +274,10 @@ def convert(node: Node, t: sc.Type, name: str, ctx: Context) -> Any:
         return _rules(node, ctx)
     if kind == "rates":
         return _rates(node, ctx)
+    if kind == "amounts":
+        return _amounts(node, name, ctx)
+    if kind == "quota_periods":
+        return _quota_periods(node, t, name, ctx)
     if kind == "timezone":
         return _timezone(node, _scalar(node, "a time zone name", name).strip(), name)
     if kind == "edit_url":
@@ -260,6 +299,13 @@ def convert(node: Node, t: sc.Type, name: str, ctx: Context) -> Any:
             if isinstance(k, ScalarNode) and isinstance(v, ScalarNode)
         }
     raise AssertionError(f"no converter for {kind}")  # pragma: no cover
+
+
+def _check_digits(node: Node, name: str, text: str, value: Decimal) -> None:
+    problem = _digits(value)
+    if problem is not None:
+        shown = text.strip() if len(text) <= 40 else text.strip()[:37] + "..."
+        raise Invalid(node, f"{name}: `{shown}` {problem}")
 
 
 def _timezone(node: Node, text: str, name: str) -> str:
@@ -284,18 +330,30 @@ def _sequence(node: Node, name: str) -> list[Node]:
 
 
 def read_mapping(
-    node: Node, spec: sc.Record, ctx: Context, where: str, top: bool = False
+    node: Node,
+    spec: sc.Record,
+    ctx: Context,
+    where: str,
+    top: bool = False,
+    failed: set[str] | None = None,
 ) -> tuple[dict[str, Any], dict[str, int]] | None:
     """Convert a mapping's known keys; report unknown, duplicate, missing and invalid ones.
 
     Returns (values, key lines) or None when the node is not a mapping; a key given with a
     value that failed to convert has a line but no value.
-    Values that failed to convert are left out (their diagnostic is already reported).
+    Values that failed to convert are left out (their diagnostic is already reported); their
+    names, and those of missing required fields, are added to `failed` when it is given.
     """
+    if failed is None:
+        failed = set()
     if not isinstance(node, MappingNode):
         ctx.report(node, "invalid-value", f"{where}: expected a mapping of fields")
         return None
-    _check_tag(node)
+    try:
+        _check_tag(node)
+    except Invalid as exc:
+        ctx.report(node, exc.code, exc.message)
+        return None
     values: dict[str, Any] = {}
     lines: dict[str, int] = {}
     seen: dict[str, int] = {}
@@ -330,20 +388,26 @@ def read_mapping(
                 )
             continue
         lines[key] = key_line
+        reported = len(ctx.diagnostics)
         try:
             value = convert(value_node, field.type, key, ctx)
         except Invalid as exc:
             report_line = ctx.line(exc.node) if exc.node is not value_node else key_line
             col_node = exc.node if exc.node is not value_node else key_node
             ctx.report(col_node, exc.code, exc.message, line=report_line)
+            failed.add(key)
             continue
+        if len(ctx.diagnostics) > reported:  # a problem inside the value (an item, a field)
+            failed.add(key)
         if value is None or value == ():
             if field.required:
                 ctx.report(key_node, "missing-field", f"{key} is empty; {where} needs it")
+                failed.add(key)
             continue
         values[key] = value
     for field in spec.fields:
         if field.required and field.name not in seen:
+            failed.add(field.name)
             line = 1 if top else ctx.line(node)
             ctx.report(
                 None if top else node,
@@ -402,62 +466,65 @@ def _comma_fragments(node: MappingNode, spec: sc.Record, ctx: Context) -> frozen
 
 
 def build(node: Node, spec: sc.Record, ctx: Context, where: str) -> Any:
-    """Build the model object for a nested record (list item or sub-mapping), or None."""
-    result = read_mapping(node, spec, ctx, where)
+    """Build the model object for a nested record (list item or sub-mapping), or None.
+
+    A record with a problem in some of its fields is kept with the fields that are valid and
+    the names of the others in `invalid` (a partial record): it is there for the rules that
+    ask whether it is given, and the rules that read its valid fields still run on them.
+    """
+    failed: set[str] = set()
+    result = read_mapping(node, spec, ctx, where, failed=failed)
     if result is None:
         return None
     values, _lines = result
     line = ctx.line(node)
     builder = _BUILDERS[spec.title]
-    return builder(values, line, node, ctx)
+    return builder(values, line, node, ctx, tuple(sorted(failed)))
+
+
+Builder = Callable[[dict[str, Any], int, Node, Context, tuple[str, ...]], Any]
 
 
 def _missing(values: dict[str, Any], spec: sc.Record) -> bool:
     return any(f.required and f.name not in values for f in spec.fields)
 
 
-def _line_item(values: dict[str, Any], line: int, node: Node, ctx: Context) -> LineItem | None:
-    if "quantity" not in values:
-        return None
-    if not values.get("sku"):
+def _line_item(
+    values: dict[str, Any], line: int, node: Node, ctx: Context, invalid: tuple[str, ...]
+) -> LineItem:
+    if not values.get("sku") and "sku" not in invalid:
         for needed in ("name", "unit_price"):
-            if needed not in values:
+            if needed not in values and needed not in invalid:
                 ctx.report(
                     node,
                     "missing-field",
                     f"line item without a sku is a custom line and needs its own `{needed}`",
                 )
-                return None
-    return LineItem(line=line, **values)
+                invalid = tuple(sorted({*invalid, needed}))
+    return LineItem(line=line, invalid=invalid, **values)
 
 
-def _simple(cls: type) -> Callable[[dict[str, Any], int, Node, Context], Any]:
-    spec = {
-        ContactRole: sc.CONTACT_ROLE,
-        CompetitorEntry: sc.COMPETITOR_ENTRY,
-        DecisionIssue: sc.DECISION_ISSUE,
-        Activity: sc.ACTIVITY,
-        Quote: sc.QUOTE,
-        Product: sc.PRODUCT,
-    }[cls]
+def _partial(cls: type) -> Builder:
+    """A builder that keeps the record even when some fields are invalid or missing."""
 
-    def make(values: dict[str, Any], line: int, node: Node, ctx: Context) -> Any:
-        if _missing(values, spec):
-            return None
-        return cls(line=line, **values)
+    def make(
+        values: dict[str, Any], line: int, node: Node, ctx: Context, invalid: tuple[str, ...]
+    ) -> Any:
+        return cls(line=line, invalid=invalid, **values)
 
     return make
 
 
-def _activity(values: dict[str, Any], line: int, node: Node, ctx: Context) -> Activity | None:
-    # An activity with a valid date still counts as a touch even if its type is wrong (that
-    # is reported on its own), so one typo does not also make the deal look stale.
-    if "date" not in values:
-        return None
-    return Activity(line=line, **{"type": "note", **values})
+def _product(
+    values: dict[str, Any], line: int, node: Node, ctx: Context, invalid: tuple[str, ...]
+) -> Product | None:
+    # A catalog entry without its sku, name or price cannot be referred to or priced.
+    return None if _missing(values, sc.PRODUCT) else Product(line=line, **values)
 
 
-def _stage(values: dict[str, Any], line: int, node: Node, ctx: Context) -> Stage | None:
+def _stage(
+    values: dict[str, Any], line: int, node: Node, ctx: Context, invalid: tuple[str, ...]
+) -> Stage | None:
     if _missing(values, sc.STAGE):
         return None
     values = dict(values)
@@ -465,20 +532,148 @@ def _stage(values: dict[str, Any], line: int, node: Node, ctx: Context) -> Stage
     return Stage(line=line, **values)
 
 
-def _company(values: dict[str, Any], line: int, node: Node, ctx: Context) -> Company | None:
+def _pairs(node: Node, name: str, ctx: Context) -> list[tuple[str, Node, Node]]:
+    """The (key, key node, value node) of a mapping, duplicates and non-text keys reported."""
+    if not isinstance(node, MappingNode):
+        raise Invalid(node, f"{name}: expected a mapping")
+    pairs: list[tuple[str, Node, Node]] = []
+    seen: dict[str, int] = {}
+    for key_node, value_node in node.value:
+        ctx.visit()
+        if not isinstance(key_node, ScalarNode):
+            ctx.report(key_node, "invalid-value", f"{name}: a key must be plain text")
+            continue
+        key = str(key_node.value).strip()
+        if key in seen:
+            ctx.report(
+                key_node,
+                "yaml-syntax",
+                f"duplicate key `{key}` (first given on line {seen[key]}); keep one",
+            )
+            continue
+        seen[key] = ctx.line(key_node)
+        pairs.append((key, key_node, value_node))
+    return pairs
+
+
+def _amounts(node: Node, name: str, ctx: Context) -> dict[str, Decimal]:
+    """A mapping of owner key to amount (quotas per owner)."""
+    amounts = {}
+    for key, _key_node, value_node in _pairs(node, name, ctx):
+        try:
+            value = convert(value_node, sc.MONEY, f"quotas {name}: {key}", ctx)
+        except Invalid as exc:
+            ctx.report(exc.node, exc.code, exc.message)
+            continue
+        if value is None:
+            ctx.report(value_node, "invalid-value", f"quotas {name}: {key} has no amount")
+            continue
+        amounts[sys.intern(key)] = value
+    return amounts
+
+
+_QUOTA_PERIOD_KEY = {
+    "quarter": re.compile(r"\d{4}-Q[1-4]\Z"),
+    "month": re.compile(r"\d{4}-(0[1-9]|1[0-2])\Z"),
+}
+
+
+def _quota_periods(node: Node, t: sc.Type, name: str, ctx: Context) -> dict[str, QuotaTargets]:
+    """Per period key (`2026-Q4` or `2026-12`), that period's quota overrides."""
+    assert t.record is not None
+    found = {}
+    for key, key_node, value_node in _pairs(node, name, ctx):
+        if not any(p.match(key) for p in _QUOTA_PERIOD_KEY.values()):
+            ctx.report(
+                key_node,
+                "invalid-value",
+                f"quotas {name}: `{key}` is not a period; write a quarter as 2026-Q4 or a month "
+                "as 2026-12",
+            )
+            continue
+        targets = build(value_node, t.record, ctx, f"quotas {name} {key}")
+        if targets is not None:
+            found[key] = targets
+    return found
+
+
+def _quota_targets(
+    values: dict[str, Any], line: int, node: Node, ctx: Context, invalid: tuple[str, ...]
+) -> QuotaTargets | None:
+    return QuotaTargets(values.get("team"), values.get("owners", {}))
+
+
+def _quotas(
+    values: dict[str, Any], line: int, node: Node, ctx: Context, invalid: tuple[str, ...]
+) -> Quotas | None:
+    if "period" not in values:
+        return None
+    period = values["period"]
+    assert isinstance(node, MappingNode)
+    for key_node, value_node in node.value:
+        if str(key_node.value) != "periods" or not isinstance(value_node, MappingNode):
+            continue
+        for period_node, _ in value_node.value:
+            key = str(period_node.value).strip()
+            other = "month" if period == "quarter" else "quarter"
+            if _QUOTA_PERIOD_KEY[other].match(key):
+                example = "2026-Q4" if period == "quarter" else "2026-12"
+                ctx.report(
+                    period_node,
+                    "invalid-value",
+                    f"quotas periods: `{key}` is a {other} but quotas are per {period}; "
+                    f"write it as {example}",
+                )
+    periods = {
+        k: v for k, v in values.get("periods", {}).items() if _QUOTA_PERIOD_KEY[period].match(k)
+    }
+    return Quotas(period, values.get("team"), values.get("owners", {}), periods)
+
+
+def _quota_owner_keys(config_node: MappingNode) -> list[Node]:
+    """The owner key nodes under `quotas.owners` and each `quotas.periods.*.owners`."""
+
+    def child(node: Node, name: str) -> Node | None:
+        if isinstance(node, MappingNode):
+            for k, v in node.value:
+                if isinstance(k, ScalarNode) and str(k.value) == name:
+                    return v
+        return None
+
+    quotas = child(config_node, "quotas")
+    if quotas is None:
+        return []
+    owner_maps = [child(quotas, "owners")]
+    periods = child(quotas, "periods")
+    if isinstance(periods, MappingNode):
+        owner_maps += [child(v, "owners") for _, v in periods.value]
+    return [
+        k
+        for m in owner_maps
+        if isinstance(m, MappingNode)
+        for k, _ in m.value
+        if isinstance(k, ScalarNode)
+    ]
+
+
+def _company(
+    values: dict[str, Any], line: int, node: Node, ctx: Context, invalid: tuple[str, ...]
+) -> Company | None:
     return None if _missing(values, sc.COMPANY) else Company(**values)
 
 
-_BUILDERS: dict[str, Callable[[dict[str, Any], int, Node, Context], Any]] = {
-    sc.CONTACT_ROLE.title: _simple(ContactRole),
-    sc.COMPETITOR_ENTRY.title: _simple(CompetitorEntry),
-    sc.DECISION_ISSUE.title: _simple(DecisionIssue),
-    sc.ACTIVITY.title: _activity,
-    sc.QUOTE.title: _simple(Quote),
-    sc.PRODUCT.title: _simple(Product),
+_BUILDERS: dict[str, Builder] = {
+    sc.CONTACT_ROLE.title: _partial(ContactRole),
+    sc.COMPETITOR_ENTRY.title: _partial(CompetitorEntry),
+    sc.DECISION_ISSUE.title: _partial(DecisionIssue),
+    sc.ACTIVITY.title: _partial(Activity),
+    sc.QUOTE.title: _partial(Quote),
+    sc.PRODUCT.title: _product,
     sc.LINE_ITEM.title: _line_item,
     sc.STAGE.title: _stage,
     sc.COMPANY.title: _company,
+    sc.QUOTA_OVERRIDE.title: _quota_targets,
+    sc.QUOTAS.title: _quotas,
 }
 
 
@@ -542,6 +737,10 @@ def _rates(node: Node, ctx: Context) -> dict[str, Decimal]:
             continue
         if rate <= 0:
             ctx.report(value_node, "invalid-value", f"rates: the rate for {code} must be > 0")
+            continue
+        problem = digits_problem(rate)
+        if problem is not None:
+            ctx.report(value_node, "invalid-value", f"rates: the rate for {code} {problem}")
             continue
         rates[code] = rate
     return rates
@@ -621,14 +820,18 @@ def parse_record(kind: str, path: str, record_id: str, data: bytes) -> tuple[Any
     if not _top_mapping(ctx, node, f"an {kind}" if kind[0] in "aeiou" else f"a {kind}"):
         return None, ctx.diagnostics
     assert node is not None
+    failed: set[str] = set()
     try:
-        result = read_mapping(node, spec, ctx, kind, top=True)
+        result = read_mapping(node, spec, ctx, kind, top=True, failed=failed)
     except BudgetExceeded:
         return None, [_bomb(path)]
-    assert result is not None
+    if result is None:
+        return None, ctx.diagnostics
     values, lines = result
     if kind != "opportunity" and _missing(values, spec):
         return None, ctx.diagnostics
+    if kind == "opportunity":
+        values["invalid"] = tuple(sorted(failed))
     record = cls(
         id=record_id,
         path=path,
@@ -697,7 +900,8 @@ def parse_config(path: str, data: bytes) -> tuple[Config | None, list[Diagnostic
         result = read_mapping(node, sc.CONFIG, ctx, "textcrm.yaml", top=True)
     except BudgetExceeded:
         return None, [_bomb(path)]
-    assert result is not None
+    if result is None:
+        return None, ctx.diagnostics
     values, lines = result
     stages: tuple[Stage, ...] = values.pop("stages", ())
     seen: dict[str, int] = {}
@@ -725,6 +929,16 @@ def parse_config(path: str, data: bytes) -> tuple[Config | None, list[Diagnostic
                 "stages is empty; list the sales process's stages in order",
             )
         )
+    owner_keys = [o.key for o in values.get("owners") or ()]
+    if owner_keys and "quotas" in values:
+        for key_node in _quota_owner_keys(node):
+            key = str(key_node.value).strip()
+            if key not in owner_keys:
+                ctx.report(
+                    key_node,
+                    "invalid-value",
+                    f"quotas: `{key}` is not one of `owners`" + suggest(key, owner_keys),
+                )
     if any(d.severity == "error" for d in ctx.diagnostics) or not stages:
         return None, ctx.diagnostics
     return Config(stages=stages, **values), ctx.diagnostics

@@ -12,11 +12,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING
 
 from textcrm.checks.dates import is_stale, sales_cycle_days
-from textcrm.money import ZERO, plain, round_money
+from textcrm.money import ZERO, exchange, mean, plain, round_money
 from textcrm.plural import counted
 
 if TYPE_CHECKING:
@@ -76,7 +76,7 @@ class Tally:
 
     def averages(self, config: Config) -> Totals:
         """The mean amount per currency, rounded to the minor unit."""
-        means = {c: round_money(v / self.counts[c], c) for c, v in self.sums.items()}
+        means = {c: mean(v, self.counts[c], c) for c, v in self.sums.items()}
         return make_totals(means, config)
 
 
@@ -91,7 +91,7 @@ def make_totals(sums: Mapping[str, Decimal], config: Config) -> Totals:
         if currency == reporting:
             converted = (converted or ZERO) + sums[currency]
         elif currency in config.rates and converted is not None:
-            converted += round_money(sums[currency] * config.rates[currency], reporting)
+            converted += exchange(sums[currency], config.rates[currency], reporting)
         else:
             converted = None
     return Totals(tuple((c, sums[c]) for c in order), reporting, converted)
@@ -314,6 +314,164 @@ def forecast(
     return Forecast(by, tuple(rows), _cell(past, config), _cell(later, config))
 
 
+# --- quotas and attainment ------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Attainment:
+    """One owner's (or the team's) quota for a period and how far along it is.
+
+    Money in the reporting currency; `closed_won`, `weighted` and `commit` are per currency
+    with their converted sum. A figure that needs a sum the rates cannot convert is None, as
+    is a ratio over a quota of zero or a remaining quota of zero, and coverage once the period
+    is over.
+    """
+
+    owner: str | None  # None for the team
+    quota: Decimal | None
+    won_count: int
+    closed_won: Totals  # won deals closed in the period, to date
+    attainment: Decimal | None  # percent of the quota, one decimal
+    remaining: Decimal | None  # quota less closed won, never below zero
+    open_count: int
+    weighted: Totals  # open deals closing in the rest of the period, weighted
+    commit: Totals  # the commit deals among them, expected revenue
+    weighted_coverage: Decimal | None  # weighted / remaining, two decimals
+    commit_coverage: Decimal | None
+
+
+@dataclass(frozen=True, slots=True)
+class QuotaReport:
+    """Attainment and coverage of one period, per owner (configured order) and the team."""
+
+    period: Period
+    today: date
+    rest_start: date  # the first close date counted as the rest of the period
+    owners: tuple[Attainment, ...]
+    team: Attainment | None  # None when the report is for one owner
+
+
+def quota_period(quotas_period: str, day: date) -> Period:
+    """The quota period (month or quarter) containing `day`."""
+    return month_of(day) if quotas_period == "month" else quarter_of(day)
+
+
+def period_from_key(key: str, length: str) -> Period | None:
+    """The month (`2026-12`) or quarter (`2026-Q4`) a period key names, when it is of the
+    given length (month or quarter); else None."""
+    year, _, part = key.partition("-")
+    if not (len(year) == 4 and year.isdigit() and len(part) == 2):
+        return None
+    if length == "quarter" and part[0] == "Q" and part[1] in "1234":
+        return quarter_of(date(int(year), 3 * int(part[1]) - 2, 1))
+    if length == "month" and part.isdigit() and 1 <= int(part) <= 12:
+        return month_of(date(int(year), int(part), 1))
+    return None
+
+
+def _ratio(part: Decimal | None, whole: Decimal | None, places: str) -> Decimal | None:
+    if part is None or whole is None or whole == 0:
+        return None
+    return (part / whole).quantize(Decimal(places), rounding=ROUND_HALF_UP)
+
+
+class _QuotaTally:
+    """What one owner (or the team) won in a quota period and has open for the rest of it."""
+
+    def __init__(self) -> None:
+        self.won, self.weighted, self.commit = Tally(), Tally(), Tally()
+        self.won_count = self.open_count = 0
+
+
+def _quota_tallies(
+    repo: Repository, period: Period, today: date, rest_start: date
+) -> dict[str | None, _QuotaTally]:
+    """One pass over the deals: per owner, and for the team under None."""
+    tallies: dict[str | None, _QuotaTally] = {None: _QuotaTally()}
+    for opp in select(repo):
+        if opp.close_date is None or not period.contains(opp.close_date):
+            continue
+        state = status(repo, opp)
+        fig = repo.figures(opp)
+        won = state == "won" and opp.close_date <= today
+        open_ = state == "open" and fig.forecast in CATEGORIES and opp.close_date >= rest_start
+        if not (won or open_):
+            continue
+        for t in (tallies[None], tallies.setdefault(opp.owner, _QuotaTally())):
+            if won:
+                t.won.add(fig.currency, fig.expected)
+                t.won_count += 1
+            else:
+                t.weighted.add(fig.currency, fig.weighted)
+                if fig.forecast == "commit":
+                    t.commit.add(fig.currency, fig.expected)
+                t.open_count += 1
+    return tallies
+
+
+def _attainment(
+    config: Config, owner: str | None, quota: Decimal | None, t: _QuotaTally, over: bool
+) -> Attainment:
+    reporting = config.currency
+    closed = t.won.totals(config)
+    quota_ = None if quota is None else round_money(quota, reporting)
+    remaining = None
+    if quota_ is not None and closed.converted is not None:
+        remaining = max(quota_ - closed.converted, round_money(ZERO, reporting))
+    w, c = t.weighted.totals(config), t.commit.totals(config)
+    # Once the period is over there is nothing left to cover.
+    left = None if over else remaining
+    return Attainment(
+        owner,
+        quota_,
+        t.won_count,
+        closed,
+        _ratio(None if closed.converted is None else closed.converted * 100, quota_, "0.1"),
+        remaining,
+        t.open_count,
+        w,
+        c,
+        _ratio(w.converted, left, "0.01"),
+        _ratio(c.converted, left, "0.01"),
+    )
+
+
+def quota_report(
+    repo: Repository, today: date, period: Period | None = None, owner: str | None = None
+) -> QuotaReport | None:
+    """Attainment and coverage for the quota period containing `today` (or `period`), per
+    owner and for the team (not when `owner` is given); None when textcrm.yaml sets no quotas.
+
+    Closed won: deals in a won stage whose close date falls in the period, up to today.
+    Coverage: the weighted revenue of open deals (commit, best case and pipeline) closing
+    from today (or the period's start, if later) to the period's end, and the expected
+    revenue of the commit deals among them, each over the remaining quota.
+    """
+    quotas = repo.config.quotas
+    if quotas is None:
+        return None
+    if period is None:
+        period = quota_period(quotas.period, today)
+    rest_start = max(today, period.start)
+    over = rest_start > period.end
+    targets = quotas.targets(period.key)
+    tallies = _quota_tallies(repo, period, today, rest_start)
+    config = repo.config
+    shown = []
+    known = owners(repo)
+    for key in [*known, *(k for k in targets.owners if k not in known)]:
+        if owner is not None and key != owner:
+            continue
+        if targets.owners.get(key) is None and key not in tallies:
+            continue  # no quota, nothing won or open in the period
+        tally = tallies.get(key, _QuotaTally())
+        shown.append(_attainment(config, key, targets.owners.get(key), tally, over))
+    team = None
+    if owner is None:
+        team = _attainment(config, None, targets.team, tallies[None], over)
+    return QuotaReport(period, today, rest_start, tuple(shown), team)
+
+
 # --- attention ------------------------------------------------------------------------
 
 ATTENTION_KINDS = (
@@ -395,17 +553,14 @@ def attention(
                 )
         quote = opp.quote
         if quote is not None and quote.valid_until is not None:
+            named = quote.named
             if quote.valid_until < today:
-                add(
-                    "quote-expired",
-                    quote.valid_until,
-                    f"quote {quote.number} expired on {quote.valid_until}",
-                )
+                add("quote-expired", quote.valid_until, f"{named} expired on {quote.valid_until}")
             elif quote.valid_until <= horizon:
                 add(
                     "quote-expiring",
                     quote.valid_until,
-                    f"quote {quote.number} expires on {quote.valid_until}",
+                    f"{named} expires on {quote.valid_until}",
                 )
         for issue in opp.decision_issues:
             if not issue.is_open or issue.due is None:
@@ -558,7 +713,7 @@ def by_competitor(repo: Repository) -> dict[str, Group]:
     members: dict[str, list[tuple[Opportunity, str, Decimal]]] = {}
     for opp in select(repo):
         fig = repo.figures(opp)
-        for entry in {e.competitor for e in opp.competitors}:
+        for entry in {e.competitor for e in opp.competitors if e.competitor is not None}:
             members.setdefault(entry, []).append((opp, fig.currency, fig.expected))
     keys = sorted(set(repo.competitors) | set(members))
     return {k: _group(repo, k, members.get(k, [])) for k in keys}
@@ -703,7 +858,8 @@ def by_contact(repo: Repository) -> dict[str, tuple[tuple[str, str], ...]]:
     found: dict[str, list[tuple[str, str]]] = {}
     for opp in select(repo):
         for role in opp.contacts:
-            found.setdefault(role.contact, []).append((opp.id, role.role))
+            if role.contact is not None:
+                found.setdefault(role.contact, []).append((opp.id, role.role))
     return {k: tuple(v) for k, v in sorted(found.items())}
 
 

@@ -24,7 +24,7 @@ from textcrm import layout
 from textcrm.diagnostics import Diagnostic
 from textcrm.errors import EnvironmentFailure, TextcrmError, UsageError
 from textcrm.model import Opportunity, price_lines
-from textcrm.money import ZERO, Discount, round_money, total
+from textcrm.money import ZERO, Discount, percent_of, round_money, total
 
 if TYPE_CHECKING:
     import jinja2
@@ -175,7 +175,7 @@ def compute_totals(
     nothing = round_money(ZERO, currency)  # 0 with the currency's decimals: 0.00, 0, 0.000
     off = discount.off(subtotal, currency) if discount is not None else nothing
     taxable = subtotal - off
-    tax = round_money(taxable * tax_rate / 100, currency) if tax_rate is not None else nothing
+    tax = round_money(percent_of(taxable, tax_rate), currency) if tax_rate is not None else nothing
     return Totals(
         currency=currency,
         subtotal=subtotal,
@@ -203,15 +203,31 @@ def check_quotable(repo: Repository, opp: Opportunity) -> None:
             f"{opp.path} has no quote: section; add one, e.g. quote: {{number: Q-2026-0001, "
             "date: 2026-11-25, valid_until: 2026-12-31, terms: Net 30}"
         )
+    if opp.quote.partial:
+        raise QuoteError(
+            f"{opp.path}:{opp.quote.line}: the quote cannot be issued: "
+            f"{_fields(opp.quote.invalid)} missing or invalid (see `textcrm check`)"
+        )
     if not opp.line_items:
         raise QuoteError(
             f"{opp.path} has no line items; a quote lists what is sold: add line_items"
         )
+    for item in opp.line_items:
+        if item.partial:
+            raise QuoteError(
+                f"{opp.path}:{item.line}: the quote cannot be issued: the line item's "
+                f"{_fields(item.invalid)} missing or invalid (see `textcrm check`)"
+            )
     if repo.config.company is None:
         raise QuoteError(
             "textcrm.yaml has no company: section; a quote prints the seller from it: add "
             "company: {name: ..., address: ..., email: ..., tax_id: ..., logo: ...}"
         )
+
+
+def _fields(names: Sequence[str]) -> str:
+    listed = ", ".join(f"`{n}`" for n in names)
+    return f"{listed} {'is' if len(names) == 1 else 'are'}"
 
 
 def build_quote(repo: Repository, opp: Opportunity) -> QuoteView:
@@ -233,7 +249,7 @@ def build_quote(repo: Repository, opp: Opportunity) -> QuoteView:
             sku=p.item.sku,
             name=p.name,
             description=p.description,
-            quantity=p.item.quantity,
+            quantity=p.quantity,
             unit=p.unit,
             unit_price=p.unit_price,
             discount=p.item.discount,
@@ -268,7 +284,7 @@ def build_quote(repo: Repository, opp: Opportunity) -> QuoteView:
         else (Person(name=opp.owner) if opp.owner else None)
     )
     return QuoteView(
-        number=quote.number,
+        number=quote.number or "",
         date=quote.date,
         valid_until=quote.valid_until,
         currency=currency,
@@ -300,9 +316,9 @@ def _attention(repo: Repository, opp: Opportunity) -> Person | None:
     )
     if chosen is None:
         return None
-    contact = repo.contacts.get(chosen.contact)
+    contact = repo.contacts.get(chosen.contact) if chosen.contact else None
     if contact is None:
-        return Person(name=chosen.contact, role=chosen.role)
+        return Person(name=chosen.contact or "", role=chosen.role)
     return Person(
         name=contact.name,
         title=contact.title,
@@ -313,9 +329,16 @@ def _attention(repo: Repository, opp: Opportunity) -> Person | None:
 
 
 def _logo_uri(root: Path, logo: str) -> str:
-    """The logo file as a data: URI; QuoteError when it is missing or not an image."""
-    path = root / logo
-    kind = _LOGO_TYPES.get(path.suffix.lower())
+    """The logo file as a data: URI; QuoteError when it is missing, not an image, or leads
+    outside the repository (its bytes would be published with every quote)."""
+    try:
+        path = layout.resolve_inside(root, logo)
+    except layout.OutsideRepository as exc:
+        raise QuoteError(
+            f"textcrm.yaml: company.logo `{logo}` {exc.reason}; it is not read: give the "
+            "path of an image inside the repository"
+        ) from None
+    kind = _LOGO_TYPES.get(Path(logo).suffix.lower())
     if kind is None:
         raise QuoteError(
             f"textcrm.yaml: company.logo `{logo}` is not an image textcrm can embed "
@@ -345,7 +368,7 @@ def blocking_problems(
         layout.CONFIG_FILE,
         layout.record_path("account", opp.account),
     }
-    files.update(layout.record_path("contact", c.contact) for c in opp.contacts)
+    files.update(layout.record_path("contact", c.contact) for c in opp.contacts if c.contact)
     return [
         d
         for d in diagnostics

@@ -29,6 +29,7 @@ from markdown.inlinepatterns import LinkInlineProcessor
 
 from textcrm import notes
 from textcrm.errors import TextcrmError
+from textcrm.layout import TEMPLATES_DIR, OutsideRepository, resolve_inside
 from textcrm.money import format_money, format_number, plain
 from textcrm.plural import counted
 
@@ -98,14 +99,41 @@ _FORCED_ATTRIBUTES = {"input": {"type": "checkbox", "disabled": "disabled"}}
 _URL_SCHEMES = {"http", "https", "mailto", "tel"}
 
 
-def template_dirs(root: Path | None) -> list[Path]:
-    """Where templates are looked up: the CRM repository's own `templates/` first (overrides),
-    then the ones shipped with textcrm (inside the wheel, or the checkout's `templates/`)."""
-    dirs = []
-    if root is not None and (root / "templates").is_dir():
-        dirs.append(root / "templates")
-    dirs.append(packaged_templates())
-    return dirs
+class _RepositoryTemplates(jinja2.FileSystemLoader):
+    """The CRM repository's templates/ overrides, each resolved with `layout.resolve_inside`:
+    one that leads outside the repository (a symlink) is skipped, and the shipped template
+    of that name is used instead (`textcrm check` reports it)."""
+
+    def __init__(self, root: Path) -> None:
+        super().__init__(str(root / TEMPLATES_DIR))
+        self.root = root
+
+    def _safe(self, name: str) -> bool:
+        try:
+            resolve_inside(self.root, f"{TEMPLATES_DIR}/{name}")
+        except OutsideRepository:
+            return False
+        return True
+
+    def get_source(self, environment: jinja2.Environment, template: str) -> tuple[str, str, Any]:
+        if not self._safe(template):
+            raise jinja2.TemplateNotFound(template)
+        return super().get_source(environment, template)
+
+    def list_templates(self) -> list[str]:
+        return [name for name in super().list_templates() if self._safe(name)]
+
+
+def override(root: Path | None, name: str) -> Path | None:
+    """The repository's own templates/NAME when there is one that stays inside the
+    repository, else None (the shipped template is used)."""
+    if root is None:
+        return None
+    try:
+        path = resolve_inside(root, f"{TEMPLATES_DIR}/{name}")
+    except OutsideRepository:
+        return None
+    return path if path.is_file() else None
 
 
 @functools.cache
@@ -301,11 +329,20 @@ class Sandbox(jinja2.sandbox.ImmutableSandboxedEnvironment):
         return verdict
 
 
+def _loader(root: Path | None, extra_dirs: list[Path]) -> jinja2.BaseLoader:
+    """Extra folders first, then the repository's overrides (kept inside it), then ours."""
+    loaders: list[jinja2.BaseLoader] = [jinja2.FileSystemLoader(extra_dirs)] if extra_dirs else []
+    if root is not None and (root / TEMPLATES_DIR).is_dir():
+        loaders.append(_RepositoryTemplates(root))
+    loaders.append(jinja2.FileSystemLoader(packaged_templates()))
+    return jinja2.ChoiceLoader(loaders)
+
+
 def environment(root: Path | None, extra_dirs: list[Path] | None = None) -> jinja2.Environment:
     """A sandboxed Jinja2 environment with autoescaping on, strict undefined values, and our
     filters."""
     env = Sandbox(
-        loader=jinja2.FileSystemLoader([*(extra_dirs or []), *template_dirs(root)]),
+        loader=_loader(root, extra_dirs or []),
         autoescape=jinja2.select_autoescape(["html", "htm", "xml", "svg"], default_for_string=True),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from textcrm import jsonout, pipeline
 from textcrm.console import Cell, Style, paint, table
 from textcrm.encode import csv_cell, terminal_text
-from textcrm.money import fixed, format_money, plain
+from textcrm.money import ZERO, fixed, format_money, plain
 from textcrm.plural import counted
 
 if TYPE_CHECKING:
@@ -287,7 +287,7 @@ def _show_record(repo: Repository, opp: Opportunity, today: date) -> dict[str, A
             {
                 "sku": p.item.sku,
                 "name": p.name,
-                "quantity": plain(p.item.quantity),
+                "quantity": plain(p.quantity),
                 "unit": p.unit,
                 "unit_price": fixed(p.unit_price, cur),
                 "discount": None if p.item.discount is None else str(p.item.discount),
@@ -299,7 +299,7 @@ def _show_record(repo: Repository, opp: Opportunity, today: date) -> dict[str, A
         ],
         "activities": [
             {
-                "date": a.date.isoformat(),
+                "date": a.date.isoformat() if a.date else None,
                 "type": a.type,
                 "contact": a.contact,
                 "owner": a.owner,
@@ -454,7 +454,7 @@ def _show_table(
                 i,
                 p.item.sku or "-",
                 p.name,
-                plain(p.item.quantity) + (f" {p.unit}" if p.unit else ""),
+                plain(p.quantity) + (f" {p.unit}" if p.unit else ""),
                 money(p.unit_price, cur, locale),
                 money(p.discount, cur, locale) if p.discount else "-",
                 money(p.total, cur, locale),
@@ -469,7 +469,7 @@ def _show_table(
                 "",
                 "",
                 "",
-                money(fig.line_items_total or 0, cur, locale),
+                money(fig.line_items_total or ZERO, cur, locale),
             ]
         )
         section(
@@ -485,7 +485,7 @@ def _show_table(
         )
     if opp.quote is not None:
         q = opp.quote
-        bits = [f"Quote {q.number}"]
+        bits = [f"Quote {q.number}" if q.number else "Quote (no number)"]
         if q.date:
             bits.append(f"dated {q.date}")
         if q.valid_until:
@@ -499,7 +499,7 @@ def _show_table(
     if opp.contacts:
         lines = []
         for c in opp.contacts:
-            person = repo.contacts.get(c.contact)
+            person = repo.contacts.get(c.contact) if c.contact else None
             name = f"{person.name} ({c.contact})" if person else c.contact
             extra = ", ".join(x for x in (c.role, "primary" if c.primary else "") if x)
             lines.append(f"- {name}" + (f": {extra}" if extra else ""))
@@ -507,7 +507,7 @@ def _show_table(
     if opp.competitors:
         lines = []
         for e in opp.competitors:
-            comp = repo.competitors.get(e.competitor)
+            comp = repo.competitors.get(e.competitor) if e.competitor else None
             name = comp.name if comp else e.competitor
             lines.append(
                 f"- {name}"
@@ -523,8 +523,11 @@ def _show_table(
         ]
         section("Decision issues", bullets(lines))
     if opp.activities:
-        acts = sorted(opp.activities, key=lambda a: a.date, reverse=True)
-        rows = [[a.date.isoformat(), a.type, a.contact or "-", a.summary] for a in acts]
+        acts = sorted(opp.activities, key=lambda a: a.date or date.min, reverse=True)
+        rows = [
+            [a.date.isoformat() if a.date else "-", a.type, a.contact or "-", a.summary]
+            for a in acts
+        ]
         section(
             "Activities (latest first)",
             table(
@@ -638,8 +641,21 @@ def forecast_report(
     owner: str | None,
     fmt: str,
     style: Style,
+    quota_period: pipeline.Period | None = None,
+    quotas_only: bool = False,
 ) -> str:
-    """Open revenue by close period and forecast category, and closed won in each period."""
+    """Open revenue by close period and forecast category, and closed won in each period;
+    with quotas in textcrm.yaml, attainment and coverage of the quota period too (only
+    those with `quotas_only`)."""
+    qr = pipeline.quota_report(repo, today, quota_period, owner)
+    if quotas_only:
+        if fmt == "json":
+            doc = _head(repo, "quotas", today, owner=owner)
+            doc["quotas"] = quotas_json(repo, qr)
+            return to_json(doc)
+        if fmt == "csv":
+            return quotas_csv(repo, qr)
+        return "" if qr is None else quotas_table(repo, qr, style)
     fc = pipeline.forecast(repo, today, by, count, owner)
     first, last = fc.rows[0].period, fc.rows[-1].period
     if fmt == "json":
@@ -658,6 +674,7 @@ def forecast_report(
         ]
         doc["past_due"] = _cell_json(fc.past_due)
         doc["later"] = _cell_json(fc.later)
+        doc["quotas"] = quotas_json(repo, qr)
         return to_json(doc)
     entries: list[tuple[str, str, str, pipeline.ForecastCell]] = [
         ("past-due", f"before {first.start}", "open", fc.past_due)
@@ -713,7 +730,125 @@ def forecast_report(
         ("Period", "Category", "Deals", "Expected", "Weighted"), body, style, right=(2, 3, 4)
     )
     every = [t for *_, cell in entries for t in (cell.expected, cell.weighted)]
-    return title + out + conversion_note(repo, every)
+    quotas = "" if qr is None else "\n" + quotas_table(repo, qr, style)
+    return title + out + conversion_note(repo, every) + quotas
+
+
+# --- quotas and attainment -------------------------------------------------------------
+
+QUOTA_COLUMNS = (
+    "period",
+    "owner",
+    "currency",
+    "quota",
+    "won_count",
+    "closed_won",
+    "attainment",
+    "remaining",
+    "open_count",
+    "weighted",
+    "commit",
+    "weighted_coverage",
+    "commit_coverage",
+)
+
+
+def _ratio_text(value: Any) -> str | None:
+    return jsonout.ratio(value)
+
+
+def quotas_json(repo: Repository, qr: pipeline.QuotaReport | None) -> dict[str, Any] | None:
+    """The `quotas` object of the forecast's JSON (null without quotas in textcrm.yaml)."""
+    return jsonout.quotas(qr, repo.config.currency)
+
+
+def _attainment_rows(qr: pipeline.QuotaReport) -> list[pipeline.Attainment]:
+    return [*qr.owners, *([qr.team] if qr.team is not None else [])]
+
+
+def quotas_csv(repo: Repository, qr: pipeline.QuotaReport | None) -> str:
+    """One row per owner, then the team (owner empty); money in the reporting currency, a
+    sum with no rate for one of its currencies left empty."""
+    reporting = repo.config.currency
+    rows = []
+    for a in _attainment_rows(qr) if qr is not None else []:
+        rows.append(
+            (
+                qr.period.key if qr is not None else "",
+                a.owner or "",
+                reporting,
+                jsonout.money(a.quota, reporting) or "",
+                a.won_count,
+                jsonout.money(a.closed_won.converted, reporting) or "",
+                _ratio_text(a.attainment) or "",
+                jsonout.money(a.remaining, reporting) or "",
+                a.open_count,
+                jsonout.money(a.weighted.converted, reporting) or "",
+                jsonout.money(a.commit.converted, reporting) or "",
+                _ratio_text(a.weighted_coverage) or "",
+                _ratio_text(a.commit_coverage) or "",
+            )
+        )
+    return to_csv(QUOTA_COLUMNS, rows)
+
+
+def quotas_table(repo: Repository, qr: pipeline.QuotaReport, style: Style) -> str:
+    """Attainment and coverage per owner and for the team, with a title and notes."""
+    config = repo.config
+    locale, reporting = config.locale, config.currency
+    dash = "-"
+
+    def amount(value: Any) -> str:
+        return dash if value is None else money(value, reporting, locale)
+
+    def percent(value: Any) -> str:
+        return dash if value is None else f"{value}%"
+
+    def times(value: Any) -> str:
+        return dash if value is None else f"{value}x"
+
+    body: list[list[Any]] = []
+    for a in _attainment_rows(qr):
+        name = a.owner if a.owner is not None else "Team"
+        body.append(
+            [
+                Cell(name, "rule" if a.owner is None else None),
+                amount(a.quota),
+                totals_text(a.closed_won, locale),
+                percent(a.attainment),
+                amount(a.remaining),
+                totals_text(a.weighted, locale),
+                totals_text(a.commit, locale),
+                times(a.weighted_coverage),
+                times(a.commit_coverage),
+            ]
+        )
+    title = f"Quota attainment, {qr.period.label} (closed won to {qr.today})\n\n"
+    if qr.rest_start > qr.period.end:
+        rest = "Coverage: the period is over.\n"
+    else:
+        rest = (
+            f"Coverage: open deals closing {qr.rest_start} to {qr.period.end} / remaining quota.\n"
+        )
+    out = table(
+        (
+            "Owner",
+            "Quota",
+            "Closed won",
+            "Attained",
+            "Remaining",
+            "Weighted",
+            "Commit",
+            "Cov. wtd",
+            "Cov. commit",
+        ),
+        body,
+        style,
+        right=range(1, 9),
+        drop=(6, 5),
+    )
+    every = [t for a in _attainment_rows(qr) for t in (a.closed_won, a.weighted, a.commit)]
+    return title + out + rest + conversion_note(repo, every)
 
 
 # --- attention --------------------------------------------------------------------------

@@ -24,6 +24,14 @@ _RULES = (
         False,
     ),
     Rule(
+        "outside-repository",
+        "error",
+        "a path the repository names (a record folder, company.logo, a template override) is "
+        "absolute, climbs out with `..`, or is a symlink leading outside the repository; it is "
+        "not read",
+        False,
+    ),
+    Rule(
         "yaml-syntax",
         "error",
         "the front matter is not valid YAML (also: duplicate keys, unknown tags, alias bombs)",

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
+
+from textcrm.money import MAX_FRACTION_DIGITS, MAX_INTEGER_DIGITS, PRECISION
 
 ACTIVITY_TYPES = ("call", "email", "meeting", "demo", "note", "task")
 FORECAST_CATEGORIES = ("pipeline", "best_case", "commit", "closed", "omitted")
@@ -11,6 +14,7 @@ OUTCOMES = ("won", "lost")
 DECISION_STATUSES = ("open", "resolved")
 RULE_SEVERITIES = ("error", "warning", "off")
 PAPER_SIZES = ("A4", "Letter")
+QUOTA_PERIODS = ("month", "quarter")
 # Fields a stage may list under `requires` (its gate's exit criteria).
 GATE_FIELDS = (
     "amount",
@@ -28,8 +32,32 @@ GATE_FIELDS = (
     "tags",
     "activities",
 )
+# The values a new-record template (templates/new/KIND.md) is given, by kind: what
+# `textcrm new` fills in, and what the site's "New ..." links leave blank.
+NEW_RECORD_VALUES: dict[str, tuple[str, ...]] = {
+    "opportunity": (
+        "title",
+        "account",
+        "owner",
+        "stage",
+        "close_date",
+        "amount",
+        "created",
+        "contact",
+    ),
+    "account": ("name", "industry", "website", "owner"),
+    "contact": ("name", "account", "title", "email", "phone"),
+    "competitor": ("name", "website"),
+}
 # Keys starting with this prefix are the user's own and never reported as unknown.
 EXTENSION_PREFIXES = ("x-", "x_")
+# The range of every date a file may give (and of --today): wide enough for any deal, narrow
+# enough that a date plus any accepted number of days is still a date every output can print.
+EARLIEST_DATE = date(1900, 1, 1)
+LATEST_DATE = date(2200, 12, 31)
+# The bound of every setting counted in days (ten years) and of an account's head count.
+MAX_DAYS = 3650
+MAX_EMPLOYEES = 10**9
 
 
 @dataclass(frozen=True)
@@ -57,6 +85,8 @@ class Type:
             return "one of " + ", ".join(self.choices)
         if self.kind == "ref":
             return f"{self.ref} id"
+        if self.kind == "integer" and self.maximum is not None:
+            return f"whole number, {self.minimum or 0} to {self.maximum:,}"
         return _KIND_NAMES.get(self.kind, self.kind)
 
 
@@ -73,8 +103,11 @@ _KIND_NAMES = {
     "discount": "discount (`5%` or an amount off)",
     "owner": "owner key",
     "stage": "stage key",
+    "locale": "locale (`en_US`, `de_DE`)",
     "timezone": "IANA time zone name",
     "edit_url": "URL pattern with `{path}`",
+    "amounts": "mapping of owner key to amount",
+    "quota_periods": "mapping of period (`2026-Q4` or `2026-12`) to quota override",
 }
 
 
@@ -97,6 +130,8 @@ class Record:
     fields: tuple[Field, ...]
     description: str = ""
     extensible: bool = True
+    # Sets of keys of which one must be given in full (beyond the required ones).
+    alternatives: tuple[tuple[str, ...], ...] = ()
     by_name: dict[str, Field] = field(init=False, repr=False, compare=False, hash=False)
 
     def __post_init__(self) -> None:
@@ -211,6 +246,7 @@ LINE_ITEM = Record(
         Field("discount", DISCOUNT, False, "`5%` off the line, or an amount off the line.", "5%"),
     ),
     "A product or service line; its total is quantity x unit price less discount, rounded.",
+    alternatives=(("sku",), ("name", "unit_price")),
 )
 
 ACTIVITY = Record(
@@ -342,7 +378,7 @@ ACCOUNT = Record(
         Field("phone", S, False, "Main phone number."),
         Field("email", S, False, "Main email address."),
         Field("parent", ref("account"), False, "Id of the parent company's account."),
-        Field("employees", Type("integer", minimum=0), False, "Head count."),
+        Field("employees", Type("integer", minimum=0, maximum=MAX_EMPLOYEES), False, "Head count."),
         Field("tags", TAGS, False, "Free labels."),
         SOURCE_ID,
     ),
@@ -424,7 +460,7 @@ STAGE = Record(
         ),
         Field(
             "stale_after_days",
-            Type("integer", minimum=1),
+            Type("integer", minimum=1, maximum=MAX_DAYS),
             False,
             "Days without activity after which a deal in this stage is stale.",
             14,
@@ -465,6 +501,58 @@ COMPANY = Record(
     extensible=False,
 )
 
+QUOTA_OVERRIDE = Record(
+    "quota override",
+    (
+        Field("team", MONEY, False, "The team's quota for this period.", 600000),
+        Field(
+            "owners",
+            Type("amounts"),
+            False,
+            "Quotas per owner for this period; owners not named keep their usual quota.",
+            {"alice": 300000},
+        ),
+    ),
+    "The quotas of one period that differ from the usual ones, under `quotas.periods`.",
+    extensible=False,
+)
+
+QUOTAS = Record(
+    "quotas",
+    (
+        Field(
+            "period",
+            enum(*QUOTA_PERIODS),
+            True,
+            "What each quota covers: a calendar month or quarter.",
+            "quarter",
+        ),
+        Field(
+            "team",
+            MONEY,
+            False,
+            "The team's quota per period (default: the sum of the owners' quotas).",
+            500000,
+        ),
+        Field(
+            "owners",
+            Type("amounts"),
+            False,
+            "Quota per period of each owner; one of `owners` when that is set.",
+            {"alice": 250000, "bob": 250000},
+        ),
+        Field(
+            "periods",
+            Type("quota_periods", record=QUOTA_OVERRIDE),
+            False,
+            "Overrides for given periods, keyed `2026-Q4` (quarter) or `2026-12` (month).",
+        ),
+    ),
+    "Sales quotas in the reporting currency (`currency`), per owner and for the team, "
+    "read by the dashboard and `textcrm forecast` (attainment and coverage).",
+    extensible=False,
+)
+
 CONFIG = Record(
     "textcrm.yaml",
     (
@@ -473,21 +561,22 @@ CONFIG = Record(
         ),
         Field(
             "locale",
-            S,
+            Type("locale"),
             False,
-            "Locale for money and dates on the site and quotes (en_US).",
+            "Locale for money and dates on the site and quotes (default en_US); `en-US` is "
+            "read as `en_US`.",
             "en_US",
         ),
         Field(
             "stale_after_days",
-            Type("integer", minimum=1),
+            Type("integer", minimum=1, maximum=MAX_DAYS),
             False,
             "Days without activity after which an open deal is stale (default 7).",
             7,
         ),
         Field(
             "follow_up_horizon_days",
-            Type("integer", minimum=1),
+            Type("integer", minimum=1, maximum=MAX_DAYS),
             False,
             "A follow_up further ahead than this does not count as firm.",
             30,
@@ -530,6 +619,12 @@ CONFIG = Record(
             "gives the site its edit and new-record links.",
             "https://github.com/acme/crm/edit/main/{path}",
         ),
+        Field(
+            "quotas",
+            record(QUOTAS),
+            False,
+            "Sales quotas per owner and for the team, per month or quarter.",
+        ),
     ),
     "textcrm.yaml: the sales process and settings.",
     extensible=False,
@@ -545,15 +640,73 @@ KINDS: dict[str, Record] = {
 }
 
 
-_MONEY_PATTERN = r"^\+?(\d+(_\d+)*)?(\.\d+)?$"
-_PERCENT_PATTERN = r"^\+?\d+(\.\d+)?\s*%?$"
+# What an editor's YAML 1.2 reader sees is the value, not how it was written: the string
+# branches below mirror the text check reads (money.parse_decimal, parse.convert), the number
+# branches the same bounds. tests/test_schema_agreement.py holds the two to each other.
+_DECIMAL = r"\s*\+?(\d+(_\d+)*)?(\.\d+)?([eE][+-]?\d+)?\s*"
+_MONEY_PATTERN = rf"^{_DECIMAL}$"
+# 0 to 100, with or without `%`: `60`, `60%`, `8.25 %`, `100.0`.
+_PERCENT_PATTERN = r"^\s*\+?0*(100(\.0+)?|\d{1,2}(\.\d+)?|\.\d+)\s*%?\s*$"
+_PERCENT_SIGN_PATTERN = r"^\s*\+?0*(100(\.0+)?|\d{1,2}(\.\d+)?|\.\d+)\s*%\s*$"
+# A required text: something other than blanks (numbers and booleans are read as text).
+_TEXT_TYPES = ["string", "number", "boolean"]
+# The largest number a file may give, for the JSON Schema's `number` branches.
+_NUMBER_BOUND = 10**MAX_INTEGER_DIGITS
+
+
+def _span(low: int, high: int, width: int) -> str:
+    """A pattern for the numbers low..high written with exactly `width` digits."""
+    if width == 0:
+        return ""
+    if low == 0 and high == 10**width - 1:
+        return rf"\d{{{width}}}"
+    lo, hi = str(low).zfill(width), str(high).zfill(width)
+    below = 10 ** (width - 1) - 1
+    if lo[0] == hi[0]:
+        return lo[0] + _span(int(lo[1:] or 0), int(hi[1:] or 0), width - 1)
+    parts = [lo[0] + _span(int(lo[1:] or 0), below, width - 1)]
+    if int(hi[0]) - int(lo[0]) > 1:
+        middle = rf"\d{{{width - 1}}}" if width > 1 else ""
+        parts.append(f"[{int(lo[0]) + 1}-{int(hi[0]) - 1}]{middle}")
+    parts.append(hi[0] + _span(0, int(hi[1:] or 0), width - 1))
+    return "(" + "|".join(parts) + ")"
+
+
+def _range_pattern(low: int, high: int) -> str:
+    """A pattern (no anchors) for the whole numbers low..high (both >= 0), written without
+    leading zeros."""
+    parts = []
+    for width in range(len(str(low)), len(str(high)) + 1):
+        first = max(low, 10 ** (width - 1) if width > 1 else 0)
+        last = min(high, 10**width - 1)
+        if first <= last:
+            parts.append(_span(first, last, width))
+    return "(" + "|".join(parts) + ")" if parts else "(?!)"
+
+
+def _integer_pattern(t: Type) -> str:
+    """The text of a whole number check accepts for `t` (`7`, `+7`, `7.0`), as a pattern."""
+    low = max(t.minimum or 0, 0)
+    digits = _range_pattern(low, t.maximum) if t.maximum is not None else r"[1-9]\d*"
+    zero = "|0" if low == 0 else ""
+    return rf"^\s*\+?0*({digits}{zero})(\.0+)?\s*$"
+
+
+def _date_pattern() -> str:
+    years = _range_pattern(EARLIEST_DATE.year, LATEST_DATE.year)
+    return rf"^\s*{years}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])\s*$"
 
 
 def _type_schema(t: Type, config: Any) -> dict[str, Any]:
-    """The JSON Schema of one type. Numbers may be written plain or as strings."""
+    """The JSON Schema of one type, as an editor reads YAML 1.2: numbers may also be written
+    as strings, and text may be anything a scalar holds."""
     k = t.kind
-    if k in ("string", "text", "ref", "timezone"):
+    if k in ("string", "text", "ref"):
+        return {"type": _TEXT_TYPES}
+    if k == "timezone":
         return {"type": "string"}
+    if k == "locale":
+        return {"type": "string", "pattern": r"^[A-Za-z]{2,3}([_-][A-Za-z0-9]{2,8})*$"}
     if k == "edit_url":
         return {"type": "string", "pattern": r"^https?://.*\{path\}"}
     if k == "owner":
@@ -565,18 +718,19 @@ def _type_schema(t: Type, config: Any) -> dict[str, Any]:
             return {"type": "string", "enum": [s.key for s in config.stages]}
         return {"type": "string"}
     if k == "date":
-        return {"type": "string", "format": "date", "pattern": r"^\d{4}-\d{2}-\d{2}$"}
+        # `format: date` rules out 2026-02-30 where validators check formats (most editors).
+        return {"type": "string", "format": "date", "pattern": _date_pattern()}
     if k == "money":
         return {
             "anyOf": [
-                {"type": "number", "minimum": 0},
+                {"type": "number", "minimum": 0, "exclusiveMaximum": _NUMBER_BOUND},
                 {"type": "string", "pattern": _MONEY_PATTERN},
             ]
         }
     if k == "quantity":
         return {
             "anyOf": [
-                {"type": "number", "exclusiveMinimum": 0},
+                {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": _NUMBER_BOUND},
                 {"type": "string", "pattern": _MONEY_PATTERN},
             ]
         }
@@ -590,17 +744,21 @@ def _type_schema(t: Type, config: Any) -> dict[str, Any]:
     if k == "discount":
         return {
             "anyOf": [
-                {"type": "number", "minimum": 0},
-                {"type": "string", "pattern": _PERCENT_PATTERN},
+                {"type": "number", "minimum": 0, "exclusiveMaximum": _NUMBER_BOUND},
+                {"type": "string", "pattern": _PERCENT_SIGN_PATTERN},
+                {"type": "string", "pattern": _MONEY_PATTERN},
             ]
         }
     if k == "integer":
-        out: dict[str, Any] = {"type": "integer"}
+        number: dict[str, Any] = {"type": "integer"}
         if t.minimum is not None:
-            out["minimum"] = t.minimum
-        return out
+            number["minimum"] = t.minimum
+        if t.maximum is not None:
+            number["maximum"] = t.maximum
+        return {"anyOf": [number, {"type": "string", "pattern": _integer_pattern(t)}]}
     if k == "bool":
-        return {"type": "boolean"}
+        words = ["true", "True", "TRUE", "false", "False", "FALSE"]
+        return {"anyOf": [{"type": "boolean"}, {"type": "string", "enum": words}]}
     if k == "currency":
         from textcrm.money import CURRENCIES
 
@@ -634,18 +792,63 @@ def _type_schema(t: Type, config: Any) -> dict[str, Any]:
             "type": "object",
             "additionalProperties": {
                 "anyOf": [
-                    {"type": "number", "exclusiveMinimum": 0},
+                    {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": _NUMBER_BOUND},
                     {"type": "string", "pattern": _MONEY_PATTERN},
                 ]
             },
+        }
+    if k == "amounts":
+        amounts: dict[str, Any] = {
+            "type": "object",
+            "additionalProperties": _type_schema(MONEY, config),
+        }
+        if config is not None and config.owners:
+            amounts["propertyNames"] = {"enum": [o.key for o in config.owners]}
+        return amounts
+    if k == "quota_periods":
+        assert t.record is not None
+        return {
+            "type": "object",
+            "propertyNames": {"pattern": r"^\d{4}-(Q[1-4]|0[1-9]|1[0-2])$"},
+            "additionalProperties": record_schema(t.record, config),
         }
     if k == "mapping":
         return {"type": "object"}
     raise AssertionError(k)  # pragma: no cover
 
 
+def _given(prop: dict[str, Any]) -> dict[str, Any]:
+    """`prop` for a value that must be given: not null, not blank text, not an empty list."""
+    out = dict(prop)
+    kinds = out.get("type")
+    if kinds == _TEXT_TYPES or kinds == "string":
+        out["pattern"] = out.get("pattern", r"\S")
+    if kinds == "array":
+        out["minItems"] = 1
+    return out
+
+
+def _optional(prop: dict[str, Any]) -> dict[str, Any]:
+    """`prop` for a value that may also be left empty (null)."""
+    description = prop.get("description")
+    rest = {k: v for k, v in prop.items() if k != "description"}
+    out: dict[str, Any] = {"description": description} if description else {}
+    out["anyOf"] = [rest, {"type": "null"}]
+    return out
+
+
+def _unknown_keys_refused(config: Any) -> bool:
+    """Unknown keys make a file invalid only when `unknown-field` is configured as an error:
+    a warning, as by default, does not."""
+    from textcrm.rules import default_severity
+
+    rules = getattr(config, "rules", None) or {}
+    return (rules.get("unknown-field") or default_severity("unknown-field")) == "error"
+
+
 def record_schema(rec: Record, config: Any = None) -> dict[str, Any]:
-    """The JSON Schema of a record: known keys, required ones non-empty, `x-` keys allowed."""
+    """The JSON Schema of a record: its keys, required ones given and non-empty, optional ones
+    possibly null; unknown keys as `unknown-field`'s severity says, `x-` keys always allowed."""
     properties: dict[str, Any] = {}
     required = []
     for f in rec.fields:
@@ -654,10 +857,9 @@ def record_schema(rec: Record, config: Any = None) -> dict[str, Any]:
             prop = {"description": f.description, **prop}
         if f.required:
             required.append(f.name)
-            if prop.get("type") == "string":
-                prop["minLength"] = 1
-            if prop.get("type") == "array":
-                prop["minItems"] = 1
+            prop = _given(prop)
+        else:
+            prop = _optional(prop)
         properties[f.name] = prop
     out: dict[str, Any] = {"type": "object", "title": rec.title}
     if rec.description:
@@ -665,9 +867,19 @@ def record_schema(rec: Record, config: Any = None) -> dict[str, Any]:
     out["properties"] = properties
     if required:
         out["required"] = required
+    if rec.alternatives:
+        # One of these sets of keys must be given (a line item: a sku, or a name and a price).
+        out["anyOf"] = [
+            {
+                "required": list(names),
+                "properties": {n: _given(_type_schema(rec.by_name[n].type, config)) for n in names},
+            }
+            for names in rec.alternatives
+        ]
     if rec.extensible:
         out["patternProperties"] = {"^x[-_]": {}}
-    out["additionalProperties"] = False
+    if _unknown_keys_refused(config) or not rec.extensible:
+        out["additionalProperties"] = False
     return out
 
 
@@ -709,7 +921,21 @@ def markdown_reference() -> str:
 
     for rec in KINDS.values():
         collect(rec)
-    out = []
+    out = [
+        "### Limits\n",
+        "`textcrm check` reports a value outside these limits, so that every command can work "
+        "with whatever it accepts:\n",
+        f"- dates: {EARLIEST_DATE} to {LATEST_DATE} (so is `--today`);",
+        f"- amounts, prices, quantities, percentages, discounts and rates: at most "
+        f"{MAX_INTEGER_DIGITS} digits before the decimal point and {MAX_FRACTION_DIGITS} after "
+        "it (trailing zeros do not count);",
+        "- whole numbers: the range given in their type below;",
+        "- `locale`: a locale of Babel's CLDR data, written `en_US` (`en-US` and `en_us` are "
+        "read as `en_US`).\n",
+        "Every figure is computed exactly from these values, with "
+        f"{PRECISION} significant digits (more than the largest product of accepted values "
+        "needs), and rounded only as the Money section above describes.\n",
+    ]
     for rec in seen:
         out.append(f"### {rec.title}\n")
         if rec.description:

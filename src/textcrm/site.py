@@ -6,18 +6,22 @@ digest (templates + view model) differs from the previous build's manifest or it
 missing, and written only when its bytes differ. Many pages are rendered by a pool of forked
 processes. Markdown is rendered once per distinct text and cached by content hash.
 
-Safety: the output folder is never the CRM root or one of its parents, a non-empty folder is
-only reused when it carries our marker file `.textcrm-site`, and every write is checked to land
-inside the output folder.
+Safety: the output folder is never the CRM root or one of its parents, and every write is
+checked to land inside it. A non-empty folder is only reused (unless forced) when the user's
+own record of an earlier build into it is found: a manifest kept in the user's cache folder and
+signed with their key (`cache.sign`), never the folder's `.textcrm-site`, which anyone could
+commit. It lists every file the build wrote with its size and modification time: a build
+removes only those files, and only while unchanged, and skips a page only while its file is
+still the one written (a file changed by anything else is rendered again).
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import re
-import shutil
 import stat
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -28,7 +32,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from textcrm import __version__, jsonout, layout, pipeline, views
+from textcrm import __version__, jsonout, layout, pipeline, schema, views
 from textcrm.cache import read_signed, write_signed
 from textcrm.diagnostics import Diagnostic
 from textcrm.errors import EnvironmentFailure, TextcrmError
@@ -90,11 +94,11 @@ class BuildResult:
 # --- output folder safety -------------------------------------------------------------
 
 
-def output_dir(root: Path, out: Path | None) -> Path:
+def output_dir(root: Path, out: Path | None, force: bool = False) -> Path:
     """The output folder (default `_site/` under the root), checked to be safe to write.
 
-    Refused: the CRM root itself or any folder containing it, and an existing non-empty folder
-    without the `.textcrm-site` marker of an earlier build.
+    Refused: the CRM root itself or any folder containing it, and (unless `force`) an
+    existing non-empty folder that holds no build of this user's (`read_manifest`).
     """
     target = (out if out is not None else root / DEFAULT_OUTPUT).absolute()
     resolved, root_resolved = target.resolve(), root.resolve()
@@ -105,13 +109,159 @@ def output_dir(root: Path, out: Path | None) -> Path:
         )
     if resolved.exists() and not resolved.is_dir():
         raise UnsafeOutput(f"output {target} exists and is not a folder")
-    if resolved.is_dir() and any(resolved.iterdir()) and not (resolved / MARKER).is_file():
-        raise UnsafeOutput(
-            f"output folder {target} is not empty and was not made by "
-            f"`textcrm build` (no {MARKER} file in it); refusing to overwrite "
-            "it: choose another folder or empty it first"
+    if resolved.is_dir() and not force and read_manifest(resolved) is None:
+        names = sorted(
+            entry.name + ("/" if entry.is_dir(follow_symlinks=False) else "")
+            for entry in os.scandir(resolved)
         )
+        if names:
+            shown = ", ".join(names[:4]) + (f" and {len(names) - 4} more" if len(names) > 4 else "")
+            raise UnsafeOutput(
+                f"output folder {target} is not empty and was not made by `textcrm build` "
+                f"for you (no record of an earlier build of yours into it; it holds {shown}); "
+                "refusing to build into it: choose another folder, empty it, or pass --force "
+                "(the build then writes its own files there, and removes nothing it did not "
+                "write)"
+            )
     return resolved
+
+
+# --- the manifest: what a build wrote -------------------------------------------------
+
+
+@dataclass
+class Manifest:
+    """What the build in a folder wrote: each page's render digest, and every file's size
+    and modification time (ns) just after it was written or checked."""
+
+    pages: dict[str, str] = field(default_factory=dict)
+    files: dict[str, tuple[int, int]] = field(default_factory=dict)
+
+
+def _record_file(out: Path) -> Path:
+    """Where the signed manifest of the build in `out` is kept: in the user's cache folder,
+    not in `out`, so that the site stays byte-identical and a committed or copied folder
+    carries no trust with it."""
+    from textcrm.cache import user_cache_dir
+
+    where = os.path.realpath(out).encode("utf-8", "surrogateescape")
+    name = hashlib.blake2b(where, digest_size=12).hexdigest()
+    return user_cache_dir() / "sites" / f"{name}.json"
+
+
+def _signed_body(where: str, pages: Mapping[str, Any], files: Mapping[str, Any]) -> bytes:
+    body = {"format": 1, "out": where, "files": files, "pages": pages}
+    return json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
+
+
+def read_manifest(out: Path) -> Manifest | None:
+    """The manifest of this user's last build into `out`, or None when there is none (the
+    folder was made elsewhere, copied, or its `.textcrm-site` forged) or it fails its
+    signature: then nothing in the folder is taken on trust."""
+    import hmac
+
+    from textcrm.cache import sign
+
+    if not (out / MARKER).is_file():
+        return None
+    try:
+        data = json.loads(_record_file(out).read_text(encoding="utf-8"))
+    except (OSError, ValueError, RuntimeError):
+        return None
+    if not isinstance(data, dict):
+        return None
+    pages, files, signature = data.get("pages"), data.get("files"), data.get("signature")
+    if not (isinstance(pages, dict) and isinstance(files, dict) and isinstance(signature, str)):
+        return None
+    expected = sign(_signed_body(os.path.realpath(out), pages, files))
+    if expected is None or not hmac.compare_digest(signature, expected):
+        return None
+    try:
+        return Manifest(
+            {str(k): str(v) for k, v in pages.items()},
+            {str(k): (int(v[0]), int(v[1])) for k, v in files.items()},
+        )
+    except (TypeError, ValueError, IndexError, KeyError):
+        return None
+
+
+def write_marker(out: Path, pages: Mapping[str, str]) -> bool:
+    """Write `out/.textcrm-site`: what the build made (the same bytes for the same site),
+    for people and tools; textcrm itself never trusts it."""
+    doc = {
+        "generator": f"textcrm {__version__}",
+        "note": "made by `textcrm build`, which removes only the files it wrote here",
+        "pages": dict(sorted(pages.items())),
+    }
+    # One line: Python's fast JSON encoder only runs without indentation.
+    text = json.dumps(doc, sort_keys=True, separators=(",", ":")) + "\n"
+    return write_if_changed(out, MARKER, text.encode())
+
+
+def write_manifest(out: Path, manifest: Manifest) -> None:
+    """Write the signed record of every file the build in `out` wrote, kept in the user's
+    cache folder (`read_manifest` reads it back)."""
+    import tempfile
+
+    from textcrm.cache import sign
+
+    pages = dict(sorted(manifest.pages.items()))
+    where = os.path.realpath(out)
+    files = {k: list(v) for k, v in sorted(manifest.files.items())}
+    signature = sign(_signed_body(where, pages, files))
+    if signature is None:  # no key to sign with: the next build will not trust the folder
+        return
+    record = {"out": where, "pages": pages, "files": files, "signature": signature}
+    try:
+        target = _record_file(out)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                f.write(json.dumps(record, separators=(",", ":")))
+            os.replace(tmp, target)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+    except (OSError, RuntimeError):
+        pass  # no writable cache folder: the next build into `out` then needs --force
+
+
+def _file_stamp(full: Path | str) -> tuple[int, int] | None:
+    """(size, mtime_ns) of a regular file, not following a symlink; None otherwise."""
+    try:
+        st = os.lstat(full)
+    except OSError:
+        return None
+    return (st.st_size, st.st_mtime_ns) if stat.S_ISREG(st.st_mode) else None
+
+
+def intact(out: Path, rel: str, files: Mapping[str, tuple[int, int]]) -> bool:
+    """True when `out/rel` is still the file a build wrote: same size and modification time
+    as its manifest records. (`unlinked` first drops files behind a symlinked folder.)"""
+    want = files.get(rel)
+    # os.path, not pathlib: this runs once per page of every build.
+    return want is not None and _file_stamp(os.path.join(out, rel)) == want
+
+
+def _through_symlink(out: Path, rel: str) -> bool:
+    folder = rel.rpartition("/")[0]
+    while folder:
+        if os.path.islink(out / folder):
+            return True
+        folder = folder.rpartition("/")[0]
+    return False
+
+
+def unlinked(out: Path, files: Mapping[str, tuple[int, int]]) -> dict[str, tuple[int, int]]:
+    """`files` without those whose folder in `out` was replaced by a symlink since (their
+    stamps would be read elsewhere); each folder is looked at once."""
+    folders = {rel.rpartition("/")[0] for rel in files}
+    linked = {folder for folder in folders if folder and _through_symlink(out, folder + "/x")}
+    if not linked:
+        return dict(files)
+    return {rel: v for rel, v in files.items() if rel.rpartition("/")[0] not in linked}
 
 
 def _check_folder(out: Path, folder: str, checked: set[str] | None) -> None:
@@ -152,23 +302,23 @@ def write_if_changed(out: Path, rel: str, data: bytes, checked: set[str] | None 
     return True
 
 
-def remove_stale(out: Path, keep: set[str]) -> int:
-    """Delete files under `out` that this build did not produce, then empty folders."""
+def remove_stale(out: Path, files: Mapping[str, tuple[int, int]], keep: set[str]) -> int:
+    """Delete the files an earlier build wrote (listed in `files`, its manifest, and unchanged
+    since) that are not in `keep`, then the folders that leaves empty. Nothing else is
+    touched: a CNAME, a .git/ folder, or a file someone edited stays."""
     removed = 0
-    for folder, dirs, files in os.walk(out, topdown=False):
-        here = Path(folder)
-        for name in files:
-            rel = (here / name).relative_to(out).as_posix()
-            if rel not in keep and rel != MARKER:
-                (here / name).unlink()
-                removed += 1
-        for name in dirs:
-            sub = here / name
-            if sub.is_symlink():
-                sub.unlink()
-                removed += 1
-            elif not any(sub.iterdir()):
-                sub.rmdir()
+    folders: set[Path] = set()
+    for rel in sorted(set(files) - keep):
+        parts = Path(rel).parts
+        if rel == MARKER or ".." in parts or Path(rel).is_absolute():
+            continue
+        if intact(out, rel, files) and not _through_symlink(out, rel):
+            (out / rel).unlink()
+            removed += 1
+            folders.update(p for p in (out / rel).parents if p != out and p.is_relative_to(out))
+    for folder in sorted(folders, key=lambda p: len(p.parts), reverse=True):
+        with contextlib.suppress(OSError):  # not empty: something else lives there
+            folder.rmdir()
     return removed
 
 
@@ -264,6 +414,7 @@ def _nav() -> tuple[views.NavItem, ...]:
             ("accounts", "accounts.html", "Accounts"),
             ("contacts", "contacts.html", "Contacts"),
             ("competitors", "competitors.html", "Competitors"),
+            ("winloss", "winloss.html", "Win/loss"),
             ("products", "products.html", "Products"),
             ("process", "process.html", "Process"),
             ("problems", "problems.html", "Problems"),
@@ -288,39 +439,24 @@ def site_info(repo: Repository, today: date) -> views.SiteInfo:
 def new_record_text(repo: Repository, today: date, kind: str) -> str:
     """The new-record template (templates/new/KIND.md) with its values left blank, for the
     forge's new-file form; '' when the CRM's own template cannot be rendered."""
-    from textcrm.render import TemplateFailed, render_string, template_dirs
+    from textcrm.render import TemplateFailed, override, packaged_templates, render_string
 
     stage = repo.config.open_stages[0].key if repo.config.open_stages else ""
     values = {"title": "", "name": "", "stage": stage, "created": today.isoformat()}
-    for folder in template_dirs(repo.root):
-        path = folder / "new" / f"{kind}.md"
-        if path.is_file():
-            try:
-                source = path.read_text(encoding="utf-8")
-                context = {**_BLANK_TEMPLATE_VALUES, **values, "raw": dict(values), "id": ""}
-                return render_string(source, context, f"templates/new/{kind}.md")
-            except (OSError, UnicodeDecodeError, TemplateFailed):
-                return ""
-    return ""
+    name = f"new/{kind}.md"
+    path = override(repo.root, name) or packaged_templates() / name
+    if not path.is_file():
+        return ""
+    try:
+        source = path.read_text(encoding="utf-8")
+        context = {**_BLANK_TEMPLATE_VALUES, **values, "raw": dict(values), "id": ""}
+        return render_string(source, context, f"templates/{name}")
+    except (OSError, UnicodeDecodeError, TemplateFailed):
+        return ""
 
 
 _BLANK_TEMPLATE_VALUES = dict.fromkeys(
-    (
-        "title",
-        "name",
-        "account",
-        "owner",
-        "stage",
-        "close_date",
-        "amount",
-        "created",
-        "contact",
-        "industry",
-        "website",
-        "email",
-        "phone",
-    ),
-    "",
+    sorted({key for keys in schema.NEW_RECORD_VALUES.values() for key in keys}), ""
 )
 
 
@@ -345,7 +481,7 @@ def quotable(ctx: views.Context) -> dict[str, str]:
         if opp.quote is None or not opp.line_items or opp.path in blocked:
             continue
         files = {layout.record_path("account", opp.account)}
-        files |= {layout.record_path("contact", c.contact) for c in opp.contacts}
+        files |= {layout.record_path("contact", c.contact) for c in opp.contacts if c.contact}
         if not files & blocked:
             found[opp.id] = views.href("quote", opp.id)
     return found
@@ -372,12 +508,23 @@ def _escape(text: str) -> str:
 
 
 def source_digest(root: Path, relpath: str) -> str:
-    """A hash of a record file's bytes (empty when it cannot be read)."""
+    """A hash of a record file's bytes (empty when it cannot be read). Records come from the
+    loader, which read them inside the root: they are not resolved again, once per page."""
     try:
         data = (root / relpath).read_bytes()
     except OSError:
         return ""
     return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+def named_digest(root: Path, relpath: str) -> str:
+    """`source_digest` of a file the repository names (config, catalog, logo): empty when the
+    path leads outside the repository (`layout.resolve_inside`), which is never read."""
+    try:
+        layout.resolve_inside(root, relpath)
+    except layout.OutsideRepository:
+        return ""
+    return source_digest(root, relpath)
 
 
 def quote_inputs(ctx: views.Context, opp: Any) -> str:
@@ -462,7 +609,7 @@ def plan(
     for opp_id in sorted(repo.opportunities):
         opp = repo.opportunities[opp_id]
         deals_of.setdefault(("account", opp.account), []).append(opp_id)
-        for c in {c.competitor for c in opp.competitors}:
+        for c in {c.competitor for c in opp.competitors if c.competitor}:
             deals_of.setdefault(("competitor", c), []).append(opp_id)
 
     def record_inputs(kind: str, record: Any, extra: object = None) -> str:
@@ -524,7 +671,7 @@ def plan(
             add(
                 views.page_path("quote", opp_id),
                 "quote.html",
-                f"Quote {opp.quote.number}",
+                f"Quote {opp.quote.number or ''}".rstrip(),
                 "opportunities",
                 partial(quote_page, renderer, repo, opp),
                 partial(quote_inputs, ctx, opp),
@@ -617,6 +764,31 @@ def plan(
         "competitors",
         lambda: views.competitors_index(ctx, group("competitor")),
         everything,
+    )
+
+    def winloss_inputs() -> str | None:
+        # The page shows deals' own fields, competitors' names and the stages git history
+        # gives: an edit to an account or a contact leaves it as it is.
+        if only is not None:
+            return None
+        h = hashlib.blake2b(digest_size=16)
+        files = sorted(
+            [o.path for o in repo.opportunities.values()]
+            + [c.path for c in repo.competitors.values()]
+        )
+        for name in files:
+            h.update(f"{name}\0{source_digest(repo.root, name)}\0".encode())
+        if ctx.history is not None:
+            h.update(history_digest(ctx.history).encode())
+        return h.hexdigest()
+
+    add(
+        "winloss.html",
+        "winloss.html",
+        "Win/loss",
+        "winloss",
+        lambda: views.winloss_page(ctx),
+        winloss_inputs,
     )
     add(
         "products.html",
@@ -713,6 +885,7 @@ def pipeline_json(ctx: views.Context) -> bytes:
             "past_due": cell(fc.past_due),
             "later": cell(fc.later),
         },
+        "quotas": jsonout.quotas(pipeline.quota_report(repo, today), repo.config.currency),
         "attention": [
             {
                 "kind": a.kind,
@@ -822,6 +995,7 @@ class Job:
     out: Path
     context: str
     manifest: dict[str, str]
+    files: dict[str, tuple[int, int]]
     checked: set[str] = field(default_factory=set)  # output folders already checked
 
 
@@ -831,7 +1005,7 @@ def produce(job: Job, index: int) -> tuple[str, str, bool] | None:
     page = job.pages[index]
     view = page.make() if page.inputs is None else None
     digest = job.renderer.digest(page, job.site, job.context, view)
-    if job.manifest.get(page.path) == digest and (job.out / page.path).is_file():
+    if job.manifest.get(page.path) == digest and intact(job.out, page.path, job.files):
         return None
     if view is None:
         view = page.make()
@@ -895,7 +1069,12 @@ class Builder:
         self.use_cache = use_cache
         self.cache = MarkdownCache(root / CACHE_DIR if use_cache else None)
         self.renderer = Renderer(root, self.cache)
-        self.manifest = self._read_manifest()
+        found = read_manifest(out)
+        self.trusted = found is not None  # else every page is rendered and nothing removed
+        found = found or Manifest()
+        self.manifest = found.pages
+        self.files = found.files
+        self._saved = (dict(self.manifest), dict(self.files))  # what the record holds
         # False once the CRM was found outside git: serve's rebuilds do not ask again.
         self.in_git = True
 
@@ -916,23 +1095,12 @@ class Builder:
         except Exception:  # history is an extra: the pages must still build
             return None
 
-    def _read_manifest(self) -> dict[str, str]:
-        try:
-            data = json.loads((self.out / MARKER).read_text(encoding="utf-8"))
-            pages = data.get("pages", {}) if isinstance(data, dict) else {}
-            return {k: v for k, v in pages.items() if isinstance(v, str)}
-        except (OSError, ValueError, AttributeError):
-            return {}
-
     def _write_manifest(self) -> None:
-        doc = {
-            "generator": f"textcrm {__version__}",
-            "note": "made by `textcrm build`; this folder is rebuilt and cleaned by it",
-            "pages": dict(sorted(self.manifest.items())),
-        }
-        # One line: Python's fast JSON encoder only runs without indentation.
-        text = json.dumps(doc, sort_keys=True, separators=(",", ":")) + "\n"
-        write_if_changed(self.out, MARKER, text.encode())
+        write_marker(self.out, self.manifest)
+        if self.trusted and self._saved == (self.manifest, self.files):
+            return  # the signed record already says so
+        write_manifest(self.out, Manifest(self.manifest, self.files))
+        self._saved = (dict(self.manifest), dict(self.files))
 
     def build(
         self,
@@ -966,8 +1134,10 @@ class Builder:
         first: Iterable[str],
     ) -> BuildResult:
         self.out.mkdir(parents=True, exist_ok=True)
-        if not (self.out / MARKER).exists():
+        if not self.trusted:  # ours from now on, even if this build stops half-way
             self._write_manifest()
+            self.trusted = True
+        self.files = unlinked(self.out, self.files)
         repo = result.repository
         items = pipeline.attention(repo, today)
         ctx = views.Context(repo, today, result.diagnostics, items, self.history(today))
@@ -981,8 +1151,8 @@ class Builder:
             # Pages with an inputs digest are decided here, without building their view.
             unchanged = (
                 page.inputs is not None
-                and (self.out / page.path).is_file()
                 and self.manifest.get(page.path) == self.renderer.digest(page, site, context)
+                and intact(self.out, page.path, self.files)
             )
             if not unchanged:
                 todo.append(page)
@@ -992,7 +1162,7 @@ class Builder:
             [p for p in todo if p.path in firsts],
             [p for p in todo if p.path not in firsts],
         ):
-            job = Job(self.renderer, batch, site, self.out, context, self.manifest)
+            job = Job(self.renderer, batch, site, self.out, context, self.manifest, self.files)
             done += produce_all(job, self.jobs)
             if firsts and outcome.first_done_at is None:
                 outcome.first_done_at = time.perf_counter()
@@ -1001,14 +1171,17 @@ class Builder:
             outcome.written += written
         outcome.rendered = len(done)
         produced = {p.path for p in pages}
+        # Files just written or compared; the other pages were found intact (stamps kept).
+        checked = {path for path, _, _ in done}
         for name, path in ASSETS:
             outcome.written += write_if_changed(self.out, path, self.renderer.asset(name))
             produced.add(path)
+            checked.add(path)
         # pipeline.json shows what the dashboard shows: it changes only when index.html does.
         rendered = {path for path, _, _ in done}
         feeds = {owner: views.feed_path(owner) for owner in [None, *pipeline.owners(repo)]}
         stale_json = "index.html" in rendered or not all(
-            (self.out / rel).is_file() for rel in ["pipeline.json", *feeds.values()]
+            intact(self.out, path, self.files) for path in ("pipeline.json", *feeds.values())
         )
         if (only is None or "pipeline.json" in only) and stale_json:
             outcome.written += write_if_changed(self.out, "pipeline.json", pipeline_json(ctx))
@@ -1017,11 +1190,17 @@ class Builder:
 
             for owner, data in calendar_feeds(repo, today, feeds).items():
                 outcome.written += write_if_changed(self.out, feeds[owner], data)
+            checked.update(("pipeline.json", *feeds.values()))
         produced.add("pipeline.json")
         produced.update(feeds.values())
+        for path in checked:
+            stamp = _file_stamp(self.out / path)
+            if stamp is not None:
+                self.files[path] = stamp
         if only is None:
             self.manifest = {k: v for k, v in self.manifest.items() if k in produced}
-            outcome.removed = remove_stale(self.out, produced)
+            outcome.removed = remove_stale(self.out, self.files, produced)
+            self.files = {k: v for k, v in self.files.items() if k in produced}
         self._write_manifest()
         self.cache.save(prune=only is None)
         return outcome
@@ -1031,21 +1210,20 @@ class Builder:
         from textcrm.layout import CATALOG_FILE, CONFIG_FILE
 
         parts = [today.isoformat()]
-        parts += [source_digest(repo.root, name) for name in (CONFIG_FILE, CATALOG_FILE)]
+        parts += [named_digest(repo.root, name) for name in (CONFIG_FILE, CATALOG_FILE)]
         company = repo.config.company
         if company is not None and company.logo:  # embedded in the quote pages
-            parts.append(source_digest(repo.root, company.logo))
+            parts.append(named_digest(repo.root, company.logo))
         return "\0".join(parts)
 
     def remove(self, paths: Iterable[str]) -> int:
-        """Delete pages of records that no longer exist (serve, after a file was deleted)."""
-        removed = 0
-        for rel in paths:
-            full = self.out / rel
-            if full.is_file() and full.resolve().is_relative_to(self.out):
-                full.unlink()
-                removed += 1
+        """Delete pages of records that no longer exist (serve, after a file was deleted):
+        only pages this build wrote and nobody changed since."""
+        gone = set(paths)
+        removed = remove_stale(self.out, {k: v for k, v in self.files.items() if k in gone}, set())
+        for rel in gone:
             self.manifest.pop(rel, None)
+            self.files.pop(rel, None)
         return removed
 
 
@@ -1055,16 +1233,12 @@ def build(
     out: Path | None = None,
     use_cache: bool = True,
     jobs: int | None = None,
+    force: bool = False,
 ) -> BuildResult:
-    """Load the repository at `root` as of `today` and build its site into `out`."""
+    """Load the repository at `root` as of `today` and build its site into `out` (`force`:
+    even when it is a non-empty folder that no build of this user made)."""
     from textcrm.loader import load
 
-    target = output_dir(root, out)
+    target = output_dir(root, out, force)
     result = load(root, today, use_cache=use_cache)
     return Builder(root, target, use_cache, jobs).build(result, today)
-
-
-def clean_output(out: Path) -> None:
-    """Remove a previous site entirely (only a folder with our marker)."""
-    if (out / MARKER).is_file():
-        shutil.rmtree(out)

@@ -21,7 +21,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 from urllib.parse import quote as urlquote
 
-from textcrm import charts, pipeline
+from textcrm import charts, pipeline, winloss
 from textcrm.diagnostics import Diagnostic
 from textcrm.loader import Repository
 from textcrm.model import Opportunity
@@ -465,6 +465,35 @@ class OwnerLine:
 
 
 @dataclass(frozen=True, slots=True)
+class QuotaLine:
+    """One owner's (or the team's) quota figures, as text for the dashboard."""
+
+    name: str
+    quota: str
+    closed_won: str
+    won_count: int
+    attainment: str
+    remaining: str
+    weighted: str
+    commit: str
+    weighted_coverage: str
+    commit_coverage: str
+
+
+@dataclass(frozen=True, slots=True)
+class QuotaView:
+    """The dashboard's quota card: the period, what coverage counts, a line per owner, the team."""
+
+    period: str
+    currency: str  # the reporting currency, the quotas'
+    today: date  # closed won counts up to this day
+    rest_start: date  # coverage counts open deals closing from this day
+    end: date  # to the period's last day
+    owners: tuple[QuotaLine, ...]
+    team: QuotaLine
+
+
+@dataclass(frozen=True, slots=True)
 class DashboardView:
     """index.html: headline figures, pipeline by stage, forecast, attention, per owner."""
 
@@ -481,6 +510,7 @@ class DashboardView:
     owners: tuple[OwnerLine, ...]
     history: DashboardHistory | None = None
     feeds: tuple[FeedLink, ...] = ()
+    quotas: QuotaView | None = None
     chart_note: str = ""
 
 
@@ -506,6 +536,45 @@ def feed_links(ctx: Context) -> tuple[FeedLink, ...]:
         person = ctx.repo.config.owner(key)
         links.append(FeedLink(person.display if person else key, feed_path(key)))
     return tuple(links)
+
+
+def _quota_line(ctx: Context, name: str, a: pipeline.Attainment) -> QuotaLine:
+    dash, fmt, reporting = "–", ctx.fmt, ctx.repo.config.currency
+
+    def amount(value: Decimal | None) -> str:
+        return dash if value is None else fmt.money(value, reporting)
+
+    def ratio(value: Decimal | None, unit: str) -> str:
+        return dash if value is None else f"{value}{unit}"
+
+    return QuotaLine(
+        name,
+        amount(a.quota),
+        fmt.totals(a.closed_won),
+        a.won_count,
+        ratio(a.attainment, "%"),
+        amount(a.remaining),
+        fmt.totals(a.weighted),
+        fmt.totals(a.commit),
+        ratio(a.weighted_coverage, "×"),
+        ratio(a.commit_coverage, "×"),
+    )
+
+
+def quota_view(ctx: Context) -> QuotaView | None:
+    """The quota card of the current period; None without quotas in textcrm.yaml."""
+    qr = pipeline.quota_report(ctx.repo, ctx.today)
+    if qr is None or qr.team is None:
+        return None
+    return QuotaView(
+        qr.period.label,
+        ctx.repo.config.currency,
+        qr.today,
+        qr.rest_start,
+        qr.period.end,
+        tuple(_quota_line(ctx, ctx.owner_name(a.owner or ""), a) for a in qr.owners),
+        _quota_line(ctx, "Team", qr.team),
+    )
 
 
 def _cell_line(ctx: Context, label: str, cell: pipeline.ForecastCell) -> ForecastLine:
@@ -667,6 +736,7 @@ def dashboard(ctx: Context) -> DashboardView:
         owner_lines,
         dashboard_history(ctx),
         feed_links(ctx),
+        quota_view(ctx),
         chart_note(ctx, [*stage_scales, *forecast_scales]),
     )
 
@@ -1087,6 +1157,8 @@ def opportunity(ctx: Context, opp: Opportunity, quote_href: str = "") -> Opportu
     fields.append(Field("File", opp.path))
     contacts = []
     for role in opp.contacts:
+        if role.contact is None:  # a partial entry: its problem is on the Problems page
+            continue
         person = repo.contacts.get(role.contact)
         contacts.append(
             ContactLine(
@@ -1102,7 +1174,7 @@ def opportunity(ctx: Context, opp: Opportunity, quote_href: str = "") -> Opportu
             p.item.sku,
             p.name,
             p.description,
-            plain(p.item.quantity),
+            plain(p.quantity),
             p.unit,
             money(p.unit_price, fig.currency),
             (f"{p.item.discount} (−{money(p.discount, fig.currency)})" if p.item.discount else ""),
@@ -1113,10 +1185,11 @@ def opportunity(ctx: Context, opp: Opportunity, quote_href: str = "") -> Opportu
     competitors = tuple(
         CompetitorLine(ctx.record_link("competitor", c.competitor), c.status, c.notes)
         for c in opp.competitors
+        if c.competitor is not None
     )
     issues = tuple(
         IssueLine(
-            i.issue,
+            i.issue or "",
             i.status,
             i.is_open,
             ctx.owner_name(i.owner) if i.owner else "",
@@ -1126,21 +1199,23 @@ def opportunity(ctx: Context, opp: Opportunity, quote_href: str = "") -> Opportu
         )
         for i in opp.decision_issues
     )
+    # A partial activity without its date is left out (its problem is on the Problems page).
+    dated = [(a.date, a) for a in opp.activities if a.date is not None]
     activities = tuple(
         ActivityLine(
-            a.date,
+            day,
             a.type,
             ctx.record_link("contact", a.contact) if a.contact else Link("", ""),
             ctx.owner_name(a.owner) if a.owner else "",
             a.summary,
         )
-        for a in sorted(opp.activities, key=lambda a: a.date, reverse=True)
+        for day, a in sorted(dated, key=lambda pair: pair[0], reverse=True)
     )
     quote = None
     if opp.quote is not None:
         q = opp.quote
         quote = QuoteInfo(
-            q.number,
+            q.number or "",
             q.date,
             q.valid_until,
             q.valid_until is not None and q.valid_until < ctx.today,
@@ -1208,8 +1283,21 @@ def group_view(ctx: Context, g: pipeline.Group) -> GroupView:
 
 
 @dataclass(frozen=True, slots=True)
+class TimelineLine:
+    """One activity on an account's timeline, with the deal it belongs to."""
+
+    date: date
+    type: str
+    deal: Link
+    contact: Link
+    owner: str
+    summary: str
+
+
+@dataclass(frozen=True, slots=True)
 class AccountView:
-    """accounts/<id>.html: details, contacts, opportunities by status with totals, notes."""
+    """accounts/<id>.html: details, contacts, opportunities by status with totals, the
+    timeline of every activity on its opportunities (newest first), notes."""
 
     id: str
     name: str
@@ -1220,6 +1308,30 @@ class AccountView:
     deals: GroupView
     body: str
     problems: tuple[Problem, ...]
+    timeline: tuple[TimelineLine, ...] = ()
+
+
+def account_timeline(ctx: Context, group: pipeline.Group) -> tuple[TimelineLine, ...]:
+    """Every activity of the account's opportunities, newest first; activities of one day
+    in deal id order, then as the file lists them."""
+    found = []
+    for opp_id in sorted((*group.open, *group.won, *group.lost)):
+        opp = ctx.repo.opportunities[opp_id]
+        deal = ctx.record_link("opportunity", opp_id)
+        for n, a in enumerate(opp.activities):
+            if a.date is None:  # a partial activity: its problem is on the Problems page
+                continue
+            line = TimelineLine(
+                a.date,
+                a.type,
+                deal,
+                ctx.record_link("contact", a.contact) if a.contact else Link("", ""),
+                ctx.owner_name(a.owner) if a.owner else "",
+                a.summary,
+            )
+            found.append(((-a.date.toordinal(), opp_id, n), line))
+    found.sort(key=lambda pair: pair[0])
+    return tuple(line for _, line in found)
 
 
 def account(
@@ -1255,6 +1367,7 @@ def account(
         group_view(ctx, group),
         acc.body,
         ctx.problems(acc.path),
+        account_timeline(ctx, group),
     )
 
 
@@ -1420,6 +1533,118 @@ def competitors_index(ctx: Context, groups: Mapping[str, pipeline.Group]) -> Ind
         for c in sorted(ctx.repo.competitors.values(), key=lambda c: (c.name.lower(), c.id))
     )
     return IndexView("competitor", "Competitors", rows)
+
+
+# --- win/loss -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class WinLossLine:
+    """One group of closed deals: counts, totals, win rates and (competitors) statuses."""
+
+    label: Link
+    won: int
+    lost: int
+    win_rate: str
+    won_total: str
+    lost_total: str
+    win_rate_amount: str
+    lost_share: str
+    statuses: str
+    lost_deals: tuple[Link, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class WinLossTable:
+    """One grouping of the win/loss page (`key` is a winloss.GROUPINGS name)."""
+
+    key: str
+    title: str
+    heading: str
+    note: str
+    rows: tuple[WinLossLine, ...]
+    total: WinLossLine
+
+
+@dataclass(frozen=True, slots=True)
+class WinLossView:
+    """winloss.html: every closed deal, by lost reason, competitor, owner and stage."""
+
+    figures: tuple[Figure, ...]
+    closed: int
+    tables: tuple[WinLossTable, ...]
+
+
+WINLOSS_TITLES = (
+    ("reason", "Why we lose", "Lost reason"),
+    ("competitor", "Against each competitor", "Competitor"),
+    ("owner", "By owner", "Owner"),
+    ("stage", "By the stage deals were closed from", "Closed from"),
+)
+
+
+def _winloss_line(ctx: Context, by: str, row: winloss.Row) -> WinLossLine:
+    fmt = ctx.fmt
+    label = Link("", row.label)
+    if by == "competitor" and row.key:
+        label = Link(ctx.record_link("competitor", row.key).href, row.label)
+    return WinLossLine(
+        label,
+        row.won.count,
+        row.lost.count,
+        pipeline.percent_text(row.win_rate),
+        fmt.totals(row.won.amount),
+        fmt.totals(row.lost.amount),
+        pipeline.percent_text(row.win_rate_amount),
+        pipeline.percent_text(row.lost_share),
+        ", ".join(f"{status} {n}" for status, n in row.statuses),
+        tuple(ctx.record_link("opportunity", i) for i in row.lost.ids),
+    )
+
+
+def winloss_page(ctx: Context) -> WinLossView:
+    """Build the win/loss page's view model (every closed deal; the stage a deal was
+    closed from comes from git history when the site has it)."""
+    repo, fmt = ctx.repo, ctx.fmt
+    closed_from = None
+    if ctx.history is not None:
+        closed_from = winloss.stages_closed_from(ctx.history.histories, repo.config)
+    tables = []
+    total = None
+    for by, title, heading in WINLOSS_TITLES:
+        found = winloss.win_loss(repo, by, closed_from=closed_from)
+        total = found.total
+        note = {
+            "reason": "Lost deals by their lost reason; won deals have none.",
+            "competitor": (
+                "A deal counts once for every competitor named on it; their status is the "
+                "competitor's status on those deals."
+            ),
+            "owner": "",
+            "stage": (
+                "The last open stage a deal was in before it closed, from git history."
+                if closed_from is not None
+                else "Without git history the stage a deal was closed from is unknown."
+            ),
+        }[by]
+        tables.append(
+            WinLossTable(
+                by,
+                title,
+                heading,
+                note,
+                tuple(_winloss_line(ctx, by, r) for r in found.rows),
+                _winloss_line(ctx, by, found.total),
+            )
+        )
+    assert total is not None
+    figures = (
+        Figure("Won", str(total.won.count), fmt.totals(total.won.amount)),
+        Figure("Lost", str(total.lost.count), fmt.totals(total.lost.amount)),
+        Figure("Win rate", pipeline.percent_text(total.win_rate), "by count"),
+        Figure("Win rate by amount", pipeline.percent_text(total.win_rate_amount), "by amount"),
+    )
+    return WinLossView(figures, total.closed, tuple(tables))
 
 
 # --- products, process, problems ------------------------------------------------------

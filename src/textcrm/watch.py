@@ -208,8 +208,10 @@ class Session:
         for opp in touched:
             if opp.account:
                 pages.add(page_path("account", opp.account))
-            pages |= {page_path("contact", c.contact) for c in opp.contacts}
-            pages |= {page_path("competitor", c.competitor) for c in opp.competitors}
+            pages |= {page_path("contact", c.contact) for c in opp.contacts if c.contact}
+            pages |= {
+                page_path("competitor", c.competitor) for c in opp.competitors if c.competitor
+            }
         new = Repository(
             root=repo.root,
             config=repo.config,

@@ -83,7 +83,8 @@ def compose(text: str) -> tuple[Node | None, YamlProblem | None]:
 
 def is_null(node: Node) -> bool:
     """True for an empty or `~`/`null` plain scalar."""
-    return isinstance(node, ScalarNode) and node.style is None and node.value in NULLS
+    # Plain style is None from the Python composer and '' from the C one.
+    return isinstance(node, ScalarNode) and not node.style and node.value in NULLS
 
 
 def is_plain(node: Node) -> bool:

@@ -7,7 +7,7 @@ from datetime import date
 from pathlib import Path
 from typing import BinaryIO
 
-from textcrm.edit import Edit, check_edit, save
+from textcrm.edit import Edit, carry_out, check_edit
 from textcrm.errors import UsageError
 
 
@@ -38,21 +38,6 @@ def apply_all(
     warnings = {e.path: check_edit(root, today, e) for e in changed}
     out: list[str] = []
     for e in changed:
-        if dry_run:
-            out.append(e.diff().rstrip("\n"))
-            out.append(f"dry run: {e.summary}; nothing written")
-        else:
-            save(root, e)
-            out.append(f"{e.path}: {e.summary}")
-        out.extend(f"  note: {n}" for n in e.notes)
-        out.extend(
-            f"  {d.path}:{d.line}:{d.column}: warning: {d.message} [{d.code}]"
-            for d in warnings[e.path]
-        )
-        if commit and not dry_run:
-            from textcrm.git import commit_file
-
-            sha = commit_file(root, e.path, e.summary)
-            out.append(f"committed {sha[:10]}: {e.summary}")
+        out.extend(carry_out(root, e, warnings[e.path], dry_run, commit, reported=out))
     out.extend(capture.lines)
     return "\n".join(out) + "\n" if out else ""

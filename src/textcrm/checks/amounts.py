@@ -18,8 +18,8 @@ if TYPE_CHECKING:
 
 def amount_mismatch(repo: Repository, today: date) -> Iterator[Diagnostic]:
     for opp in repo.checked_opportunities():
-        if opp.amount is None or not opp.line_items:
-            continue
+        if opp.amount is None or not opp.line_items or any(i.partial for i in opp.line_items):
+            continue  # a partial line's total is unknown: its own problem is reported
         fig = repo.figures(opp)
         if fig.line_items_total is None:
             continue
@@ -53,13 +53,15 @@ def quote_without_line_items(repo: Repository, today: date) -> Iterator[Diagnost
 def currency_mismatch(repo: Repository, today: date) -> Iterator[Diagnostic]:
     default = repo.config.currency
     for opp in repo.checked_opportunities():
+        if "currency" in opp.invalid or (opp.quote and "currency" in opp.quote.invalid):
+            continue  # the currency's own problem is reported; it is not known yet
         currency = (opp.quote.currency if opp.quote and opp.quote.currency else None) or (
             opp.currency or default
         )
         for item in opp.line_items:
             product = repo.products.get(item.sku) if item.sku else None
-            if product is None or item.unit_price is not None:
-                continue
+            if product is None or item.unit_price is not None or item.partial:
+                continue  # a partial line is not priced until its problem is fixed
             product_currency = product.currency or default
             if product_currency != currency:
                 yield Diagnostic(
@@ -92,8 +94,8 @@ def unpriced_lines(
     found = []
     for item in opp.line_items:
         product = catalog.get(item.sku) if item.sku else None
-        if product is None or item.unit_price is not None:
-            continue
+        if product is None or item.unit_price is not None or item.partial:
+            continue  # a partial line is not priced until its problem is fixed
         if (product.currency or repo.config.currency) == currency:
             found.append((item, product))
     return found
@@ -104,7 +106,7 @@ def unpriced_line(repo: Repository, today: date) -> Iterator[Diagnostic]:
         if not price_promised(repo, opp):
             continue
         why = (
-            f"quote {opp.quote.number} has been issued"
+            f"{opp.quote.named} has been issued"
             if opp.quote is not None
             else f"the deal is {opp.stage}"
         )

@@ -67,7 +67,7 @@ def created_after_close_date(repo: Repository, today: date) -> Iterator[Diagnost
 
 def last_touch(opp: Opportunity, today: date) -> date | None:
     """The latest activity on or before today, else `created`."""
-    past = [a.date for a in opp.activities if a.date <= today]
+    past = [a.date for a in opp.activities if a.date is not None and a.date <= today]
     if past:
         return max(past)
     return opp.created
@@ -97,9 +97,16 @@ def is_stale(repo: Repository, opp: Opportunity, today: date) -> tuple[bool, dat
     return quiet and not firm, touch, threshold
 
 
+def touch_unknown(opp: Opportunity) -> bool:
+    """A date the stale rule reads has a problem of its own (already reported)."""
+    return any(a.date is None for a in opp.activities) or bool(
+        {"created", "follow_up"} & set(opp.invalid)
+    )
+
+
 def stale(repo: Repository, today: date) -> Iterator[Diagnostic]:
     for opp in repo.checked_opportunities():
-        if not repo.is_open(opp):
+        if not repo.is_open(opp) or touch_unknown(opp):
             continue
         is_it, touch, threshold = is_stale(repo, opp, today)
         if not is_it:
@@ -144,7 +151,7 @@ def follow_up_overdue(repo: Repository, today: date) -> Iterator[Diagnostic]:
 def activity_in_future(repo: Repository, today: date) -> Iterator[Diagnostic]:
     for opp in repo.checked_opportunities():
         for activity in opp.activities:
-            if activity.date > today:
+            if activity.date is not None and activity.date > today:
                 yield _d(
                     "activity-in-future",
                     opp.path,
@@ -168,7 +175,7 @@ def quote_has_expired(repo: Repository, opp: Opportunity, today: date) -> bool:
 def quote_expired_advice(quote: Quote, today: date) -> str:
     """What the quote-expired rule says, shared with `textcrm quote`."""
     return (
-        f"quote {quote.number} expired on {quote.valid_until}; send a new quote and set "
+        f"{quote.named} expired on {quote.valid_until}; send a new quote and set "
         f"valid_until to a date on or after {today}"
     )
 

@@ -75,7 +75,7 @@ def unknown_contact(repo: Repository, today: date) -> Iterator[Diagnostic]:
     known = repo.ids["contact"]
     for opp in repo.checked_opportunities():
         for role in opp.contacts:
-            if not repo.exists("contact", role.contact):
+            if role.contact is not None and not repo.exists("contact", role.contact):
                 yield _d(
                     "unknown-contact",
                     opp.path,
@@ -98,7 +98,7 @@ def unknown_competitor(repo: Repository, today: date) -> Iterator[Diagnostic]:
     known = repo.ids["competitor"]
     for opp in repo.checked_opportunities():
         for entry in opp.competitors:
-            if not repo.exists("competitor", entry.competitor):
+            if entry.competitor is not None and not repo.exists("competitor", entry.competitor):
                 yield _d(
                     "unknown-competitor",
                     opp.path,
@@ -168,14 +168,11 @@ def duplicate_sku(repo: Repository, today: date) -> Iterator[Diagnostic]:
 
 
 def duplicate_quote_number(repo: Repository, today: date) -> Iterator[Diagnostic]:
-    holders: dict[str, list[str]] = {}
-    for opp in sorted(repo.opportunities.values(), key=lambda o: o.path):
-        if opp.quote is not None:
-            holders.setdefault(opp.quote.number, []).append(opp.path)
+    holders = repo.quote_holders()
     for opp in repo.checked_opportunities():
-        if opp.quote is None:
+        if opp.quote is None or opp.quote.number is None:
             continue
-        others = [p for p in holders[opp.quote.number] if p != opp.path]
+        others = sorted(p for p in holders[opp.quote.number] if p != opp.path)
         if others:
             yield _d(
                 "duplicate-quote-number",
@@ -189,7 +186,7 @@ def duplicate_quote_number(repo: Repository, today: date) -> Iterator[Diagnostic
 def contact_account_mismatch(repo: Repository, today: date) -> Iterator[Diagnostic]:
     for opp in repo.checked_opportunities():
         for role in opp.contacts:
-            contact = repo.contacts.get(role.contact)
+            contact = repo.contacts.get(role.contact) if role.contact else None
             if contact and contact.account and opp.account and contact.account != opp.account:
                 yield _d(
                     "contact-account-mismatch",

@@ -44,7 +44,8 @@ def stage_gate(repo: Repository, today: date) -> Iterator[Diagnostic]:
         stage = repo.config.stage(opp.stage)
         if stage is None or not stage.requires:
             continue
-        missing = missing_for_gate(opp, stage.requires)
+        # A field given with a problem is already reported: not "missing" too.
+        missing = [m for m in missing_for_gate(opp, stage.requires) if m not in opp.invalid]
         if missing:
             fields = ", ".join(f"`{m}`" for m in missing)
             yield Diagnostic(

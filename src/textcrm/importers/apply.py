@@ -75,14 +75,90 @@ class OverlayReader:
 
 
 def read_state(root: Path) -> dict[str, Any]:
-    """The import state, or an empty one when there is none (or it cannot be read)."""
+    """The import state, or an empty one when there is none; ImportFailed when the file
+    cannot be used (it is repository content, so it is checked like any other)."""
+    empty: dict[str, Any] = {"version": 1, "records": {}}
     try:
-        data = json.loads((root / STATE_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {"version": 1, "records": {}}
-    if not isinstance(data, dict) or not isinstance(data.get("records"), dict):
-        return {"version": 1, "records": {}}
-    return data
+        path = layout.resolve_inside(root, STATE_FILE)
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return empty
+    except layout.OutsideRepository as exc:
+        raise _bad_state(exc.reason) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise _bad_state(f"cannot be read ({getattr(exc, 'strerror', None) or exc})") from None
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise _bad_state(f"is not valid JSON ({exc})") from None
+    problem = state_problem(data)
+    if problem:
+        raise _bad_state(problem)
+    return data if data.get("records") is not None else empty
+
+
+def _bad_state(problem: str) -> ImportFailed:
+    return ImportFailed(
+        f"{STATE_FILE} cannot be used: {problem}. It records what earlier imports wrote; fix "
+        "it, or delete it to start over (records already imported are still matched by their "
+        "source_id). Nothing was changed."
+    )
+
+
+_STATE_KINDS = ("product", "account", "contact", "opportunity")
+
+
+def state_problem(data: Any) -> str:
+    """What is wrong with an import state read from disk ('' when nothing): the shape, and
+    every record id, which becomes a file name and so must not be a path."""
+    if not isinstance(data, dict):
+        return "it is not a JSON object"
+    version = data.get("version", 1)
+    if not isinstance(version, int) or isinstance(version, bool):
+        return "`version` is not a whole number"
+    records = data.get("records", {})
+    if not isinstance(records, dict):
+        return "`records` is not an object"
+    for kind, entries in records.items():
+        if kind not in _STATE_KINDS:
+            return f"`records` has an unknown kind `{kind}` (one of {', '.join(_STATE_KINDS)})"
+        if not isinstance(entries, dict):
+            return f"`records.{kind}` is not an object"
+        for source_id, entry in entries.items():
+            where = f"`records.{kind}.{source_id}`"
+            if not isinstance(entry, dict):
+                return f"{where} is not an object"
+            record_id = entry.get("id")
+            if not isinstance(record_id, str) or not record_id:
+                return f"{where} has no `id`"
+            if kind != "product" and not layout.is_record_id(record_id):
+                return (
+                    f"{where} has the id `{record_id}`, which is not a record file name "
+                    "(one name without `/`, `\\`, `..` or a leading dot)"
+                )
+            if not isinstance(entry.get("fields", {}), dict):
+                return f"{where}: `fields` is not an object"
+    return ""
+
+
+def check_destinations(root: Path, writes: dict[str, bytes]) -> None:
+    """Refuse (ImportFailed) to write anything but record files inside the root: every
+    destination, the staging folder and the state file are resolved with
+    `layout.resolve_inside` (their folders once, each file only when it is a symlink)."""
+    for rel in writes:
+        if layout.classify(rel) is None or rel == layout.CONFIG_FILE:
+            raise ImportFailed(
+                f"the import was not applied: {rel} is not a record file; nothing was changed"
+            )
+    targets = {STAGING_DIR, STATE_DIR, *(rel.rpartition("/")[0] or "." for rel in writes)}
+    targets.update(rel for rel in writes if os.path.islink(root / rel))
+    for rel in sorted(targets):
+        if rel == ".":
+            continue
+        try:
+            layout.resolve_inside(root, rel)
+        except layout.OutsideRepository as exc:
+            raise ImportFailed(f"the import was not applied: {exc}; nothing was changed") from None
 
 
 def validate(
@@ -117,6 +193,7 @@ def validate(
 
 def stage(root: Path, writes: dict[str, bytes]) -> None:
     """Write every planned file into the staging folder (removing an old one first)."""
+    check_destinations(root, writes)
     staging = root / STAGING_DIR
     if staging.exists():
         shutil.rmtree(staging)
@@ -139,6 +216,7 @@ def write(
 ) -> None:
     """Stage every file (unless `staged`), then move them in; on failure put back what was
     there before. The staging folder is removed in every case."""
+    check_destinations(root, writes)
     staging = root / STAGING_DIR
     new_dir = staging / "new"
     old_dir = staging / "old"

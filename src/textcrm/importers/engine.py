@@ -494,8 +494,11 @@ def index_existing(repo: Any, root: Path) -> Existing:
             if v
         }
     head = ""
-    catalog = root / layout.CATALOG_FILE
-    if catalog.is_file():
+    try:
+        catalog = layout.resolve_inside(root, layout.CATALOG_FILE)
+    except layout.OutsideRepository:
+        catalog = None  # the loader refused it too (and reported why)
+    if catalog is not None and catalog.is_file():
         for line in catalog.read_text(encoding="utf-8", errors="replace").splitlines(True):
             if not line.startswith("#"):
                 break
@@ -737,7 +740,11 @@ class Planner:
         new_raw: dict[str, Any],
         order: list[str],
     ) -> bytes | None:
-        data = (self.root / path).read_bytes()
+        try:
+            data = layout.resolve_inside(self.root, path).read_bytes()
+        except layout.OutsideRepository as exc:
+            self.report.refused.append(Refusal(draft.row.file, draft.row.line, str(exc)))
+            return None
         text, problem = decode(path, data)
         src = split(path, text)[0] if text is not None and problem is None else None
         parsed = current_fields(src.front) if src is not None else None

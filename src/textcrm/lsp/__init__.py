@@ -1,0 +1,1 @@
+"""`textcrm lsp`: the language server (the only importer of pygls and lsprotocol)."""
