@@ -52,6 +52,7 @@ PAGE_TYPES = [
     "products.html",
     "process.html",
     "problems.html",
+    "winloss.html",
     "quotes/acme-logistics-amr-fleet.html",
 ]
 
