@@ -97,24 +97,25 @@ def pipeline(make_repo) -> Path:
 
 
 def test_history_follows_renames_and_counts_stages(pipeline, run):
-    result = run(["history", "a2", "--today", "2026-11-28"], cwd=pipeline)
+    result = run(["history", "a2", "--wide", "--today", "2026-11-28"], cwd=pipeline)
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert lines[0] == "a2: Deal (opportunities/a2.md)"
-    body = [" ".join(line.split()[:3]) + " | " + " ".join(line.split()[3:]) for line in lines[4:7]]
+    # Dates in the locale's one format (en_US: `Oct 1, 2026`), the change as recorded.
+    body = [" ".join(line.split()[:5]) + " | " + " ".join(line.split()[5:]) for line in lines[4:7]]
     assert body == [
-        "2026-10-01 Alice " + body[0].split()[2] + " | created: stage prospecting, close_date "
+        "Oct 1, 2026 Alice " + body[0].split()[4] + " | created: stage prospecting, close_date "
         "2026-12-01, expected $10,000.00, probability 10%, owner alice, forecast pipeline",
-        "2026-10-20 Alice " + body[1].split()[2] + " | stage: prospecting -> qualification; "
+        "Oct 20, 2026 Alice " + body[1].split()[4] + " | stage: prospecting -> qualification; "
         "probability: 10% -> 25%; renamed from opportunities/a.md",
-        "2026-11-10 Alice " + body[2].split()[2] + " | expected: $10,000.00 -> $8,000.00; "
+        "Nov 10, 2026 Alice " + body[2].split()[4] + " | expected: $10,000.00 -> $8,000.00; "
         "forecast: pipeline -> best_case",
     ]
     assert lines[8:] == [
         "days in current stage (qualification): 39",
         "days in past stages: prospecting 19",
         "close date moved 0 times: 0 pushed out by 0 days in all, 0 pulled in by 0 days in all",
-        "age: 58 days (created 2026-10-01)",
+        "age: 58 days (created Oct 1, 2026)",
     ]
 
 
@@ -149,36 +150,36 @@ def test_history_of_slips_and_invalid_version_and_merge(pipeline, run):
     assert doc["slips"] == 1
     assert doc["days_in_stages"] == {"qualification": 9, "proposal": 49}
 
-    c = run(["history", "c", "--today", "2026-11-28"], cwd=pipeline)
-    rows = [line.split(None, 3) for line in c.output.splitlines()[4:8]]
-    assert [(r[0], r[1], r[3]) for r in rows] == [
+    c = run(["history", "c", "--wide", "--today", "2026-11-28"], cwd=pipeline)
+    rows = [line.split(None, 5) for line in c.output.splitlines()[4:8]]
+    assert [(" ".join(r[:3]), r[3], r[5]) for r in rows] == [
         (
-            "2026-10-01",
+            "Oct 1, 2026",
             "Alice",
             "created: stage negotiation, close_date 2026-11-30, expected "
             "$5,000.00, probability 80%, owner alice, forecast commit",
         ),
         (
-            "2026-10-25",
+            "Oct 25, 2026",
             "Alice",
             "front matter invalid in this commit: not read (values carried over)",
         ),
-        ("2026-10-26", "Alice", "close_date: 2026-11-30 -> 2027-01-15"),
+        ("Oct 26, 2026", "Alice", "close_date: 2026-11-30 -> 2027-01-15"),
         (
-            "2026-11-07",
+            "Nov 7, 2026",
             "Carol",
             "stage: negotiation -> closed-won; expected: $5,000.00 -> "
             "$5,200.00; probability: 80% -> 100%; forecast: commit -> closed",
         ),
     ]
-    assert "sales cycle: 37 days (created 2026-10-01, closed 2026-11-07)" in c.output
+    assert "sales cycle: 37 days (created Oct 1, 2026, closed Nov 7, 2026)" in c.output
 
 
 def test_history_of_deleted_opportunity_and_unknown(pipeline, run):
     d = run(["history", "opportunities/d.md", "--today", "2026-11-28"], cwd=pipeline)
     assert d.exit_code == 0
     assert d.output.splitlines()[0] == "d: Deal (opportunities/d.md) [deleted]"
-    assert "2026-11-06  Alice " in d.output and "deleted" in d.output
+    assert "Nov 6, 2026  Alice " in d.output and "deleted" in d.output
     assert "days in past stages: proposal 36" in d.output
     missing = run(["history", "zzz"], cwd=pipeline)
     assert missing.exit_code == 2
@@ -433,8 +434,8 @@ def test_reopened_currency_change_lost_and_catalog_price(make_repo, run):
     assert [(i["id"], i["currency"], i["detail"]) for i in doc["decreased"]] == [
         ("x", "USD", "currency USD -> EUR")
     ]
-    w = run(["history", "w", "--today", "2026-11-28"], cwd=root).output.splitlines()
-    assert w[5].split(None, 3)[3] == (
+    w = run(["history", "w", "--wide", "--today", "2026-11-28"], cwd=root).output.splitlines()
+    assert w[5].split(None, 5)[5] == (
         "expected: $2,200.00 -> $2,400.00; textcrm.yaml or products.yaml changed"
     )
 
@@ -450,8 +451,8 @@ def test_crm_in_a_sub_folder_of_the_git_repository(make_repo, run, tmp_path):
     commit(top, "2026-10-01", "Start")
     write_files(root, {"opportunities/x.md": opp("qualification", "2026-12-08", "1000", "alice")})
     commit(top, "2026-10-03", "x qualified")
-    result = run(["history", "x", "--today", "2026-10-10"], cwd=root)
-    assert [line.split(None, 3)[3] for line in result.output.splitlines()[4:6]][1] == (
+    result = run(["history", "x", "--wide", "--today", "2026-10-10"], cwd=root)
+    assert [line.split(None, 5)[5] for line in result.output.splitlines()[4:6]][1] == (
         "stage: prospecting -> qualification; close_date: 2026-12-01 -> 2026-12-08; "
         "probability: 10% -> 25%"
     )

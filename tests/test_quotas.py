@@ -178,7 +178,7 @@ def test_table_after_the_forecast_and_alone(run, crm):
     alone = forecast(run, crm, "--quotas")
     assert alone.stdout == quota_part
     assert alone.stdout.splitlines() == [
-        "Quota attainment, Q4 2026 (closed won to 2026-11-28)",
+        "Quota attainment, Q4 2026 (closed won to Nov 28, 2026)",
         "",
         "Owner        Quota     Closed won  Attained   Remaining    Weighted      Commit"
         "  Cov. wtd  Cov. commit",
@@ -196,7 +196,7 @@ def test_table_after_the_forecast_and_alone(run, crm):
         "     0.35x        0.28x",
         "                       €10,000.50",
         "                    ≈ $128,800.54",
-        "Coverage: open deals closing 2026-11-28 to 2026-12-31 / remaining quota.",
+        "Coverage: open deals closing Nov 28, 2026 to Dec 31, 2026 / remaining quota.",
         "≈ converted to USD at the rates in textcrm.yaml: 1 EUR = 1.08 USD.",
     ]
 

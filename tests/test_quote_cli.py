@@ -95,8 +95,8 @@ def test_html_quote_lines_and_totals(make_repo, run):
     meta = {row["th"]: row["td"] for _cls, row in read_tables(html)["meta"]}
     assert meta == {
         "Quote no.": "Q-2026-0042",
-        "Date": "November 25, 2026",
-        "Valid until": "December 31, 2026",
+        "Date": "Nov 25, 2026",
+        "Valid until": "Dec 31, 2026",
         "Currency": "USD",
         "Terms": "Net 30",
         "Contact": "alice",

@@ -79,7 +79,7 @@ def test_example_quote_pdf(run, tmp_path):
     text = " ".join(pages)
     assert "QUOTE Q-2026-0038" in text
     assert (
-        "Quote no. Q-2026-0038 Date November 25, 2026 Valid until December 31, 2026 "
+        "Quote no. Q-2026-0038 Date Nov 25, 2026 Valid until Dec 31, 2026 "
         "Currency USD Terms Net 30" in text
     )
     for pos, sku, name, qty, price, amount in EXAMPLE_LINES:

@@ -468,7 +468,9 @@ def test_colour_only_when_forced_and_never_with_no_color(run, crm):
 def test_empty_results(run, make_repo):
     root = make_repo()
     assert report(run, root, "list", fmt="table") == "no opportunities match\n"
-    assert report(run, root, "attention", fmt="table") == "nothing needs attention on 2026-11-28\n"
+    assert (
+        report(run, root, "attention", fmt="table") == "nothing needs attention on Nov 28, 2026\n"
+    )
     doc = report(run, root, "pipeline")
     assert doc["open"] == {"count": 0, "expected": usd("0.00"), "weighted": usd("0.00")}
 

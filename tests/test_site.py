@@ -263,7 +263,7 @@ def test_opportunities_table_is_complete_without_script(site):
         "Acme Corp",
         "bob",
         "Proposal",
-        "2027-01-15",
+        "Jan 15, 2027",
         "$3,150.00",
         "$1,890.00",
     ]

@@ -124,23 +124,23 @@ def site(run, crm, tmp_path) -> Path:
 def test_opportunity_page_shows_its_stage_timeline_and_close_date_changes(site):
     doc = page(site, "opportunities/s.html")
     assert doc.by_id("stage-timeline").rows() == [
-        ["Prospecting", "2026-10-01", "2026-10-11", "10"],
-        ["Qualification", "2026-10-11", "current", "48"],
+        ["Prospecting", "Oct 1, 2026", "Oct 11, 2026", "10"],
+        ["Qualification", "Oct 11, 2026", "current", "48"],
     ]
     assert doc.by_id("close-date-moves").rows() == [
-        ["2026-10-11", "2026-12-01", "2026-12-15", "+14"],
-        ["2026-10-21", "2026-12-15", "2027-01-05", "+21"],
-        ["2026-11-10", "2027-01-05", "2026-12-20", "-16"],
-        ["2026-11-22", "2026-12-20", "2027-01-31", "+42"],
+        ["Oct 11, 2026", "Dec 1, 2026", "Dec 15, 2026", "+14"],
+        ["Oct 21, 2026", "Dec 15, 2026", "Jan 5, 2027", "+21"],
+        ["Nov 10, 2026", "Jan 5, 2027", "Dec 20, 2026", "-16"],
+        ["Nov 22, 2026", "Dec 20, 2026", "Jan 31, 2027", "+42"],
     ]
     summary = doc.by_id("close-date-history").find("p").text
     assert summary == "Pushed out 3 times (77 days in all), pulled in 1 time (16 days in all)."
     # A won deal: its last stage has no day count (it is closed).
     won = page(site, "opportunities/w.html").by_id("stage-timeline").rows()
     assert won == [
-        ["Prospecting", "2026-10-01", "2026-10-21", "20"],
-        ["Qualification", "2026-10-21", "2026-11-22", "32"],
-        ["Closed Won", "2026-11-22", "current", ""],
+        ["Prospecting", "Oct 1, 2026", "Oct 21, 2026", "20"],
+        ["Qualification", "Oct 21, 2026", "Nov 22, 2026", "32"],
+        ["Closed Won", "Nov 22, 2026", "current", ""],
     ]
     unmoved = page(site, "opportunities/n.html").by_id("close-date-history")
     assert unmoved.find("p").text == "The close date has not changed."

@@ -394,10 +394,10 @@ def test_account_timeline_lists_every_activity_newest_first(run, make_repo):
     page = parse((out / "accounts" / "acme-corp.html").read_text(encoding="utf-8"))
     timeline = page.by_id("timeline")
     assert timeline.rows() == [
-        ["2026-11-20", "Deal 100", "email", "", "Sent the proposal"],
-        ["2026-11-20", "Deal 200", "call", "", "Pricing"],
-        ["2026-11-10", "Deal 200", "meeting", "Jane Doe", "Demo · bob"],
-        ["2026-11-02", "Deal 100", "call", "Jane Doe", "First call"],
+        ["Nov 20, 2026", "Deal 100", "email", "", "Sent the proposal"],
+        ["Nov 20, 2026", "Deal 200", "call", "", "Pricing"],
+        ["Nov 10, 2026", "Deal 200", "meeting", "Jane Doe", "Demo · bob"],
+        ["Nov 2, 2026", "Deal 100", "call", "Jane Doe", "First call"],
     ]
     hrefs = [a.attrs["href"] for a in timeline.find_all("a")]
     assert hrefs == [

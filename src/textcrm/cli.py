@@ -1159,6 +1159,15 @@ def owner_option(f: F) -> F:
     return click.option("--owner", metavar="OWNER", help="Only this owner's opportunities.")(f)
 
 
+def wide_option(f: F) -> F:
+    return click.option(
+        "--wide",
+        is_flag=True,
+        help="Show every column in full, wider than the terminal if need be (tables are "
+        "otherwise fitted to its width, long text cut with an ellipsis).",
+    )(f)
+
+
 def _report_repo(root: str | None, today: str | None, run_checks: bool = False) -> Any:
     """(LoadResult, today) for a report; checks run only when the report shows problems."""
     from textcrm.loader import load
@@ -1176,17 +1185,17 @@ def _report_repo(root: str | None, today: str | None, run_checks: bool = False) 
     return result, day
 
 
-def _report_style() -> Any:
+def _report_style(wide: bool = False) -> Any:
     from textcrm import console
     from textcrm.console import Style
 
-    return Style(width=console.terminal_width(), color=console.use_color(sys.stdout))
+    return Style(width=console.terminal_width(), color=console.use_color(sys.stdout), wide=wide)
 
 
-def _echo_report(render: Callable[[Any], str]) -> None:
+def _echo_report(render: Callable[[Any], str], wide: bool = False) -> None:
     """Print a report drawn with this terminal's style; colour codes only when it says so
     (click strips them otherwise)."""
-    style = _report_style()
+    style = _report_style(wide)
     click.echo(render(style), nl=False, color=style.color)
 
 
@@ -1224,6 +1233,7 @@ def _known(kind: str, value: str | None, known: list[str]) -> None:
     help="close_date: soonest first; amount, weighted: largest "
     "first; stage: pipeline order; updated: latest activity first.",
 )
+@wide_option
 def list_command(
     root: str | None,
     today: str | None,
@@ -1236,6 +1246,7 @@ def list_command(
     closing_after: str | None,
     tag: str | None,
     sort: str,
+    wide: bool,
 ) -> None:
     """List opportunities, one line each, with the totals of what is listed.
 
@@ -1278,7 +1289,9 @@ def list_command(
         "closing_after": closing_after,
         "tag": tag,
     }
-    _echo_report(lambda style: reports.list_report(repo, opps, day, fmt, style, filters, sort))
+    _echo_report(
+        lambda style: reports.list_report(repo, opps, day, fmt, style, filters, sort), wide
+    )
 
 
 def _option_date(name: str, value: str | None) -> date | None:
@@ -1295,7 +1308,8 @@ def _option_date(name: str, value: str | None) -> date | None:
 @root_option
 @today_option
 @format_option()
-def show(opportunity: str, root: str | None, today: str | None, fmt: str) -> None:
+@wide_option
+def show(opportunity: str, root: str | None, today: str | None, fmt: str, wide: bool) -> None:
     """Show everything about one OPPORTUNITY: facts, totals, line items, quote, contacts,
     competitors, decision issues, activities, next step and its problems.
 
@@ -1315,7 +1329,8 @@ def show(opportunity: str, root: str | None, today: str | None, fmt: str) -> Non
     opp = find_opportunity(result.repository, opportunity)
     problems = [d for d in result.diagnostics if d.path == opp.path]
     _echo_report(
-        lambda style: reports.show_report(result.repository, opp, day, problems, fmt, style)
+        lambda style: reports.show_report(result.repository, opp, day, problems, fmt, style),
+        wide,
     )
 
 
@@ -1324,7 +1339,10 @@ def show(opportunity: str, root: str | None, today: str | None, fmt: str) -> Non
 @today_option
 @format_option()
 @owner_option
-def pipeline_command(root: str | None, today: str | None, fmt: str, owner: str | None) -> None:
+@wide_option
+def pipeline_command(
+    root: str | None, today: str | None, fmt: str, owner: str | None, wide: bool
+) -> None:
     """The pipeline by stage, in order: deals, expected and weighted revenue, and the open
     totals.
 
@@ -1340,7 +1358,9 @@ def pipeline_command(root: str | None, today: str | None, fmt: str, owner: str |
 
     result, day = _report_repo(root, today)
     _known("owner", owner, pipeline.owners(result.repository))
-    _echo_report(lambda style: reports.pipeline_report(result.repository, day, owner, fmt, style))
+    _echo_report(
+        lambda style: reports.pipeline_report(result.repository, day, owner, fmt, style), wide
+    )
 
 
 @cli.command(short_help="Revenue by close period and forecast category.")
@@ -1372,6 +1392,7 @@ def pipeline_command(root: str | None, today: str | None, fmt: str, owner: str |
     metavar="PERIOD",
     help="The quota period to report, 2026-Q3 or 2026-09 (default: the one containing today).",
 )
+@wide_option
 def forecast(
     root: str | None,
     today: str | None,
@@ -1381,6 +1402,7 @@ def forecast(
     owner: str | None,
     quotas_only: bool,
     quota_period: str | None,
+    wide: bool,
 ) -> None:
     """Expected and weighted revenue by close period and forecast category (commit, best
     case, pipeline), and closed won to date in each period.
@@ -1421,7 +1443,8 @@ def forecast(
     _echo_report(
         lambda style: reports.forecast_report(
             repo, day, by, count, owner, fmt, style, chosen, quotas_only
-        )
+        ),
+        wide,
     )
 
 
@@ -1430,7 +1453,8 @@ def forecast(
 @today_option
 @format_option()
 @owner_option
-def attention(root: str | None, today: str | None, fmt: str, owner: str | None) -> None:
+@wide_option
+def attention(root: str | None, today: str | None, fmt: str, owner: str | None, wide: bool) -> None:
     """What needs doing today, most urgent first.
 
     Past close dates, stale deals, overdue follow-ups and follow-ups due today, expired
@@ -1445,7 +1469,9 @@ def attention(root: str | None, today: str | None, fmt: str, owner: str | None) 
 
     result, day = _report_repo(root, today)
     _known("owner", owner, pipeline.owners(result.repository))
-    _echo_report(lambda style: reports.attention_report(result.repository, day, owner, fmt, style))
+    _echo_report(
+        lambda style: reports.attention_report(result.repository, day, owner, fmt, style), wide
+    )
 
 
 @cli.command(short_help="Won and lost deals and win rates, by reason, competitor, owner, stage.")
@@ -1462,8 +1488,15 @@ def attention(root: str | None, today: str | None, fmt: str, owner: str | None) 
     "deal's owner; stage: the stage a deal was closed from (git history).",
 )
 @click.option("--no-cache", is_flag=True, help="Do not read or write the history cache.")
+@wide_option
 def winloss(
-    root: str | None, today: str | None, fmt: str, since: str | None, by: str, no_cache: bool
+    root: str | None,
+    today: str | None,
+    fmt: str,
+    since: str | None,
+    by: str,
+    no_cache: bool,
+    wide: bool,
 ) -> None:
     """Won and lost deals: counts, amounts and win rates (won / (won + lost), by count and
     by amount), grouped by lost reason, competitor, owner or the stage a deal was closed
@@ -1494,7 +1527,7 @@ def winloss(
         if found is not None:
             closed_from = analysis.stages_closed_from(found, repo.config)
     figures = analysis.win_loss(repo, by, first, closed_from)
-    _echo_report(lambda style: winloss_report(repo, figures, day, fmt, style))
+    _echo_report(lambda style: winloss_report(repo, figures, day, fmt, style), wide)
 
 
 @cli.command(short_help="Export records as CSV or JSON.")
@@ -1747,8 +1780,9 @@ def init(directory: str, ci: str, no_hook: bool) -> None:
     help="Output format.",
 )
 @click.option("--no-cache", is_flag=True, help="Do not read or write the history cache.")
+@wide_option
 def history(
-    opportunity: str, root: str | None, today: str | None, fmt: str, no_cache: bool
+    opportunity: str, root: str | None, today: str | None, fmt: str, no_cache: bool, wide: bool
 ) -> None:
     """Show how one OPPORTUNITY moved: every commit that changed its stage, close date,
     expected revenue, probability, owner or forecast category (renames followed).
@@ -1778,7 +1812,7 @@ def history(
     if fmt == "json":
         click.echo(jsonout.dumps(history_json(found, day)), nl=False)
     else:
-        click.echo(render_history(found, day, _locale(crm)), nl=False)
+        click.echo(render_history(found, day, _locale(crm), _report_style(wide)), nl=False)
 
 
 @cli.command()
@@ -1807,6 +1841,7 @@ def history(
     help="Output format; markdown is a short pull-request comment.",
 )
 @click.option("--no-cache", is_flag=True, help="Do not read or write the history cache.")
+@wide_option
 def changes(
     since: str,
     until: str | None,
@@ -1815,6 +1850,7 @@ def changes(
     today: str | None,
     fmt: str,
     no_cache: bool,
+    wide: bool,
 ) -> None:
     """What happened to the pipeline between two points: new opportunities, stage advances
     and regressions, won, lost, close dates pushed out or pulled in, amount changes, deleted
@@ -1842,7 +1878,7 @@ def changes(
     elif fmt == "markdown":
         click.echo(render_markdown(result, _locale(crm)), nl=False)
     else:
-        click.echo(render_changes(result, _locale(crm)), nl=False)
+        click.echo(render_changes(result, _locale(crm), _report_style(wide)), nl=False)
 
 
 def _locale(crm: Path) -> str:

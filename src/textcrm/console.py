@@ -134,14 +134,17 @@ def terminal_width(default: int = 100) -> int:
 
 
 _UNLIMITED = 1 << 30
+_FLOOR = 4  # the narrowest a cut text column gets: three characters and the ellipsis
 
 
 @dataclass(frozen=True, slots=True)
 class Style:
-    """How a table is drawn: the terminal width and whether to use colour."""
+    """How a table is drawn: the terminal width, whether to use colour, and whether to show
+    every column at its full width whatever the terminal's width (`--wide`)."""
 
     width: int = 100
     color: bool = False
+    wide: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,25 +166,43 @@ def _clip(text: str, width: int) -> str:
     return text if len(text) <= width else text[: max(1, width - 1)] + "…"
 
 
+def fit_lines(text: str, style: Style | None, indent: int = 2) -> str:
+    """Lines of running text (a heading, a summary) wrapped to the table width, later lines
+    indented; unchanged without a style or with `--wide`."""
+    if style is None or style.wide:
+        return text
+    return "\n".join(
+        line
+        if len(line) <= style.width
+        else "\n".join(
+            textwrap.wrap(line, style.width, subsequent_indent=" " * indent, break_on_hyphens=False)
+        )
+        for line in text.split("\n")
+    )
+
+
 def table(
     headers: Sequence[str],
     rows: Sequence[Sequence[Any]],
     style: Style | None = None,
     right: Iterable[int] = (),
-    flex: int | None = None,
+    flex: int | Sequence[int] | None = None,
     min_flex: int = 12,
     drop: Sequence[int] = (),
-    wrap: bool = False,
+    wrap: bool | Iterable[int] = False,
 ) -> str:
-    """An aligned table fitted to `style.width`: narrow the `flex` column (clipping its text,
-    or wrapping it onto more lines with `wrap`), then leave out the `drop` columns in their
-    order while it is still too wide.
+    """An aligned table fitted to `style.width`: narrow the `flex` columns (text such as ids,
+    titles and details, never money, stage or owner), one character at a time from the
+    widest, down to `min_flex`; then leave out the `drop` columns in their order while it is
+    still too wide. A narrowed column's text is clipped with an ellipsis, or wrapped onto
+    more lines in the `wrap` columns (`True`: every flex column).
 
     Cells may hold several lines (a total in several currencies); rows whose first cell is a
-    Cell with style "rule" draw a separator line above them. Without `style`, the table takes
-    the width it needs, without colour.
+    Cell with style "rule" draw a separator line above them. Without `style`, or with
+    `style.wide`, the table takes the width it needs; colour only with `style.color`.
     """
     style = style or Style(width=_UNLIMITED)
+    limit = _UNLIMITED if style.wide else style.width
     headers = [terminal_text(h) for h in headers]
     body = [[_cell(c) for c in row] for row in rows]
     widths = [len(h) for h in headers]
@@ -189,25 +210,39 @@ def table(
         for i, c in enumerate(row):
             widths[i] = max(widths[i], *(len(t) for t in c.text.split("\n")))
     keep = list(range(len(headers)))
-    natural = widths[flex] if flex is not None else 0
+    flexes = [flex] if isinstance(flex, int) else list(flex or ())
+    wrapped = set(flexes) if wrap is True else set(wrap or ())
+    natural = list(widths)
     pending = list(drop)
 
     def needed() -> int:
         return sum(widths[i] for i in keep) + 2 * (len(keep) - 1)
 
+    def narrow(floor: int) -> None:
+        excess = needed() - limit
+        while excess > 0:
+            narrowable = [i for i in flexes if i in keep and widths[i] > floor]
+            if not narrowable:
+                return
+            widest = max(narrowable, key=lambda i: (widths[i], -flexes.index(i)))
+            widths[widest] -= 1
+            excess -= 1
+
     while True:
-        if flex is not None:
-            widths[flex] = natural
-            if needed() > style.width:
-                widths[flex] = max(min_flex, natural - (needed() - style.width))
-        if needed() <= style.width or not pending:
+        for i in flexes:
+            widths[i] = natural[i]
+        narrow(min_flex)
+        if needed() <= limit or not pending:
             break
         keep.remove(pending.pop(0))
-    if wrap and flex is not None and flex in keep:
+    # Still too wide with every column it may leave out gone: cut the text columns further
+    # rather than overflow (big amounts at 80 columns), keeping a few characters of each.
+    narrow(_FLOOR)
+    for i in wrapped & set(keep):
         for row in body:
-            c = row[flex]
-            wrapped = textwrap.wrap(c.text, widths[flex], break_long_words=True) or [""]
-            row[flex] = Cell("\n".join(wrapped), c.style)
+            c = row[i]
+            lines = textwrap.wrap(c.text, widths[i], break_long_words=True) or [""]
+            row[i] = Cell("\n".join(lines), c.style)
     headers = [headers[i] for i in keep]
     body = [[row[i] for i in keep] for row in body]
     widths = [widths[i] for i in keep]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textcrm.checks.dates import sales_cycle_days
 from textcrm.encode import markdown_code, markdown_text, terminal_text
@@ -24,8 +24,11 @@ from textcrm.history import (
     OpportunityHistory,
     Tracked,
 )
-from textcrm.money import fixed, format_money
+from textcrm.money import fixed, format_date, format_money
 from textcrm.plural import counted
+
+if TYPE_CHECKING:
+    from textcrm.console import Style
 
 
 def money_format(locale: str) -> MoneyFormat:
@@ -59,17 +62,39 @@ TERM_LABELS = {
 }
 
 
-def render_history(h: OpportunityHistory, today: date, locale: str = "en_US") -> str:
-    """One opportunity's history as an aligned table and summary lines."""
+def _plain_style(style: Style | None) -> Style | None:
+    """The table style without colour: these outputs pass through `terminal_text` whole,
+    which would show a colour code instead of sending it."""
+    from textcrm.console import Style
+
+    return None if style is None else Style(width=style.width, wide=style.wide)
+
+
+def render_history(
+    h: OpportunityHistory, today: date, locale: str = "en_US", style: Style | None = None
+) -> str:
+    """One opportunity's history as an aligned table and summary lines, fitted to the
+    style's width (the change text wrapped, author and commit clipped) unless it is wide."""
     from textcrm import console
 
+    style = _plain_style(style)
     money = money_format(locale)
     rows = [
-        (e.commit.day.isoformat(), e.commit.author, e.commit.short, e.describe(money))
+        (format_date(e.commit.day, locale), e.commit.author, e.commit.short, e.describe(money))
         for e in h.events
     ]
-    out = [f"{h.id}: {h.title or '(no title)'} ({h.path})" + ("" if h.exists else " [deleted]"), ""]
-    out.append(console.table(("date", "author", "commit", "change"), rows).rstrip("\n"))
+    head = f"{h.id}: {h.title or '(no title)'} ({h.path})" + ("" if h.exists else " [deleted]")
+    out = [head, ""]
+    out.append(
+        console.table(
+            ("date", "author", "commit", "change"),
+            rows,
+            style,
+            flex=(3, 1),
+            min_flex=10,
+            wrap=(3,),
+        ).rstrip("\n")
+    )
     out.append("")
     past: dict[str, int] = {}
     periods = list(h.periods)
@@ -87,16 +112,17 @@ def render_history(h: OpportunityHistory, today: date, locale: str = "en_US") ->
         f"{counted(sum(m.days for m in pushed), 'day')} in all, {len(pulled)} pulled in by "
         f"{counted(-sum(m.days for m in pulled), 'day')} in all"
     )
+    created = format_date(h.created, locale)
     if h.closed_on:
         days = sales_cycle_days(h.created, h.closed_on)
+        closed = format_date(h.closed_on, locale)
         out.append(
-            f"sales cycle: {counted(days, 'day')} (created {h.created}, closed {h.closed_on})"
+            f"sales cycle: {counted(days, 'day')} (created {created}, closed {closed})"
             if days is not None
-            else f"sales cycle: not counted, created {h.created} is after it closed on "
-            f"{h.closed_on}"
+            else f"sales cycle: not counted, created {created} is after it closed on {closed}"
         )
-    out.append(f"age: {counted((today - h.created).days, 'day')} (created {h.created})")
-    return terminal_text("\n".join(out) + "\n")
+    out.append(f"age: {counted((today - h.created).days, 'day')} (created {created})")
+    return console.fit_lines(terminal_text("\n".join(out)), style) + "\n"
 
 
 def history_json(h: OpportunityHistory, today: date) -> dict[str, Any]:
@@ -159,10 +185,12 @@ def _point(label: str, commit: str | None) -> str:
     return f"{label} ({commit[:7]})" if commit else f"{label} (before the first commit)"
 
 
-def render_changes(c: Changes, locale: str = "en_US") -> str:
-    """The changes as sections of aligned tables and the waterfall per currency."""
+def render_changes(c: Changes, locale: str = "en_US", style: Style | None = None) -> str:
+    """The changes as sections of aligned tables and the waterfall per currency, fitted to
+    the style's width (ids clipped, details wrapped) unless it is wide."""
     from textcrm import console
 
+    style = _plain_style(style)
     money = money_format(locale)
     out = [
         f"Changes from {_point(c.start.label, c.start.commit)} to "
@@ -178,9 +206,15 @@ def render_changes(c: Changes, locale: str = "en_US") -> str:
             (i.id, i.owner or "-", money(i.amount, i.currency), i.describe(money)) for i in items
         ]
         out.append(
-            console.table(("opportunity", "owner", "amount", "detail"), rows, right=(2,)).rstrip(
-                "\n"
-            )
+            console.table(
+                ("opportunity", "owner", "amount", "detail"),
+                rows,
+                style,
+                right=(2,),
+                flex=(3, 0),
+                min_flex=16,
+                wrap=(3,),
+            ).rstrip("\n")
         )
         out.append("")
     for (old, new, currency), amount in sorted(c.forecast_moves.items()):
@@ -202,7 +236,7 @@ def render_changes(c: Changes, locale: str = "en_US") -> str:
                 ("", *currencies), fall, right=tuple(range(1, len(currencies) + 1))
             ).rstrip("\n")
         )
-    return terminal_text("\n".join(out) + "\n")
+    return console.fit_lines(terminal_text("\n".join(out)), style) + "\n"
 
 
 def changes_json(c: Changes) -> dict[str, Any]:

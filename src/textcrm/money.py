@@ -1,4 +1,5 @@
-"""Exact money: Decimal amounts, percentages, rounding to minor units, line and quote totals.
+"""Exact money: Decimal amounts, percentages, rounding to minor units, line and quote totals;
+and every locale formatting for people (money, numbers, dates): the only Babel importer.
 
 No float anywhere: amounts are parsed from the YAML scalar's own text, so `0.1` stays `0.1`.
 Rounding policy (documented in docs/format.md and docs/quotes.md): each line total, each
@@ -8,6 +9,7 @@ of rounded parts, so printed lines always add up to the printed total.
 
 from __future__ import annotations
 
+import datetime
 import functools
 import os
 import re
@@ -326,3 +328,15 @@ def currency_codes(locale: str = "en_US") -> list[tuple[str, str]]:
     except (ValueError, UnknownLocaleError):
         names = {}
     return [(code, names.get(code, "")) for code in sorted(CURRENCIES)]
+
+
+@functools.lru_cache(maxsize=4096)
+def format_date(day: datetime.date, locale: str = "en_US") -> str:
+    """A date as every human-readable output writes it (site pages, quotes, terminal reports):
+    Babel's medium format of the locale (`Dec 10, 2026`, `10.12.2026`, `10 Dec 2026`).
+
+    Machine outputs (JSON, CSV, .ics, file names, `datetime` attributes) and `check`
+    messages, which quote the file's own values, stay ISO (`day.isoformat()`)."""
+    from babel.dates import format_date as babel_date
+
+    return str(babel_date(day, "medium", locale=locale))

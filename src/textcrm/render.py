@@ -30,7 +30,7 @@ from markdown.inlinepatterns import LinkInlineProcessor
 from textcrm import notes
 from textcrm.errors import TextcrmError
 from textcrm.layout import TEMPLATES_DIR, OutsideRepository, resolve_inside
-from textcrm.money import format_money, format_number, plain
+from textcrm.money import format_date, format_money, format_number, plain
 from textcrm.plural import counted
 
 _ALLOWED_TAGS = {
@@ -282,16 +282,29 @@ def percent_filter(value: Decimal | None) -> str:
     return "" if value is None else f"{plain(value)}%"
 
 
-def date_filter(value: date | None, fmt: str = "iso") -> str:
+@jinja2.pass_context
+def date_filter(context: Any, value: date | None, fmt: str = "locale") -> str:
+    """`{{ d|date }}`: the date for people, in the locale's one format (`money.format_date`:
+    `Dec 10, 2026`, `10.12.2026`); `{{ d|date("iso") }}` for machines (`datetime`
+    attributes, data for scripts). "long" and "medium" are the locale's format too."""
     if value is None:
         return ""
     if fmt == "iso":
         return value.isoformat()
+    if fmt in ("locale", "medium", "long"):
+        return format_date(value, _locale_of(context))
     if fmt == "short":
         return f"{value:%b} {value.day}"
-    if fmt == "long":
-        return f"{value:%B} {value.day}, {value.year}"
     return value.strftime(fmt)
+
+
+def _locale_of(context: Any) -> str:
+    """The locale a template writes in: its quote's, else its site's (textcrm.yaml's)."""
+    for name in ("quote", "site"):
+        locale = getattr(context.get(name), "locale", None)
+        if isinstance(locale, str) and locale:
+            return locale
+    return "en_US"
 
 
 def number_filter(value: Decimal | int | None, locale: str = "en_US") -> str:

@@ -17,9 +17,9 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from textcrm import jsonout, pipeline
-from textcrm.console import Cell, Style, paint, table
+from textcrm.console import Cell, Style, fit_lines, paint, table
 from textcrm.encode import csv_cell, terminal_text
-from textcrm.money import ZERO, fixed, format_money, plain
+from textcrm.money import ZERO, fixed, format_date, format_money, plain
 from textcrm.plural import counted
 
 if TYPE_CHECKING:
@@ -103,6 +103,11 @@ def to_csv(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
 
 def _iso(day: date | None) -> str | None:
     return None if day is None else day.isoformat()
+
+
+def _day(day: date | None, locale: str) -> str:
+    """A date in a table: the locale's one format for people (`money.format_date`), or `-`."""
+    return "-" if day is None else format_date(day, locale)
 
 
 def _head(repo: Repository, report: str, today: date, **extra: Any) -> dict[str, Any]:
@@ -204,7 +209,7 @@ def list_report(
                 Cell(o.id, dim),
                 Cell(_stage_name(repo, o.stage), dim),
                 o.owner,
-                Cell(_iso(o.close_date) or "-", "error" if late else dim),
+                Cell(_day(o.close_date, locale), "error" if late else dim),
                 money(fig.expected, fig.currency, locale),
                 f"{plain(fig.probability)}%",
                 money(fig.weighted, fig.currency, locale),
@@ -230,9 +235,9 @@ def list_report(
         body,
         style,
         right=(4, 5, 6),
-        flex=7,
-        min_flex=10,
-        drop=(5, 2, 1),
+        flex=(7, 0),
+        min_flex=8,
+        drop=(5,),
     )
     return out + conversion_note(repo, (expected, weighted))
 
@@ -387,11 +392,18 @@ def _show_table(
     state = pipeline.status(repo, opp)
     # Every value below comes from the repository: shown through terminal_text, then styled.
     clean = terminal_text
+    # Running text wraps at the terminal's width; --wide leaves every line whole.
+    width = (1 << 30) if style.wide else style.width
     out = [
-        paint(clean(opp.title or opp.id, lines=False), "bold", style.color),
-        clean(f"{opp.id}  ({opp.path})", lines=False),
-        "",
+        *(
+            paint(line, "bold", style.color)
+            for line in fit_lines(clean(opp.title or opp.id, lines=False), style).split("\n")
+        ),
     ]
+    where = clean(f"{opp.id}  ({opp.path})", lines=False)
+    if len(where) > width:
+        where = clean(opp.id, lines=False) + "\n" + clean(opp.path, lines=False)
+    out += [fit_lines(where, style, indent=0), ""]
     account = repo.accounts.get(opp.account)
     owner = config.owner(opp.owner)
     facts: list[tuple[str, str]] = [
@@ -403,9 +415,9 @@ def _show_table(
         facts.append(
             (
                 "Close date",
-                f"{opp.close_date} ({_relative_day(opp.close_date, today)})"
+                f"{_day(opp.close_date, locale)} ({_relative_day(opp.close_date, today)})"
                 if state == "open"
-                else opp.close_date.isoformat(),
+                else _day(opp.close_date, locale),
             )
         )
     source = "line items" if fig.line_items_total is not None else "amount"
@@ -417,14 +429,19 @@ def _show_table(
         ("Next step", opp.next_step or "-"),
         (
             "Follow-up",
-            f"{opp.follow_up} ({_relative_day(opp.follow_up, today)})" if opp.follow_up else "-",
+            f"{_day(opp.follow_up, locale)} ({_relative_day(opp.follow_up, today)})"
+            if opp.follow_up
+            else "-",
         ),
     ]
     if opp.created:
-        facts.append(("Created", opp.created.isoformat()))
+        facts.append(("Created", _day(opp.created, locale)))
     if opp.last_activity:
         facts.append(
-            ("Last activity", f"{opp.last_activity} ({_relative_day(opp.last_activity, today)})")
+            (
+                "Last activity",
+                f"{_day(opp.last_activity, locale)} ({_relative_day(opp.last_activity, today)})",
+            )
         )
     if opp.tags:
         facts.append(("Tags", ", ".join(opp.tags)))
@@ -434,7 +451,7 @@ def _show_table(
     for k, v in facts:
         out += textwrap.wrap(
             f"{k.ljust(label_width)}  {clean(v, lines=False)}",
-            max(style.width, label_width + 20),
+            max(width, label_width + 20),
             subsequent_indent=" " * (label_width + 2),
         )
 
@@ -442,9 +459,8 @@ def _show_table(
         out.extend(["", paint(title, "bold", style.color), text.rstrip("\n")])
 
     def bullets(lines: list[str]) -> str:
-        width = max(style.width, 30)
         return "\n".join(
-            "\n".join(textwrap.wrap(clean(x, lines=False), width, subsequent_indent="  "))
+            "\n".join(textwrap.wrap(clean(x, lines=False), max(width, 30), subsequent_indent="  "))
             for x in lines
         )
 
@@ -479,23 +495,23 @@ def _show_table(
                 rows,
                 style,
                 right=(0, 3, 4, 5, 6),
-                flex=2,
-                drop=(1, 5),
+                flex=(2, 1),
+                min_flex=8,
             ),
         )
     if opp.quote is not None:
         q = opp.quote
         bits = [f"Quote {q.number}" if q.number else "Quote (no number)"]
         if q.date:
-            bits.append(f"dated {q.date}")
+            bits.append(f"dated {_day(q.date, locale)}")
         if q.valid_until:
-            bits.append(f"valid until {q.valid_until}")
+            bits.append(f"valid until {_day(q.valid_until, locale)}")
         if q.terms:
             bits.append(q.terms)
         if q.tax_rate is not None:
             bits.append(f"tax {plain(q.tax_rate)}%")
         quote = clean(", ".join(bits), lines=False)
-        section("Quote", "\n".join(textwrap.wrap(quote, max(style.width, 30))))
+        section("Quote", "\n".join(textwrap.wrap(quote, max(width, 30))))
     if opp.contacts:
         lines = []
         for c in opp.contacts:
@@ -518,20 +534,24 @@ def _show_table(
     if opp.decision_issues:
         lines = [
             f"- [{'x' if not d.is_open else ' '}] {d.issue}"
-            + "".join(f", {x}" for x in (d.owner, f"due {d.due}" if d.due else "") if x)
+            + "".join(
+                f", {x}" for x in (d.owner, f"due {_day(d.due, locale)}" if d.due else "") if x
+            )
             for d in opp.decision_issues
         ]
         section("Decision issues", bullets(lines))
     if opp.activities:
         acts = sorted(opp.activities, key=lambda a: a.date or date.min, reverse=True)
-        rows = [
-            [a.date.isoformat() if a.date else "-", a.type, a.contact or "-", a.summary]
-            for a in acts
-        ]
+        rows = [[_day(a.date, locale), a.type, a.contact or "-", a.summary] for a in acts]
         section(
             "Activities (latest first)",
             table(
-                ("Date", "Type", "Contact", "Summary"), rows, style, flex=3, drop=(2,), wrap=True
+                ("Date", "Type", "Contact", "Summary"),
+                rows,
+                style,
+                flex=(3, 2),
+                min_flex=12,
+                wrap=(3,),
             ),
         )
     items = [
@@ -542,9 +562,11 @@ def _show_table(
     if items:
         section("Needs attention", bullets([f"- {a.label}: {a.message}" for a in items]))
     if problems:
-        from textcrm.console import format_text
-
-        section("Problems", "\n".join(format_text(d, d.path, style.color) for d in problems))
+        # The file is named above; `textcrm check` prints the `path:line:col:` lines.
+        section(
+            "Problems",
+            bullets([f"- line {d.line}: {d.severity}: {d.message} [{d.code}]" for d in problems]),
+        )
     else:
         section("Problems", "none")
     if opp.body.strip():
@@ -613,7 +635,11 @@ def pipeline_report(
     out = table(
         ("Stage", "Prob.", "Deals", "Expected", "Weighted"), body, style, right=(1, 2, 3, 4)
     )
-    title = "Pipeline by stage" + (f" for {owner}" if owner else "") + f", {today}\n\n"
+    title = (
+        "Pipeline by stage"
+        + (f" for {owner}" if owner else "")
+        + f", {_day(today, repo.config.locale)}\n\n"
+    )
     notes = conversion_note(
         repo,
         [t for r in summary.rows for t in (r.expected, r.weighted)]
@@ -706,8 +732,12 @@ def forecast_report(
     }
     body: list[list[Any]] = []
     previous = None
+    edges = {
+        "past-due": f"before {_day(first.start, locale)}",
+        "later": f"after {_day(last.end, locale)}",
+    }
     for key, label, cat, cell in entries:
-        shown = label if key != previous else ""
+        shown = edges.get(key, label) if key != previous else ""
         first_of_group = key != previous and previous is not None
         style_name = "bold" if cat == "total" else ("dim" if cat == "closed_won" else None)
         body.append(
@@ -724,7 +754,7 @@ def forecast_report(
     title = (
         f"Forecast by {unit}"
         + (f" for {owner}" if owner else "")
-        + f", {today} (open deals by close date; closed won to date)\n\n"
+        + f", {_day(today, locale)} (open deals by close date; closed won to date)\n\n"
     )
     out = table(
         ("Period", "Category", "Deals", "Expected", "Weighted"), body, style, right=(2, 3, 4)
@@ -823,12 +853,13 @@ def quotas_table(repo: Repository, qr: pipeline.QuotaReport, style: Style) -> st
                 times(a.commit_coverage),
             ]
         )
-    title = f"Quota attainment, {qr.period.label} (closed won to {qr.today})\n\n"
+    title = f"Quota attainment, {qr.period.label} (closed won to {_day(qr.today, locale)})\n\n"
     if qr.rest_start > qr.period.end:
         rest = "Coverage: the period is over.\n"
     else:
         rest = (
-            f"Coverage: open deals closing {qr.rest_start} to {qr.period.end} / remaining quota.\n"
+            f"Coverage: open deals closing {_day(qr.rest_start, locale)} to "
+            f"{_day(qr.period.end, locale)} / remaining quota.\n"
         )
     out = table(
         (
@@ -888,24 +919,32 @@ def attention_report(
     if fmt == "csv":
         return to_csv(ATTENTION_COLUMNS, ([r[c] for c in ATTENTION_COLUMNS] for r in records))
     if not items:
-        return f"nothing needs attention on {today}" + (f" for {owner}" if owner else "") + "\n"
+        return (
+            f"nothing needs attention on {_day(today, repo.config.locale)}"
+            + (f" for {owner}" if owner else "")
+            + "\n"
+        )
     urgent = {"close-date-past", "stale", "follow-up-overdue", "quote-expired", "decision-overdue"}
     body = [
         [
             Cell(a.label, "error" if a.kind in urgent else "warning"),
-            _iso(a.date) or "-",
+            _day(a.date, repo.config.locale),
             a.opportunity,
             a.owner,
             a.message,
         ]
         for a in items
     ]
-    title = f"Needs attention on {today}" + (f" for {owner}" if owner else "") + "\n\n"
+    title = (
+        f"Needs attention on {_day(today, repo.config.locale)}"
+        + (f" for {owner}" if owner else "")
+        + "\n\n"
+    )
     return title + table(
         ("What", "Date", "Opportunity", "Owner", "Details"),
         body,
         style,
-        flex=4,
-        drop=(3,),
-        wrap=True,
+        flex=(4, 2),
+        min_flex=12,
+        wrap=(4,),
     )

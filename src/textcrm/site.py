@@ -429,10 +429,16 @@ def site_info(repo: Repository, today: date) -> views.SiteInfo:
     )
     lang = config.locale.replace("_", "-").split("-")[0] or "en"
     if not config.edit_url:
-        return views.SiteInfo(name, today, lang, _nav())
+        return views.SiteInfo(name, today, lang, _nav(), locale=config.locale)
     templates = {kind: new_record_text(repo, today, kind) for kind in layout.KIND_FOLDER}
     return views.SiteInfo(
-        name, today, lang, _nav(), config.edit_url, views.new_links(config.edit_url, templates)
+        name,
+        today,
+        lang,
+        _nav(),
+        config.edit_url,
+        views.new_links(config.edit_url, templates),
+        config.locale,
     )
 
 

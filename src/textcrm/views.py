@@ -25,7 +25,7 @@ from textcrm import charts, pipeline, winloss
 from textcrm.diagnostics import Diagnostic
 from textcrm.loader import Repository
 from textcrm.model import Opportunity
-from textcrm.money import format_money, plain
+from textcrm.money import format_date, format_money, plain
 from textcrm.pipeline import CATEGORY_NAMES, Totals
 from textcrm.plural import counted
 
@@ -79,6 +79,7 @@ class SiteInfo:
     nav: tuple[NavItem, ...]
     edit_url: str = ""
     new_links: tuple[tuple[str, Link], ...] = ()
+    locale: str = "en_US"  # textcrm.yaml's: the `date` filter writes dates in it
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +124,10 @@ class Formatter:
             if len(self._memo) < 100_000:
                 self._memo[key] = got
         return got
+
+    def date(self, day: date) -> str:
+        """A date for people, in the locale's one format (`Dec 10, 2026`, `10.12.2026`)."""
+        return format_date(day, self.locale)
 
     def totals(self, t: Totals) -> str:
         """One currency: `$1,200.00`; several: each, then the converted sum when known."""
@@ -797,7 +802,7 @@ def dashboard_history(ctx: Context) -> DashboardHistory | None:
         chart_list.append(
             charts.waterfall(
                 f"waterfall-{c.lower()}",
-                f"Open pipeline ({c}) since {found.since.isoformat()}",
+                f"Open pipeline ({c}) since {fmt.date(found.since)}",
                 [
                     charts.Bar(key.capitalize(), w.get(key, zero), fmt.money(w.get(key, zero), c))
                     for key, _ in WATERFALL_LABELS
@@ -1136,7 +1141,7 @@ def opportunity(ctx: Context, opp: Opportunity, quote_href: str = "") -> Opportu
         Field("Owner", row.owner),
         Field("Stage", row.stage),
         Field("Status", row.status.capitalize()),
-        Field("Close date", opp.close_date.isoformat() if opp.close_date else "–"),
+        Field("Close date", fmt.date(opp.close_date) if opp.close_date else "–"),
         Field("Expected revenue", row.expected),
         Field(
             "Probability",
@@ -1149,7 +1154,7 @@ def opportunity(ctx: Context, opp: Opportunity, quote_href: str = "") -> Opportu
     if opp.amount is not None:
         fields.append(Field("Amount", money(opp.amount, fig.currency)))
     if opp.created is not None:
-        fields.append(Field("Created", opp.created.isoformat()))
+        fields.append(Field("Created", fmt.date(opp.created)))
     if opp.lost_reason:
         fields.append(Field("Lost reason", opp.lost_reason))
     if opp.source_id:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from textcrm import reports
 from textcrm.console import Cell, Style, table
-from textcrm.money import plain
+from textcrm.money import format_date, plain
 from textcrm.pipeline import percent_text
 from textcrm.plural import counted
 from textcrm.winloss import GROUPING_NAMES, Row, WinLoss
@@ -83,10 +83,10 @@ def row_json(row: Row) -> dict[str, Any]:
     }
 
 
-def _title(found: WinLoss) -> str:
+def _title(found: WinLoss, locale: str) -> str:
     title = f"Win/loss by {TITLES[found.by]}"
     if found.since is not None:
-        title += f", deals closed on or after {found.since}"
+        title += f", deals closed on or after {format_date(found.since, locale)}"
     t = found.total
     return (
         f"{title}\n{counted(t.closed, 'closed deal')}: {t.won.count} won, {t.lost.count} lost; "
@@ -200,7 +200,7 @@ def winloss_report(repo: Repository, found: WinLoss, today: date, fmt: str, styl
         notes.append(NOTES[found.by])
     if found.by == "stage" and not found.history:
         notes.append("No git history: the stage each deal was closed from is unknown.")
-    text = _title(found) + drawn
+    text = _title(found, locale) + drawn
     if notes:
         width = max(style.width, 40)
         text += "\n" + "".join(textwrap.fill(n, width) + "\n" for n in notes)
