@@ -78,7 +78,7 @@ def test_site_pages_write_one_format_and_iso_for_machines(
     result = run(["build", "--root", str(root), "--today", TODAY, "--no-cache", "-o", str(out)])
     assert result.exit_code == 0, result.output
     page = (out / "opportunities" / "acme-scanners.html").read_text(encoding="utf-8")
-    assert f'<span class="figure-value">{close}</span>' in page
+    assert f'<span class="figure-value date">{close}</span>' in page
     assert f'<time datetime="2026-11-28">{as_of}</time>' in page
     assert (
         f'<time datetime="2026-11-24">{format_date(date(2026, 11, 24), "de_DE" if config is GERMAN else "en_US")}</time>'
