@@ -86,7 +86,9 @@ def test_site_pages_write_one_format_and_iso_for_machines(
     )
     listing = (out / "opportunities.html").read_text(encoding="utf-8")
     assert 'data-close="2026-12-19"' in listing
-    assert f'<td class="date" data-value="2026-12-19" data-label="Close date">{close}</td>' in listing
+    assert (
+        f'<td class="date" data-value="2026-12-19" data-label="Close date">{close}</td>' in listing
+    )
 
 
 def test_terminal_reports_in_the_locale_and_json_in_iso(make_repo, run):
