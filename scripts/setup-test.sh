@@ -5,6 +5,18 @@ set -euo pipefail
 BIN="${1:-.venv/bin}"
 "$BIN/pip" install --quiet -e ".[test,pdf,dev]"
 
+# The accessibility test injects axe-core (npm) into that Chromium; it lives beside the venv,
+# never in the product, and is read from there by tests/test_site_a11y.py.
+AXE_DIR="$(dirname "$BIN")/axe"
+if [ ! -f "$AXE_DIR/node_modules/axe-core/axe.min.js" ]; then
+  if command -v npm >/dev/null; then
+    mkdir -p "$AXE_DIR"
+    npm install --silent --no-audit --no-fund --prefix "$AXE_DIR" "axe-core@^4.10" >/dev/null
+  else
+    echo "setup-test: please install npm (for axe-core)" >&2
+  fi
+fi
+
 need_apt=()
 command -v git >/dev/null || need_apt+=(git)
 # The site's end-to-end test drives Debian's Chromium over DevTools (tests/test_site_browser.py).

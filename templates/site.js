@@ -41,12 +41,48 @@
     });
   });
 
+  // The open pipeline of the rows shown, per currency, and converted to the reporting
+  // currency when every other one has a rate: in whole cents, as the build computes it.
+  var reporting = table.getAttribute("data-currency");
+  var locale = table.getAttribute("data-locale") || undefined;
+  var rates = JSON.parse(table.getAttribute("data-rates") || "{}");
+  function money(cents, currency) {
+    try {
+      return new Intl.NumberFormat(locale, {style: "currency", currency: currency})
+        .format(cents / 100);
+    } catch (e) {
+      return (cents / 100).toFixed(2) + " " + currency;
+    }
+  }
+  function openTotal(shownRows) {
+    var sums = {};
+    shownRows.forEach(function (row) {
+      var amount = row.getAttribute("data-amount");
+      if (amount === null) { return; }
+      var currency = row.getAttribute("data-amount-currency");
+      sums[currency] = (sums[currency] || 0) + Math.round(parseFloat(amount) * 100);
+    });
+    var codes = Object.keys(sums).sort(function (a, b) {
+      return (a !== reporting) - (b !== reporting) || (a < b ? -1 : a > b ? 1 : 0);
+    });
+    if (!codes.length) { return money(0, reporting); }
+    var text = codes.map(function (c) { return money(sums[c], c); }).join(" + ");
+    if (codes.length > 1 && codes.every(function (c) { return c === reporting || rates[c]; })) {
+      var converted = codes.reduce(function (total, c) {
+        return total + (c === reporting ? sums[c] : Math.round(sums[c] * parseFloat(rates[c])));
+      }, 0);
+      text += " (\u2248 " + money(converted, reporting) + ")";
+    }
+    return text;
+  }
+
   function apply() {
     var wanted = {};
     Array.prototype.forEach.call(form.querySelectorAll("[data-filter]"), function (el) {
       wanted[el.getAttribute("data-filter")] = el.value;
     });
     var count = 0;
+    var shownRows = [];
     rows.forEach(function (row) {
       var close = row.getAttribute("data-close");
       var ok = (!wanted.owner || row.getAttribute("data-owner") === wanted.owner) &&
@@ -55,9 +91,10 @@
         (!wanted.from || (close && close >= wanted.from)) &&
         (!wanted.to || (close && close <= wanted.to));
       row.hidden = !ok;
-      if (ok) { count += 1; }
+      if (ok) { count += 1; shownRows.push(row); }
     });
-    shown.textContent = count + " of " + rows.length + " shown";
+    shown.textContent = count + " of " + rows.length + " shown; open pipeline " +
+      openTotal(shownRows);
   }
   form.addEventListener("input", apply);
   form.addEventListener("change", apply);

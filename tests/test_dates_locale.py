@@ -78,7 +78,7 @@ def test_site_pages_write_one_format_and_iso_for_machines(
     result = run(["build", "--root", str(root), "--today", TODAY, "--no-cache", "-o", str(out)])
     assert result.exit_code == 0, result.output
     page = (out / "opportunities" / "acme-scanners.html").read_text(encoding="utf-8")
-    assert f'<span class="figure-value">{close}</span>' in page
+    assert f'<span class="figure-value date">{close}</span>' in page
     assert f'<time datetime="2026-11-28">{as_of}</time>' in page
     assert (
         f'<time datetime="2026-11-24">{format_date(date(2026, 11, 24), "de_DE" if config is GERMAN else "en_US")}</time>'
@@ -86,7 +86,9 @@ def test_site_pages_write_one_format_and_iso_for_machines(
     )
     listing = (out / "opportunities.html").read_text(encoding="utf-8")
     assert 'data-close="2026-12-19"' in listing
-    assert f'<td data-value="2026-12-19">{close}</td>' in listing
+    assert (
+        f'<td class="date" data-value="2026-12-19" data-label="Close date">{close}</td>' in listing
+    )
 
 
 def test_terminal_reports_in_the_locale_and_json_in_iso(make_repo, run):

@@ -54,7 +54,7 @@ def test_new_opportunity(run, make_repo) -> None:
         "created: 2026-11-28\n"
         "next_step:\n"
         "---\n"
-        "## Situation\n\nWhat the customer wants, and why now.\n\n## Plan\n\n- [ ] First step\n"
+        "## Situation\n\n<!-- What the customer wants, and why now. -->\n\n## Plan\n\n- [ ] First step\n"
     )
     check_clean(run, crm)
 
@@ -95,7 +95,7 @@ def test_new_account_contact_competitor(run, make_repo) -> None:
     new(run, crm, "account", "Zeta: Holdings", "--industry", "no", "--owner", "bob")
     assert (crm / "accounts/zeta-holdings.md").read_text() == (
         '---\nname: "Zeta: Holdings"\nindustry: "no"\nowner: bob\n---\n## Overview\n\n'
-        "Who they are, what they do, and what they struggle with.\n"
+        "<!-- Who they are, what they do, and what they struggle with. -->\n"
     )
     new(
         run,

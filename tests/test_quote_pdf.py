@@ -92,6 +92,12 @@ def test_example_quote_pdf(run, tmp_path):
     assert "Prices valid for orders placed before December 31, 2026." in text
     assert pages[-1].endswith(f"Page {len(pages)} of {len(pages)}")
     assert PdfReader(pdf).metadata.title == "Quote Q-2026-0038 – Northwind Robotics Inc."
+    # Tagged for assistive technology (PDF/UA-1): structure tree, language, title shown.
+    catalog = PdfReader(pdf).trailer["/Root"]
+    assert bool(catalog["/MarkInfo"]["/Marked"])
+    assert "/StructTreeRoot" in catalog
+    assert catalog["/Lang"] == "en"
+    assert bool(catalog["/ViewerPreferences"]["/DisplayDocTitle"])
 
     # Page 1 as a PNG for people to look at (CI keeps test-artifacts/).
     pdftoppm = require("pdftoppm")

@@ -47,11 +47,11 @@ FOLDERS = {
 TEMPLATES = {
     "opportunity": (
         "---\ntitle: \naccount: \nowner: \nstage: prospecting\nclose_date: \namount: \n"
-        f"created: {TODAY}\nnext_step:\n---\n## Situation\n\nWhat the customer wants, and why "
-        "now.\n\n## Plan\n\n- [ ] First step\n"
+        f"created: {TODAY}\nnext_step:\n---\n## Situation\n\n<!-- What the customer wants, and "
+        "why now. -->\n\n## Plan\n\n- [ ] First step\n"
     ),
-    "account": "---\nname: \n---\n## Overview\n\nWho they are, what they do, and what they "
-    "struggle with.\n",
+    "account": "---\nname: \n---\n## Overview\n\n<!-- Who they are, what they do, and what "
+    "they struggle with. -->\n",
     "contact": "---\nname: \n---\n",
     "competitor": "---\nname: \n---\n# \n\n## Strengths\n\n## Weaknesses\n\n## How we win\n",
 }

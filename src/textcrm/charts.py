@@ -57,16 +57,46 @@ def _open(chart_id: str, width: int, height: int, title: str, desc: str) -> list
     ]
 
 
-def stage_bars(chart_id: str, title: str, rows: Sequence[tuple[str, Bar, Bar]]) -> str:
+HEADING_H = 24
+
+
+def _heading(out: list[str], heading: str) -> None:
+    """A visible line above the plot (which currency, or that amounts are converted); the
+    plot below it is moved down by HEADING_H and closed by `_close`."""
+    if heading:
+        out.append(f'<text x="0" y="15" class="heading">{escape(heading)}</text>')
+        out.append(f'<g transform="translate(0 {HEADING_H})">')
+
+
+def _close(out: list[str], heading: str) -> str:
+    if heading:
+        out.append("</g>")
+    out.append("</svg>")
+    return "".join(out)
+
+
+def _text_width(texts: Sequence[str]) -> int:
+    """A generous width in pixels for the longest of `texts` at the charts' 13px font."""
+    return int(max((len(t) for t in texts), default=0) * 7.6) + 10
+
+
+def stage_bars(
+    chart_id: str, title: str, rows: Sequence[tuple[str, Bar, Bar]], heading: str = ""
+) -> str:
     """Horizontal bars per stage: expected revenue, and weighted revenue inside it.
 
-    `rows` are (stage name, expected, weighted). The description lists every figure.
+    `rows` are (stage name, expected, weighted); `heading`, when given, is shown above the
+    bars. The description lists every figure. The value column is as wide as its longest
+    amount, so that no figure is cut off.
     """
-    label_w, bar_w, value_w, row_h = 110, 250, 110, 34
+    label_w, bar_w, row_h = 110, 250, 34
+    value_w = max(110, _text_width([exp.text for _, exp, _ in rows]))
     width = label_w + bar_w + value_w
-    height = max(row_h * len(rows) + 30, 60)
+    height = max(row_h * len(rows) + 30, 60) + (HEADING_H if heading else 0)
     desc = "; ".join(f"{name}: {exp.text} expected, {w.text} weighted" for name, exp, w in rows)
     out = _open(chart_id, width, height, title, desc or "No open stages.")
+    _heading(out, heading)
+    height -= HEADING_H if heading else 0
     _, factor = _scale(
         [exp.value for _, exp, _ in rows] + [w.value for _, _, w in rows], Decimal(bar_w - 10)
     )
@@ -99,8 +129,7 @@ def stage_bars(chart_id: str, title: str, rows: Sequence[tuple[str, Bar, Bar]]) 
         f'fill="{SERIES_COLOURS["total"]}"/>'
         f'<text x="{label_w + 118}" y="{ly + 1}">Weighted</text></g>'
     )
-    out.append("</svg>")
-    return "".join(out)
+    return _close(out, heading)
 
 
 def stacked_columns(
@@ -108,10 +137,12 @@ def stacked_columns(
     title: str,
     columns: Sequence[tuple[str, Sequence[tuple[str, Bar]], Bar]],
     series_names: dict[str, str],
+    heading: str = "",
 ) -> str:
     """Stacked columns per period (forecast categories), with a closed-won column beside.
 
-    `columns` are (period label, [(series key, bar)...], closed won bar).
+    `columns` are (period label, [(series key, bar)...], closed won bar); `heading`, when
+    given, is shown above the plot.
     """
     left, plot_h, top_pad, col_w, gap = 10, 180, 16, 30, 22
     width = left * 2 + len(columns) * (col_w * 2 + 6 + gap)
@@ -120,7 +151,14 @@ def stacked_columns(
     for label, stack, won in columns:
         bits = ", ".join(f"{series_names[k]} {b.text}" for k, b in stack)
         parts.append(f"{label}: {bits}; closed won {won.text}")
-    out = _open(chart_id, max(width, 300), height, title, "; ".join(parts) or "No periods.")
+    out = _open(
+        chart_id,
+        max(width, 300),
+        height + (HEADING_H if heading else 0),
+        title,
+        "; ".join(parts) or "No periods.",
+    )
+    _heading(out, heading)
     totals = [
         sum((b.value for _, b in stack if b.value > 0), Decimal(0)) for _, stack, _ in columns
     ]
@@ -163,24 +201,28 @@ def stacked_columns(
             f'class="legend">{escape(name)}</text>'
         )
         lx += 34 + 7 * len(name)
-    out.append("</svg>")
-    return "".join(out)
+    return _close(out, heading)
 
 
 # Waterfall colours: totals, additions, subtractions.
 WATERFALL_COLOURS = {"total": "#1e40af", "up": "#047857", "down": "#b91c1c"}
 
 
-def waterfall(chart_id: str, title: str, steps: Sequence[Bar]) -> str:
+def waterfall(chart_id: str, title: str, steps: Sequence[Bar], heading: str = "") -> str:
     """A waterfall: the first and last bars are totals from zero; between them the bars
     float, adding (up) then subtracting (down) in the order given: start, new, increases,
-    decreases, won, lost, removed, end."""
+    decreases, won, lost, removed, end. `heading`, when given, is shown above the plot;
+    columns are spaced by their longest label, so that labels never overlap."""
     signs = ["total", "up", "up", "down", "down", "down", "down", "total"][: len(steps)]
-    left, plot_h, top_pad, col_w, gap = 10, 180, 16, 44, 14
+    left, plot_h, top_pad, col_w = 10, 180, 16, 44
+    gap = max(14, _text_width([b.label for b in steps]) - col_w)
     width = max(left * 2 + len(steps) * (col_w + gap), 300)
     height = top_pad + plot_h + 44
     desc = "; ".join(f"{b.label}: {b.text}" for b in steps)
-    out = _open(chart_id, width, height, title, desc or "No figures.")
+    out = _open(
+        chart_id, width, height + (HEADING_H if heading else 0), title, desc or "No figures."
+    )
+    _heading(out, heading)
     # The running level after each step, to place the floating bars and scale the plot.
     levels, level = [], Decimal(0)
     for sign, bar in zip(signs, steps, strict=True):
@@ -206,5 +248,4 @@ def waterfall(chart_id: str, title: str, steps: Sequence[Bar]) -> str:
             f'<text x="{_n(x + col_w // 2)}" y="{_n(base + 16)}" text-anchor="middle" '
             f'class="label">{escape(bar.label)}</text>'
         )
-    out.append("</svg>")
-    return "".join(out)
+    return _close(out, heading)

@@ -45,7 +45,8 @@ def _offline_fetcher(weasyprint: Any) -> Any:
 
 
 def html_to_pdf(html: str, base: Path | None = None) -> bytes:
-    """Render a self-contained HTML document to PDF bytes (print CSS: @page, page counters)."""
+    """Render a self-contained HTML document to a tagged PDF (PDF/UA-1) as bytes (print
+    CSS: @page, page counters)."""
     weasyprint = _weasyprint()
     try:
         document = weasyprint.HTML(
@@ -53,7 +54,9 @@ def html_to_pdf(html: str, base: Path | None = None) -> bytes:
             base_url=str(base) if base is not None else None,
             url_fetcher=_offline_fetcher(weasyprint),
         )
-        data: bytes = document.write_pdf()
+        # PDF/UA: a tagged PDF (structure tree, reading order) that names its language
+        # (from <html lang>) and shows its title (from <title>) in the viewer.
+        data: bytes = document.write_pdf(pdf_variant="pdf/ua-1")
     except (ValueError, OSError) as exc:  # pragma: no cover - malformed CSS/HTML is tolerated
         raise TextcrmError(f"PDF rendering failed: {exc}") from None
     return data

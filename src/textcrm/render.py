@@ -56,6 +56,7 @@ _ALLOWED_TAGS = {
     "hr",
     "i",
     "img",
+    "input",  # only as a disabled checkbox (task lists): see _FORCED_ATTRIBUTES
     "ins",
     "kbd",
     "li",
@@ -90,7 +91,11 @@ _ALLOWED_ATTRIBUTES = {
     "code": {"class"},
     "span": {"class"},
     "div": {"class"},
+    "input": {"checked"},
 }
+# Whatever a note writes, an <input> leaves as a disabled checkbox: task lists show their
+# state, and no text field or button can be planted in a published page.
+_FORCED_ATTRIBUTES = {"input": {"type": "checkbox", "disabled": "disabled"}}
 _URL_SCHEMES = {"http", "https", "mailto", "tel"}
 
 
@@ -144,7 +149,10 @@ def packaged_templates() -> Path:
 def _markdown() -> markdown_lib.Markdown:
     # One converter per process, reset between texts: building a new one (loading the
     # extensions) costs more than converting a typical note. Rendering is single-threaded.
-    md = markdown_lib.Markdown(extensions=["extra", "sane_lists"], output_format="html")
+    # pymdownx.tasklist: `- [ ] step` and `- [x] done` become checkboxes (disabled).
+    md = markdown_lib.Markdown(
+        extensions=["extra", "sane_lists", "pymdownx.tasklist"], output_format="html"
+    )
     for processor in md.inlinePatterns:
         if isinstance(processor, LinkInlineProcessor):
             processor.getText = functools.partial(_link_text, processor.getText)
@@ -179,19 +187,89 @@ def _link_text(scan: Callable[[str, int], tuple[str, int, bool]], data: str, ind
     return data[index:close], close + 1, True
 
 
+# A checkbox (all that the sanitizer leaves of an <input>, its attributes in no fixed
+# order) and the plain text after it.
+_CHECKBOX_TEXT = re.compile(r"<input\b([^>]*)>([^<]*)")
+
+
+def _label_checkboxes(html: str) -> str:
+    """Write each task's checkbox in one fixed form, in one <label> with the text after it,
+    so that the checkbox is named by its task (an unnamed form control is a serious
+    accessibility failure)."""
+
+    def label(m: re.Match[str]) -> str:
+        checked = " checked" if "checked" in m[1] else ""
+        return f'<label><input type="checkbox" disabled{checked}>{m[2]}</label>'
+
+    return _CHECKBOX_TEXT.sub(label, html)
+
+
 def markdown_to_html(text: str) -> str:
     """Render Markdown notes to sanitized HTML: no script, no event handlers, no javascript:.
     Notes too costly for Python-Markdown (`notes.too_complex`) become escaped plain text."""
     if notes.too_complex(text) is not None:
         return notes.plain_html(text)
     html = _markdown().reset().convert(text)
-    return nh3.clean(
+    clean = nh3.clean(
         html,
         tags=_ALLOWED_TAGS,
         attributes=_ALLOWED_ATTRIBUTES,
         url_schemes=_URL_SCHEMES,
         link_rel="noopener noreferrer",
+        set_tag_attribute_values=_FORCED_ATTRIBUTES,
     )
+    return _label_checkboxes(clean)
+
+
+_DATA_TABLE = re.compile(r'<table class="data\b.*?</table>', re.S)
+_THEAD = re.compile(r"<thead\b.*?</thead>", re.S)
+_ROW = re.compile(r"(<tr\b[^>]*>)(.*?)(</tr>)", re.S)
+_CELL = re.compile(r"<(t[hd])\b([^>]*)>", re.S)
+_HEAD_CELL = re.compile(r"<th\b([^>]*)>(.*?)</th>", re.S)
+_COLSPAN = re.compile(r'colspan="(\d+)"')
+_TAG = re.compile(r"<[^>]*>")
+
+
+def _columns(head: str) -> list[str]:
+    """The text of each column heading of a `<thead>` (already escaped), colspans expanded."""
+    names: list[str] = []
+    for attrs, inner in _HEAD_CELL.findall(head):
+        span = _COLSPAN.search(attrs)
+        names.extend([" ".join(_TAG.sub("", inner).split())] * int(span[1] if span else 1))
+    return names
+
+
+def _label_row(row: re.Match[str], names: list[str]) -> str:
+    column = 0
+    out = []
+    last = 0
+    body = row[2]
+    for cell in _CELL.finditer(body):
+        attrs = cell[2]
+        out.append(body[last : cell.end(2)])
+        last = cell.end(2)
+        if cell[1] == "td" and "data-label=" not in attrs and column < len(names):
+            out.append(f' data-label="{names[column]}"')
+        span = _COLSPAN.search(attrs)
+        column += int(span[1]) if span else 1
+    out.append(body[last:])
+    return row[1] + "".join(out) + row[3]
+
+
+def label_table_cells(html: str) -> str:
+    """Give every data cell of a `<table class="data">` its column heading as `data-label`,
+    so that on a phone the stylesheet can stack each row as a card of labelled values."""
+
+    def label(table: re.Match[str]) -> str:
+        text = table[0]
+        head = _THEAD.search(text)
+        if head is None:
+            return text
+        names = _columns(head[0])
+        rest = _ROW.sub(lambda r: _label_row(r, names), text[head.end() :])
+        return text[: head.end()] + rest
+
+    return _DATA_TABLE.sub(label, html)
 
 
 def money_filter(value: Decimal | None, currency: str, locale: str = "en_US") -> str:

@@ -985,7 +985,8 @@ class Renderer:
             "path": page.path,
             "edits": views.page_edits(site, page.path),
         }
-        return render.render(self.env, page.template, context, self.root).encode("utf-8")
+        html = render.render(self.env, page.template, context, self.root)
+        return render.label_table_cells(html).encode("utf-8")
 
     def asset(self, name: str) -> bytes:
         source, _, _ = self.env.loader.get_source(self.env, name)  # type: ignore[union-attr]

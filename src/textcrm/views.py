@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -143,6 +144,61 @@ def sort_value(t: Totals) -> str:
 
 def chart_value(t: Totals) -> Decimal:
     return t.converted if t.converted is not None else t.get(t.reporting)
+
+
+ChartScale = tuple[str, str, str, Callable[[Totals], Decimal], Callable[[Totals], str]]
+
+
+def chart_scales(ctx: Context, totals: Sequence[Totals]) -> list[ChartScale]:
+    """How to draw `totals` without putting two currencies on one scale: one chart when
+    they are all in one currency, one chart converted to the reporting currency when every
+    other currency has a rate (headed so, with the rates), else one chart per currency
+    (headed by it). Each is (id suffix, title suffix, visible heading, value, text);
+    `chart_note` says at which rates."""
+    reporting = ctx.config.currency
+    found = {c for t in totals for c, v in t.amounts if v or c != reporting}
+    currencies = sorted(found or {reporting}, key=lambda c: (c != reporting, c))
+    fmt = ctx.fmt
+    if len(currencies) == 1:
+        only = currencies[0]
+        return [("", "", "", lambda t: t.get(only), fmt.totals)]
+    if all(t.converted is not None for t in totals):
+        return [
+            (
+                "",
+                f", converted to {reporting}",
+                f"≈ converted to {reporting}",
+                chart_value,
+                lambda t: "≈ " + fmt.money(chart_value(t), reporting),
+            )
+        ]
+    return [_one_currency(fmt, c) for c in currencies]
+
+
+def _one_currency(fmt: Formatter, currency: str) -> ChartScale:
+    """The chart of one currency's amounts, headed by its code."""
+
+    def value(t: Totals) -> Decimal:
+        return t.get(currency)
+
+    def text(t: Totals) -> str:
+        return fmt.money(t.get(currency), currency)
+
+    return (f"-{currency.lower()}", f" ({currency})", currency, value, text)
+
+
+def chart_note(ctx: Context, scales: Sequence[ChartScale]) -> str:
+    """The caption under converted charts: the rates they were converted at."""
+    if not any(heading.startswith("≈") for _, _, heading, _, _ in scales):
+        return ""
+    reporting = ctx.config.currency
+    rates = ", ".join(
+        f"1 {c} = {plain(r)} {reporting}" for c, r in sorted(ctx.config.rates.items())
+    )
+    return (
+        f"Amounts in other currencies converted to {reporting} "
+        f"at the rates in textcrm.yaml: {rates}."
+    )
 
 
 # Index pages and the kinds of record their "New ..." links create.
@@ -311,6 +367,7 @@ class OppRow:
     probability: str
     forecast: str
     badges: tuple[Badge, ...]
+    currency: str = ""
 
 
 def opp_row(ctx: Context, opp: Opportunity) -> OppRow:
@@ -342,6 +399,7 @@ def _opp_row(ctx: Context, opp: Opportunity) -> OppRow:
         probability=f"{plain(fig.probability)}%",
         forecast=CATEGORY_NAMES.get(fig.forecast, fig.forecast),
         badges=ctx.badges(opp.id),
+        currency=fig.currency,
     )
 
 
@@ -458,6 +516,7 @@ class DashboardView:
     history: DashboardHistory | None = None
     feeds: tuple[FeedLink, ...] = ()
     quotas: QuotaView | None = None
+    chart_note: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -577,17 +636,24 @@ def dashboard(ctx: Context) -> DashboardView:
         fmt.totals(summary.expected),
         fmt.totals(summary.weighted),
     )
-    chart = charts.stage_bars(
-        "stage-chart",
-        "Open pipeline by stage",
-        [
-            (
-                r.name,
-                charts.Bar(r.name, chart_value(r.expected), fmt.totals(r.expected)),
-                charts.Bar(r.name, chart_value(r.weighted), fmt.totals(r.weighted)),
-            )
-            for r in summary.open_rows
-        ],
+    stage_scales = chart_scales(
+        ctx, [t for r in summary.open_rows for t in (r.expected, r.weighted)]
+    )
+    chart = "".join(
+        charts.stage_bars(
+            f"stage-chart{suffix}",
+            f"Open pipeline by stage{title}",
+            [
+                (
+                    r.name,
+                    charts.Bar(r.name, value(r.expected), text(r.expected)),
+                    charts.Bar(r.name, value(r.weighted), text(r.weighted)),
+                )
+                for r in summary.open_rows
+            ],
+            heading,
+        )
+        for suffix, title, heading, value, text in stage_scales
     )
     fc = pipeline.forecast(repo, today)
     lines = []
@@ -605,28 +671,30 @@ def dashboard(ctx: Context) -> DashboardView:
                 fmt.totals(row.closed_won.expected),
             )
         )
-        columns.append(
-            (
-                row.period.label,
-                [
-                    (
-                        c,
-                        charts.Bar(
-                            c, chart_value(cells[c].expected), fmt.totals(cells[c].expected)
-                        ),
-                    )
-                    for c in pipeline.CATEGORIES
-                ],
-                charts.Bar(
-                    "won", chart_value(row.closed_won.expected), fmt.totals(row.closed_won.expected)
-                ),
-            )
+        columns.append((row.period.label, cells, row.closed_won.expected))
+    forecast_scales = chart_scales(
+        ctx,
+        [t for _, cells, won in columns for t in (won, *(c.expected for c in cells.values()))],
+    )
+    forecast_chart = "".join(
+        charts.stacked_columns(
+            f"forecast-chart{suffix}",
+            f"Forecast by close month{title}",
+            [
+                (
+                    label,
+                    [
+                        (c, charts.Bar(c, value(cells[c].expected), text(cells[c].expected)))
+                        for c in pipeline.CATEGORIES
+                    ],
+                    charts.Bar("won", value(won), text(won)),
+                )
+                for label, cells, won in columns
+            ],
+            {c: CATEGORY_NAMES[c] for c in pipeline.CATEGORIES},
+            heading,
         )
-    forecast_chart = charts.stacked_columns(
-        "forecast-chart",
-        "Forecast by close month",
-        columns,
-        {c: CATEGORY_NAMES[c] for c in pipeline.CATEGORIES},
+        for suffix, title, heading, value, text in forecast_scales
     )
     groups = []
     for kind, label in pipeline.ATTENTION_KINDS:
@@ -674,6 +742,7 @@ def dashboard(ctx: Context) -> DashboardView:
         dashboard_history(ctx),
         feed_links(ctx),
         quota_view(ctx),
+        chart_note(ctx, [*stage_scales, *forecast_scales]),
     )
 
 
@@ -738,6 +807,7 @@ def dashboard_history(ctx: Context) -> DashboardHistory | None:
                     charts.Bar(key.capitalize(), w.get(key, zero), fmt.money(w.get(key, zero), c))
                     for key, _ in WATERFALL_LABELS
                 ],
+                heading=c if len(currencies) > 1 else "",
             )
         )
     averages = average_stage_days(found.histories)
@@ -842,6 +912,11 @@ class OpportunitiesView:
     stages: tuple[Option, ...]
     accounts: tuple[Option, ...]
     total: str
+    # For the filter script's total of the rows shown: the reporting currency, its locale,
+    # and the rates of textcrm.yaml as JSON ({"USD": "0.92"}).
+    currency: str = ""
+    locale: str = ""
+    rates: str = ""
 
 
 def opportunities(ctx: Context) -> OpportunitiesView:
@@ -871,7 +946,14 @@ def opportunities(ctx: Context) -> OpportunitiesView:
             fig = repo.figures(o)
             tally.add(fig.currency, fig.expected)
     return OpportunitiesView(
-        rows, owners, stages, accounts, ctx.fmt.totals(tally.totals(ctx.config))
+        rows,
+        owners,
+        stages,
+        accounts,
+        ctx.fmt.totals(tally.totals(ctx.config)),
+        ctx.config.currency,
+        ctx.config.locale.replace("_", "-"),
+        json.dumps({c: plain(r) for c, r in sorted(ctx.config.rates.items())}),
     )
 
 
@@ -880,9 +962,32 @@ def opportunities(ctx: Context) -> OpportunitiesView:
 
 @dataclass(frozen=True, slots=True)
 class Field:
+    """A labelled value; `link` is a page of the site, `url` an address outside it."""
+
     label: str
     value: str
     link: str = ""
+    url: str = ""
+
+
+_EMAIL = re.compile(r"[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\"]+")
+_HOST = re.compile(r"[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+(:\d+)?([/?#]\S*)?")
+
+
+def contact_url(label: str, value: str) -> str:
+    """The address a website, email or phone field links to (https, mailto or tel), or ""
+    when the value is not one: never another scheme, whatever the file says."""
+    value = value.strip()
+    if label == "Website":
+        if re.match(r"https?://\S+$", value, re.I):
+            return value
+        return "https://" + value if _HOST.fullmatch(value) else ""
+    if label == "Email":
+        return "mailto:" + urlquote(value, safe="@.+-_") if _EMAIL.fullmatch(value) else ""
+    if label == "Phone":
+        digits = re.sub(r"[^\d+]", "", value)
+        return "tel:" + digits if sum(ch.isdigit() for ch in digits) >= 3 else ""
+    return ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -1240,7 +1345,7 @@ def account(
     """Build one account page's view model."""
     acc = ctx.repo.accounts[account_id]
     fields = [
-        Field(label, value)
+        Field(label, value, url=contact_url(label, value))
         for label, value in (
             ("Industry", acc.industry),
             ("Owner", ctx.owner_name(acc.owner) if acc.owner else ""),
@@ -1335,7 +1440,7 @@ def contact(ctx: Context, contact_id: str, roles: Sequence[tuple[str, str]]) -> 
     acc = ctx.record_link("account", c.account) if c.account else Link("", "")
     fields = [Field("Account", acc.text, acc.href)] if c.account else []
     fields += [
-        Field(label, value)
+        Field(label, value, url=contact_url(label, value))
         for label, value in (("Title", c.title), ("Email", c.email), ("Phone", c.phone))
         if value
     ]
