@@ -150,6 +150,11 @@ class LspClient:
             {"changes": [{"uri": self.uri(rel), "type": kind} for rel, kind in changes]},
         )
 
+    def settle(self) -> None:
+        """Wait until every repository the server has begun to load is loaded (a workspace
+        symbol query waits for that), so what is published next answers what is sent next."""
+        self.request("workspace/symbol", {"query": ""})
+
     def mark(self) -> int:
         """A point in the notification stream, to wait for what comes after it."""
         with self._changed:

@@ -120,6 +120,7 @@ def test_diagnostics_follow_every_change_without_saving(client, crm) -> None:
     mark = client.mark()
     client.open(rel)
     assert [d["code"] for d in client.diagnostics(rel, mark)] == ["close-date-past"]
+    client.settle()
     mark = client.mark()
     client.change(rel, GOOD_OPPORTUNITY)
     assert client.diagnostics(rel, mark, version=2) == []
@@ -137,6 +138,7 @@ def test_a_deleted_account_flags_the_open_opportunities_naming_it(client, crm) -
     mark = client.mark()
     client.open(rel)
     assert client.diagnostics(rel, mark) == []
+    client.settle()
     (crm / "accounts/globex-inc.md").unlink()
     mark = client.mark()
     client.files_changed([("accounts/globex-inc.md", 3)])
@@ -154,6 +156,7 @@ def test_an_unsaved_change_to_one_file_updates_the_other_open_files(client) -> N
     mark = client.mark()
     client.open("opportunities/globex.md", quoted)
     assert client.diagnostics("opportunities/globex.md", mark) == []
+    client.settle()
     other = GOOD_OPPORTUNITY.replace("amount: 48000\n", "").replace(
         "activities:",
         "line_items:\n  - {sku: SVC-DAY, quantity: 1, unit_price: 950}\n"
