@@ -46,26 +46,37 @@ vim.defer_fn(poll, 100)
 """
 
 
+def editor_setup(tmp_path: Path, program: str, package: str, files: dict[str, str]) -> str:
+    """The editor's executable, after copying the example CRM to tmp_path/crm and writing the
+    editor's configuration files beside it."""
+    found = shutil.which(program)
+    if found is None:
+        pytest.skip(f"{program} is not installed (scripts/setup-test.sh installs {package})")
+    shutil.copytree(EXAMPLE, tmp_path / "crm", ignore=shutil.ignore_patterns(".textcrm-cache"))
+    for name, text in files.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    return found
+
+
+def editor_env(**extra: str) -> dict[str, str]:
+    """The environment an editor runs in: the documented command is `textcrm`, the one
+    installed beside this Python, and the rules apply as of a fixed day."""
+    path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+    return {**os.environ, "PATH": path, "TEXTCRM_TODAY": "2026-12-21", **extra}
+
+
 @pytest.mark.slow
 def test_neovim_with_the_documented_configuration_shows_the_diagnostics(tmp_path: Path) -> None:
-    nvim = shutil.which("nvim")
-    if nvim is None:
-        pytest.skip("Neovim is not installed (scripts/setup-test.sh installs Debian's neovim)")
+    files = {"init.lua": snippet("lua"), "probe.lua": PROBE}
+    nvim = editor_setup(tmp_path, "nvim", "Debian's neovim", files)
     crm = tmp_path / "crm"
-    shutil.copytree(EXAMPLE, crm, ignore=shutil.ignore_patterns(".textcrm-cache"))
-    (tmp_path / "init.lua").write_text(snippet("lua"), encoding="utf-8")
-    (tmp_path / "probe.lua").write_text(PROBE, encoding="utf-8")
     out = tmp_path / "diagnostics.txt"
-    env = {
-        **os.environ,
-        # The documented command is `textcrm`: the one installed beside this Python.
-        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
-        "TEXTCRM_TODAY": "2026-12-21",
-        "TEXTCRM_NVIM_OUT": str(out),
-        "XDG_CONFIG_HOME": str(tmp_path / "config"),
-        "XDG_DATA_HOME": str(tmp_path / "data"),
-        "XDG_STATE_HOME": str(tmp_path / "state"),
-    }
+    env = editor_env(
+        TEXTCRM_NVIM_OUT=str(out),
+        XDG_CONFIG_HOME=str(tmp_path / "config"),
+        XDG_DATA_HOME=str(tmp_path / "data"),
+        XDG_STATE_HOME=str(tmp_path / "state"),
+    )
     subprocess.run(
         [
             nvim,
@@ -132,22 +143,13 @@ EMACS_PROBE = """\
 
 @pytest.mark.slow
 def test_emacs_eglot_with_the_documented_set_up_shows_the_diagnostics(tmp_path: Path) -> None:
-    emacs = shutil.which("emacs")
-    if emacs is None:
-        pytest.skip("Emacs is not installed (scripts/setup-test.sh installs Debian's emacs-nox)")
+    files = {"setup.el": snippet("elisp"), "probe.el": EMACS_PROBE}
+    emacs = editor_setup(tmp_path, "emacs", "Debian's emacs-nox", files)
     crm = tmp_path / "crm"
-    shutil.copytree(EXAMPLE, crm, ignore=shutil.ignore_patterns(".textcrm-cache"))
-    (tmp_path / "setup.el").write_text(snippet("elisp"), encoding="utf-8")
-    (tmp_path / "probe.el").write_text(EMACS_PROBE, encoding="utf-8")
     out = tmp_path / "diagnostics.txt"
-    env = {
-        **os.environ,
-        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
-        "HOME": str(tmp_path),
-        "TEXTCRM_TODAY": "2026-12-21",
-        "TEXTCRM_EMACS_DIR": str(tmp_path),
-        "TEXTCRM_EMACS_OUT": str(out),
-    }
+    env = editor_env(
+        HOME=str(tmp_path), TEXTCRM_EMACS_DIR=str(tmp_path), TEXTCRM_EMACS_OUT=str(out)
+    )
     subprocess.run(
         [emacs, "--batch", "-l", str(tmp_path / "probe.el")],
         cwd=crm,
