@@ -412,3 +412,23 @@ def test_the_unpriced_line_fix_pins_the_catalog_price(client, crm, run) -> None:
     assert "  - {sku: SCN-200, quantity: 3, discount: 5%, unit_price: 1100}\n" in fixed
     (crm / rel).write_text(fixed)
     assert "unpriced-line" not in [d["rule"] for d in check_json(run, crm, rel)]
+
+
+def test_hover_shows_hostile_names_as_text(make_repo) -> None:
+    name = "[Acme](javascript:alert(1)) <img src=x onerror=alert(2)> *bold*"
+    root = make_repo(
+        {
+            "accounts/acme-corp.md": f"---\nname: '{name}'\n---\n",
+            "opportunities/acme.md": GOOD_OPPORTUNITY,
+        }
+    )
+    c = LspClient(root, env={"TEXTCRM_TODAY": TODAY})
+    try:
+        c.initialize()
+        c.open("opportunities/acme.md")
+        shown = hover(c, "opportunities/acme.md", 2, 12)
+    finally:
+        c.shutdown()
+    assert shown == (
+        "**\\[Acme\\](javascript:alert(1)) \\<img src=x onerror=alert(2)\\> \\*bold\\*** (account)"
+    )

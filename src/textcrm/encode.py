@@ -98,14 +98,15 @@ WORD_JOINER = "\u2060"
 _MARKDOWN_SPECIAL = frozenset("\\`*_[]<>&!~|$")
 
 
-def markdown_text(text: str) -> str:
+def markdown_text(text: str, mentions: bool = True) -> str:
     """`text` as literal inline Markdown: no HTML, link, emphasis or code starts in it, no
-    mention or issue reference is made, and it stays on its line (newlines are shown as `␊`)."""
+    mention or issue reference is made (unless `mentions` is False: where nobody is notified,
+    as in an editor's hover), and it stays on its line (newlines are shown as `␊`)."""
     out = []
     for ch in _visible(text, _VISIBLE):
         if ch in _MARKDOWN_SPECIAL:
             out.append("\\" + ch)
-        elif ch in "@#":
+        elif mentions and ch in "@#":
             out.append(ch + WORD_JOINER)
         else:
             out.append(ch)

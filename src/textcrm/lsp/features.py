@@ -16,6 +16,7 @@ from lsprotocol import types as lsp
 
 from textcrm import layout, schema
 from textcrm.diagnostics import Diagnostic
+from textcrm.encode import markdown_code, markdown_text
 from textcrm.loader import Workspace
 from textcrm.lsp import context
 from textcrm.model import Opportunity
@@ -198,23 +199,28 @@ def _target(ws: Workspace, f: schema.Field, value: str) -> tuple[str, Any] | Non
     return (t.ref, found) if found is not None else None
 
 
+def _md(text: str) -> str:
+    """Text from the repository as literal Markdown in a hover (no links, HTML or emphasis)."""
+    return markdown_text(text, mentions=False)
+
+
 def _describe(ws: Workspace, kind: str, record: Any) -> str:
     if kind == "account":
-        extra = [record.industry] if getattr(record, "industry", "") else []
-        return "  \n".join([f"**{record.name}** (account)", *extra])
+        extra = [_md(record.industry)] if getattr(record, "industry", "") else []
+        return "  \n".join([f"**{_md(record.name)}** (account)", *extra])
     if kind == "contact":
-        parts = [f"**{record.name}** (contact)"]
-        parts += [p for p in (record.title, record.email) if p]
+        parts = [f"**{_md(record.name)}** (contact)"]
+        parts += [_md(p) for p in (record.title, record.email) if p]
         if record.account:
             acc = ws.repository.accounts.get(record.account)
-            parts.append(f"at {acc.name if acc else record.account}")
+            parts.append(f"at {_md(acc.name if acc else record.account)}")
         return "  \n".join(parts)
     if kind == "competitor":
-        return f"**{record.name}** (competitor)"
+        return f"**{_md(record.name)}** (competitor)"
     if kind == "product":
         price = _money(ws, record.unit_price, record.currency or ws.repository.config.currency)
-        unit = f" per {record.unit}" if record.unit else ""
-        return f"**{record.name}** ({record.sku})  \n{price}{unit}"
+        unit = f" per {_md(record.unit)}" if record.unit else ""
+        return f"**{_md(record.name)}** ({_md(record.sku)})  \n{price}{unit}"
     return ""
 
 
@@ -258,7 +264,8 @@ def hover(ws: Workspace, kind: str, path: str, lines: list[str], line: int, colu
             if stage is not None:
                 gate = ", ".join(stage.requires) or "none"
                 out = (
-                    f"**{stage.name}** (`{stage.key}`)  \nprobability {stage.probability}% · "
+                    f"**{_md(stage.name)}** ({markdown_code(stage.key)})  \n"
+                    f"probability {stage.probability}% · "
                     f"forecast {stage.forecast}"
                 )
                 out += f" · outcome {stage.outcome}" if stage.outcome else ""
@@ -272,7 +279,7 @@ def hover(ws: Workspace, kind: str, path: str, lines: list[str], line: int, colu
     if index is not None and index < len(figures.lines) and "line_items" in opp.lines:
         priced = figures.lines[index]
         text = (
-            f"**{priced.name}**: {priced.item.quantity} x "
+            f"**{_md(priced.name)}**: {priced.item.quantity} x "
             f"{_money(ws, priced.unit_price, figures.currency)}"
         )
         if priced.discount:
