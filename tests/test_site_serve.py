@@ -238,3 +238,17 @@ def test_ctrl_c_stops_serve_cleanly(make_repo):
     assert proc.returncode == 0, rest
     assert rest.strip().splitlines()[-1] == "stopped", rest
     assert "Traceback" not in rest, rest
+
+
+def test_a_bug_in_a_rebuild_keeps_its_traceback_and_the_site(session, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug in the build")
+
+    monkeypatch.setattr(session.builder, "build", broken)
+    path = session.root / "opportunities/a.md"
+    path.write_text(path.read_text().replace("amount: 10000", "amount: 12500"))
+    done = session.apply({"opportunities/a.md"})
+    assert done.result is None
+    assert done.error.startswith("Traceback (most recent call last):")
+    assert done.error.endswith("RuntimeError: a bug in the build")
+    assert figures(session.out)["Pipeline"] == "$12,000.00"  # the last good site stays

@@ -1100,7 +1100,9 @@ class Builder:
             return None
         try:
             return history.site_history(self.root, today, top, use_cache=self.use_cache)
-        except Exception:  # history is an extra: the pages must still build
+        except (TextcrmError, OSError):
+            # A git failure or an unreadable past is the repository's state, not a bug: the
+            # pages build without the history sections. Anything else is a bug, and says so.
             return None
 
     def _write_manifest(self) -> None:

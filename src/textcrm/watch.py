@@ -140,7 +140,11 @@ class Session:
             built = self.builder.build(result, self.today, only=pages, first=first)
         except Exception as exc:  # survive anything: report it, keep the last good site
             self.result = None  # the next change rebuilds from scratch
-            lines = traceback.format_exception_only(type(exc), exc)
+            # The user's problem is one line; a bug keeps its whole traceback, for a report.
+            if isinstance(exc, TextcrmError):
+                lines = traceback.format_exception_only(type(exc), exc)
+            else:
+                lines = traceback.format_exception(exc)
             return Round(
                 None,
                 time.perf_counter() - start,
