@@ -721,12 +721,12 @@ class PointReader(git.GitReader):
         self.point = point
 
 
-def reader_at(root: Path, at: str, today: date | None = None) -> PointReader:
+def reader_at(root: Path, at: str, today: date) -> PointReader:
     """A Reader of the CRM as of `at` (DATE or REF), read from git objects; its `.point` says
     which commit and day that is. The working tree is not touched."""
     where = locate(root)
     chain = _head_chain(where)
-    point = resolve_point(where, chain, at, before=False, today=today or date.today())
+    point = resolve_point(where, chain, at, before=False, today=today)
     if point.commit is None:
         raise UsageError(f"--at {at}: no commit on or before that date")
     reader = PointReader(root, point, where.top)
