@@ -163,6 +163,20 @@ def git(
     )
 
 
+def commit(top: Path, *args: str, message: str = "change") -> subprocess.CompletedProcess[str]:
+    """A real `git commit -q` through the hooks, as of TODAY, without colour."""
+    return git(
+        top,
+        "commit",
+        "-q",
+        "-m",
+        message,
+        *args,
+        check=False,
+        env={"TEXTCRM_TODAY": TODAY, "NO_COLOR": "1"},
+    )
+
+
 @pytest.fixture(autouse=True)
 def _isolated_cache_key(
     tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import DEFAULT_CONFIG, GOOD_OPPORTUNITY, TODAY, git, write_files
+from conftest import DEFAULT_CONFIG, GOOD_OPPORTUNITY, TODAY, commit, git, write_files
 
 REFUSED = (
     "textcrm: commit refused: fix the errors above (each message says how), `git add` the "
@@ -26,20 +26,6 @@ STALE = (
     "follow_up on or after today; log an activity with `textcrm log {id} --type call "
     "--summary ...` or set follow_up to a date on or after 2026-11-28 [stale]\n"
 )
-
-
-def commit(top: Path, *args: str, message: str = "change") -> subprocess.CompletedProcess[str]:
-    """A real `git commit -q` as of TODAY, without colour."""
-    return git(
-        top,
-        "commit",
-        "-q",
-        "-m",
-        message,
-        *args,
-        check=False,
-        env={"TEXTCRM_TODAY": TODAY, "NO_COLOR": "1"},
-    )
 
 
 @pytest.fixture

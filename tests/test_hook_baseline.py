@@ -4,12 +4,11 @@ already had and the change does not make worse (real git, our installed hook).""
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import pytest
 
-from conftest import DEFAULT_CONFIG, GOOD_OPPORTUNITY, TODAY, git, write_files
+from conftest import DEFAULT_CONFIG, GOOD_OPPORTUNITY, TODAY, commit, git, write_files
 
 REFUSED = (
     "textcrm: commit refused: fix the errors above (each message says how), `git add` the "
@@ -36,18 +35,6 @@ KEPT = (
     "already there before this commit, which does not make it worse, so it does not block "
     "it; still to fix: "
 )
-
-
-def commit(top: Path, message: str = "change") -> subprocess.CompletedProcess[str]:
-    return git(
-        top,
-        "commit",
-        "-q",
-        "-m",
-        message,
-        check=False,
-        env={"TEXTCRM_TODAY": TODAY, "NO_COLOR": "1"},
-    )
 
 
 @pytest.fixture

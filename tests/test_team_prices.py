@@ -5,12 +5,11 @@ hook refuses a catalog change that would re-price a closed deal or an issued quo
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 
 import pytest
 
-from conftest import DEFAULT_CONFIG, GOOD_OPPORTUNITY, TODAY, git, write_files
+from conftest import DEFAULT_CONFIG, GOOD_OPPORTUNITY, TODAY, commit, git, write_files
 
 COMPANY = (
     "company: {name: Northwind GmbH, address: Hafenstrasse 1, email: sales@northwind.example}\n"
@@ -35,18 +34,6 @@ REFUSED = (
     "files and commit again.\n"
     "In an emergency, bypass the check with `git commit --no-verify`.\n"
 )
-
-
-def commit(top: Path, message: str = "change") -> subprocess.CompletedProcess[str]:
-    return git(
-        top,
-        "commit",
-        "-q",
-        "-m",
-        message,
-        check=False,
-        env={"TEXTCRM_TODAY": TODAY, "NO_COLOR": "1"},
-    )
 
 
 @pytest.fixture
