@@ -22,10 +22,10 @@ def _index(known: frozenset[str]) -> tuple[dict[str, list[str]], dict[int, list[
     return by_head, by_length
 
 
-def did_you_mean(name: str, known: Iterable[str]) -> str:
-    """`; did you mean `x`?` for the closest known name, or '' when none is close."""
+def close_names(name: str, known: Iterable[str], n: int = 1) -> list[str]:
+    """Up to `n` known names closest to `name`, closest first; [] when none is close."""
     if not name:
-        return ""
+        return []
     names = known if isinstance(known, frozenset) else frozenset(known)
     if len(names) <= _SMALL:
         candidates = sorted(names)
@@ -38,5 +38,10 @@ def did_you_mean(name: str, known: Iterable[str]) -> str:
         if len(candidates) > _MAX_CANDIDATES:
             prefix = name[: max(3, len(name) // 2)]
             candidates = [k for k in candidates if k.startswith(prefix)][:_MAX_CANDIDATES]
-    close = difflib.get_close_matches(name, candidates, n=1, cutoff=0.6)
+    return difflib.get_close_matches(name, candidates, n=n, cutoff=0.6)
+
+
+def did_you_mean(name: str, known: Iterable[str]) -> str:
+    """`; did you mean `x`?` for the closest known name, or '' when none is close."""
+    close = close_names(name, known)
     return f"; did you mean `{close[0]}`?" if close else ""

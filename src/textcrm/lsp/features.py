@@ -5,7 +5,6 @@ other output uses (figures, rules, the did-you-mean index, the round-trip editor
 from __future__ import annotations
 
 import calendar
-import difflib
 import re
 from collections.abc import Iterable
 from datetime import date, timedelta
@@ -20,6 +19,7 @@ from textcrm.encode import markdown_code, markdown_text
 from textcrm.loader import Workspace
 from textcrm.lsp import context
 from textcrm.model import Opportunity
+from textcrm.suggest import close_names
 
 SOURCE = "textcrm"
 # At most this many completion items per answer; a longer list is marked incomplete, so the
@@ -693,7 +693,7 @@ def _unknown_fixes(
     }
     out: list[lsp.CodeAction] = []
     if col >= 0 and kind in known:
-        for candidate in difflib.get_close_matches(name, list(known[kind]), n=3, cutoff=0.6):
+        for candidate in close_names(name, known[kind], n=3):
             edit = lsp.TextEdit(_range(line0, col, col + len(name)), candidate)
             out.append(
                 _fix(
