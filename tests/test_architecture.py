@@ -126,3 +126,92 @@ def test_nothing_below_the_entry_points_reads_the_clock() -> None:
                 if call.endswith(("date.today", "datetime.now", "datetime.today", "time.time")):
                     readers.add(module_name(path))
     assert readers <= CLOCK_READERS, readers - CLOCK_READERS
+
+
+# Process-wide settings a library must leave alone: they belong to the entry points.
+PROCESS_WIDE = ("gc.freeze", "gc.set_threshold", "signal.signal", "locale.setlocale")
+ENTRY_POINTS = {"textcrm.entry"}
+
+
+def test_library_code_makes_no_lasting_process_wide_change() -> None:
+    found = set()
+    for path in SRC.rglob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and ast.unparse(node.func) in PROCESS_WIDE:
+                found.add(module_name(path))
+            # Pausing the collector is allowed only where it is switched back on.
+            if (
+                isinstance(node, ast.Call)
+                and ast.unparse(node.func) == "gc.disable"
+                and "gc.enable" not in path.read_text(encoding="utf-8")
+            ):
+                found.add(module_name(path))
+    assert found <= ENTRY_POINTS, found - ENTRY_POINTS
+
+
+def test_the_checks_do_not_import_the_loader_that_runs_them() -> None:
+    # The checks read a Repository (textcrm.repository); importing the loader would close a
+    # circle between the orchestrator and what it calls.
+    for module, names in imports().items():
+        if within(module, "textcrm.checks"):
+            assert not any(within(n, "textcrm.loader") for n in names), module
+
+
+def top_level_imports() -> dict[str, set[str]]:
+    """Module -> the textcrm modules it imports when it is itself imported (not lazily)."""
+    modules = {module_name(p) for p in SRC.rglob("*.py")}
+    found: dict[str, set[str]] = defaultdict(set)
+    for path in SRC.rglob("*.py"):
+        name = module_name(path)
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        typing_only = _type_checking_lines(tree)
+        for node in tree.body:
+            if node.lineno in typing_only:
+                continue
+            if isinstance(node, ast.Import):
+                found[name].update(a.name for a in node.names if a.name in modules)
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                found[name].update(
+                    n
+                    for n in (node.module, *(f"{node.module}.{a.name}" for a in node.names))
+                    if n in modules and n != name
+                )
+    return found
+
+
+def test_the_import_graph_has_no_cycles() -> None:
+    # Data flows one way: no module imports, at its top, a module that imports it back.
+    graph = top_level_imports()
+    state: dict[str, int] = {}
+    cycle: list[str] = []
+
+    def visit(node: str, trail: list[str]) -> bool:
+        state[node] = 1
+        for nxt in sorted(graph.get(node, ())):
+            if state.get(nxt) == 1:
+                cycle.extend([*trail, node, nxt])
+                return True
+            if nxt not in state and visit(nxt, [*trail, node]):
+                return True
+        state[node] = 2
+        return False
+
+    for start in sorted(graph):
+        if start not in state and visit(start, []):
+            break
+    assert cycle == []
+
+
+def test_the_location_line_is_built_in_one_place() -> None:
+    # `path:line:col: severity: message [code]` is what editors parse; every command writes it
+    # through diagnostics.format_line, so its shape cannot drift.
+    builders = set()
+    for path in SRC.rglob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.JoinedStr):
+                text = ast.unparse(node)
+                if ".line}:{" in text and ".column}" in text:
+                    builders.add(module_name(path))
+    assert builders <= {"textcrm.diagnostics"}, builders

@@ -214,7 +214,7 @@ def test_exact_id_wins_over_prefix(make_repo, run):
         ),
         (
             opportunity(LINES + "  - {sku: NOPE-1, quantity: 1}\n", QUOTE),
-            "cannot quote acme-scanners: opportunities/acme-scanners.md:14:1: sku `NOPE-1` is not "
+            "cannot quote acme-scanners: opportunities/acme-scanners.md:14:1: error: sku `NOPE-1` is not "
             "in products.yaml",
         ),
     ],

@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from textcrm.checks.dates import last_touch
+from textcrm.deals import last_touch
 from textcrm.diagnostics import Diagnostic
-from textcrm.loader import LoadResult, Repository
 from textcrm.model import Opportunity
+from textcrm.repository import LoadResult, Repository
 
 
 def _close_date(opp: Opportunity, today: date) -> Any:

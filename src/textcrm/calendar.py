@@ -23,8 +23,8 @@ from textcrm.errors import UsageError
 from textcrm.money import format_money
 
 if TYPE_CHECKING:
-    from textcrm.loader import Repository
     from textcrm.model import Opportunity
+    from textcrm.repository import Repository
 
 PRODID = "-//textcrm//textcrm calendar feed//EN"
 UID_DOMAIN = "textcrm"

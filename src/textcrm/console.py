@@ -11,10 +11,10 @@ import os
 import shutil
 import textwrap
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import IO, Any
 
-from textcrm.diagnostics import Diagnostic, count
+from textcrm.diagnostics import Diagnostic, count, format_line
 from textcrm.encode import terminal_text
 from textcrm.plural import counted
 
@@ -49,10 +49,10 @@ def format_text(d: Diagnostic, path: str, color: bool = False) -> str:
     """One diagnostic as `path:line:col: severity: message [rule]`, on one line: control
     characters in the path or message (file names and values from the repository) are shown,
     never sent to the terminal."""
-    location = f"{terminal_text(path, lines=False)}:{d.line}:{d.column}:"
-    severity = paint(f"{d.severity}:", d.severity, color)
-    message = terminal_text(d.message, lines=False)
-    return f"{paint(location, 'bold', color)} {severity} {message} [{d.code}]"
+    shown = replace(d, message=terminal_text(d.message, lines=False))
+    return format_line(
+        shown, terminal_text(path, lines=False), lambda text, style: paint(text, style, color)
+    )
 
 
 def summary(diagnostics: Sequence[Diagnostic], checked: Mapping[str, int]) -> str:

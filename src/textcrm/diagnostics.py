@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -33,6 +34,24 @@ class Diagnostic:
             "severity": self.severity,
             "message": self.message,
         }
+
+
+def _plain(text: str, _style: str) -> str:
+    return text
+
+
+def format_line(
+    d: Diagnostic, path: str | None = None, paint: Callable[[str, str], str] = _plain
+) -> str:
+    """The one location line, `path:line:col: severity: message [code]`, which editors parse.
+
+    Every command that names a problem writes it with this function, so the shape never
+    drifts. `path` replaces the diagnostic's (a path relative to the current folder), and
+    `paint(text, style)` may colour the location ("bold") and the severity.
+    """
+    location = f"{d.path if path is None else path}:{d.line}:{d.column}:"
+    severity = paint(f"{d.severity}:", d.severity)
+    return f"{paint(location, 'bold')} {severity} {d.message} [{d.code}]"
 
 
 def error(path: str, line: int, column: int, code: str, message: str) -> Diagnostic:

@@ -26,10 +26,11 @@ from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from textcrm import layout
 from textcrm import schema as sc
-from textcrm.diagnostics import Diagnostic
+from textcrm.diagnostics import Diagnostic, format_line
 from textcrm.errors import EnvironmentFailure, GitError, TextcrmError, UsageError
-from textcrm.loader import DiskReader, Repository, load
+from textcrm.loader import DiskReader, load
 from textcrm.model import Activity, Opportunity, Product
+from textcrm.repository import Repository
 from textcrm.yamlnodes import double_quoted
 
 BOM = "\ufeff"
@@ -1005,9 +1006,7 @@ def check_edit(root: Path, today: date, edit: Edit) -> list[Diagnostic]:
             new.append(d)
     errors = [d for d in new if d.severity == "error"]
     if errors:
-        listing = "\n".join(
-            f"  {d.path}:{d.line}:{d.column}: {d.severity}: {d.message} [{d.code}]" for d in errors
-        )
+        listing = "\n".join(f"  {format_line(d)}" for d in errors)
         these = "this error" if len(errors) == 1 else "these errors"
         if edit.before is None:
             raise EditRefused(

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import errno
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from textcrm.diagnostics import Diagnostic
+from textcrm.diagnostics import Diagnostic, format_line
 
 
 class TextcrmError(Exception):
@@ -41,10 +39,7 @@ class ConfigError(UsageError):
     """textcrm.yaml cannot be used; carries the located problems."""
 
     def __init__(self, diagnostics: list[Diagnostic]) -> None:
-        lines = [
-            f"{d.path}:{d.line}:{d.column}: {d.severity}: {d.message} [{d.code}]"
-            for d in diagnostics
-        ]
+        lines = [format_line(d) for d in diagnostics]
         super().__init__("textcrm.yaml cannot be used:\n" + "\n".join(lines))
         self.diagnostics = diagnostics
 

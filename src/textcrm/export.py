@@ -21,7 +21,7 @@ from textcrm.encode import csv_cell
 from textcrm.money import fixed, plain
 
 if TYPE_CHECKING:
-    from textcrm.loader import Repository
+    from textcrm.repository import Repository
 
 KINDS = ("opportunities", "accounts", "contacts", "line-items", "activities")
 VERSION = 1

@@ -25,11 +25,11 @@ from typing import Any, NamedTuple
 
 from textcrm import git, layout
 from textcrm.errors import NotFound, UsageError
-from textcrm.loader import Repository
 from textcrm.model import Activity, Config, Figures, LineItem, Opportunity, Product, figures
 from textcrm.money import Discount
 from textcrm.parse import parse_catalog, parse_config, parse_record
 from textcrm.plural import counted
+from textcrm.repository import Repository
 
 SHALLOW_MESSAGE = (
     "history needs the full history: use fetch-depth: 0 (this is a shallow clone; run "
@@ -1111,7 +1111,7 @@ LISTS = (
 
 def compare(start: State, end: State, today: date, owner: str | None = None) -> Changes:
     """Compare two states deal by deal; see docs/history.md for how each case counts."""
-    from textcrm.checks.dates import is_stale
+    from textcrm.deals import staleness
 
     lists: dict[str, list[Item]] = {k: [] for k in LISTS}
     falls: dict[str, dict[str, Decimal]] = {}
@@ -1143,7 +1143,7 @@ def compare(start: State, end: State, today: date, owner: str | None = None) -> 
             deal is not None
             and deal.is_open
             and state.repo is not None
-            and is_stale(state.repo, deal.opp, today)[0]
+            and staleness(state.repo.config, deal.opp, today).stale
         )
 
     def index(state: State, deal: Deal) -> int:
@@ -1408,7 +1408,7 @@ def won_cycles(histories: Mapping[str, OpportunityHistory], won: set[str]) -> li
     """Days from created (the front matter's, else the day the file was added) to the day
     the deal entered its won stage in git, for each opportunity in `won`; a deal created
     after it closed has impossible dates and is left out."""
-    from textcrm.checks.dates import sales_cycle_days
+    from textcrm.deals import sales_cycle_days
 
     cycles = (
         sales_cycle_days(h.created, h.closed_on)

@@ -12,7 +12,7 @@ from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from textcrm.checks.dates import sales_cycle_days
+from textcrm.deals import sales_cycle_days
 from textcrm.encode import markdown_code, markdown_text, terminal_text
 from textcrm.history import (
     LISTS,

@@ -19,8 +19,9 @@ from pathlib import Path
 from textcrm import git, layout
 from textcrm.baseline import Judged, earlier_summary, judge, kept_message
 from textcrm.errors import EnvironmentFailure, UsageError
-from textcrm.loader import LoadResult, Reader, Repository, load
+from textcrm.loader import Reader, load
 from textcrm.model import Product
+from textcrm.repository import LoadResult, Repository
 
 HOOK_FILE = "pre-commit"
 # A merge that needs no conflict resolution runs pre-merge-commit, not pre-commit: the same
@@ -617,6 +618,10 @@ def main(argv: list[str] | None = None) -> int:
     from textcrm.errors import TextcrmError
 
     args = sys.argv[1:] if argv is None else argv
+    if argv is None:
+        from textcrm.entry import tune_gc
+
+        tune_gc(args)
     if any(a.startswith("-") for a in args):
         print(
             "usage: python -m textcrm.hook [FILE...]  (options: use `textcrm hook run`)",

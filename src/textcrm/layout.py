@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import unicodedata
@@ -152,3 +153,14 @@ def relative_display(root: Path, relpath: str, cwd: Path) -> str:
         return os.path.relpath(root / relpath, cwd).replace(os.sep, "/")
     except ValueError:  # pragma: no cover - different drives on Windows
         return str(root / relpath)
+
+
+@functools.cache
+def packaged_templates() -> Path:
+    """The default templates: `textcrm/templates` in an installed wheel, else the checkout's."""
+    from importlib import resources  # only the site, quotes and cache names need it
+
+    shipped = Path(str(resources.files("textcrm") / "templates"))
+    if shipped.is_dir():
+        return shipped
+    return Path(__file__).resolve().parents[2] / "templates"

@@ -6,10 +6,8 @@ The same code loads from disk, from the git index (the hook) or from a commit (`
 
 from __future__ import annotations
 
-import gc
 import os
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any, Protocol
@@ -19,17 +17,9 @@ from textcrm.cache import ParseCache, content_key
 from textcrm.diagnostics import Diagnostic, error, sort_key
 from textcrm.errors import ConfigError
 from textcrm.git import blob_id
-from textcrm.model import (
-    Account,
-    Competitor,
-    Config,
-    Contact,
-    Figures,
-    Opportunity,
-    Product,
-    figures,
-)
+from textcrm.model import Config, Opportunity, Product
 from textcrm.parse import parse_catalog, parse_config, parse_record
+from textcrm.repository import LoadResult, Repository
 
 # Below this many files to parse, a second process costs more than it saves.
 PARALLEL_THRESHOLD = 1500
@@ -188,87 +178,6 @@ class OverlayReader:
         return got if got is not None else self.base.read(relpath)
 
 
-@dataclass(frozen=True)
-class Repository:
-    """Every record, by id, and the ids of every record file (parsed or not)."""
-
-    root: Path
-    config: Config
-    opportunities: Mapping[str, Opportunity]
-    accounts: Mapping[str, Account]
-    contacts: Mapping[str, Contact]
-    competitors: Mapping[str, Competitor]
-    products: Mapping[str, Product]
-    product_list: tuple[Product, ...]
-    ids: Mapping[str, frozenset[str]]
-    scope: frozenset[str] | None = None
-    _figures: dict[str, Figures] = field(default_factory=dict, repr=False, compare=False)
-    _memo: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
-
-    def exists(self, kind: str, record_id: str) -> bool:
-        """True when a file for that record exists, even if it has errors of its own."""
-        return record_id in self.ids.get(kind, frozenset())
-
-    def in_scope(self, path: str) -> bool:
-        return self.scope is None or path in self.scope
-
-    def checked_opportunities(self) -> Iterable[Opportunity]:
-        """The opportunities in scope (computed once: every check asks)."""
-        if self.scope is None:
-            return self.opportunities.values()
-        got = self._memo.get("checked")
-        if got is None:
-            if len(self.scope) * 4 < len(self.opportunities):
-                # A small scope (the hook, an editor): look its files up by id.
-                got = []
-                for path in sorted(self.scope):
-                    kind_id = layout.classify(path)
-                    if kind_id is not None and kind_id[0] == "opportunity":
-                        opp = self.opportunities.get(kind_id[1])
-                        if opp is not None and opp.path == path:
-                            got.append(opp)
-            else:
-                got = [opp for opp in self.opportunities.values() if opp.path in self.scope]
-            self._memo["checked"] = got
-        return got
-
-    def quote_holders(self) -> Mapping[str, Iterable[str]]:
-        """The paths of the opportunities holding each quote number (computed once)."""
-        got = self._memo.get("quote_holders")
-        if got is None:
-            got = {}
-            for opp in self.opportunities.values():
-                if opp.quote is not None and opp.quote.number is not None:
-                    got.setdefault(opp.quote.number, []).append(opp.path)
-            self._memo["quote_holders"] = got
-        return got
-
-    def figures(self, opp: Opportunity) -> Figures:
-        """The opportunity's money, computed once and shared by every output."""
-        got = self._figures.get(opp.id)
-        if got is None:
-            got = figures(opp, self.config, self.products)
-            self._figures[opp.id] = got
-        return got
-
-    def is_open(self, opp: Opportunity) -> bool:
-        stage = self.config.stage(opp.stage)
-        return stage is None or stage.is_open
-
-
-@dataclass(frozen=True)
-class LoadResult:
-    """A loaded repository, its problems, and how many files of each kind were checked."""
-
-    repository: Repository
-    diagnostics: list[Diagnostic]
-    checked: dict[str, int]
-
-    @property
-    def errors(self) -> int:
-        return sum(1 for d in self.diagnostics if d.severity == "error")
-
-
 def load_config(reader: Reader) -> tuple[Config, list[Diagnostic]]:
     """Read and parse textcrm.yaml; raise ConfigError when it cannot be used."""
     data = reader.read(layout.CONFIG_FILE)
@@ -278,6 +187,51 @@ def load_config(reader: Reader) -> tuple[Config, list[Diagnostic]]:
     if config is None:
         raise ConfigError([d for d in diagnostics if d.severity == "error"] or diagnostics)
     return config, diagnostics
+
+
+def read_record(kind: str, path: str, record_id: str, data: bytes) -> tuple[Any, list[Diagnostic]]:
+    """One version of one record file (a past version for history, a buffer, an edit).
+
+    Returns the record (None when it cannot be used) and the file's own problems; no check
+    that needs the other files runs.
+    """
+    return parse_record(kind, path, record_id, data)
+
+
+def read_config(
+    data: bytes, path: str = layout.CONFIG_FILE
+) -> tuple[Config | None, list[Diagnostic]]:
+    """One version of textcrm.yaml: the config (None when it cannot be used) and its problems."""
+    return parse_config(path, data)
+
+
+def read_catalog(
+    data: bytes, path: str = layout.CATALOG_FILE
+) -> tuple[tuple[Product, ...] | None, list[Diagnostic]]:
+    """One version of products.yaml: the products (None when unusable) and its problems."""
+    return parse_catalog(path, data)
+
+
+def repository_of(
+    root: Path,
+    config: Config,
+    products: Iterable[Product] = (),
+    opportunities: Mapping[str, Opportunity] | None = None,
+) -> Repository:
+    """A Repository of the given records only (a past state for history, a single deal)."""
+    product_list = tuple(products)
+    opps = dict(opportunities or {})
+    return Repository(
+        root=root,
+        config=config,
+        opportunities=opps,
+        accounts={},
+        contacts={},
+        competitors={},
+        products={p.sku: p for p in product_list},
+        product_list=product_list,
+        ids={"opportunity": frozenset(opps)} if opps else {},
+    )
 
 
 def _parse_one(job: tuple[str, str, str, bytes]) -> tuple[Any, list[Diagnostic]]:
@@ -337,17 +291,7 @@ def load(
     With `paths`, only those files (relative to the root) are checked and reported, but
     references resolve against every file the reader lists.
     """
-    # Loading builds up to a million small acyclic objects (records, YAML nodes): the cyclic
-    # collector would rescan them again and again for nothing. Pause it, and afterwards
-    # freeze what was loaded so that later collections skip it.
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        return _load(root, today, reader, paths, use_cache, run_checks)
-    finally:
-        gc.freeze()
-        if enabled:
-            gc.enable()
+    return _load(root, today, reader, paths, use_cache, run_checks)
 
 
 def _classify_listing(listed: list[str]) -> dict[str, tuple[str, str]]:

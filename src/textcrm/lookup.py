@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING
 from textcrm.errors import NotFound, TextcrmError
 
 if TYPE_CHECKING:
-    from textcrm.loader import Repository
     from textcrm.model import Opportunity
+    from textcrm.repository import Repository
 
 # How many candidates an "ambiguous" message lists before it says "and N more".
 _SHOWN = 8

@@ -15,13 +15,14 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING
 
-from textcrm.checks.dates import is_stale, sales_cycle_days
+from textcrm import deals
+from textcrm.deals import sales_cycle_days
 from textcrm.money import ZERO, exchange, mean, plain, round_money
 from textcrm.plural import counted
 
 if TYPE_CHECKING:
-    from textcrm.loader import Repository
     from textcrm.model import Config, Opportunity
+    from textcrm.repository import Repository
 
 CATEGORIES = ("commit", "best_case", "pipeline")
 CATEGORY_NAMES = {
@@ -526,14 +527,14 @@ def attention(
         def add(kind: str, when: date | None, message: str, opp: Opportunity = opp) -> None:
             items.append(AttentionItem(kind, opp.id, opp.title, opp.owner, when, message))
 
-        if opp.close_date is not None and opp.close_date < today:
+        if deals.close_date_past(repo.config, opp, today) and opp.close_date is not None:
             add(
                 "close-date-past",
                 opp.close_date,
                 f"close date {opp.close_date} passed "
                 f"{counted((today - opp.close_date).days, 'day')} ago",
             )
-        stale, touch, threshold = is_stale(repo, opp, today)
+        stale, touch, threshold = deals.staleness(repo.config, opp, today)
         if stale:
             since = f"no activity since {touch}" if touch else "no activity recorded"
             add(
@@ -542,7 +543,7 @@ def attention(
                 f"{since} (stale after {counted(threshold, 'day')}), no firm follow-up",
             )
         if opp.follow_up is not None:
-            if opp.follow_up < today and not stale:
+            if deals.follow_up_overdue(repo.config, opp, today):
                 add("follow-up-overdue", opp.follow_up, f"follow-up was due {opp.follow_up}")
             elif today <= opp.follow_up <= follow_up_horizon:
                 when = "today" if opp.follow_up == today else f"on {opp.follow_up}"
@@ -554,9 +555,9 @@ def attention(
         quote = opp.quote
         if quote is not None and quote.valid_until is not None:
             named = quote.named
-            if quote.valid_until < today:
+            if deals.quote_expired(repo.config, opp, today):
                 add("quote-expired", quote.valid_until, f"{named} expired on {quote.valid_until}")
-            elif quote.valid_until <= horizon:
+            elif deals.quote_expiring(repo.config, opp, today, window):
                 add(
                     "quote-expiring",
                     quote.valid_until,
@@ -565,7 +566,7 @@ def attention(
         for issue in opp.decision_issues:
             if not issue.is_open or issue.due is None:
                 continue
-            if issue.due < today:
+            if deals.decision_overdue(issue, today):
                 add("decision-overdue", issue.due, f"{issue.issue} was due {issue.due}")
             elif issue.due <= horizon:
                 add("decision-due", issue.due, f"{issue.issue} is due {issue.due}")

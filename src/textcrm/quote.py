@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from textcrm import layout
-from textcrm.diagnostics import Diagnostic
+from textcrm.diagnostics import Diagnostic, format_line
 from textcrm.errors import EnvironmentFailure, TextcrmError, UsageError
 from textcrm.model import Opportunity, price_lines
 from textcrm.money import ZERO, Discount, percent_of, round_money, total
@@ -29,7 +29,7 @@ from textcrm.money import ZERO, Discount, percent_of, round_money, total
 if TYPE_CHECKING:
     import jinja2
 
-    from textcrm.loader import Repository
+    from textcrm.repository import Repository
 
 FORMATS = ("html", "pdf")
 TEMPLATE = "quote.html"
@@ -410,11 +410,11 @@ def output_path(view: QuoteView, fmt: str, output: Path | None, cwd: Path) -> Pa
 
 def expiry_warning(repo: Repository, name: str, today: datetime.date) -> str | None:
     """The quote-expired rule's message when OPPORTUNITY's quote has expired as of today."""
-    from textcrm.checks.dates import quote_expired_advice, quote_has_expired
+    from textcrm.deals import quote_expired, quote_expired_advice
     from textcrm.lookup import find_opportunity
 
     opp = find_opportunity(repo, name)
-    if opp.quote is None or not quote_has_expired(repo, opp, today):
+    if opp.quote is None or not quote_expired(repo.config, opp, today):
         return None
     return quote_expired_advice(opp.quote, today) + f" (today is {today})"
 
@@ -444,8 +444,8 @@ def export(
         first = problems[0]
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
         raise QuoteError(
-            f"cannot quote {opp.id}: {first.path}:{first.line}:{first.column}: "
-            f"{first.message} [{first.code}]{more}; run `textcrm check` and fix it first"
+            f"cannot quote {opp.id}: {format_line(first)}{more}; run `textcrm check` and fix "
+            "it first"
         )
     view = build_quote(repo, opp)
     target = output_path(view, fmt, output, cwd)

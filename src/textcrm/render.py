@@ -17,7 +17,6 @@ import re
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +28,12 @@ from markdown.inlinepatterns import LinkInlineProcessor
 
 from textcrm import notes
 from textcrm.errors import TextcrmError
-from textcrm.layout import TEMPLATES_DIR, OutsideRepository, resolve_inside
+from textcrm.layout import (
+    TEMPLATES_DIR,
+    OutsideRepository,
+    packaged_templates,
+    resolve_inside,
+)
 from textcrm.money import format_date, format_money, format_number, plain
 from textcrm.plural import counted
 
@@ -134,15 +138,6 @@ def override(root: Path | None, name: str) -> Path | None:
     except OutsideRepository:
         return None
     return path if path.is_file() else None
-
-
-@functools.cache
-def packaged_templates() -> Path:
-    """The default templates: `textcrm/templates` in an installed wheel, else the checkout's."""
-    shipped = Path(str(resources.files("textcrm") / "templates"))
-    if shipped.is_dir():
-        return shipped
-    return Path(__file__).resolve().parents[2] / "templates"
 
 
 @functools.cache

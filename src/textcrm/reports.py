@@ -24,9 +24,9 @@ from textcrm.plural import counted
 
 if TYPE_CHECKING:
     from textcrm.diagnostics import Diagnostic
-    from textcrm.loader import Repository
     from textcrm.model import Opportunity
     from textcrm.pipeline import Totals
+    from textcrm.repository import Repository
 
 FORMATS = ("table", "json", "csv")
 VERSION = 1

@@ -33,12 +33,12 @@ from pathlib import Path
 from typing import Any
 
 from textcrm import __version__, jsonout, layout, pipeline, schema, views
-from textcrm.cache import read_signed, write_signed
+from textcrm.cache import code_fingerprint, read_signed, write_signed
 from textcrm.diagnostics import Diagnostic
 from textcrm.errors import EnvironmentFailure, TextcrmError
 from textcrm.layout import CACHE_DIR
-from textcrm.loader import LoadResult, Repository
 from textcrm.money import plain
+from textcrm.repository import LoadResult, Repository
 
 MARKER = ".textcrm-site"
 DEFAULT_OUTPUT = "_site"
@@ -336,7 +336,7 @@ class MarkdownCache:
 
     def __init__(self, folder: Path | None) -> None:
         self.folder = folder
-        self.name = f"markdown-{_code_fingerprint()[:16]}.pickle"
+        self.name = f"markdown-{code_fingerprint('markdown')}.pickle"
         self.entries: dict[str, str] = {}
         self.new: dict[str, str] = {}
         self.used: set[str] = set()
@@ -389,18 +389,6 @@ def demote_headings(html: str) -> str:
     if shift <= 0:
         return html
     return _HEADING_TAG.sub(lambda m: f"<{m[1]}h{min(int(m[2]) + shift, 6)}", html)
-
-
-def _code_fingerprint() -> str:
-    """Changes when textcrm's rendering code changes (so cached output is never stale)."""
-    here = Path(__file__).parent
-    h = hashlib.blake2b(__version__.encode(), digest_size=16)
-    for name in ("render.py", "site.py", "charts.py", "notes.py"):
-        try:
-            h.update((here / name).read_bytes())
-        except OSError:
-            h.update(name.encode())
-    return h.hexdigest()
 
 
 # --- the plan: every page and its view model ------------------------------------------
@@ -951,7 +939,7 @@ class Renderer:
 
     def _fingerprint(self) -> str:
         """Changes when any template (shipped or overridden) or the rendering code changes."""
-        h = hashlib.blake2b(_code_fingerprint().encode(), digest_size=16)
+        h = hashlib.blake2b(code_fingerprint("site").encode(), digest_size=16)
         for name in sorted(self.env.list_templates()):
             source, filename, _ = self.env.loader.get_source(self.env, name)  # type: ignore[union-attr]
             h.update(f"\0{name}\0{filename}\0".encode())

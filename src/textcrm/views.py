@@ -21,13 +21,13 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 from urllib.parse import quote as urlquote
 
-from textcrm import charts, pipeline, winloss
+from textcrm import charts, deals, pipeline, winloss
 from textcrm.diagnostics import Diagnostic
-from textcrm.loader import Repository
 from textcrm.model import Opportunity
 from textcrm.money import format_date, format_money, plain
 from textcrm.pipeline import CATEGORY_NAMES, Totals
 from textcrm.plural import counted
+from textcrm.repository import Repository
 
 if TYPE_CHECKING:
     from textcrm.history import OpportunityHistory, SiteHistory
@@ -42,7 +42,6 @@ BADGES = {
     "decision-overdue": "Decision overdue",
 }
 # A card on the board is flagged when its close date was pushed out this many times or more.
-SLIP_FLAG = 3
 WATERFALL_LABELS = (
     ("start", "Open pipeline at start"),
     ("new", "+ New"),
@@ -887,9 +886,9 @@ def slips_of(ctx: Context, opp_id: str) -> int:
 
 
 def _card(ctx: Context, row: OppRow) -> OppRow:
-    """A board card: the row, flagged when its close date slipped SLIP_FLAG times or more."""
+    """A board card: the row, flagged when its close date slipped deals.SLIP_FLAG times or more."""
     slips = slips_of(ctx, row.id)
-    if slips < SLIP_FLAG:
+    if not deals.slipping(slips):
         return row
     return dataclasses.replace(row, badges=(*row.badges, Badge("slipped", f"Slipped {slips}×")))
 
@@ -1199,7 +1198,7 @@ def opportunity(ctx: Context, opp: Opportunity, quote_href: str = "") -> Opportu
             i.is_open,
             ctx.owner_name(i.owner) if i.owner else "",
             i.due,
-            i.is_open and i.due is not None and i.due < ctx.today,
+            deals.decision_overdue(i, ctx.today),
             i.notes,
         )
         for i in opp.decision_issues
@@ -1223,7 +1222,7 @@ def opportunity(ctx: Context, opp: Opportunity, quote_href: str = "") -> Opportu
             q.number or "",
             q.date,
             q.valid_until,
-            q.valid_until is not None and q.valid_until < ctx.today,
+            deals.quote_expired(ctx.config, opp, ctx.today),
             q.terms,
             quote_href,
         )

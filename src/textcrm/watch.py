@@ -31,8 +31,8 @@ from textcrm import layout
 from textcrm.diagnostics import Diagnostic
 from textcrm.encode import terminal_text
 from textcrm.errors import TextcrmError
-from textcrm.loader import LoadResult, Repository
 from textcrm.plural import counted
+from textcrm.repository import LoadResult, Repository
 from textcrm.site import Builder, BuildResult
 
 DEBOUNCE_SECONDS = 0.15

@@ -31,8 +31,8 @@ from textcrm.money import ZERO
 from textcrm.pipeline import Totals, make_totals
 
 if TYPE_CHECKING:
-    from textcrm.loader import Repository
     from textcrm.model import Config, Opportunity
+    from textcrm.repository import Repository
 
 GROUPINGS = ("reason", "competitor", "owner", "stage")
 GROUPING_NAMES = {

@@ -20,7 +20,7 @@ from textcrm.plural import counted
 from textcrm.winloss import GROUPING_NAMES, Row, WinLoss
 
 if TYPE_CHECKING:
-    from textcrm.loader import Repository
+    from textcrm.repository import Repository
 
 CSV_COLUMNS = (
     "kind",

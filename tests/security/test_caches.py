@@ -172,7 +172,8 @@ def test_committed_markdown_cache_cannot_inject_html(make_repo, run, key_file, f
     (root / "_site").rename(root / "_old")
     key_file.write_bytes(b"")
     if form == "json-of-the-first-release":
-        (folder / f"markdown-{site._code_fingerprint()[:16]}.json").write_text(json.dumps(entries))
+        json_name = site.MarkdownCache(None).name.replace(".pickle", ".json")
+        (folder / json_name).write_text(json.dumps(entries))
     else:
         forge(folder, site.MarkdownCache(None).name, entries, b"", "current")
     page = built_notes(run, root)

@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING
 from textcrm.errors import UsageError
 
 if TYPE_CHECKING:
-    from textcrm.loader import Repository
     from textcrm.model import Contact, Opportunity
+    from textcrm.repository import Repository
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from textcrm.checks import amounts, dates, notes, references, stages
 
 if TYPE_CHECKING:
     from textcrm.diagnostics import Diagnostic
-    from textcrm.loader import Repository
+    from textcrm.repository import Repository
 
 Check = Callable[["Repository", date], Iterable["Diagnostic"]]
 

@@ -12,8 +12,8 @@ from textcrm.money import plain, round_money
 from textcrm.rules import default_severity
 
 if TYPE_CHECKING:
-    from textcrm.loader import Repository
     from textcrm.model import LineItem, Opportunity, Product
+    from textcrm.repository import Repository
 
 
 def amount_mismatch(repo: Repository, today: date) -> Iterator[Diagnostic]:

@@ -1,18 +1,27 @@
-"""Date checks: a close date is a real estimate; an open deal has a recent or a firm touch."""
+"""Date checks: a close date is a real estimate; an open deal has a recent or a firm touch.
+
+The rules themselves are defined once in `textcrm.deals`; these functions report them.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import date
 from typing import TYPE_CHECKING
 
+from textcrm import deals
+from textcrm.deals import (
+    created_after_close,
+    firm_follow_up_range,
+    quote_expired_advice,
+    touch_unknown,
+)
 from textcrm.diagnostics import Diagnostic
 from textcrm.plural import counted
 from textcrm.rules import default_severity
 
 if TYPE_CHECKING:
-    from textcrm.loader import Repository
-    from textcrm.model import Opportunity, Quote
+    from textcrm.repository import Repository
 
 
 def _d(code: str, path: str, line: int, message: str) -> Diagnostic:
@@ -21,7 +30,7 @@ def _d(code: str, path: str, line: int, message: str) -> Diagnostic:
 
 def close_date_past(repo: Repository, today: date) -> Iterator[Diagnostic]:
     for opp in repo.checked_opportunities():
-        if repo.is_open(opp) and opp.close_date is not None and opp.close_date < today:
+        if deals.close_date_past(repo.config, opp, today):
             yield _d(
                 "close-date-past",
                 opp.path,
@@ -31,29 +40,13 @@ def close_date_past(repo: Repository, today: date) -> Iterator[Diagnostic]:
             )
 
 
-def created_after_close(created: date | None, close: date | None) -> bool:
-    """True when a deal was created after it closed: dates that cannot both be right.
-
-    The one definition for the `created-after-close` rule and for every sales-cycle figure,
-    which leaves such deals out rather than count a negative cycle.
-    """
-    return created is not None and close is not None and created > close
-
-
-def sales_cycle_days(created: date | None, close: date | None) -> int | None:
-    """Days from creation to close, or None when a date is missing or they are impossible."""
-    if created is None or close is None or created_after_close(created, close):
-        return None
-    return (close - created).days
-
-
 def created_after_close_date(repo: Repository, today: date) -> Iterator[Diagnostic]:
     for opp in repo.checked_opportunities():
         if not created_after_close(opp.created, opp.close_date):
             continue
         # An open deal's past close date is a stale estimate, reported as close-date-past;
         # the estimate that rule asks for fixes this too.
-        if repo.is_open(opp) and opp.close_date is not None and opp.close_date < today:
+        if deals.close_date_past(repo.config, opp, today):
             continue
         yield _d(
             "created-after-close",
@@ -65,50 +58,11 @@ def created_after_close_date(repo: Repository, today: date) -> Iterator[Diagnost
         )
 
 
-def last_touch(opp: Opportunity, today: date) -> date | None:
-    """The latest activity on or before today, else `created`."""
-    past = [a.date for a in opp.activities if a.date is not None and a.date <= today]
-    if past:
-        return max(past)
-    return opp.created
-
-
-def firm_follow_up_range(today: date, horizon: int | None) -> str:
-    """The follow_up dates that count as firm, as advice: `a date from X to Y`."""
-    if horizon is None:
-        return f"a date on or after {today}"
-    return f"a date from {today} to {today + timedelta(days=horizon)}"
-
-
-def has_firm_follow_up(opp: Opportunity, today: date, horizon: int | None) -> bool:
-    """A follow_up on or after today, and within the horizon when one is configured."""
-    if opp.follow_up is None or opp.follow_up < today:
-        return False
-    return horizon is None or opp.follow_up <= today + timedelta(days=horizon)
-
-
-def is_stale(repo: Repository, opp: Opportunity, today: date) -> tuple[bool, date | None, int]:
-    """(stale?, last touch, threshold in days) as the `stale` rule defines it."""
-    stage = repo.config.stage(opp.stage)
-    threshold = repo.config.stale_days(stage)
-    touch = last_touch(opp, today)
-    quiet = touch is None or (today - touch).days >= threshold
-    firm = has_firm_follow_up(opp, today, repo.config.follow_up_horizon_days)
-    return quiet and not firm, touch, threshold
-
-
-def touch_unknown(opp: Opportunity) -> bool:
-    """A date the stale rule reads has a problem of its own (already reported)."""
-    return any(a.date is None for a in opp.activities) or bool(
-        {"created", "follow_up"} & set(opp.invalid)
-    )
-
-
 def stale(repo: Repository, today: date) -> Iterator[Diagnostic]:
     for opp in repo.checked_opportunities():
         if not repo.is_open(opp) or touch_unknown(opp):
             continue
-        is_it, touch, threshold = is_stale(repo, opp, today)
+        is_it, touch, threshold = deals.staleness(repo.config, opp, today)
         if not is_it:
             continue
         if touch is None:
@@ -134,9 +88,7 @@ def stale(repo: Repository, today: date) -> Iterator[Diagnostic]:
 
 def follow_up_overdue(repo: Repository, today: date) -> Iterator[Diagnostic]:
     for opp in repo.checked_opportunities():
-        if not repo.is_open(opp) or opp.follow_up is None or opp.follow_up >= today:
-            continue
-        if is_stale(repo, opp, today)[0]:
+        if not deals.follow_up_overdue(repo.config, opp, today):
             continue
         yield _d(
             "follow-up-overdue",
@@ -161,28 +113,9 @@ def activity_in_future(repo: Repository, today: date) -> Iterator[Diagnostic]:
                 )
 
 
-def quote_has_expired(repo: Repository, opp: Opportunity, today: date) -> bool:
-    """An open deal's quote whose valid_until is before today (closed deals are exempt)."""
-    quote = opp.quote
-    return (
-        repo.is_open(opp)
-        and quote is not None
-        and quote.valid_until is not None
-        and quote.valid_until < today
-    )
-
-
-def quote_expired_advice(quote: Quote, today: date) -> str:
-    """What the quote-expired rule says, shared with `textcrm quote`."""
-    return (
-        f"{quote.named} expired on {quote.valid_until}; send a new quote and set "
-        f"valid_until to a date on or after {today}"
-    )
-
-
 def quote_expired(repo: Repository, today: date) -> Iterator[Diagnostic]:
     for opp in repo.checked_opportunities():
-        if opp.quote is not None and quote_has_expired(repo, opp, today):
+        if opp.quote is not None and deals.quote_expired(repo.config, opp, today):
             yield _d(
                 "quote-expired",
                 opp.path,

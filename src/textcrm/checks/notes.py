@@ -11,7 +11,7 @@ from textcrm.notes import too_complex
 from textcrm.rules import default_severity
 
 if TYPE_CHECKING:
-    from textcrm.loader import Repository
+    from textcrm.repository import Repository
 
 
 def notes_too_complex(repo: Repository, today: date) -> Iterator[Diagnostic]:

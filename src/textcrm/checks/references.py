@@ -11,7 +11,7 @@ from textcrm.rules import default_severity
 from textcrm.suggest import did_you_mean as _did_you_mean
 
 if TYPE_CHECKING:
-    from textcrm.loader import Repository
+    from textcrm.repository import Repository
 
 
 def _d(code: str, path: str, line: int, message: str) -> Diagnostic:

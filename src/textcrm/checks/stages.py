@@ -10,8 +10,8 @@ from textcrm.diagnostics import Diagnostic
 from textcrm.rules import default_severity
 
 if TYPE_CHECKING:
-    from textcrm.loader import Repository
     from textcrm.model import Opportunity
+    from textcrm.repository import Repository
 
 
 def is_empty(value: object) -> bool:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from textcrm import layout
-from textcrm.diagnostics import Diagnostic
+from textcrm.diagnostics import Diagnostic, format_line
 from textcrm.errors import EnvironmentFailure, TextcrmError
 from textcrm.fsutil import atomic_write
 
@@ -179,9 +179,7 @@ def validate(
     )
     faults = [d for d in result.diagnostics if d.code in IMPORTER_FAULTS and d.path in planned]
     if faults:
-        shown = "\n".join(
-            f"  {d.path}:{d.line}:{d.column}: {d.message} [{d.code}]" for d in faults[:20]
-        )
+        shown = "\n".join(f"  {format_line(d)}" for d in faults[:20])
         more = f"\n  ... and {len(faults) - 20} more" if len(faults) > 20 else ""
         raise ImportFailed(
             "the import was not applied: the files it would write do not pass `textcrm check`:"
