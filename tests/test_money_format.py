@@ -34,3 +34,19 @@ def test_examples():
 
 def test_lakh_grouping_keeps_babel():
     assert _fast_formatter("INR", "en_IN") is None
+
+
+def test_every_figure_that_is_not_money_rounds_halves_away_from_zero() -> None:
+    from textcrm import money
+
+    assert money.percentage(1, 8) == Decimal("12.5")
+    assert money.percentage(1, 3) == Decimal("33.3")
+    assert money.percentage(2, 3) == Decimal("66.7")
+    assert money.percentage(1, 0) is None
+    assert money.percentage(None, 5) is None
+    # A tie goes up, never to the even neighbour (0.25 -> 0.3, not 0.2).
+    assert money.average([0, Decimal("0.5")]) == Decimal("0.3")
+    assert money.average([10, 13]) == Decimal("11.5")
+    assert money.average([]) is None
+    assert money.ratio(Decimal("1"), Decimal("8"), 2) == Decimal("0.13")
+    assert money.round_figure(Decimal("-2.25")) == Decimal("-2.3")

@@ -231,6 +231,36 @@ def mean(value: Decimal, count: int, currency: str) -> Decimal:
     return round_money(CONTEXT.divide(value, Decimal(count)), currency)
 
 
+# --- figures that are not money: percentages, rates, averages --------------------------
+# One rounding rule for every such figure textcrm shows or writes: to `places` decimals,
+# halves away from zero (12.25 % shows as 12.3 %), as for money.
+
+
+def round_figure(value: Decimal, places: int = 1) -> Decimal:
+    """`value` rounded to `places` decimals, halves away from zero."""
+    return value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP, context=CONTEXT)
+
+
+def ratio(part: Decimal | int | None, whole: Decimal | int | None, places: int) -> Decimal | None:
+    """part / whole rounded to `places` decimals; None when either is missing or whole is 0."""
+    if part is None or whole is None or whole == 0:
+        return None
+    return round_figure(CONTEXT.divide(Decimal(part), Decimal(whole)), places)
+
+
+def percentage(part: Decimal | int | None, whole: Decimal | int | None) -> Decimal | None:
+    """part as a percentage of whole, to one decimal (a win rate, an attainment)."""
+    if part is None:
+        return None
+    return ratio(CONTEXT.multiply(Decimal(part), Decimal(100)), whole, 1)
+
+
+def average(values: Iterable[int | Decimal], places: int = 1) -> Decimal | None:
+    """The mean of `values` to `places` decimals (days in a stage, a sales cycle); None if empty."""
+    items = [Decimal(v) for v in values]
+    return ratio(sum(items, Decimal(0)), len(items), places) if items else None
+
+
 def format_money(value: Decimal, currency: str, locale: str = "en_US") -> str:
     """`$48,000.00`, `1.234,56 €`: Babel's CLDR formatting of the exactly rounded amount.
 

@@ -26,7 +26,7 @@ from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Protocol
 
-from textcrm import pipeline
+from textcrm import money, pipeline
 from textcrm.money import ZERO
 from textcrm.pipeline import Totals, make_totals
 
@@ -104,9 +104,7 @@ class _Period(Protocol):
 
 def percent(part: Decimal, whole: Decimal) -> Decimal | None:
     """part / whole in percent to one decimal (as the dashboard's win rate), None for 0."""
-    if not whole:
-        return None
-    return (part * 100 / whole).quantize(Decimal("0.1"))
+    return money.percentage(part, whole)
 
 
 def amount_rate(part: Totals, rest: Totals) -> Decimal | None:
