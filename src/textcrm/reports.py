@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from textcrm import jsonout, pipeline
+from textcrm import deals, jsonout, pipeline
 from textcrm.console import Cell, Style, fit_lines, paint, table
 from textcrm.encode import csv_cell, terminal_text
 from textcrm.money import ZERO, fixed, format_date, format_money, plain
@@ -202,7 +202,7 @@ def list_report(
     for o in opps:
         fig = repo.figures(o)
         state = pipeline.status(repo, o)
-        late = state == "open" and o.close_date is not None and o.close_date < today
+        late = deals.close_date_past(repo.config, o, today)
         dim = "dim" if state != "open" else None
         body.append(
             [

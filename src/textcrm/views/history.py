@@ -11,6 +11,7 @@ from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from textcrm import deals, pipeline
 from textcrm.money import plain
 from textcrm.plural import counted
 from textcrm.views.charts import Bar, waterfall
@@ -104,11 +105,7 @@ def dashboard_history(ctx: Context) -> DashboardHistory | None:
         for s in ctx.config.stages
         if s.key in averages
     )
-    won = {
-        o.id
-        for o in ctx.repo.opportunities.values()
-        if (st := ctx.config.stage(o.stage)) is not None and st.outcome == "won"
-    }
+    won = {o.id for o in ctx.repo.opportunities.values() if pipeline.status(ctx.repo, o) == "won"}
     cycles = won_cycles(found.histories, won)
     cycle = "–"
     if cycles:
@@ -162,9 +159,8 @@ def opportunity_history(ctx: Context, h: OpportunityHistory) -> OpportunityHisto
     periods = []
     for p in h.periods:
         current = p.end is None
-        stage = ctx.config.stage(p.stage)
         # The days of a won or lost stage the deal still sits in mean nothing: left blank.
-        closed = current and stage is not None and not stage.is_open
+        closed = current and not deals.stage_open(ctx.config, p.stage)
         days = "" if closed else str(((p.end or ctx.today) - p.start).days)
         periods.append(StagePeriodLine(ctx.stage_name(p.stage), p.start, p.end, days, current))
     moves = tuple(CloseDateLine(m.day, m.old, m.new, f"{m.days:+d}", m.days > 0) for m in h.moves)
