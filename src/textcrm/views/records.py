@@ -174,6 +174,7 @@ class IndexView:
     kind: str
     title: str
     rows: tuple[IndexRow, ...]
+    detail_heading: str  # the heading of the column after the name
 
 
 def _index_row(ctx: Context, link: Link, detail: str, g: pipeline.Group) -> IndexRow:
@@ -196,7 +197,7 @@ def accounts_index(ctx: Context, groups: Mapping[str, pipeline.Group]) -> IndexV
         _index_row(ctx, ctx.record_link("account", a.id), a.industry, groups[a.id])
         for a in sorted(ctx.repo.accounts.values(), key=lambda a: (a.name.lower(), a.id))
     )
-    return IndexView("account", "Accounts", rows)
+    return IndexView("account", "Accounts", rows, "Industry")
 
 
 @dataclass(frozen=True, slots=True)
@@ -315,4 +316,4 @@ def competitors_index(ctx: Context, groups: Mapping[str, pipeline.Group]) -> Ind
         _index_row(ctx, ctx.record_link("competitor", c.id), c.website, groups[c.id])
         for c in sorted(ctx.repo.competitors.values(), key=lambda c: (c.name.lower(), c.id))
     )
-    return IndexView("competitor", "Competitors", rows)
+    return IndexView("competitor", "Competitors", rows, "Website")
