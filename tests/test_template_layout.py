@@ -14,7 +14,7 @@ from jinja2 import nodes
 from conftest import ROOT
 from textcrm import render
 
-TEMPLATES = sorted((ROOT / "templates").glob("*.html"))
+TEMPLATES = sorted([*(ROOT / "templates").glob("*.html"), *(ROOT / "templates").glob("new/*.md")])
 ARITHMETIC = (nodes.Add, nodes.Sub, nodes.Mul, nodes.Div, nodes.FloorDiv, nodes.Mod, nodes.Pow)
 ORDERING = {"lt", "gt", "lteq", "gteq"}
 # Filters that sort, select, aggregate or convert numbers.

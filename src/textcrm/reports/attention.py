@@ -7,13 +7,7 @@ from typing import TYPE_CHECKING
 
 from textcrm import pipeline
 from textcrm.console import Cell, Style, table
-from textcrm.reports.formats import (
-    date_text,
-    iso_date,
-    json_head,
-    to_csv,
-    to_json,
-)
+from textcrm.reports.formats import date_text, iso_date, json_head, to_csv, to_json
 
 if TYPE_CHECKING:
     from textcrm.repository import Repository

@@ -13,12 +13,7 @@ from textcrm.money import plain
 from textcrm.pipeline import CATEGORY_NAMES, Totals
 from textcrm.plural import counted
 from textcrm.views.charts import Bar, stacked_columns, stage_bars
-from textcrm.views.common import (
-    Context,
-    Figure,
-    Formatter,
-    Link,
-)
+from textcrm.views.common import Context, Figure, Formatter, Link
 from textcrm.views.history import DashboardHistory, dashboard_history
 
 

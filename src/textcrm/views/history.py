@@ -15,9 +15,7 @@ from textcrm import deals, pipeline
 from textcrm.money import plain
 from textcrm.plural import counted
 from textcrm.views.charts import Bar, waterfall
-from textcrm.views.common import (
-    Context,
-)
+from textcrm.views.common import Context
 
 if TYPE_CHECKING:
     from textcrm.history import OpportunityHistory

@@ -10,14 +10,7 @@ from datetime import date
 from textcrm import deals, pipeline
 from textcrm.model import Opportunity
 from textcrm.money import plain
-from textcrm.views.common import (
-    Context,
-    Field,
-    Link,
-    OppRow,
-    Problem,
-    opp_row,
-)
+from textcrm.views.common import Context, Field, Link, OppRow, Problem, opp_row
 from textcrm.views.history import OpportunityHistoryView, opportunity_history
 
 
