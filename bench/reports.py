@@ -54,10 +54,11 @@ def in_process(corpus: Path, runs: int) -> dict[str, float]:
 
     from textcrm import export, pipeline, reports
     from textcrm.calendar import calendar_feed
+    from textcrm.console import Style
     from textcrm.loader import load
 
     day = date.fromisoformat(TODAY)
-    style = reports.Style()
+    style = Style()
     loads = []
     for _ in range(runs):
         start = time.perf_counter()

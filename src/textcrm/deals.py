@@ -17,10 +17,15 @@ if TYPE_CHECKING:
 SLIP_FLAG = 3
 
 
+def stage_open(config: Config, key: str) -> bool:
+    """A deal in this stage is open (an unknown stage counts as open: it is reported)."""
+    stage = config.stage(key)
+    return stage is None or stage.is_open
+
+
 def is_open(config: Config, opp: Opportunity) -> bool:
     """An opportunity in an open stage (an unknown stage counts as open: it is reported)."""
-    stage = config.stage(opp.stage)
-    return stage is None or stage.is_open
+    return stage_open(config, opp.stage)
 
 
 def close_date_past(config: Config, opp: Opportunity, today: date) -> bool:

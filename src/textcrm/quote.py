@@ -85,6 +85,11 @@ class Party:
     tax_id: str = ""
     logo: str = ""  # a data: URI, so the HTML needs no other file
 
+    @property
+    def website_text(self) -> str:
+        """The website as printed: without its scheme (`example.com`, not `https://...`)."""
+        return self.website.split("://")[-1]
+
 
 @dataclass(frozen=True, slots=True)
 class Person:
@@ -152,6 +157,11 @@ class QuoteView:
     salesperson: Person | None
     lines: tuple[QuoteLine, ...]
     totals: Totals
+
+    @property
+    def lang(self) -> str:
+        """The page's language: the locale's language code (`de` for `de_DE`)."""
+        return self.locale.split("_")[0]
 
     @property
     def file_stem(self) -> str:
