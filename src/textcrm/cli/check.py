@@ -165,65 +165,16 @@ def stages(root: str | None, fmt: str) -> None:
     Example:
       textcrm stages --format json
     """
-    import textwrap
-
-    from textcrm import console, jsonout
-    from textcrm.encode import terminal_text
-    from textcrm.layout import CONFIG_FILE
+    from textcrm import console
     from textcrm.loader import DiskReader, load_config
-    from textcrm.money import plain
+    from textcrm.stages_output import render_stages, stages_json
 
     crm = resolve_root(root)
     config, _ = load_config(DiskReader(crm))
     if fmt == "json":
-        doc = {
-            "version": 1,
-            "config": CONFIG_FILE,
-            "stages": [
-                {
-                    "order": i + 1,
-                    "key": s.key,
-                    "name": s.name,
-                    "probability": plain(s.probability),
-                    "forecast": s.forecast,
-                    "outcome": s.outcome,
-                    "requires": list(s.requires),
-                    "stale_after_days": config.stale_days(s) if s.is_open else None,
-                    "description": s.description,
-                }
-                for i, s in enumerate(config.stages)
-            ],
-        }
-        click.echo(jsonout.dumps(doc), nl=False)
+        click.echo(stages_json(config), nl=False)
         return
-    rows = [
-        (
-            i + 1,
-            s.key,
-            s.name,
-            f"{plain(s.probability)}%",
-            s.forecast + (f" ({s.outcome})" if s.outcome else ""),
-            ", ".join(s.requires) or "-",
-            f"{config.stale_days(s)}d" if s.is_open else "-",
-        )
-        for i, s in enumerate(config.stages)
-    ]
-    headers = ("#", "key", "name", "prob.", "forecast", "requires", "stale")
-    click.echo(console.table(headers, rows, right=(0, 3)), nl=False)
-    # Descriptions are prose: each under its stage, wrapped to the terminal.
-    width = min(console.terminal_width(), 100)
-    for i, s in enumerate(config.stages):
-        if s.description.strip():
-            click.echo()
-            click.echo(terminal_text(f"{i + 1}. {s.name} ({s.key})", lines=False))
-            click.echo(
-                textwrap.fill(
-                    terminal_text(" ".join(s.description.split())),
-                    width,
-                    initial_indent="   ",
-                    subsequent_indent="   ",
-                )
-            )
+    click.echo(render_stages(config, min(console.terminal_width(), 100)), nl=False)
 
 
 @cli.command()
