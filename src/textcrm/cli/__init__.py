@@ -171,6 +171,7 @@ def wide_option(f: F) -> F:
 
 
 def report_style(wide: bool = False) -> Any:
+    """The style reports and history tables are drawn in: this terminal's width and colour."""
     from textcrm import console
     from textcrm.console import Style
 
