@@ -45,7 +45,7 @@ PARSER_CALLERS = {
 }
 
 # Entry points may read the clock; nothing below them does ("today" is a parameter).
-CLOCK_READERS = {"textcrm.cli", "textcrm.hook"}
+CLOCK_READERS = {"textcrm.cli", "textcrm.cli.lsp", "textcrm.hook"}
 
 
 def module_name(path: Path) -> str:

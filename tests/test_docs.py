@@ -30,8 +30,13 @@ def test_format_field_reference_is_current():
 
 
 def commands(group: click.Group, prefix: str = "") -> list[tuple[str, click.Command]]:
+    # Through list_commands and get_command, as help does: the group loads its commands'
+    # modules when asked.
     out = []
-    for name, cmd in sorted(group.commands.items()):
+    ctx = click.Context(group)
+    for name in group.list_commands(ctx):
+        cmd = group.get_command(ctx, name)
+        assert cmd is not None, name
         out.append((prefix + name, cmd))
         if isinstance(cmd, click.Group):
             out.extend(commands(cmd, prefix + name + " "))
