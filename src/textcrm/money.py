@@ -231,6 +231,14 @@ def mean(value: Decimal, count: int, currency: str) -> Decimal:
     return round_money(CONTEXT.divide(value, Decimal(count)), currency)
 
 
+# --- history's rounding (textcrm.history) -------------------------------------------------
+
+
+def average_days(values: list[int]) -> Decimal:
+    """The mean of day counts to one decimal, half up (days in a stage, a sales cycle)."""
+    return (Decimal(sum(values)) / len(values)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+
 def format_money(value: Decimal, currency: str, locale: str = "en_US") -> str:
     """`$48,000.00`, `1.234,56 €`: Babel's CLDR formatting of the exactly rounded amount.
 
