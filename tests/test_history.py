@@ -10,6 +10,8 @@ import pytest
 
 from conftest import git, write_files
 from textcrm import history
+from textcrm.history import cache as history_cache
+from textcrm.history import timeline
 
 
 def opp(stage: str, close: str, amount: str, owner: str, extra: str = "") -> str:
@@ -323,14 +325,14 @@ def test_cache_reads_only_new_commits(pipeline, run, monkeypatch):
     )
     commit(pipeline, "2026-11-20", "e qualified")
     calls = []
-    real = history.git.log_raw
+    real = timeline.git.log_raw
 
     def spy(top, rev, prefix, stop=None):
         entries = real(top, rev, prefix, stop)
         calls.append((stop, len(entries)))
         return entries
 
-    monkeypatch.setattr(history.git, "log_raw", spy)
+    monkeypatch.setattr(timeline.git, "log_raw", spy)
     cached = run(["changes", "--since", "2026-11-01", "--format", "json"], cwd=pipeline).output
     assert len(calls) == 1 and calls[0][0] is not None and calls[0][1] == 1
     fresh = run(
@@ -461,7 +463,7 @@ def test_crm_in_a_sub_folder_of_the_git_repository(make_repo, run, tmp_path):
 
 
 def test_cache_appends_deltas_then_compacts(pipeline, run, monkeypatch):
-    monkeypatch.setattr(history, "MAX_DELTAS", 2)
+    monkeypatch.setattr(history_cache, "MAX_DELTAS", 2)
     cache = pipeline / ".textcrm-cache"
     args = ["changes", "--since", "2026-10-02", "--format", "json", "--today", "2026-11-28"]
     run(args, cwd=pipeline)
@@ -506,13 +508,13 @@ def test_changes_since_before_the_first_commit_counts_everything_new(pipeline, r
 
 def test_notes_only_edits_are_not_listed_and_parse_once(pipeline, run, monkeypatch):
     calls = []
-    real = history._parse_opportunity
+    real = timeline.parse_opportunity
 
     def spy(front):
         calls.append(front)
         return real(front)
 
-    monkeypatch.setattr(history, "_parse_opportunity", spy)
+    monkeypatch.setattr(timeline, "parse_opportunity", spy)
     text = (pipeline / "opportunities/b.md").read_text()
     write_files(pipeline, {"opportunities/b.md": text + "More notes after the call.\n"})
     commit(pipeline, "2026-11-12", "b: notes")
