@@ -20,9 +20,9 @@ from textcrm.history.cache import MAX_DELTAS, build_timeline, save_timeline
 from textcrm.history.changes import (
     LISTS,
     WATERFALL_TERMS,
-    Change,
     Changes,
     Item,
+    ItemValue,
     changes,
     compare,
 )
@@ -66,7 +66,6 @@ __all__ = [
     "TRACKED",
     "WATERFALL_TERMS",
     "Amount",
-    "Change",
     "Changes",
     "CloseDateMove",
     "Commit",
@@ -75,6 +74,7 @@ __all__ = [
     "FieldChange",
     "Git",
     "Item",
+    "ItemValue",
     "OpportunityHistory",
     "Point",
     "PointReader",

@@ -20,7 +20,7 @@ from textcrm.history.timeline import head_chain, locate
 WATERFALL_TERMS = ("start", "new", "increases", "decreases", "won", "lost", "removed", "end")
 
 # What an Item's change is about: stage names, close dates, amounts, or the day it went stale.
-Change = str | date | Amount | None
+ItemValue = str | date | Amount | None
 
 
 @dataclass(frozen=True)
@@ -36,8 +36,8 @@ class Item:
     owner: str
     currency: str
     amount: Decimal
-    old: Change = None
-    new: Change = None
+    old: ItemValue = None
+    new: ItemValue = None
 
 
 @dataclass
@@ -120,7 +120,7 @@ class _Tally:
 
 
 def _item(
-    deal: Deal, amount: Decimal | None = None, old: Change = None, new: Change = None
+    deal: Deal, amount: Decimal | None = None, old: ItemValue = None, new: ItemValue = None
 ) -> Item:
     """The deal in a list: its expected revenue unless `amount` says what moved."""
     return Item(
