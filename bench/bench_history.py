@@ -3,6 +3,7 @@
 Usage::
 
     python bench/bench_history.py [--runs 5] [--work /tmp/textcrm-bench-history]
+                                  [--opportunities 2000] [--commits 5000]
 
 Builds the repository with bench/history_repo.py (deterministic, `git fast-import`), then
 times the real command in a fresh process:
@@ -72,12 +73,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--work", type=Path, default=Path("/tmp/textcrm-bench-history"))
+    # A smaller repository for a quick before/after comparison; --work must then differ.
+    parser.add_argument("--opportunities", type=int, default=2000)
+    parser.add_argument("--commits", type=int, default=5000)
     args = parser.parse_args(argv)
     repo = args.work
     if not (repo / ".git").exists():
         shutil.rmtree(repo, ignore_errors=True)
         t = time.perf_counter()
-        build(repo, 2000, 5000, 1, __import__("datetime").date(2026, 11, 28))
+        build(repo, args.opportunities, args.commits, 1, __import__("datetime").date(2026, 11, 28))
         print(f"built the repository in {time.perf_counter() - t:.1f} s", file=sys.stderr)
     _git(repo, "reset", "-q", "--hard", "main")
     _git(repo, "clean", "-fdq")
@@ -120,10 +124,13 @@ def main(argv: list[str] | None = None) -> int:
         platform.processor(),
     )
     load = os.getloadavg()
+    size = ""
+    if (args.opportunities, args.commits) != (2000, 5000):
+        size = f" --opportunities {args.opportunities} --commits {args.commits}"
     print(
-        f"Command: `python bench/bench_history.py --runs {args.runs}` "
-        f"(`textcrm changes --since {SINCE} --today {TODAY}` on 2,000 opportunities and "
-        "5,000 commits built by bench/history_repo.py)\n"
+        f"Command: `python bench/bench_history.py --runs {args.runs}{size}` "
+        f"(`textcrm changes --since {SINCE} --today {TODAY}` on {args.opportunities:,} "
+        f"opportunities and {args.commits:,} commits built by bench/history_repo.py)\n"
     )
     print(
         f"Machine: {os.cpu_count()} CPUs, {cpu}, Python {platform.python_version()}, "

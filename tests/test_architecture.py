@@ -39,7 +39,6 @@ IMPORTERS = {
 PARSER_CALLERS = {
     "textcrm.loader",
     "textcrm.edit",
-    "textcrm.history",
     "textcrm.hook",
     "textcrm.watch",
 }

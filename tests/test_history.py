@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
+from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
 from conftest import git, write_files
-from textcrm import history
+from textcrm import history, loader
+from textcrm.history import Amount, output, timeline
+from textcrm.history import cache as history_cache
 
 
 def opp(stage: str, close: str, amount: str, owner: str, extra: str = "") -> str:
@@ -323,14 +328,14 @@ def test_cache_reads_only_new_commits(pipeline, run, monkeypatch):
     )
     commit(pipeline, "2026-11-20", "e qualified")
     calls = []
-    real = history.git.log_raw
+    real = timeline.git.log_raw
 
     def spy(top, rev, prefix, stop=None):
         entries = real(top, rev, prefix, stop)
         calls.append((stop, len(entries)))
         return entries
 
-    monkeypatch.setattr(history.git, "log_raw", spy)
+    monkeypatch.setattr(timeline.git, "log_raw", spy)
     cached = run(["changes", "--since", "2026-11-01", "--format", "json"], cwd=pipeline).output
     assert len(calls) == 1 and calls[0][0] is not None and calls[0][1] == 1
     fresh = run(
@@ -461,7 +466,7 @@ def test_crm_in_a_sub_folder_of_the_git_repository(make_repo, run, tmp_path):
 
 
 def test_cache_appends_deltas_then_compacts(pipeline, run, monkeypatch):
-    monkeypatch.setattr(history, "MAX_DELTAS", 2)
+    monkeypatch.setattr(history_cache, "MAX_DELTAS", 2)
     cache = pipeline / ".textcrm-cache"
     args = ["changes", "--since", "2026-10-02", "--format", "json", "--today", "2026-11-28"]
     run(args, cwd=pipeline)
@@ -506,16 +511,122 @@ def test_changes_since_before_the_first_commit_counts_everything_new(pipeline, r
 
 def test_notes_only_edits_are_not_listed_and_parse_once(pipeline, run, monkeypatch):
     calls = []
-    real = history._parse_opportunity
+    real = timeline.parse_opportunity
 
     def spy(front):
         calls.append(front)
         return real(front)
 
-    monkeypatch.setattr(history, "_parse_opportunity", spy)
+    monkeypatch.setattr(timeline, "parse_opportunity", spy)
     text = (pipeline / "opportunities/b.md").read_text()
     write_files(pipeline, {"opportunities/b.md": text + "More notes after the call.\n"})
     commit(pipeline, "2026-11-12", "b: notes")
     result = run(["history", "b", "--no-cache", "--today", "2026-11-28"], cwd=pipeline)
     assert "2026-11-12" not in result.output  # no tracked figure changed
     assert len(calls) == len(set(calls))  # the same front matter is parsed once
+
+
+def usd(value: str) -> Amount:
+    return Amount(Decimal(value), "USD")
+
+
+def test_changes_items_carry_values_and_the_output_writes_them(pipeline):
+    found = history.changes(pipeline, "2026-11-01", None, date(2026, 11, 28))
+    assert {k: [(i.id, i.old, i.new) for i in v] for k, v in found.lists.items() if v} == {
+        "new": [("e", None, "prospecting")],
+        "won": [("c", "negotiation", "closed-won")],
+        "pulled_in": [("b", date(2026, 12, 29), date(2026, 12, 20))],
+        "increased": [("c", usd("5000"), usd("5200"))],
+        "decreased": [("a2", usd("10000"), usd("8000"))],
+        "deleted": [("d", "proposal", None)],
+        "stale": [("e", None, date(2026, 11, 28))],
+    }
+    details = {k: [output.item_detail(k, i) for i in v] for k, v in found.lists.items() if v}
+    assert details["won"] == ["negotiation -> closed-won"]
+    assert details["pulled_in"] == ["2026-12-29 -> 2026-12-20 (-9 days)"]
+    assert details["decreased"] == ["10000.00 USD -> 8000.00 USD"]
+    german = output.money_format("de_DE")
+    assert output.item_detail("increased", found.lists["increased"][0], german) == (
+        "5.000,00\xa0$ -> 5.200,00\xa0$"
+    )
+
+
+def test_history_events_carry_values_and_the_output_writes_them(pipeline, run):
+    b = history.load_history(pipeline, "b", date(2026, 11, 28))
+    created, proposal = b.events[0], b.events[1]
+    assert created.kind == "created"
+    assert [(c.field, c.old) for c in created.changes] == [
+        (f, None) for f in ("stage", "close_date", "expected", "probability", "owner", "forecast")
+    ]
+    assert [(c.field, c.old, c.new) for c in proposal.changes] == [
+        ("stage", "qualification", "proposal"),
+        ("close_date", date(2026, 12, 15), date(2026, 12, 29)),
+        ("expected", usd("20000.50"), usd("25000.25")),
+        ("probability", Decimal(25), Decimal(60)),
+        ("forecast", "pipeline", "best_case"),
+    ]
+    assert output.event_text(proposal) == (
+        "stage: qualification -> proposal; close_date: 2026-12-15 -> 2026-12-29; "
+        "expected: 20000.50 USD -> 25000.25 USD; probability: 25% -> 60%; "
+        "forecast: pipeline -> best_case"
+    )
+    renamed = history.load_history(pipeline, "a2", date(2026, 11, 28)).events[1]
+    assert (renamed.renamed_from, renamed.settings_changed) == ("opportunities/a.md", False)
+    doc = json.loads(
+        run(["history", "a2", "--today", "2026-11-28", "--format", "json"], cwd=pipeline).output
+    )
+    assert doc["events"][0]["changes"][0] == {"field": "stage", "old": None, "new": "prospecting"}
+    assert doc["events"][0]["note"] is None  # JSON writes an empty text as null
+    assert doc["events"][1]["note"] == "renamed from opportunities/a.md"
+
+
+def test_a_config_change_is_noted_on_the_deals_it_revalues(pipeline):
+    config = (pipeline / "textcrm.yaml").read_text()
+    assert config.count("probability: 25,") == 1
+    write_files(pipeline, {"textcrm.yaml": config.replace("probability: 25,", "probability: 30,")})
+    commit(pipeline, "2026-11-12", "qualification is likelier")
+    last = history.load_history(pipeline, "a2", date(2026, 11, 28)).events[-1]
+    assert (last.kind, last.settings_changed, last.renamed_from) == ("changed", True, "")
+    assert [(c.field, c.old, c.new) for c in last.changes] == [
+        ("probability", Decimal(25), Decimal(30))
+    ]
+    assert output.event_text(last) == (
+        "probability: 25% -> 30%; textcrm.yaml or products.yaml changed"
+    )
+
+
+OPPORTUNITY = opp("proposal", "2026-12-20", "25000.25", "bob")
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        OPPORTUNITY.encode(),
+        OPPORTUNITY.replace("\n", "\r\n").encode(),
+        ("\ufeff" + OPPORTUNITY).encode(),
+        OPPORTUNITY.replace("---\nNotes", "... \t\nNotes").encode(),
+        OPPORTUNITY.replace("---\nNotes", "---\t \nNotes").encode() + b"---\nmore notes\n",
+        OPPORTUNITY.removesuffix("Notes.\n").removesuffix("\n").encode(),
+        OPPORTUNITY.replace("---\nNotes.\n", "").encode(),  # never closed: a problem either way
+    ],
+)
+def test_a_past_version_reads_the_same_from_its_front_matter(data):
+    cut = loader.front_matter(data)
+    assert data.startswith(cut)
+    assert b"Notes" not in cut
+    whole, whole_problems = loader.read_record("opportunity", "opportunities/x.md", "x", data)
+    part, part_problems = loader.read_record("opportunity", "opportunities/x.md", "x", cut)
+    assert part_problems == whole_problems
+    if whole is None:
+        assert part is None and whole_problems
+    else:
+        assert dataclasses.replace(part, body="", body_line=0) == dataclasses.replace(
+            whole, body="", body_line=0
+        )
+
+
+def test_notes_a_file_cannot_hold_do_not_hide_a_past_version():
+    data = OPPORTUNITY.encode() + b"\x00\xff binary notes"
+    assert loader.read_record("opportunity", "opportunities/x.md", "x", data)[0] is None
+    snapshot = timeline.parse_opportunity(loader.front_matter(data))
+    assert snapshot is not None and (snapshot.stage, snapshot.amount) == ("proposal", "25000.25")

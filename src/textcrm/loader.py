@@ -198,6 +198,15 @@ def read_record(kind: str, path: str, record_id: str, data: bytes) -> tuple[Any,
     return parse_record(kind, path, record_id, data)
 
 
+def front_matter(data: bytes) -> bytes:
+    """A record file cut after its front matter (notes left out, nothing decoded): all that
+    `read_record` needs of a past version's fields. History parses each distinct cut once,
+    so an edit of the notes alone costs no parse."""
+    from textcrm.source import front_matter_bytes
+
+    return front_matter_bytes(data)
+
+
 def read_config(
     data: bytes, path: str = layout.CONFIG_FILE
 ) -> tuple[Config | None, list[Diagnostic]]:

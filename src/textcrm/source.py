@@ -8,6 +8,7 @@ handles BOM, CRLF, a missing closing delimiter, non-UTF-8 bytes and binary files
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from textcrm.diagnostics import Diagnostic, error
@@ -15,6 +16,10 @@ from textcrm.diagnostics import Diagnostic, error
 MAX_FILE_BYTES = 5 * 1024 * 1024
 _DELIMITERS = ("---",)
 _CLOSERS = ("---", "...")
+# A line that closes the front matter, as `split` sees it, found in the bytes.
+_CLOSING_LINE = re.compile(
+    rb"\n(?:" + b"|".join(re.escape(c.encode()) for c in _CLOSERS) + rb")[ \t]*\r?(?:\n|$)"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,3 +94,11 @@ def split(path: str, text: str) -> tuple[Source | None, Diagnostic | None]:
         "front-matter-missing",
         "the front matter opened on line 1 is never closed; add a `---` line after the last field",
     )
+
+
+def front_matter_bytes(data: bytes) -> bytes:
+    """A record file cut after the line that closes its front matter (whole when none does),
+    without decoding it: `split` reads the same front matter from the cut as from the file,
+    and the notes (and whatever bytes they hold) are left out."""
+    found = _CLOSING_LINE.search(data, 3)
+    return data[: found.end()] if found else data

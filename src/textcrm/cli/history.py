@@ -54,7 +54,7 @@ def history(
     """
     from textcrm import jsonout
     from textcrm.history import load_history
-    from textcrm.history_output import history_json, render_history
+    from textcrm.history.output import history_json, render_history
 
     day = parse_today(today)
     crm = resolve_root(root)
@@ -118,7 +118,7 @@ def changes(
     """
     from textcrm import jsonout
     from textcrm.history import changes as compute
-    from textcrm.history_output import changes_json, render_changes, render_markdown
+    from textcrm.history.output import changes_json, render_changes, render_markdown
 
     day = parse_today(today)
     crm = resolve_root(root)

@@ -1,39 +1,121 @@
-"""History and pipeline changes as text tables, JSON and a short Markdown pull-request comment.
+"""History and pipeline changes as text: tables, JSON and a short Markdown pull-request comment.
 
-Titles, ids, owners, stages and commit authors come from the repository and its history:
-the text forms show their control characters (`encode.terminal_text`; they have no colour of
+Every word and figure the history commands show is written here: the history's records carry
+values (Decimal, dates, stage names, Amounts) and nothing else formats them.
+
+Titles, ids, owners, stages and commit authors come from the repository and its history: the
+text forms show their control characters (`encode.terminal_text`; they have no colour of
 their own) and the Markdown comment writes them through `encode.markdown_text` and
 `encode.markdown_code`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from textcrm.deals import sales_cycle_days
 from textcrm.encode import markdown_code, markdown_text, terminal_text
-from textcrm.history import (
-    LISTS,
-    WATERFALL_TERMS,
-    Amount,
-    Changes,
-    Item,
-    MoneyFormat,
-    OpportunityHistory,
-    Tracked,
-)
-from textcrm.money import fixed, format_date, format_money
+from textcrm.history.changes import LISTS, WATERFALL_TERMS, Changes, Item
+from textcrm.history.deal import Amount, Event, OpportunityHistory, Tracked
+from textcrm.money import fixed, format_date, format_money, plain
 from textcrm.plural import counted
 
 if TYPE_CHECKING:
     from textcrm.console import Style
 
+MoneyFormat = Callable[[Decimal, str], str]
+
 
 def money_format(locale: str) -> MoneyFormat:
     """Amounts as every human-readable output writes them: Babel, the repository's locale."""
     return lambda value, currency: format_money(value, currency, locale)
+
+
+def amount_text(amount: Amount, money: MoneyFormat | None = None) -> str:
+    """As `money` formats it, else the plain exact form `48000.00 USD`."""
+    if money is not None:
+        return money(amount.value, amount.currency)
+    return f"{fixed(amount.value, amount.currency)} {amount.currency}"
+
+
+def tracked_text(name: str, value: Tracked, money: MoneyFormat | None = None) -> str:
+    """A tracked field's value as text: money by `money`, the probability as `25%`, a stage,
+    owner or close date the file did not give as `-`."""
+    if isinstance(value, Amount):
+        return amount_text(value, money)
+    if isinstance(value, Decimal):
+        return f"{plain(value)}%"
+    if isinstance(value, date):
+        return value.isoformat()
+    if name == "forecast":
+        return value or ""
+    return value or "-"
+
+
+def event_note(e: Event) -> str:
+    """Why an event that changed no field is listed, or what else happened in it."""
+    if e.renamed_from:
+        return f"renamed from {e.renamed_from}"
+    return "textcrm.yaml or products.yaml changed" if e.settings_changed else ""
+
+
+def event_text(e: Event, money: MoneyFormat | None = None) -> str:
+    """The change as one line of text, amounts formatted by `money`."""
+    parts = [
+        f"{c.field}: {tracked_text(c.field, c.old, money)} -> {tracked_text(c.field, c.new, money)}"
+        for c in e.changes
+    ]
+    if e.kind == "created":
+        parts = [
+            "created: "
+            + ", ".join(f"{c.field} {tracked_text(c.field, c.new, money)}" for c in e.changes)
+        ]
+    elif e.kind == "restored":
+        parts.insert(0, "restored")
+    elif e.kind == "deleted":
+        parts = ["deleted"]
+    elif e.kind == "invalid":
+        parts = ["front matter invalid in this commit: not read (values carried over)"]
+    note = event_note(e)
+    if note:
+        parts.append(note)
+    return "; ".join(parts)
+
+
+def item_detail(key: str, i: Item, money: MoneyFormat | None = None) -> str:
+    """What happened to a deal of the list `key`, amounts formatted by `money`."""
+    old, new = i.old, i.new
+    if isinstance(old, Amount) and isinstance(new, Amount):
+        if old.currency != new.currency:
+            return f"currency {old.currency} -> {new.currency}"
+        return f"{amount_text(old, money)} -> {amount_text(new, money)}"
+    if key == "deleted":
+        return f"was {old}"
+    if key == "new":
+        return f"in {new}"
+    if key == "stale":
+        return f"stale as of {new}"
+    if key in ("won", "lost") and old is None:
+        return f"new -> {new}"
+    if isinstance(old, date) and isinstance(new, date):
+        days = (new - old).days
+        return f"{old} -> {new} ({counted(f'{days:+d}', 'day')})"
+    return f"{old} -> {new}"
+
+
+def item_json(key: str, i: Item) -> dict[str, Any]:
+    """A deal of the list `key` as JSON: the amount as the exact minor-unit string."""
+    return {
+        "id": i.id,
+        "title": i.title,
+        "owner": i.owner,
+        "currency": i.currency,
+        "amount": fixed(i.amount, i.currency),
+        "detail": item_detail(key, i),
+    }
 
 
 TITLES = {
@@ -80,7 +162,7 @@ def render_history(
     style = _plain_style(style)
     money = money_format(locale)
     rows = [
-        (format_date(e.commit.day, locale), e.commit.author, e.commit.short, e.describe(money))
+        (format_date(e.commit.day, locale), e.commit.author, e.commit.short, event_text(e, money))
         for e in h.events
     ]
     head = f"{h.id}: {h.title or '(no title)'} ({h.path})" + ("" if h.exists else " [deleted]")
@@ -143,9 +225,13 @@ def history_json(h: OpportunityHistory, today: date) -> dict[str, Any]:
                 "subject": e.commit.subject,
                 "kind": e.kind,
                 "path": e.path,
-                "note": e.note,
+                "note": event_note(e),
                 "changes": [
-                    {"field": c.field, "old": _tracked_json(c.old), "new": _tracked_json(c.new)}
+                    {
+                        "field": c.field,
+                        "old": None if e.kind == "created" else _tracked_json(c.field, c.old),
+                        "new": _tracked_json(c.field, c.new),
+                    }
                     for c in e.changes
                 ],
             }
@@ -173,12 +259,12 @@ def history_json(h: OpportunityHistory, today: date) -> dict[str, Any]:
     }
 
 
-def _tracked_json(value: Tracked) -> object:
+def _tracked_json(name: str, value: Tracked) -> object:
     """A tracked value in JSON: money as {amount, currency} (the exact minor-unit string),
-    a missing value as null."""
+    other values as their text, an empty one as null."""
     if isinstance(value, Amount):
         return {"amount": fixed(value.value, value.currency), "currency": value.currency}
-    return value or None
+    return tracked_text(name, value) or None
 
 
 def _point(label: str, commit: str | None) -> str:
@@ -203,7 +289,8 @@ def render_changes(c: Changes, locale: str = "en_US", style: Style | None = None
             continue
         out.append(f"{TITLES[key]} ({len(items)})")
         rows = [
-            (i.id, i.owner or "-", money(i.amount, i.currency), i.describe(money)) for i in items
+            (i.id, i.owner or "-", money(i.amount, i.currency), item_detail(key, i, money))
+            for i in items
         ]
         out.append(
             console.table(
@@ -246,7 +333,7 @@ def changes_json(c: Changes) -> dict[str, Any]:
         "since": {"label": c.start.label, "commit": c.start.commit},
         "until": {"label": c.end.label, "commit": c.end.commit},
         "owner": c.owner,
-        **{key: [i.to_json() for i in c.lists[key]] for key in LISTS},
+        **{key: [item_json(key, i) for i in c.lists[key]] for key in LISTS},
         "forecast_moves": [
             {"from": old, "to": new, "currency": cur, "amount": fixed(amount, cur)}
             for (old, new, cur), amount in sorted(c.forecast_moves.items())
@@ -338,7 +425,7 @@ def render_markdown(c: Changes, locale: str = "en_US") -> str:
                 f"- {TITLES[key].lower()}: {markdown_code(i.id)} "
                 f"({markdown_text(i.owner) if i.owner else 'no owner'}) "
                 f"{markdown_text(money(i.amount, i.currency))}, "
-                f"{markdown_text(i.describe(money))}"
+                f"{markdown_text(item_detail(key, i, money))}"
             )
     if details:
         out += ["", "<details><summary>Opportunities</summary>", "", *details, "", "</details>"]
