@@ -276,3 +276,18 @@ def _owner_label(config: Config, key: str) -> str:
         return NO_OWNER
     owner = config.owner(key)
     return owner.display if owner else key
+
+
+def analyse(
+    repo: Repository, by: str = "reason", since: date | None = None, use_cache: bool = True
+) -> WinLoss:
+    """`textcrm winloss`: win_loss, reading git history for the stage a deal was closed from
+    when grouping `by` stage (no history: every stage is unknown)."""
+    closed_from = None
+    if by == "stage":
+        from textcrm.history import histories_if_any
+
+        found = histories_if_any(repo.root, use_cache=use_cache)
+        if found is not None:
+            closed_from = stages_closed_from(found, repo.config)
+    return win_loss(repo, by, since, closed_from)

@@ -381,15 +381,7 @@ def winloss(
 
     result, day = _report_repo(root, today)
     repo = result.repository
-    first = _option_date("--since", since)
-    closed_from = None
-    if by == "stage":
-        from textcrm.history import histories_if_any
-
-        found = histories_if_any(repo.root, use_cache=not no_cache)
-        if found is not None:
-            closed_from = analysis.stages_closed_from(found, repo.config)
-    figures = analysis.win_loss(repo, by, first, closed_from)
+    figures = analysis.analyse(repo, by, _option_date("--since", since), not no_cache)
     _echo_report(lambda style: winloss_report(repo, figures, day, fmt, style), wide)
 
 
