@@ -360,7 +360,7 @@ def test_ambiguous_and_unknown_names(repo) -> None:
     ],
 )
 def test_scalar_quoting(text: str, flow: bool, written: str) -> None:
-    from textcrm.edit import scalar
+    from textcrm.encode import yaml_scalar as scalar
 
     assert scalar(text, flow=flow) == written
 
@@ -368,7 +368,7 @@ def test_scalar_quoting(text: str, flow: bool, written: str) -> None:
 @settings(max_examples=300, deadline=None)
 @given(st.text(st.characters(blacklist_categories=("Cs",)), max_size=40), st.booleans())
 def test_every_text_reads_back_as_itself(text: str, flow: bool) -> None:
-    from textcrm.edit import scalar
+    from textcrm.encode import yaml_scalar as scalar
     from textcrm.yamlnodes import compose
 
     written = scalar(text, flow=flow)

@@ -12,7 +12,6 @@ before it is written atomically.
 from __future__ import annotations
 
 import difflib
-import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -27,40 +26,15 @@ from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from textcrm import layout
 from textcrm import schema as sc
 from textcrm.diagnostics import Diagnostic, format_line
+from textcrm.encode import yaml_scalar
 from textcrm.errors import EnvironmentFailure, GitError, TextcrmError, UsageError
 from textcrm.loader import DiskReader, load
 from textcrm.model import Activity, Opportunity, Product
 from textcrm.repository import Repository
-from textcrm.yamlnodes import double_quoted
 
 BOM = "\ufeff"
 # Days ahead of today for a new opportunity's close date when none is given.
 DEFAULT_CLOSE_DAYS = 90
-_INDICATORS = "-?:,[]{}#&*!|>'\"%@`"
-_RESERVED = frozenset(
-    {
-        "null",
-        "~",
-        "true",
-        "false",
-        "yes",
-        "no",
-        "on",
-        "off",
-        "y",
-        "n",
-        ".inf",
-        "-.inf",
-        ".nan",
-        "+.inf",
-        "=",
-        "<<",
-    }
-)
-_NUMBERISH = re.compile(
-    r"^[-+]?(\d[\d_,]*)?(\.\d*)?([eE][-+]?\d+)?$|^[-+]?0[xob][0-9a-fA-F_]+$"
-    r"|^\d{4}-\d\d?-\d\d?|^[-+]?\d+(:[0-5]?\d)+(\.\d*)?$"
-)
 _NULLS = frozenset({"", "~", "null", "Null", "NULL"})
 # Scalar fields `textcrm set` may change, and the ones it sends elsewhere.
 SETTABLE = tuple(
@@ -92,48 +66,6 @@ class ConcurrentChange(EditRefused):
 
 def _yaml() -> YAML:
     return YAML(typ="rt", pure=True)
-
-
-def _plain_ok(text: str, flow: bool, literal: bool) -> bool:
-    """True when `text` can be written unquoted and every YAML reader sees the same string.
-
-    `literal` values (dates, amounts, percentages) are meant to look like numbers and dates.
-    """
-    if not text or text != text.strip() or any(c in text for c in "\n\r\t"):
-        return False
-    if any(not c.isprintable() for c in text) or text[0] in _INDICATORS:
-        return False
-    if ": " in text or " #" in text or text.endswith(":"):
-        return False
-    if flow and any(c in text for c in ",[]{}"):
-        return False
-    if not literal and (text.lower() in _RESERVED or _NUMBERISH.match(text)):
-        return False
-    # The last word: compose it and see that it comes back as the same plain text.
-    probe = f"[{text}]" if flow else f"v: {text}"
-    try:
-        node = _yaml().compose(probe)
-    except YAMLError:
-        return False
-    value = node.value[0] if flow else node.value[0][1]
-    if not (isinstance(value, ScalarNode) and value.style is None and value.value == text):
-        return False
-    # Text must resolve to a string (not a number, a date, `=` or `<<`) for ruamel too.
-    return literal or str(value.tag) == "tag:yaml.org,2002:str"
-
-
-def scalar(text: str, flow: bool = False, literal: bool = False, style: str | None = None) -> str:
-    """`text` as a YAML scalar: plain when that is safe, else quoted.
-
-    `style` is the quoting of the value being replaced, kept when it can hold the new text.
-    """
-    if style == "'" and not any(c in text for c in "\n\r\t") and text.isprintable():
-        return "'" + text.replace("'", "''") + "'"
-    if style == '"':
-        return double_quoted(text)
-    if _plain_ok(text, flow, literal):
-        return text
-    return double_quoted(text)
 
 
 def _load_value(text: str) -> Any:
@@ -307,7 +239,7 @@ class Document:
         """Give a top-level key a single value: replace it, fill it, or add the key at the end."""
         pair = self._pair(key)
         if pair is None:
-            written = scalar(text, literal=literal)
+            written = yaml_scalar(text, literal=literal)
             self._append_line(f"{key}: {written}")
         else:
             key_node, value = pair
@@ -317,7 +249,7 @@ class Document:
                     "value; edit it by hand"
                 )
             style = value.style if value.style in ("'", '"') else None
-            written = scalar(text, literal=literal, style=style)
+            written = yaml_scalar(text, literal=literal, style=style)
             if value.value == "" and value.style is None:
                 colon = self._colon(key_node)
                 self._splice(colon + 1, colon + 1, " " + written)
@@ -331,7 +263,7 @@ class Document:
 
         `item` is (name, text, literal) triples in the order they are written.
         """
-        flow_item = "{" + ", ".join(f"{n}: {scalar(t, True, lit)}" for n, t, lit in item) + "}"
+        flow_item = "{" + ", ".join(f"{n}: {yaml_scalar(t, True, lit)}" for n, t, lit in item) + "}"
         pair = self._pair(key)
         if pair is None:
             self._append_line(f"{key}:\n{self._indent()}  - {flow_item}")
@@ -385,7 +317,7 @@ class Document:
             raise EditRefused(f"{self.path}: item {index + 1} of `{key}` already has `{name}`")
         last_key, last_value = node.value[-1]
         if node.flow_style:
-            written = scalar(text, flow=True, literal=literal)
+            written = yaml_scalar(text, flow=True, literal=literal)
             at = self._end(last_value)
             closing = node.end_mark.index - 1
             if self.front[at:closing].strip().startswith(","):  # `{a: 1, b: 2, }`
@@ -394,7 +326,7 @@ class Document:
             else:
                 self._splice(at, at, f", {name}: {written}")
         else:
-            written = scalar(text, literal=literal)
+            written = yaml_scalar(text, literal=literal)
             at = self._line_end(self._end(last_value))
             prefix = "" if self.front[:at].endswith("\n") else "\n"
             pad = " " * int(last_key.start_mark.column)
@@ -439,7 +371,7 @@ class Document:
         if isinstance(last, MappingNode) and not last.flow_style and last.value:
             gap = last.value[0][0].start_mark.column - (dash - line_start) - 1
             pad = " " * (last.value[0][0].start_mark.column)
-            lines = [f"{n}: {scalar(t, False, lit)}" for n, t, lit in item]
+            lines = [f"{n}: {yaml_scalar(t, False, lit)}" for n, t, lit in item]
             text = f"{lead}-{' ' * gap}{lines[0]}\n" + "".join(f"{pad}{ln}\n" for ln in lines[1:])
         else:
             text = f"{lead}- {flow_item}\n"
@@ -517,8 +449,8 @@ def _converted(name: str, text: str) -> Any:
     from textcrm.yamlnodes import compose
 
     spec = sc.OPPORTUNITY.by_name.get(name) or sc.ACTIVITY.by_name[name]
-    node, problem = compose(f"v: {scalar(text, literal=True)}")
-    if problem is not None or node is None:  # pragma: no cover - scalar() always quotes safely
+    node, problem = compose(f"v: {yaml_scalar(text, literal=True)}")
+    if problem is not None or node is None:  # pragma: no cover - yaml_scalar always quotes safely
         raise EditRefused(f"{name}: `{text}` cannot be written as YAML")
     ctx = parse.Context("", 0)
     try:
@@ -915,7 +847,7 @@ def new_record(
     literal = {"close_date", "created", "amount"}
     # `contact` sits inside a flow mapping in the template, where commas would split it.
     yaml_values = {
-        k: scalar(v, flow=k == "contact", literal=k in literal) for k, v in values.items()
+        k: yaml_scalar(v, flow=k == "contact", literal=k in literal) for k, v in values.items()
     }
     text = _render_template(
         root,
