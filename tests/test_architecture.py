@@ -38,7 +38,6 @@ IMPORTERS = {
 # moves them onto the loader; this list may only get shorter.
 PARSER_CALLERS = {
     "textcrm.loader",
-    "textcrm.edit",
     "textcrm.history",
     "textcrm.hook",
     "textcrm.watch",

@@ -28,7 +28,7 @@ from textcrm import schema as sc
 from textcrm.diagnostics import Diagnostic, format_line
 from textcrm.encode import yaml_scalar
 from textcrm.errors import EnvironmentFailure, GitError, TextcrmError, UsageError
-from textcrm.loader import DiskReader, load
+from textcrm.loader import DiskReader, OverlayReader, load, read_record, read_value
 from textcrm.model import Activity, Opportunity, Product
 from textcrm.repository import Repository
 
@@ -445,20 +445,10 @@ def _finish(
 
 def _converted(name: str, text: str) -> Any:
     """Parse a value typed on the command line as the format requires, or refuse."""
-    from textcrm import parse
-    from textcrm.yamlnodes import compose
-
     spec = sc.OPPORTUNITY.by_name.get(name) or sc.ACTIVITY.by_name[name]
-    node, problem = compose(f"v: {yaml_scalar(text, literal=True)}")
-    if problem is not None or node is None:  # pragma: no cover - yaml_scalar always quotes safely
-        raise EditRefused(f"{name}: `{text}` cannot be written as YAML")
-    ctx = parse.Context("", 0)
-    try:
-        value = parse.convert(node.value[0][1], spec.type, name, ctx)
-    except parse.Invalid as exc:
-        raise EditRefused(exc.message) from None
-    if ctx.diagnostics:
-        raise EditRefused(ctx.diagnostics[0].message)
+    value, problem = read_value(spec, yaml_scalar(text, literal=True))
+    if problem:
+        raise EditRefused(problem)
     if value is None:
         raise EditRefused(f"{name}: give a value")
     return value
@@ -869,32 +859,14 @@ def new_record(
 # --- checking and writing -------------------------------------------------------------------
 
 
-class OverlayReader:
-    """The working tree as it would be with one file's new bytes."""
-
-    def __init__(self, root: Path, relpath: str, data: bytes) -> None:
-        self.disk = DiskReader(root)
-        self.relpath = relpath
-        self.data = data
-
-    def files(self) -> list[str]:
-        listed = self.disk.files()
-        return listed if self.relpath in listed else sorted([*listed, self.relpath])
-
-    def read(self, relpath: str) -> bytes | Diagnostic:
-        return self.data if relpath == self.relpath else self.disk.read(relpath)
-
-
 def _key(d: Diagnostic) -> tuple[str, str]:
     return (d.code, d.message)
 
 
 def _read_back(edit: Edit) -> None:
     """The written values must parse back to what was asked for."""
-    from textcrm.parse import parse_record
-
     kind, record_id = layout.classify(edit.path) or ("", "")
-    record, _ = parse_record(kind, edit.path, record_id, edit.after)
+    record, _ = read_record(kind, edit.path, record_id, edit.after)
     problem = (
         "it cannot be read back"
         if record is None
@@ -919,14 +891,14 @@ def check_edit(root: Path, today: date, edit: Edit) -> list[Diagnostic]:
         before = load(
             root,
             today,
-            OverlayReader(root, edit.path, edit.before),
+            OverlayReader(DiskReader(root), {edit.path: edit.before}),
             paths={edit.path},
             use_cache=False,
         ).diagnostics
     after = load(
         root,
         today,
-        OverlayReader(root, edit.path, edit.after),
+        OverlayReader(DiskReader(root), {edit.path: edit.after}),
         paths={edit.path},
         use_cache=False,
     ).diagnostics
