@@ -28,7 +28,7 @@ IMPORTERS = {
     "nh3": "textcrm.render",
     "pygls": "textcrm.lsp.server",
     "pymdownx": "textcrm.render",
-    "ruamel": "textcrm.edit",
+    "ruamel": "textcrm.edit.roundtrip",
     "watchdog": "textcrm.watch",
     "weasyprint": "textcrm.pdf",
     "yaml": "textcrm.yamlnodes",
