@@ -13,6 +13,8 @@ from typing import Any
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
 from textcrm.encode import yaml_scalar
@@ -149,9 +151,8 @@ def _composed(node: Any) -> Any:
     return {k.value: _composed(v) for k, v in node.value}
 
 
-@pytest.mark.parametrize("context", list(CONTEXTS))
-@pytest.mark.parametrize("text", TRICKY)
-def test_written_text_reads_back_as_itself_in_every_yaml_reader(text: str, context: str) -> None:
+def reads_back(text: str, context: str) -> None:
+    """`text`, written where `context` says, reads back as exactly `text` in every reader."""
     template, flow, pick = CONTEXTS[context]
     written = yaml_scalar(text, flow=flow)
     document = template.format(written)
@@ -163,6 +164,26 @@ def test_written_text_reads_back_as_itself_in_every_yaml_reader(text: str, conte
         assert pick(yaml.load(document, Loader=loader)) == text, (loader, document)
     value = pick(YAML(typ="rt", pure=True).load(document))
     assert isinstance(value, str) and str(value) == text, document
+
+
+@pytest.mark.parametrize("context", list(CONTEXTS))
+@pytest.mark.parametrize("text", TRICKY)
+def test_written_text_reads_back_as_itself_in_every_yaml_reader(text: str, context: str) -> None:
+    reads_back(text, context)
+
+
+# Texts made of YAML's punctuation, spaces, digits and a few characters YAML 1.1 treats as
+# line breaks or that Python does not print.
+PUNCTUATED = st.text(
+    st.sampled_from([*"ab01:#,[]{}?-_.+eE \t\"'\\%@!&*|>~=<x", "\u00a0", "\u2028", "\x85"]),
+    max_size=8,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(PUNCTUATED, st.sampled_from(list(CONTEXTS)))
+def test_any_punctuated_text_reads_back_as_itself(text: str, context: str) -> None:
+    reads_back(text, context)
 
 
 @pytest.mark.parametrize(

@@ -163,7 +163,8 @@ def js_data(name: str, value: object) -> str:
 # key, a flow collection, a comment, an anchor, a tag, a block scalar, a quote, a directive).
 _YAML_INDICATORS = "-?:,[]{}#&*!|>'\"%@`"
 # Plain words YAML 1.1 or 1.2 reads as something other than text (booleans, null, infinity
-# and not-a-number, the merge key `<<`, the value key `=`), compared in lower case.
+# and not-a-number, the merge key `<<`, the value key `=`), compared in lower case; none is
+# longer than five characters.
 _YAML_RESERVED = frozenset(
     {
         "null",
@@ -192,8 +193,10 @@ _YAML_NUMBERISH = re.compile(
     r"^(?:[-+][\d_,]*|\d[\d_,]*)?(\.[\d_]*)?([eE][-+]?\d+)?$|^[-+]?0[xob][0-9a-fA-F_]+$"
     r"|^\d{4}-\d\d?-\d\d?|^[-+]?\d[\d_]*(:[0-5]?\d)+(\.[\d_]*)?$"
 )
+# What a number, a date or a time can start with: the only texts the pattern above can match.
+_YAML_NUMBER_START = frozenset("0123456789+-.eE")
 # In a flow collection (`[a, b]`, `{k: v}`) these end a plain scalar; `?` does for PyYAML.
-_YAML_FLOW = ",[]{}?"
+_YAML_FLOW = re.compile(r"[,\[\]{}?]")
 
 
 def _yaml_plain_ok(text: str, flow: bool, literal: bool) -> bool:
@@ -207,9 +210,13 @@ def _yaml_plain_ok(text: str, flow: bool, literal: bool) -> bool:
         return False
     if ": " in text or " #" in text or text.endswith(":"):
         return False
-    if flow and any(c in text for c in _YAML_FLOW):
+    if flow and _YAML_FLOW.search(text) is not None:
         return False
-    return literal or not (text.lower() in _YAML_RESERVED or _YAML_NUMBERISH.match(text))
+    if literal:
+        return True
+    if len(text) <= 5 and text.lower() in _YAML_RESERVED:
+        return False
+    return text[0] not in _YAML_NUMBER_START or _YAML_NUMBERISH.match(text) is None
 
 
 def yaml_scalar(
