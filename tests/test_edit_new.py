@@ -409,9 +409,9 @@ def test_broken_repository_template_is_refused(run, make_repo) -> None:
     st.sampled_from(["flow", "block", "none"]),
 )
 def test_any_text_survives_the_whole_edit(text: str, shape: str) -> None:
-    """Spliced, verified by ruamel, parsed by textcrm: the value comes back unchanged."""
+    """Spliced, verified by ruamel, read by the loader: the value comes back unchanged."""
     from textcrm.edit import Document
-    from textcrm.parse import parse_record
+    from textcrm.loader import read_record
 
     activities = {
         "flow": "activities:\n  - {date: 2026-11-20, type: call}\n",
@@ -429,7 +429,7 @@ def test_any_text_survives_the_whole_edit(text: str, shape: str) -> None:
         [("date", "2026-11-28", True), ("type", "call", True), ("summary", text, False)],
     )
     doc.verify()
-    opp, _ = parse_record("opportunity", "opportunities/x.md", "x", doc.to_bytes())
+    opp, _ = read_record("opportunity", "opportunities/x.md", "x", doc.to_bytes())
     assert opp.next_step == (text.strip() or "")
     assert opp.activities[-1].summary == text.strip("\n")
     assert doc.to_bytes().endswith(b"---\nBody\n")
