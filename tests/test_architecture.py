@@ -28,7 +28,7 @@ IMPORTERS = {
     "nh3": "textcrm.render",
     "pygls": "textcrm.lsp.server",
     "pymdownx": "textcrm.render",
-    "ruamel": "textcrm.edit",
+    "ruamel": "textcrm.edit.roundtrip",
     "watchdog": "textcrm.watch",
     "weasyprint": "textcrm.pdf",
     "yaml": "textcrm.yamlnodes",
@@ -38,7 +38,6 @@ IMPORTERS = {
 # moves them onto the loader; this list may only get shorter.
 PARSER_CALLERS = {
     "textcrm.loader",
-    "textcrm.edit",
     "textcrm.hook",
     "textcrm.watch",
 }

@@ -360,7 +360,7 @@ def test_ambiguous_and_unknown_names(repo) -> None:
     ],
 )
 def test_scalar_quoting(text: str, flow: bool, written: str) -> None:
-    from textcrm.edit import scalar
+    from textcrm.encode import yaml_scalar as scalar
 
     assert scalar(text, flow=flow) == written
 
@@ -368,7 +368,7 @@ def test_scalar_quoting(text: str, flow: bool, written: str) -> None:
 @settings(max_examples=300, deadline=None)
 @given(st.text(st.characters(blacklist_categories=("Cs",)), max_size=40), st.booleans())
 def test_every_text_reads_back_as_itself(text: str, flow: bool) -> None:
-    from textcrm.edit import scalar
+    from textcrm.encode import yaml_scalar as scalar
     from textcrm.yamlnodes import compose
 
     written = scalar(text, flow=flow)
@@ -409,9 +409,9 @@ def test_broken_repository_template_is_refused(run, make_repo) -> None:
     st.sampled_from(["flow", "block", "none"]),
 )
 def test_any_text_survives_the_whole_edit(text: str, shape: str) -> None:
-    """Spliced, verified by ruamel, parsed by textcrm: the value comes back unchanged."""
+    """Spliced, verified by ruamel, read by the loader: the value comes back unchanged."""
     from textcrm.edit import Document
-    from textcrm.parse import parse_record
+    from textcrm.loader import read_record
 
     activities = {
         "flow": "activities:\n  - {date: 2026-11-20, type: call}\n",
@@ -429,7 +429,7 @@ def test_any_text_survives_the_whole_edit(text: str, shape: str) -> None:
         [("date", "2026-11-28", True), ("type", "call", True), ("summary", text, False)],
     )
     doc.verify()
-    opp, _ = parse_record("opportunity", "opportunities/x.md", "x", doc.to_bytes())
+    opp, _ = read_record("opportunity", "opportunities/x.md", "x", doc.to_bytes())
     assert opp.next_step == (text.strip() or "")
     assert opp.activities[-1].summary == text.strip("\n")
     assert doc.to_bytes().endswith(b"---\nBody\n")

@@ -119,7 +119,7 @@ def test_salesforce_export_becomes_records(make_repo, run, tmp_path):
         "close_date: 2026-11-02\namount: 1249.5\ncreated: 2026-09-01\nsource_id: 006B\n---\n"
     )
     assert read(root, "accounts/acme-corp.md") == (
-        '---\nname: Acme Corp\nindustry: Logistics\nwebsite: "https://acme.example"\n'
+        "---\nname: Acme Corp\nindustry: Logistics\nwebsite: https://acme.example\n"
         "phone: +1 555 0100\nemployees: 250\ntags: [Customer]\nsource_id: 001A\n---\n"
         "Long-time customer,\ntwo sites\n"
     )

@@ -1,4 +1,4 @@
-"""Text from a CRM repository made safe for each output: CSV cells, Markdown, terminal, .ics.
+"""Text from a CRM repository made safe for each output: CSV cells, Markdown, terminal, .ics, YAML.
 
 Every string in a repository may come from someone else, and each program that reads
 textcrm's output has its own way to be hijacked by text: a spreadsheet runs a cell starting
@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import re
 from types import MappingProxyType
+
+from textcrm.yamlnodes import double_quoted
 
 # C0 (U+0000-U+001F) and DEL as Control Pictures; C1 (U+0080-U+009F) as ESC + its 7-bit char.
 _PICTURES = MappingProxyType(
@@ -153,3 +155,84 @@ def js_data(name: str, value: object) -> str:
 
     data = json.dumps(value, ensure_ascii=True, separators=(",", ":"), sort_keys=True)
     return f"window.{name} = {data.replace('<', chr(92) + 'u003c')};\n"
+
+
+# --- YAML scalars (record files written by edits and imports) ----------------------------
+
+# A plain scalar cannot start with one of these: YAML reads it as structure (a list item, a
+# key, a flow collection, a comment, an anchor, a tag, a block scalar, a quote, a directive).
+_YAML_INDICATORS = "-?:,[]{}#&*!|>'\"%@`"
+# Plain words YAML 1.1 or 1.2 reads as something other than text (booleans, null, infinity
+# and not-a-number, the merge key `<<`, the value key `=`), compared in lower case; none is
+# longer than five characters.
+_YAML_RESERVED = frozenset(
+    {
+        "null",
+        "~",
+        "true",
+        "false",
+        "yes",
+        "no",
+        "on",
+        "off",
+        "y",
+        "n",
+        ".inf",
+        "-.inf",
+        ".nan",
+        "+.inf",
+        "=",
+        "<<",
+    }
+)
+# Text YAML 1.1 or 1.2 could read as a number, a date or a time: integers and floats (with
+# `_` or `,` between digits, or after a sign), hex, octal and binary, a date at the start of
+# the text (a timestamp), base-60 numbers such as `12:30`. `3m-company`, `006A` or `300 seats`
+# cannot, and stay plain.
+_YAML_NUMBERISH = re.compile(
+    r"^(?:[-+][\d_,]*|\d[\d_,]*)?(\.[\d_]*)?([eE][-+]?\d+)?$|^[-+]?0[xob][0-9a-fA-F_]+$"
+    r"|^\d{4}-\d\d?-\d\d?|^[-+]?\d[\d_]*(:[0-5]?\d)+(\.[\d_]*)?$"
+)
+# What a number, a date or a time can start with: the only texts the pattern above can match.
+_YAML_NUMBER_START = frozenset("0123456789+-.eE")
+# In a flow collection (`[a, b]`, `{k: v}`) these end a plain scalar; `?` does for PyYAML.
+_YAML_FLOW = re.compile(r"[,\[\]{}?]")
+
+
+def _yaml_plain_ok(text: str, flow: bool, literal: bool) -> bool:
+    """True when `text` can be written unquoted and every YAML reader sees the same string.
+
+    `literal` values (dates, amounts, percentages) are meant to look like numbers and dates.
+    """
+    if not text or text != text.strip() or not text.isprintable():
+        return False
+    if text[0] in _YAML_INDICATORS:
+        return False
+    if ": " in text or " #" in text or text.endswith(":"):
+        return False
+    if flow and _YAML_FLOW.search(text) is not None:
+        return False
+    if literal:
+        return True
+    if len(text) <= 5 and text.lower() in _YAML_RESERVED:
+        return False
+    return text[0] not in _YAML_NUMBER_START or _YAML_NUMBERISH.match(text) is None
+
+
+def yaml_scalar(
+    text: str, flow: bool = False, literal: bool = False, style: str | None = None
+) -> str:
+    """`text` as a YAML scalar: plain when every YAML reader (1.1 or 1.2, textcrm's own) reads
+    it back as exactly `text`, else double-quoted with escapes.
+
+    `flow` is for a value inside `[...]` or `{...}`; `literal` for a value meant to read as a
+    date or a number (`2026-12-01`, `48000`). `style` is the quoting of the value being
+    replaced (`'` or `"`), kept when it can hold the new text.
+    """
+    if style == "'" and text.isprintable():
+        return "'" + text.replace("'", "''") + "'"
+    if style == '"':
+        return double_quoted(text)
+    if _yaml_plain_ok(text, flow, literal):
+        return text
+    return double_quoted(text)

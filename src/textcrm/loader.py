@@ -20,6 +20,7 @@ from textcrm.git import blob_id
 from textcrm.model import Config, Opportunity, Product
 from textcrm.parse import parse_catalog, parse_config, parse_record
 from textcrm.repository import LoadResult, Repository
+from textcrm.schema import Field
 
 # Below this many files to parse, a second process costs more than it saves.
 PARALLEL_THRESHOLD = 1500
@@ -219,6 +220,25 @@ def read_catalog(
 ) -> tuple[tuple[Product, ...] | None, list[Diagnostic]]:
     """One version of products.yaml: the products (None when unusable) and its problems."""
     return parse_catalog(path, data)
+
+
+def read_value(field: Field, text: str) -> tuple[Any, str]:
+    """One value of a record field, given as the YAML text a record file would hold (what an
+    edit is about to write): the value (None when empty) and the problem ('' when none)."""
+    from textcrm.parse import Context, Invalid, convert
+    from textcrm.yamlnodes import compose
+
+    node, problem = compose(f"v: {text}")
+    if problem is not None or node is None:
+        return None, f"{field.name}: `{text}` is not a YAML value"
+    ctx = Context("", 0)
+    try:
+        value = convert(node.value[0][1], field.type, field.name, ctx)
+    except Invalid as exc:
+        return None, exc.message
+    if ctx.diagnostics:
+        return None, ctx.diagnostics[0].message
+    return value, ""
 
 
 def repository_of(

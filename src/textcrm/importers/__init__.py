@@ -30,7 +30,7 @@ def import_csv(
     """Import the CSV files at `paths` from `source` into the CRM repository at `root`."""
     from importlib import import_module
 
-    from textcrm.importers import apply, engine, mapping
+    from textcrm.importers import apply, engine, mapping, rows
     from textcrm.importers.csvfile import read_csv
     from textcrm.loader import load
 
@@ -45,7 +45,7 @@ def import_csv(
         )
     spec = mapping.build(source, builtin, user, str(mapping_path or f"--from {source}"))
     files = [read_csv(p, spec.encoding) for p in paths]
-    sections = engine.classify(files, spec)
+    sections = rows.classify(files, spec)
     loaded = load(root, today, use_cache=not dry_run, run_checks=False)
     state = apply.read_state(root)
     planned = engine.plan(

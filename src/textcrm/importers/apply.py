@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from textcrm import layout
-from textcrm.diagnostics import Diagnostic, format_line
+from textcrm.diagnostics import format_line
 from textcrm.errors import EnvironmentFailure, TextcrmError
 from textcrm.fsutil import atomic_write
 
@@ -52,26 +52,6 @@ def not_applied(exc: OSError) -> EnvironmentFailure:
     return EnvironmentFailure(
         "the import was not applied", exc, "nothing was changed in the repository"
     )
-
-
-class OverlayReader:
-    """The working tree with the planned files laid over it, as the loader reads it."""
-
-    def __init__(self, root: Path, writes: dict[str, bytes]) -> None:
-        from textcrm.loader import DiskReader
-
-        self.disk = DiskReader(root)
-        self.writes = writes
-
-    def files(self) -> list[str]:
-        listed = set(self.disk.files())
-        listed.update(p for p in self.writes if layout.classify(p) is not None)
-        return sorted(listed)
-
-    def read(self, relpath: str) -> bytes | Diagnostic:
-        if relpath in self.writes:
-            return self.writes[relpath]
-        return self.disk.read(relpath)
 
 
 def read_state(root: Path) -> dict[str, Any]:
@@ -169,14 +149,13 @@ def validate(
 
     With `use_cache`, the parse cache (keyed by content, so never stale) keeps what was
     parsed: the next `textcrm check` or import does not parse the new files again."""
-    from textcrm.loader import load
+    from textcrm.loader import DiskReader, OverlayReader, load
 
     planned = {p for p in writes if layout.classify(p) is not None}
     if not planned:
         return Counter()
-    result = load(
-        root, today, reader=OverlayReader(root, writes), paths=planned, use_cache=use_cache
-    )
+    reader = OverlayReader(DiskReader(root), writes)
+    result = load(root, today, reader=reader, paths=planned, use_cache=use_cache)
     faults = [d for d in result.diagnostics if d.code in IMPORTER_FAULTS and d.path in planned]
     if faults:
         shown = "\n".join(f"  {format_line(d)}" for d in faults[:20])

@@ -1,7 +1,7 @@
 """Write front matter as readable, deterministic YAML, and merge it into an existing file.
 
-The emitter writes block style in the format's key order and quotes a string (with JSON's
-escaping, which YAML's double-quoted style shares) only when plain YAML would misread it.
+The emitter writes block style in the format's key order and quotes a string only when plain
+YAML would misread it (`encode.yaml_scalar`, the quoting edits use too).
 `merge` updates the fields the importer owns in an existing file and keeps every other line
 of it, the Markdown body byte for byte.
 """
@@ -9,56 +9,23 @@ of it, the Markdown body byte for byte.
 from __future__ import annotations
 
 import functools
-import json
-import re
 from collections.abc import Iterable, Mapping
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from textcrm.encode import yaml_scalar
 from textcrm.money import plain
 from textcrm.yamlnodes import MappingNode, Node, ScalarNode, SequenceNode, compose, line_of
 
-# Plain scalars YAML 1.1 or 1.2 would read as something other than text.
-_RESERVED = frozenset(
-    [
-        "y",
-        "n",
-        "yes",
-        "no",
-        "true",
-        "false",
-        "on",
-        "off",
-        "null",
-        "~",
-        ".inf",
-        ".nan",
-        "-.inf",
-        "+.inf",
-    ]
-)
-_UNSAFE = re.compile(r"[:#,\[\]{}\"\\\x00-\x1f\x7f]")
-# Characters YAML cannot hold as they are: outside its printable set, or line breaks to
-# YAML 1.1 (NEL, U+2028, U+2029) and the byte order mark. A text with one is written
-# double-quoted with the character escaped, so it reads back as the same text.
-_UNPRINTABLE = re.compile(
-    "[^\t\n\r\x20-\x7e\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]|[\u2028\u2029\ufeff]"
-)
-_SPECIAL_START = frozenset("-?:,[]{}#&*!|>'\"%@`")
-# A text YAML 1.1 or 1.2 could read as a number or a date is quoted (ints, floats, hex,
-# octal, binary, dates); `3m-company`, `006A` or `300 seats` cannot, and stay plain.
-_NUMBERISH = re.compile(
-    r"^(?:[-+]?(?:[0-9][0-9_]*)?(?:\.[0-9_]*)?(?:[eE][-+]?[0-9]+)?"
-    r"|0x[0-9a-fA-F_]+|0o[0-7]+|0b[01_]+|\d{4}-\d{1,2}-\d{1,2}(?:[Tt ].*)?)$"
-)
 _FLOW_LIMIT = 100
 
 
-def scalar(value: Any) -> str:
-    """A scalar's YAML text: dates ISO, Decimals plain, strings quoted only when needed."""
+def scalar(value: Any, flow: bool = False) -> str:
+    """A scalar's YAML text: dates ISO, Decimals plain, strings quoted only when needed
+    (`flow`: inside `[...]` or `{...}`)."""
     if type(value) is str:
-        return _text(value)
+        return _text(value, flow)
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, date):
@@ -67,29 +34,13 @@ def scalar(value: Any) -> str:
         return plain(value)
     if isinstance(value, int):
         return str(value)
-    return _text(str(value))
+    return _text(str(value), flow)
 
 
 @functools.lru_cache(maxsize=1 << 16)
-def _text(text: str) -> str:
+def _text(text: str, flow: bool = False) -> str:
     # Cached: owners, stages, account ids and tags repeat on every row of an export.
-    if _needs_quotes(text):
-        return _UNPRINTABLE.sub(_escape, json.dumps(text, ensure_ascii=False))
-    return text
-
-
-def _escape(match: re.Match[str]) -> str:
-    return f"\\u{ord(match[0]):04x}"  # every character matched is in the BMP
-
-
-def _needs_quotes(text: str) -> bool:
-    if not text or text != text.strip() or text.lower() in _RESERVED:
-        return True
-    if _NUMBERISH.match(text):
-        return True
-    if text[0] in _SPECIAL_START or _UNSAFE.search(text) is not None:
-        return True
-    return _UNPRINTABLE.search(text) is not None
+    return yaml_scalar(text, flow=flow)
 
 
 def to_raw(value: Any) -> Any:
@@ -127,7 +78,7 @@ def field_text(name: str, value: Any) -> str:
         if not value:
             return f"{name}: []\n"
         if all(not isinstance(v, Mapping | list | tuple) for v in value):
-            flow = f"{name}: [" + ", ".join(scalar(v) for v in value) + "]"
+            flow = f"{name}: [" + ", ".join(scalar(v, flow=True) for v in value) + "]"
             if len(flow) <= _FLOW_LIMIT:
                 return flow + "\n"
             return f"{name}:\n" + "".join(f"  - {scalar(v)}\n" for v in value)
@@ -141,7 +92,7 @@ def _item(value: Any) -> str:
     """A list item: a flow mapping on one line when short, else a block mapping."""
     if not isinstance(value, Mapping):
         return f"  - {scalar(value)}\n"
-    flow = "  - {" + ", ".join(f"{k}: {scalar(v)}" for k, v in value.items()) + "}"
+    flow = "  - {" + ", ".join(f"{k}: {scalar(v, flow=True)}" for k, v in value.items()) + "}"
     if len(flow) <= _FLOW_LIMIT:
         return flow + "\n"
     lines = [f"{k}: {scalar(v)}" for k, v in value.items()]
