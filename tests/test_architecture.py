@@ -40,12 +40,11 @@ PARSER_CALLERS = {
     "textcrm.loader",
     "textcrm.edit",
     "textcrm.history",
-    "textcrm.hook",
     "textcrm.watch",
 }
 
 # Entry points may read the clock; nothing below them does ("today" is a parameter).
-CLOCK_READERS = {"textcrm.cli", "textcrm.hook"}
+CLOCK_READERS = {"textcrm.cli", "textcrm.hook.__main__"}
 
 
 def module_name(path: Path) -> str:
