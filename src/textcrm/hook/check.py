@@ -64,9 +64,6 @@ def run_hook(
     in the working tree instead (`check_files`). Problems are printed with paths relative to
     the git top, where git runs hooks.
     """
-    from textcrm import console
-    from textcrm.hook.baseline import earlier_summary, kept_message
-
     top = git.toplevel(cwd)
     if top is None:
         raise UsageError(f"{cwd} is not inside a git repository")
@@ -77,29 +74,33 @@ def run_hook(
         if not named <= staged:
             return check_files(top, today, named, root, color)
     if not any(_may_matter(c) for c in changes):
-        return Outcome("", 0)
+        return Outcome("", 0)  # before importing the loader: most commits of code end here
+    from textcrm import console
+    from textcrm.hook.baseline import earlier_summary, kept_message
+
     lines: list[str] = []
     errors = 0
-    for crm in crm_roots(top, root):
-        prefix = git.crm_prefix(top, crm)
-        the_plan = plan(changes, prefix)
-        if the_plan.empty:
-            continue
-        only = None if needs_every_file(the_plan) else narrow_listing(the_plan)
-        reader = git.GitReader(crm, top=top, only=only)
-        result = check_changes(crm, today, reader, the_plan, blob_reader(top))
-        if result is None:
-            continue
-        judged = judge_commit(top, crm, today, result, the_plan)
-        for d in judged.blocking:
-            lines.append(console.format_text(d, prefix + d.path, color))
-        for d in judged.kept:
-            note = dataclasses.replace(d, severity="note", message=kept_message(d))
-            lines.append(console.format_text(note, prefix + d.path, color))
-        lines.append("textcrm: " + console.summary(judged.blocking, result.checked))
-        if judged.earlier:
-            lines.append("textcrm: note: " + earlier_summary(judged.earlier))
-        errors += judged.errors
+    with git.BlobBatch(top) as blobs:  # one `git cat-file` for the index, HEAD and old blobs
+        for crm in crm_roots(top, root):
+            prefix = git.crm_prefix(top, crm)
+            the_plan = plan(changes, prefix)
+            if the_plan.empty:
+                continue
+            only = None if needs_every_file(the_plan) else narrow_listing(the_plan)
+            reader = git.GitReader(crm, top=top, only=only, blobs=blobs)
+            result = check_changes(crm, today, reader, the_plan, blob_reader(top, blobs))
+            if result is None:
+                continue
+            judged = judge_commit(top, crm, today, result, the_plan, blobs)
+            for d in judged.blocking:
+                lines.append(console.format_text(d, prefix + d.path, color))
+            for d in judged.kept:
+                note = dataclasses.replace(d, severity="note", message=kept_message(d))
+                lines.append(console.format_text(note, prefix + d.path, color))
+            lines.append("textcrm: " + console.summary(judged.blocking, result.checked))
+            if judged.earlier:
+                lines.append("textcrm: note: " + earlier_summary(judged.earlier))
+            errors += judged.errors
     if errors:
         lines += [
             "textcrm: commit refused: fix the errors above (each message says how), "
@@ -109,9 +110,20 @@ def run_hook(
     return Outcome("\n".join(lines) + ("\n" if lines else ""), 1 if errors else 0)
 
 
-def judge_commit(top: Path, crm: Path, today: date, result: LoadResult, the_plan: Plan) -> Judged:
+def judge_commit(
+    top: Path,
+    crm: Path,
+    today: date,
+    result: LoadResult,
+    the_plan: Plan,
+    blobs: git.BlobBatch | None = None,
+) -> Judged:
     """Judge the staged problems against HEAD (docs/hook.md): the records with problems are
-    loaded once more as committed, through the loader, only when there are problems."""
+    loaded once more as committed, through the loader, only when there are problems.
+
+    HEAD is listed as narrowly as the index was (the same folders, the staged paths and the
+    records with problems), so both sides are checked against the same set of files; its
+    blobs are read through `blobs` when given."""
     from textcrm.errors import ConfigError
     from textcrm.hook.baseline import judge
     from textcrm.loader import load
@@ -129,7 +141,10 @@ def judge_commit(top: Path, crm: Path, today: date, result: LoadResult, the_plan
     if head is not None:
         paths = {old_path.get(d.path, d.path) for d in result.diagnostics}
         try:
-            reader = git.GitReader(crm, commit=head, top=top)
+            only = None
+            if not needs_every_file(the_plan):
+                only = list(dict.fromkeys([*narrow_listing(the_plan), *sorted(paths)]))
+            reader = git.GitReader(crm, commit=head, top=top, only=only, blobs=blobs)
             before = load(crm, today, reader=reader, paths=paths)
         except ConfigError:  # textcrm.yaml was unusable at HEAD: every problem is new
             before = None

@@ -225,10 +225,13 @@ def _with_repricing(result: LoadResult, old: tuple[Product, ...], skus: set[str]
     return LoadResult(repo, diagnostics, result.checked)
 
 
-def blob_reader(top: Path) -> Callable[[str], bytes | None]:
-    """Read one blob of the old state by id (a catalog change's old products.yaml)."""
+def blob_reader(top: Path, blobs: git.BlobBatch | None = None) -> Callable[[str], bytes | None]:
+    """Read one blob of the old state by id (a catalog change's old products.yaml), through
+    `blobs` when given."""
 
     def read(sha: str) -> bytes | None:
+        if blobs is not None:
+            return blobs.read([sha]).get(sha)
         return git.cat_blobs(top, [sha]).get(sha)
 
     return read
