@@ -134,6 +134,14 @@ IMPORTS_ROW = "imports only (what the hook loads)"
 REFERENCED_FOLDERS = ("accounts", "contacts", "competitors")
 
 
+def past_close_date(path: Path) -> None:
+    """Move a deal's close date into the past: the hook refuses it (close-date-past)."""
+    text = path.read_text("utf-8")
+    path.write_text(
+        re.sub(r"(?m)^close_date: .*$", "close_date: 2026-01-01", text, count=1), "utf-8"
+    )
+
+
 def stage(repo: Path, files: list[str], env: dict[str, str], tag: str) -> None:
     """Append a note to each file and stage it (the deals stay valid)."""
     for rel in files:
@@ -190,6 +198,10 @@ def main() -> int:
         f"opportunities/{p.name}" for p in (repo / "opportunities").iterdir() if p.suffix == ".md"
     )
     one, hundred = opportunities[:1], opportunities[1000:1100]
+    # An open deal, to stage with a close date in the past: a refused commit, judged against HEAD.
+    refused = next(
+        rel for rel in opportunities if "\nstage: prospecting\n" in (repo / rel).read_text("utf-8")
+    )
     samples: dict[str, list[tuple[float, float]]] = {}
 
     def record(name: str, sample: tuple[float, float, int], want: int = 0) -> None:
@@ -208,6 +220,10 @@ def main() -> int:
     sh(hook(), repo, env)
     stage(repo, one, env, "warm")
     processes = git_processes(py, repo, env)
+    sh(["git", "reset", "-q", "--hard"], repo, env)
+    past_close_date(repo / refused)
+    sh(["git", "add", "--", refused], repo, env)
+    refusing = git_processes(py, repo, env)
     sh(["git", "reset", "-q", "--hard"], repo, env)
 
     for n in range(opts.runs):
@@ -234,6 +250,10 @@ def main() -> int:
         sh(["git", "reset", "-q", "--hard"], repo, env)
         stage(repo, hundred, env, f"b{n}")
         record("hook, 100 opportunities staged", timed(hook(), repo, env))
+        sh(["git", "reset", "-q", "--hard"], repo, env)
+        past_close_date(repo / refused)
+        sh(["git", "add", "--", refused], repo, env)
+        record("hook, 1 staged with an error (refused)", timed(hook(), repo, env), want=1)
         sh(["git", "reset", "-q", "--hard"], repo, env)
 
     med = {
@@ -276,7 +296,12 @@ def main() -> int:
             f"Git processes of one hook run ({len(processes)}, whatever the number of staged "
             "files): "
             + "; ".join(f"`{p[:90]}{'...' if len(p) > 90 else ''}`" for p in processes)
-            + ".",
+            + f". A refused commit runs {len(refusing)}: "
+            + "; ".join(
+                f"`{p[:60]}{'...' if len(p) > 60 else ''}`" for p in refusing[len(processes) :]
+            )
+            + " more, to judge its problems against HEAD (listed as narrowly as the index, its "
+            "blobs read through the same `cat-file`).",
             "",
             *(
                 textwrap.fill(" ".join(paragraph.split()), 95) + "\n"
