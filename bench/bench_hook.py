@@ -3,6 +3,7 @@
 Usage::
 
     python bench/bench_hook.py [--opportunities 10000] [--runs 7] [--work DIR]
+                               [--compare SRC --compare-label NAME]
                                [--write docs/performance.md]
 
 It generates the corpus (`bench/generate.py OUT --opportunities N --no-planted`), commits it
@@ -30,6 +31,7 @@ import argparse
 import os
 import platform
 import re
+import shlex
 import statistics
 import subprocess
 import sys
@@ -130,6 +132,20 @@ the parser at all. The 4x target for 100 files ({4 * yaml:.0f} ms) also needs th
 parse skipped for files already checked, which that cache would do."""
 
 
+def comparison(med: dict[str, tuple[float, float]], label: str) -> str:
+    """Each hook row against the compared textcrm's, in CPU."""
+    pairs = [
+        f"{name.removeprefix('hook, ')} {med[f'{name} ({label})'][1] * 1000:.0f} -> "
+        f"{cpu * 1000:.0f} ms"
+        for name, (_wall, cpu) in med.items()
+        if f"{name} ({label})" in med
+    ]
+    return (
+        f"Against {label} (CPU, compared -> now): {'; '.join(pairs)}. Differences of under "
+        "about 10% are within the noise of this shared machine."
+    )
+
+
 IMPORTS_ROW = "imports only (what the hook loads)"
 REFERENCED_FOLDERS = ("accounts", "contacts", "competitors")
 
@@ -159,6 +175,16 @@ def main() -> int:
         "--write",
         type=Path,
         help="Markdown file whose `## hook` section to replace, e.g. docs/performance.md",
+    )
+    parser.add_argument(
+        "--compare",
+        type=Path,
+        metavar="SRC",
+        help="also time the hook of the textcrm whose package is in SRC (e.g. the `src` folder "
+        "of a checkout of an earlier commit), in the same rounds",
+    )
+    parser.add_argument(
+        "--compare-label", default="compared", help="how the rows of --compare are named"
     )
     opts = parser.parse_args()
 
@@ -214,10 +240,23 @@ def main() -> int:
     def hook() -> list[str]:
         return [py, "-m", "textcrm.hook"]
 
+    other = {**env, "PYTHONPATH": str(opts.compare.resolve())} if opts.compare else None
+
+    def hooks(name: str, round_number: int, want: int = 0) -> None:
+        """Time our hook and the compared one on the same index, first one then the other
+        in alternate rounds (the first of two runs finds colder caches)."""
+        runs = [(name, env)]
+        if other is not None:
+            runs.append((f"{name} ({opts.compare_label})", other))
+        for label, environment in runs if round_number % 2 == 0 else runs[::-1]:
+            record(label, timed(hook(), repo, environment), want)
+
     # Once untimed: compiles the bytecode cache and reads git's and Python's files into memory.
     for script in ("pass", "import yaml", FLOOR_IMPORTS, HOOK_IMPORTS):
         sh([py, "-c", script], repo, env)
     sh(hook(), repo, env)
+    if other is not None:
+        sh(hook(), repo, other)
     stage(repo, one, env, "warm")
     processes = git_processes(py, repo, env)
     sh(["git", "reset", "-q", "--hard"], repo, env)
@@ -235,11 +274,11 @@ def main() -> int:
         record(IMPORTS_ROW, timed([py, "-c", HOOK_IMPORTS], repo, env))
         code.write_text(f"round {n}\n", encoding="utf-8")
         sh(["git", "add", "--", code.name], repo, env)
-        record("hook, no CRM file staged", timed(hook(), repo, env))
+        hooks("hook, no CRM file staged", n)
         sh(["git", "rm", "-q", "--cached", "--", code.name], repo, env)
         code.unlink()
         stage(repo, one, env, f"a{n}")
-        record("hook, 1 opportunity staged", timed(hook(), repo, env))
+        hooks("hook, 1 opportunity staged", n)
         record("git commit, 1 staged (hook)", timed(["git", "commit", "-q", "-m", "x"], repo, env))
         sh(["git", "reset", "-q", "--soft", "HEAD~1"], repo, env)
         record(
@@ -249,11 +288,11 @@ def main() -> int:
         sh(["git", "reset", "-q", "--soft", "HEAD~1"], repo, env)
         sh(["git", "reset", "-q", "--hard"], repo, env)
         stage(repo, hundred, env, f"b{n}")
-        record("hook, 100 opportunities staged", timed(hook(), repo, env))
+        hooks("hook, 100 opportunities staged", n)
         sh(["git", "reset", "-q", "--hard"], repo, env)
         past_close_date(repo / refused)
         sh(["git", "add", "--", refused], repo, env)
-        record("hook, 1 staged with an error (refused)", timed(hook(), repo, env), want=1)
+        hooks("hook, 1 staged with an error (refused)", n, want=1)
         sh(["git", "reset", "-q", "--hard"], repo, env)
 
     med = {
@@ -261,6 +300,9 @@ def main() -> int:
         for k, v in samples.items()
     }
     yard_wall, yard_cpu = med["python -c 'import yaml'"]
+    command = f"python bench/bench_hook.py --opportunities {opts.opportunities} --runs {opts.runs}"
+    if opts.compare:
+        command += f" --compare {opts.compare} --compare-label {shlex.quote(opts.compare_label)}"
     rows = []
     for name, (wall, cpu) in med.items():
         rows.append(
@@ -275,13 +317,18 @@ def main() -> int:
         [
             "## hook",
             "",
-            f"`python bench/bench_hook.py --opportunities {opts.opportunities} --runs {opts.runs}`"
-            f" on a generated repository of {opts.opportunities:,} opportunities "
+            f"`{command}` on a generated repository of {opts.opportunities:,} opportunities "
             f"({len(list((repo / 'contacts').iterdir())):,} contacts), git "
             f"{sh(['git', '--version'], repo, env).stdout.decode().split()[-1]}, "
             f"Python {platform.python_version()} with its bytecode cache, {os.cpu_count()} cores, "
             f"load average {load:.1f} at the end of the run. Medians of {opts.runs} interleaved "
-            "rounds; CPU = user + system time of the process and of the git processes it runs.",
+            "rounds; CPU = user + system time of the process and of the git processes it runs."
+            + (
+                f" Rows marked ({opts.compare_label}) run the hook of the textcrm package in "
+                f"`{opts.compare}` on the same index, before or after ours in alternate rounds."
+                if opts.compare
+                else ""
+            ),
             "",
             "| command | wall | vs `import yaml` | CPU | vs `import yaml` |",
             "|---|---|---|---|---|",
@@ -307,7 +354,11 @@ def main() -> int:
                 textwrap.fill(" ".join(paragraph.split()), 95) + "\n"
                 for paragraph in where_the_time_goes(med, ids, len(processes)).split("\n\n")
             ),
-            "",
+            *(
+                [textwrap.fill(comparison(med, opts.compare_label), 95) + "\n"]
+                if opts.compare
+                else []
+            ),
         ]
     )
     print(text)
