@@ -38,12 +38,11 @@ IMPORTERS = {
 # moves them onto the loader; this list may only get shorter.
 PARSER_CALLERS = {
     "textcrm.loader",
-    "textcrm.hook",
     "textcrm.watch",
 }
 
 # Entry points may read the clock; nothing below them does ("today" is a parameter).
-CLOCK_READERS = {"textcrm.cli", "textcrm.cli.lsp", "textcrm.hook"}
+CLOCK_READERS = {"textcrm.cli", "textcrm.cli.lsp", "textcrm.hook.__main__"}
 
 
 def module_name(path: Path) -> str:

@@ -291,7 +291,7 @@ def test_changed_since_in_a_shallow_clone_says_to_fetch_history(make_repo, run, 
 
 HOOK_PROBE = """
 import json, sys
-from textcrm.hook import main
+from textcrm.hook.__main__ import main
 code = main([])
 print(json.dumps([code, sorted(sys.modules)]), file=sys.stderr)
 """

@@ -6,10 +6,7 @@ quickfix lists parse; it must never drift (tests pin it with golden files).
 
 from __future__ import annotations
 
-import json
 import os
-import shutil
-import textwrap
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import IO, Any
@@ -95,6 +92,8 @@ def render_text(
 def render_json(
     diagnostics: Sequence[Diagnostic], checked: Mapping[str, int], today: str, root: str
 ) -> str:
+    import json  # not needed for text output (the hook, a plain `check`)
+
     errors, warnings = count(list(diagnostics))
     doc = {
         "version": 1,
@@ -130,6 +129,8 @@ def render_github(diagnostics: Sequence[Diagnostic], display: Callable[[str], st
 
 
 def terminal_width(default: int = 100) -> int:
+    import shutil  # with its archive modules, a tenth of the hook's own imports
+
     return shutil.get_terminal_size((default, 24)).columns
 
 
@@ -171,6 +172,8 @@ def fit_lines(text: str, style: Style | None, indent: int = 2) -> str:
     indented; unchanged without a style or with `--wide`."""
     if style is None or style.wide:
         return text
+    import textwrap
+
     return "\n".join(
         line
         if len(line) <= style.width
@@ -201,6 +204,8 @@ def table(
     Cell with style "rule" draw a separator line above them. Without `style`, or with
     `style.wide`, the table takes the width it needs; colour only with `style.color`.
     """
+    import textwrap
+
     style = style or Style(width=_UNLIMITED)
     limit = _UNLIMITED if style.wide else style.width
     headers = [terminal_text(h) for h in headers]

@@ -19,8 +19,6 @@ from __future__ import annotations
 import re
 from types import MappingProxyType
 
-from textcrm.yamlnodes import double_quoted
-
 # C0 (U+0000-U+001F) and DEL as Control Pictures; C1 (U+0080-U+009F) as ESC + its 7-bit char.
 _PICTURES = MappingProxyType(
     {
@@ -229,6 +227,10 @@ def yaml_scalar(
     date or a number (`2026-12-01`, `48000`). `style` is the quoting of the value being
     replaced (`'` or `"`), kept when it can hold the new text.
     """
+    # The reader's own escaping; imported here, as the terminal and CSV encoders must not load
+    # PyYAML (the hook imports this module for a commit with no CRM file).
+    from textcrm.yamlnodes import double_quoted
+
     if style == "'" and text.isprintable():
         return "'" + text.replace("'", "''") + "'"
     if style == '"':

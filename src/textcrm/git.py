@@ -6,6 +6,7 @@ A fixed, small number of git processes per command whatever the number of files:
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import subprocess
@@ -113,10 +114,15 @@ def list_index(top: Path, prefix: str, only: Sequence[str] | None = None) -> dic
     return _parse_listing(run(args, top), prefix, index=True)
 
 
-def list_tree(top: Path, commit: str, prefix: str) -> dict[str, Entry]:
-    """Files in a commit under `prefix`."""
+def list_tree(
+    top: Path, commit: str, prefix: str, only: Sequence[str] | None = None
+) -> dict[str, Entry]:
+    """Files in a commit under `prefix`; with `only`, just those paths or folders (relative
+    to the prefix, folders ending in a slash)."""
     args = ["ls-tree", "-r", "-z", "--full-tree", commit]
-    if prefix:
+    if only is not None:
+        args += ["--", *(prefix + p for p in only)]
+    elif prefix:
         args += ["--", prefix]
     return _parse_listing(run(args, top), prefix, index=False)
 
@@ -141,6 +147,80 @@ def cat_blobs(top: Path, shas: Iterable[str]) -> dict[str, bytes]:
     return blobs
 
 
+class BlobBatch:
+    """One `git cat-file --batch` process serving every blob read of a command (the hook reads
+    the index, HEAD and an old catalog through it): one git process however many reads.
+
+    Use it as a context manager, or call `close`; the process starts on the first read.
+    """
+
+    # Requests are written in chunks that fit a pipe buffer, and each chunk's answers are
+    # read before the next is sent: git never waits on a full pipe while we write.
+    CHUNK = 1000
+
+    def __init__(self, top: Path) -> None:
+        self.top = top
+        self._proc: subprocess.Popen[bytes] | None = None
+
+    def __enter__(self) -> BlobBatch:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _start(self) -> subprocess.Popen[bytes]:
+        if self._proc is None:
+            env = {**os.environ, "GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C"}
+            try:
+                self._proc = subprocess.Popen(
+                    ["git", "cat-file", "--batch"],
+                    cwd=self.top,
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.DEVNULL,
+                    env=env,
+                )
+            except FileNotFoundError:
+                raise GitError("git is not installed or not on PATH") from None
+        return self._proc
+
+    def read(self, shas: Iterable[str]) -> dict[str, bytes]:
+        """The blobs with these ids (a missing one is left out)."""
+        wanted = list(dict.fromkeys(shas))
+        blobs: dict[str, bytes] = {}
+        if not wanted:
+            return blobs
+        proc = self._start()
+        assert proc.stdin is not None and proc.stdout is not None
+        for at in range(0, len(wanted), self.CHUNK):
+            chunk = wanted[at : at + self.CHUNK]
+            try:
+                proc.stdin.write(("\n".join(chunk) + "\n").encode())
+                proc.stdin.flush()
+            except BrokenPipeError:
+                raise GitError("git cat-file --batch stopped unexpectedly") from None
+            for sha in chunk:
+                header = proc.stdout.readline().split()
+                if not header:
+                    raise GitError("git cat-file --batch stopped unexpectedly")
+                if len(header) < 3 or header[1] == b"missing":
+                    continue
+                size = int(header[2])
+                blobs[sha] = proc.stdout.read(size)
+                proc.stdout.read(1)  # the newline after each object
+        return blobs
+
+    def close(self) -> None:
+        """End the git process (it exits when its input closes)."""
+        proc, self._proc = self._proc, None
+        if proc is not None:
+            assert proc.stdin is not None and proc.stdout is not None
+            with contextlib.suppress(BrokenPipeError):  # git has gone (it failed)
+                proc.stdin.close()
+            proc.stdout.close()
+            proc.wait()
+
+
 def crm_prefix(top: Path, root: Path) -> str:
     """The CRM root relative to the git top, as a path prefix ('' or 'sub/dir/')."""
     rel = root.resolve().relative_to(top.resolve()).as_posix()
@@ -150,8 +230,9 @@ def crm_prefix(top: Path, root: Path) -> str:
 class GitReader:
     """Reads a CRM repository from the git index (`commit=None`) or from a commit.
 
-    `only` (index only) lists just some paths or folders: the hook lists the folders that
-    references point into and the staged files, not every opportunity.
+    `only` lists just some paths or folders: the hook lists the folders that references
+    point into and the staged files, not every opportunity. `blobs` is a `BlobBatch` shared
+    with other readers (one git process for all of them); without it each prefetch runs one.
     """
 
     def __init__(
@@ -160,6 +241,7 @@ class GitReader:
         commit: str | None = None,
         top: Path | None = None,
         only: Sequence[str] | None = None,
+        blobs: BlobBatch | None = None,
     ) -> None:
         found = top or toplevel(root)
         if found is None:
@@ -171,7 +253,8 @@ class GitReader:
         if commit is None:
             self.entries = list_index(found, self.prefix, only)
         else:
-            self.entries = list_tree(found, commit, self.prefix)
+            self.entries = list_tree(found, commit, self.prefix, only)
+        self._batch = blobs
         self._blobs: dict[str, bytes] = {}
         self._files: list[str] | None = None
 
@@ -189,7 +272,10 @@ class GitReader:
     def prefetch(self, relpaths: Iterable[str]) -> None:
         """Fetch the blobs of these files with one git process."""
         shas = [e.sha for p in relpaths if (e := self.entries.get(p)) and e.sha not in self._blobs]
-        self._blobs.update(cat_blobs(self.top, shas))
+        if self._batch is not None:
+            self._blobs.update(self._batch.read(shas))
+        else:
+            self._blobs.update(cat_blobs(self.top, shas))
 
     def read(self, relpath: str) -> bytes | Diagnostic:
         entry = self.entries.get(relpath)

@@ -84,7 +84,7 @@ def check(
         reader = reader_at(crm, at, day)
         day = day if today else point_day(reader, day)
     if since is not None:
-        from textcrm.hook import changed_since
+        from textcrm.hook.scope import changed_since
 
         if paths:
             raise UsageError("give either PATHS or --changed-since, not both")
