@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import stat
+import struct
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -48,8 +49,10 @@ from textcrm.loader import (
 from textcrm.model import Product
 from textcrm.repository import Repository
 
-# A stat as the cache keeps it: modification and change times, size, inode.
-StatKey = tuple[int, int, int, int]
+# A stat as the cache keeps it: modification and change times, size and inode, packed (one
+# object rather than five to load per file).
+StatKey = bytes
+_STAT = struct.Struct("<qqQQ")
 _NOT_READ = (None, None, None)
 _KINDS = ("opportunities", "accounts", "contacts", "competitors", "products")
 
@@ -89,9 +92,10 @@ def check(
     use_cache: bool = True,
 ) -> CheckResult:
     """Check the repository at `root` as of `today` (only `paths` when given), as
-    `loader.load` does, through the results cache; without `use_cache`, by a full load."""
-    if not use_cache:
-        result = load(root, today, reader=reader, paths=paths, use_cache=False)
+    `loader.load` does: the working tree through the results cache; without `use_cache`, or
+    from another reader (the index, a commit), by a full load."""
+    if not use_cache or (reader is not None and not isinstance(reader, DiskReader)):
+        result = load(root, today, reader=reader, paths=paths, use_cache=use_cache)
         return CheckResult(result.diagnostics, result.checked)
     return _Check(root, today, reader or DiskReader(root), paths).run()
 
@@ -124,7 +128,9 @@ class _Store:
 class _Check:
     """One `check` run through the results cache."""
 
-    def __init__(self, root: Path, today: date, reader: Reader, paths: Iterable[str] | None):
+    def __init__(
+        self, root: Path, today: date, reader: DiskReader, paths: Iterable[str] | None
+    ) -> None:
         self.root = root
         self.today = today
         self.reader = reader
@@ -139,9 +145,7 @@ class _Check:
         self.data: dict[str, bytes] = {}  # bytes read this run (a changed stat)
         self.entries: dict[str, Entry] = {}
         self._products: tuple[Product, ...] | None = None
-        self._stat_ok = isinstance(reader, DiskReader)
         self._prefix = os.path.join(str(root), "")
-        self._known_blob = getattr(reader, "blob_id", None)
         self.catalog_digest = self._catalog_digest()
         self._today = today.isoformat()
 
@@ -157,7 +161,7 @@ class _Check:
             for path in wanted:
                 refs = self.entries[path].references
                 if refs is not None and refs.kind == "opportunity":
-                    for form, name, _line in refs.names:
+                    for form, name, _line in refs.named():
                         p = layout.record_path("contact", name) if form == "contact" else ""
                         if p in self.classified and p not in self.entries:
                             extra.add(p)
@@ -212,25 +216,20 @@ class _Check:
     def _blob(self, path: str) -> tuple[str | Diagnostic, StatKey | None]:
         """The file's blob id (its bytes read only when its stat changed) or why it cannot be
         read, and its stat when that can be trusted next time."""
-        if self._known_blob is not None:
-            known = self._known_blob(path)
-            if known:
-                return str(known), None
         key: StatKey | None = None
-        if self._stat_ok:
-            try:
-                st = os.lstat(self._prefix + path)
-            except OSError:
-                st = None
-            # A symlink is re-read every time: the reader decides whether it may follow it.
-            if st is not None and stat.S_ISREG(st.st_mode):
-                key = (st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino)
-                old = self.store.files.get(path)
-                if old is not None and old.stat == key:
-                    if st.st_mtime_ns < self.store.written_ns:
-                        return old.blob, key
-                    # Racily clean: re-read, and write a cache that makes the stat trusted.
-                    self.store.changed = True
+        try:
+            st = os.lstat(self._prefix + path)
+        except OSError:
+            st = None
+        # A symlink is re-read every time: the reader decides whether it may follow it.
+        if st is not None and stat.S_ISREG(st.st_mode):
+            key = _STAT.pack(st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino)
+            old = self.store.files.get(path)
+            if old is not None and old.stat == key:
+                if st.st_mtime_ns < self.store.written_ns:
+                    return old.blob, key
+                # Racily clean: re-read, and write a cache that makes the stat trusted.
+                self.store.changed = True
         data = self.reader.read(path)
         if isinstance(data, Diagnostic):
             return data, None

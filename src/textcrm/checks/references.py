@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import date
+from sys import intern
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from textcrm import layout
@@ -132,12 +133,21 @@ def _named_contacts(repo: Repository, contacts: Mapping[str, Contact]) -> Iterat
 
 class References(NamedTuple):
     """What the cross-file rules read of one record file: the ids it names (with the form of
-    the naming, which words the message, and its line), its account and its quote number."""
+    the naming, which words the message, and its line), its account and its quote number.
+
+    `names` is flat, (form, id, line) after (form, id, line), and the ids are interned: the
+    results cache keeps one per file of a large repository, and loads them on every check.
+    """
 
     kind: str
     account: str
-    names: tuple[tuple[str, str, int], ...]
+    names: tuple[str | int, ...]
     quote: tuple[str, int] | None
+
+    def named(self) -> Iterator[tuple[str, str, int]]:
+        """(form, id, line) for each id the file names."""
+        it = iter(self.names)
+        return zip(it, it, it, strict=True)  # type: ignore[arg-type]
 
 
 # form of a naming -> (the kind of record named, the rule that reports it when missing)
@@ -152,27 +162,29 @@ FORMS: Mapping[str, tuple[str, str]] = {
 
 def references_of(kind: str, record: Any) -> References:
     """The References of one parsed record."""
-    names: list[tuple[str, str, int]] = []
+    names: list[str | int] = []
     if kind == "opportunity":
         opp: Opportunity = record
         if opp.account:
-            names.append(("account", opp.account, opp.line_of("account")))
-        names.extend(("contact", r.contact, r.line) for r in opp.contacts if r.contact is not None)
-        names.extend(("activity", a.contact, a.line) for a in opp.activities if a.contact)
-        names.extend(
-            ("competitor", c.competitor, c.line)
-            for c in opp.competitors
-            if c.competitor is not None
-        )
+            names += ("account", intern(opp.account), opp.line_of("account"))
+        for role in opp.contacts:
+            if role.contact is not None:
+                names += ("contact", intern(role.contact), role.line)
+        for activity in opp.activities:
+            if activity.contact:
+                names += ("activity", intern(activity.contact), activity.line)
+        for entry in opp.competitors:
+            if entry.competitor is not None:
+                names += ("competitor", intern(entry.competitor), entry.line)
         quote = None
         if opp.quote is not None and opp.quote.number is not None:
             quote = (opp.quote.number, opp.line_of("quote"))
-        return References(kind, opp.account, tuple(names), quote)
+        return References(kind, intern(opp.account), tuple(names), quote)
     if kind == "contact" and record.account:
-        names.append(("account", record.account, record.lines.get("account", 1)))
-        return References(kind, record.account, tuple(names), None)
+        names += ("account", intern(record.account), record.lines.get("account", 1))
+        return References(kind, intern(record.account), tuple(names), None)
     if kind == "account" and record.parent:
-        names.append(("parent", record.parent, record.lines.get("parent", 1)))
+        names += ("parent", intern(record.parent), record.lines.get("parent", 1))
     return References(kind, "", tuple(names), None)
 
 
@@ -196,7 +208,7 @@ def unresolved(
     files: each id they name of a record that has no file."""
     known = {form: ids.get(kind, frozenset()) for form, (kind, _rule) in FORMS.items()}
     for path, refs in checked.items():
-        for form, name, line in refs.names:
+        for form, name, line in refs.named():
             if name in known[form]:
                 continue
             kind, rule = FORMS[form]
@@ -240,7 +252,7 @@ def account_mismatches(
     for path, refs in checked.items():
         if refs.kind != "opportunity" or not refs.account:
             continue
-        for form, contact, line in refs.names:
+        for form, contact, line in refs.named():
             works_for = accounts.get(contact) if form == "contact" else None
             if works_for and works_for != refs.account:
                 yield _d(
