@@ -150,6 +150,7 @@ class _Check:
         self._today = today.isoformat()
 
     def run(self) -> CheckResult:
+        """The diagnostics and counts `loader.load` would give, and the cache saved."""
         scope = self.scope
         wanted = [p for p in self.classified if p != layout.CONFIG_FILE]
         if scope is not None:
@@ -172,11 +173,9 @@ class _Check:
         for path, entry in self.entries.items():
             if scope is None or path in scope:
                 diagnostics.extend(entry.found)
-        path_problems = getattr(self.reader, "path_problems", None)
-        if path_problems is not None:
-            diagnostics.extend(
-                d for d in path_problems(self.config) if scope is None or d.path in scope
-            )
+        diagnostics.extend(
+            d for d in self.reader.path_problems(self.config) if scope is None or d.path in scope
+        )
         diagnostics.extend(self._cross_file())
         diagnostics = apply_severities(diagnostics, self.config.rules)
         diagnostics.sort(key=sort_key)
