@@ -137,8 +137,8 @@ class _Check:
         self.scope = frozenset(paths) if paths is not None else None
         config_data = reader.read(layout.CONFIG_FILE)
         self.config, self.config_diagnostics = config_of(config_data)
-        assert isinstance(config_data, bytes)  # config_of raised otherwise
-        self.config_digest = blob_id(config_data)
+        # config_of raised if the config could not be read.
+        self.config_digest = blob_id(config_data) if isinstance(config_data, bytes) else ""
         self.classified = classify_listing(reader.files())
         self.ids = {k: frozenset(v) for k, v in record_ids(self.classified).items()}
         self.store = _Store(root / layout.CACHE_DIR)
