@@ -1,6 +1,7 @@
 """Benchmark `textcrm check` on generated corpora against the naive approach and raw reading.
 
     python bench/bench_check.py [--sizes 1000,10000,50000] [--runs 5] [--write]
+    python bench/bench_check.py --warm [--sizes 10000,100000] [--runs 5] [--write]
 
 For each size it generates a corpus with bench/generate.py (deterministic), then times, side by
 side in the same run and as medians of several runs:
@@ -11,12 +12,21 @@ side in the same run and as medians of several runs:
   warm check   `textcrm check` again, nothing changed (parse cache in .textcrm-cache/)
 and `python -c pass` against `textcrm --version`. With --write, the figures replace the
 `check` section of docs/performance.md.
+
+With --warm it measures the results cache instead, each column in turn within every round
+(so that a busy machine slows them alike), medians of the rounds:
+  read bytes   as above
+  warm check   `textcrm check` again, nothing changed
+  one changed  `textcrm check` after one opportunity changed (a different one each round)
+with the load average before and after, and writes the `warm-check` section.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -54,13 +64,7 @@ for folder in ("opportunities", "accounts", "contacts", "competitors"):
 
 
 def bench_size(n: int, runs: int, work: Path) -> dict[str, float]:
-    corpus = work / f"crm-{n}"
-    if not corpus.exists():
-        subprocess.run(
-            [sys.executable, str(HERE / "generate.py"), str(corpus), "--opportunities", str(n)],
-            check=True,
-            stdout=subprocess.DEVNULL,
-        )
+    corpus = corpus_of(n, work)
     check = [sys.executable, "-m", "textcrm", "check", "--root", str(corpus), "--today", TODAY]
     cache = corpus / ".textcrm-cache"
 
@@ -77,15 +81,95 @@ def bench_size(n: int, runs: int, work: Path) -> dict[str, float]:
     return result
 
 
+def corpus_of(n: int, work: Path) -> Path:
+    corpus = work / f"crm-{n}"
+    if not corpus.exists():
+        subprocess.run(
+            [sys.executable, str(HERE / "generate.py"), str(corpus), "--opportunities", str(n)],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+    return corpus
+
+
+def bench_warm(n: int, runs: int, work: Path) -> dict[str, float | str]:
+    """Read bytes, warm check and check after one changed file, round by round."""
+    corpus = corpus_of(n, work)
+    check = [sys.executable, "-m", "textcrm", "check", "--root", str(corpus), "--today", TODAY]
+    subprocess.run(check, stdout=subprocess.DEVNULL, check=False)  # fill the cache
+    subprocess.run(check, stdout=subprocess.DEVNULL, check=False)
+    opportunities = corpus / "opportunities"
+    victims = sorted(os.listdir(opportunities))[: runs * 2]
+    originals = {name: (opportunities / name).read_bytes() for name in victims}
+    edits = iter(victims)
+
+    def change_one() -> None:
+        name = next(edits)
+        (opportunities / name).write_bytes(originals[name] + b"\nEdited for the benchmark.\n")
+
+    times: dict[str, list[float]] = {"read": [], "warm": [], "changed": []}
+    load_before = os.getloadavg()[0]
+    try:
+        for _ in range(runs):
+            times["read"].append(time_command([sys.executable, "-c", READ, str(corpus)], 1))
+            times["warm"].append(time_command(check, 1))
+            times["changed"].append(time_command(check, 1, before=change_one))
+    finally:
+        for name, data in originals.items():
+            (opportunities / name).write_bytes(data)
+    load_after = os.getloadavg()[0]
+    result: dict[str, float | str] = {k: statistics.median(v) for k, v in times.items()}
+    result["load"] = f"{load_before:.1f} / {load_after:.1f}"
+    return result
+
+
+def main_warm(args: argparse.Namespace, sizes: list[int]) -> int:
+    rows = []
+    for n in sizes:
+        r = bench_warm(n, args.runs, args.work)
+        read, warm, changed = float(r["read"]), float(r["warm"]), float(r["changed"])
+        rows.append((n, r))
+        print(
+            f"{n:>6}: read {read:.2f}s warm {warm:.2f}s ({warm / read:.2f}x) one changed "
+            f"{changed:.2f}s ({changed / read:.2f}x), load average {r['load']}",
+            flush=True,
+        )
+    lines = [
+        "## warm check",
+        "",
+        f"Command: `python bench/bench_check.py --warm --sizes {args.sizes} --runs {args.runs} "
+        "--write`",
+        f"Machine: {machine()}.",
+        "Medians of the rounds; in each round the three columns run one after the other, so a "
+        "busy machine slows them alike. Load average (1 minute) before / after each size.",
+        "",
+        "| opportunities | rounds | load average | read bytes | warm check | warm / read "
+        "(target <= 5, 100,000: <= 3) | one changed file | changed / read (target <= 6) |",
+        "|---:|---:|---|---:|---:|---:|---:|---:|",
+    ]
+    for n, r in rows:
+        read, warm, changed = float(r["read"]), float(r["warm"]), float(r["changed"])
+        lines.append(
+            f"| {n:,} | {args.runs} | {r['load']} | {read:.2f} s | {warm:.2f} s | "
+            f"{warm / read:.2f}x | {changed:.2f} s | {changed / read:.2f}x |"
+        )
+    if args.write:
+        update_section("warm-check", "\n".join(lines))
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1000,10000,50000")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "textcrm-bench")
     parser.add_argument("--write", action="store_true", help="update docs/performance.md")
+    parser.add_argument("--warm", action="store_true", help="measure the results cache")
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
     sizes = [int(s) for s in args.sizes.split(",")]
+    if args.warm:
+        return main_warm(args, sizes)
 
     startup_pass = time_command([sys.executable, "-c", "pass"], args.runs * 4)
     startup_version = time_command([sys.executable, "-m", "textcrm", "--version"], args.runs * 4)

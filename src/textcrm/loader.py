@@ -181,7 +181,12 @@ class OverlayReader:
 
 def load_config(reader: Reader) -> tuple[Config, list[Diagnostic]]:
     """Read and parse textcrm.yaml; raise ConfigError when it cannot be used."""
-    data = reader.read(layout.CONFIG_FILE)
+    return config_of(reader.read(layout.CONFIG_FILE))
+
+
+def config_of(data: bytes | Diagnostic) -> tuple[Config, list[Diagnostic]]:
+    """Parse textcrm.yaml's bytes (or the reason they cannot be read); raise ConfigError when
+    it cannot be used."""
     if isinstance(data, Diagnostic):
         raise ConfigError([data])
     config, diagnostics = parse_config(layout.CONFIG_FILE, data)
@@ -276,7 +281,7 @@ def _parse_chunk(
     return [_parse_one(j) for j in jobs]
 
 
-def _parse_many(jobs: list[tuple[str, str, str, bytes]]) -> list[tuple[Any, list[Diagnostic]]]:
+def parse_files(jobs: list[tuple[str, str, str, bytes]]) -> list[tuple[Any, list[Diagnostic]]]:
     """Parse many files, on every core for a large repository.
 
     The main process parses a share itself while the helper processes do the rest: it would
@@ -323,11 +328,13 @@ def load(
     return _load(root, today, reader, paths, use_cache, run_checks)
 
 
-def _classify_listing(listed: list[str]) -> dict[str, tuple[str, str]]:
+def classify_listing(listed: list[str]) -> dict[str, tuple[str, str]]:
+    """The record files of a listing (config and catalog included): path -> (kind, id)."""
     return {p: c for p in listed if (c := layout.classify(p)) is not None}
 
 
-def _record_ids(classified: Mapping[str, tuple[str, str]]) -> dict[str, set[str]]:
+def record_ids(classified: Mapping[str, tuple[str, str]]) -> dict[str, set[str]]:
+    """The ids of every record file listed, parsed or not, by kind."""
     ids: dict[str, set[str]] = {k: set() for k in layout.KIND_FOLDER}
     for kind, record_id in classified.values():
         if kind in ids:
@@ -380,7 +387,7 @@ def _read_and_parse(
                 continue
             jobs.append((kind, path, record_id, data))
             keys.append(key)
-        for key, job, result in zip(keys, jobs, _parse_many(jobs), strict=True):
+        for key, job, result in zip(keys, jobs, parse_files(jobs), strict=True):
             results[job[1]] = result
             cache.put(key, result)
 
@@ -427,7 +434,7 @@ def _assemble(
         competitors=records["competitor"],
         products={p.sku: p for p in products},
         product_list=products,
-        ids={k: frozenset(v) for k, v in _record_ids(classified).items()},
+        ids={k: frozenset(v) for k, v in record_ids(classified).items()},
         scope=scope,
     )
 
@@ -444,7 +451,7 @@ def _load(
 
     reader = reader or DiskReader(root)
     config, config_diagnostics = load_config(reader)
-    classified = _classify_listing(reader.files())
+    classified = classify_listing(reader.files())
     scope = frozenset(paths) if paths is not None else None
     results = _read_and_parse(root, reader, classified, scope, use_cache)
 
@@ -502,7 +509,7 @@ class Workspace:
         self._reader = reader or DiskReader(root)
         self.config, self._config_diagnostics = load_config(self._reader)
         self._path_problems = self._paths_named(self.config)
-        self._classified = _classify_listing(self._reader.files())
+        self._classified = classify_listing(self._reader.files())
         self._results = _read_and_parse(root, self._reader, self._classified, None, use_cache)
         self._repo = _assemble(root, self.config, self._classified, self._results, None)
         # The record maps, kept up to date by replace() instead of reassembling 10,000

@@ -3,11 +3,16 @@
 A check receives the loaded Repository and today's date and yields Diagnostics for the records
 in the repository's scope. Checks never read files and never print. Their names are the public
 rule codes (docs/rules.md).
+
+Most rules read one record file (with textcrm.yaml, products.yaml and today, as FILE_INPUTS
+says); the CROSS_FILE rules read what other files name and hold, through each file's
+`references.References`. The results cache (textcrm.results) keeps the first kind per file and
+re-runs the second from the References.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date
 from typing import TYPE_CHECKING
 
@@ -45,9 +50,42 @@ REGISTRY: tuple[tuple[str, Check], ...] = (
 )
 
 
+# The rules whose findings in one file depend on other files.
+CROSS_FILE = frozenset(
+    {
+        "unknown-account",
+        "unknown-contact",
+        "unknown-competitor",
+        "duplicate-quote-number",
+        "contact-account-mismatch",
+    }
+)
+
+# What the other rules read besides the file they report on, by kind of file: "config"
+# (textcrm.yaml), "catalog" (products.yaml; an opportunity reads it only through its line
+# items) and "today". A rule that starts reading more must say so here: the results cache
+# keeps each file's findings for as long as these inputs stay the same.
+FILE_INPUTS: Mapping[str, frozenset[str]] = {
+    "opportunity": frozenset({"config", "catalog", "today"}),
+    "account": frozenset({"config"}),
+    "contact": frozenset(),
+    "competitor": frozenset(),
+    "catalog": frozenset(),
+}
+
+
 def run(repo: Repository, today: date) -> list[Diagnostic]:
     """Run every registered check in order and collect what they find."""
     found: list[Diagnostic] = []
     for _code, check in REGISTRY:
         found.extend(check(repo, today))
+    return found
+
+
+def run_one_file_rules(repo: Repository, today: date) -> list[Diagnostic]:
+    """Run the rules that read one record file only (every rule not in CROSS_FILE)."""
+    found: list[Diagnostic] = []
+    for code, check in REGISTRY:
+        if code not in CROSS_FILE:
+            found.extend(check(repo, today))
     return found

@@ -1,0 +1,355 @@
+"""The results cache: each file's check findings kept by its content, so `check` costs what changed.
+
+A cold `check` parses every file into records. This module keeps, per record file and keyed by
+its content (git's blob id, with its kind and path), what the checks found in it and what the
+cross-file rules need of it (`checks.references.References`), with the inputs those findings
+read (`checks.FILE_INPUTS`: the config's and catalog's digests, today). A warm `check` lists
+the files, stats them (a file's content is read and hashed only when its stat changed), parses
+only the files whose entry is missing or whose inputs changed, re-runs the cross-file rules
+from every file's References, and reports: exactly what `loader.load` reports.
+
+The cache is one file in `.textcrm-cache/`, written and read through `cache.write_signed` and
+`cache.read_signed` (a forged or corrupt one is ignored). Besides the entries it keeps each
+file's stat with its blob id. As in git, a stat is trusted only for a file last modified before
+the cache was written ("racily clean" files, modified in the same clock tick, are re-read).
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import struct
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from textcrm import checks, layout
+from textcrm.cache import code_fingerprint, read_signed, write_signed
+from textcrm.checks.references import (
+    References,
+    account_mismatches,
+    duplicate_quotes,
+    references_of,
+    unresolved,
+)
+from textcrm.diagnostics import Diagnostic, sort_key
+from textcrm.git import blob_id
+from textcrm.loader import (
+    DiskReader,
+    Reader,
+    apply_severities,
+    classify_listing,
+    config_of,
+    load,
+    parse_files,
+    record_ids,
+)
+from textcrm.model import Product
+from textcrm.repository import Repository
+
+# A stat as the cache keeps it: modification and change times, size and inode, packed (one
+# object rather than five to load per file).
+StatKey = bytes
+_STAT = struct.Struct("<qqQQ")
+_NOT_READ = (None, None, None)
+_KINDS = ("opportunities", "accounts", "contacts", "competitors", "products")
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """What `check` reports: the diagnostics, and how many files of each kind were checked."""
+
+    diagnostics: list[Diagnostic]
+    checked: dict[str, int]
+
+    @property
+    def errors(self) -> int:
+        return sum(1 for d in self.diagnostics if d.severity == "error")
+
+
+class Entry(NamedTuple):
+    """One file as the cache keeps it: its stat (None for a file whose stat is not trusted)
+    and blob id; its parse problems and one-file rules' findings (before the `rules:`
+    overrides), its References (None when it does not parse), the number of products (the
+    catalog); and the inputs the findings were computed with: (config digest, catalog digest,
+    today), None for an input the file's rules do not read."""
+
+    stat: StatKey | None
+    blob: str
+    inputs: tuple[str | None, str | None, str | None]
+    references: References | None
+    found: tuple[Diagnostic, ...]
+    products: int
+
+
+def check(
+    root: Path,
+    today: date,
+    reader: Reader | None = None,
+    paths: Iterable[str] | None = None,
+    use_cache: bool = True,
+) -> CheckResult:
+    """Check the repository at `root` as of `today` (only `paths` when given), as
+    `loader.load` does: the working tree through the results cache; without `use_cache`, or
+    from another reader (the index, a commit), by a full load."""
+    if not use_cache or (reader is not None and not isinstance(reader, DiskReader)):
+        result = load(root, today, reader=reader, paths=paths, use_cache=use_cache)
+        return CheckResult(result.diagnostics, result.checked)
+    return _Check(root, today, reader or DiskReader(root), paths).run()
+
+
+class _Store:
+    """The results cache file: an Entry per record file, by path."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.name = f"results-{code_fingerprint('results')}.pickle"
+        file = folder / self.name
+        try:
+            # Files modified from this instant on may be racily clean (the module docstring).
+            self.written_ns = os.stat(file).st_mtime_ns
+        except OSError:
+            self.written_ns = 0
+        saved = read_signed(file) if self.written_ns else None
+        self.files: dict[str, Entry] = saved if isinstance(saved, dict) else {}
+        self.now: dict[str, Entry] = {}  # the entries of the files this run looked at
+        self.changed = False
+
+    def save(self, whole: bool) -> None:
+        """Write the cache if it changed; after a whole-repository run, keep only the files
+        the repository has now."""
+        files = self.now if whole else {**self.files, **self.now}
+        if self.changed or len(files) != len(self.files):
+            write_signed(self.folder, self.name, files, stale_glob="results-*.pickle")
+
+
+class _Check:
+    """One `check` run through the results cache."""
+
+    def __init__(
+        self, root: Path, today: date, reader: DiskReader, paths: Iterable[str] | None
+    ) -> None:
+        self.root = root
+        self.today = today
+        self.reader = reader
+        self.scope = frozenset(paths) if paths is not None else None
+        config_data = reader.read(layout.CONFIG_FILE)
+        self.config, self.config_diagnostics = config_of(config_data)
+        # config_of raised if the config could not be read.
+        self.config_digest = blob_id(config_data) if isinstance(config_data, bytes) else ""
+        self.classified = classify_listing(reader.files())
+        self.ids = {k: frozenset(v) for k, v in record_ids(self.classified).items()}
+        self.store = _Store(root / layout.CACHE_DIR)
+        self.data: dict[str, bytes] = {}  # bytes read this run (a changed stat)
+        self.entries: dict[str, Entry] = {}
+        self._products: tuple[Product, ...] | None = None
+        self._prefix = os.path.join(str(root), "")
+        self.catalog_digest = self._catalog_digest()
+        self._today = today.isoformat()
+
+    def run(self) -> CheckResult:
+        """The diagnostics and counts `loader.load` would give, and the cache saved."""
+        scope = self.scope
+        wanted = [p for p in self.classified if p != layout.CONFIG_FILE]
+        if scope is not None:
+            wanted = [p for p in wanted if p in scope or p == layout.CATALOG_FILE]
+        self._resolve(wanted)
+        if scope is not None:
+            # Contacts named by the checked opportunities, for contact-account-mismatch.
+            extra = set()
+            for path in wanted:
+                refs = self.entries[path].references
+                if refs is not None and refs.kind == "opportunity":
+                    for form, name, _line in refs.named():
+                        p = layout.record_path("contact", name) if form == "contact" else ""
+                        if p in self.classified and p not in self.entries:
+                            extra.add(p)
+            self._resolve(sorted(extra))
+        self.store.save(whole=scope is None)
+
+        diagnostics: list[Diagnostic] = list(self.config_diagnostics)
+        for path, entry in self.entries.items():
+            if scope is None or path in scope:
+                diagnostics.extend(entry.found)
+        diagnostics.extend(
+            d for d in self.reader.path_problems(self.config) if scope is None or d.path in scope
+        )
+        diagnostics.extend(self._cross_file())
+        diagnostics = apply_severities(diagnostics, self.config.rules)
+        diagnostics.sort(key=sort_key)
+        checked = dict.fromkeys(_KINDS, 0)
+        for path, (kind, _id) in self.classified.items():
+            if kind in layout.KIND_FOLDER and (scope is None or path in scope):
+                checked[layout.KIND_FOLDER[kind]] += 1
+        catalog = self.entries.get(layout.CATALOG_FILE)
+        if catalog is not None and (scope is None or layout.CATALOG_FILE in scope):
+            checked["products"] = catalog.products
+        return CheckResult(diagnostics, checked)
+
+    def _cross_file(self) -> list[Diagnostic]:
+        """The CROSS_FILE rules, from the References of the files loaded."""
+        scope = self.scope
+        checked: dict[str, References] = {}
+        holders: dict[str, list[str]] = {}
+        accounts: dict[str, str] = {}
+        for path, entry in self.entries.items():
+            refs = entry.references
+            if refs is None:
+                continue
+            if refs.kind == "opportunity" and refs.quote is not None:
+                holders.setdefault(refs.quote[0], []).append(path)
+            elif refs.kind == "contact":
+                accounts[self.classified[path][1]] = refs.account
+            if scope is None or path in scope:
+                checked[path] = refs
+        found: list[Diagnostic] = []
+        found.extend(unresolved(checked, self.ids))
+        found.extend(duplicate_quotes(checked, holders))
+        found.extend(account_mismatches(checked, accounts))
+        return found
+
+    # --- one file's content key, through the stat cache ----------------------------------
+
+    def _blob(self, path: str) -> tuple[str | Diagnostic, StatKey | None]:
+        """The file's blob id (its bytes read only when its stat changed) or why it cannot be
+        read, and its stat when that can be trusted next time."""
+        key: StatKey | None = None
+        try:
+            st = os.lstat(self._prefix + path)
+        except OSError:
+            st = None
+        # A symlink is re-read every time: the reader decides whether it may follow it.
+        if st is not None and stat.S_ISREG(st.st_mode):
+            key = _STAT.pack(st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino)
+            old = self.store.files.get(path)
+            if old is not None and old.stat == key:
+                if st.st_mtime_ns < self.store.written_ns:
+                    return old.blob, key
+                # Racily clean: re-read, and write a cache that makes the stat trusted.
+                self.store.changed = True
+        data = self.reader.read(path)
+        if isinstance(data, Diagnostic):
+            return data, None
+        self.data[path] = data
+        return blob_id(data), key
+
+    def _catalog_digest(self) -> str:
+        """What the catalog's readers key on: its blob id, or why there is none."""
+        if layout.CATALOG_FILE not in self.classified:
+            return "no catalog"
+        blob, _stat = self._blob(layout.CATALOG_FILE)
+        return blob if isinstance(blob, str) else f"unreadable: {blob.message}"
+
+    def _inputs(self, kind: str, record: Any) -> tuple[str | None, str | None, str | None]:
+        """The inputs a file's one-file rules read (checks.FILE_INPUTS)."""
+        if record is None:
+            return _NOT_READ
+        reads = checks.FILE_INPUTS[kind]
+        catalog = "catalog" in reads and (kind != "opportunity" or bool(record.line_items))
+        return (
+            self.config_digest if "config" in reads else None,
+            self.catalog_digest if catalog else None,
+            self._today if "today" in reads else None,
+        )
+
+    def _valid(self, entry: Entry) -> bool:
+        config, catalog, today = entry.inputs
+        return (
+            (config is None or config == self.config_digest)
+            and (catalog is None or catalog == self.catalog_digest)
+            and (today is None or today == self._today)
+        )
+
+    # --- entries: from the cache, else by parsing ------------------------------------------
+
+    def _resolve(self, paths: list[str]) -> None:
+        """The entries of `paths`: cached ones whose inputs still hold, the rest computed."""
+        todo: list[tuple[str, str, str, bytes]] = []
+        stats: list[tuple[str, StatKey | None]] = []
+        store = self.store
+        for path in paths:
+            kind, record_id = self.classified[path]
+            blob, key = self._blob(path)
+            if isinstance(blob, Diagnostic):
+                self.entries[path] = Entry(None, "", _NOT_READ, None, (blob,), 0)
+                continue
+            entry = store.files.get(path)
+            if entry is not None and entry.blob == blob and self._valid(entry):
+                if entry.stat != key:
+                    entry = entry._replace(stat=key)
+                    store.changed = True
+                self.entries[path] = store.now[path] = entry
+                continue
+            data = self.data.pop(path, None)
+            if data is None:  # its stat held, but the inputs of its findings changed
+                read = self.reader.read(path)
+                if isinstance(read, Diagnostic):
+                    self.entries[path] = Entry(None, "", _NOT_READ, None, (read,), 0)
+                    continue
+                data, blob = read, blob_id(read)
+            todo.append((kind, path, record_id, data))
+            stats.append((blob, key))
+        if not todo:
+            return
+        parsed = parse_files(todo)
+        for (blob, key), job, entry in zip(stats, todo, self._compute(todo, parsed), strict=True):
+            self.entries[job[1]] = store.now[job[1]] = entry._replace(stat=key, blob=blob)
+            store.changed = True
+
+    def _compute(
+        self,
+        jobs: list[tuple[str, str, str, bytes]],
+        parsed: list[tuple[Any, list[Diagnostic]]],
+    ) -> list[Entry]:
+        """The entries of freshly parsed files: the one-file rules run on a Repository of
+        these records only."""
+        records: dict[str, dict[str, Any]] = {k: {} for k in layout.KIND_FOLDER}
+        for (kind, _path, _id, _data), (record, _found) in zip(jobs, parsed, strict=True):
+            if kind == "catalog":
+                self._products = record or ()
+            elif record is not None:
+                records[kind][record.id] = record
+        products: tuple[Product, ...] = ()
+        catalog = any(job[0] == "catalog" for job in jobs)
+        if catalog or any(o.line_items for o in records["opportunity"].values()):
+            products = self._catalog_products()
+        repo = Repository(
+            root=self.root,
+            config=self.config,
+            opportunities=records["opportunity"],
+            accounts=records["account"],
+            contacts=records["contact"],
+            competitors=records["competitor"],
+            products={p.sku: p for p in products},
+            product_list=products,
+            ids=self.ids,
+            scope=frozenset(job[1] for job in jobs),
+        )
+        by_path: dict[str, list[Diagnostic]] = {}
+        for d in checks.run_one_file_rules(repo, self.today):
+            by_path.setdefault(d.path, []).append(d)
+        entries = []
+        for (kind, path, _id, _data), (record, found) in zip(jobs, parsed, strict=True):
+            own = tuple(found) + tuple(by_path.get(path, ()))
+            if kind == "catalog":
+                count = len(record) if record else 0
+                entries.append(Entry(None, "", _NOT_READ, None, own, count))
+            elif record is None:
+                entries.append(Entry(None, "", _NOT_READ, None, own, 0))
+            else:
+                refs = references_of(kind, record)
+                entries.append(Entry(None, "", self._inputs(kind, record), refs, own, 0))
+        return entries
+
+    def _catalog_products(self) -> tuple[Product, ...]:
+        """The catalog's products, parsed once per run when a recomputed file needs them."""
+        if self._products is None:
+            self._products = ()
+            if layout.CATALOG_FILE in self.classified:
+                data = self.data.get(layout.CATALOG_FILE) or self.reader.read(layout.CATALOG_FILE)
+                if isinstance(data, bytes):
+                    (record, _found) = parse_files([("catalog", layout.CATALOG_FILE, "", data)])[0]
+                    self._products = record or ()
+        return self._products
