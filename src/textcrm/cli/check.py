@@ -35,7 +35,7 @@ from textcrm.errors import TextcrmError, UsageError
     show_default=True,
     help="Output format.",
 )
-@click.option("--no-cache", is_flag=True, help="Do not read or write the parse cache.")
+@click.option("--no-cache", is_flag=True, help="Do not read or write the results cache.")
 @click.option(
     "--changed-since",
     "since",
@@ -71,7 +71,8 @@ def check(
     error, 2 for a usage error or a broken textcrm.yaml.
     """
     from textcrm import console
-    from textcrm.loader import load
+    from textcrm.results import CheckResult
+    from textcrm.results import check as check_files
 
     day = parse_today(today)
     crm = resolve_root(root)
@@ -97,10 +98,10 @@ def check(
             elif fmt == "text":
                 click.echo(f"nothing to check: no CRM file changed since {since}")
             sys.exit(EXIT_OK)
-        result = changed
+        result = CheckResult(changed.diagnostics, changed.checked)
     else:
         scope = _scope(crm, paths) if paths else None
-        result = load(crm, day, reader=reader, paths=scope, use_cache=not no_cache)
+        result = check_files(crm, day, reader=reader, paths=scope, use_cache=not no_cache)
     show = display_path(crm)
     color = False
     if fmt == "json":
