@@ -149,7 +149,7 @@ def measure(work: Path, size: int, runs: int) -> dict[str, object]:
 
 def measure_serve(root: Path, runs: int) -> dict[str, object]:
     """One changed opportunity in a serve session (in this process, as `serve` runs it)."""
-    from textcrm.watch import Session
+    from textcrm.site.serve import Session
 
     session = Session(root, root / "_site", date.fromisoformat(TODAY))
     assert session.full().result is not None

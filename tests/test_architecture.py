@@ -29,7 +29,7 @@ IMPORTERS = {
     "pygls": "textcrm.lsp.server",
     "pymdownx": "textcrm.render",
     "ruamel": "textcrm.edit",
-    "watchdog": "textcrm.watch",
+    "watchdog": "textcrm.site.serve",
     "weasyprint": "textcrm.pdf",
     "yaml": "textcrm.yamlnodes",
 }

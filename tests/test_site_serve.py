@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from htmltree import parse
-from textcrm.watch import VERSION_PATH, Session, relevant, serve, start_server
+from textcrm.site.serve import VERSION_PATH, Session, relevant, serve, start_server
 
 TODAY = date(2026, 11, 28)
 

@@ -33,7 +33,7 @@ from textcrm.encode import terminal_text
 from textcrm.errors import TextcrmError
 from textcrm.plural import counted
 from textcrm.repository import LoadResult, Repository
-from textcrm.site import Builder, BuildResult
+from textcrm.site.build import Builder, BuildResult
 
 DEBOUNCE_SECONDS = 0.15
 VERSION_PATH = "/__textcrm/version"
