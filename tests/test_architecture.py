@@ -41,7 +41,6 @@ PARSER_CALLERS = {
     "textcrm.edit",
     "textcrm.history",
     "textcrm.hook",
-    "textcrm.watch",
 }
 
 # Entry points may read the clock; nothing below them does ("today" is a parameter).

@@ -193,11 +193,17 @@ class Builder:
             outcome.written += write_if_changed(self.out, SEARCH_INDEX, index)
             checked.add(SEARCH_INDEX)
         produced.add(SEARCH_INDEX)
-        # pipeline.json shows what the dashboard shows: it changes only when index.html does.
+        # pipeline.json shows what the dashboard shows: in a full build it changes only when
+        # index.html does (whose inputs cover every record). A partial build (serve's) decides
+        # the dashboard by its view, which leaves out fields the data files have (an account).
         rendered = {path for path, _, _ in done}
         feeds = feed_paths(repo)
-        stale_json = "index.html" in rendered or not all(
-            intact(self.out, path, self.files) for path in ("pipeline.json", *feeds.values())
+        stale_json = (
+            only is not None
+            or "index.html" in rendered
+            or not all(
+                intact(self.out, path, self.files) for path in ("pipeline.json", *feeds.values())
+            )
         )
         if (only is None or "pipeline.json" in only) and stale_json:
             for path, data in data_files(ctx, feeds).items():

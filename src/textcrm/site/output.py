@@ -16,7 +16,7 @@ import hashlib
 import json
 import os
 import stat
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -128,13 +128,14 @@ def read_manifest(out: Path) -> Manifest | None:
         return None
 
 
-def write_marker(out: Path, pages: Mapping[str, str]) -> bool:
-    """Write `out/.textcrm-site`: what the build made (the same bytes for the same site),
-    for people and tools; textcrm itself never trusts it."""
+def write_marker(out: Path, pages: Iterable[str]) -> bool:
+    """Write `out/.textcrm-site`: the pages the build made (the same bytes for the same site,
+    however it was built: a serve round writes what a cold build writes), for people and
+    tools; textcrm itself never trusts it."""
     doc = {
         "generator": f"textcrm {__version__}",
         "note": "made by `textcrm build`, which removes only the files it wrote here",
-        "pages": dict(sorted(pages.items())),
+        "pages": sorted(pages),
     }
     # One line: Python's fast JSON encoder only runs without indentation.
     text = json.dumps(doc, sort_keys=True, separators=(",", ":")) + "\n"
