@@ -83,6 +83,8 @@ class Builder:
         self._saved = (dict(self.manifest), dict(self.files))  # what the record holds
         # False once the CRM was found outside git: serve's rebuilds do not ask again.
         self.in_git = True
+        # The calendar feeds' events of the last build, serialized (serve's rounds reuse them).
+        self.events: dict[Any, bytes] = {}
 
     def history(self, today: date) -> Any:
         """The history sections' data (`history.site_history`), or None. The build never
@@ -164,26 +166,46 @@ class Builder:
             )
             if not unchanged:
                 todo.append(page)
+        # pipeline.json and the calendar feeds show what the dashboard shows: in a full build
+        # they change only when index.html does (whose inputs cover every record). A partial
+        # build (serve's) decides the dashboard by its view, which leaves out fields the data
+        # files have (an account): it writes them again. They are made while pages render.
+        feeds = feed_paths(repo)
+        stale_json = (
+            only is not None
+            or any(p.path == "index.html" for p in todo)
+            or not all(
+                intact(self.out, path, self.files) for path in ("pipeline.json", *feeds.values())
+            )
+        )
+        data: dict[str, bytes] = {}
+        wanted = (only is None or "pipeline.json" in only) and stale_json
+
+        def make_data() -> dict[str, bytes]:
+            return data_files(ctx, feeds, self.events) if wanted else {}
+
         firsts = set(first)
         done = []
-        for batch in (
-            [p for p in todo if p.path in firsts],
-            [p for p in todo if p.path not in firsts],
+        for batch, alongside in (
+            ([p for p in todo if p.path in firsts], None),
+            ([p for p in todo if p.path not in firsts], make_data),
         ):
             job = Job(self.renderer, batch, site, self.out, context, self.manifest, self.files)
-            done += produce_all(job, self.jobs)
+            produced, extra = produce_all(job, self.jobs, alongside)
+            done += produced
+            data = extra if extra is not None else data
             if firsts and outcome.first_done_at is None:
                 outcome.first_done_at = time.perf_counter()
         for path, digest, written in done:
             self.manifest[path] = digest
             outcome.written += written
         outcome.rendered = len(done)
-        produced = {p.path for p in pages}
+        produced_paths = {p.path for p in pages}
         # Files just written or compared; the other pages were found intact (stamps kept).
         checked = {path for path, _, _ in done}
         for name, path in ASSETS:
             outcome.written += write_if_changed(self.out, path, self.renderer.asset(name))
-            produced.add(path)
+            produced_paths.add(path)
             checked.add(path)
         # The search index follows the records: rebuilt when a page was, or when it is gone.
         if done or not intact(self.out, SEARCH_INDEX, self.files):
@@ -192,33 +214,20 @@ class Builder:
             index = js_data("TEXTCRM_SEARCH", views.search_index(ctx)).encode("ascii")
             outcome.written += write_if_changed(self.out, SEARCH_INDEX, index)
             checked.add(SEARCH_INDEX)
-        produced.add(SEARCH_INDEX)
-        # pipeline.json shows what the dashboard shows: in a full build it changes only when
-        # index.html does (whose inputs cover every record). A partial build (serve's) decides
-        # the dashboard by its view, which leaves out fields the data files have (an account).
-        rendered = {path for path, _, _ in done}
-        feeds = feed_paths(repo)
-        stale_json = (
-            only is not None
-            or "index.html" in rendered
-            or not all(
-                intact(self.out, path, self.files) for path in ("pipeline.json", *feeds.values())
-            )
-        )
-        if (only is None or "pipeline.json" in only) and stale_json:
-            for path, data in data_files(ctx, feeds).items():
-                outcome.written += write_if_changed(self.out, path, data)
-            checked.update(("pipeline.json", *feeds.values()))
-        produced.add("pipeline.json")
-        produced.update(feeds.values())
+        produced_paths.add(SEARCH_INDEX)
+        for path, body in data.items():
+            outcome.written += write_if_changed(self.out, path, body)
+            checked.add(path)
+        produced_paths.add("pipeline.json")
+        produced_paths.update(feeds.values())
         for path in checked:
             stamp = file_stamp(self.out / path)
             if stamp is not None:
                 self.files[path] = stamp
         if only is None:
-            self.manifest = {k: v for k, v in self.manifest.items() if k in produced}
-            outcome.removed = remove_stale(self.out, self.files, produced)
-            self.files = {k: v for k, v in self.files.items() if k in produced}
+            self.manifest = {k: v for k, v in self.manifest.items() if k in produced_paths}
+            outcome.removed = remove_stale(self.out, self.files, produced_paths)
+            self.files = {k: v for k, v in self.files.items() if k in produced_paths}
         self._write_manifest()
         self.cache.save(prune=only is None)
         return outcome

@@ -111,12 +111,14 @@ def feed_paths(repo: Repository) -> dict[str | None, str]:
     return {owner: views.feed_path(owner) for owner in [None, *pipeline.owners(repo)]}
 
 
-def data_files(ctx: views.Context, feeds: Mapping[str | None, str]) -> dict[str, bytes]:
+def data_files(
+    ctx: views.Context, feeds: Mapping[str | None, str], memo: dict[Any, bytes] | None = None
+) -> dict[str, bytes]:
     """pipeline.json and the calendar feeds (at `feeds`), by path: what the dashboard shows,
-    for other tools."""
+    for other tools. `memo`: the calendar events of the previous call (serve keeps it)."""
     from textcrm.calendar import calendar_feeds
 
     files = {"pipeline.json": pipeline_json(ctx)}
-    for owner, data in calendar_feeds(ctx.repo, ctx.today, feeds).items():
+    for owner, data in calendar_feeds(ctx.repo, ctx.today, feeds, memo).items():
         files[feeds[owner]] = data
     return files

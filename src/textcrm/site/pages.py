@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from textcrm import views
 from textcrm.cache import code_fingerprint
@@ -114,6 +114,8 @@ def produce(job: Job, index: int) -> tuple[str, str, bool] | None:
     return page.path, digest, written
 
 
+T = TypeVar("T")
+
 # Worker state, set once per forked worker by `_init_worker` (never in the parent).
 _WORKER: dict[str, Job] = {}
 
@@ -130,12 +132,17 @@ def _produce_range(span: tuple[int, int]) -> tuple[list[tuple[str, str, bool]], 
     return done, new
 
 
-def produce_all(job: Job, jobs: int | None = None) -> list[tuple[str, str, bool]]:
-    """Produce every page of `job`; in forked worker processes when there are many."""
+def produce_all(
+    job: Job, jobs: int | None = None, alongside: Callable[[], T] | None = None
+) -> tuple[list[tuple[str, str, bool]], T | None]:
+    """Produce every page of `job`; in forked worker processes when there are many. Returns
+    what was produced and the result of `alongside`, which the main process runs while the
+    workers render (the work of the build that is not pages: its data files)."""
     workers = jobs if jobs is not None else min(os.cpu_count() or 1, 4)
     count = len(job.pages)
     if count < PARALLEL_THRESHOLD or workers < 2 or not hasattr(os, "fork"):
-        return [r for i in range(count) if (r := produce(job, i)) is not None]
+        done = [r for i in range(count) if (r := produce(job, i)) is not None]
+        return done, alongside() if alongside is not None else None
     import multiprocessing
 
     # Folders first, so workers never race to create them.
@@ -143,12 +150,14 @@ def produce_all(job: Job, jobs: int | None = None) -> list[tuple[str, str, bool]
         check_folder(job.out, folder, job.checked)
     step = max(25, count // (workers * 8))
     spans = [(i, min(i + step, count)) for i in range(0, count, step)]
-    done: list[tuple[str, str, bool]] = []
+    done = []
     fork = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(
         workers, mp_context=fork, initializer=_init_worker, initargs=(job,)
     ) as pool:
-        for results, new in pool.map(_produce_range, spans):
-            done.extend(results)
+        results = pool.map(_produce_range, spans)  # every span is submitted now
+        extra = alongside() if alongside is not None else None
+        for produced, new in results:
+            done.extend(produced)
             job.renderer.cache.merge(new)
-    return done
+    return done, extra
