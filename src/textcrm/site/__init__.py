@@ -18,11 +18,13 @@ from textcrm.site.output import (
     output_dir,
     read_manifest,
 )
+from textcrm.site.pages import PARALLEL_THRESHOLD
 
 __all__ = [
     "ASSETS",
     "DEFAULT_OUTPUT",
     "MARKER",
+    "PARALLEL_THRESHOLD",
     "SEARCH_INDEX",
     "BuildResult",
     "Builder",
