@@ -32,6 +32,7 @@ class Page:
     nav: str
     make: Callable[[], Any]
     inputs: str | None = None
+    cost: int = 1  # about how many record pages rendering it costs (for sharing the work)
 
 
 def _nav() -> tuple[views.NavItem, ...]:
@@ -225,9 +226,11 @@ def plan(
         inputs: Callable[[], str | None] | None = None,
     ) -> None:
         if only is None or path in only:
-            pages.append(
-                Page(path, template, title, nav, make, inputs() if inputs is not None else None)
-            )
+            # A page at the top of the site sums up every deal: its table rows cost about a
+            # record page per 25 deals.
+            cost = 1 if "/" in path else 1 + len(repo.opportunities) // 25
+            found = inputs() if inputs is not None else None
+            pages.append(Page(path, template, title, nav, make, found, cost))
 
     # Inputs digests of the other pages: their own file, and the inputs of every
     # opportunity they list (an opportunity's inputs cover everything its row shows).
