@@ -1,7 +1,7 @@
-"""The Markdown cache: each distinct note rendered once (`render.note_html`), kept signed.
+"""The Markdown cache: each distinct note rendered once (`render.section_html`), kept signed.
 
-Notes are rendered through `render.note_html`, the one Markdown filter; the cache only
-remembers its answers by content hash, between builds and across the forked workers.
+Notes are rendered by `render.section_html` through render's one Markdown filter; the cache
+only remembers its answers by content hash, between builds and across the forked workers.
 """
 
 from __future__ import annotations

@@ -132,19 +132,6 @@ def _produce_range(span: tuple[int, int]) -> tuple[list[tuple[str, str, bool]], 
     return done, new
 
 
-def _spans(pages: Sequence[Page], size: int) -> list[tuple[int, int]]:
-    """Consecutive pages in spans of about `size` in cost: one task of a worker each."""
-    spans, start, cost = [], 0, 0
-    for i, page in enumerate(pages):
-        cost += page.cost
-        if cost >= size:
-            spans.append((start, i + 1))
-            start, cost = i + 1, 0
-    if start < len(pages):
-        spans.append((start, len(pages)))
-    return spans
-
-
 def produce_all(
     job: Job, jobs: int | None = None, alongside: Callable[[], T] | None = None
 ) -> tuple[list[tuple[str, str, bool]], T | None]:
@@ -153,8 +140,7 @@ def produce_all(
     workers render (the work of the build that is not pages: its data files)."""
     workers = jobs if jobs is not None else min(os.cpu_count() or 1, 4)
     count = len(job.pages)
-    total = sum(p.cost for p in job.pages)
-    if total < PARALLEL_THRESHOLD or workers < 2 or not hasattr(os, "fork"):
+    if count < PARALLEL_THRESHOLD or workers < 2 or not hasattr(os, "fork"):
         done = [r for i in range(count) if (r := produce(job, i)) is not None]
         return done, alongside() if alongside is not None else None
     import multiprocessing
@@ -162,7 +148,8 @@ def produce_all(
     # Folders first, so workers never race to create them.
     for folder in sorted({p.path.rpartition("/")[0] for p in job.pages}):
         check_folder(job.out, folder, job.checked)
-    spans = _spans(job.pages, max(25, total // (workers * 8)))
+    step = max(25, count // (workers * 8))
+    spans = [(i, min(i + step, count)) for i in range(0, count, step)]
     done = []
     fork = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(

@@ -32,7 +32,6 @@ class Page:
     nav: str
     make: Callable[[], Any]
     inputs: str | None = None
-    cost: int = 1  # about how many record pages rendering it costs (for sharing the work)
 
 
 def _nav() -> tuple[views.NavItem, ...]:
@@ -226,11 +225,9 @@ def plan(
         inputs: Callable[[], str | None] | None = None,
     ) -> None:
         if only is None or path in only:
-            # A page at the top of the site sums up every deal: its table rows cost about a
-            # record page per 25 deals.
-            cost = 1 if "/" in path else 1 + len(repo.opportunities) // 25
-            found = inputs() if inputs is not None else None
-            pages.append(Page(path, template, title, nav, make, found, cost))
+            pages.append(
+                Page(path, template, title, nav, make, inputs() if inputs is not None else None)
+            )
 
     # Inputs digests of the other pages: their own file, and the inputs of every
     # opportunity they list (an opportunity's inputs cover everything its row shows).
