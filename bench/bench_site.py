@@ -4,6 +4,7 @@ Usage::
 
     apt-get install hugo          # Debian's package (0.111 on bookworm); not needed by CI
     .venv/bin/python bench/bench_site.py --opportunities 10000 --runs 3 [--write]
+    .venv/bin/python bench/bench_site.py --opportunities 10000 --profile
 
 For each corpus size (from bench/generate.py, no planted problems) it measures, in the same
 run and alternating the two tools so both see the same machine load:
@@ -33,6 +34,7 @@ import time
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import ROOT, machine, update_section
@@ -231,6 +233,48 @@ def report(rows: list[dict[str, object]], runs: int, load: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+# Where a cold build's time goes: (label, file suffix, function name) of cProfile's entries.
+PROFILE_PARTS = (
+    ("load: read, parse, check", "textcrm/loader.py", "load"),
+    ("plan: pages and inputs digests", "site/plan.py", "plan"),
+    ("pages: views, templates, Markdown, writes", "site/pages.py", "produce"),
+    ("of which: templates (Jinja2), Markdown included", "textcrm/render.py", "render"),
+    ("of which: Markdown notes (Python-Markdown, nh3)", "site/markdown.py", "html"),
+    ("of which: table cell labels", "textcrm/render.py", "label_table_cells"),
+    ("of which: writing files", "site/output.py", "write_if_changed"),
+    ("data files: pipeline.json, calendar feeds", "site/feeds.py", "data_files"),
+    ("of which: calendar feeds (icalendar)", "textcrm/calendar.py", "calendar_feeds"),
+    ("search index", "textcrm/views.py", "search_index"),
+)
+
+
+def profile(work: Path, size: int) -> str:
+    """cProfile of one cold build in one process (jobs=1): each part's share of the build."""
+    import cProfile
+    import pstats
+
+    from textcrm.site import build
+
+    root = corpus(work, size)
+    shutil.rmtree(root / "_site", ignore_errors=True)
+    shutil.rmtree(root / ".textcrm-cache", ignore_errors=True)
+    profiler = cProfile.Profile()
+    profiler.enable()
+    build(root, date.fromisoformat(TODAY), use_cache=True, jobs=1)
+    profiler.disable()
+    stats: dict[Any, Any] = pstats.Stats(profiler).stats  # type: ignore[attr-defined]
+
+    def cumulative(suffix: str, name: str) -> float:
+        found = [v[3] for (f, _, n), v in stats.items() if f.endswith(suffix) and n == name]
+        return max(found, default=0.0)
+
+    total = cumulative("site/build.py", "build")
+    lines = [f"| part of a cold build ({size} opportunities, one process) | share |", "|---|---:|"]
+    for label, suffix, name in PROFILE_PARTS:
+        lines.append(f"| {label} | {100 * cumulative(suffix, name) / total:.0f}% |")
+    return "\n".join(lines) + "\n"
+
+
 def hugo_version() -> str:
     out = subprocess.run(["hugo", "version"], capture_output=True, text=True).stdout
     return out.split()[1] if out else "?"
@@ -246,7 +290,14 @@ def main() -> int:
         "--work", type=Path, default=Path(tempfile.gettempdir()) / "textcrm-bench-site"
     )
     parser.add_argument("--write", action="store_true", help="update docs/performance.md")
+    parser.add_argument(
+        "--profile", action="store_true", help="profile one cold build instead (no Hugo)"
+    )
     args = parser.parse_args()
+    if args.profile:
+        args.work.mkdir(parents=True, exist_ok=True)
+        print(profile(args.work, int(args.opportunities.split(",")[0])))
+        return 0
     if shutil.which("hugo") is None:
         print("bench_site: hugo is not installed (Debian: apt-get install hugo)", file=sys.stderr)
         return 2
