@@ -4,6 +4,7 @@ Usage::
 
     apt-get install hugo          # Debian's package (0.111 on bookworm); not needed by CI
     .venv/bin/python bench/bench_site.py --opportunities 10000 --runs 3 [--write]
+    .venv/bin/python bench/bench_site.py --opportunities 10000 --profile
 
 For each corpus size (from bench/generate.py, no planted problems) it measures, in the same
 run and alternating the two tools so both see the same machine load:
@@ -33,6 +34,7 @@ import time
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import ROOT, machine, update_section
@@ -65,6 +67,11 @@ HUGO_LIST = """\
 
 def cpu_children() -> float:
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def cpu_self() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
 
 
@@ -149,7 +156,7 @@ def measure(work: Path, size: int, runs: int) -> dict[str, object]:
 
 def measure_serve(root: Path, runs: int) -> dict[str, object]:
     """One changed opportunity in a serve session (in this process, as `serve` runs it)."""
-    from textcrm.watch import Session
+    from textcrm.site.serve import Session
 
     session = Session(root, root / "_site", date.fromisoformat(TODAY))
     assert session.full().result is not None
@@ -158,18 +165,24 @@ def measure_serve(root: Path, runs: int) -> dict[str, object]:
     ]
     rel = target.relative_to(root).as_posix()
     original = target.read_text()
-    first, total = [], []
+    first, total, cpu = [], [], []
     try:
         for i in range(runs):
             target.write_text(original.replace("\n---\n", f"\n---\nEdited in run {i}.\n\n", 1))
+            started = cpu_self() + cpu_children()
             done = session.apply({rel})
+            cpu.append(cpu_self() + cpu_children() - started)
             assert done.incremental and done.first_page_seconds is not None, done.error
             first.append(done.first_page_seconds)
             total.append(done.seconds)
     finally:
         target.write_text(original)
         session.apply({rel})
-    return {"serve_first": statistics.median(first), "serve_round": statistics.median(total)}
+    return {
+        "serve_first": statistics.median(first),
+        "serve_round": statistics.median(total),
+        "serve_cpu": statistics.median(cpu),
+    }
 
 
 def report(rows: list[dict[str, object]], runs: int, load: str) -> str:
@@ -206,16 +219,59 @@ def report(rows: list[dict[str, object]], runs: int, load: str) -> str:
             f"| {warm_h[0]:.1f} s ({warm_h[1]:.1f}) | {warm[0] / warm_h[0]:.2f}x "
             "| 0.5x |"
         )
-        first, whole = r["serve_first"], r["serve_round"]
+        first, whole, whole_cpu = r["serve_first"], r["serve_round"], r["serve_cpu"]
         assert isinstance(first, float) and isinstance(whole, float)
+        assert isinstance(whole_cpu, float)
         lines.append(
             f"| | | serve: one changed opportunity's page on disk | {first:.3f} s "
             f"| | {100 * first / cold[0]:.1f}% of cold | 2% |"
         )
         lines.append(
-            f"| | | serve: the whole round (dashboards too) | {whole:.2f} s | | "
-            f"{100 * whole / cold[0]:.1f}% of cold | |"
+            f"| | | serve: the whole round (dashboards too) | {whole:.2f} s ({whole_cpu:.1f}) "
+            f"| | {100 * whole / cold[0]:.1f}% of cold | 2% |"
         )
+    return "\n".join(lines) + "\n"
+
+
+# Where a cold build's time goes: (label, file suffix, function name) of cProfile's entries.
+PROFILE_PARTS = (
+    ("load: read, parse, check", "textcrm/loader.py", "load"),
+    ("plan: pages and inputs digests", "site/plan.py", "plan"),
+    ("pages: views, templates, Markdown, writes", "site/pages.py", "produce"),
+    ("of which: templates (Jinja2), Markdown included", "textcrm/render.py", "render"),
+    ("of which: Markdown notes (Python-Markdown, nh3)", "site/markdown.py", "html"),
+    ("of which: table cell labels", "textcrm/render.py", "label_table_cells"),
+    ("of which: writing files", "site/output.py", "write_if_changed"),
+    ("data files: pipeline.json, calendar feeds", "site/feeds.py", "data_files"),
+    ("of which: calendar feeds (icalendar)", "textcrm/calendar.py", "calendar_feeds"),
+    ("search index", "textcrm/views.py", "search_index"),
+)
+
+
+def profile(work: Path, size: int) -> str:
+    """cProfile of one cold build in one process (jobs=1): each part's share of the build."""
+    import cProfile
+    import pstats
+
+    from textcrm.site import build
+
+    root = corpus(work, size)
+    shutil.rmtree(root / "_site", ignore_errors=True)
+    shutil.rmtree(root / ".textcrm-cache", ignore_errors=True)
+    profiler = cProfile.Profile()
+    profiler.enable()
+    build(root, date.fromisoformat(TODAY), use_cache=True, jobs=1)
+    profiler.disable()
+    stats: dict[Any, Any] = pstats.Stats(profiler).stats  # type: ignore[attr-defined]
+
+    def cumulative(suffix: str, name: str) -> float:
+        found = [v[3] for (f, _, n), v in stats.items() if f.endswith(suffix) and n == name]
+        return max(found, default=0.0)
+
+    total = cumulative("site/build.py", "build")
+    lines = [f"| part of a cold build ({size} opportunities, one process) | share |", "|---|---:|"]
+    for label, suffix, name in PROFILE_PARTS:
+        lines.append(f"| {label} | {100 * cumulative(suffix, name) / total:.0f}% |")
     return "\n".join(lines) + "\n"
 
 
@@ -234,7 +290,14 @@ def main() -> int:
         "--work", type=Path, default=Path(tempfile.gettempdir()) / "textcrm-bench-site"
     )
     parser.add_argument("--write", action="store_true", help="update docs/performance.md")
+    parser.add_argument(
+        "--profile", action="store_true", help="profile one cold build instead (no Hugo)"
+    )
     args = parser.parse_args()
+    if args.profile:
+        args.work.mkdir(parents=True, exist_ok=True)
+        print(profile(args.work, int(args.opportunities.split(",")[0])))
+        return 0
     if shutil.which("hugo") is None:
         print("bench_site: hugo is not installed (Debian: apt-get install hugo)", file=sys.stderr)
         return 2

@@ -29,17 +29,13 @@ IMPORTERS = {
     "pygls": "textcrm.lsp.server",
     "pymdownx": "textcrm.render",
     "ruamel": "textcrm.edit.roundtrip",
-    "watchdog": "textcrm.watch",
+    "watchdog": "textcrm.site.serve",
     "weasyprint": "textcrm.pdf",
     "yaml": "textcrm.yamlnodes",
 }
 
-# Modules that still read records without the loader's entry points. The one-loader work
-# moves them onto the loader; this list may only get shorter.
-PARSER_CALLERS = {
-    "textcrm.loader",
-    "textcrm.watch",
-}
+# Only the loader turns bytes into records: everyone else asks its entry points.
+PARSER_CALLERS = {"textcrm.loader"}
 
 # Entry points may read the clock; nothing below them does ("today" is a parameter).
 CLOCK_READERS = {"textcrm.cli", "textcrm.cli.lsp", "textcrm.hook.__main__"}

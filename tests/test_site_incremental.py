@@ -223,3 +223,91 @@ def test_a_deleted_feed_is_written_again_though_the_dashboard_is_unchanged(run, 
     assert again.exit_code == 0
     assert "(0 rendered," in again.output
     assert feed.read_bytes() == before
+
+
+SERVE_STEPS: list[tuple[str, set[str], Callable[[Path], None]]] = [
+    (
+        "an opportunity's amount",
+        {"opportunities/globex-pilot.md"},
+        lambda root: edit(root, "opportunities/globex-pilot.md", "amount: 5000", "amount: 7250"),
+    ),
+    (
+        "an opportunity moved to another stage",
+        {"opportunities/globex-pilot.md"},
+        lambda root: edit(
+            root, "opportunities/globex-pilot.md", "stage: prospecting", "stage: qualification"
+        ),
+    ),
+    (
+        "an opportunity won",
+        {"opportunities/acme-scanners.md"},
+        lambda root: edit(
+            root, "opportunities/acme-scanners.md", "stage: proposal", "stage: closed-won"
+        ),
+    ),
+    (
+        "an opportunity added",
+        {"opportunities/acme-west-rollout.md"},
+        lambda root: write(
+            root,
+            "opportunities/acme-west-rollout.md",
+            "---\ntitle: Acme West rollout\naccount: acme-west\nowner: carol\n"
+            "stage: prospecting\nclose_date: 2026-12-22\namount: 900\n"
+            "competitors: [{competitor: initech}]\n"
+            "activities: [{date: 2026-11-27, type: meeting, summary: Kick-off}]\n---\n"
+            "# Plan\n\nA *pilot*.\n",
+        ),
+    ),
+    (
+        "an opportunity moved to another account",
+        {"opportunities/acme-west-rollout.md"},
+        lambda root: edit(
+            root,
+            "opportunities/acme-west-rollout.md",
+            "account: acme-west\n",
+            "account: acme-corp\n",
+        ),
+    ),
+    (
+        "an opportunity deleted",
+        {"opportunities/globex-pilot.md"},
+        lambda root: (root / "opportunities/globex-pilot.md").unlink(),
+    ),
+    (
+        "two opportunities at once, one of them new",
+        {"opportunities/acme-west-rollout.md", "opportunities/globex-pilot.md"},
+        lambda root: (
+            edit(root, "opportunities/acme-west-rollout.md", "amount: 900", "amount: 1900")
+            or write(
+                root,
+                "opportunities/globex-pilot.md",
+                "---\ntitle: Globex pilot again\naccount: globex-inc\nowner: bob\n"
+                "stage: proposal\nclose_date: 2027-01-20\namount: 4000\n---\n",
+            )
+        ),
+    ),
+]
+
+
+def test_serve_equals_a_full_build_after_every_kind_of_opportunity_change(
+    run, crm: Path, tmp_path: Path
+) -> None:
+    """serve's incremental rounds (the changed deal's pages first, then the pages that sum up
+    the pipeline) leave the same files, byte for byte, as a cold build of the same files."""
+    from datetime import date
+
+    from textcrm.site.serve import Session
+
+    session = Session(crm, crm / "_site", date.fromisoformat(TODAY), use_cache=False)
+    assert session.full().error == ""
+    for number, (what, changed, change) in enumerate(SERVE_STEPS):
+        change(crm)
+        done = session.apply(changed)
+        assert done.error == "" and done.incremental, (what, done.error)
+        fresh = tmp_path / f"fresh-{number}"
+        full = run(["build", "--root", str(crm), "--today", TODAY, "--no-cache", "-o", str(fresh)])
+        assert full.exit_code == 0, (what, full.output)
+        got, expected = tree(crm / "_site"), tree(fresh)
+        assert sorted(got) == sorted(expected), what
+        stale = [rel for rel in expected if got[rel] != expected[rel]]
+        assert stale == [], f"after {what}: stale {stale}"

@@ -135,12 +135,18 @@ def calendar_feed(repo: Repository, today: date, owner: str | None = None) -> by
 
 
 def calendar_feeds(
-    repo: Repository, today: date, owners: Iterable[str | None]
+    repo: Repository,
+    today: date,
+    owners: Iterable[str | None],
+    memo: dict[tuple[CalendarEvent, str, date], bytes] | None = None,
 ) -> dict[str | None, bytes]:
     """Several feeds at once (None: everyone), each event serialized once for all of them.
 
     The site publishes a feed for everyone and one per owner: building each event once halves
-    the work, most of which is icalendar's serialization.
+    the work, most of which is icalendar's serialization. `memo` (kept by the caller between
+    calls, as serve does) holds each event's serialized bytes by everything they show, so a
+    feed after one changed deal serializes only that deal's events; it is left holding the
+    events of this call only.
     """
     from icalendar import Calendar, Event
 
@@ -148,17 +154,28 @@ def calendar_feeds(
     opps = repo.opportunities
     wanted = list(dict.fromkeys(owners))
     serialized: list[tuple[str, bytes]] = []
+    known = memo if memo is not None else {}
+    used: dict[tuple[CalendarEvent, str, date], bytes] = {}
     for item in events(repo, None if None in wanted or len(wanted) != 1 else wanted[0]):
-        event = Event()
-        event.add("uid", ics_text(item.uid))
-        event.add("dtstamp", stamp)
-        event.add("dtstart", item.day)
-        event.add("dtend", item.day + timedelta(days=1))
-        event.add("summary", ics_text(item.summary))
-        event.add("description", ics_text(_description(repo, opps[item.opportunity])))
-        event.add("categories", [item.kind])
-        event.add("transp", "TRANSPARENT")
-        serialized.append((opps[item.opportunity].owner, bytes(event.to_ical())))
+        description = _description(repo, opps[item.opportunity])
+        key = (item, description, today)
+        data = known.get(key)
+        if data is None:
+            event = Event()
+            event.add("uid", ics_text(item.uid))
+            event.add("dtstamp", stamp)
+            event.add("dtstart", item.day)
+            event.add("dtend", item.day + timedelta(days=1))
+            event.add("summary", ics_text(item.summary))
+            event.add("description", ics_text(description))
+            event.add("categories", [item.kind])
+            event.add("transp", "TRANSPARENT")
+            data = bytes(event.to_ical())
+        used[key] = data
+        serialized.append((opps[item.opportunity].owner, data))
+    if memo is not None:
+        memo.clear()
+        memo.update(used)
     feeds: dict[str | None, bytes] = {}
     for owner in wanted:
         cal = Calendar()

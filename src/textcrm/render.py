@@ -216,6 +216,30 @@ def markdown_to_html(text: str) -> str:
     return _label_checkboxes(clean)
 
 
+_HEADING_TAG = re.compile(r"<(/?)h([1-6])\b")
+_TH_TAG = re.compile(r"<th(?=[\s>])")
+
+
+def demote_headings(html: str) -> str:
+    """Shift a note's headings down so that its top level is h3, under the page's h1 and
+    the section's h2, keeping the page's heading order. The input is sanitized HTML: a
+    literal `<h1` in the text is escaped, so only real tags match."""
+    levels = [int(m[2]) for m in _HEADING_TAG.finditer(html)]
+    shift = 3 - min(levels) if levels else 0
+    if shift <= 0:
+        return html
+    return _HEADING_TAG.sub(lambda m: f"<{m[1]}h{min(int(m[2]) + shift, 6)}", html)
+
+
+def section_html(text: str) -> str:
+    """A note as a section of a site page: `markdown_to_html`, its headings under the
+    section's (`demote_headings`), and its table headers scoped to columns, like the site's
+    own tables."""
+    if not text.strip():
+        return ""
+    return _TH_TAG.sub('<th scope="col"', demote_headings(markdown_to_html(text)))
+
+
 _DATA_TABLE = re.compile(r'<table class="data\b.*?</table>', re.S)
 _THEAD = re.compile(r"<thead\b.*?</thead>", re.S)
 _ROW = re.compile(r"(<tr\b[^>]*>)(.*?)(</tr>)", re.S)
@@ -346,9 +370,14 @@ def _loader(root: Path | None, extra_dirs: list[Path]) -> jinja2.BaseLoader:
     return jinja2.ChoiceLoader(loaders)
 
 
-def environment(root: Path | None, extra_dirs: list[Path] | None = None) -> jinja2.Environment:
+def environment(
+    root: Path | None,
+    extra_dirs: list[Path] | None = None,
+    notes: Callable[[str], str] = markdown_to_html,
+) -> jinja2.Environment:
     """A sandboxed Jinja2 environment with autoescaping on, strict undefined values, and our
-    filters."""
+    filters. The `markdown` filter writes a note as `notes` renders it (`markdown_to_html`;
+    the site passes its cache of `section_html`)."""
     env = Sandbox(
         loader=_loader(root, extra_dirs or []),
         autoescape=jinja2.select_autoescape(["html", "htm", "xml", "svg"], default_for_string=True),
@@ -358,7 +387,7 @@ def environment(root: Path | None, extra_dirs: list[Path] | None = None) -> jinj
         keep_trailing_newline=True,
     )
     env.filters.update(FILTERS)
-    env.filters["markdown"] = lambda text: jinja2.utils.markupsafe.Markup(markdown_to_html(text))
+    env.filters["markdown"] = lambda text: jinja2.utils.markupsafe.Markup(notes(text))
     return env
 
 

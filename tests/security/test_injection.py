@@ -256,7 +256,7 @@ def test_calendar_drops_the_control_characters_rfc_5545_forbids(make_repo, run):
 
 
 def test_serve_messages_show_escape_sequences_in_file_names_and_errors():
-    from textcrm.watch import Round, describe
+    from textcrm.site.serve import Round, describe
 
     name = "opportunities/x\x1b]0;pwned\x07 \x1b]52;c;aGk=\x07 \x1b[2J.md"
     failed = Round(None, 0.1, error=f"cannot read {name}", changed=(name,))

@@ -134,7 +134,7 @@ def test_quote_override_breaks_the_site_build_not_the_machine(make_repo, run, tm
 
 
 def test_serve_reports_a_refused_template_and_keeps_serving(make_repo, tmp_path):
-    from textcrm.watch import Session
+    from textcrm.site.serve import Session
 
     marker = tmp_path / "pwned"
     root = make_repo({"opportunities/acme.md": GOOD_OPPORTUNITY})

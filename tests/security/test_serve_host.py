@@ -10,7 +10,7 @@ from datetime import date
 import pytest
 
 from conftest import GOOD_OPPORTUNITY
-from textcrm.watch import VERSION_PATH, Session, start_server
+from textcrm.site.serve import VERSION_PATH, Session, start_server
 
 
 @pytest.fixture(scope="module")

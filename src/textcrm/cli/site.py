@@ -135,7 +135,7 @@ def serve(
       textcrm serve --port 8080 --today 2026-11-28
     """
     from textcrm.site import output_dir
-    from textcrm.watch import serve as serve_site
+    from textcrm.site.serve import serve as serve_site
 
     day = parse_today(today)
     crm = resolve_root(root)

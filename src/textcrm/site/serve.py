@@ -2,14 +2,16 @@
 
 The only importer of watchdog. The watcher is small: file events go into a queue, the main
 thread waits until they have been quiet for a moment (debounce), then rebuilds once, in that
-thread. When only opportunity files changed, just those files are parsed again and only the
-pages that show them are rendered (the opportunity's own page first); any other change
-rebuilds everything (still skipping unchanged pages). A failed rebuild is reported and the
-last good site stays served. Editors' swap and backup files are ignored, and a save by
-rename counts as a change of the target file. Browsers reload by polling a version number
-that only the serve mode's HTTP handler knows about: the built files never carry the script.
-The server answers only requests whose Host header is 127.0.0.1 or localhost, so a web page
-cannot read the site through DNS rebinding.
+thread. The records live in the loader's `Workspace`: when only opportunity files changed, the
+workspace is given their new bytes (it re-parses them and re-checks them and the files that
+depend on them) and only the pages that show them and the pages that sum up the pipeline are
+rendered (the opportunity's own page first); any other change loads and rebuilds everything
+(still skipping unchanged pages). A failed rebuild is reported (a bug with its whole traceback)
+and the last good site stays served. Editors' swap and backup files are ignored, and a save by
+rename counts as a change of the target file. Browsers reload by polling a version number that
+only the serve mode's HTTP handler knows about: the built files never carry the script. The
+server answers only requests whose Host header is 127.0.0.1 or localhost, so a web page cannot
+read the site through DNS rebinding.
 """
 
 from __future__ import annotations
@@ -28,12 +30,13 @@ from pathlib import Path
 from typing import Any
 
 from textcrm import layout
-from textcrm.diagnostics import Diagnostic
+from textcrm.diagnostics import Diagnostic, sort_key
 from textcrm.encode import terminal_text
 from textcrm.errors import TextcrmError
+from textcrm.loader import DiskReader, Workspace
 from textcrm.plural import counted
-from textcrm.repository import LoadResult, Repository
-from textcrm.site import Builder, BuildResult
+from textcrm.repository import LoadResult
+from textcrm.site.build import Builder, BuildResult
 
 DEBOUNCE_SECONDS = 0.15
 VERSION_PATH = "/__textcrm/version"
@@ -54,6 +57,7 @@ AGGREGATE_PAGES = frozenset(
         "products.html",
         "process.html",
         "problems.html",
+        "winloss.html",
         "pipeline.json",
     }
 )
@@ -93,7 +97,8 @@ class Round:
 
 
 class Session:
-    """The state kept between rebuilds: the loaded repository and the builder."""
+    """The state kept between rebuilds: the loader's workspace (the records as last read,
+    with their diagnostics) and the builder."""
 
     def __init__(
         self, root: Path, out: Path, today: date, use_cache: bool = True, jobs: int | None = None
@@ -104,54 +109,66 @@ class Session:
         self.use_cache = use_cache
         self.jobs = jobs
         self.builder = Builder(root, out, use_cache, jobs)
-        self.result: LoadResult | None = None
+        self.workspace: Workspace | None = None
+        self.problems: dict[str, list[Diagnostic]] = {}
         self.version = 0
+
+    def result(self) -> LoadResult:
+        """The workspace's records and diagnostics as a load would give them."""
+        assert self.workspace is not None
+        found = sorted((d for ds in self.problems.values() for d in ds), key=sort_key)
+        checked = dict.fromkeys(("opportunities", "accounts", "contacts", "competitors"), 0)
+        for kind, ids in self.workspace.repository.ids.items():
+            if kind in layout.KIND_FOLDER:
+                checked[layout.KIND_FOLDER[kind]] = len(ids)
+        checked["products"] = len(self.workspace.repository.product_list)
+        return LoadResult(self.workspace.repository, found, checked)
 
     def full(self) -> Round:
         """Load everything and build every page (unchanged pages are skipped)."""
-        from textcrm.loader import load
-
         start = time.perf_counter()
         try:
-            result = load(self.root, self.today, use_cache=self.use_cache)
-            built = self.builder.build(result, self.today)
+            self.workspace = Workspace(self.root, self.today, use_cache=self.use_cache)
+            self.problems = self.workspace.diagnostics()
+            built = self.builder.build(self.result(), self.today)
         except TextcrmError as exc:
+            self.workspace = None  # the next change loads everything again
             return Round(None, time.perf_counter() - start, error=exc.message)
-        self.result = result
         self.version += 1
         return Round(built, time.perf_counter() - start)
 
     def apply(self, changed: set[str]) -> Round:
-        """Rebuild after `changed` paths changed: incrementally when only opportunities did."""
+        """Rebuild after `changed` paths changed: incrementally when only opportunities did.
+
+        Anything that fails is reported (a bug with its whole traceback) and the last good
+        site stays served."""
         start = time.perf_counter()
-        only_opportunities = all(
-            layout.classify(p) is not None and layout.classify(p)[0] == "opportunity"  # type: ignore[index]
-            for p in changed
-        )
-        if self.result is None or not only_opportunities:
-            if any(p.startswith("templates/") for p in changed):
-                self.builder = Builder(self.root, self.out, self.use_cache, self.jobs)
-            done = self.full()
-            done.changed = tuple(sorted(changed))
-            return done
         try:
-            result, pages, first, gone = self._reload(self.result, changed)
-            self.builder.remove(gone)
-            built = self.builder.build(result, self.today, only=pages, first=first)
+            done = self._apply(changed, start)
         except Exception as exc:  # survive anything: report it, keep the last good site
-            self.result = None  # the next change rebuilds from scratch
+            self.workspace = None  # the next change rebuilds from scratch
             # The user's problem is one line; a bug keeps its whole traceback, for a report.
             if isinstance(exc, TextcrmError):
                 lines = traceback.format_exception_only(type(exc), exc)
             else:
                 lines = traceback.format_exception(exc)
-            return Round(
-                None,
-                time.perf_counter() - start,
-                error="".join(lines).strip(),
-                changed=tuple(sorted(changed)),
-            )
-        self.result = result
+            done = Round(None, time.perf_counter() - start, error="".join(lines).strip())
+        done.changed = tuple(sorted(changed))
+        return done
+
+    def _apply(self, changed: set[str], start: float) -> Round:
+        kinds = {layout.classify(p) for p in changed}
+        only_opportunities = all(k is not None and k[0] == "opportunity" for k in kinds)
+        if self.workspace is None or not only_opportunities:
+            if any(p.startswith("templates/") for p in changed):
+                self.builder = Builder(self.root, self.out, self.use_cache, self.jobs)
+            return self.full()
+        found = self._replace(self.workspace, changed)
+        if found is None:  # a file the loader cannot read as it stands: load everything
+            return self.full()
+        pages, first, gone = found
+        self.builder.remove(gone)
+        built = self.builder.build(self.result(), self.today, only=pages, first=first)
         self.version += 1
         first_at = built.first_done_at
         return Round(
@@ -159,94 +176,51 @@ class Session:
             time.perf_counter() - start,
             None if first_at is None else first_at - start,
             True,
-            changed=tuple(sorted(changed)),
         )
 
-    def _reload(
-        self, old: LoadResult, changed: set[str]
-    ) -> tuple[LoadResult, set[str], set[str], set[str]]:
-        """Parse the changed opportunity files again; keep the last good record of a file
-        that does not parse now (its error is shown). Returns the new result, the pages to
-        rebuild, the pages to write first and the pages to delete."""
-        from textcrm import checks
-        from textcrm.loader import DiskReader, apply_severities
-        from textcrm.parse import parse_record
+    def _replace(
+        self, workspace: Workspace, changed: set[str]
+    ) -> tuple[set[str], set[str], set[str]] | None:
+        """Give the workspace the changed opportunity files' new bytes (a deleted file: none)
+        and keep the new diagnostics. Returns the pages to rebuild, the pages to write first
+        and the pages to delete; None when a file cannot be read (the loader then says why).
+
+        The page of a deal whose file no longer parses stays as it was until it parses again
+        (a half-saved file does not take the page away); its error is on the problems page."""
         from textcrm.views import page_path
 
-        repo = old.repository
-        opps = dict(repo.opportunities)
-        figures = {
-            k: v
-            for k, v in repo._figures.items()
-            if layout.record_path("opportunity", k) not in changed
-        }
-        ids = set(repo.ids.get("opportunity", frozenset()))
-        diagnostics: list[Diagnostic] = [d for d in old.diagnostics if d.path not in changed]
         reader = DiskReader(self.root)
         pages: set[str] = set(AGGREGATE_PAGES)
         first: set[str] = set()
         gone: set[str] = set()
-        touched = []
         for rel in sorted(changed):
             opp_id = layout.classify(rel)[1]  # type: ignore[index]
-            if opp_id in opps:
-                touched.append(opps[opp_id])
-            if not (self.root / rel).exists():
-                opps.pop(opp_id, None)
-                ids.discard(opp_id)
+            data: bytes | None = None
+            if (self.root / rel).exists():
+                read = reader.read(rel)
+                if isinstance(read, Diagnostic):
+                    return None
+                data = read
+            before = workspace.repository.opportunities.get(opp_id)
+            self.problems.update(workspace.replace(rel, data))
+            after = workspace.repository.opportunities.get(opp_id)
+            if data is None:
                 gone |= {page_path("opportunity", opp_id), page_path("quote", opp_id)}
-                continue
-            ids.add(opp_id)
-            data = reader.read(rel)
-            if isinstance(data, Diagnostic):
-                diagnostics.append(data)
-            else:
-                record, found = parse_record("opportunity", rel, opp_id, data)
-                diagnostics.extend(found)
-                if record is not None:
-                    opps[opp_id] = record
-                    touched.append(record)
-            if opp_id in opps:
+            elif after is not None:
                 first.add(page_path("opportunity", opp_id))
                 pages |= {page_path("opportunity", opp_id), page_path("quote", opp_id)}
-        for opp in touched:
-            if opp.account:
-                pages.add(page_path("account", opp.account))
-            pages |= {page_path("contact", c.contact) for c in opp.contacts if c.contact}
-            pages |= {
-                page_path("competitor", c.competitor) for c in opp.competitors if c.competitor
-            }
-        new = Repository(
-            root=repo.root,
-            config=repo.config,
-            opportunities=opps,
-            accounts=repo.accounts,
-            contacts=repo.contacts,
-            competitors=repo.competitors,
-            products=repo.products,
-            product_list=repo.product_list,
-            ids={**repo.ids, "opportunity": frozenset(ids)},
-            _figures=figures,
-        )
-        scoped = Repository(
-            root=new.root,
-            config=new.config,
-            opportunities=opps,
-            accounts=new.accounts,
-            contacts=new.contacts,
-            competitors=new.competitors,
-            products=new.products,
-            product_list=new.product_list,
-            ids=new.ids,
-            scope=frozenset(changed),
-            _figures=figures,
-        )
-        diagnostics.extend(checks.run(scoped, self.today))
-        diagnostics = sorted(
-            apply_severities(diagnostics, repo.config.rules),
-            key=lambda d: (d.path, d.line, d.column, d.code, d.message),
-        )
-        return LoadResult(new, diagnostics, old.checked), pages, first, gone
+            for opp in (before, after):
+                if opp is None:
+                    continue
+                if opp.account:
+                    pages.add(page_path("account", opp.account))
+                pages |= {page_path("contact", c.contact) for c in opp.contacts if c.contact}
+                pages |= {
+                    page_path("competitor", c.competitor) for c in opp.competitors if c.competitor
+                }
+        for path in [p for p, found in self.problems.items() if not found]:
+            del self.problems[path]
+        return pages, first, gone
 
 
 # --- HTTP ---------------------------------------------------------------------------
