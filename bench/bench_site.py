@@ -244,7 +244,7 @@ PROFILE_PARTS = (
     ("of which: writing files", "site/output.py", "write_if_changed"),
     ("data files: pipeline.json, calendar feeds", "site/feeds.py", "data_files"),
     ("of which: calendar feeds (icalendar)", "textcrm/calendar.py", "calendar_feeds"),
-    ("search index", "textcrm/views.py", "search_index"),
+    ("search index", "textcrm/site/views/search.py", "search_index"),
 )
 
 

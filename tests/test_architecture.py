@@ -165,11 +165,13 @@ def top_level_imports() -> dict[str, set[str]]:
             if isinstance(node, ast.Import):
                 found[name].update(a.name for a in node.names if a.name in modules)
             elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-                found[name].update(
-                    n
-                    for n in (node.module, *(f"{node.module}.{a.name}" for a in node.names))
-                    if n in modules and n != name
-                )
+                for alias in node.names:
+                    # `from package import submodule` depends on the submodule; any other
+                    # name is the module's own.
+                    full = f"{node.module}.{alias.name}"
+                    found[name].add(full if full in modules else node.module)
+        # A module always sits inside its packages: that is containment, not a dependency.
+        found[name] = {n for n in found[name] if n in modules and not within(name, n)}
     return found
 
 

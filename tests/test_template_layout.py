@@ -1,7 +1,7 @@
 """Templates only lay out values: no arithmetic, ordering, sorting or money formatting in them.
 
 Every figure, date comparison and flag is computed in Python (the site's view models in
-textcrm.views, the quote's QuoteView); a template that computed would be a second definition
+textcrm.site.views, the quote's QuoteView); a template that computed would be a second definition
 of a rule, free to drift. The packaged templates are parsed with Jinja2 and their syntax
 trees searched for what computes.
 """

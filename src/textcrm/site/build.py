@@ -15,11 +15,12 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from textcrm import pipeline, views
+from textcrm import pipeline
 from textcrm.diagnostics import Diagnostic
 from textcrm.errors import EnvironmentFailure, TextcrmError
 from textcrm.layout import CACHE_DIR
 from textcrm.repository import LoadResult, Repository
+from textcrm.site import views
 from textcrm.site.feeds import data_files, feed_paths
 from textcrm.site.markdown import MarkdownCache
 from textcrm.site.output import (

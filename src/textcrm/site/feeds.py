@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from textcrm import jsonout, pipeline, views
+from textcrm import jsonout, pipeline
 from textcrm.money import plain
 from textcrm.repository import Repository
+from textcrm.site import views
 
 
 def pipeline_json(ctx: views.Context) -> bytes:

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from textcrm import views
 from textcrm.cache import code_fingerprint
+from textcrm.site import views
 from textcrm.site.markdown import MarkdownCache
 from textcrm.site.output import check_folder, intact, write_if_changed
 from textcrm.site.plan import Page

@@ -10,8 +10,9 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from textcrm import layout, pipeline, schema, views
+from textcrm import layout, pipeline, schema
 from textcrm.repository import Repository
+from textcrm.site import views
 
 if TYPE_CHECKING:
     from textcrm.site.pages import Renderer

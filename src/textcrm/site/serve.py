@@ -187,7 +187,7 @@ class Session:
 
         The page of a deal whose file no longer parses stays as it was until it parses again
         (a half-saved file does not take the page away); its error is on the problems page."""
-        from textcrm.views import page_path
+        from textcrm.site.views import page_path
 
         reader = DiskReader(self.root)
         pages: set[str] = set(AGGREGATE_PAGES)

@@ -9,7 +9,7 @@ from datetime import date
 from urllib.parse import quote as urlquote
 
 from textcrm import pipeline
-from textcrm.views.common import (
+from textcrm.site.views.common import (
     Context,
     Field,
     Link,

@@ -10,8 +10,8 @@ from datetime import date
 from textcrm import deals, pipeline
 from textcrm.model import Opportunity
 from textcrm.money import plain
-from textcrm.views.common import Context, Field, Link, OppRow, Problem, opp_row
-from textcrm.views.history import OpportunityHistoryView, opportunity_history
+from textcrm.site.views.common import Context, Field, Link, OppRow, Problem, opp_row
+from textcrm.site.views.history import OpportunityHistoryView, opportunity_history
 
 
 @dataclass(frozen=True, slots=True)

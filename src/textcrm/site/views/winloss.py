@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from textcrm import pipeline, winloss
-from textcrm.views.common import Context, Figure, Link
+from textcrm.site.views.common import Context, Figure, Link
 
 
 @dataclass(frozen=True, slots=True)

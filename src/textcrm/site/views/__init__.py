@@ -16,13 +16,13 @@ each view builder and view class, so `views.dashboard(ctx)` and `views.Context` 
 
 from __future__ import annotations
 
-from textcrm.views.board import (
+from textcrm.site.views.board import (
     BoardColumn,
     BoardView,
     board,
     slips_of,
 )
-from textcrm.views.common import (
+from textcrm.site.views.common import (
     ATTENTION_LABELS,
     BADGES,
     NEW_LINK_KINDS,
@@ -44,7 +44,7 @@ from textcrm.views.common import (
     page_path,
     sort_value,
 )
-from textcrm.views.dashboard import (
+from textcrm.site.views.dashboard import (
     AttentionGroup,
     AttentionLine,
     ChartScale,
@@ -64,7 +64,7 @@ from textcrm.views.dashboard import (
     feed_path,
     quota_view,
 )
-from textcrm.views.history import (
+from textcrm.site.views.history import (
     WATERFALL_LABELS,
     CloseDateLine,
     DashboardHistory,
@@ -75,7 +75,7 @@ from textcrm.views.history import (
     dashboard_history,
     opportunity_history,
 )
-from textcrm.views.opportunity import (
+from textcrm.site.views.opportunity import (
     ActivityLine,
     CompetitorLine,
     ContactLine,
@@ -88,7 +88,7 @@ from textcrm.views.opportunity import (
     opportunities,
     opportunity,
 )
-from textcrm.views.process import (
+from textcrm.site.views.process import (
     ProblemsView,
     ProcessView,
     ProductLine,
@@ -98,7 +98,7 @@ from textcrm.views.process import (
     process,
     products,
 )
-from textcrm.views.records import (
+from textcrm.site.views.records import (
     AccountView,
     CompetitorDeal,
     CompetitorView,
@@ -119,11 +119,11 @@ from textcrm.views.records import (
     contacts_index,
     group_view,
 )
-from textcrm.views.search import (
+from textcrm.site.views.search import (
     SEARCH_NOTES_CHARS,
     search_index,
 )
-from textcrm.views.winloss import (
+from textcrm.site.views.winloss import (
     WINLOSS_TITLES,
     WinLossLine,
     WinLossTable,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from textcrm.views.common import Context, href
+from textcrm.site.views.common import Context, href
 
 # Each record's notes count towards the search up to this many characters: the index is one
 # file the browser loads whole, and 10,000 deals must stay a few megabytes.

@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING
 from textcrm import deals, pipeline
 from textcrm.money import plain
 from textcrm.plural import counted
-from textcrm.views.charts import Bar, waterfall
-from textcrm.views.common import Context
+from textcrm.site.views.charts import Bar, waterfall
+from textcrm.site.views.common import Context
 
 if TYPE_CHECKING:
     from textcrm.history import OpportunityHistory

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from textcrm import deals, pipeline
 from textcrm.money import plain
-from textcrm.views.common import Badge, Context, OppRow, opp_row
+from textcrm.site.views.common import Badge, Context, OppRow, opp_row
 
 
 @dataclass(frozen=True, slots=True)

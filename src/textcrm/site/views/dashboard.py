@@ -12,9 +12,9 @@ from textcrm import pipeline
 from textcrm.money import plain
 from textcrm.pipeline import CATEGORY_NAMES, Totals
 from textcrm.plural import counted
-from textcrm.views.charts import Bar, stacked_columns, stage_bars
-from textcrm.views.common import Context, Figure, Formatter, Link
-from textcrm.views.history import DashboardHistory, dashboard_history
+from textcrm.site.views.charts import Bar, stacked_columns, stage_bars
+from textcrm.site.views.common import Context, Figure, Formatter, Link
+from textcrm.site.views.history import DashboardHistory, dashboard_history
 
 
 def chart_value(t: Totals) -> Decimal:

@@ -8,7 +8,7 @@ from textcrm import pipeline
 from textcrm.money import plain
 from textcrm.pipeline import CATEGORY_NAMES
 from textcrm.plural import counted
-from textcrm.views.common import Context, Problem, sort_value
+from textcrm.site.views.common import Context, Problem, sort_value
 
 
 @dataclass(frozen=True, slots=True)
