@@ -210,3 +210,16 @@ def test_the_location_line_is_built_in_one_place() -> None:
                 if ".line}:{" in text and ".column}" in text:
                     builders.add(module_name(path))
     assert builders <= {"textcrm.diagnostics"}, builders
+
+
+def test_every_rounding_is_in_money() -> None:
+    # Money, percentages, rates and averages are rounded by money.py's functions, by one rule.
+    found = set()
+    for path in SRC.rglob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and ast.unparse(node.func).endswith(
+                (".quantize", "round")
+            ):
+                found.add(module_name(path))
+    assert found <= {"textcrm.money"}, found - {"textcrm.money"}

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from html import escape
 
-TENTH = Decimal("0.1")
+from textcrm.money import round_figure
 
 # Colours of the forecast categories (also used in the CSS legend); all pass 3:1 against white.
 SERIES_COLOURS = {
@@ -36,7 +36,7 @@ class Bar:
 
 def _n(value: Decimal) -> str:
     """A coordinate with at most one decimal, without trailing zeros."""
-    q = value.quantize(TENTH, rounding=ROUND_HALF_UP)
+    q = round_figure(value, 1)
     text = format(q, "f")
     return text[:-2] if text.endswith(".0") else text
 
