@@ -38,6 +38,7 @@ from textcrm.model import (
 )
 from textcrm.money import (
     CURRENCIES,
+    Discount,
     MoneyError,
     digits_problem,
     locale_name,
@@ -49,6 +50,8 @@ from textcrm.rules import RULES
 from textcrm.source import decode, split
 from textcrm.suggest import did_you_mean as suggest
 from textcrm.yamlnodes import (
+    NULLS,
+    STANDARD_TAGS,
     MappingNode,
     Node,
     ScalarNode,
@@ -96,6 +99,8 @@ class BudgetExceeded(Exception):
 class Context:
     """Where diagnostics go while one file is converted, and the file line of YAML line 0."""
 
+    __slots__ = ("_seen", "budget", "diagnostics", "offset", "path")
+
     def __init__(self, path: str, offset: int) -> None:
         self.path = path
         self.offset = offset
@@ -115,8 +120,10 @@ class Context:
             self._seen.add(found)
             self.diagnostics.append(found)
 
-    def visit(self) -> None:
-        self.budget -= 1
+    def visit(self, count: int = 1) -> None:
+        """Count `count` nodes against the file's budget (a mapping counts each key and each
+        value, a list each item), before they are converted."""
+        self.budget -= count
         if self.budget < 0:
             raise BudgetExceeded
 
@@ -140,165 +147,206 @@ def _check_tag(node: Node) -> None:
 
 def convert(node: Node, t: sc.Type, name: str, ctx: Context) -> Any:
     """Convert a node to the Python value of type `t`; None for an empty value."""
-    ctx.visit()
-    _check_tag(node)
-    if is_null(node):
+    if node.tag not in STANDARD_TAGS:
+        _check_tag(node)
+    # is_null, inline: this runs for every value of every file.
+    if isinstance(node, ScalarNode) and not node.style and node.value in NULLS:
         return None
-    kind = t.kind
-    if kind in ("string", "text", "ref", "owner", "stage"):
-        what = sc._KIND_NAMES.get(kind, "text") if kind != "ref" else t.describe()
-        text = _scalar(node, what, name)
-        if kind == "text":
-            return text.strip("\n") or None
-        # Ids repeat across thousands of records: intern them (smaller cache, faster compare).
-        text = text.strip()
-        return (sys.intern(text) if kind != "string" else text) or None
-    if kind == "date":
-        text = _scalar(node, "a date", name).strip()
-        if not _DATE.match(text):
-            raise Invalid(node, f"{name}: `{text}` is not a date; write it as YYYY-MM-DD")
+    return _CONVERTERS[t.kind](node, t, name, ctx)
+
+
+# One converter per kind of value (`schema.Type.kind`), each given a node that is not empty.
+Converter = Callable[[Node, sc.Type, str, Context], Any]
+
+
+def _to_string(node: Node, t: sc.Type, name: str, ctx: Context) -> str | None:
+    if not isinstance(node, ScalarNode):
+        _scalar(node, t.describe(), name)
+    return str(node.value).strip() or None
+
+
+def _to_text(node: Node, t: sc.Type, name: str, ctx: Context) -> str | None:
+    if not isinstance(node, ScalarNode):
+        _scalar(node, t.describe(), name)
+    return str(node.value).strip("\n") or None
+
+
+def _to_id(node: Node, t: sc.Type, name: str, ctx: Context) -> str | None:
+    if not isinstance(node, ScalarNode):
+        _scalar(node, t.describe(), name)
+    # Ids repeat across thousands of records: intern them (smaller cache, faster compare).
+    return sys.intern(str(node.value).strip()) or None
+
+
+def _to_date(node: Node, t: sc.Type, name: str, ctx: Context) -> date:
+    text = _scalar(node, "a date", name).strip()
+    if not _DATE.match(text):
+        raise Invalid(node, f"{name}: `{text}` is not a date; write it as YYYY-MM-DD")
+    try:
+        day = _date(text)
+    except ValueError:
+        raise Invalid(node, f"{name}: `{text}` is not a real date") from None
+    if not sc.EARLIEST_DATE <= day <= sc.LATEST_DATE:
+        raise Invalid(node, f"{name}: {text} is outside {sc.EARLIEST_DATE} to {sc.LATEST_DATE}")
+    return day
+
+
+def _to_amount(node: Node, t: sc.Type, name: str, ctx: Context) -> Decimal:
+    text = _scalar(node, "a number", name)
+    try:
+        value = _decimal(text)
+    except MoneyError:
+        raise Invalid(node, f"{name}: `{text}` is not a number") from None
+    _check_digits(node, name, text, value)
+    if t.kind == "money" and value < 0:
+        raise Invalid(node, f"{name}: {text} is negative; amounts are >= 0")
+    if t.kind == "quantity" and value <= 0:
+        raise Invalid(node, f"{name}: {text} must be greater than 0")
+    return value
+
+
+def _to_percent(node: Node, t: sc.Type, name: str, ctx: Context) -> Decimal:
+    text = _scalar(node, "a percentage", name)
+    try:
+        value = parse_percent(text)
+    except MoneyError:
+        raise Invalid(node, f"{name}: `{text}` is not a percentage") from None
+    _check_digits(node, name, text, value)
+    if not Decimal(0) <= value <= Decimal(100):
+        raise Invalid(node, f"{name}: {text} is outside 0-100")
+    return value
+
+
+def _to_discount(node: Node, t: sc.Type, name: str, ctx: Context) -> Discount:
+    text = _scalar(node, "a discount", name)
+    try:
+        discount = parse_discount(text)
+    except MoneyError:
+        raise Invalid(node, f"{name}: `{text}` is not a discount (`5%` or an amount)") from None
+    _check_digits(node, name, text, discount.percent or discount.amount or Decimal(0))
+    if discount.percent is not None and not Decimal(0) <= discount.percent <= Decimal(100):
+        raise Invalid(node, f"{name}: {text} is outside 0%-100%")
+    if discount.amount is not None and discount.amount < 0:
+        raise Invalid(node, f"{name}: {text} is negative")
+    return discount
+
+
+def _to_integer(node: Node, t: sc.Type, name: str, ctx: Context) -> int:
+    text = _scalar(node, "a whole number", name).strip()
+    if not _INTEGER.match(text):
+        raise Invalid(node, f"{name}: `{text}` is not a whole number")
+    # Every bound has far fewer digits; int() of thousands of digits is slow or refused.
+    text = text.partition(".")[0]
+    huge = -(10**30) if text.startswith("-") else 10**30
+    number = int(text) if len(text) <= 30 else huge
+    shown = text if len(text) <= 30 else text[:27] + "..."
+    if t.minimum is not None and number < t.minimum:
+        raise Invalid(node, f"{name}: {shown} is less than {t.minimum}")
+    if t.maximum is not None and number > t.maximum:
+        raise Invalid(node, f"{name}: {shown} is more than {t.maximum:,}")
+    return number
+
+
+def _to_bool(node: Node, t: sc.Type, name: str, ctx: Context) -> bool:
+    text = _scalar(node, "true or false", name).strip()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise Invalid(node, f"{name}: `{text}` is not true or false")
+
+
+def _to_locale(node: Node, t: sc.Type, name: str, ctx: Context) -> str:
+    text = _scalar(node, "a locale", name).strip()
+    known = locale_name(text)
+    if known is None:
+        raise Invalid(
+            node,
+            f"{name}: `{text}` is not a locale Babel knows; write a language and territory "
+            "like en_US, de_DE or fr_CH",
+        )
+    return known
+
+
+def _to_currency(node: Node, t: sc.Type, name: str, ctx: Context) -> str:
+    text = _scalar(node, "a currency code", name).strip()
+    if text not in CURRENCIES:
+        hint = f"; did you mean `{text.upper()}`?" if text.upper() in CURRENCIES else ""
+        raise Invalid(node, f"{name}: `{text}` is not an ISO 4217 currency code{hint}")
+    return text
+
+
+def _to_enum(node: Node, t: sc.Type, name: str, ctx: Context) -> str:
+    if not isinstance(node, ScalarNode):
+        _scalar(node, t.describe(), name)
+    text = str(node.value).strip()
+    if text not in t.choices:
+        raise Invalid(
+            node,
+            f"{name}: `{text}` is not one of {', '.join(t.choices)}"
+            + suggest(text, list(t.choices)),
+        )
+    return sys.intern(text)
+
+
+def _to_list(node: Node, t: sc.Type, name: str, ctx: Context) -> tuple[Any, ...]:
+    assert t.item is not None
+    items = _sequence(node, name)
+    ctx.visit(len(items))
+    values = []
+    for item in items:
         try:
-            day = _date(text)
-        except ValueError:
-            raise Invalid(node, f"{name}: `{text}` is not a real date") from None
-        if not sc.EARLIEST_DATE <= day <= sc.LATEST_DATE:
-            raise Invalid(node, f"{name}: {text} is outside {sc.EARLIEST_DATE} to {sc.LATEST_DATE}")
-        return day
-    if kind in ("money", "quantity"):
-        text = _scalar(node, "a number", name)
-        try:
-            value = _decimal(text)
-        except MoneyError:
-            raise Invalid(node, f"{name}: `{text}` is not a number") from None
-        _check_digits(node, name, text, value)
-        if kind == "money" and value < 0:
-            raise Invalid(node, f"{name}: {text} is negative; amounts are >= 0")
-        if kind == "quantity" and value <= 0:
-            raise Invalid(node, f"{name}: {text} must be greater than 0")
-        return value
-    if kind == "percent":
-        text = _scalar(node, "a percentage", name)
-        try:
-            value = parse_percent(text)
-        except MoneyError:
-            raise Invalid(node, f"{name}: `{text}` is not a percentage") from None
-        _check_digits(node, name, text, value)
-        if not Decimal(0) <= value <= Decimal(100):
-            raise Invalid(node, f"{name}: {text} is outside 0-100")
-        return value
-    if kind == "discount":
-        text = _scalar(node, "a discount", name)
-        try:
-            discount = parse_discount(text)
-        except MoneyError:
-            raise Invalid(node, f"{name}: `{text}` is not a discount (`5%` or an amount)") from None
-        _check_digits(node, name, text, discount.percent or discount.amount or Decimal(0))
-        if discount.percent is not None and not Decimal(0) <= discount.percent <= Decimal(100):
-            raise Invalid(node, f"{name}: {text} is outside 0%-100%")
-        if discount.amount is not None and discount.amount < 0:
-            raise Invalid(node, f"{name}: {text} is negative")
-        return discount
-    if kind == "integer":
-        text = _scalar(node, "a whole number", name).strip()
-        if not _INTEGER.match(text):
-            raise Invalid(node, f"{name}: `{text}` is not a whole number")
-        # Every bound has far fewer digits; int() of thousands of digits is slow or refused.
-        text = text.partition(".")[0]
-        huge = -(10**30) if text.startswith("-") else 10**30
-        number = int(text) if len(text) <= 30 else huge
-        shown = text if len(text) <= 30 else text[:27] + "..."
-        if t.minimum is not None and number < t.minimum:
-            raise Invalid(node, f"{name}: {shown} is less than {t.minimum}")
-        if t.maximum is not None and number > t.maximum:
-            raise Invalid(node, f"{name}: {shown} is more than {t.maximum:,}")
-        return number
-    if kind == "bool":
-        text = _scalar(node, "true or false", name).strip()
-        if text in _TRUE:
-            return True
-        if text in _FALSE:
-            return False
-        raise Invalid(node, f"{name}: `{text}` is not true or false")
-    if kind == "locale":
-        text = _scalar(node, "a locale", name).strip()
-        known = locale_name(text)
-        if known is None:
-            raise Invalid(
-                node,
-                f"{name}: `{text}` is not a locale Babel knows; write a language and territory "
-                "like en_US, de_DE or fr_CH",
-            )
-        return known
-    if kind == "currency":
-        text = _scalar(node, "a currency code", name).strip()
-        if text not in CURRENCIES:
-            hint = f"; did you mean `{text.upper()}`?" if text.upper() in CURRENCIES else ""
-            raise Invalid(node, f"{name}: `{text}` is not an ISO 4217 currency code{hint}")
-        return text
-    if kind == "enum":
-        text = _scalar(node, t.describe(), name).strip()
-        if text not in t.choices:
-            raise Invalid(
-                node,
-                f"{name}: `{text}` is not one of {', '.join(t.choices)}"
-                + suggest(text, list(t.choices)),
-            )
-        return sys.intern(text)
-    if kind == "list":
-        assert t.item is not None
-        items = _sequence(node, name)
-        values = []
-        for item in items:
-            try:
-                value = convert(item, t.item, name, ctx)
-            except Invalid as exc:
-                ctx.report(exc.node, exc.code, exc.message)
-                continue
-            if value is not None:
-                values.append(value)
-        return tuple(values)
-    if kind == "records":
-        assert t.record is not None
-        built = []
-        for item in _sequence(node, name):
-            rec = build(item, t.record, ctx, f"{name} item")
-            if rec is not None:
-                built.append(rec)
-        return tuple(built)
-    if kind == "record":
-        assert t.record is not None
-        return build(node, t.record, ctx, name)
-    if kind == "owners":
-        return _owners(node, ctx)
-    if kind == "rules":
-        return _rules(node, ctx)
-    if kind == "rates":
-        return _rates(node, ctx)
-    if kind == "amounts":
-        return _amounts(node, name, ctx)
-    if kind == "quota_periods":
-        return _quota_periods(node, t, name, ctx)
-    if kind == "timezone":
-        return _timezone(node, _scalar(node, "a time zone name", name).strip(), name)
-    if kind == "edit_url":
-        text = _scalar(node, "a URL pattern", name).strip()
-        if not text.startswith(("https://", "http://")) or "{path}" not in text:
-            raise Invalid(
-                node,
-                f"{name}: `{text}` is not a URL pattern: write the forge's edit URL of a "
-                "file with `{path}` for its path, e.g. "
-                "https://github.com/acme/crm/edit/main/{path}",
-            )
-        return text
-    if kind == "mapping":
-        if not isinstance(node, MappingNode):
-            raise Invalid(node, f"{name}: expected a mapping")
-        return {
-            str(k.value): str(v.value)
-            for k, v in node.value
-            if isinstance(k, ScalarNode) and isinstance(v, ScalarNode)
-        }
-    raise AssertionError(f"no converter for {kind}")  # pragma: no cover
+            value = convert(item, t.item, name, ctx)
+        except Invalid as exc:
+            ctx.report(exc.node, exc.code, exc.message)
+            continue
+        if value is not None:
+            values.append(value)
+    return tuple(values)
+
+
+def _to_records(node: Node, t: sc.Type, name: str, ctx: Context) -> tuple[Any, ...]:
+    assert t.record is not None
+    items = _sequence(node, name)
+    ctx.visit(len(items))
+    where = f"{name} item"
+    built = []
+    for item in items:
+        rec = build(item, t.record, ctx, where)
+        if rec is not None:
+            built.append(rec)
+    return tuple(built)
+
+
+def _to_record(node: Node, t: sc.Type, name: str, ctx: Context) -> Any:
+    assert t.record is not None
+    return build(node, t.record, ctx, name)
+
+
+def _to_timezone(node: Node, t: sc.Type, name: str, ctx: Context) -> str:
+    return _timezone(node, _scalar(node, "a time zone name", name).strip(), name)
+
+
+def _to_edit_url(node: Node, t: sc.Type, name: str, ctx: Context) -> str:
+    text = _scalar(node, "a URL pattern", name).strip()
+    if not text.startswith(("https://", "http://")) or "{path}" not in text:
+        raise Invalid(
+            node,
+            f"{name}: `{text}` is not a URL pattern: write the forge's edit URL of a "
+            "file with `{path}` for its path, e.g. "
+            "https://github.com/acme/crm/edit/main/{path}",
+        )
+    return text
+
+
+def _to_mapping(node: Node, t: sc.Type, name: str, ctx: Context) -> dict[str, str]:
+    if not isinstance(node, MappingNode):
+        raise Invalid(node, f"{name}: expected a mapping")
+    return {
+        str(k.value): str(v.value)
+        for k, v in node.value
+        if isinstance(k, ScalarNode) and isinstance(v, ScalarNode)
+    }
 
 
 def _check_digits(node: Node, name: str, text: str, value: Decimal) -> None:
@@ -326,7 +374,8 @@ def _timezone(node: Node, text: str, name: str) -> str:
 def _sequence(node: Node, name: str) -> list[Node]:
     if not isinstance(node, SequenceNode):
         raise Invalid(node, f"{name}: expected a list (`- item` lines or `[a, b]`)")
-    return list(node.value)
+    items: list[Node] = node.value
+    return items
 
 
 def read_mapping(
@@ -349,25 +398,31 @@ def read_mapping(
     if not isinstance(node, MappingNode):
         ctx.report(node, "invalid-value", f"{where}: expected a mapping of fields")
         return None
-    try:
-        _check_tag(node)
-    except Invalid as exc:
-        ctx.report(node, exc.code, exc.message)
-        return None
+    if node.tag not in STANDARD_TAGS:
+        try:
+            _check_tag(node)
+        except Invalid as exc:
+            ctx.report(node, exc.code, exc.message)
+            return None
+    pairs = node.value
+    ctx.visit(2 * len(pairs))
     values: dict[str, Any] = {}
     lines: dict[str, int] = {}
     seen: dict[str, int] = {}
-    fragments = _comma_fragments(node, spec, ctx) if node.flow_style else frozenset()
-    for key_node, value_node in node.value:
-        ctx.visit()
-        if id(key_node) in fragments:
+    fragments = _comma_fragments(node, spec, ctx) if node.flow_style else _NO_FRAGMENTS
+    # Read once: this loop runs for every key of every file.
+    fields = spec.by_name
+    offset = ctx.offset
+    diagnostics = ctx.diagnostics
+    for key_node, value_node in pairs:
+        if fragments and id(key_node) in fragments:
             continue
         if not isinstance(key_node, ScalarNode):
             ctx.report(key_node, "invalid-value", f"{where}: a key must be plain text")
             continue
         # Interned, so the parse cache's pickle stores each key name once, not once per record.
         key = sys.intern(str(key_node.value))
-        key_line = ctx.line(key_node)
+        key_line = key_node.start_mark.line + offset
         if key in seen:
             ctx.report(
                 key_node,
@@ -376,7 +431,7 @@ def read_mapping(
             )
             continue
         seen[key] = key_line
-        field = spec.by_name.get(key)
+        field = fields.get(key)
         if field is None:
             if not key.startswith(sc.EXTENSION_PREFIXES):
                 ctx.report(
@@ -388,7 +443,7 @@ def read_mapping(
                 )
             continue
         lines[key] = key_line
-        reported = len(ctx.diagnostics)
+        reported = len(diagnostics)
         try:
             value = convert(value_node, field.type, key, ctx)
         except Invalid as exc:
@@ -397,7 +452,7 @@ def read_mapping(
             ctx.report(col_node, exc.code, exc.message, line=report_line)
             failed.add(key)
             continue
-        if len(ctx.diagnostics) > reported:  # a problem inside the value (an item, a field)
+        if len(diagnostics) > reported:  # a problem inside the value (an item, a field)
             failed.add(key)
         if value is None or value == ():
             if field.required:
@@ -405,8 +460,8 @@ def read_mapping(
                 failed.add(key)
             continue
         values[key] = value
-    for field in spec.fields:
-        if field.required and field.name not in seen:
+    for field in spec.required_fields:
+        if field.name not in seen:
             failed.add(field.name)
             line = 1 if top else ctx.line(node)
             ctx.report(
@@ -429,6 +484,9 @@ def _is_bare_key(key: Node, value: Node) -> bool:
     )
 
 
+_NO_FRAGMENTS: frozenset[int] = frozenset()
+
+
 def _comma_fragments(node: MappingNode, spec: sc.Record, ctx: Context) -> frozenset[int]:
     """Report text cut by an unquoted comma in a flow mapping; the ids of the cut-off keys.
 
@@ -437,8 +495,14 @@ def _comma_fragments(node: MappingNode, spec: sc.Record, ctx: Context) -> frozen
     after it, joined by commas. Only a text field's value is taken as cut (after a date or a
     number, quoting would not be the fix).
     """
-    fragments: set[int] = set()
     entries = node.value
+    # Only a key without a value can be a cut-off fragment: most flow mappings have none.
+    for _key, value in entries:
+        if value.value == "":
+            break
+    else:
+        return _NO_FRAGMENTS
+    fragments: set[int] = set()
     i = 0
     while i < len(entries):
         key, value = entries[i]
@@ -744,6 +808,36 @@ def _rates(node: Node, ctx: Context) -> dict[str, Decimal]:
             continue
         rates[code] = rate
     return rates
+
+
+_CONVERTERS: dict[str, Converter] = {
+    "string": _to_string,
+    "text": _to_text,
+    "ref": _to_id,
+    "owner": _to_id,
+    "stage": _to_id,
+    "date": _to_date,
+    "money": _to_amount,
+    "quantity": _to_amount,
+    "percent": _to_percent,
+    "discount": _to_discount,
+    "integer": _to_integer,
+    "bool": _to_bool,
+    "locale": _to_locale,
+    "currency": _to_currency,
+    "enum": _to_enum,
+    "list": _to_list,
+    "records": _to_records,
+    "record": _to_record,
+    "owners": lambda node, t, name, ctx: _owners(node, ctx),
+    "rules": lambda node, t, name, ctx: _rules(node, ctx),
+    "rates": lambda node, t, name, ctx: _rates(node, ctx),
+    "amounts": lambda node, t, name, ctx: _amounts(node, name, ctx),
+    "quota_periods": _quota_periods,
+    "timezone": _to_timezone,
+    "edit_url": _to_edit_url,
+    "mapping": _to_mapping,
+}
 
 
 def _front(path: str, data: bytes) -> tuple[Context, Node | None, str, int] | list[Diagnostic]:

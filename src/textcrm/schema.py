@@ -133,9 +133,11 @@ class Record:
     # Sets of keys of which one must be given in full (beyond the required ones).
     alternatives: tuple[tuple[str, ...], ...] = ()
     by_name: dict[str, Field] = field(init=False, repr=False, compare=False, hash=False)
+    required_fields: tuple[Field, ...] = field(init=False, repr=False, compare=False, hash=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "by_name", {f.name: f for f in self.fields})
+        object.__setattr__(self, "required_fields", tuple(f for f in self.fields if f.required))
 
     def names(self) -> list[str]:
         return [f.name for f in self.fields]
