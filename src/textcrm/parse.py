@@ -35,6 +35,7 @@ from textcrm.model import (
     QuotaTargets,
     Quote,
     Stage,
+    record_maker,
 )
 from textcrm.money import (
     CURRENCIES,
@@ -565,16 +566,25 @@ def _line_item(
                     f"line item without a sku is a custom line and needs its own `{needed}`",
                 )
                 invalid = tuple(sorted({*invalid, needed}))
-    return LineItem(line=line, invalid=invalid, **values)
+    values["line"] = line
+    values["invalid"] = invalid
+    return _make_line_item(values)
+
+
+_make_line_item = record_maker(LineItem)
 
 
 def _partial(cls: type) -> Builder:
     """A builder that keeps the record even when some fields are invalid or missing."""
 
+    make_record: Callable[[dict[str, Any]], Any] = record_maker(cls)
+
     def make(
         values: dict[str, Any], line: int, node: Node, ctx: Context, invalid: tuple[str, ...]
     ) -> Any:
-        return cls(line=line, invalid=invalid, **values)
+        values["line"] = line
+        values["invalid"] = invalid
+        return make_record(values)
 
     return make
 
@@ -896,17 +906,17 @@ def _top_mapping(ctx: Context, node: Node | None, what: str) -> bool:
     return False
 
 
-_RECORD_KINDS: dict[str, tuple[sc.Record, type]] = {
-    "opportunity": (sc.OPPORTUNITY, Opportunity),
-    "account": (sc.ACCOUNT, Account),
-    "contact": (sc.CONTACT, Contact),
-    "competitor": (sc.COMPETITOR, Competitor),
+_RECORD_KINDS: dict[str, tuple[sc.Record, Callable[[dict[str, Any]], Any]]] = {
+    "opportunity": (sc.OPPORTUNITY, record_maker(Opportunity)),
+    "account": (sc.ACCOUNT, record_maker(Account)),
+    "contact": (sc.CONTACT, record_maker(Contact)),
+    "competitor": (sc.COMPETITOR, record_maker(Competitor)),
 }
 
 
 def parse_record(kind: str, path: str, record_id: str, data: bytes) -> tuple[Any, list[Diagnostic]]:
     """Parse an opportunity, account, contact or competitor file into its model record."""
-    spec, cls = _RECORD_KINDS[kind]
+    spec, make_record = _RECORD_KINDS[kind]
     front = _front(path, data)
     if isinstance(front, list):
         return None, front
@@ -926,15 +936,12 @@ def parse_record(kind: str, path: str, record_id: str, data: bytes) -> tuple[Any
         return None, ctx.diagnostics
     if kind == "opportunity":
         values["invalid"] = tuple(sorted(failed))
-    record = cls(
-        id=record_id,
-        path=path,
-        body=body,
-        body_line=body_line,
-        lines=lines,
-        **values,
-    )
-    return record, ctx.diagnostics
+    values["id"] = record_id
+    values["path"] = path
+    values["body"] = body
+    values["body_line"] = body_line
+    values["lines"] = lines
+    return make_record(values), ctx.diagnostics
 
 
 def _bomb(path: str) -> Diagnostic:
