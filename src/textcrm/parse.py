@@ -77,10 +77,42 @@ _FALSE = frozenset({"false", "False", "FALSE"})
 
 # Dates and amounts repeat across thousands of records. Sharing one object per distinct text
 # makes the parse cache's pickle store each once: a warm check unpickles far fewer objects.
-_date = functools.lru_cache(maxsize=8192)(date.fromisoformat)
 _decimal = functools.lru_cache(maxsize=8192)(parse_decimal)
 # Equal values have the same digits once trailing zeros are dropped: cached by value.
 _digits = functools.lru_cache(maxsize=8192)(digits_problem)
+
+
+@functools.lru_cache(maxsize=8192)
+def _day(text: str) -> date | str:
+    """The date a scalar's text names, or why it names none (the message after `field: `).
+
+    Cached by text: a date's text repeats across thousands of records, and the answer depends
+    on nothing else."""
+    text = text.strip()
+    if not _DATE.match(text):
+        return f"`{text}` is not a date; write it as YYYY-MM-DD"
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        return f"`{text}` is not a real date"
+    if not sc.EARLIEST_DATE <= day <= sc.LATEST_DATE:
+        return f"{text} is outside {sc.EARLIEST_DATE} to {sc.LATEST_DATE}"
+    return day
+
+
+@functools.lru_cache(maxsize=8192)
+def _number(text: str) -> Decimal | str:
+    """The exact number a scalar's text writes, within the digit limits, or why it is not
+    one (the message after `field: `). Cached by text, as `_day` is."""
+    try:
+        value = _decimal(text)
+    except MoneyError:
+        return f"`{text}` is not a number"
+    problem = _digits(value)
+    if problem is not None:
+        shown = text.strip() if len(text) <= 40 else text.strip()[:37] + "..."
+        return f"`{shown}` {problem}"
+    return value
 
 
 class Invalid(Exception):
@@ -180,25 +212,17 @@ def _to_id(node: Node, t: sc.Type, name: str, ctx: Context) -> str | None:
 
 
 def _to_date(node: Node, t: sc.Type, name: str, ctx: Context) -> date:
-    text = _scalar(node, "a date", name).strip()
-    if not _DATE.match(text):
-        raise Invalid(node, f"{name}: `{text}` is not a date; write it as YYYY-MM-DD")
-    try:
-        day = _date(text)
-    except ValueError:
-        raise Invalid(node, f"{name}: `{text}` is not a real date") from None
-    if not sc.EARLIEST_DATE <= day <= sc.LATEST_DATE:
-        raise Invalid(node, f"{name}: {text} is outside {sc.EARLIEST_DATE} to {sc.LATEST_DATE}")
+    day = _day(_scalar(node, "a date", name))
+    if isinstance(day, str):
+        raise Invalid(node, f"{name}: {day}")
     return day
 
 
 def _to_amount(node: Node, t: sc.Type, name: str, ctx: Context) -> Decimal:
     text = _scalar(node, "a number", name)
-    try:
-        value = _decimal(text)
-    except MoneyError:
-        raise Invalid(node, f"{name}: `{text}` is not a number") from None
-    _check_digits(node, name, text, value)
+    value = _number(text)
+    if isinstance(value, str):
+        raise Invalid(node, f"{name}: {value}")
     if t.kind == "money" and value < 0:
         raise Invalid(node, f"{name}: {text} is negative; amounts are >= 0")
     if t.kind == "quantity" and value <= 0:
@@ -422,7 +446,7 @@ def read_mapping(
             ctx.report(key_node, "invalid-value", f"{where}: a key must be plain text")
             continue
         # Interned, so the parse cache's pickle stores each key name once, not once per record.
-        key = sys.intern(str(key_node.value))
+        key = sys.intern(key_node.value)
         key_line = key_node.start_mark.line + offset
         if key in seen:
             ctx.report(
@@ -446,7 +470,17 @@ def read_mapping(
         lines[key] = key_line
         reported = len(diagnostics)
         try:
-            value = convert(value_node, field.type, key, ctx)
+            # convert(value_node, field.type, key, ctx), inline: this runs for every value.
+            if value_node.tag not in STANDARD_TAGS:
+                _check_tag(value_node)
+            if (
+                isinstance(value_node, ScalarNode)
+                and not value_node.style
+                and value_node.value in NULLS
+            ):
+                value = None
+            else:
+                value = _CONVERTERS[field.type.kind](value_node, field.type, key, ctx)
         except Invalid as exc:
             report_line = ctx.line(exc.node) if exc.node is not value_node else key_line
             col_node = exc.node if exc.node is not value_node else key_node
@@ -542,9 +576,8 @@ def build(node: Node, spec: sc.Record, ctx: Context, where: str) -> Any:
     if result is None:
         return None
     values, _lines = result
-    line = ctx.line(node)
     builder = _BUILDERS[spec.title]
-    return builder(values, line, node, ctx, tuple(sorted(failed)))
+    return builder(values, ctx.line(node), node, ctx, tuple(sorted(failed)) if failed else ())
 
 
 Builder = Callable[[dict[str, Any], int, Node, Context, tuple[str, ...]], Any]
