@@ -11,7 +11,9 @@ side in interleaved rounds (medians of `--runs`):
                  running as Python sets it)
 with the CPU time (user + system, children included) of each. It then times, in one process
 on one core, the parts of parsing every file: decode and split, libyaml's compose, the whole
-parse into records, and yaml.load, per file. With --write, the figures replace the `cold`
+parse into records, and yaml.load, per file. With --instructions it also counts the machine
+instructions of each part per file with valgrind's callgrind on every 40th file (a count that
+other work on the machine cannot disturb). With --write, the figures replace the `cold`
 section of docs/performance.md.
 """
 
@@ -104,6 +106,70 @@ for name, fn in (("split", split_all), ("compose", compose_all), ("parse", parse
 """
 
 
+# The same parts, one at a time, on every 40th file, for callgrind: `setup` only reads the
+# files and warms the imports, so the difference with another part is that part's count.
+COUNTED = r"""
+import gc, os, sys, yaml
+from textcrm import loader
+from textcrm.source import decode, split
+from textcrm.yamlnodes import compose
+root, part = sys.argv[1], sys.argv[2]
+gc.disable()
+kinds = {"opportunities": "opportunity", "accounts": "account", "contacts": "contact",
+         "competitors": "competitor"}
+jobs = []
+for folder, kind in kinds.items():
+    for name in sorted(os.listdir(os.path.join(root, folder)))[::40]:
+        with open(os.path.join(root, folder, name), "rb") as f:
+            jobs.append((kind, folder + "/" + name, name[:-3], f.read()))
+for job in jobs[:20]:
+    loader.read_record(*job)
+    yaml.load("a: 1", Loader=yaml.CSafeLoader)
+print(len(jobs), file=sys.stderr)
+for kind, path, record_id, data in jobs:
+    if part == "compose":
+        source, _ = split(path, decode(path, data)[0] or "")
+        if source is not None:
+            compose(source.front)
+    elif part == "parse":
+        loader.read_record(kind, path, record_id, data)
+    elif part == "naive":
+        pieces = data.decode("utf-8").split("---\n", 2)
+        if len(pieces) == 3:
+            try:
+                yaml.load(pieces[1], Loader=yaml.CSafeLoader)
+            except yaml.YAMLError:
+                pass
+"""
+
+
+def instructions(root: Path) -> dict[str, float]:
+    """Instructions per file of each part, counted by callgrind (valgrind)."""
+
+    def count(part: str) -> tuple[int, int]:
+        done = subprocess.run(
+            [
+                "valgrind",
+                "--tool=callgrind",
+                "--callgrind-out-file=/dev/null",
+                sys.executable,
+                "-c",
+                COUNTED,
+                str(root),
+                part,
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        collected = next(line for line in done.stderr.splitlines() if "Collected" in line)
+        files = int(next(line for line in done.stderr.splitlines() if line.strip().isdigit()))
+        return int(collected.split()[-1]), files
+
+    base, files = count("setup")
+    return {part: (count(part)[0] - base) / files for part in ("compose", "parse", "naive")}
+
+
 def timed(args: list[str]) -> tuple[float, float]:
     """Wall-clock and CPU seconds (user + system, children included) of one command."""
     start = time.perf_counter()
@@ -158,6 +224,7 @@ def main() -> int:
     parser.add_argument("--sizes", default="10000")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "textcrm-bench")
+    parser.add_argument("--instructions", action="store_true", help="count with callgrind")
     parser.add_argument("--write", action="store_true", help="update docs/performance.md")
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
@@ -168,6 +235,8 @@ def main() -> int:
         root = corpus(n, args.work)
         r = bench_size(root, args.runs)
         p = parts(root)
+        if args.instructions:
+            p.update({f"{k} ir": v for k, v in instructions(root).items()})
         rows.append((n, files_in(root), r, p))
         print(
             f"{n:>6}: naive {r['naive'][0]:.2f}s (cpu {r['naive'][1]:.2f}s) "
@@ -212,6 +281,21 @@ def main() -> int:
             f"| {n:,} | {p['split']:.0f} µs | {p['compose']:.0f} µs | {p['parse']:.0f} µs | "
             f"{p['naive']:.0f} µs | {p['parse'] / p['naive']:.2f}x |"
         )
+    if args.instructions:
+        lines += [
+            "",
+            "Machine instructions per file (valgrind's callgrind, every 40th file; other work on "
+            "the machine does not change these counts):",
+            "",
+            "| opportunities | decode + split + compose | whole parse into records | "
+            "yaml.load (CSafeLoader) | parse / yaml.load |",
+            "|---:|---:|---:|---:|---:|",
+        ]
+        for n, _files, _r, p in rows:
+            lines.append(
+                f"| {n:,} | {p['compose ir'] / 1e6:.2f} M | {p['parse ir'] / 1e6:.2f} M | "
+                f"{p['naive ir'] / 1e6:.2f} M | {p['parse ir'] / p['naive ir']:.2f}x |"
+            )
     if args.write:
         update_section("cold", "\n".join(lines))
     return 0
