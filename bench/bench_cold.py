@@ -251,7 +251,9 @@ def main() -> int:
     lines = [
         "## Cold check",
         "",
-        f"Command: `python bench/bench_cold.py --sizes {args.sizes} --runs {args.runs} --write`",
+        f"Command: `python bench/bench_cold.py --sizes {args.sizes} --runs {args.runs}"
+        + (" --instructions" if args.instructions else "")
+        + " --write`",
         f"Machine: {machine()}; load average {load_before:.1f} before the run and "
         f"{load_after:.1f} after it.",
         "Medians of interleaved rounds, wall clock and CPU (user + system, the parsing helper "

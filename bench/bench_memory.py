@@ -6,8 +6,10 @@ For each size and command it runs the real command once (a fresh process, cold: 
 cache) and reports:
   peak RSS        the largest resident set of the command's process or of any helper it
                   started (what `/usr/bin/time -v` reports as "Maximum resident set size")
-  peak tree RSS   the largest sum of the resident sets of the process and its helpers alive
-                  at the same moment, sampled every 50 ms (parsing runs on every core)
+  peak tree PSS   the largest sum of the proportional set sizes of the process and its
+                  helpers alive at the same moment, sampled every 50 ms (parsing and rendering
+                  run on every core; PSS counts a page shared by forked helpers once in all,
+                  where summing their resident sets would count it in each)
   wall, CPU       the run's wall clock and user + system time, helpers included
 With --write, the figures replace the `memory` section of docs/performance.md.
 """
@@ -32,13 +34,16 @@ TODAY = "2026-11-28"
 GIB = 1024**3
 
 
-def _rss(pid: int) -> int:
-    """Resident bytes of one process (0 when it is gone)."""
+def _pss(pid: int) -> int:
+    """Proportional set size of one process in bytes (0 when it is gone)."""
     try:
-        with open(f"/proc/{pid}/statm") as f:
-            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            for line in f:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1]) * 1024
     except (OSError, IndexError, ValueError):
-        return 0
+        pass
+    return 0
 
 
 def _tree(pid: int) -> list[int]:
@@ -57,7 +62,7 @@ def _tree(pid: int) -> list[int]:
 
 
 def measure(args: list[str]) -> dict[str, float]:
-    """Run a command; its wall and CPU seconds, peak RSS and peak sampled tree RSS."""
+    """Run a command; its wall and CPU seconds, peak RSS and peak sampled tree PSS."""
     start = time.perf_counter()
     proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     peak_tree = 0
@@ -66,7 +71,7 @@ def measure(args: list[str]) -> dict[str, float]:
     def sample() -> None:
         nonlocal peak_tree
         while not done.is_set():
-            peak_tree = max(peak_tree, sum(_rss(p) for p in _tree(proc.pid)))
+            peak_tree = max(peak_tree, sum(_pss(p) for p in _tree(proc.pid)))
             time.sleep(0.05)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -144,11 +149,11 @@ def main() -> int:
         f"{args.commands} --write`",
         f"Machine: {machine()}.",
         "One cold run each (`--no-cache`). Peak RSS: the largest process, as "
-        "`/usr/bin/time -v` reports it; tree: the largest sum over the process and its "
-        "parsing helpers at one moment, sampled every 50 ms. Target: under 2 GiB at 100,000 "
-        "opportunities.",
+        "`/usr/bin/time -v` reports it; tree: the largest sum of the proportional set sizes "
+        "of the process and its helpers at one moment, sampled every 50 ms. Target: under "
+        "2 GiB at 100,000 opportunities.",
         "",
-        "| opportunities | command | peak RSS | peak tree RSS | wall | CPU | load average |",
+        "| opportunities | command | peak RSS | peak tree PSS | wall | CPU | load average |",
         "|---:|---|---:|---:|---:|---:|---:|",
     ]
     for n, name, r, load in rows:
