@@ -223,3 +223,13 @@ def test_every_rounding_is_in_money() -> None:
             ):
                 found.add(module_name(path))
     assert found <= {"textcrm.money"}, found - {"textcrm.money"}
+
+
+def test_no_module_is_over_800_lines() -> None:
+    # A module past about 800 lines usually holds two jobs: split it into a package by job.
+    long = {
+        module_name(p): n
+        for p in SRC.rglob("*.py")
+        if (n := len(p.read_text(encoding="utf-8").splitlines())) > 800
+    }
+    assert long == {}
