@@ -5,6 +5,11 @@ parser), `json_schema` generates the JSON Schema of each kind of file, `referenc
 reference of docs/format.md.
 """
 
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
 from textcrm.schema.fields import (
     ACCOUNT,
     ACTIVITY,
@@ -58,8 +63,6 @@ from textcrm.schema.fields import (
     records,
     ref,
 )
-from textcrm.schema.json_schema import record_schema, to_json_schema
-from textcrm.schema.reference import markdown_reference
 
 __all__ = [
     "ACCOUNT",
@@ -110,10 +113,22 @@ __all__ = [
     "S",
     "Type",
     "enum",
-    "markdown_reference",
     "record",
-    "record_schema",
     "records",
     "ref",
-    "to_json_schema",
 ]
+
+# What is generated from the definitions is loaded when asked for: `check` and the hook read
+# the definitions only.
+_GENERATED = {
+    "record_schema": "json_schema",
+    "to_json_schema": "json_schema",
+    "markdown_reference": "reference",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _GENERATED.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"textcrm.schema.{module}"), name)
