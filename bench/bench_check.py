@@ -33,25 +33,11 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import machine, time_command, update_section
+from common import NAIVE, machine, time_command, update_section
 
 HERE = Path(__file__).resolve().parent
 TODAY = "2026-11-28"
 
-NAIVE = r"""
-import os, sys, yaml
-root = sys.argv[1]
-for folder in ("opportunities", "accounts", "contacts", "competitors"):
-    for name in os.listdir(os.path.join(root, folder)):
-        with open(os.path.join(root, folder, name), "rb") as f:
-            text = f.read().decode("utf-8")
-        parts = text.split("---\n", 2)
-        if len(parts) == 3:
-            try:
-                yaml.load(parts[1], Loader=yaml.CSafeLoader)
-            except yaml.YAMLError:
-                pass
-"""
 
 READ = r"""
 import os, sys

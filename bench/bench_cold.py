@@ -29,26 +29,12 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import machine, update_section
+from common import NAIVE, machine, update_section
 
 HERE = Path(__file__).resolve().parent
 TODAY = "2026-11-28"
 FOLDERS = ("opportunities", "accounts", "contacts", "competitors")
 
-NAIVE = r"""
-import os, sys, yaml
-root = sys.argv[1]
-for folder in ("opportunities", "accounts", "contacts", "competitors"):
-    for name in os.listdir(os.path.join(root, folder)):
-        with open(os.path.join(root, folder, name), "rb") as f:
-            text = f.read().decode("utf-8")
-        parts = text.split("---\n", 2)
-        if len(parts) == 3:
-            try:
-                yaml.load(parts[1], Loader=yaml.CSafeLoader)
-            except yaml.YAMLError:
-                pass
-"""
 
 # The command line without the entry point, so without its gc tuning.
 WITHOUT_TUNING = "import sys; from textcrm.cli import main; sys.argv[0] = 'textcrm'; main()"

@@ -80,3 +80,20 @@ def update_section(name: str, body: str) -> None:
 
 def textcrm_command() -> list[str]:
     return [sys.executable, "-m", "textcrm"]
+
+
+# The naive loop a cold check is measured against: yaml.load of every front matter.
+NAIVE = r"""
+import os, sys, yaml
+root = sys.argv[1]
+for folder in ("opportunities", "accounts", "contacts", "competitors"):
+    for name in os.listdir(os.path.join(root, folder)):
+        with open(os.path.join(root, folder, name), "rb") as f:
+            text = f.read().decode("utf-8")
+        parts = text.split("---\n", 2)
+        if len(parts) == 3:
+            try:
+                yaml.load(parts[1], Loader=yaml.CSafeLoader)
+            except yaml.YAMLError:
+                pass
+"""

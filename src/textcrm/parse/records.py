@@ -142,14 +142,8 @@ def read_mapping(
         # Interned, so the parse cache's pickle stores each key name once, not once per record.
         key = sys.intern(key_node.value)
         key_line = key_node.start_mark.line + offset
-        if key in seen:
-            ctx.report(
-                key_node,
-                "yaml-syntax",
-                f"duplicate key `{key}` (first given on line {seen[key]}); keep one",
-            )
+        if repeated(key, key_node, key_line, seen, ctx):
             continue
-        seen[key] = key_line
         field = fields.get(key)
         if field is None:
             if not key.startswith(sc.EXTENSION_PREFIXES):
@@ -333,6 +327,19 @@ def _stage(
     return Stage(line=line, **values)
 
 
+def repeated(key: str, key_node: Node, line: int, seen: dict[str, int], ctx: Context) -> bool:
+    """Report a key given twice in one mapping (the later one is ignored); else note its line."""
+    if key in seen:
+        ctx.report(
+            key_node,
+            "yaml-syntax",
+            f"duplicate key `{key}` (first given on line {seen[key]}); keep one",
+        )
+        return True
+    seen[key] = line
+    return False
+
+
 def _pairs(node: Node, name: str, ctx: Context) -> list[tuple[str, Node, Node]]:
     """The (key, key node, value node) of a mapping, duplicates and non-text keys reported."""
     if not isinstance(node, MappingNode):
@@ -345,14 +352,8 @@ def _pairs(node: Node, name: str, ctx: Context) -> list[tuple[str, Node, Node]]:
             ctx.report(key_node, "invalid-value", f"{name}: a key must be plain text")
             continue
         key = str(key_node.value).strip()
-        if key in seen:
-            ctx.report(
-                key_node,
-                "yaml-syntax",
-                f"duplicate key `{key}` (first given on line {seen[key]}); keep one",
-            )
+        if repeated(key, key_node, ctx.line(key_node), seen, ctx):
             continue
-        seen[key] = ctx.line(key_node)
         pairs.append((key, key_node, value_node))
     return pairs
 
