@@ -102,7 +102,8 @@ class Contribution:
 
     tallies: Entries
     counts: tuple[tuple[object, ...], ...]
-    cycle: int | None  # days from created to won, for the average sales cycle
+    cycle: int | None  # days from created (or its file's first commit) to won
+    own_cycle: int | None  # the same from the file's `created` only
     owner: str
     attention: tuple[AttentionItem, ...]
 
@@ -120,7 +121,8 @@ class Running:
         self.periods: list[Period] = periods(today)
         self.tallies: dict[tuple[object, ...], RunningTally] = {}
         self.counts: Counter[tuple[object, ...]] = Counter()
-        self.cycles: dict[str | None, Counter[int]] = {}
+        # Sales cycles by scope, with creation dates from git history (True) or without.
+        self.cycles: dict[tuple[str | None, bool], Counter[int]] = {}
         self.deals: dict[str, Contribution] = {}
         for opp in repo.opportunities.values():
             self.add(repo, opp)
@@ -146,11 +148,12 @@ class Running:
                 self.tallies.setdefault((scope, *name), RunningTally()).add(currency, value, sign)
             for name in part.counts:
                 self.counts[(scope, *name)] += sign
-            if part.cycle is not None:
-                seen = self.cycles.setdefault(scope, Counter())
-                seen[part.cycle] += sign
-                if not seen[part.cycle]:
-                    del seen[part.cycle]
+            for fallback, cycle in ((True, part.cycle), (False, part.own_cycle)):
+                if cycle is not None:
+                    seen = self.cycles.setdefault((scope, fallback), Counter())
+                    seen[cycle] += sign
+                    if not seen[cycle]:
+                        del seen[cycle]
 
     def _contribution(self, repo: Repository, opp: Opportunity) -> Contribution:
         """Where the deal counts: the same rules as key_figures, stage_summary, forecast."""
@@ -159,7 +162,7 @@ class Running:
         cur = fig.currency
         tallies: list[tuple[tuple[object, ...], str, Decimal]] = []
         counts: list[tuple[object, ...]] = []
-        cycle = None
+        cycle = own_cycle = None
         # The pipeline by stage (a stage the config does not know is left out).
         if self.config.stage(opp.stage) is not None:
             tallies += [(("stage", opp.stage, "expected"), cur, fig.expected)]
@@ -183,6 +186,7 @@ class Running:
                     tallies.append((("won-quarter",), cur, fig.expected))
                 start = opp.created or self.created.get(opp.id)
                 cycle = sales_cycle_days(start, opp.close_date)
+                own_cycle = sales_cycle_days(opp.created, opp.close_date)
             else:
                 counts.append(("lost",))
                 if in_quarter:
@@ -214,7 +218,7 @@ class Running:
                         tallies += [((*name, "weighted"), cur, fig.weighted)]
                         counts.append(name)
         items = tuple(deal_attention(repo, opp, self.today)) if state == "open" else ()
-        return Contribution(tuple(tallies), tuple(counts), cycle, opp.owner, items)
+        return Contribution(tuple(tallies), tuple(counts), cycle, own_cycle, opp.owner, items)
 
     # --- what the pages read ---------------------------------------------------------
 
@@ -229,8 +233,9 @@ class Running:
             self._totals(scope, *name, "weighted"),
         )
 
-    def key_figures(self, owner: str | None = None) -> KeyFigures:
-        """`pipeline.key_figures(repo, today, owner, created)`."""
+    def key_figures(self, owner: str | None = None, history: bool = True) -> KeyFigures:
+        """`pipeline.key_figures(repo, today, owner, created)`; `history` False: without the
+        creation dates from git history (`created=None`)."""
         n = self.counts
         won, lost = n[(owner, "won")], n[(owner, "lost")]
         won_all = self.tallies.get((owner, "won"))
@@ -247,7 +252,7 @@ class Running:
             won,
             lost,
             (won_all.tally() if won_all is not None else Tally()).averages(self.config),
-            money.average(self.cycles.get(owner, Counter()).elements()),
+            money.average(self.cycles.get((owner, history), Counter()).elements()),
         )
 
     def stage_summary(self, owner: str | None = None) -> StageSummary:

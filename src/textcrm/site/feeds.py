@@ -14,9 +14,7 @@ from textcrm.site import views
 def pipeline_json(ctx: views.Context) -> bytes:
     """pipeline.json: the computed figures, for other tools (amounts as exact strings)."""
     repo, today = ctx.repo, ctx.today
-    kf = pipeline.key_figures(repo, today, created=views.created_fallback(ctx))
-    summary = pipeline.stage_summary(repo)
-    fc = pipeline.forecast(repo, today)
+    kf, summary, fc = ctx.key_figures(), ctx.stage_summary(), ctx.forecast()
 
     def cell(c: pipeline.ForecastCell) -> dict[str, Any]:
         return {
