@@ -100,6 +100,34 @@ def test_changed_opportunity_rerenders_only_its_pages(session):
     assert done.result.pages == 12
 
 
+def test_a_notes_only_edit_leaves_the_summary_pages_and_data_files_alone(session):
+    site = session.out
+    summary = [
+        "index.html",
+        "board.html",
+        "opportunities.html",
+        "pipeline.json",
+        "calendar/all.ics",
+    ]
+    summary += ["accounts/acme-corp.html"]
+    before = {name: (site / name).stat().st_mtime_ns for name in summary}
+    index = site / "assets/search-index.js"
+    path = session.root / "opportunities/a.md"
+    path.write_text(path.read_text() + "Met the *buyer* about zebras.\n")
+    done = session.apply({"opportunities/a.md"})
+    assert done.incremental and done.error == ""
+    # Planned: the deal's page only (its notes show nowhere else but in the search).
+    assert done.result.pages == 1
+    assert "zebras" in (site / "opportunities/a.html").read_text()
+    assert "zebras" in index.read_text()
+    assert {name: (site / name).stat().st_mtime_ns for name in summary} == before
+    # An edit of its figures plans the pages that sum them up again.
+    path.write_text(path.read_text().replace("amount: 10000", "amount: 10500"))
+    done = session.apply({"opportunities/a.md"})
+    assert done.result.pages == 12
+    assert figures(site)["Pipeline"] == "$12,500.00"
+
+
 def test_half_saved_file_shows_the_error_and_keeps_the_rest(session):
     site = session.out
     path = session.root / "opportunities/a.md"
