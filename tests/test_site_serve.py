@@ -288,3 +288,17 @@ def test_a_bug_in_a_rebuild_keeps_its_traceback_and_the_site(session, monkeypatc
     assert done.error.startswith("Traceback (most recent call last):")
     assert done.error.endswith("RuntimeError: a bug in the build")
     assert figures(session.out)["Pipeline"] == "$12,000.00"  # the last good site stays
+
+
+def test_the_heap_is_settled_after_full_rounds_only(make_repo):
+    root = make_repo(FILES)
+    calls = []
+    s = Session(root, root / "_site", TODAY, use_cache=False, settled=lambda: calls.append(1))
+    assert s.full().result is not None
+    path = root / "opportunities/a.md"
+    path.write_text(path.read_text().replace("amount: 10000", "amount: 10100"))
+    assert s.apply({"opportunities/a.md"}).incremental
+    assert calls == [1]
+    (root / "products.yaml").write_text((root / "products.yaml").read_text() + "\n")
+    assert not s.apply({"products.yaml"}).incremental
+    assert calls == [1, 1]

@@ -86,7 +86,7 @@ class RunningTally:
         for currency, value in self.sums.items():
             exponent = min(0, *self.exponents[currency])
             # Exact: the amounts held have no digits below their smallest exponent.
-            found.sums[currency] = ZERO + value.quantize(Decimal(1).scaleb(exponent))
+            found.sums[currency] = ZERO + money.at_exponent(value, exponent)
             found.counts[currency] = self.counts[currency]
         return found
 

@@ -108,9 +108,18 @@ class Session:
     with their diagnostics), the pipeline's running figures, and the builder."""
 
     def __init__(
-        self, root: Path, out: Path, today: date, use_cache: bool = True, jobs: int | None = None
+        self,
+        root: Path,
+        out: Path,
+        today: date,
+        use_cache: bool = True,
+        jobs: int | None = None,
+        settled: Callable[[], None] | None = None,
     ) -> None:
         self.root = root
+        # Called after each full round: the entry point's settling of the heap, which later
+        # rounds then leave alone (`entry.settle_heap`).
+        self.settled = settled
         self.out = out
         self.today = today
         self.use_cache = use_cache
@@ -168,7 +177,10 @@ class Session:
             self.workspace = None  # the next change loads everything again
             return Round(None, time.perf_counter() - start, error=exc.message)
         self.version += 1
-        return Round(built, time.perf_counter() - start)
+        done = Round(built, time.perf_counter() - start)
+        if self.settled is not None:
+            self.settled()
+        return done
 
     def apply(self, changed: set[str]) -> Round:
         """Rebuild after `changed` paths changed: incrementally when only opportunities did.
@@ -447,15 +459,17 @@ def serve(
     jobs: int | None = None,
     echo: Callable[[str], None] = print,
     stop: threading.Event | None = None,
+    settled: Callable[[], None] | None = None,
 ) -> int:
     """Build, serve and rebuild on change until Ctrl-C (or `stop` is set).
 
     Ctrl-C stops cleanly at any moment, the first build and the start-up included.
+    `settled` is called after each full round (the entry point settles the heap there).
     """
     server = None
     observer = None
     try:
-        session = Session(root, out, today, use_cache, jobs)
+        session = Session(root, out, today, use_cache, jobs, settled)
         first = session.full()
         echo(describe(first))
         if first.result is None:
