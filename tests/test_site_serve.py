@@ -302,3 +302,18 @@ def test_the_heap_is_settled_after_full_rounds_only(make_repo):
     (root / "products.yaml").write_text((root / "products.yaml").read_text() + "\n")
     assert not s.apply({"products.yaml"}).incremental
     assert calls == [1, 1]
+
+
+def test_pipeline_json_spliced_from_kept_entries_is_the_whole_document_encoded(session):
+    import json
+
+    from textcrm import jsonout
+
+    path = session.root / "opportunities/a.md"
+    path.write_text(path.read_text().replace("amount: 10000", "amount: 10250"))
+    assert session.apply({"opportunities/a.md"}).incremental
+    text = (session.out / "pipeline.json").read_text(encoding="utf-8")
+    doc = json.loads(text)
+    assert [o["expected"] for o in doc["opportunities"]] == ["10250.00", "2000.00"]
+    assert list(doc)[-2:] == ["opportunities", "problems"]
+    assert jsonout.dumps(doc, compact=True) == text

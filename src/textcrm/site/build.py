@@ -88,6 +88,7 @@ class Builder:
         self.events: dict[Any, bytes] = {}
         # The search index's entries of the last build, encoded (serve's rounds reuse them).
         self.search: dict[int, tuple[object, object, str]] = {}
+        self.deals: dict[str, tuple[Any, ...]] = {}  # pipeline.json's deals, encoded
 
     def history(self, today: date) -> Any:
         """The history sections' data (`history.site_history`), or None. The build never
@@ -190,7 +191,7 @@ class Builder:
         wanted = (only is None or "pipeline.json" in only) and stale_json
 
         def make_data() -> dict[str, bytes]:
-            return data_files(ctx, feeds, self.events) if wanted else {}
+            return data_files(ctx, feeds, self.events, self.deals) if wanted else {}
 
         firsts = set(first)
         done = []
