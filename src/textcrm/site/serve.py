@@ -68,6 +68,10 @@ SUMMARY_PAGES = frozenset(
         "pipeline.json",
     }
 )
+# What a change of a deal's fields (not only its notes) may change: the summary pages but the
+# contacts list (it counts each contact's deals) and the problems page (problems and the
+# titles of the deals they are on), which follow their own inputs.
+FIGURE_PAGES = SUMMARY_PAGES - {"contacts.html", "problems.html"}
 _EDITOR_SUFFIXES = (".swp", ".swo", ".swx", ".swpx", "~", ".tmp", ".bak", ".orig", ".part")
 
 
@@ -263,7 +267,7 @@ class Session:
         pages: set[str] = set()
         first: set[str] = set()
         gone: set[str] = set()
-        summary = False
+        summary: set[str] = set()
         for rel in sorted(changed):
             opp_id = layout.classify(rel)[1]  # type: ignore[index]
             data: bytes | None = None
@@ -274,10 +278,11 @@ class Session:
                 data = read
             before_repo = workspace.repository
             before = before_repo.opportunities.get(opp_id)
+            had_problems = bool(self.problems.get(rel))
             found = workspace.replace(rel, data)
             for path, problems in found.items():
                 if self.problems.get(path, []) != problems:
-                    summary = True  # the problems page and pipeline.json list them
+                    summary |= {"problems.html", "pipeline.json"}  # they list the problems
                     pages |= record_pages(path)
             self.problems.update(found)
             repo = workspace.repository
@@ -294,7 +299,11 @@ class Session:
                 pages |= {views.page_path("opportunity", opp_id), views.page_path("quote", opp_id)}
             if shown(before) == shown(after):
                 continue  # its notes only: no other page shows them (the search index does)
-            summary = True
+            summary |= FIGURE_PAGES
+            if named_contacts(before) != named_contacts(after):
+                summary.add("contacts.html")  # it counts each contact's deals
+            if had_problems or self.problems.get(rel):
+                summary.add("problems.html")  # it links each problem to its deal, by title
             for opp in (before, after):
                 if opp is None:
                     continue
@@ -306,8 +315,7 @@ class Session:
                     for c in opp.competitors
                     if c.competitor
                 }
-        if summary:
-            pages |= SUMMARY_PAGES
+        pages |= summary
         for path in [p for p, found in self.problems.items() if not found]:
             del self.problems[path]
         return pages, first, gone, self.history_digest
@@ -320,6 +328,11 @@ def shown(opp: Opportunity | None) -> str:
     if opp is None:
         return ""
     return repr([getattr(opp, f.name) for f in fields(opp) if f.name != "body"])
+
+
+def named_contacts(opp: Opportunity | None) -> list[str]:
+    """The contacts a deal names, in order: what the contacts list counts of it."""
+    return [] if opp is None else [c.contact for c in opp.contacts if c.contact is not None]
 
 
 def record_pages(path: str) -> set[str]:
