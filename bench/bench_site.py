@@ -5,6 +5,7 @@ Usage::
     apt-get install hugo          # Debian's package (0.111 on bookworm); not needed by CI
     .venv/bin/python bench/bench_site.py --opportunities 10000 --runs 3 [--write]
     .venv/bin/python bench/bench_site.py --opportunities 10000 --profile
+    .venv/bin/python bench/bench_site.py --opportunities 10000 --runs 1 --serve-only
 
 For each corpus size (from bench/generate.py, no planted problems) it measures, in the same
 run and alternating the two tools so both see the same machine load:
@@ -156,6 +157,35 @@ def measure(work: Path, size: int, runs: int) -> dict[str, object]:
     }
 
 
+def serve_only(work: Path, size: int, runs: int, load: str) -> str:
+    """The serve rows alone, against a cold textcrm build measured in the same run (no Hugo):
+    for a quicker look at serve, not for the table of record."""
+    root = corpus(work, size)
+    textcrm = [sys.executable, "-m", "textcrm", "build", "--root", str(root), "--today", TODAY]
+
+    def clean() -> None:
+        shutil.rmtree(root / "_site", ignore_errors=True)
+        shutil.rmtree(root / ".textcrm-cache", ignore_errors=True)
+
+    cold = median([timed(textcrm, clean) for _ in range(runs)])
+    found = measure_serve(root, runs)
+    lines = [
+        f"serve at {size} opportunities; load average at the start {load}; cold build "
+        f"{cold[0]:.1f} s ({cold[1]:.1f} s CPU), median of {runs}",
+        "| round | its page on disk | whole round | CPU | share of the cold build |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for kind in ("notes", "amount"):
+        first, whole = found[f"serve_{kind}_first"], found[f"serve_{kind}_round"]
+        cpu = found[f"serve_{kind}_cpu"]
+        assert isinstance(first, float) and isinstance(whole, float) and isinstance(cpu, float)
+        lines.append(
+            f"| {kind} changed | {first:.3f} s | {whole:.3f} s | {cpu:.3f} s "
+            f"| {100 * whole / cold[0]:.1f}% wall, {100 * cpu / cold[1]:.1f}% CPU |"
+        )
+    return "\n".join(lines) + "\n"
+
+
 def amount_edit(text: str, number: int) -> str:
     """The deal's amount (or its first line item's quantity) raised by `number` + 1."""
     for field in ("amount", "quantity"):
@@ -188,8 +218,9 @@ def measure_serve(root: Path, runs: int) -> dict[str, object]:
     }
     found: dict[str, list[tuple[float, float, float]]] = {kind: [] for kind in edits}
     try:
-        for i in range(max(runs, 5)):
-            for kind, edit in edits.items():
+        # All the notes edits first (each changes the notes only), then the amount edits.
+        for kind, edit in edits.items():
+            for i in range(max(runs, 5)):
                 target.write_text(edit(i))
                 started = cpu_self() + cpu_children()
                 done = session.apply({rel})
@@ -241,7 +272,7 @@ def report(rows: list[dict[str, object]], runs: int, load: str) -> str:
             f"| {warm_h[0]:.1f} s ({warm_h[1]:.1f}) | {warm[0] / warm_h[0]:.2f}x "
             "| 0.5x |"
         )
-        for kind, what in (("notes", "its notes"), ("amount", "its amount")):
+        for kind, what in (("notes", "notes"), ("amount", "amount")):
             first, whole = r[f"serve_{kind}_first"], r[f"serve_{kind}_round"]
             whole_cpu = r[f"serve_{kind}_cpu"]
             assert isinstance(first, float) and isinstance(whole, float)
@@ -317,7 +348,16 @@ def main() -> int:
     parser.add_argument(
         "--profile", action="store_true", help="profile one cold build instead (no Hugo)"
     )
+    parser.add_argument(
+        "--serve-only", action="store_true", help="measure serve rounds and a cold build (no Hugo)"
+    )
     args = parser.parse_args()
+    if args.serve_only:
+        args.work.mkdir(parents=True, exist_ok=True)
+        load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
+        for n in args.opportunities.split(","):
+            print(serve_only(args.work, int(n), args.runs, load))
+        return 0
     if args.profile:
         args.work.mkdir(parents=True, exist_ok=True)
         print(profile(args.work, int(args.opportunities.split(",")[0])))

@@ -2,16 +2,18 @@
 
 The only importer of watchdog. The watcher is small: file events go into a queue, the main
 thread waits until they have been quiet for a moment (debounce), then rebuilds once, in that
-thread. The records live in the loader's `Workspace`: when only opportunity files changed, the
-workspace is given their new bytes (it re-parses them and re-checks them and the files that
-depend on them) and only the pages that show them and the pages that sum up the pipeline are
-rendered (the opportunity's own page first); any other change loads and rebuilds everything
-(still skipping unchanged pages). A failed rebuild is reported (a bug with its whole traceback)
-and the last good site stays served. Editors' swap and backup files are ignored, and a save by
-rename counts as a change of the target file. Browsers reload by polling a version number that
-only the serve mode's HTTP handler knows about: the built files never carry the script. The
-server answers only requests whose Host header is 127.0.0.1 or localhost, so a web page cannot
-read the site through DNS rebinding.
+thread. The records live in the loader's `Workspace` and the pipeline's figures in a
+`pipeline.Running`: when only opportunity files changed, the workspace is given their new bytes
+(it re-parses them and re-checks them and the files that depend on them), the running figures
+take each changed deal's old contribution out and put its new one in, and only the pages whose
+inputs changed are rendered (the opportunity's own page first; the pages that sum up deals
+only when a deal changed in more than its notes); any other change loads and rebuilds
+everything (still skipping unchanged pages). A failed rebuild is reported (a bug with its
+whole traceback) and the last good site stays served. Editors' swap and backup files are
+ignored, and a save by rename counts as a change of the target file. Browsers reload by polling
+a version number that only the serve mode's HTTP handler knows about: the built files never
+carry the script. The server answers only requests whose Host header is 127.0.0.1 or
+localhost, so a web page cannot read the site through DNS rebinding.
 """
 
 from __future__ import annotations
