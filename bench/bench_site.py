@@ -5,14 +5,16 @@ Usage::
     apt-get install hugo          # Debian's package (0.111 on bookworm); not needed by CI
     .venv/bin/python bench/bench_site.py --opportunities 10000 --runs 3 [--write]
     .venv/bin/python bench/bench_site.py --opportunities 10000 --profile
+    .venv/bin/python bench/bench_site.py --opportunities 10000 --runs 1 --serve-only
 
 For each corpus size (from bench/generate.py, no planted problems) it measures, in the same
 run and alternating the two tools so both see the same machine load:
 
 * cold full build: textcrm with no output folder and no caches; Hugo with no public/ folder;
 * second build with nothing changed: textcrm with its output and caches; Hugo again;
-* serve: one changed opportunity, from the start of the rebuild (after the watcher's
-  debounce) until that opportunity's page is on disk, and until the whole round is done.
+* serve: one changed opportunity (its notes only, then its amount), from the start of the
+  rebuild (after the watcher's debounce) until that opportunity's page is on disk, and
+  until the whole round is done (the dashboards and data files too).
 
 Hugo builds the same opportunity files (copied into content/opportunities/) with a minimal
 layout: a single page showing the front matter's main fields, line items, activities and
@@ -24,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import resource
 import shutil
 import statistics
@@ -154,35 +157,85 @@ def measure(work: Path, size: int, runs: int) -> dict[str, object]:
     }
 
 
+def serve_only(work: Path, size: int, runs: int, load: str) -> str:
+    """The serve rows alone, against a cold textcrm build measured in the same run (no Hugo):
+    for a quicker look at serve, not for the table of record."""
+    root = corpus(work, size)
+    textcrm = [sys.executable, "-m", "textcrm", "build", "--root", str(root), "--today", TODAY]
+
+    def clean() -> None:
+        shutil.rmtree(root / "_site", ignore_errors=True)
+        shutil.rmtree(root / ".textcrm-cache", ignore_errors=True)
+
+    cold = median([timed(textcrm, clean) for _ in range(runs)])
+    found = measure_serve(root, runs)
+    lines = [
+        f"serve at {size} opportunities; load average at the start {load}; cold build "
+        f"{cold[0]:.1f} s ({cold[1]:.1f} s CPU), median of {runs}",
+        "| round | its page on disk | whole round | CPU | share of the cold build |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for kind in ("notes", "amount"):
+        first, whole = found[f"serve_{kind}_first"], found[f"serve_{kind}_round"]
+        cpu = found[f"serve_{kind}_cpu"]
+        assert isinstance(first, float) and isinstance(whole, float) and isinstance(cpu, float)
+        lines.append(
+            f"| {kind} changed | {first:.3f} s | {whole:.3f} s | {cpu:.3f} s "
+            f"| {100 * whole / cold[0]:.1f}% wall, {100 * cpu / cold[1]:.1f}% CPU |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def amount_edit(text: str, number: int) -> str:
+    """The deal's amount (or its first line item's quantity) raised by `number` + 1."""
+    for field in ("amount", "quantity"):
+        found = re.search(rf"(?m)^(\s*-?\s*{field}: )(\d+)", text)
+        if found is None:
+            found = re.search(rf"({field}: )(\d+)", text)
+        if found is not None:
+            raised = int(found.group(2)) + number + 1
+            return text[: found.start(2)] + str(raised) + text[found.end(2) :]
+    raise ValueError("no amount or quantity to change")
+
+
 def measure_serve(root: Path, runs: int) -> dict[str, object]:
-    """One changed opportunity in a serve session (in this process, as `serve` runs it)."""
+    """Rounds of a serve session after one changed opportunity (in this process, as `serve`
+    runs them, the heap settled by the entry point after the full build): an edit of its
+    notes only, and an edit of its amount, alternating."""
+    from textcrm.entry import settle_heap
     from textcrm.site.serve import Session
 
-    session = Session(root, root / "_site", date.fromisoformat(TODAY))
+    session = Session(root, root / "_site", date.fromisoformat(TODAY), settled=settle_heap)
     assert session.full().result is not None
     target = sorted((root / "opportunities").glob("*.md"))[
         len(os.listdir(root / "opportunities")) // 2
     ]
     rel = target.relative_to(root).as_posix()
     original = target.read_text()
-    first, total, cpu = [], [], []
+    edits = {
+        "notes": lambda i: original.replace("\n---\n", f"\n---\nEdited in run {i}.\n\n", 1),
+        "amount": lambda i: amount_edit(original, i),
+    }
+    found: dict[str, list[tuple[float, float, float]]] = {kind: [] for kind in edits}
     try:
-        for i in range(runs):
-            target.write_text(original.replace("\n---\n", f"\n---\nEdited in run {i}.\n\n", 1))
-            started = cpu_self() + cpu_children()
-            done = session.apply({rel})
-            cpu.append(cpu_self() + cpu_children() - started)
-            assert done.incremental and done.first_page_seconds is not None, done.error
-            first.append(done.first_page_seconds)
-            total.append(done.seconds)
+        # All the notes edits first (each changes the notes only), then the amount edits.
+        for kind, edit in edits.items():
+            for i in range(max(runs, 5)):
+                target.write_text(edit(i))
+                started = cpu_self() + cpu_children()
+                done = session.apply({rel})
+                cpu = cpu_self() + cpu_children() - started
+                assert done.incremental and done.first_page_seconds is not None, done.error
+                found[kind].append((done.first_page_seconds, done.seconds, cpu))
     finally:
         target.write_text(original)
         session.apply({rel})
-    return {
-        "serve_first": statistics.median(first),
-        "serve_round": statistics.median(total),
-        "serve_cpu": statistics.median(cpu),
-    }
+    result: dict[str, object] = {}
+    for kind, rounds in found.items():
+        result[f"serve_{kind}_first"] = statistics.median(r[0] for r in rounds)
+        result[f"serve_{kind}_round"] = statistics.median(r[1] for r in rounds)
+        result[f"serve_{kind}_cpu"] = statistics.median(r[2] for r in rounds)
+    return result
 
 
 def report(rows: list[dict[str, object]], runs: int, load: str) -> str:
@@ -219,17 +272,19 @@ def report(rows: list[dict[str, object]], runs: int, load: str) -> str:
             f"| {warm_h[0]:.1f} s ({warm_h[1]:.1f}) | {warm[0] / warm_h[0]:.2f}x "
             "| 0.5x |"
         )
-        first, whole, whole_cpu = r["serve_first"], r["serve_round"], r["serve_cpu"]
-        assert isinstance(first, float) and isinstance(whole, float)
-        assert isinstance(whole_cpu, float)
-        lines.append(
-            f"| | | serve: one changed opportunity's page on disk | {first:.3f} s "
-            f"| | {100 * first / cold[0]:.1f}% of cold | 2% |"
-        )
-        lines.append(
-            f"| | | serve: the whole round (dashboards too) | {whole:.2f} s ({whole_cpu:.1f}) "
-            f"| | {100 * whole / cold[0]:.1f}% of cold | 2% |"
-        )
+        for kind, what in (("notes", "notes"), ("amount", "amount")):
+            first, whole = r[f"serve_{kind}_first"], r[f"serve_{kind}_round"]
+            whole_cpu = r[f"serve_{kind}_cpu"]
+            assert isinstance(first, float) and isinstance(whole, float)
+            assert isinstance(whole_cpu, float)
+            lines.append(
+                f"| | | serve, one opportunity's {what} changed: its page on disk "
+                f"| {first:.3f} s | | {100 * first / cold[0]:.1f}% of cold | 2% |"
+            )
+            lines.append(
+                f"| | | serve, one opportunity's {what} changed: the whole round "
+                f"| {whole:.2f} s ({whole_cpu:.2f}) | | {100 * whole / cold[0]:.1f}% of cold | 2% |"
+            )
     return "\n".join(lines) + "\n"
 
 
@@ -293,7 +348,16 @@ def main() -> int:
     parser.add_argument(
         "--profile", action="store_true", help="profile one cold build instead (no Hugo)"
     )
+    parser.add_argument(
+        "--serve-only", action="store_true", help="measure serve rounds and a cold build (no Hugo)"
+    )
     args = parser.parse_args()
+    if args.serve_only:
+        args.work.mkdir(parents=True, exist_ok=True)
+        load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
+        for n in args.opportunities.split(","):
+            print(serve_only(args.work, int(n), args.runs, load))
+        return 0
     if args.profile:
         args.work.mkdir(parents=True, exist_ok=True)
         print(profile(args.work, int(args.opportunities.split(",")[0])))

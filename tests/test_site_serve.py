@@ -96,8 +96,37 @@ def test_changed_opportunity_rerenders_only_its_pages(session):
         page.find("div", class_="summary").find("span", class_="figure-value").text == "$12,500.00"
     )
     assert untouched.stat().st_mtime_ns == before
-    # Planned: its page, its account's page and the ten pages that sum up the pipeline.
-    assert done.result.pages == 12
+    # Planned: its page, its account's page and the eight pages that sum up deals' figures
+    # (not the contacts list: it names the same contacts; nor the problems page: none).
+    assert done.result.pages == 10
+
+
+def test_a_notes_only_edit_leaves_the_summary_pages_and_data_files_alone(session):
+    site = session.out
+    summary = [
+        "index.html",
+        "board.html",
+        "opportunities.html",
+        "pipeline.json",
+        "calendar/all.ics",
+    ]
+    summary += ["accounts/acme-corp.html"]
+    before = {name: (site / name).stat().st_mtime_ns for name in summary}
+    index = site / "assets/search-index.js"
+    path = session.root / "opportunities/a.md"
+    path.write_text(path.read_text() + "Met the *buyer* about zebras.\n")
+    done = session.apply({"opportunities/a.md"})
+    assert done.incremental and done.error == ""
+    # Planned: the deal's page only (its notes show nowhere else but in the search).
+    assert done.result.pages == 1
+    assert "zebras" in (site / "opportunities/a.html").read_text()
+    assert "zebras" in index.read_text()
+    assert {name: (site / name).stat().st_mtime_ns for name in summary} == before
+    # An edit of its figures plans the pages that sum them up again.
+    path.write_text(path.read_text().replace("amount: 10000", "amount: 10500"))
+    done = session.apply({"opportunities/a.md"})
+    assert done.result.pages == 10
+    assert figures(site)["Pipeline"] == "$12,500.00"
 
 
 def test_half_saved_file_shows_the_error_and_keeps_the_rest(session):
@@ -260,3 +289,32 @@ def test_a_bug_in_a_rebuild_keeps_its_traceback_and_the_site(session, monkeypatc
     assert done.error.startswith("Traceback (most recent call last):")
     assert done.error.endswith("RuntimeError: a bug in the build")
     assert figures(session.out)["Pipeline"] == "$12,000.00"  # the last good site stays
+
+
+def test_the_heap_is_settled_after_full_rounds_only(make_repo):
+    root = make_repo(FILES)
+    calls = []
+    s = Session(root, root / "_site", TODAY, use_cache=False, settled=lambda: calls.append(1))
+    assert s.full().result is not None
+    path = root / "opportunities/a.md"
+    path.write_text(path.read_text().replace("amount: 10000", "amount: 10100"))
+    assert s.apply({"opportunities/a.md"}).incremental
+    assert calls == [1]
+    (root / "products.yaml").write_text((root / "products.yaml").read_text() + "\n")
+    assert not s.apply({"products.yaml"}).incremental
+    assert calls == [1, 1]
+
+
+def test_pipeline_json_spliced_from_kept_entries_is_the_whole_document_encoded(session):
+    import json
+
+    from textcrm import jsonout
+
+    path = session.root / "opportunities/a.md"
+    path.write_text(path.read_text().replace("amount: 10000", "amount: 10250"))
+    assert session.apply({"opportunities/a.md"}).incremental
+    text = (session.out / "pipeline.json").read_text(encoding="utf-8")
+    doc = json.loads(text)
+    assert [o["expected"] for o in doc["opportunities"]] == ["10250.00", "2000.00"]
+    assert list(doc)[-2:] == ["opportunities", "problems"]
+    assert jsonout.dumps(doc, compact=True) == text

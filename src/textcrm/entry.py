@@ -26,6 +26,18 @@ def tune_gc(argv: list[str]) -> None:
         gc.disable()
 
 
+def settle_heap() -> None:
+    """After a long-running command loaded everything (serve's full rounds): collect once,
+    then leave what survived out of the collector's later scans (`gc.freeze`).
+
+    A serve round makes few objects, but each full collection would rescan the million
+    long-lived ones the records are made of (a third of a round's CPU at 10,000 deals).
+    Unfreezing first lets the next settle collect what the previous load left behind."""
+    gc.unfreeze()
+    gc.collect()
+    gc.freeze()
+
+
 def main() -> None:
     """Run textcrm."""
     if sys.argv[1:] in (["--version"], ["-V"]):

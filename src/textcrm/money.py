@@ -226,6 +226,13 @@ def exchange(value: Decimal, rate: Decimal, currency: str) -> Decimal:
     return round_money(CONTEXT.multiply(value, rate), currency)
 
 
+def at_exponent(value: Decimal, exponent: int) -> Decimal:
+    """`value` written down to the digit at 10**`exponent` (`2.50` at -1 is `2.5`): only
+    for a value with no non-zero digit below it, so nothing is rounded (a running sum
+    given the form a fresh sum of the same amounts has)."""
+    return value.quantize(Decimal(1).scaleb(exponent), context=CONTEXT)
+
+
 def mean(value: Decimal, count: int, currency: str) -> Decimal:
     """`value` / `count`, rounded to the currency's minor unit."""
     return round_money(CONTEXT.divide(value, Decimal(count)), currency)

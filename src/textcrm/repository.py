@@ -88,6 +88,17 @@ class Repository:
             self._figures[opp.id] = got
         return got
 
+    def keep_figures(self, before: Repository) -> None:
+        """Take over the figures `before` computed for the opportunities both hold unchanged
+        (the same objects), when the config and catalog are the same: serve's next round."""
+        if before.config is not self.config or before.product_list != self.product_list:
+            return
+        mine, theirs = self.opportunities, before.opportunities
+        for opp_id, found in before._figures.items():
+            opp = mine.get(opp_id)
+            if opp is not None and opp is theirs.get(opp_id):
+                self._figures.setdefault(opp_id, found)
+
     def is_open(self, opp: Opportunity) -> bool:
         """The deal is in an open stage (textcrm.deals.is_open)."""
         return deals.is_open(self.config, opp)

@@ -134,6 +134,7 @@ def serve(
       textcrm serve
       textcrm serve --port 8080 --today 2026-11-28
     """
+    from textcrm.entry import settle_heap
     from textcrm.site import output_dir
     from textcrm.site.serve import serve as serve_site
 
@@ -141,7 +142,9 @@ def serve(
     crm = resolve_root(root)
     target = output_dir(crm, Path(output) if output else None)
     try:
-        code = serve_site(crm, target, day, port, use_cache=not no_cache, echo=click.echo)
+        code = serve_site(
+            crm, target, day, port, use_cache=not no_cache, echo=click.echo, settled=settle_heap
+        )
     except OSError as exc:
         raise UsageError(f"cannot serve on 127.0.0.1:{port}: {exc.strerror or exc}") from None
     sys.exit(code)

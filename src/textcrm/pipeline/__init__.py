@@ -14,6 +14,7 @@ from textcrm.pipeline.attention import (
     AttentionItem,
     KeyFigures,
     attention,
+    deal_attention,
     key_figures,
 )
 from textcrm.pipeline.lists import (
@@ -41,6 +42,7 @@ from textcrm.pipeline.quotas import (
     quota_period,
     quota_report,
 )
+from textcrm.pipeline.running import Running, RunningTally
 from textcrm.pipeline.stages import (
     Forecast,
     ForecastCell,
@@ -82,6 +84,8 @@ __all__ = [
     "OwnerFigures",
     "Period",
     "QuotaReport",
+    "Running",
+    "RunningTally",
     "StageRow",
     "StageSummary",
     "Tally",
@@ -92,6 +96,7 @@ __all__ = [
     "by_competitor",
     "by_contact",
     "by_product",
+    "deal_attention",
     "flags",
     "forecast",
     "key_figures",

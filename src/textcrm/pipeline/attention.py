@@ -63,59 +63,72 @@ def attention(
     today, as the terminal report wants, while quotes and decision issues keep `window`.
     """
     items: list[AttentionItem] = []
+    for opp in select(repo, owner, "open"):
+        items += deal_attention(repo, opp, today, window, follow_up_window)
+    items.sort(key=lambda a: (ATTENTION_ORDER[a.kind], a.date or date.min, a.opportunity))
+    return items
+
+
+def deal_attention(
+    repo: Repository,
+    opp: Opportunity,
+    today: date,
+    window: int = 7,
+    follow_up_window: int | None = None,
+) -> list[AttentionItem]:
+    """What needs doing on one open deal (`attention`'s items for it, in the order found)."""
+    items: list[AttentionItem] = []
     horizon = today + timedelta(days=window)
     follow_up_horizon = today + timedelta(
         days=window if follow_up_window is None else follow_up_window
     )
-    for opp in select(repo, owner, "open"):
 
-        def add(kind: str, when: date | None, message: str, opp: Opportunity = opp) -> None:
-            items.append(AttentionItem(kind, opp.id, opp.title, opp.owner, when, message))
+    def add(kind: str, when: date | None, message: str) -> None:
+        items.append(AttentionItem(kind, opp.id, opp.title, opp.owner, when, message))
 
-        if deals.close_date_past(repo.config, opp, today) and opp.close_date is not None:
+    if deals.close_date_past(repo.config, opp, today) and opp.close_date is not None:
+        add(
+            "close-date-past",
+            opp.close_date,
+            f"close date {opp.close_date} passed "
+            f"{counted((today - opp.close_date).days, 'day')} ago",
+        )
+    stale, touch, threshold = deals.staleness(repo.config, opp, today)
+    if stale:
+        since = f"no activity since {touch}" if touch else "no activity recorded"
+        add(
+            "stale",
+            touch,
+            f"{since} (stale after {counted(threshold, 'day')}), no firm follow-up",
+        )
+    if opp.follow_up is not None:
+        if deals.follow_up_overdue(repo.config, opp, today):
+            add("follow-up-overdue", opp.follow_up, f"follow-up was due {opp.follow_up}")
+        elif today <= opp.follow_up <= follow_up_horizon:
+            when = "today" if opp.follow_up == today else f"on {opp.follow_up}"
             add(
-                "close-date-past",
-                opp.close_date,
-                f"close date {opp.close_date} passed "
-                f"{counted((today - opp.close_date).days, 'day')} ago",
+                "follow-up-due",
+                opp.follow_up,
+                f"follow up {when}" + (f": {opp.next_step}" if opp.next_step else ""),
             )
-        stale, touch, threshold = deals.staleness(repo.config, opp, today)
-        if stale:
-            since = f"no activity since {touch}" if touch else "no activity recorded"
+    quote = opp.quote
+    if quote is not None and quote.valid_until is not None:
+        named = quote.named
+        if deals.quote_expired(repo.config, opp, today):
+            add("quote-expired", quote.valid_until, f"{named} expired on {quote.valid_until}")
+        elif deals.quote_expiring(repo.config, opp, today, window):
             add(
-                "stale",
-                touch,
-                f"{since} (stale after {counted(threshold, 'day')}), no firm follow-up",
+                "quote-expiring",
+                quote.valid_until,
+                f"{named} expires on {quote.valid_until}",
             )
-        if opp.follow_up is not None:
-            if deals.follow_up_overdue(repo.config, opp, today):
-                add("follow-up-overdue", opp.follow_up, f"follow-up was due {opp.follow_up}")
-            elif today <= opp.follow_up <= follow_up_horizon:
-                when = "today" if opp.follow_up == today else f"on {opp.follow_up}"
-                add(
-                    "follow-up-due",
-                    opp.follow_up,
-                    f"follow up {when}" + (f": {opp.next_step}" if opp.next_step else ""),
-                )
-        quote = opp.quote
-        if quote is not None and quote.valid_until is not None:
-            named = quote.named
-            if deals.quote_expired(repo.config, opp, today):
-                add("quote-expired", quote.valid_until, f"{named} expired on {quote.valid_until}")
-            elif deals.quote_expiring(repo.config, opp, today, window):
-                add(
-                    "quote-expiring",
-                    quote.valid_until,
-                    f"{named} expires on {quote.valid_until}",
-                )
-        for issue in opp.decision_issues:
-            if not issue.is_open or issue.due is None:
-                continue
-            if deals.decision_overdue(issue, today):
-                add("decision-overdue", issue.due, f"{issue.issue} was due {issue.due}")
-            elif issue.due <= horizon:
-                add("decision-due", issue.due, f"{issue.issue} is due {issue.due}")
-    items.sort(key=lambda a: (ATTENTION_ORDER[a.kind], a.date or date.min, a.opportunity))
+    for issue in opp.decision_issues:
+        if not issue.is_open or issue.due is None:
+            continue
+        if deals.decision_overdue(issue, today):
+            add("decision-overdue", issue.due, f"{issue.issue} was due {issue.due}")
+        elif issue.due <= horizon:
+            add("decision-due", issue.due, f"{issue.issue} is due {issue.due}")
     return items
 
 

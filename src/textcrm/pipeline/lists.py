@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -195,15 +195,20 @@ def owner_figures(
     today: date,
     items: Iterable[AttentionItem] = (),
     created: Mapping[str, date] | None = None,
+    figures: Callable[[str], KeyFigures] | None = None,
 ) -> list[OwnerFigures]:
-    """Key figures per owner (configured order), with the count of their attention items."""
+    """Key figures per owner (configured order), with the count of their attention items.
+
+    `figures`: an owner's key figures already at hand (serve's running figures)."""
     counts: dict[str, int] = {}
     for item in items:
         counts[item.owner] = counts.get(item.owner, 0) + 1
-    return [
-        OwnerFigures(o, key_figures(repo, today, owner=o, created=created), counts.get(o, 0))
-        for o in owners(repo)
-    ]
+    if figures is None:
+
+        def figures(o: str) -> KeyFigures:
+            return key_figures(repo, today, owner=o, created=created)
+
+    return [OwnerFigures(o, figures(o), counts.get(o, 0)) for o in owners(repo)]
 
 
 def flags(items: Iterable[AttentionItem]) -> dict[str, tuple[str, ...]]:

@@ -86,6 +86,9 @@ class Builder:
         self.in_git = True
         # The calendar feeds' events of the last build, serialized (serve's rounds reuse them).
         self.events: dict[Any, bytes] = {}
+        # The search index's entries of the last build, encoded (serve's rounds reuse them).
+        self.search: dict[int, tuple[object, object, str]] = {}
+        self.deals: dict[str, tuple[Any, ...]] = {}  # pipeline.json's deals, encoded
 
     def history(self, today: date) -> Any:
         """The history sections' data (`history.site_history`), or None. The build never
@@ -119,15 +122,18 @@ class Builder:
         today: date,
         only: set[str] | None = None,
         first: Iterable[str] = (),
+        ctx: views.Context | None = None,
     ) -> BuildResult:
         """Build every page (or only the paths in `only`), skipping unchanged ones.
+
+        `ctx`: the views' context when the caller has it (serve, with its running figures).
 
         Pages named in `first` are rendered and written before the others (serve writes the
         edited opportunity's page before the dashboards). When the system refuses a write
         (permission, a full disk), EnvironmentFailure says so; every page is whole.
         """
         try:
-            return self._build(result, today, only, first)
+            return self._build(result, today, only, first, ctx)
         except OSError as exc:
             left = (
                 "the build stopped there: each page in it is whole, either the previous "
@@ -143,6 +149,7 @@ class Builder:
         today: date,
         only: set[str] | None,
         first: Iterable[str],
+        ctx: views.Context | None = None,
     ) -> BuildResult:
         self.out.mkdir(parents=True, exist_ok=True)
         if not self.trusted:  # ours from now on, even if this build stops half-way
@@ -150,8 +157,9 @@ class Builder:
             self.trusted = True
         self.files = unlinked(self.out, self.files)
         repo = result.repository
-        items = pipeline.attention(repo, today)
-        ctx = views.Context(repo, today, result.diagnostics, items, self.history(today))
+        if ctx is None:
+            items = pipeline.attention(repo, today)
+            ctx = views.Context(repo, today, result.diagnostics, items, self.history(today))
         site = site_info(repo, today)
         quotes = quotable(ctx)
         pages = plan(ctx, only, quotes, self.renderer)
@@ -183,7 +191,7 @@ class Builder:
         wanted = (only is None or "pipeline.json" in only) and stale_json
 
         def make_data() -> dict[str, bytes]:
-            return data_files(ctx, feeds, self.events) if wanted else {}
+            return data_files(ctx, feeds, self.events, self.deals) if wanted else {}
 
         firsts = set(first)
         done = []
@@ -210,9 +218,7 @@ class Builder:
             checked.add(path)
         # The search index follows the records: rebuilt when a page was, or when it is gone.
         if done or not intact(self.out, SEARCH_INDEX, self.files):
-            from textcrm.encode import js_data
-
-            index = js_data("TEXTCRM_SEARCH", views.search_index(ctx)).encode("ascii")
+            index = views.search_script(ctx, self.search)
             outcome.written += write_if_changed(self.out, SEARCH_INDEX, index)
             checked.add(SEARCH_INDEX)
         produced_paths.add(SEARCH_INDEX)

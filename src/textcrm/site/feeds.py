@@ -6,17 +6,20 @@ from collections.abc import Mapping
 from typing import Any
 
 from textcrm import jsonout, pipeline
+from textcrm.model import Opportunity
 from textcrm.money import plain
 from textcrm.repository import Repository
 from textcrm.site import views
 
 
-def pipeline_json(ctx: views.Context) -> bytes:
-    """pipeline.json: the computed figures, for other tools (amounts as exact strings)."""
+def pipeline_json(ctx: views.Context, memo: dict[str, tuple[Any, ...]] | None = None) -> bytes:
+    """pipeline.json: the computed figures, for other tools (amounts as exact strings).
+
+    `memo` (kept by serve between rounds) holds each deal's encoded entry with the record,
+    config and flags it was made from (a changed config or catalog loads new records), so a
+    round encodes the changed deals' entries only; it is left holding this file's entries."""
     repo, today = ctx.repo, ctx.today
-    kf = pipeline.key_figures(repo, today, created=views.created_fallback(ctx))
-    summary = pipeline.stage_summary(repo)
-    fc = pipeline.forecast(repo, today)
+    kf, summary, fc = ctx.key_figures(), ctx.stage_summary(), ctx.forecast()
 
     def cell(c: pipeline.ForecastCell) -> dict[str, Any]:
         return {
@@ -83,28 +86,47 @@ def pipeline_json(ctx: views.Context) -> bytes:
             }
             for a in ctx.attention
         ],
-        "opportunities": [
-            {
-                "id": o.id,
-                "path": o.path,
-                "title": o.title,
-                "account": o.account,
-                "owner": o.owner,
-                "stage": o.stage,
-                "status": pipeline.status(repo, o),
-                "close_date": o.close_date.isoformat() if o.close_date else None,
-                "currency": (f := repo.figures(o)).currency,
-                "expected": jsonout.money(f.expected, f.currency),
-                "probability": plain(f.probability),
-                "weighted": jsonout.money(f.weighted, f.currency),
-                "forecast": f.forecast,
-                "flags": list(ctx.flags.get(o.id, ())),
-            }
-            for o in pipeline.select(repo)
-        ],
-        "problems": [d.to_json() for d in ctx.diagnostics],
     }
-    return jsonout.dumps(doc, compact=True).encode()
+    # The deals' entries and the problems close the document, in that order: the head is
+    # encoded whole, each deal's entry once (the same text as inside the whole document).
+    kept = dict(memo or {})
+    parts = []
+    for o in pipeline.select(repo):
+        flags = ctx.flags.get(o.id, ())
+        got = kept.get(o.id)
+        if got is None or got[0] is not o or got[1] is not repo.config or got[2] != flags:
+            got = (o, repo.config, flags, jsonout.dumps(_deal(repo, o, flags), compact=True)[:-1])
+        if memo is not None:
+            memo[o.id] = got
+        parts.append(got[3])
+    if memo is not None:
+        for gone in set(memo) - set(repo.opportunities):
+            del memo[gone]
+    problems = jsonout.dumps([d.to_json() for d in ctx.diagnostics], compact=True)
+    head = jsonout.dumps(doc, compact=True)  # `{...}\n`
+    text = head[:-2] + ',"opportunities":[' + ",".join(parts) + '],"problems":' + problems[:-1]
+    return (text + "}\n").encode()
+
+
+def _deal(repo: Repository, o: Opportunity, flags: tuple[str, ...]) -> dict[str, Any]:
+    """One deal's entry in pipeline.json."""
+    f = repo.figures(o)
+    return {
+        "id": o.id,
+        "path": o.path,
+        "title": o.title,
+        "account": o.account,
+        "owner": o.owner,
+        "stage": o.stage,
+        "status": pipeline.status(repo, o),
+        "close_date": o.close_date.isoformat() if o.close_date else None,
+        "currency": f.currency,
+        "expected": jsonout.money(f.expected, f.currency),
+        "probability": plain(f.probability),
+        "weighted": jsonout.money(f.weighted, f.currency),
+        "forecast": f.forecast,
+        "flags": list(flags),
+    }
 
 
 def feed_paths(repo: Repository) -> dict[str | None, str]:
@@ -113,13 +135,17 @@ def feed_paths(repo: Repository) -> dict[str | None, str]:
 
 
 def data_files(
-    ctx: views.Context, feeds: Mapping[str | None, str], memo: dict[Any, bytes] | None = None
+    ctx: views.Context,
+    feeds: Mapping[str | None, str],
+    memo: dict[Any, bytes] | None = None,
+    deals: dict[str, tuple[Any, ...]] | None = None,
 ) -> dict[str, bytes]:
     """pipeline.json and the calendar feeds (at `feeds`), by path: what the dashboard shows,
-    for other tools. `memo`: the calendar events of the previous call (serve keeps it)."""
+    for other tools. `memo`: the calendar events of the previous call, `deals`: pipeline.json's
+    encoded deals (serve keeps both)."""
     from textcrm.calendar import calendar_feeds
 
-    files = {"pipeline.json": pipeline_json(ctx)}
+    files = {"pipeline.json": pipeline_json(ctx, deals)}
     for owner, data in calendar_feeds(ctx.repo, ctx.today, feeds, memo).items():
         files[feeds[owner]] = data
     return files

@@ -6,7 +6,7 @@ import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
-from functools import partial
+from functools import cache, partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -242,15 +242,31 @@ def plan(
             )
         return got
 
-    deals_of: dict[tuple[str, str], list[str]] = {}
-    for opp_id in sorted(repo.opportunities):
-        opp = repo.opportunities[opp_id]
-        deals_of.setdefault(("account", opp.account), []).append(opp_id)
-        for c in {c.competitor for c in opp.competitors if c.competitor}:
-            deals_of.setdefault(("competitor", c), []).append(opp_id)
+    # A partial build (serve's) plans only the pages it names: what the record pages share
+    # is computed on first use, and only the records named are visited.
+    named: dict[str, set[str]] = {}
+    for path in only or ():
+        folder, _, name = path.partition("/")
+        if name.endswith(".html") and "/" not in name:
+            named.setdefault(folder, set()).add(name[: -len(".html")])
+
+    def ids(table: Mapping[str, Any], *folders: str) -> list[str]:
+        if only is None:
+            return sorted(table)
+        return sorted({i for f in folders for i in named.get(f, ()) if i in table})
+
+    @cache
+    def deals_of() -> dict[tuple[str, str], list[str]]:
+        found: dict[tuple[str, str], list[str]] = {}
+        for opp_id in sorted(repo.opportunities):
+            opp = repo.opportunities[opp_id]
+            found.setdefault(("account", opp.account), []).append(opp_id)
+            for c in {c.competitor for c in opp.competitors if c.competitor}:
+                found.setdefault(("competitor", c), []).append(opp_id)
+        return found
 
     def record_inputs(kind: str, record: Any, extra: object = None) -> str:
-        deals = [of(o) for o in deals_of.get((kind, record.id), ())]
+        deals = [of(o) for o in deals_of().get((kind, record.id), ())]
         return source_digest(repo.root, record.path) + repr(
             (ctx.by_path.get(record.path), extra, deals)
         )
@@ -294,7 +310,7 @@ def plan(
         lambda: views.opportunities(ctx),
         everything,
     )
-    for opp_id in sorted(repo.opportunities):
+    for opp_id in ids(repo.opportunities, "opportunities", "quotes"):
         opp = repo.opportunities[opp_id]
         add(
             views.page_path("opportunity", opp_id),
@@ -323,18 +339,24 @@ def plan(
             )
         return groups[kind]
 
-    roles = pipeline.by_contact(repo)
-    contacts_of: dict[str, list[str]] = {}
-    for person in sorted(repo.contacts.values(), key=lambda c: (c.name.lower(), c.id)):
-        contacts_of.setdefault(person.account, []).append(person.id)
+    @cache
+    def roles() -> dict[str, tuple[tuple[str, str], ...]]:
+        return pipeline.by_contact(repo)
+
+    @cache
+    def contacts_of() -> dict[str, list[str]]:
+        found: dict[str, list[str]] = {}
+        for person in sorted(repo.contacts.values(), key=lambda c: (c.name.lower(), c.id)):
+            found.setdefault(person.account, []).append(person.id)
+        return found
 
     def account_view(acc_id: str) -> Any:
-        return views.account(ctx, acc_id, group("account")[acc_id], contacts_of.get(acc_id, []))
+        return views.account(ctx, acc_id, group("account")[acc_id], contacts_of().get(acc_id, []))
 
     def account_inputs(acc: Any) -> str:
         people = [
             (ctx.record_link("contact", c), repo.contacts[c].title)
-            for c in contacts_of.get(acc.id, [])
+            for c in contacts_of().get(acc.id, [])
         ]
         parent = ctx.record_link("account", acc.parent) if acc.parent else None
         return record_inputs("account", acc, (people, parent))
@@ -342,13 +364,13 @@ def plan(
     def contact_inputs(person: Any) -> str:
         employer = ctx.record_link("account", person.account) if person.account else None
         return record_inputs(
-            "contact", person, (employer, [(of(o), role) for o, role in roles.get(person.id, ())])
+            "contact", person, (employer, [(of(o), role) for o, role in roles().get(person.id, ())])
         )
 
     def competitor_view(comp_id: str) -> Any:
         return views.competitor(ctx, comp_id, group("competitor")[comp_id])
 
-    for acc_id in sorted(repo.accounts):
+    for acc_id in ids(repo.accounts, "accounts"):
         acc = repo.accounts[acc_id]
         add(
             views.page_path("account", acc_id),
@@ -366,14 +388,14 @@ def plan(
         lambda: views.accounts_index(ctx, group("account")),
         everything,
     )
-    for contact_id in sorted(repo.contacts):
+    for contact_id in ids(repo.contacts, "contacts"):
         person = repo.contacts[contact_id]
         add(
             views.page_path("contact", contact_id),
             "contact.html",
             person.name,
             "contacts",
-            partial(views.contact, ctx, contact_id, roles.get(contact_id, ())),
+            partial(views.contact, ctx, contact_id, roles().get(contact_id, ())),
             partial(contact_inputs, person),
         )
     add(
@@ -381,10 +403,10 @@ def plan(
         "contacts.html",
         "Contacts",
         "contacts",
-        lambda: views.contacts_index(ctx, roles),
+        lambda: views.contacts_index(ctx, roles()),
         everything,
     )
-    for comp_id in sorted(repo.competitors):
+    for comp_id in ids(repo.competitors, "competitors"):
         comp = repo.competitors[comp_id]
         add(
             views.page_path("competitor", comp_id),

@@ -2,16 +2,18 @@
 
 The only importer of watchdog. The watcher is small: file events go into a queue, the main
 thread waits until they have been quiet for a moment (debounce), then rebuilds once, in that
-thread. The records live in the loader's `Workspace`: when only opportunity files changed, the
-workspace is given their new bytes (it re-parses them and re-checks them and the files that
-depend on them) and only the pages that show them and the pages that sum up the pipeline are
-rendered (the opportunity's own page first); any other change loads and rebuilds everything
-(still skipping unchanged pages). A failed rebuild is reported (a bug with its whole traceback)
-and the last good site stays served. Editors' swap and backup files are ignored, and a save by
-rename counts as a change of the target file. Browsers reload by polling a version number that
-only the serve mode's HTTP handler knows about: the built files never carry the script. The
-server answers only requests whose Host header is 127.0.0.1 or localhost, so a web page cannot
-read the site through DNS rebinding.
+thread. The records live in the loader's `Workspace` and the pipeline's figures in a
+`pipeline.Running`: when only opportunity files changed, the workspace is given their new bytes
+(it re-parses them and re-checks them and the files that depend on them), the running figures
+take each changed deal's old contribution out and put its new one in, and only the pages whose
+inputs changed are rendered (the opportunity's own page first; the pages that sum up deals
+only when a deal changed in more than its notes); any other change loads and rebuilds
+everything (still skipping unchanged pages). A failed rebuild is reported (a bug with its
+whole traceback) and the last good site stays served. Editors' swap and backup files are
+ignored, and a save by rename counts as a change of the target file. Browsers reload by polling
+a version number that only the serve mode's HTTP handler knows about: the built files never
+carry the script. The server answers only requests whose Host header is 127.0.0.1 or
+localhost, so a web page cannot read the site through DNS rebinding.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import threading
 import time
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -34,9 +36,14 @@ from textcrm.diagnostics import Diagnostic, sort_key
 from textcrm.encode import terminal_text
 from textcrm.errors import TextcrmError
 from textcrm.loader import DiskReader, Workspace
+from textcrm.model import Opportunity
+from textcrm.pipeline import Running
 from textcrm.plural import counted
 from textcrm.repository import LoadResult
+from textcrm.site import views
 from textcrm.site.build import Builder, BuildResult
+from textcrm.site.feeds import feed_paths
+from textcrm.site.plan import history_digest, quotable
 
 DEBOUNCE_SECONDS = 0.15
 VERSION_PATH = "/__textcrm/version"
@@ -46,7 +53,9 @@ RELOAD_SCRIPT = (
     "if(v!==null&&t!==v){location.reload()}v=t}).catch(function(){}).then(function(){"
     "setTimeout(poll,1000)})}poll()})();</script>"
 )
-AGGREGATE_PAGES = frozenset(
+# The pages and data files that sum up every deal: rebuilt when a deal changes in what they
+# show (pipeline.json stands for the calendar feeds too).
+SUMMARY_PAGES = frozenset(
     {
         "index.html",
         "board.html",
@@ -61,6 +70,10 @@ AGGREGATE_PAGES = frozenset(
         "pipeline.json",
     }
 )
+# What a change of a deal's fields (not only its notes) may change: the summary pages but the
+# contacts list (it counts each contact's deals) and the problems page (problems and the
+# titles of the deals they are on), which follow their own inputs.
+FIGURE_PAGES = SUMMARY_PAGES - {"contacts.html", "problems.html"}
 _EDITOR_SUFFIXES = (".swp", ".swo", ".swx", ".swpx", "~", ".tmp", ".bak", ".orig", ".part")
 
 
@@ -98,12 +111,21 @@ class Round:
 
 class Session:
     """The state kept between rebuilds: the loader's workspace (the records as last read,
-    with their diagnostics) and the builder."""
+    with their diagnostics), the pipeline's running figures, and the builder."""
 
     def __init__(
-        self, root: Path, out: Path, today: date, use_cache: bool = True, jobs: int | None = None
+        self,
+        root: Path,
+        out: Path,
+        today: date,
+        use_cache: bool = True,
+        jobs: int | None = None,
+        settled: Callable[[], None] | None = None,
     ) -> None:
         self.root = root
+        # Called after each full round: the entry point's settling of the heap, which later
+        # rounds then leave alone (`entry.settle_heap`).
+        self.settled = settled
         self.out = out
         self.today = today
         self.use_cache = use_cache
@@ -112,6 +134,12 @@ class Session:
         self.workspace: Workspace | None = None
         self.problems: dict[str, list[Diagnostic]] = {}
         self.version = 0
+        # The pipeline's figures over every deal, updated from each changed deal's old and
+        # new figures; built again with the workspace, or when git history changes.
+        self.running: Running | None = None
+        self.history: Any = None  # the history sections' data the figures were made with
+        self.history_digest = ""
+        self.quotes: frozenset[str] = frozenset()  # the deals whose quote page exists
 
     def result(self) -> LoadResult:
         """The workspace's records and diagnostics as a load would give them."""
@@ -124,18 +152,41 @@ class Session:
         checked["products"] = len(self.workspace.repository.product_list)
         return LoadResult(self.workspace.repository, found, checked)
 
+    def context(self, result: LoadResult) -> views.Context:
+        """The views' context of this round, with the running figures (made again when git
+        history changed: a deal's creation date may come from it)."""
+        repo = result.repository
+        history = self.builder.history(self.today)
+        digest = "" if history is None else history_digest(history)
+        if self.running is None or digest != self.history_digest:
+            created = (
+                None if history is None else {k: h.created for k, h in history.histories.items()}
+            )
+            self.running = Running(repo, self.today, created)
+            self.history_digest = digest
+        self.history = history
+        items = self.running.attention()
+        return views.Context(repo, self.today, result.diagnostics, items, history, self.running)
+
     def full(self) -> Round:
         """Load everything and build every page (unchanged pages are skipped)."""
         start = time.perf_counter()
         try:
             self.workspace = Workspace(self.root, self.today, use_cache=self.use_cache)
             self.problems = self.workspace.diagnostics()
-            built = self.builder.build(self.result(), self.today)
+            self.running = None
+            result = self.result()
+            ctx = self.context(result)
+            self.quotes = frozenset(quotable(ctx))
+            built = self.builder.build(result, self.today, ctx=ctx)
         except TextcrmError as exc:
             self.workspace = None  # the next change loads everything again
             return Round(None, time.perf_counter() - start, error=exc.message)
         self.version += 1
-        return Round(built, time.perf_counter() - start)
+        done = Round(built, time.perf_counter() - start)
+        if self.settled is not None:
+            self.settled()
+        return done
 
     def apply(self, changed: set[str]) -> Round:
         """Rebuild after `changed` paths changed: incrementally when only opportunities did.
@@ -159,16 +210,40 @@ class Session:
     def _apply(self, changed: set[str], start: float) -> Round:
         kinds = {layout.classify(p) for p in changed}
         only_opportunities = all(k is not None and k[0] == "opportunity" for k in kinds)
-        if self.workspace is None or not only_opportunities:
+        if self.workspace is None or self.running is None or not only_opportunities:
             if any(p.startswith("templates/") for p in changed):
                 self.builder = Builder(self.root, self.out, self.use_cache, self.jobs)
             return self.full()
-        found = self._replace(self.workspace, changed)
+        feeds = set(feed_paths(self.workspace.repository).values())
+        found = self._replace(self.workspace, self.running, changed)
         if found is None:  # a file the loader cannot read as it stands: load everything
             return self.full()
-        pages, first, gone = found
+        pages, first, gone, digest = found
+        gone |= feeds - set(feed_paths(self.workspace.repository).values())  # an owner left
+        result = self.result()
+        ctx = self.context(result)
+        if self.history_digest != digest:
+            # A commit since the last round: git history shows on every page (timelines,
+            # stage times), so every page is decided by its inputs, as a second build does.
+            self.builder.remove(gone)
+            built = self.builder.build(result, self.today, first=first, ctx=ctx)
+            self.quotes = frozenset(quotable(ctx))
+            self.version += 1
+            first_at = built.first_done_at
+            return Round(
+                built,
+                time.perf_counter() - start,
+                None if first_at is None else first_at - start,
+                True,
+            )
+        quotes = frozenset(quotable(ctx))
+        for opp_id in quotes ^ self.quotes:  # a quote page comes or goes with its deal's problems
+            pages.add(views.page_path("opportunity", opp_id))
+            (pages if opp_id in quotes else gone).add(views.page_path("quote", opp_id))
+        self.quotes = quotes
+        pages -= gone
         self.builder.remove(gone)
-        built = self.builder.build(self.result(), self.today, only=pages, first=first)
+        built = self.builder.build(result, self.today, only=pages, first=first, ctx=ctx)
         self.version += 1
         first_at = built.first_done_at
         return Round(
@@ -179,20 +254,22 @@ class Session:
         )
 
     def _replace(
-        self, workspace: Workspace, changed: set[str]
-    ) -> tuple[set[str], set[str], set[str]] | None:
-        """Give the workspace the changed opportunity files' new bytes (a deleted file: none)
-        and keep the new diagnostics. Returns the pages to rebuild, the pages to write first
-        and the pages to delete; None when a file cannot be read (the loader then says why).
+        self, workspace: Workspace, running: Running, changed: set[str]
+    ) -> tuple[set[str], set[str], set[str], str] | None:
+        """Give the workspace the changed opportunity files' new bytes (a deleted file: none),
+        keep the new diagnostics and update the running figures. Returns the pages to rebuild,
+        the pages to write first, the pages to delete and the history digest the figures had;
+        None when a file cannot be read (the loader then says why).
 
-        The page of a deal whose file no longer parses stays as it was until it parses again
-        (a half-saved file does not take the page away); its error is on the problems page."""
-        from textcrm.site.views import page_path
-
+        The summary pages (dashboard, board, lists, data files) are rebuilt only when a deal
+        changed in what they show (anything but its notes) or the problems changed; the page
+        of a deal whose file no longer parses stays as it was until it parses again (a
+        half-saved file does not take the page away); its error is on the problems page."""
         reader = DiskReader(self.root)
-        pages: set[str] = set(AGGREGATE_PAGES)
+        pages: set[str] = set()
         first: set[str] = set()
         gone: set[str] = set()
+        summary: set[str] = set()
         for rel in sorted(changed):
             opp_id = layout.classify(rel)[1]  # type: ignore[index]
             data: bytes | None = None
@@ -201,26 +278,71 @@ class Session:
                 if isinstance(read, Diagnostic):
                     return None
                 data = read
-            before = workspace.repository.opportunities.get(opp_id)
-            self.problems.update(workspace.replace(rel, data))
-            after = workspace.repository.opportunities.get(opp_id)
+            before_repo = workspace.repository
+            before = before_repo.opportunities.get(opp_id)
+            had_problems = bool(self.problems.get(rel))
+            found = workspace.replace(rel, data)
+            for path, problems in found.items():
+                if self.problems.get(path, []) != problems:
+                    summary |= {"problems.html", "pipeline.json"}  # they list the problems
+                    pages |= record_pages(path)
+            self.problems.update(found)
+            repo = workspace.repository
+            repo.keep_figures(before_repo)
+            after = repo.opportunities.get(opp_id)
+            if after is None:
+                running.remove(opp_id)
+            else:
+                running.add(repo, after)
             if data is None:
-                gone |= {page_path("opportunity", opp_id), page_path("quote", opp_id)}
+                gone |= {views.page_path("opportunity", opp_id), views.page_path("quote", opp_id)}
             elif after is not None:
-                first.add(page_path("opportunity", opp_id))
-                pages |= {page_path("opportunity", opp_id), page_path("quote", opp_id)}
+                first.add(views.page_path("opportunity", opp_id))
+                pages |= {views.page_path("opportunity", opp_id), views.page_path("quote", opp_id)}
+            if shown(before) == shown(after):
+                continue  # its notes only: no other page shows them (the search index does)
+            summary |= FIGURE_PAGES
+            if named_contacts(before) != named_contacts(after):
+                summary.add("contacts.html")  # it counts each contact's deals
+            if had_problems or self.problems.get(rel):
+                summary.add("problems.html")  # it links each problem to its deal, by title
             for opp in (before, after):
                 if opp is None:
                     continue
                 if opp.account:
-                    pages.add(page_path("account", opp.account))
-                pages |= {page_path("contact", c.contact) for c in opp.contacts if c.contact}
+                    pages.add(views.page_path("account", opp.account))
+                pages |= {views.page_path("contact", c.contact) for c in opp.contacts if c.contact}
                 pages |= {
-                    page_path("competitor", c.competitor) for c in opp.competitors if c.competitor
+                    views.page_path("competitor", c.competitor)
+                    for c in opp.competitors
+                    if c.competitor
                 }
+        pages |= summary
         for path in [p for p, found in self.problems.items() if not found]:
             del self.problems[path]
-        return pages, first, gone
+        return pages, first, gone, self.history_digest
+
+
+def shown(opp: Opportunity | None) -> str:
+    """Everything about a deal that a page other than its own may show: all its fields but
+    its notes (the dashboard, lists, board, data files and its account's page show its
+    figures, dates, stage, people and activities, never its notes)."""
+    if opp is None:
+        return ""
+    return repr([getattr(opp, f.name) for f in fields(opp) if f.name != "body"])
+
+
+def named_contacts(opp: Opportunity | None) -> list[str]:
+    """The contacts a deal names, in order: what the contacts list counts of it."""
+    return [] if opp is None else [c.contact for c in opp.contacts if c.contact is not None]
+
+
+def record_pages(path: str) -> set[str]:
+    """The page of the record in `path` (its problems show there), if it is one."""
+    kind = layout.classify(path)
+    if kind is None or kind[0] not in ("opportunity", "account", "contact", "competitor"):
+        return set()
+    return {views.page_path(kind[0], kind[1])}
 
 
 # --- HTTP ---------------------------------------------------------------------------
@@ -352,15 +474,17 @@ def serve(
     jobs: int | None = None,
     echo: Callable[[str], None] = print,
     stop: threading.Event | None = None,
+    settled: Callable[[], None] | None = None,
 ) -> int:
     """Build, serve and rebuild on change until Ctrl-C (or `stop` is set).
 
     Ctrl-C stops cleanly at any moment, the first build and the start-up included.
+    `settled` is called after each full round (the entry point settles the heap there).
     """
     server = None
     observer = None
     try:
-        session = Session(root, out, today, use_cache, jobs)
+        session = Session(root, out, today, use_cache, jobs, settled)
         first = session.full()
         echo(describe(first))
         if first.result is None:

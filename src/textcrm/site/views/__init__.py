@@ -122,6 +122,7 @@ from textcrm.site.views.records import (
 from textcrm.site.views.search import (
     SEARCH_NOTES_CHARS,
     search_index,
+    search_script,
 )
 from textcrm.site.views.winloss import (
     WINLOSS_TITLES,
@@ -225,6 +226,7 @@ __all__ = [
     "products",
     "quota_view",
     "search_index",
+    "search_script",
     "slips_of",
     "sort_value",
     "winloss_page",

@@ -30,7 +30,7 @@ class BoardView:
 
 def board(ctx: Context) -> BoardView:
     """Build the board's view model."""
-    summary = {r.key: r for r in pipeline.stage_summary(ctx.repo).rows}
+    summary = {r.key: r for r in ctx.stage_summary().rows}
     columns = []
     for key, opps in pipeline.board(ctx.repo):
         r = summary[key]

@@ -193,8 +193,12 @@ class Context:
         diagnostics: Sequence[Diagnostic],
         items: Sequence[pipeline.AttentionItem],
         history: SiteHistory | None = None,
+        running: pipeline.Running | None = None,
     ) -> None:
         self.repo = repo
+        # The pipeline's figures kept between serve rounds (None: computed here, once).
+        self.running = running
+        self._figures: dict[tuple[object, ...], object] = {}
         # The git history sections' data; None when the CRM has no usable git history.
         self.history = history
         self.today = today
@@ -211,6 +215,44 @@ class Context:
         self.by_path: dict[str, list[Diagnostic]] = {}
         for d in diagnostics:
             self.by_path.setdefault(d.path, []).append(d)
+
+    def key_figures(self, owner: str | None = None, history: bool = True) -> pipeline.KeyFigures:
+        """The key figures (with the creation dates git history gives, unless `history` is
+        False), computed once per build."""
+        key = ("key_figures", owner, history)
+        got = self._figures.get(key)
+        if got is None:
+            if self.running is not None:
+                got = self.running.key_figures(owner, history)
+            else:
+                created = None
+                if history and self.history is not None:
+                    created = {k: h.created for k, h in self.history.histories.items()}
+                got = pipeline.key_figures(self.repo, self.today, owner, created)
+            self._figures[key] = got
+        return got  # type: ignore[return-value]
+
+    def stage_summary(self) -> pipeline.StageSummary:
+        """The pipeline by stage, computed once per build."""
+        got = self._figures.get(("stage_summary",))
+        if got is None:
+            got = self._figures[("stage_summary",)] = (
+                self.running.stage_summary()
+                if self.running is not None
+                else pipeline.stage_summary(self.repo)
+            )
+        return got  # type: ignore[return-value]
+
+    def forecast(self) -> pipeline.Forecast:
+        """The forecast by month, computed once per build."""
+        got = self._figures.get(("forecast",))
+        if got is None:
+            got = self._figures[("forecast",)] = (
+                self.running.forecast()
+                if self.running is not None
+                else pipeline.forecast(self.repo, self.today)
+            )
+        return got  # type: ignore[return-value]
 
     def owner_name(self, key: str) -> str:
         owner = self.config.owner(key)

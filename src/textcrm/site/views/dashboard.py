@@ -256,7 +256,7 @@ def created_fallback(ctx: Context) -> dict[str, date] | None:
 def dashboard(ctx: Context) -> DashboardView:
     """Build the dashboard's view model."""
     repo, today, fmt = ctx.repo, ctx.today, ctx.fmt
-    kf = pipeline.key_figures(repo, today, created=created_fallback(ctx))
+    kf = ctx.key_figures()
     figures = (
         Figure("Open opportunities", str(kf.open_count)),
         Figure("Pipeline", fmt.totals(kf.pipeline), "expected revenue, open deals"),
@@ -275,7 +275,7 @@ def dashboard(ctx: Context) -> DashboardView:
             "created to close, won deals",
         ),
     )
-    summary = pipeline.stage_summary(repo)
+    summary = ctx.stage_summary()
     stages = tuple(
         StageLine(
             r.key,
@@ -314,7 +314,7 @@ def dashboard(ctx: Context) -> DashboardView:
         )
         for suffix, title, heading, value, text in stage_scales
     )
-    fc = pipeline.forecast(repo, today)
+    fc = ctx.forecast()
     lines = []
     columns = []
     for row in fc.rows:
@@ -384,7 +384,9 @@ def dashboard(ctx: Context) -> DashboardView:
             fmt.totals(o.figures.average_deal),
             o.attention,
         )
-        for o in pipeline.owner_figures(repo, today, ctx.attention)
+        for o in pipeline.owner_figures(
+            repo, today, ctx.attention, figures=lambda o: ctx.key_figures(o, history=False)
+        )
     )
     return DashboardView(
         figures,

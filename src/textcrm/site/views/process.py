@@ -84,7 +84,7 @@ class ProcessView:
 
 def process(ctx: Context) -> ProcessView:
     """Build the sales process page's view model."""
-    summary = {r.key: r for r in pipeline.stage_summary(ctx.repo).rows}
+    summary = {r.key: r for r in ctx.stage_summary().rows}
     stages = tuple(
         StageInfo(
             i + 1,
