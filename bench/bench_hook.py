@@ -14,9 +14,13 @@ busy machine slows every command alike):
 - `python -c 'import yaml'` (the yardstick) and `python -c pass`;
 - `python -c 'import ...'` of the modules the hook loads for a small commit (the import floor);
 - the hook process as the installed script runs it (`python -m textcrm.hook`) with no CRM
-  file staged (a commit of code), with 1 and with 100 opportunities staged;
+  file staged (a commit of code), with 1 and with 100 opportunities staged: edited and staged
+  without a check (the full hook parses them), and edited, checked with `textcrm check`, then
+  staged (their blobs are in the verdict store: the fast route);
+- `python -c 'import ...'` of the modules the fast route loads;
 - `git commit` with the hook and `git commit --no-verify`, 1 opportunity staged (each commit
-  is undone with `git reset --soft HEAD~1`, which keeps the index).
+  is undone with `git reset --soft HEAD~1`, which keeps the index); the hook of that commit
+  finds the blob the timed hook run just before recorded.
 
 Python runs with its bytecode cache on, as an installed textcrm does (kept under the work
 folder with PYTHONPYCACHEPREFIX, not in the checkout); every command runs once before the
@@ -77,6 +81,10 @@ HOOK_IMPORTS = (
     "textcrm.console, textcrm.entry"
 )
 FLOOR_IMPORTS = "import yaml, dataclasses, decimal, subprocess, pathlib, hashlib, typing, datetime"
+# What the fast route imports (tests/test_hook_imports.py FAST_ROUTE).
+FAST_IMPORTS = (
+    "import textcrm.hook.check, textcrm.hook.fast, textcrm.console, textcrm.entry, pickle, hmac"
+)
 
 
 def git_processes(py: str, repo: Path, env: dict[str, str]) -> list[str]:
@@ -147,6 +155,8 @@ def comparison(med: dict[str, tuple[float, float]], label: str) -> str:
 
 
 IMPORTS_ROW = "imports only (what the hook loads)"
+FAST_IMPORTS_ROW = "imports only (what the fast route loads)"
+COMMIT_ROW = "git commit, 1 staged (hook; the blob the hook row just recorded)"
 REFERENCED_FOLDERS = ("accounts", "contacts", "competitors")
 
 
@@ -158,11 +168,16 @@ def past_close_date(path: Path) -> None:
     )
 
 
-def stage(repo: Path, files: list[str], env: dict[str, str], tag: str) -> None:
-    """Append a note to each file and stage it (the deals stay valid)."""
+def stage(
+    repo: Path, files: list[str], env: dict[str, str], tag: str, check: list[str] | None = None
+) -> None:
+    """Append a note to each file and stage it (the deals stay valid); with `check` (the
+    command), run `textcrm check` between the edit and the staging."""
     for rel in files:
         with open(repo / rel, "a", encoding="utf-8") as f:
             f.write(f"\nBenchmark note {tag}.\n")
+    if check is not None:
+        sh(check, repo, env)
     sh(["git", "add", "--", *files], repo, env)
 
 
@@ -216,7 +231,8 @@ def main() -> int:
     installed = sh([py, "-m", "textcrm", "hook", "install"], repo, env)
     if installed.returncode:
         sys.exit(installed.stdout.decode() + installed.stderr.decode())
-    warm = sh([py, "-m", "textcrm", "check"], repo, env)
+    check = [py, "-m", "textcrm", "check"]
+    warm = sh(check, repo, env)
     if warm.returncode:
         sys.exit("the corpus does not pass check:\n" + warm.stdout.decode()[-2000:])
 
@@ -252,7 +268,7 @@ def main() -> int:
             record(label, timed(hook(), repo, environment), want)
 
     # Once untimed: compiles the bytecode cache and reads git's and Python's files into memory.
-    for script in ("pass", "import yaml", FLOOR_IMPORTS, HOOK_IMPORTS):
+    for script in ("pass", "import yaml", FLOOR_IMPORTS, HOOK_IMPORTS, FAST_IMPORTS):
         sh([py, "-c", script], repo, env)
     sh(hook(), repo, env)
     if other is not None:
@@ -272,6 +288,7 @@ def main() -> int:
             "imports: yaml and the stdlib modules used", timed([py, "-c", FLOOR_IMPORTS], repo, env)
         )
         record(IMPORTS_ROW, timed([py, "-c", HOOK_IMPORTS], repo, env))
+        record(FAST_IMPORTS_ROW, timed([py, "-c", FAST_IMPORTS], repo, env))
         code.write_text(f"round {n}\n", encoding="utf-8")
         sh(["git", "add", "--", code.name], repo, env)
         hooks("hook, no CRM file staged", n)
@@ -279,7 +296,7 @@ def main() -> int:
         code.unlink()
         stage(repo, one, env, f"a{n}")
         hooks("hook, 1 opportunity staged", n)
-        record("git commit, 1 staged (hook)", timed(["git", "commit", "-q", "-m", "x"], repo, env))
+        record(COMMIT_ROW, timed(["git", "commit", "-q", "-m", "x"], repo, env))
         sh(["git", "reset", "-q", "--soft", "HEAD~1"], repo, env)
         record(
             "git commit --no-verify, 1 staged",
@@ -287,8 +304,14 @@ def main() -> int:
         )
         sh(["git", "reset", "-q", "--soft", "HEAD~1"], repo, env)
         sh(["git", "reset", "-q", "--hard"], repo, env)
+        stage(repo, one, env, f"c{n}", check)
+        hooks("hook, 1 opportunity staged, checked before", n)
+        sh(["git", "reset", "-q", "--hard"], repo, env)
         stage(repo, hundred, env, f"b{n}")
         hooks("hook, 100 opportunities staged", n)
+        sh(["git", "reset", "-q", "--hard"], repo, env)
+        stage(repo, hundred, env, f"d{n}", check)
+        hooks("hook, 100 opportunities staged, checked before", n)
         sh(["git", "reset", "-q", "--hard"], repo, env)
         past_close_date(repo / refused)
         sh(["git", "add", "--", refused], repo, env)

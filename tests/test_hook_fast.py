@@ -10,6 +10,7 @@ same run with the verdict store deleted.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -276,7 +277,7 @@ def test_the_hook_records_what_it_judged(repo, tmp_path):
     git(top, "add", "-A")
     assert verdict_files(top) == []
     assert hook(top, tmp_path) == ("textcrm: no problems in 1 opportunity\n", 0, False)
-    assert [f.name.split("-")[1] for f in verdict_files(top)] == ["recent"]
+    assert [f.name.split("-")[1] for f in verdict_files(top)] == ["recent"]  # no check ran
     assert hook(top, tmp_path) == ("textcrm: no problems in 1 opportunity\n", 0, True)
 
 
@@ -304,38 +305,42 @@ def test_the_staged_blob_is_judged_not_the_working_tree(repo, tmp_path):
 def test_a_damaged_store_is_ignored(repo, tmp_path, damage):
     top = repo()
     staged_then_checked(top, tmp_path, {"opportunities/acme.md": EDITED})
-    [store] = verdict_files(top)
-    data = store.read_bytes()
-    if damage == "forged":  # the same payload under another signature
-        store.write_bytes(bytes(32) + data[32:])
-    elif damage == "truncated":
-        store.write_bytes(data[: len(data) // 2])
-    else:
-        store.write_bytes(b"not a cache at all")
+    parts = verdict_files(top)
+    assert len(parts) == 16  # one per first hex digit of the blob ids
+    for part in parts:
+        data = part.read_bytes()
+        if damage == "forged":  # the same payload under another signature
+            part.write_bytes(bytes(32) + data[32:])
+        elif damage == "truncated":
+            part.write_bytes(data[: len(data) // 2])
+        else:
+            part.write_bytes(b"not a cache at all")
     assert hook(top, tmp_path) == ("textcrm: no problems in 1 opportunity\n", 0, False)
 
 
 def test_a_store_of_another_code_version_is_not_read(repo, tmp_path):
     top = repo()
     staged_then_checked(top, tmp_path, {"opportunities/acme.md": EDITED})
-    [store] = verdict_files(top)
-    other = store.with_name("verdicts-0123456789abcdef.pickle")
-    store.rename(other)
+    parts = verdict_files(top)
+    others = [p.with_name(re.sub(r"-[0-9a-f]{16}-", "-0123456789abcdef-", p.name)) for p in parts]
+    for part, other in zip(parts, others, strict=True):
+        part.rename(other)
     assert hook(top, tmp_path) == ("textcrm: no problems in 1 opportunity\n", 0, False)
     for f in verdict_files(top):  # what that run recorded
-        if f != other:
+        if f not in others:
             f.unlink()
-    other.rename(store)
-    assert hook(top, tmp_path)[2] is True  # the genuine file, back under its own name
+    for part, other in zip(parts, others, strict=True):
+        other.rename(part)
+    assert hook(top, tmp_path)[2] is True  # the genuine files, back under their own names
 
 
 def test_a_store_signed_under_another_name_is_refused(repo, tmp_path):
     top = repo()
     staged_then_checked(top, tmp_path, {"opportunities/acme.md": EDITED})
-    [store] = verdict_files(top)
-    recent = store.with_name(store.name.replace("verdicts-", "verdicts-recent-"))
-    shutil.copy(store, recent)  # a valid signature, but for the other file's name
-    store.unlink()
+    parts = verdict_files(top)
+    contents = [p.read_bytes() for p in parts]
+    for part, content in zip(parts, contents[1:] + contents[:1], strict=True):
+        part.write_bytes(content)  # each a valid signature, but for another part's name
     assert hook(top, tmp_path) == ("textcrm: no problems in 1 opportunity\n", 0, False)
 
 
@@ -356,19 +361,23 @@ def test_the_forms_of_naming_agree_with_the_cross_file_rules():
 def test_the_recent_store_is_capped_and_drops_other_days(tmp_path):
     folder = tmp_path / ".textcrm-cache"
     folder.mkdir()
+    a, b, c, d = ("a" * 40, "b" * 40, "c" * 40, "d" * 40)
 
     def v(today: str | None) -> Verdict:
-        return Verdict(("c", None, today), True, "opportunity", "", (), None)
+        return Verdict((c, None, today), True, "opportunity", "", ("account", "x"), "Q-1")
 
-    record(folder, Store(folder), "c", True, [Known("a.md", "1", v("2026-11-27"))], "2026-11-27")
-    record(folder, Store(folder), "c", True, [Known("b.md", "2", v(None))], "2026-11-28")
+    record(folder, c, True, [Known("a.md", a, v("2026-11-27"))], "2026-11-27")
+    record(folder, c, True, [Known("b.md", b, v(None))], "2026-11-28")
     store = Store(folder)
-    assert store.get("a.md", "1", ("c", None, "2026-11-27")) is None  # another day's: dropped
-    assert store.get("b.md", "2", ("c", None, "2026-11-28")) == v(None)
-    many = [Known(f"{i}.md", "x", v("2026-11-28")) for i in range(RECENT_CAP + 5)]
-    record(folder, Store(folder), "c", True, many, "2026-11-28")
+    assert store.get("a.md", a, (c, None, "2026-11-27")) is None  # another day's: dropped
+    assert store.get("b.md", b, (c, None, "2026-11-28")) == v(None)
+    assert store.get("b.md", b, (d, None, "2026-11-28")) is None  # another textcrm.yaml
+    assert store.get("b.md", a, (c, None, "2026-11-28")) is None  # another blob
+    many = [Known(f"{i}.md", a, v("2026-11-28")) for i in range(RECENT_CAP + 5)]
+    record(folder, c, True, many, "2026-11-28")
     store = Store(folder)
-    assert store.get("4.md", "x", ("c", None, "2026-11-28")) is None
-    assert store.get("5.md", "x", ("c", None, "2026-11-28")) is not None
-    assert store.get("b.md", "2", ("c", None, "2026-11-28")) is None
-    assert store.config_clean("c") is True and store.config_clean("d") is None
+    assert store.get("5.md", a, (c, None, "2026-11-28")) is None
+    assert store.get("6.md", a, (c, None, "2026-11-28")) is not None
+    assert store.get("b.md", b, (c, None, "2026-11-28")) is None
+    assert store.config_clean(c) is True
+    assert store.config_clean(d) is False

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from textcrm import git, layout
 from textcrm.hook.scope import Plan, needs_every_file
-from textcrm.verdicts import Inputs, Known, Store, Verdict, record
+from textcrm.verdicts import Inputs, Known, Store, Verdict, names_of, record
 
 if TYPE_CHECKING:
     from textcrm.repository import LoadResult
@@ -68,25 +68,25 @@ def answer(
     can decide. `listing` is the index as `scope.narrow_listing(the_plan)` lists it."""
     if needs_every_file(the_plan):
         return None
-    classified = {p: c for p in listing if (c := layout.classify(p)) is not None}
-    scope = sorted(p for p in the_plan.changed if p in classified)
+    scope = sorted(p for p in the_plan.changed if p in listing)
     if not scope:
         return Passed(None)
     current = inputs_of(listing, today)
     if current is None:
         return None
     store = Store(crm / layout.CACHE_DIR)
-    if store.config_clean(current[0]) is not True:
+    if not store.config_clean(current[0]):
         return None
-    ids: dict[str, set[str]] = {}
-    for kind, record_id in classified.values():
-        ids.setdefault(kind, set()).add(record_id)
 
     def verdict(path: str) -> Verdict | None:
         entry = listing.get(path)
         if entry is None or entry.mode not in _REGULAR:
             return None
         return store.get(path, entry.sha, current)
+
+    def exists(kind: str, record_id: str) -> bool:
+        path = layout.record_path(kind, record_id)
+        return path in listing and layout.classify(path) == (kind, record_id)
 
     judged: dict[str, Verdict] = {}
     for path in scope:
@@ -95,41 +95,50 @@ def answer(
             return None
         judged[path] = found
     quotes: set[str] = set()
-    for path, v in judged.items():
-        for form, name in _named(v):
-            if name not in ids.get(FORM_KIND.get(form, ""), ()):
+    for v in judged.values():
+        named = _named(v)
+        for form, name in named:
+            kind = FORM_KIND.get(form)
+            if kind is None or not exists(kind, name):
                 return None  # unknown-account, -contact or -competitor: the full hook says
-        if v.kind == "opportunity" and v.quote is not None:
-            if v.quote[0] in quotes:
+        if v.kind != "opportunity":
+            continue
+        if v.quote is not None:
+            if v.quote in quotes:
                 return None  # duplicate-quote-number
-            quotes.add(v.quote[0])
-        if v.kind == "opportunity" and v.account:
-            for form, contact in _named(v):
-                if form != "contact":
-                    continue
-                path = layout.record_path("contact", contact)
-                works = judged.get(path) or verdict(path)
-                if works is None:
-                    return None  # the contact's blob was not judged yet
-                if works.kind == "contact" and works.account and works.account != v.account:
-                    return None  # contact-account-mismatch
+            quotes.add(v.quote)
+        if not v.account:
+            continue
+        for form, contact in named:
+            if form != "contact":
+                continue
+            path = layout.record_path("contact", contact)
+            works = judged.get(path) or verdict(path)
+            if works is None:
+                return None  # the contact's blob was not judged yet
+            if works.kind == "contact" and works.account and works.account != v.account:
+                return None  # contact-account-mismatch
     checked = dict.fromkeys(_COUNTED, 0)
     for path in scope:
-        checked[layout.KIND_FOLDER[classified[path][0]]] += 1
+        kind_id = layout.classify(path)
+        if kind_id is None or kind_id[0] not in layout.KIND_FOLDER:
+            return None
+        checked[layout.KIND_FOLDER[kind_id[0]]] += 1
     return Passed(checked)
 
 
 def _named(v: Verdict) -> list[tuple[str, str]]:
     """(form, id) of each id a file names."""
-    names = v.names
-    return [(str(names[i]), str(names[i + 1])) for i in range(0, len(names) - 2, 3)]
+    it = iter(v.names)
+    return list(zip(it, it, strict=False))  # a signed store of ours: always pairs
 
 
 def remember(
     crm: Path, the_plan: Plan, listing: Mapping[str, git.Entry], result: LoadResult, today: date
 ) -> None:
-    """Record the verdicts of the staged files the full hook just judged (and the References
-    of the contacts it read for them), so that the same blobs pass by the fast route."""
+    """Record the verdicts of the staged files the full hook just judged (and what the
+    cross-file rules read of the contacts it read for them), so that the same blobs pass by
+    the fast route."""
     from textcrm.checks import FILE_INPUTS
     from textcrm.checks.references import references_of
 
@@ -160,9 +169,8 @@ def remember(
             )
             clean = rec.path not in with_problems if rec.path in scope else None
             refs = references_of(kind, rec)
-            known.append(Known(rec.path, entry.sha, Verdict(inputs, clean, *refs)))
-    if not known:
-        return
+            quote = refs.quote[0] if refs.quote is not None else None
+            verdict = Verdict(inputs, clean, refs.kind, refs.account, names_of(refs.names), quote)
+            known.append(Known(rec.path, entry.sha, verdict))
     config_clean = layout.CONFIG_FILE not in with_problems
-    store = Store(crm / layout.CACHE_DIR, recent_only=True)
-    record(store.folder, store, current[0], config_clean, known, current[2] or "")
+    record(crm / layout.CACHE_DIR, current[0], config_clean, known, current[2] or "")
