@@ -381,3 +381,40 @@ def test_the_recent_store_is_capped_and_drops_other_days(tmp_path):
     assert store.get("b.md", b, (c, None, "2026-11-28")) is None
     assert store.config_clean(c) is True
     assert store.config_clean(d) is False
+
+
+def test_an_id_no_file_can_have_goes_to_the_full_hook(repo, tmp_path):
+    top = repo()
+    odd = GOOD_OPPORTUNITY.replace("account: acme-corp", 'account: "../acme-corp"')
+    staged_then_checked(top, tmp_path, {"opportunities/acme.md": odd})
+    out, code, fast = hook(top, tmp_path)
+    assert (code, fast) == (1, False)
+    assert "account `../acme-corp` does not exist" in out
+    assert full(top, tmp_path) == (out, code)
+
+
+def test_many_staged_files_pass_fast_from_the_folder_listing(repo, tmp_path):
+    # Past 60 paths to look up, the fast route lists the referenced folders instead.
+    top = repo()
+    deals = {f"opportunities/deal-{i:02}.md": EDITED for i in range(70)}
+    staged_then_checked(top, tmp_path, deals)
+    expected = ("textcrm: no problems in 70 opportunities\n", 0)
+    assert hook(top, tmp_path) == (*expected, True)
+    assert full(top, tmp_path) == expected
+
+
+def test_a_renamed_opportunity_passes_fast_under_its_new_name(repo, tmp_path):
+    top = repo()
+    git(top, "mv", "opportunities/acme.md", "opportunities/acme-scanners.md")
+    check(top, tmp_path)
+    expected = ("textcrm: no problems in 1 opportunity\n", 0)
+    assert hook(top, tmp_path) == (*expected, True)
+    assert full(top, tmp_path) == expected
+
+
+def test_a_deleted_opportunity_alone_prints_nothing(repo, tmp_path):
+    top = repo()
+    check(top, tmp_path)
+    git(top, "rm", "-q", "opportunities/acme.md")
+    # As the full hook (test_hook.py): nothing to check, nothing printed; no store needed.
+    assert hook(top, tmp_path) == ("", 0, True)

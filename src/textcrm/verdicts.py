@@ -112,6 +112,16 @@ def _decode(saved: Mapping[str, Any], path: str) -> tuple[str, Verdict] | None:
     return raw[:20].hex(), Verdict((config, catalog, today), clean, kind, account, names, quote)
 
 
+def holds(v: Verdict, current: Inputs) -> bool:
+    """Whether a verdict's inputs are those of `current` (None: an input it does not read)."""
+    config, catalog, today = v.inputs
+    return (
+        config == current[0]
+        and (catalog is None or catalog == current[1])
+        and (today is None or today == current[2])
+    )
+
+
 class Store:
     """The verdict files of one CRM, each read once when first needed."""
 
@@ -125,24 +135,21 @@ class Store:
             got = self._read[name] = _valid(read_signed(self.folder / name))
         return got
 
+    def candidates(self, path: str, blob: str) -> list[Verdict]:
+        """The verdicts on this blob of `path`, whatever their inputs, the newest first."""
+        if not blob or blob[0] not in _SHARDS:
+            return []
+        found = []
+        for name in (_recent_name(), _shard_name(blob[0])):
+            got = _decode(self._file(name), path)
+            if got is not None and got[0] == blob:
+                found.append(got[1])
+        return found
+
     def get(self, path: str, blob: str, current: Inputs) -> Verdict | None:
         """The verdict on this blob of `path` whose inputs hold under `current` (an input the
         file's rules do not read is None in its verdict), or None."""
-        if not blob or blob[0] not in _SHARDS:
-            return None
-        for name in (_recent_name(), _shard_name(blob[0])):
-            found = _decode(self._file(name), path)
-            if found is None or found[0] != blob:
-                continue
-            v = found[1]
-            config, catalog, today = v.inputs
-            if (
-                config == current[0]
-                and (catalog is None or catalog == current[1])
-                and (today is None or today == current[2])
-            ):
-                return v
-        return None
+        return next((v for v in self.candidates(path, blob) if holds(v, current)), None)
 
     def config_clean(self, config: str) -> bool:
         """Whether the textcrm.yaml of this blob id is known to have no problem of its own."""

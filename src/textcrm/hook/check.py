@@ -86,16 +86,16 @@ def run_hook(
             if the_plan.empty:
                 continue
             only = None if needs_every_file(the_plan) else narrow_listing(the_plan)
-            reader = git.GitReader(crm, top=top, only=only, blobs=blobs)
             if only is not None:
                 # Blobs already judged clean pass without the parser (hook/fast.py).
                 from textcrm.hook import fast
 
-                passed = fast.answer(crm, the_plan, reader.entries, today)
+                passed = fast.answer(top, crm, prefix, the_plan, changes, today)
                 if passed is not None:
                     if passed.checked is not None:
                         lines.append("textcrm: " + console.summary([], passed.checked))
                     continue
+            reader = git.GitReader(crm, top=top, only=only, blobs=blobs)
             result = check_changes(crm, today, reader, the_plan, blob_reader(top, blobs))
             if result is None:
                 continue

@@ -12,13 +12,13 @@ reported from here: the baseline judgement against HEAD needs the records.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from textcrm import git, layout
-from textcrm.hook.scope import Plan, needs_every_file
+from textcrm.hook.scope import Plan, narrow_listing, needs_every_file
 from textcrm.verdicts import Inputs, Known, Store, Verdict, names_of, record
 
 if TYPE_CHECKING:
@@ -35,6 +35,7 @@ FORM_KIND: Mapping[str, str] = {
     "activity": "contact",
     "competitor": "competitor",
 }
+_EXACT_PATHS = 60
 _COUNTED = ("opportunities", "accounts", "contacts", "competitors", "products")
 
 
@@ -62,44 +63,70 @@ def inputs_of(listing: Mapping[str, git.Entry], today: date) -> Inputs | None:
 
 
 def answer(
-    crm: Path, the_plan: Plan, listing: Mapping[str, git.Entry], today: date
+    top: Path,
+    crm: Path,
+    prefix: str,
+    the_plan: Plan,
+    changes: Iterable[git.Change],
+    today: date,
 ) -> Passed | None:
-    """Pass the plan's staged files from the verdict store, or None when only the full hook
-    can decide. `listing` is the index as `scope.narrow_listing(the_plan)` lists it."""
+    """Pass the plan's staged files (the CRM at `crm`, `prefix` under the git top) from the
+    verdict store, or None when only the full hook can decide.
+
+    The staged blob ids come from `changes` (git diff --cached): a blob without a clean
+    verdict ends here, before any other git process. Otherwise one `git ls-files` lists
+    textcrm.yaml, products.yaml, the staged files and the records they name (the referenced
+    folders when they name many)."""
     if needs_every_file(the_plan):
         return None
-    scope = sorted(p for p in the_plan.changed if p in listing)
-    if not scope:
+    if not the_plan.changed:
         return Passed(None)
-    current = inputs_of(listing, today)
-    if current is None:
-        return None
+    blobs = {
+        c.new_path[len(prefix) :]: c.new_sha
+        for c in changes
+        if c.status != "D" and c.new_path.startswith(prefix)
+    }
     store = Store(crm / layout.CACHE_DIR)
-    if not store.config_clean(current[0]):
+    named: dict[str, list[tuple[str, str]]] = {}
+    for path in sorted(the_plan.changed):
+        found = [v for v in store.candidates(path, blobs.get(path, "")) if v.clean is True]
+        if not found:
+            return None  # not judged yet, or not clean: the full hook says what it finds
+        named[path] = _named(found[0])  # what a file names is in its bytes: one answer
+    wanted: dict[str, None] = dict.fromkeys([layout.CONFIG_FILE, layout.CATALOG_FILE, *named])
+    for pairs in named.values():
+        for form, name in pairs:
+            kind = FORM_KIND.get(form)
+            if kind is None or "\0" in name:
+                return None
+            path = layout.record_path(kind, name)
+            if layout.classify(path) != (kind, name):
+                return None  # no file can have that id (`../x`): unknown-..., the full hook says
+            wanted[path] = None
+    # Past a few dozen paths, git matches literal paths more slowly than it lists folders.
+    only = list(wanted) if len(wanted) <= _EXACT_PATHS else narrow_listing(the_plan)
+    listing = git.list_index(top, prefix, only)
+    current = inputs_of(listing, today)
+    if current is None or not store.config_clean(current[0]):
         return None
-
-    def verdict(path: str) -> Verdict | None:
-        entry = listing.get(path)
-        if entry is None or entry.mode not in _REGULAR:
-            return None
-        return store.get(path, entry.sha, current)
 
     def exists(kind: str, record_id: str) -> bool:
         path = layout.record_path(kind, record_id)
         return path in listing and layout.classify(path) == (kind, record_id)
 
     judged: dict[str, Verdict] = {}
-    for path in scope:
-        found = verdict(path)
-        if found is None or found.clean is not True:
+    for path in named:
+        entry = listing.get(path)
+        if entry is None or entry.mode not in _REGULAR or entry.sha != blobs[path]:
             return None
-        judged[path] = found
+        v = store.get(path, entry.sha, current)
+        if v is None or v.clean is not True:
+            return None  # judged with another textcrm.yaml, products.yaml or day
+        judged[path] = v
     quotes: set[str] = set()
-    for v in judged.values():
-        named = _named(v)
-        for form, name in named:
-            kind = FORM_KIND.get(form)
-            if kind is None or not exists(kind, name):
+    for path, v in judged.items():
+        for form, name in named[path]:
+            if not exists(FORM_KIND[form], name):
                 return None  # unknown-account, -contact or -competitor: the full hook says
         if v.kind != "opportunity":
             continue
@@ -109,17 +136,22 @@ def answer(
             quotes.add(v.quote)
         if not v.account:
             continue
-        for form, contact in named:
+        for form, contact in named[path]:
             if form != "contact":
                 continue
-            path = layout.record_path("contact", contact)
-            works = judged.get(path) or verdict(path)
+            contact_path = layout.record_path("contact", contact)
+            works = judged.get(contact_path)
+            if works is None:
+                entry = listing[contact_path]
+                if entry.mode not in _REGULAR:
+                    return None
+                works = store.get(contact_path, entry.sha, current)
             if works is None:
                 return None  # the contact's blob was not judged yet
             if works.kind == "contact" and works.account and works.account != v.account:
                 return None  # contact-account-mismatch
     checked = dict.fromkeys(_COUNTED, 0)
-    for path in scope:
+    for path in judged:
         kind_id = layout.classify(path)
         if kind_id is None or kind_id[0] not in layout.KIND_FOLDER:
             return None
