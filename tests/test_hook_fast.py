@@ -418,3 +418,22 @@ def test_a_deleted_opportunity_alone_prints_nothing(repo, tmp_path):
     git(top, "rm", "-q", "opportunities/acme.md")
     # As the full hook (test_hook.py): nothing to check, nothing printed; no store needed.
     assert hook(top, tmp_path) == ("", 0, True)
+
+
+def test_an_edit_command_records_the_verdict_of_what_it_wrote(repo, tmp_path):
+    # `textcrm log` checks the file it writes: committing it takes the fast route, without
+    # a `textcrm check` in between.
+    top = repo()
+    logged = subprocess.run(
+        [sys.executable, "-m", "textcrm", "log", "acme", "--type", "call", "--summary", "Hi"],
+        cwd=top,
+        capture_output=True,
+        text=True,
+        check=False,
+        env=env(tmp_path),
+    )
+    assert logged.returncode == 0, logged.stderr
+    git(top, "add", "-A")
+    expected = ("textcrm: no problems in 1 opportunity\n", 0)
+    assert hook(top, tmp_path) == (*expected, True)
+    assert full(top, tmp_path) == expected

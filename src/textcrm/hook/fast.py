@@ -12,7 +12,8 @@ reported from here: the baseline judgement against HEAD needs the records.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import os
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -171,12 +172,27 @@ def remember(
     """Record the verdicts of the staged files the full hook just judged (and what the
     cross-file rules read of the contacts it read for them), so that the same blobs pass by
     the fast route."""
-    from textcrm.checks import FILE_INPUTS
-    from textcrm.checks.references import references_of
-
     current = inputs_of(listing, today)
     if current is None or needs_every_file(the_plan):
         return
+
+    def blob_of(path: str) -> str | None:
+        entry = listing.get(path)
+        return entry.sha if entry is not None and entry.mode in _REGULAR else None
+
+    record_judged(crm, result, blob_of, current)
+
+
+def record_judged(
+    crm: Path, result: LoadResult, blob_of: Callable[[str], str | None], current: Inputs
+) -> None:
+    """Record the verdicts of a scoped load's files: clean or not for the files in its scope,
+    what the cross-file rules read of every record it parsed. `blob_of` gives the blob id of
+    the bytes each was parsed from (None: not known, not recorded); `current` the inputs the
+    load ran with."""
+    from textcrm.checks import FILE_INPUTS
+    from textcrm.checks.references import references_of
+
     repo = result.repository
     scope = repo.scope or frozenset()
     with_problems = {d.path for d in result.diagnostics}
@@ -189,8 +205,8 @@ def remember(
     }
     for kind, table in tables.items():
         for rec in table.values():
-            entry = listing.get(rec.path)
-            if entry is None or entry.mode not in _REGULAR:
+            blob = blob_of(rec.path)
+            if blob is None:
                 continue
             reads = FILE_INPUTS[kind]
             catalog = "catalog" in reads and (kind != "opportunity" or bool(rec.line_items))
@@ -203,6 +219,35 @@ def remember(
             refs = references_of(kind, rec)
             quote = refs.quote[0] if refs.quote is not None else None
             verdict = Verdict(inputs, clean, refs.kind, refs.account, names_of(refs.names), quote)
-            known.append(Known(rec.path, entry.sha, verdict))
+            known.append(Known(rec.path, blob, verdict))
     config_clean = layout.CONFIG_FILE not in with_problems
     record(crm / layout.CACHE_DIR, current[0], config_clean, known, current[2] or "")
+
+
+def record_edit(root: Path, today: date, path: str, data: bytes, result: LoadResult) -> None:
+    """Record the verdict of an edited file's new bytes `data`, checked by `result` (a load
+    of the working tree with the edit in place, scoped to `path`), and of the contacts it
+    read for it: an edit committed next (`--commit`, or by hand) takes the fast route."""
+    import stat
+
+    def blob_on_disk(rel: str) -> str | None:
+        full = root / rel
+        try:
+            if not stat.S_ISREG(full.lstat().st_mode):
+                return None
+            return git.blob_id(full.read_bytes())
+        except OSError:
+            return None
+
+    config = blob_on_disk(layout.CONFIG_FILE)
+    catalog: str | None = "no catalog"
+    if os.path.lexists(root / layout.CATALOG_FILE):
+        catalog = blob_on_disk(layout.CATALOG_FILE)
+    if config is None or catalog is None:
+        return
+    edited = git.blob_id(data)
+
+    def blob_of(rel: str) -> str | None:
+        return edited if rel == path else blob_on_disk(rel)
+
+    record_judged(root, result, blob_of, (config, catalog, today.isoformat()))
