@@ -437,3 +437,37 @@ def test_an_edit_command_records_the_verdict_of_what_it_wrote(repo, tmp_path):
     expected = ("textcrm: no problems in 1 opportunity\n", 0)
     assert hook(top, tmp_path) == (*expected, True)
     assert full(top, tmp_path) == expected
+
+
+def store_contents(top: Path) -> dict[str, tuple[str, Verdict]]:
+    """Every verdict check keeps, by path, decoded from its 16 parts."""
+    from textcrm.cache import read_signed
+    from textcrm.verdicts import _decode, _valid
+
+    found = {}
+    for part in verdict_files(top):
+        if "-recent-" in part.name:
+            continue
+        saved = _valid(read_signed(part))
+        for path in saved["entries"]:
+            got = _decode(saved, path)
+            assert got is not None
+            found[path] = got
+    return found
+
+
+def test_check_updates_the_store_part_by_part_as_a_full_rewrite_would(repo, tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))  # the key the runs sign with
+    top = repo({f"opportunities/deal-{i:02}.md": EDITED for i in range(40)})
+    check(top, tmp_path)
+    write_files(top, {"opportunities/deal-03.md": BAD, "opportunities/new.md": EDITED})
+    (top / "opportunities/deal-07.md").unlink()
+    check(top, tmp_path)  # a few files changed: only their parts are rewritten
+    updated = store_contents(top)
+    assert updated["opportunities/deal-03.md"][1].clean is False
+    assert updated["opportunities/new.md"][1].clean is True
+    assert "opportunities/deal-07.md" not in updated
+    for part in verdict_files(top):
+        part.unlink()
+    check(top, tmp_path)  # nothing changed, parts missing: all written from scratch
+    assert store_contents(top) == updated

@@ -174,6 +174,7 @@ class _Check:
         verdicts.save_from_check(
             self.store.folder,
             files,
+            self.store.files,
             written,
             self.config_digest,
             self.config.rules,

@@ -23,6 +23,7 @@ from __future__ import annotations
 import marshal
 import os
 from collections.abc import Iterable, Mapping
+from itertools import chain
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -56,13 +57,10 @@ class Known(NamedTuple):
     verdict: Verdict
 
 
-def names_of(flat: Iterable[str | int]) -> tuple[str, ...]:
-    """The (form, id) pairs of References.names ((form, id, line) flat), each once."""
-    it = iter(flat)
-    pairs = dict.fromkeys(
-        (str(form), str(name)) for form, name, _line in zip(it, it, it, strict=True)
-    )
-    return tuple(part for pair in pairs for part in pair)
+def names_of(flat: tuple[str | int, ...]) -> tuple[str, ...]:
+    """The (form, id) pairs of References.names ((form, id, line) flat), each once, flat."""
+    pairs = dict.fromkeys(zip(flat[0::3], flat[1::3], strict=True))
+    return tuple(chain.from_iterable(pairs))  # type: ignore[arg-type]
 
 
 def _code() -> str:
@@ -171,43 +169,93 @@ def _config_verdict(config: str, clean: bool) -> Known:
     return Known(CONFIG, config, Verdict((config, None, None), clean, "", "", (), None))
 
 
+class _Part:
+    """One part of check's verdicts being written: its inputs table and encoded entries."""
+
+    def __init__(self, config: str, saved: Mapping[str, Any] | None = None) -> None:
+        self.config = config
+        self.inputs: dict[Inputs, int] = {}
+        self.entries: dict[str, bytes] = {}
+        if saved is not None:
+            self.inputs = {tuple(i): n for n, i in enumerate(saved["inputs"])}
+            self.entries = dict(saved["entries"])
+
+    def put(self, path: str, blob: str, inputs: Inputs, body: tuple[Any, ...]) -> None:
+        at = self.inputs.setdefault(inputs, len(self.inputs))
+        self.entries[path] = bytes.fromhex(blob) + marshal.dumps((at, *body))
+
+    def payload(self) -> dict[str, Any]:
+        return {
+            "format": _FORMAT,
+            "config": self.config,
+            "inputs": list(self.inputs),
+            "entries": self.entries,
+        }
+
+
 def save_from_check(
     folder: Path,
     files: Mapping[str, Any],
+    previous: Mapping[str, Any],
     written: bool,
     config: str,
     rules: Mapping[str, str],
     config_found: Iterable[Any],
 ) -> None:
-    """Rewrite the `verdicts-*` parts from the results cache's entries (`results.Entry` by
-    path), judged under the textcrm.yaml of blob id `config` (its problems `config_found`)
-    and its `rules:` overrides: when the results cache was `written`, or a part is missing."""
-    if not written and all(os.path.isfile(folder / _shard_name(s)) for s in _SHARDS):
+    """Bring the `verdicts-*` parts up to date with the results cache's entries
+    (`results.Entry` by path; `previous`, those it was read with), judged under the
+    textcrm.yaml of blob id `config` (its problems `config_found`) and its `rules:`
+    overrides. Only the parts holding an entry that changed are rewritten; all of them after
+    a change of textcrm.yaml, when one is missing or unreadable, or when much changed."""
+    names = {shard: _shard_name(shard) for shard in _SHARDS}
+    present = all(os.path.isfile(folder / name) for name in names.values())
+    if not written and present:
         return
+    if not config:
+        return  # textcrm.yaml could not be read: nothing to judge by
 
     def clean(found: Iterable[Any]) -> bool:
         return all(rules.get(d.code) == "off" for d in found)
 
-    shards: dict[str, list[Known]] = {s: [] for s in _SHARDS}
-    if config:
-        shards[config[0]].append(_config_verdict(config, clean(config_found)))
-    for path, entry in files.items():
+    changed = [p for p, e in files.items() if previous.get(p) is not e]
+    removed = [p for p in previous if p not in files]
+    parts: dict[str, _Part] | None = None
+    todo = list(files)
+    if present and len(changed) + len(removed) <= len(files) // 8:
+        touched = {config[0]} | {e.blob[0] for p in changed if (e := files[p]).blob}
+        touched |= {e.blob[0] for p in (*changed, *removed) if (e := previous.get(p)) and e.blob}
+        parts = {}
+        for shard in touched & set(_SHARDS):
+            saved = _valid(read_signed(folder / names[shard]))
+            if saved.get("config") != config:
+                parts = None  # another textcrm.yaml, or not readable: from scratch
+                break
+            parts[shard] = _Part(config, saved)
+        if parts is not None:
+            for p in (*changed, *removed):
+                old = previous.get(p)
+                if old is not None and old.blob and old.blob[0] in parts:
+                    parts[old.blob[0]].entries.pop(p, None)
+            todo = changed
+    if parts is None:
+        parts = {shard: _Part(config) for shard in _SHARDS}
+    config_body = (clean(config_found), "", "", (), None)
+    parts[config[0]].put(CONFIG, config, (config, None, None), config_body)
+    for path in todo:
+        entry = files[path]
         own_config, catalog, today = entry.inputs
-        if not entry.blob or own_config not in (None, config):
+        if not entry.blob or own_config not in (None, config) or entry.blob[0] not in parts:
             continue
         refs = entry.references
-        inputs = (config, catalog, today)
         if refs is None:
-            verdict = Verdict(inputs, False, "", "", (), None)
+            body: tuple[Any, ...] = (False, "", "", (), None)
         else:
             quote = refs.quote[0] if refs.quote is not None else None
-            verdict = Verdict(
-                inputs, clean(entry.found), refs.kind, refs.account, names_of(refs.names), quote
-            )
-        shards[entry.blob[0]].append(Known(path, entry.blob, verdict))
-    for shard, known in shards.items():
-        write_signed(folder, _shard_name(shard), _payload(known))
-    keep = {_shard_name(s) for s in _SHARDS} | {_recent_name()}
+            body = (clean(entry.found), refs.kind, refs.account, names_of(refs.names), quote)
+        parts[entry.blob[0]].put(path, entry.blob, (config, catalog, today), body)
+    for shard, part in parts.items():
+        write_signed(folder, names[shard], part.payload())
+    keep = {*names.values(), _recent_name()}
     for old in folder.glob("verdicts-*.pickle"):
         if old.name not in keep:
             old.unlink(missing_ok=True)
