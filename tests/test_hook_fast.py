@@ -471,3 +471,18 @@ def test_check_updates_the_store_part_by_part_as_a_full_rewrite_would(repo, tmp_
         part.unlink()
     check(top, tmp_path)  # nothing changed, parts missing: all written from scratch
     assert store_contents(top) == updated
+
+
+def test_a_crm_in_a_sub_folder_passes_fast(make_repo, tmp_path):
+    top = tmp_path / "big"
+    crm = make_repo({"opportunities/acme.md": GOOD_OPPORTUNITY}, root=top / "sales" / "crm")
+    write_files(top, {"README.md": "The company's repository.\n"})
+    git(top, "init", "-q", "-b", "main")
+    git(top, "add", "-A")
+    git(top, "commit", "-q", "--no-verify", "-m", "first")
+    write_files(crm, {"opportunities/acme.md": EDITED})
+    check(crm, tmp_path)
+    git(top, "add", "-A")
+    expected = ("textcrm: no problems in 1 opportunity\n", 0)
+    assert hook(top, tmp_path) == (*expected, True)
+    assert full(crm, tmp_path) == expected
