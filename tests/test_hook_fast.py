@@ -14,13 +14,17 @@ import re
 import shutil
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
 import pytest
 
 from conftest import DEFAULT_CONFIG, GOOD_OPPORTUNITY, TODAY, git, write_files
+from textcrm import git as git_module
 from textcrm.checks.references import FORMS
+from textcrm.hook import fast
 from textcrm.hook.fast import FORM_KIND
+from textcrm.hook.scope import plan
 from textcrm.verdicts import RECENT_CAP, Known, Store, Verdict, record
 
 PROBE = """
@@ -393,14 +397,34 @@ def test_an_id_no_file_can_have_goes_to_the_full_hook(repo, tmp_path):
     assert full(top, tmp_path) == (out, code)
 
 
-def test_many_staged_files_pass_fast_from_the_folder_listing(repo, tmp_path):
-    # Past 60 paths to look up, the fast route lists the referenced folders instead.
+def test_many_staged_files_pass_fast(repo, tmp_path):
     top = repo()
     deals = {f"opportunities/deal-{i:02}.md": EDITED for i in range(70)}
     staged_then_checked(top, tmp_path, deals)
     expected = ("textcrm: no problems in 70 opportunities\n", 0)
     assert hook(top, tmp_path) == (*expected, True)
     assert full(top, tmp_path) == expected
+
+
+@pytest.mark.parametrize("named", ["jane-doe", "nobody"])
+def test_the_folder_listing_answers_as_the_exact_paths_do(repo, tmp_path, monkeypatch, named):
+    # Past _EXACT_PATHS ids to look up, HEAD's referenced folders are listed instead.
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))  # the key check signed with
+    top = repo()
+    deal = EDITED.replace("jane-doe", named)
+    staged_then_checked(top, tmp_path, {"opportunities/acme.md": deal, "opportunities/b.md": deal})
+    changes = git_module.staged_changes(top)
+    the_plan = plan(changes, "")
+    today = date.fromisoformat(TODAY)
+    exact = fast.answer(top, top, "", the_plan, changes, today)
+    monkeypatch.setattr(fast, "_EXACT_PATHS", 1)
+    folders = fast.answer(top, top, "", the_plan, changes, today)
+    assert exact == folders
+    if named == "jane-doe":
+        assert exact is not None and exact.checked is not None
+        assert exact.checked["opportunities"] == 2
+    else:
+        assert exact is None  # an unknown contact: the full hook reports it
 
 
 def test_a_renamed_opportunity_passes_fast_under_its_new_name(repo, tmp_path):
@@ -486,3 +510,14 @@ def test_a_crm_in_a_sub_folder_passes_fast(make_repo, tmp_path):
     expected = ("textcrm: no problems in 1 opportunity\n", 0)
     assert hook(top, tmp_path) == (*expected, True)
     assert full(crm, tmp_path) == expected
+
+
+def test_the_first_commit_goes_to_the_full_hook(make_repo, tmp_path):
+    # Every file is staged, textcrm.yaml with them: everything is checked, as always.
+    top = make_repo({"opportunities/acme.md": GOOD_OPPORTUNITY}, root=tmp_path / "fresh")
+    git(top, "init", "-q", "-b", "main")
+    check(top, tmp_path)
+    git(top, "add", "-A")
+    out, code, fast_route = hook(top, tmp_path)
+    assert (code, fast_route) == (0, False)
+    assert full(top, tmp_path) == (out, code)

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from textcrm import git, layout
+from textcrm.errors import GitError
 from textcrm.hook.scope import Plan, narrow_listing, needs_every_file
 from textcrm.verdicts import Inputs, Known, Store, Verdict, names_of, record
 
@@ -36,7 +37,7 @@ FORM_KIND: Mapping[str, str] = {
     "activity": "contact",
     "competitor": "competitor",
 }
-_EXACT_PATHS = 60
+_EXACT_PATHS = 1000  # paths `git ls-tree` is given one by one; beyond, it lists folders
 _COUNTED = ("opportunities", "accounts", "contacts", "competitors", "products")
 
 
@@ -74,27 +75,36 @@ def answer(
     """Pass the plan's staged files (the CRM at `crm`, `prefix` under the git top) from the
     verdict store, or None when only the full hook can decide.
 
-    The staged blob ids come from `changes` (git diff --cached): a blob without a clean
-    verdict ends here, before any other git process. Otherwise one `git ls-files` lists
-    textcrm.yaml, products.yaml, the staged files and the records they name (the referenced
-    folders when they name many)."""
+    The staged blob ids and modes come from `changes` (git diff --cached): a blob without a
+    clean verdict ends here, before any other git process. The index holds what HEAD holds
+    for every other path, so one `git ls-tree HEAD` of textcrm.yaml, products.yaml and the
+    records the staged files name (of the referenced folders when they name many) gives the
+    rest, without git reading the whole index once more."""
     if needs_every_file(the_plan):
         return None
     if not the_plan.changed:
         return Passed(None)
-    blobs = {
-        c.new_path[len(prefix) :]: c.new_sha
-        for c in changes
-        if c.status != "D" and c.new_path.startswith(prefix)
-    }
+    staged: dict[str, git.Entry] = {}
+    gone: set[str] = set()
+    for c in changes:
+        if c.status == "U":
+            return None  # a merge conflict: git refuses the commit anyway
+        if c.status in ("D", "R") and c.old_path.startswith(prefix):
+            gone.add(c.old_path[len(prefix) :])
+        if c.status != "D" and c.new_path.startswith(prefix):
+            staged[c.new_path[len(prefix) :]] = git.Entry(c.new_mode, c.new_sha)
+    gone -= staged.keys()
     store = Store(crm / layout.CACHE_DIR)
     named: dict[str, list[tuple[str, str]]] = {}
     for path in sorted(the_plan.changed):
-        found = [v for v in store.candidates(path, blobs.get(path, "")) if v.clean is True]
+        entry = staged.get(path)
+        if entry is None or entry.mode not in _REGULAR:
+            return None
+        found = [v for v in store.candidates(path, entry.sha) if v.clean is True]
         if not found:
             return None  # not judged yet, or not clean: the full hook says what it finds
         named[path] = _named(found[0])  # what a file names is in its bytes: one answer
-    wanted: dict[str, None] = dict.fromkeys([layout.CONFIG_FILE, layout.CATALOG_FILE, *named])
+    wanted: dict[str, None] = dict.fromkeys([layout.CONFIG_FILE, layout.CATALOG_FILE])
     for pairs in named.values():
         for form, name in pairs:
             kind = FORM_KIND.get(form)
@@ -104,9 +114,17 @@ def answer(
             if layout.classify(path) != (kind, name):
                 return None  # no file can have that id (`../x`): unknown-..., the full hook says
             wanted[path] = None
-    # Past a few dozen paths, git matches literal paths more slowly than it lists folders.
-    only = list(wanted) if len(wanted) <= _EXACT_PATHS else narrow_listing(the_plan)
-    listing = git.list_index(top, prefix, only)
+    listing = {p: e for p, e in staged.items() if p in wanted or p in named}
+    at_head = [p for p in wanted if p not in staged and p not in gone]
+    if at_head:
+        only = at_head if len(at_head) <= _EXACT_PATHS else narrow_listing(the_plan)
+        try:
+            head = git.list_tree(top, "HEAD", prefix, only, literal=True)
+        except GitError:  # no commit yet
+            return None
+        for path, entry in head.items():
+            if path not in staged and path not in gone:
+                listing.setdefault(path, entry)
     current = inputs_of(listing, today)
     if current is None or not store.config_clean(current[0]):
         return None
@@ -117,10 +135,7 @@ def answer(
 
     judged: dict[str, Verdict] = {}
     for path in named:
-        entry = listing.get(path)
-        if entry is None or entry.mode not in _REGULAR or entry.sha != blobs[path]:
-            return None
-        v = store.get(path, entry.sha, current)
+        v = store.get(path, staged[path].sha, current)
         if v is None or v.clean is not True:
             return None  # judged with another textcrm.yaml, products.yaml or day
         judged[path] = v
