@@ -135,10 +135,11 @@ that stages no CRM file costs {code:.0f} ms ({code / yaml:.1f}x): it is answered
 The fast route (blobs checked before) imports no more than that commit of code does, plus the
 verdict store's reader and pickle and hmac. It costs {fast_one:.0f} ms for 1 file
 ({fast_one / yaml:.1f}x), {fast_one - code:.0f} ms more than the commit of code: one `git
-ls-files` of the paths it needs, the code fingerprint that names the store, and the signed
-parts of the store its blobs fall in (read, verified, unpickled). With 100 files it costs
-{fast_hundred:.0f} ms ({fast_hundred / yaml:.1f}x): every part of the store is read and the
-referenced folders are listed, as the full hook lists them.
+ls-tree HEAD` of the paths it needs (textcrm.yaml, products.yaml, the records the staged files
+name: the index holds what HEAD holds for every path not staged, and git reads trees faster
+than the whole index), the code fingerprint that names the store, and the signed parts of
+the store its blobs fall in (read, verified, unpickled). With 100 files it costs
+{fast_hundred:.0f} ms ({fast_hundred / yaml:.1f}x): nearly every part of the store is read.
 
 What bounds it: for a blob not checked before, {bound} The fast route's floor is the commit
 of code ({code / yaml:.1f}x here): Python's start, the hook's own modules (git, subprocess,
