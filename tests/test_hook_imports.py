@@ -37,6 +37,7 @@ SMALL_COMMIT = frozenset(
         "textcrm.hook",
         "textcrm.hook.baseline",
         "textcrm.hook.check",
+        "textcrm.hook.fast",
         "textcrm.hook.install",
         "textcrm.hook.scope",
         "textcrm.layout",
@@ -55,6 +56,7 @@ SMALL_COMMIT = frozenset(
         "textcrm.schema",
         "textcrm.source",
         "textcrm.suggest",
+        "textcrm.verdicts",
         "textcrm.yamlnodes",
     }
 )
@@ -75,6 +77,14 @@ NO_CRM_FILE = frozenset(
         "textcrm.layout",
         "textcrm.plural",
     }
+)
+# A commit whose staged blobs `textcrm check` (or an earlier hook run) judged clean: answered
+# from the verdict store, without the loader, the parser, the model or PyYAML.
+FAST_ROUTE = NO_CRM_FILE | {"textcrm.cache", "textcrm.hook.fast", "textcrm.verdicts"}
+# Standard library modules the fast route may add to those of a commit without CRM files:
+# reading and verifying the signed store, and decoding its entries.
+FAST_ROUTE_STDLIB = frozenset(
+    {"hmac", "marshal", "pickle", "_compat_pickle", "_pickle", "_struct", "struct"}
 )
 # Outside libraries (top-level import names) the hook may load.
 THIRD_PARTY = frozenset({"yaml"})
@@ -175,3 +185,28 @@ def test_a_commit_without_crm_files_loads_neither_the_loader_nor_yaml(make_repo,
     assert sorted(ours(modules) - NO_CRM_FILE) == []
     assert outside(modules) == set()
     assert sorted({m.split(".")[0] for m in modules} & NOT_FOR_A_SMALL_COMMIT) == []
+
+
+def test_a_commit_of_checked_blobs_takes_the_fast_route_within_its_budget(make_repo, tmp_path):
+    top = crm_repo(make_repo, tmp_path)
+    write_files(top, {"opportunities/acme.md": GOOD_OPPORTUNITY + "More notes.\n"})
+    git(top, "add", "-A")
+    out, code, full = run_hook(top, tmp_path)  # the full hook records the blob's verdict
+    assert "textcrm.loader" in full
+    out, code, modules = run_hook(top, tmp_path)
+    assert (out, code) == ("textcrm: no problems in 1 opportunity\n", 0)
+    assert sorted(ours(modules) - FAST_ROUTE) == []
+    assert outside(modules) == set()
+    _out, _code, no_crm = no_crm_file_modules(make_repo, tmp_path)
+    stdlib = {m.split(".")[0] for m in modules if m not in no_crm} - {"textcrm"}
+    assert sorted(stdlib - FAST_ROUTE_STDLIB) == []
+    assert "textcrm.verdicts" in modules  # it really answered from the store
+
+
+def no_crm_file_modules(make_repo, tmp_path: Path) -> tuple[str, int, set[str]]:
+    """The modules of a commit that stages no CRM file, in another repository."""
+    top = make_repo({"opportunities/acme.md": GOOD_OPPORTUNITY}, root=tmp_path / "other")
+    git(top, "init", "-q", "-b", "main")
+    write_files(top, {"src/app.py": "print('hello')\n"})
+    git(top, "add", "src/app.py")
+    return run_hook(top, tmp_path)

@@ -84,15 +84,15 @@ def signing_key() -> bytes | None:
     renamed over the old one, so no reader ever sees a partial key. When two processes do it
     at once the last rename wins and both use the key on disk; the loser's cache misses once.
     """
-    import secrets
-    import tempfile
-
     key_file = _key_file()
     if key_file is None:
         return None
     key = _read_key(key_file)
     if key is not None:
         return key
+    import secrets  # only to make a key (the hook reads one on every commit)
+    import tempfile
+
     try:
         key_file.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=key_file.parent, prefix=".cache-key-")  # mode 0600

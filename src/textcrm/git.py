@@ -115,11 +115,12 @@ def list_index(top: Path, prefix: str, only: Sequence[str] | None = None) -> dic
 
 
 def list_tree(
-    top: Path, commit: str, prefix: str, only: Sequence[str] | None = None
+    top: Path, commit: str, prefix: str, only: Sequence[str] | None = None, literal: bool = False
 ) -> dict[str, Entry]:
     """Files in a commit under `prefix`; with `only`, just those paths or folders (relative
-    to the prefix, folders ending in a slash)."""
-    args = ["ls-tree", "-r", "-z", "--full-tree", commit]
+    to the prefix, folders ending in a slash; taken literally with `literal`)."""
+    args = ["--literal-pathspecs"] if literal else []
+    args += ["ls-tree", "-r", "-z", "--full-tree", commit]
     if only is not None:
         args += ["--", *(prefix + p for p in only)]
     elif prefix:
@@ -347,13 +348,15 @@ class LogEntry:
 @dataclass(frozen=True, slots=True)
 class Change:
     """One changed path between two trees: status letter (A, M, D, R, C, T, U), the path
-    before and after (equal unless renamed or copied), and the blob ids before and after."""
+    before and after (equal unless renamed or copied), the blob ids before and after, and the
+    mode after (git's six octal digits)."""
 
     status: str
     old_path: str
     new_path: str
     old_sha: str
     new_sha: str
+    new_mode: str = ""
 
 
 _NULL_SHA = "0" * 40
@@ -466,8 +469,8 @@ def _raw_records(out: bytes) -> Iterator[tuple[str, str, str, str, str, str, str
 
 def _parse_raw_diff(out: bytes) -> list[Change]:
     return [
-        Change(status, old_path, new_path, old_sha, new_sha)
-        for _m, _n, old_sha, new_sha, status, old_path, new_path in _raw_records(out)
+        Change(status, old_path, new_path, old_sha, new_sha, new_mode)
+        for _m, new_mode, old_sha, new_sha, status, old_path, new_path in _raw_records(out)
     ]
 
 

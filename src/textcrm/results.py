@@ -25,7 +25,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from textcrm import checks, layout
+from textcrm import checks, layout, verdicts
 from textcrm.cache import code_fingerprint, read_signed, write_signed
 from textcrm.checks.references import (
     References,
@@ -117,12 +117,14 @@ class _Store:
         self.now: dict[str, Entry] = {}  # the entries of the files this run looked at
         self.changed = False
 
-    def save(self, whole: bool) -> None:
+    def save(self, whole: bool) -> tuple[dict[str, Entry], bool]:
         """Write the cache if it changed; after a whole-repository run, keep only the files
-        the repository has now."""
+        the repository has now. The entries kept, and whether they were written."""
         files = self.now if whole else {**self.files, **self.now}
         if self.changed or len(files) != len(self.files):
             write_signed(self.folder, self.name, files, stale_glob="results-*.pickle")
+            return files, True
+        return files, False
 
 
 class _Check:
@@ -167,7 +169,17 @@ class _Check:
                         if p in self.classified and p not in self.entries:
                             extra.add(p)
             self._resolve(sorted(extra))
-        self.store.save(whole=scope is None)
+        files, written = self.store.save(whole=scope is None)
+        # What the hook reads without the parser (textcrm.verdicts).
+        verdicts.save_from_check(
+            self.store.folder,
+            files,
+            self.store.files,
+            written,
+            self.config_digest,
+            self.config.rules,
+            self.config_diagnostics,
+        )
 
         diagnostics: list[Diagnostic] = list(self.config_diagnostics)
         for path, entry in self.entries.items():

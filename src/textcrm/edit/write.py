@@ -81,13 +81,14 @@ def check_edit(root: Path, today: date, edit: Edit) -> list[Diagnostic]:
             paths={edit.path},
             use_cache=False,
         ).diagnostics
-    after = load(
+    checked = load(
         root,
         today,
         OverlayReader(DiskReader(root), {edit.path: edit.after}),
         paths={edit.path},
         use_cache=False,
-    ).diagnostics
+    )
+    after = checked.diagnostics
     added = Counter(_key(d) for d in after) - Counter(_key(d) for d in before)
     new = []
     for d in after:
@@ -106,6 +107,10 @@ def check_edit(root: Path, today: date, edit: Edit) -> list[Diagnostic]:
             f"refused: the edit would leave {edit.path} with {these}; nothing changed:\n{listing}"
         )
     _read_back(edit)
+    from textcrm.hook.fast import record_edit
+
+    # The verdict on the new bytes, for the pre-commit hook's fast route (docs/hook.md).
+    record_edit(root, today, edit.path, edit.after, checked)
     return [d for d in new if d.severity != "error"]
 
 

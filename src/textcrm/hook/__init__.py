@@ -1,9 +1,10 @@
 """The pre-commit integration: judge a commit (check), install the script (install).
 
 `scope` works out what a change set makes us check, `baseline` splits a commit's problems
-into those it brings and those already at HEAD, and `__main__` is the installed script's fast
-entry point (`python -m textcrm.hook`). Importing this package loads none of the loader,
-parser or checks: they are imported once a commit turns out to touch CRM files.
+into those it brings and those already at HEAD, `fast` passes a commit whose staged blobs are
+already known clean (textcrm.verdicts) without the parser, and `__main__` is the installed
+script's fast entry point (`python -m textcrm.hook`). Importing this package loads none of the
+loader, parser or checks: they are imported once a commit turns out to need them.
 """
 
 from __future__ import annotations

@@ -76,7 +76,6 @@ def run_hook(
     if not any(_may_matter(c) for c in changes):
         return Outcome("", 0)  # before importing the loader: most commits of code end here
     from textcrm import console
-    from textcrm.hook.baseline import earlier_summary, kept_message
 
     lines: list[str] = []
     errors = 0
@@ -87,10 +86,23 @@ def run_hook(
             if the_plan.empty:
                 continue
             only = None if needs_every_file(the_plan) else narrow_listing(the_plan)
+            if only is not None:
+                # Blobs already judged clean pass without the parser (hook/fast.py).
+                from textcrm.hook import fast
+
+                passed = fast.answer(top, crm, prefix, the_plan, changes, today)
+                if passed is not None:
+                    if passed.checked is not None:
+                        lines.append("textcrm: " + console.summary([], passed.checked))
+                    continue
             reader = git.GitReader(crm, top=top, only=only, blobs=blobs)
             result = check_changes(crm, today, reader, the_plan, blob_reader(top, blobs))
             if result is None:
                 continue
+            if only is not None:
+                fast.remember(crm, the_plan, reader.entries, result, today)
+            from textcrm.hook.baseline import earlier_summary, kept_message
+
             judged = judge_commit(top, crm, today, result, the_plan, blobs)
             for d in judged.blocking:
                 lines.append(console.format_text(d, prefix + d.path, color))
