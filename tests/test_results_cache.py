@@ -13,7 +13,7 @@ import pytest
 from click.testing import Result
 
 from conftest import TODAY
-from textcrm import console, layout, results
+from textcrm import console, layout, loader, results
 from textcrm.cache import read_signed, write_signed
 from textcrm.diagnostics import Diagnostic
 from textcrm.loader import DiskReader
@@ -103,7 +103,9 @@ line_items:
 Run = Callable[..., Result]
 
 
-def rendered(result: results.CheckResult, fmt: str, root: Path, today: str) -> str:
+def rendered(
+    result: results.CheckResult | loader.LoadResult, fmt: str, root: Path, today: str
+) -> str:
     """The library's answer rendered as `textcrm check` renders it (from the root)."""
     if fmt == "json":
         return console.render_json(result.diagnostics, result.checked, today, str(root))
@@ -114,13 +116,17 @@ def assert_warm_equals_cold(
     run: Run, root: Path, scope: list[str] | None = None, today: str = TODAY
 ) -> str:
     """`check` through the results cache (the library, and the command) prints exactly what
-    `check --no-cache` prints, as text and as JSON; returns the text."""
+    a full load (`loader.load`) gives, and what `check --no-cache` (every entry computed)
+    prints, as text and as JSON; returns the text."""
     args = ["check", "--today", today, *(scope or [])]
+    day = date.fromisoformat(today)
+    full = loader.load(root, day, paths=scope, use_cache=False)
     texts = []
     for fmt in ("text", "json"):
         cold = run([*args, "--no-cache", "--format", fmt], cwd=root)
         command = run([*args, "--format", fmt], cwd=root)
-        warm = results.check(root, date.fromisoformat(today), paths=scope)
+        warm = results.check(root, day, paths=scope)
+        assert cold.output == rendered(full, fmt, root, today)
         assert rendered(warm, fmt, root, today) == cold.output
         assert command.output == cold.output
         assert command.exit_code == cold.exit_code == (1 if warm.errors else 0)
@@ -130,15 +136,26 @@ def assert_warm_equals_cold(
 
 @pytest.fixture
 def parsed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The paths the results cache parses, in order."""
+    """The paths whose entries a check through the results cache computes (parses), in
+    order; the runs of `check --no-cache`, which compute every entry, are not counted."""
     seen: list[str] = []
-    real = results.parse_files
+    cached = [False]
+    resolve, compute = results._Check._resolve, results.on_every_core
 
-    def counting(jobs: list[tuple[str, str, str, bytes]]) -> list[tuple[Any, list[Any]]]:
-        seen.extend(job[1] for job in jobs)
-        return real(jobs)
+    def resolving(check: results._Check, paths: list[str]) -> None:
+        cached[0] = check.store.folder is not None
+        try:
+            resolve(check, paths)
+        finally:
+            cached[0] = False
 
-    monkeypatch.setattr(results, "parse_files", counting)
+    def counting(work: Any, jobs: list[results.Job]) -> list[results.Entry]:
+        if cached[0]:
+            seen.extend(job[1] for job in jobs)
+        return compute(work, jobs)
+
+    monkeypatch.setattr(results._Check, "_resolve", resolving)
+    monkeypatch.setattr(results, "on_every_core", counting)
     return seen
 
 
@@ -183,7 +200,7 @@ def test_nothing_changed_parses_nothing(
         ({"opportunities/globex-robots.md": None}, [], "0 errors, 2 warnings in 2 opportunities"),
         (
             {"opportunities/acme-scanners.md": None, "opportunities/acme-scan.md": SCANNERS},
-            ["opportunities/acme-scan.md", "products.yaml"],
+            ["opportunities/acme-scan.md"],
             "opportunities/acme-scan.md:15:1: warning: sku `SVC-DAY`",
         ),
         (
@@ -233,7 +250,6 @@ def test_nothing_changed_parses_nothing(
                 "opportunities/acme-renewal.md",
                 "opportunities/acme-scanners.md",
                 "opportunities/globex-robots.md",
-                "products.yaml",
             ],
             "no activity since 2026-11-25 (3 days; stale after 2)",
         ),
@@ -299,32 +315,60 @@ def test_a_file_that_parses_again(make_repo: Callable[..., Path], run: Run) -> N
 
 
 @pytest.mark.parametrize(
-    ("today", "expected"),
+    ("today", "expected", "expected_parsed"),
     [
-        ("2026-12-02", "follow-up 2026-12-01 is overdue (today is 2026-12-02)"),
-        ("2026-12-04", "close date 2026-12-03 is in the past (today is 2026-12-04)"),
-        ("2026-12-06", "quote Q-1 expired on 2026-12-05"),
-        ("2026-12-20", "[stale]"),
-        ("2026-11-20", "activity dated 2026-11-24 is after today (2026-11-20)"),
+        (
+            "2026-12-02",
+            "follow-up 2026-12-01 is overdue (today is 2026-12-02)",
+            ["opportunities/acme-scanners.md", "opportunities/globex-robots.md"],
+        ),
+        (
+            "2026-12-04",
+            "close date 2026-12-03 is in the past (today is 2026-12-04)",
+            ["opportunities/acme-scanners.md", "opportunities/globex-robots.md"],
+        ),
+        (
+            "2026-12-06",
+            "quote Q-1 expired on 2026-12-05",
+            ["opportunities/acme-scanners.md", "opportunities/globex-robots.md"],
+        ),
+        (
+            "2026-12-20",
+            "[stale]",
+            ["opportunities/acme-scanners.md", "opportunities/globex-robots.md"],
+        ),
+        (
+            "2026-11-20",
+            "activity dated 2026-11-24 is after today (2026-11-20)",
+            [
+                "opportunities/acme-renewal.md",
+                "opportunities/acme-scanners.md",
+                "opportunities/globex-robots.md",
+            ],
+        ),
     ],
 )
 def test_warm_equals_cold_across_days(
-    make_repo: Callable[..., Path], run: Run, parsed: list[str], today: str, expected: str
+    make_repo: Callable[..., Path],
+    run: Run,
+    parsed: list[str],
+    today: str,
+    expected: str,
+    expected_parsed: list[str],
 ) -> None:
     root = warm_repo(make_repo, run)
     parsed.clear()
     text = assert_warm_equals_cold(run, root, today=today)
     assert expected in text
-    # Only the opportunities read today (and the catalog, for their line items); the other
-    # records' findings are kept.
-    assert sorted(parsed) == [
-        "opportunities/acme-renewal.md",
-        "opportunities/acme-scanners.md",
-        "opportunities/globex-robots.md",
-        "products.yaml",
-    ]
+    # Only the opportunities whose date findings may have changed since the first day
+    # (globex-robots turns stale on 2026-12-02, acme-scanners' follow-up lapses then), and
+    # every one on an earlier day; the closed deal's findings hold from the first day on,
+    # and the other records' findings do not read today.
+    assert sorted(parsed) == expected_parsed
     # And back: the findings of the first day are computed again, equal to a cold check.
+    parsed.clear()
     assert "[stale]" not in assert_warm_equals_cold(run, root)
+    assert sorted(parsed) == ["opportunities/acme-scanners.md", "opportunities/globex-robots.md"]
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,7 @@ The rules themselves are defined once in `textcrm.deals`; these functions report
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
 from textcrm import deals
@@ -21,6 +21,7 @@ from textcrm.plural import counted
 from textcrm.rules import default_severity
 
 if TYPE_CHECKING:
+    from textcrm.model import Config, Opportunity
     from textcrm.repository import Repository
 
 
@@ -122,3 +123,32 @@ def quote_expired(repo: Repository, today: date) -> Iterator[Diagnostic]:
                 opp.line_of("quote"),
                 quote_expired_advice(opp.quote, today),
             )
+
+
+def findings_change(config: Config, opp: Opportunity, today: date) -> date | None:
+    """The first day after today on which this module's findings in `opp`'s file may differ
+    from today's (None: never), from the thresholds of the rules in `textcrm.deals`. A file
+    with a finding that names today (or counts the days up to it) changes every day."""
+    try:
+        tomorrow = today + timedelta(days=1)
+    except OverflowError:
+        return None
+    is_open = deals.is_open(config, opp)
+    stale_reported = is_open and not touch_unknown(opp)
+    if (
+        deals.close_date_past(config, opp, today)
+        or deals.follow_up_overdue(config, opp, today)
+        or (opp.quote is not None and deals.quote_expired(config, opp, today))
+        or any(a.date is not None and a.date > today for a in opp.activities)
+        or (stale_reported and deals.staleness(config, opp, today).stale)
+    ):
+        return tomorrow
+    if not is_open:
+        return None  # every rule here but created-after-close asks for an open deal
+    days = (
+        deals.close_date_past_changes(config, opp, today),  # created-after-close too
+        deals.staleness_changes(config, opp, today) if stale_reported else None,
+        deals.follow_up_overdue_changes(config, opp, today),
+        deals.quote_expired_changes(config, opp, today),
+    )
+    return min((d for d in days if d is not None), default=None)
