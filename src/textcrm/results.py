@@ -60,6 +60,22 @@ _NOT_READ = (None, None, None)
 _KINDS = ("opportunities", "accounts", "contacts", "competitors", "products")
 
 
+def _key_of(st: os.stat_result) -> StatKey | None:
+    """A regular file's stat as the cache keeps it; None for anything else (a symlink is
+    re-read every time: the reader decides whether it may follow it)."""
+    if not stat.S_ISREG(st.st_mode):
+        return None
+    return _STAT.pack(st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino)
+
+
+def _stat_key(full: str) -> StatKey | None:
+    """The stat key of the file at `full` (None when it has none, _key_of)."""
+    try:
+        return _key_of(os.lstat(full))
+    except OSError:
+        return None
+
+
 @dataclass(frozen=True)
 class CheckResult:
     """What `check` reports: the diagnostics, and how many files of each kind were checked."""
@@ -232,15 +248,12 @@ class _Check:
     # --- one file's content key, through the stat cache ----------------------------------
 
     def _stat(self, path: str) -> tuple[os.stat_result | None, StatKey | None]:
-        """The file's stat, and its key when it is a regular file (a symlink is re-read every
-        time: the reader decides whether it may follow it)."""
+        """The file's stat, and its key when it is a regular file (_stat_key)."""
         try:
             st = os.lstat(self._prefix + path)
         except OSError:
             return None, None
-        if not stat.S_ISREG(st.st_mode):
-            return st, None
-        return st, _STAT.pack(st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino)
+        return st, _key_of(st)
 
     def _blob(self, path: str) -> tuple[str | Diagnostic, StatKey | None]:
         """The file's blob id (its bytes read only when its stat changed) or why it cannot be
@@ -285,10 +298,11 @@ class _Check:
             kind, record_id = self.classified[path]
             entry = store.files.get(path)
             if entry is None:
-                # A file the cache does not know (every file, the first time): its bytes
-                # are read by the process that computes its entry.
-                todo.append((kind, path, record_id, self.data.get(path)))
-                keys.append(self._stat(path)[1])
+                # A file the cache does not know (every file, the first time): its stat and
+                # bytes are read by the process that computes its entry.
+                data = self.data.get(path)
+                todo.append((kind, path, record_id, data))
+                keys.append(self._stat(path)[1] if data is not None else None)
                 continue
             blob, key = self._blob(path)
             if isinstance(blob, Diagnostic):
@@ -316,12 +330,15 @@ class _Check:
             self.config_digest,
             self.catalog_digest,
             self.reader,
+            store.folder is not None,
         )
         for key, job, entry in zip(keys, todo, on_every_core(rules, todo), strict=True):
             if not entry.blob:  # it could not be read: reported, not kept
                 self.entries[job[1]] = entry
                 continue
-            self.entries[job[1]] = store.now[job[1]] = entry._replace(stat=key)
+            if job[3] is not None:  # read here: the stat taken here goes with it
+                entry = entry._replace(stat=key)
+            self.entries[job[1]] = store.now[job[1]] = entry
             store.changed = True
 
     def _catalog_products(self) -> tuple[Product, ...]:
@@ -348,18 +365,26 @@ class FileRules:
     config_digest: str
     catalog_digest: str
     reader: DiskReader
+    stats: bool  # take the stat of each file read here, before reading it
 
     def __call__(self, jobs: list[Job]) -> list[Entry]:
-        """The entry of each job (its stat left None; its blob '' when it cannot be read)."""
+        """The entry of each job: its stat when this read the file (and `stats`), else None;
+        its blob '' when it cannot be read."""
         read: list[tuple[str, str, str, bytes]] = []
-        blobs: dict[str, str] = {}
+        blobs: dict[str, tuple[str, StatKey | None]] = {}
         unreadable: dict[str, Entry] = {}
+        prefix = os.path.join(str(self.reader.root), "")
         for kind, path, record_id, data in jobs:
-            got = self.reader.read(path) if data is None else data
+            key = None
+            if data is None:
+                key = _stat_key(prefix + path) if self.stats else None
+                got = self.reader.read(path)
+            else:
+                got = data
             if isinstance(got, Diagnostic):
                 unreadable[path] = Entry(None, "", _NOT_READ, None, (got,), 0)
                 continue
-            blobs[path] = blob_id(got)
+            blobs[path] = (blob_id(got), key)
             read.append((kind, path, record_id, got))
         parsed = parse_chunk(read)
         records: dict[str, dict[str, Any]] = {k: {} for k in layout.KIND_FOLDER}
@@ -395,15 +420,15 @@ class FileRules:
         computed: dict[str, Entry] = {}
         for (kind, path, _id, _data), (record, found) in zip(read, parsed, strict=True):
             own = tuple(found) + tuple(by_path.get(path, ()))
-            blob = blobs[path]
+            blob, key = blobs[path]
             if kind == "catalog":
                 count = len(record) if record else 0
-                computed[path] = Entry(None, blob, _NOT_READ, None, own, count)
+                computed[path] = Entry(key, blob, _NOT_READ, None, own, count)
             elif record is None:
-                computed[path] = Entry(None, blob, _NOT_READ, None, own, 0)
+                computed[path] = Entry(key, blob, _NOT_READ, None, own, 0)
             else:
                 refs = references_of(kind, record)
-                computed[path] = Entry(None, blob, self._inputs(kind, record), refs, own, 0)
+                computed[path] = Entry(key, blob, self._inputs(kind, record), refs, own, 0)
         return [unreadable.get(job[1]) or computed[job[1]] for job in jobs]
 
     def _inputs(

@@ -133,22 +133,25 @@ def findings_change(config: Config, opp: Opportunity, today: date) -> date | Non
         tomorrow = today + timedelta(days=1)
     except OverflowError:
         return None
-    is_open = deals.is_open(config, opp)
-    stale_reported = is_open and not touch_unknown(opp)
+    if any(a.date is not None and a.date > today for a in opp.activities):
+        return tomorrow  # activity-in-future
+    if not deals.is_open(config, opp):
+        return None  # every other rule here asks for an open deal (created-after-close too)
+    stale_reported = not touch_unknown(opp)
     if (
         deals.close_date_past(config, opp, today)
-        or deals.follow_up_overdue(config, opp, today)
         or (opp.quote is not None and deals.quote_expired(config, opp, today))
-        or any(a.date is not None and a.date > today for a in opp.activities)
         or (stale_reported and deals.staleness(config, opp, today).stale)
+        or deals.follow_up_overdue(config, opp, today)
     ):
         return tomorrow
-    if not is_open:
-        return None  # every rule here but created-after-close asks for an open deal
+    if opp.follow_up is not None:
+        follow = deals.follow_up_overdue_changes(config, opp, today)  # staleness's too
+    else:
+        follow = deals.staleness_changes(config, opp, today) if stale_reported else None
     days = (
-        deals.close_date_past_changes(config, opp, today),  # created-after-close too
-        deals.staleness_changes(config, opp, today) if stale_reported else None,
-        deals.follow_up_overdue_changes(config, opp, today),
+        follow,
+        deals.close_date_past_changes(config, opp, today),  # created-after-close's too
         deals.quote_expired_changes(config, opp, today),
     )
     return min((d for d in days if d is not None), default=None)
