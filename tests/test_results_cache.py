@@ -3,9 +3,11 @@ only what changed, trusts stats only when it may, and ignores a forged or corrup
 
 from __future__ import annotations
 
+import multiprocessing
 import os
+import time
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -495,3 +497,132 @@ def test_a_forged_or_corrupt_cache_is_ignored(
     text = assert_warm_equals_cold(run, root)
     assert "forged finding" not in text
     assert "opportunities/globex-robots.md" in parsed  # nothing in that cache was used
+
+
+def test_a_new_day_parses_only_the_files_whose_findings_may_change(
+    make_repo: Callable[..., Path], run: Run, parsed: list[str]
+) -> None:
+    """Each opportunity's findings hold until its next date threshold: globex-robots' quiet
+    days reach the stage's 7 on 2026-12-02 and acme-scanners' follow-up lapses then; the
+    closed deal's findings never change; the other records do not read today."""
+    root = warm_repo(make_repo, run)
+    for today in ("2026-11-29", "2026-11-30", "2026-12-01"):
+        parsed.clear()
+        assert_warm_equals_cold(run, root, today=today)
+        assert parsed == []
+    parsed.clear()
+    assert "[stale]" in assert_warm_equals_cold(run, root, today="2026-12-02")
+    assert sorted(parsed) == ["opportunities/acme-scanners.md", "opportunities/globex-robots.md"]
+    # Both have findings that name today now: they are computed again the next day.
+    parsed.clear()
+    assert_warm_equals_cold(run, root, today="2026-12-03")
+    assert sorted(parsed) == ["opportunities/acme-scanners.md", "opportunities/globex-robots.md"]
+
+
+def test_consecutive_days_equal_a_full_load(
+    make_repo: Callable[..., Path], parsed: list[str]
+) -> None:
+    """Day after day across every threshold of every date rule, the cached check equals a
+    full load; and it parses a file again only on a day its findings may change."""
+    files = dict(FILES)
+    files.update(
+        {
+            "opportunities/created-late.md": "---\ntitle: Late\naccount: acme-corp\n"
+            "stage: prospecting\nclose_date: 2026-11-25\ncreated: 2026-11-27\namount: 1\n---\n",
+            "opportunities/never-touched.md": "---\ntitle: Quiet\naccount: acme-corp\n"
+            "stage: prospecting\namount: 1\nfollow_up: 2026-12-15\n---\n",
+            "opportunities/ahead.md": "---\ntitle: Ahead\naccount: acme-corp\nstage: prospecting\n"
+            "close_date: 2027-01-20\ncreated: 2026-11-01\namount: 1\nactivities:\n"
+            "  - {date: 2026-12-03, type: meeting, summary: Planned}\n---\n",
+            "opportunities/bad-date.md": "---\ntitle: Typo\naccount: acme-corp\n"
+            "stage: prospecting\nclose_date: 2026-12-28\ncreated: 2026-11-01\n"
+            "follow_up: 2026-12-06\namount: 1\nactivities:\n"
+            "  - {date: 2026-13-01, type: call, summary: Typo}\n---\n",
+        }
+    )
+    root = make_repo(files, defaults=False)
+    day = date(2026, 11, 20)
+    codes: set[str] = set()
+    while day <= date(2027, 1, 25):
+        parsed.clear()
+        warm = results.check(root, day)
+        full = loader.load(root, day, use_cache=False)
+        assert warm.diagnostics == full.diagnostics, day
+        assert warm.checked == full.checked
+        codes.update(d.code for d in warm.diagnostics)
+        if day == date(2026, 11, 29):
+            # The files with a finding that names today (a future activity, a close date
+            # passed) hold for one day; every other file's findings of the 28th hold.
+            assert sorted(parsed) == ["opportunities/ahead.md", "opportunities/created-late.md"]
+        if day == date(2026, 12, 16):
+            # never-touched's follow-up lapsed (it was its last firm day): stale now.
+            assert "opportunities/never-touched.md" in parsed
+        day += timedelta(days=1)
+    assert {
+        "close-date-past",
+        "created-after-close",
+        "stale",
+        "follow-up-overdue",
+        "activity-in-future",
+        "quote-expired",
+    } <= codes
+
+
+class HelperFirst:
+    """FileRules whose runs in the main process wait until a helper process has computed
+    a chunk (so a small repository's work is certainly shared), noting each run's process."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.main = os.getpid()
+        self.real = results.FileRules.__call__
+
+    def run(self, rules: results.FileRules, jobs: list[results.Job]) -> list[Any]:
+        mine = os.getpid()
+        if mine == self.main and multiprocessing.active_children():  # the work is shared
+            deadline = time.monotonic() + 60
+            while not any(self.folder.glob("helper-*")) and time.monotonic() < deadline:
+                time.sleep(0.01)
+        got = self.real(rules, jobs)
+        role = "main" if mine == self.main else "helper"
+        (self.folder / f"{role}-{mine}-{jobs[0][1].replace('/', '_')}").touch()
+        return got
+
+    def roles(self) -> set[str]:
+        return {p.name.partition("-")[0] for p in self.folder.iterdir()}
+
+
+@pytest.mark.parametrize(
+    "scope",
+    [None, ["opportunities/globex-robots.md", "opportunities/broken.md"], ["products.yaml"]],
+)
+def test_the_work_shared_between_processes_equals_a_full_load(
+    make_repo: Callable[..., Path],
+    run: Run,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    scope: list[str] | None,
+) -> None:
+    """A cold check split between the main process and a helper, one file per chunk: the
+    same text and JSON as a full load, files that do not parse and the catalog included."""
+    files = dict(FILES)
+    files["opportunities/broken.md"] = ROBOTS.replace("owner: bob", "owner: [bob")
+    files["opportunities/no-front-matter.md"] = "Just notes.\n"
+    files["products.yaml"] = CATALOG + "  - {sku: SCN-200, name: Again, unit_price: 1}\n"
+    root = make_repo(files, defaults=False)
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    helper_first = HelperFirst(marks)
+    monkeypatch.setattr(
+        results.FileRules, "__call__", lambda rules, jobs: helper_first.run(rules, jobs)
+    )
+    monkeypatch.setattr(loader, "PARALLEL_THRESHOLD", 2)
+    monkeypatch.setattr(loader, "CHUNK", 1)
+    monkeypatch.setattr(loader.os, "cpu_count", lambda: 2)
+    text = assert_warm_equals_cold(run, root, scope=scope)
+    if scope is None:
+        assert helper_first.roles() == {"main", "helper"}
+        assert "[yaml-syntax]" in text
+        assert "sku `SCN-200` is already listed on line 2" in text
+    # And warm, after it: nothing more to compute, the same answer.
+    assert assert_warm_equals_cold(run, root, scope=scope) == text

@@ -310,7 +310,7 @@ def on_every_core(work: Callable[[list[J]], list[R]], jobs: list[J]) -> list[R]:
     from concurrent.futures import ProcessPoolExecutor  # only big loads pay for its import
 
     helpers = min(cores, 4) - 1
-    size = max(32, min(CHUNK, len(jobs) // (16 * (helpers + 1))))
+    size = max(1, min(CHUNK, len(jobs) // (16 * (helpers + 1))))
     chunks = [jobs[i : i + size] for i in range(0, len(jobs), size)]
     own: dict[int, list[R]] = {}
     with ProcessPoolExecutor(max_workers=helpers) as pool:
