@@ -21,6 +21,7 @@ With --warm it measures the results cache instead, each column in turn within ev
   next day     `textcrm check --today` the day after, the cache written the day before (the
                first check of a morning): only the files whose findings may change that day
                are parsed again
+  cold         `textcrm check --no-cache` (every file parsed), for comparison
 with the load average before and after, and writes the `warm-check` section.
 """
 
@@ -33,6 +34,8 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
+from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -72,6 +75,16 @@ def bench_size(n: int, runs: int, work: Path) -> dict[str, float]:
     return result
 
 
+def timed(args: list[str]) -> tuple[float, float]:
+    """Wall-clock and CPU seconds (user + system, children included) of one command."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _pid, _status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    proc.returncode = 0  # reaped by wait4
+    return wall, usage.ru_utime + usage.ru_stime
+
+
 def corpus_of(n: int, work: Path) -> Path:
     corpus = work / f"crm-{n}"
     if not corpus.exists():
@@ -103,20 +116,37 @@ def bench_warm(n: int, runs: int, work: Path) -> dict[str, float | str]:
     def back_to_today() -> None:
         subprocess.run(check, stdout=subprocess.DEVNULL, check=False)
 
-    times: dict[str, list[float]] = {"read": [], "warm": [], "changed": [], "next day": []}
+    times: dict[str, list[float]] = {
+        "read": [],
+        "warm": [],
+        "changed": [],
+        "next day": [],
+        "cold": [],
+    }
+    cpu: dict[str, list[float]] = {k: [] for k in times}
+
+    def measure(name: str, args: list[str], before: Callable[[], None] | None = None) -> None:
+        if before is not None:
+            before()
+        wall, used = timed(args)
+        times[name].append(wall)
+        cpu[name].append(used)
+
     load_before = os.getloadavg()[0]
     try:
         for _ in range(runs):
-            times["read"].append(time_command([sys.executable, "-c", READ, str(corpus)], 1))
-            times["warm"].append(time_command(check, 1))
-            times["changed"].append(time_command(check, 1, before=change_one))
-            times["next day"].append(time_command(next_day, 1, before=back_to_today))
+            measure("read", [sys.executable, "-c", READ, str(corpus)])
+            measure("warm", check)
+            measure("changed", check, before=change_one)
+            measure("next day", next_day, before=back_to_today)
+            measure("cold", [*next_day, "--no-cache"])
         back_to_today()
     finally:
         for name, data in originals.items():
             (opportunities / name).write_bytes(data)
     load_after = os.getloadavg()[0]
     result: dict[str, float | str] = {k: statistics.median(v) for k, v in times.items()}
+    result.update({f"{k} cpu": statistics.median(v) for k, v in cpu.items()})
     result["load"] = f"{load_before:.1f} / {load_after:.1f}"
     return result
 
@@ -130,7 +160,10 @@ def main_warm(args: argparse.Namespace, sizes: list[int]) -> int:
         print(
             f"{n:>6}: read {read:.2f}s warm {warm:.2f}s ({warm / read:.2f}x) one changed "
             f"{changed:.2f}s ({changed / read:.2f}x) next day {float(r['next day']):.2f}s "
-            f"({float(r['next day']) / read:.2f}x), load average {r['load']}",
+            f"({float(r['next day']) / read:.2f}x), load average {r['load']}; CPU: read "
+            f"{float(r['read cpu']):.2f}s warm {float(r['warm cpu']):.2f}s changed "
+            f"{float(r['changed cpu']):.2f}s next day {float(r['next day cpu']):.2f}s; cold "
+            f"(--no-cache) {float(r['cold']):.2f}s, CPU {float(r['cold cpu']):.2f}s",
             flush=True,
         )
     lines = [
@@ -145,8 +178,9 @@ def main_warm(args: argparse.Namespace, sizes: list[int]) -> int:
         "",
         "| opportunities | rounds | load average | read bytes | warm check | warm / read "
         "(target <= 5, 100,000: <= 3) | one changed file | changed / read (target <= 6) | "
-        "next day | next day / read |",
-        "|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|",
+        "next day | next day / read | cold (`--no-cache`) | CPU: read, warm, changed, next "
+        "day, cold |",
+        "|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for n, r in rows:
         read, warm, changed = float(r["read"]), float(r["warm"]), float(r["changed"])
@@ -154,7 +188,9 @@ def main_warm(args: argparse.Namespace, sizes: list[int]) -> int:
         lines.append(
             f"| {n:,} | {args.runs} | {r['load']} | {read:.2f} s | {warm:.2f} s | "
             f"{warm / read:.2f}x | {changed:.2f} s | {changed / read:.2f}x | {later:.2f} s | "
-            f"{later / read:.2f}x |"
+            f"{later / read:.2f}x | {float(r['cold']):.2f} s | {float(r['read cpu']):.2f}, "
+            f"{float(r['warm cpu']):.2f}, {float(r['changed cpu']):.2f}, "
+            f"{float(r['next day cpu']):.2f}, {float(r['cold cpu']):.2f} s |"
         )
     if args.write:
         update_section("warm-check", "\n".join(lines))

@@ -134,9 +134,10 @@ class _Store:
 
     def __init__(self, folder: Path | None) -> None:
         self.folder = folder
-        self.name = f"results-{code_fingerprint('results')}.pickle"
+        self.name = ""
         self.written_ns = 0
         if folder is not None:
+            self.name = f"results-{code_fingerprint('results')}.pickle"
             # Files modified from this instant on may be racily clean (module docstring).
             with contextlib.suppress(OSError):
                 self.written_ns = os.stat(folder / self.name).st_mtime_ns
