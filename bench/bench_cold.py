@@ -145,8 +145,6 @@ for kind, path, record_id, data in jobs:
             compose(source.front)
     elif part == "parse":
         loader.read_record(kind, path, record_id, data)
-if part == "entry":
-    rules(jobs)
     elif part == "naive":
         pieces = data.decode("utf-8").split("---\n", 2)
         if len(pieces) == 3:
@@ -154,6 +152,8 @@ if part == "entry":
                 yaml.load(pieces[1], Loader=yaml.CSafeLoader)
             except yaml.YAMLError:
                 pass
+if part == "entry":
+    rules(jobs)
 """
 )
 

@@ -137,21 +137,26 @@ def findings_change(config: Config, opp: Opportunity, today: date) -> date | Non
         return tomorrow  # activity-in-future
     if not deals.is_open(config, opp):
         return None  # every other rule here asks for an open deal (created-after-close too)
+    # (A rule is asked only when the field it reads is given: it is false and never changes
+    # otherwise; this runs for every opportunity of a cold check.)
     stale_reported = not touch_unknown(opp)
+    closes, quote, follow_up = opp.close_date is not None, opp.quote is not None, opp.follow_up
     if (
-        deals.close_date_past(config, opp, today)
-        or (opp.quote is not None and deals.quote_expired(config, opp, today))
+        (closes and deals.close_date_past(config, opp, today))
+        or (quote and deals.quote_expired(config, opp, today))
         or (stale_reported and deals.staleness(config, opp, today).stale)
-        or deals.follow_up_overdue(config, opp, today)
+        or (follow_up is not None and deals.follow_up_overdue(config, opp, today))
     ):
         return tomorrow
-    if opp.follow_up is not None:
-        follow = deals.follow_up_overdue_changes(config, opp, today)  # staleness's too
+    if follow_up is not None:
+        first = deals.follow_up_overdue_changes(config, opp, today)  # staleness's too
     else:
-        follow = deals.staleness_changes(config, opp, today) if stale_reported else None
-    days = (
-        follow,
-        deals.close_date_past_changes(config, opp, today),  # created-after-close's too
-        deals.quote_expired_changes(config, opp, today),
-    )
-    return min((d for d in days if d is not None), default=None)
+        first = deals.staleness_changes(config, opp, today) if stale_reported else None
+    for day in (
+        # close-date-past's threshold is created-after-close's too
+        deals.close_date_past_changes(config, opp, today) if closes else None,
+        deals.quote_expired_changes(config, opp, today) if quote else None,
+    ):
+        if day is not None and (first is None or day < first):
+            first = day
+    return first
