@@ -1,12 +1,15 @@
 """The results cache: each file's check findings kept by its content, so `check` costs what changed.
 
-A cold `check` parses every file into records. This module keeps, per record file and keyed by
-its content (git's blob id, with its kind and path), what the checks found in it and what the
-cross-file rules need of it (`checks.references.References`), with the inputs those findings
-read (`checks.FILE_INPUTS`: the config's and catalog's digests, today). A warm `check` lists
-the files, stats them (a file's content is read and hashed only when its stat changed), parses
-only the files whose entry is missing or whose inputs changed, re-runs the cross-file rules
-from every file's References, and reports: exactly what `loader.load` reports.
+This module keeps, per record file and keyed by its content (git's blob id, with its kind and
+path), what the checks found in it and what the cross-file rules need of it
+(`checks.references.References`), with the inputs those findings read (`checks.FILE_INPUTS`:
+the config's and catalog's digests, and the range of days over which the date findings hold,
+`checks.findings_change`). A warm `check` lists the files, stats them (a file's content is
+read and hashed only when its stat changed), computes only the entries that are missing or
+whose inputs changed, re-runs the cross-file rules from every file's References, and reports:
+exactly what `loader.load` reports. A cold `check` (no cache yet, or `--no-cache`) computes
+every entry, on every core: each process reads, parses and checks its files and keeps only
+their entries (`FileRules`), so no record crosses between processes.
 
 The cache is one file in `.textcrm-cache/`, written and read through `cache.write_signed` and
 `cache.read_signed` (a forged or corrupt one is ignored). Besides the entries it keeps each

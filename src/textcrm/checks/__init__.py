@@ -64,8 +64,9 @@ CROSS_FILE = frozenset(
 
 # What the other rules read besides the file they report on, by kind of file: "config"
 # (textcrm.yaml), "catalog" (products.yaml; an opportunity reads it only through its line
-# items) and "today". A rule that starts reading more must say so here: the results cache
-# keeps each file's findings for as long as these inputs stay the same.
+# items) and "today" (the date rules, whose findings stay the same until the day
+# `findings_change` names). A rule that starts reading more must say so here: the results
+# cache keeps each file's findings for as long as these inputs stay the same.
 FILE_INPUTS: Mapping[str, frozenset[str]] = {
     "opportunity": frozenset({"config", "catalog", "today"}),
     "account": frozenset({"config"}),
