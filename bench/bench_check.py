@@ -18,6 +18,10 @@ With --warm it measures the results cache instead, each column in turn within ev
   read bytes   as above
   warm check   `textcrm check` again, nothing changed
   one changed  `textcrm check` after one opportunity changed (a different one each round)
+  next day     `textcrm check --today` the day after, the cache written the day before (the
+               first check of a morning): only the files whose findings may change that day
+               are parsed again
+  cold         `textcrm check --no-cache` (every file parsed), for comparison
 with the load average before and after, and writes the `warm-check` section.
 """
 
@@ -30,6 +34,9 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
+from collections.abc import Callable
+from datetime import date, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -37,6 +44,7 @@ from common import NAIVE, machine, time_command, update_section
 
 HERE = Path(__file__).resolve().parent
 TODAY = "2026-11-28"
+TOMORROW = (date.fromisoformat(TODAY) + timedelta(days=1)).isoformat()
 
 
 READ = r"""
@@ -67,6 +75,16 @@ def bench_size(n: int, runs: int, work: Path) -> dict[str, float]:
     return result
 
 
+def timed(args: list[str]) -> tuple[float, float]:
+    """Wall-clock and CPU seconds (user + system, children included) of one command."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _pid, _status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    proc.returncode = 0  # reaped by wait4
+    return wall, usage.ru_utime + usage.ru_stime
+
+
 def corpus_of(n: int, work: Path) -> Path:
     corpus = work / f"crm-{n}"
     if not corpus.exists():
@@ -93,18 +111,42 @@ def bench_warm(n: int, runs: int, work: Path) -> dict[str, float | str]:
         name = next(edits)
         (opportunities / name).write_bytes(originals[name] + b"\nEdited for the benchmark.\n")
 
-    times: dict[str, list[float]] = {"read": [], "warm": [], "changed": []}
+    next_day = [*check[:-1], TOMORROW]
+
+    def back_to_today() -> None:
+        subprocess.run(check, stdout=subprocess.DEVNULL, check=False)
+
+    times: dict[str, list[float]] = {
+        "read": [],
+        "warm": [],
+        "changed": [],
+        "next day": [],
+        "cold": [],
+    }
+    cpu: dict[str, list[float]] = {k: [] for k in times}
+
+    def measure(name: str, args: list[str], before: Callable[[], None] | None = None) -> None:
+        if before is not None:
+            before()
+        wall, used = timed(args)
+        times[name].append(wall)
+        cpu[name].append(used)
+
     load_before = os.getloadavg()[0]
     try:
         for _ in range(runs):
-            times["read"].append(time_command([sys.executable, "-c", READ, str(corpus)], 1))
-            times["warm"].append(time_command(check, 1))
-            times["changed"].append(time_command(check, 1, before=change_one))
+            measure("read", [sys.executable, "-c", READ, str(corpus)])
+            measure("warm", check)
+            measure("changed", check, before=change_one)
+            measure("next day", next_day, before=back_to_today)
+            measure("cold", [*next_day, "--no-cache"])
+        back_to_today()
     finally:
         for name, data in originals.items():
             (opportunities / name).write_bytes(data)
     load_after = os.getloadavg()[0]
     result: dict[str, float | str] = {k: statistics.median(v) for k, v in times.items()}
+    result.update({f"{k} cpu": statistics.median(v) for k, v in cpu.items()})
     result["load"] = f"{load_before:.1f} / {load_after:.1f}"
     return result
 
@@ -117,7 +159,11 @@ def main_warm(args: argparse.Namespace, sizes: list[int]) -> int:
         rows.append((n, r))
         print(
             f"{n:>6}: read {read:.2f}s warm {warm:.2f}s ({warm / read:.2f}x) one changed "
-            f"{changed:.2f}s ({changed / read:.2f}x), load average {r['load']}",
+            f"{changed:.2f}s ({changed / read:.2f}x) next day {float(r['next day']):.2f}s "
+            f"({float(r['next day']) / read:.2f}x), load average {r['load']}; CPU: read "
+            f"{float(r['read cpu']):.2f}s warm {float(r['warm cpu']):.2f}s changed "
+            f"{float(r['changed cpu']):.2f}s next day {float(r['next day cpu']):.2f}s; cold "
+            f"(--no-cache) {float(r['cold']):.2f}s, CPU {float(r['cold cpu']):.2f}s",
             flush=True,
         )
     lines = [
@@ -126,18 +172,25 @@ def main_warm(args: argparse.Namespace, sizes: list[int]) -> int:
         f"Command: `python bench/bench_check.py --warm --sizes {args.sizes} --runs {args.runs} "
         "--write`",
         f"Machine: {machine()}.",
-        "Medians of the rounds; in each round the three columns run one after the other, so a "
-        "busy machine slows them alike. Load average (1 minute) before / after each size.",
+        "Medians of the rounds; in each round the columns run one after the other, so a "
+        "busy machine slows them alike. Load average (1 minute) before / after each size. "
+        f"Next day: `check --today {TOMORROW}` with the cache written by a check of {TODAY}.",
         "",
         "| opportunities | rounds | load average | read bytes | warm check | warm / read "
-        "(target <= 5, 100,000: <= 3) | one changed file | changed / read (target <= 6) |",
-        "|---:|---:|---|---:|---:|---:|---:|---:|",
+        "(target <= 5, 100,000: <= 3) | one changed file | changed / read (target <= 6) | "
+        "next day | next day / read | cold (`--no-cache`) | CPU: read, warm, changed, next "
+        "day, cold |",
+        "|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for n, r in rows:
         read, warm, changed = float(r["read"]), float(r["warm"]), float(r["changed"])
+        later = float(r["next day"])
         lines.append(
             f"| {n:,} | {args.runs} | {r['load']} | {read:.2f} s | {warm:.2f} s | "
-            f"{warm / read:.2f}x | {changed:.2f} s | {changed / read:.2f}x |"
+            f"{warm / read:.2f}x | {changed:.2f} s | {changed / read:.2f}x | {later:.2f} s | "
+            f"{later / read:.2f}x | {float(r['cold']):.2f} s | {float(r['read cpu']):.2f}, "
+            f"{float(r['warm cpu']):.2f}, {float(r['changed cpu']):.2f}, "
+            f"{float(r['next day cpu']):.2f}, {float(r['cold cpu']):.2f} s |"
         )
     if args.write:
         update_section("warm-check", "\n".join(lines))

@@ -3,9 +3,11 @@ only what changed, trusts stats only when it may, and ignores a forged or corrup
 
 from __future__ import annotations
 
+import multiprocessing
 import os
+import time
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +15,7 @@ import pytest
 from click.testing import Result
 
 from conftest import TODAY
-from textcrm import console, layout, results
+from textcrm import console, layout, loader, results
 from textcrm.cache import read_signed, write_signed
 from textcrm.diagnostics import Diagnostic
 from textcrm.loader import DiskReader
@@ -103,7 +105,9 @@ line_items:
 Run = Callable[..., Result]
 
 
-def rendered(result: results.CheckResult, fmt: str, root: Path, today: str) -> str:
+def rendered(
+    result: results.CheckResult | loader.LoadResult, fmt: str, root: Path, today: str
+) -> str:
     """The library's answer rendered as `textcrm check` renders it (from the root)."""
     if fmt == "json":
         return console.render_json(result.diagnostics, result.checked, today, str(root))
@@ -114,13 +118,17 @@ def assert_warm_equals_cold(
     run: Run, root: Path, scope: list[str] | None = None, today: str = TODAY
 ) -> str:
     """`check` through the results cache (the library, and the command) prints exactly what
-    `check --no-cache` prints, as text and as JSON; returns the text."""
+    a full load (`loader.load`) gives, and what `check --no-cache` (every entry computed)
+    prints, as text and as JSON; returns the text."""
     args = ["check", "--today", today, *(scope or [])]
+    day = date.fromisoformat(today)
+    full = loader.load(root, day, paths=scope, use_cache=False)
     texts = []
     for fmt in ("text", "json"):
         cold = run([*args, "--no-cache", "--format", fmt], cwd=root)
         command = run([*args, "--format", fmt], cwd=root)
-        warm = results.check(root, date.fromisoformat(today), paths=scope)
+        warm = results.check(root, day, paths=scope)
+        assert cold.output == rendered(full, fmt, root, today)
         assert rendered(warm, fmt, root, today) == cold.output
         assert command.output == cold.output
         assert command.exit_code == cold.exit_code == (1 if warm.errors else 0)
@@ -130,15 +138,26 @@ def assert_warm_equals_cold(
 
 @pytest.fixture
 def parsed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The paths the results cache parses, in order."""
+    """The paths whose entries a check through the results cache computes (parses), in
+    order; the runs of `check --no-cache`, which compute every entry, are not counted."""
     seen: list[str] = []
-    real = results.parse_files
+    cached = [False]
+    resolve, compute = results._Check._resolve, results.on_every_core
 
-    def counting(jobs: list[tuple[str, str, str, bytes]]) -> list[tuple[Any, list[Any]]]:
-        seen.extend(job[1] for job in jobs)
-        return real(jobs)
+    def resolving(check: results._Check, paths: list[str]) -> None:
+        cached[0] = check.store.folder is not None
+        try:
+            resolve(check, paths)
+        finally:
+            cached[0] = False
 
-    monkeypatch.setattr(results, "parse_files", counting)
+    def counting(work: Any, jobs: list[results.Job]) -> list[results.Entry]:
+        if cached[0]:
+            seen.extend(job[1] for job in jobs)
+        return compute(work, jobs)
+
+    monkeypatch.setattr(results._Check, "_resolve", resolving)
+    monkeypatch.setattr(results, "on_every_core", counting)
     return seen
 
 
@@ -183,7 +202,7 @@ def test_nothing_changed_parses_nothing(
         ({"opportunities/globex-robots.md": None}, [], "0 errors, 2 warnings in 2 opportunities"),
         (
             {"opportunities/acme-scanners.md": None, "opportunities/acme-scan.md": SCANNERS},
-            ["opportunities/acme-scan.md", "products.yaml"],
+            ["opportunities/acme-scan.md"],
             "opportunities/acme-scan.md:15:1: warning: sku `SVC-DAY`",
         ),
         (
@@ -233,7 +252,6 @@ def test_nothing_changed_parses_nothing(
                 "opportunities/acme-renewal.md",
                 "opportunities/acme-scanners.md",
                 "opportunities/globex-robots.md",
-                "products.yaml",
             ],
             "no activity since 2026-11-25 (3 days; stale after 2)",
         ),
@@ -299,32 +317,60 @@ def test_a_file_that_parses_again(make_repo: Callable[..., Path], run: Run) -> N
 
 
 @pytest.mark.parametrize(
-    ("today", "expected"),
+    ("today", "expected", "expected_parsed"),
     [
-        ("2026-12-02", "follow-up 2026-12-01 is overdue (today is 2026-12-02)"),
-        ("2026-12-04", "close date 2026-12-03 is in the past (today is 2026-12-04)"),
-        ("2026-12-06", "quote Q-1 expired on 2026-12-05"),
-        ("2026-12-20", "[stale]"),
-        ("2026-11-20", "activity dated 2026-11-24 is after today (2026-11-20)"),
+        (
+            "2026-12-02",
+            "follow-up 2026-12-01 is overdue (today is 2026-12-02)",
+            ["opportunities/acme-scanners.md", "opportunities/globex-robots.md"],
+        ),
+        (
+            "2026-12-04",
+            "close date 2026-12-03 is in the past (today is 2026-12-04)",
+            ["opportunities/acme-scanners.md", "opportunities/globex-robots.md"],
+        ),
+        (
+            "2026-12-06",
+            "quote Q-1 expired on 2026-12-05",
+            ["opportunities/acme-scanners.md", "opportunities/globex-robots.md"],
+        ),
+        (
+            "2026-12-20",
+            "[stale]",
+            ["opportunities/acme-scanners.md", "opportunities/globex-robots.md"],
+        ),
+        (
+            "2026-11-20",
+            "activity dated 2026-11-24 is after today (2026-11-20)",
+            [
+                "opportunities/acme-renewal.md",
+                "opportunities/acme-scanners.md",
+                "opportunities/globex-robots.md",
+            ],
+        ),
     ],
 )
 def test_warm_equals_cold_across_days(
-    make_repo: Callable[..., Path], run: Run, parsed: list[str], today: str, expected: str
+    make_repo: Callable[..., Path],
+    run: Run,
+    parsed: list[str],
+    today: str,
+    expected: str,
+    expected_parsed: list[str],
 ) -> None:
     root = warm_repo(make_repo, run)
     parsed.clear()
     text = assert_warm_equals_cold(run, root, today=today)
     assert expected in text
-    # Only the opportunities read today (and the catalog, for their line items); the other
-    # records' findings are kept.
-    assert sorted(parsed) == [
-        "opportunities/acme-renewal.md",
-        "opportunities/acme-scanners.md",
-        "opportunities/globex-robots.md",
-        "products.yaml",
-    ]
+    # Only the opportunities whose date findings may have changed since the first day
+    # (globex-robots turns stale on 2026-12-02, acme-scanners' follow-up lapses then), and
+    # every one on an earlier day; the closed deal's findings hold from the first day on,
+    # and the other records' findings do not read today.
+    assert sorted(parsed) == expected_parsed
     # And back: the findings of the first day are computed again, equal to a cold check.
+    parsed.clear()
     assert "[stale]" not in assert_warm_equals_cold(run, root)
+    assert sorted(parsed) == ["opportunities/acme-scanners.md", "opportunities/globex-robots.md"]
 
 
 @pytest.mark.parametrize(
@@ -451,3 +497,132 @@ def test_a_forged_or_corrupt_cache_is_ignored(
     text = assert_warm_equals_cold(run, root)
     assert "forged finding" not in text
     assert "opportunities/globex-robots.md" in parsed  # nothing in that cache was used
+
+
+def test_a_new_day_parses_only_the_files_whose_findings_may_change(
+    make_repo: Callable[..., Path], run: Run, parsed: list[str]
+) -> None:
+    """Each opportunity's findings hold until its next date threshold: globex-robots' quiet
+    days reach the stage's 7 on 2026-12-02 and acme-scanners' follow-up lapses then; the
+    closed deal's findings never change; the other records do not read today."""
+    root = warm_repo(make_repo, run)
+    for today in ("2026-11-29", "2026-11-30", "2026-12-01"):
+        parsed.clear()
+        assert_warm_equals_cold(run, root, today=today)
+        assert parsed == []
+    parsed.clear()
+    assert "[stale]" in assert_warm_equals_cold(run, root, today="2026-12-02")
+    assert sorted(parsed) == ["opportunities/acme-scanners.md", "opportunities/globex-robots.md"]
+    # Both have findings that name today now: they are computed again the next day.
+    parsed.clear()
+    assert_warm_equals_cold(run, root, today="2026-12-03")
+    assert sorted(parsed) == ["opportunities/acme-scanners.md", "opportunities/globex-robots.md"]
+
+
+def test_consecutive_days_equal_a_full_load(
+    make_repo: Callable[..., Path], parsed: list[str]
+) -> None:
+    """Day after day across every threshold of every date rule, the cached check equals a
+    full load; and it parses a file again only on a day its findings may change."""
+    files = dict(FILES)
+    files.update(
+        {
+            "opportunities/created-late.md": "---\ntitle: Late\naccount: acme-corp\n"
+            "stage: prospecting\nclose_date: 2026-11-25\ncreated: 2026-11-27\namount: 1\n---\n",
+            "opportunities/never-touched.md": "---\ntitle: Quiet\naccount: acme-corp\n"
+            "stage: prospecting\namount: 1\nfollow_up: 2026-12-15\n---\n",
+            "opportunities/ahead.md": "---\ntitle: Ahead\naccount: acme-corp\nstage: prospecting\n"
+            "close_date: 2027-01-20\ncreated: 2026-11-01\namount: 1\nactivities:\n"
+            "  - {date: 2026-12-03, type: meeting, summary: Planned}\n---\n",
+            "opportunities/bad-date.md": "---\ntitle: Typo\naccount: acme-corp\n"
+            "stage: prospecting\nclose_date: 2026-12-28\ncreated: 2026-11-01\n"
+            "follow_up: 2026-12-06\namount: 1\nactivities:\n"
+            "  - {date: 2026-13-01, type: call, summary: Typo}\n---\n",
+        }
+    )
+    root = make_repo(files, defaults=False)
+    day = date(2026, 11, 20)
+    codes: set[str] = set()
+    while day <= date(2027, 1, 25):
+        parsed.clear()
+        warm = results.check(root, day)
+        full = loader.load(root, day, use_cache=False)
+        assert warm.diagnostics == full.diagnostics, day
+        assert warm.checked == full.checked
+        codes.update(d.code for d in warm.diagnostics)
+        if day == date(2026, 11, 29):
+            # The files with a finding that names today (a future activity, a close date
+            # passed) hold for one day; every other file's findings of the 28th hold.
+            assert sorted(parsed) == ["opportunities/ahead.md", "opportunities/created-late.md"]
+        if day == date(2026, 12, 16):
+            # never-touched's follow-up lapsed (it was its last firm day): stale now.
+            assert "opportunities/never-touched.md" in parsed
+        day += timedelta(days=1)
+    assert {
+        "close-date-past",
+        "created-after-close",
+        "stale",
+        "follow-up-overdue",
+        "activity-in-future",
+        "quote-expired",
+    } <= codes
+
+
+class HelperFirst:
+    """FileRules whose runs in the main process wait until a helper process has computed
+    a chunk (so a small repository's work is certainly shared), noting each run's process."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.main = os.getpid()
+        self.real = results.FileRules.__call__
+
+    def run(self, rules: results.FileRules, jobs: list[results.Job]) -> list[Any]:
+        mine = os.getpid()
+        if mine == self.main and multiprocessing.active_children():  # the work is shared
+            deadline = time.monotonic() + 60
+            while not any(self.folder.glob("helper-*")) and time.monotonic() < deadline:
+                time.sleep(0.01)
+        got = self.real(rules, jobs)
+        role = "main" if mine == self.main else "helper"
+        (self.folder / f"{role}-{mine}-{jobs[0][1].replace('/', '_')}").touch()
+        return got
+
+    def roles(self) -> set[str]:
+        return {p.name.partition("-")[0] for p in self.folder.iterdir()}
+
+
+@pytest.mark.parametrize(
+    "scope",
+    [None, ["opportunities/globex-robots.md", "opportunities/broken.md"], ["products.yaml"]],
+)
+def test_the_work_shared_between_processes_equals_a_full_load(
+    make_repo: Callable[..., Path],
+    run: Run,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    scope: list[str] | None,
+) -> None:
+    """A cold check split between the main process and a helper, one file per chunk: the
+    same text and JSON as a full load, files that do not parse and the catalog included."""
+    files = dict(FILES)
+    files["opportunities/broken.md"] = ROBOTS.replace("owner: bob", "owner: [bob")
+    files["opportunities/no-front-matter.md"] = "Just notes.\n"
+    files["products.yaml"] = CATALOG + "  - {sku: SCN-200, name: Again, unit_price: 1}\n"
+    root = make_repo(files, defaults=False)
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    helper_first = HelperFirst(marks)
+    monkeypatch.setattr(
+        results.FileRules, "__call__", lambda rules, jobs: helper_first.run(rules, jobs)
+    )
+    monkeypatch.setattr(loader, "PARALLEL_THRESHOLD", 2)
+    monkeypatch.setattr(loader, "CHUNK", 1)
+    monkeypatch.setattr(loader.os, "cpu_count", lambda: 2)
+    text = assert_warm_equals_cold(run, root, scope=scope)
+    if scope is None:
+        assert helper_first.roles() == {"main", "helper"}
+        assert "[yaml-syntax]" in text
+        assert "sku `SCN-200` is already listed on line 2" in text
+    # And warm, after it: nothing more to compute, the same answer.
+    assert assert_warm_equals_cold(run, root, scope=scope) == text

@@ -3,6 +3,11 @@
 Checks, the attention list, reports, the site's views, history and the hook's baseline all
 ask these functions, so a deal is "stale" or "expired" in exactly one sense everywhere. Each
 takes the records and today's date; none reads the clock or a file.
+
+Next to each rule that reads today, its `*_changes` function gives the first day after today
+on which the rule's answer for the same records may differ (None: never, however far today
+moves on). Until that day the answer stays today's: the results cache keeps a file's date
+findings that long (tests/test_deal_rules_thresholds.py checks each pair agrees).
 """
 
 from __future__ import annotations
@@ -33,6 +38,31 @@ def close_date_past(config: Config, opp: Opportunity, today: date) -> bool:
     return is_open(config, opp) and opp.close_date is not None and opp.close_date < today
 
 
+def close_date_past_changes(config: Config, opp: Opportunity, today: date) -> date | None:
+    """The first day after today on which `close_date_past` may answer otherwise."""
+    return _after(opp.close_date, today) if is_open(config, opp) else None
+
+
+def _after(day: date | None, today: date) -> date | None:
+    """The day after `day` when that is after today (a `day < today` test changes then)."""
+    if day is None or day < today:
+        return None
+    return _shift(day, 1)
+
+
+def _shift(day: date, days: int) -> date | None:
+    """`day` moved by `days`, None when that leaves the calendar (year 1 to 9999)."""
+    try:
+        return day + timedelta(days=days)
+    except OverflowError:
+        return None
+
+
+def _first(*days: date | None) -> date | None:
+    """The earliest of the days given (None when none is)."""
+    return min((d for d in days if d is not None), default=None)
+
+
 def created_after_close(created: date | None, close: date | None) -> bool:
     """True when a deal was created after it closed: dates that cannot both be right.
 
@@ -57,6 +87,12 @@ def last_touch(opp: Opportunity, today: date) -> date | None:
     return opp.created
 
 
+def last_touch_changes(opp: Opportunity, today: date) -> date | None:
+    """The first day after today on which `last_touch` may answer otherwise: the next
+    activity's date."""
+    return _first(*(a.date for a in opp.activities if a.date is not None and a.date > today))
+
+
 def firm_follow_up_range(today: date, horizon: int | None) -> str:
     """The follow_up dates that count as firm, as advice: `a date from X to Y`."""
     if horizon is None:
@@ -69,6 +105,19 @@ def has_firm_follow_up(opp: Opportunity, today: date, horizon: int | None) -> bo
     if opp.follow_up is None or opp.follow_up < today:
         return False
     return horizon is None or opp.follow_up <= today + timedelta(days=horizon)
+
+
+def has_firm_follow_up_changes(opp: Opportunity, today: date, horizon: int | None) -> date | None:
+    """The first day after today on which `has_firm_follow_up` may answer otherwise: the
+    follow_up comes within the horizon, or goes past."""
+    follow_up = opp.follow_up
+    if follow_up is None:
+        return None
+    if horizon is not None:
+        firm_from = _shift(follow_up, -horizon)
+        if firm_from is not None and today < firm_from:
+            return firm_from
+    return _after(follow_up, today)
 
 
 class Staleness(NamedTuple):
@@ -91,6 +140,22 @@ def staleness(config: Config, opp: Opportunity, today: date) -> Staleness:
     return Staleness(quiet and not firm, touch, threshold)
 
 
+def staleness_changes(config: Config, opp: Opportunity, today: date) -> date | None:
+    """The first day after today on which `staleness(...).stale` may answer otherwise: the
+    last touch moves, the quiet days reach the threshold, or the follow-up turns firm or
+    lapses."""
+    threshold = config.stale_days(config.stage(opp.stage))
+    touch = last_touch(opp, today)
+    quiet = None
+    if touch is not None and (today - touch).days < threshold:
+        quiet = _shift(touch, threshold)
+    return _first(
+        last_touch_changes(opp, today),
+        quiet,
+        has_firm_follow_up_changes(opp, today, config.follow_up_horizon_days),
+    )
+
+
 def touch_unknown(opp: Opportunity) -> bool:
     """A date the stale rule reads has a problem of its own (already reported)."""
     return any(a.date is None for a in opp.activities) or bool(
@@ -108,6 +173,13 @@ def follow_up_overdue(config: Config, opp: Opportunity, today: date) -> bool:
     )
 
 
+def follow_up_overdue_changes(config: Config, opp: Opportunity, today: date) -> date | None:
+    """The first day after today on which `follow_up_overdue` may answer otherwise."""
+    if not is_open(config, opp) or opp.follow_up is None:
+        return None
+    return _first(_after(opp.follow_up, today), staleness_changes(config, opp, today))
+
+
 def quote_expired(config: Config, opp: Opportunity, today: date) -> bool:
     """An open deal's quote whose valid_until is before today (closed deals are exempt)."""
     quote = opp.quote
@@ -117,6 +189,14 @@ def quote_expired(config: Config, opp: Opportunity, today: date) -> bool:
         and quote.valid_until is not None
         and quote.valid_until < today
     )
+
+
+def quote_expired_changes(config: Config, opp: Opportunity, today: date) -> date | None:
+    """The first day after today on which `quote_expired` may answer otherwise."""
+    quote = opp.quote
+    if not is_open(config, opp) or quote is None:
+        return None
+    return _after(quote.valid_until, today)
 
 
 def quote_expiring(config: Config, opp: Opportunity, today: date, window: int) -> bool:
@@ -130,6 +210,20 @@ def quote_expiring(config: Config, opp: Opportunity, today: date, window: int) -
     )
 
 
+def quote_expiring_changes(
+    config: Config, opp: Opportunity, today: date, window: int
+) -> date | None:
+    """The first day after today on which `quote_expiring` may answer otherwise: the quote
+    comes within the window, or runs out."""
+    quote = opp.quote
+    if not is_open(config, opp) or quote is None or quote.valid_until is None:
+        return None
+    expiring_from = _shift(quote.valid_until, -window)
+    if expiring_from is not None and today < expiring_from:
+        return expiring_from
+    return _after(quote.valid_until, today)
+
+
 def quote_expired_advice(quote: Quote, today: date) -> str:
     """What the quote-expired rule says, shared with `textcrm quote`."""
     return (
@@ -141,6 +235,11 @@ def quote_expired_advice(quote: Quote, today: date) -> str:
 def decision_overdue(issue: DecisionIssue, today: date) -> bool:
     """An open decision issue whose due date is before today."""
     return issue.is_open and issue.due is not None and issue.due < today
+
+
+def decision_overdue_changes(issue: DecisionIssue, today: date) -> date | None:
+    """The first day after today on which `decision_overdue` may answer otherwise."""
+    return _after(issue.due, today) if issue.is_open else None
 
 
 def slipping(slips: int) -> bool:

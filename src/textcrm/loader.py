@@ -7,10 +7,10 @@ The same code loads from disk, from the git index (the hook) or from a commit (`
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from textcrm import layout
 from textcrm.cache import ParseCache, content_key
@@ -24,10 +24,16 @@ from textcrm.schema import Field
 
 # Below this many files to parse, a second process costs more than it saves.
 PARALLEL_THRESHOLD = 1500
+# The most files in one chunk of work handed to a helper process (on_every_core): small
+# enough that the processes finish close together, large enough that handing it over is cheap.
+CHUNK = 128
 # A scoped load (the hook, `check PATH`) that parses fewer than 1/SCOPED_CACHE_RATIO of the
 # files skips the parse cache: unpickling every cached record (~0.15 ms each) costs more
 # than parsing the few files needed (~1 ms each).
 SCOPED_CACHE_RATIO = 10
+
+J = TypeVar("J")
+R = TypeVar("R")
 
 
 class Reader(Protocol):
@@ -275,40 +281,49 @@ def _parse_one(job: tuple[str, str, str, bytes]) -> tuple[Any, list[Diagnostic]]
     return parse_record(kind, path, record_id, data)
 
 
-def _parse_chunk(
-    jobs: list[tuple[str, str, str, bytes]],
+def parse_chunk(
+    jobs: Sequence[tuple[str, str, str, bytes]],
 ) -> list[tuple[Any, list[Diagnostic]]]:
+    """Parse record files (kind, path, id, bytes), the catalog too, in one process: each
+    file's record (None when it cannot be used) and its own problems."""
     return [_parse_one(j) for j in jobs]
 
 
 def parse_files(jobs: list[tuple[str, str, str, bytes]]) -> list[tuple[Any, list[Diagnostic]]]:
-    """Parse many files, on every core for a large repository.
+    """Parse many files, on every core for a large repository (`on_every_core`)."""
+    return on_every_core(parse_chunk, jobs)
 
-    The main process parses a share itself while the helper processes do the rest: it would
-    otherwise sit idle, and what it parses needs no transfer between processes.
+
+def on_every_core(work: Callable[[list[J]], list[R]], jobs: list[J]) -> list[R]:
+    """`work(jobs)`, on every core for a large repository: `work` maps a list of jobs to one
+    result per job and must be picklable (a module-level function, or an instance of a
+    module-level class), as must the jobs and the results.
+
+    The jobs are cut into small chunks, queued for the helper processes from the front; the
+    main process takes chunks from the back for as long as no helper has started them, so all
+    the processes finish together however busy each core is, and what the main process
+    computes needs no transfer between processes.
     """
     cores = os.cpu_count() or 1
     if len(jobs) < PARALLEL_THRESHOLD or cores < 2:
-        return _parse_chunk(jobs)
+        return work(jobs)
     from concurrent.futures import ProcessPoolExecutor  # only big loads pay for its import
 
     helpers = min(cores, 4) - 1
-    # Shares are balanced by size (front matter dominates the cost), and the main process,
-    # which also unpickles the helpers' results, takes a slightly smaller one.
-    weights = [len(job[3]) + 400 for job in jobs]
-    target = sum(weights) / (helpers + 1) * 0.9
-    own, done = 0, 0
-    while own < len(jobs) and done < target:
-        done += weights[own]
-        own += 1
-    rest = jobs[own:]
-    size = max(64, len(rest) // (helpers * 4))
-    chunks = [rest[i : i + size] for i in range(0, len(rest), size)]
+    size = max(1, min(CHUNK, len(jobs) // (16 * (helpers + 1))))
+    chunks = [jobs[i : i + size] for i in range(0, len(jobs), size)]
+    own: dict[int, list[R]] = {}
     with ProcessPoolExecutor(max_workers=helpers) as pool:
-        futures = [pool.submit(_parse_chunk, chunk) for chunk in chunks]
-        results = _parse_chunk(jobs[:own])
-        for future in futures:
-            results.extend(future.result())
+        futures = [pool.submit(work, chunk) for chunk in chunks]
+        for index in range(len(chunks) - 1, -1, -1):
+            # A chunk a helper has not taken yet is cancelled and done here; the helpers take
+            # chunks in order, so once one is taken every earlier one is too.
+            if not futures[index].cancel():
+                break
+            own[index] = work(chunks[index])
+        results: list[R] = []
+        for index, future in enumerate(futures):
+            results.extend(own[index] if index in own else future.result())
     return results
 
 

@@ -1,12 +1,15 @@
 """The results cache: each file's check findings kept by its content, so `check` costs what changed.
 
-A cold `check` parses every file into records. This module keeps, per record file and keyed by
-its content (git's blob id, with its kind and path), what the checks found in it and what the
-cross-file rules need of it (`checks.references.References`), with the inputs those findings
-read (`checks.FILE_INPUTS`: the config's and catalog's digests, today). A warm `check` lists
-the files, stats them (a file's content is read and hashed only when its stat changed), parses
-only the files whose entry is missing or whose inputs changed, re-runs the cross-file rules
-from every file's References, and reports: exactly what `loader.load` reports.
+This module keeps, per record file and keyed by its content (git's blob id, with its kind and
+path), what the checks found in it and what the cross-file rules need of it
+(`checks.references.References`), with the inputs those findings read (`checks.FILE_INPUTS`:
+the config's and catalog's digests, and the range of days over which the date findings hold,
+`checks.findings_change`). A warm `check` lists the files, stats them (a file's content is
+read and hashed only when its stat changed), computes only the entries that are missing or
+whose inputs changed, re-runs the cross-file rules from every file's References, and reports:
+exactly what `loader.load` reports. A cold `check` (no cache yet, or `--no-cache`) computes
+every entry, on every core: each process reads, parses and checks its files and keeps only
+their entries (`FileRules`), so no record crosses between processes.
 
 The cache is one file in `.textcrm-cache/`, written and read through `cache.write_signed` and
 `cache.read_signed` (a forged or corrupt one is ignored). Besides the entries it keeps each
@@ -16,6 +19,7 @@ the cache was written ("racily clean" files, modified in the same clock tick, ar
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
 import struct
@@ -25,7 +29,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from textcrm import checks, layout, verdicts
+from textcrm import checks, layout, loader, verdicts
 from textcrm.cache import code_fingerprint, read_signed, write_signed
 from textcrm.checks.references import (
     References,
@@ -43,10 +47,12 @@ from textcrm.loader import (
     classify_listing,
     config_of,
     load,
-    parse_files,
+    on_every_core,
+    parse_chunk,
+    read_catalog,
     record_ids,
 )
-from textcrm.model import Product
+from textcrm.model import Config, Product
 from textcrm.repository import Repository
 
 # A stat as the cache keeps it: modification and change times, size and inode, packed (one
@@ -55,6 +61,22 @@ StatKey = bytes
 _STAT = struct.Struct("<qqQQ")
 _NOT_READ = (None, None, None)
 _KINDS = ("opportunities", "accounts", "contacts", "competitors", "products")
+
+
+def _key_of(st: os.stat_result) -> StatKey | None:
+    """A regular file's stat as the cache keeps it; None for anything else (a symlink is
+    re-read every time: the reader decides whether it may follow it)."""
+    if not stat.S_ISREG(st.st_mode):
+        return None
+    return _STAT.pack(st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino)
+
+
+def _stat_key(full: str) -> StatKey | None:
+    """The stat key of the file at `full` (None when it has none, _key_of)."""
+    try:
+        return _key_of(os.lstat(full))
+    except OSError:
+        return None
 
 
 @dataclass(frozen=True)
@@ -74,14 +96,22 @@ class Entry(NamedTuple):
     and blob id; its parse problems and one-file rules' findings (before the `rules:`
     overrides), its References (None when it does not parse), the number of products (the
     catalog); and the inputs the findings were computed with: (config digest, catalog digest,
-    today), None for an input the file's rules do not read."""
+    days), None for an input the file's rules do not read. `days` is the range of today's
+    date over which the findings hold, as proleptic ordinals: first <= today < end
+    (`checks.findings_change`; end is _FOREVER when no later day changes them)."""
 
     stat: StatKey | None
     blob: str
-    inputs: tuple[str | None, str | None, str | None]
+    inputs: tuple[str | None, str | None, tuple[int, int] | None]
     references: References | None
     found: tuple[Diagnostic, ...]
     products: int
+
+
+# A file's record job: (kind, path, id, bytes), the bytes None when the file is still to be
+# read (by whichever process computes its entry).
+Job = tuple[str, str, str, bytes | None]
+_FOREVER = date.max.toordinal() + 1
 
 
 def check(
@@ -92,27 +122,29 @@ def check(
     use_cache: bool = True,
 ) -> CheckResult:
     """Check the repository at `root` as of `today` (only `paths` when given), as
-    `loader.load` does: the working tree through the results cache; without `use_cache`, or
-    from another reader (the index, a commit), by a full load."""
-    if not use_cache or (reader is not None and not isinstance(reader, DiskReader)):
+    `loader.load` does: the working tree through the results cache (without `use_cache`,
+    neither read nor written: every entry is computed); from another reader (the index, a
+    commit), by a full load."""
+    if reader is not None and not isinstance(reader, DiskReader):
         result = load(root, today, reader=reader, paths=paths, use_cache=use_cache)
         return CheckResult(result.diagnostics, result.checked)
-    return _Check(root, today, reader or DiskReader(root), paths).run()
+    return _Check(root, today, reader or DiskReader(root), paths, use_cache).run()
 
 
 class _Store:
-    """The results cache file: an Entry per record file, by path."""
+    """The results cache file: an Entry per record file, by path (none at all without a
+    folder: nothing is read or written)."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path | None) -> None:
         self.folder = folder
-        self.name = f"results-{code_fingerprint('results')}.pickle"
-        file = folder / self.name
-        try:
-            # Files modified from this instant on may be racily clean (the module docstring).
-            self.written_ns = os.stat(file).st_mtime_ns
-        except OSError:
-            self.written_ns = 0
-        saved = read_signed(file) if self.written_ns else None
+        self.name = ""
+        self.written_ns = 0
+        if folder is not None:
+            self.name = f"results-{code_fingerprint('results')}.pickle"
+            # Files modified from this instant on may be racily clean (module docstring).
+            with contextlib.suppress(OSError):
+                self.written_ns = os.stat(folder / self.name).st_mtime_ns
+        saved = read_signed(folder / self.name) if folder and self.written_ns else None
         self.files: dict[str, Entry] = saved if isinstance(saved, dict) else {}
         self.now: dict[str, Entry] = {}  # the entries of the files this run looked at
         self.changed = False
@@ -121,6 +153,8 @@ class _Store:
         """Write the cache if it changed; after a whole-repository run, keep only the files
         the repository has now. The entries kept, and whether they were written."""
         files = self.now if whole else {**self.files, **self.now}
+        if self.folder is None:
+            return files, False
         if self.changed or len(files) != len(self.files):
             write_signed(self.folder, self.name, files, stale_glob="results-*.pickle")
             return files, True
@@ -131,7 +165,12 @@ class _Check:
     """One `check` run through the results cache."""
 
     def __init__(
-        self, root: Path, today: date, reader: DiskReader, paths: Iterable[str] | None
+        self,
+        root: Path,
+        today: date,
+        reader: DiskReader,
+        paths: Iterable[str] | None,
+        use_cache: bool = True,
     ) -> None:
         self.root = root
         self.today = today
@@ -143,13 +182,13 @@ class _Check:
         self.config_digest = blob_id(config_data) if isinstance(config_data, bytes) else ""
         self.classified = classify_listing(reader.files())
         self.ids = {k: frozenset(v) for k, v in record_ids(self.classified).items()}
-        self.store = _Store(root / layout.CACHE_DIR)
+        self.store = _Store(root / layout.CACHE_DIR if use_cache else None)
         self.data: dict[str, bytes] = {}  # bytes read this run (a changed stat)
         self.entries: dict[str, Entry] = {}
         self._products: tuple[Product, ...] | None = None
         self._prefix = os.path.join(str(root), "")
         self.catalog_digest = self._catalog_digest()
-        self._today = today.isoformat()
+        self._day = today.toordinal()
 
     def run(self) -> CheckResult:
         """The diagnostics and counts `loader.load` would give, and the cache saved."""
@@ -170,16 +209,17 @@ class _Check:
                             extra.add(p)
             self._resolve(sorted(extra))
         files, written = self.store.save(whole=scope is None)
-        # What the hook reads without the parser (textcrm.verdicts).
-        verdicts.save_from_check(
-            self.store.folder,
-            files,
-            self.store.files,
-            written,
-            self.config_digest,
-            self.config.rules,
-            self.config_diagnostics,
-        )
+        if self.store.folder is not None:
+            # What the hook reads without the parser (textcrm.verdicts).
+            verdicts.save_from_check(
+                self.store.folder,
+                files,
+                self.store.files,
+                written,
+                self.config_digest,
+                self.config.rules,
+                self.config_diagnostics,
+            )
 
         diagnostics: list[Diagnostic] = list(self.config_diagnostics)
         for path, entry in self.entries.items():
@@ -224,17 +264,19 @@ class _Check:
 
     # --- one file's content key, through the stat cache ----------------------------------
 
-    def _blob(self, path: str) -> tuple[str | Diagnostic, StatKey | None]:
-        """The file's blob id (its bytes read only when its stat changed) or why it cannot be
-        read, and its stat when that can be trusted next time."""
-        key: StatKey | None = None
+    def _stat(self, path: str) -> tuple[os.stat_result | None, StatKey | None]:
+        """The file's stat, and its key when it is a regular file (_stat_key)."""
         try:
             st = os.lstat(self._prefix + path)
         except OSError:
-            st = None
-        # A symlink is re-read every time: the reader decides whether it may follow it.
-        if st is not None and stat.S_ISREG(st.st_mode):
-            key = _STAT.pack(st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino)
+            return None, None
+        return st, _key_of(st)
+
+    def _blob(self, path: str) -> tuple[str | Diagnostic, StatKey | None]:
+        """The file's blob id (its bytes read only when its stat changed) or why it cannot be
+        read, and its stat when that can be trusted next time."""
+        st, key = self._stat(path)
+        if st is not None and key is not None:
             old = self.store.files.get(path)
             if old is not None and old.stat == key:
                 if st.st_mtime_ns < self.store.written_ns:
@@ -254,81 +296,129 @@ class _Check:
         blob, _stat = self._blob(layout.CATALOG_FILE)
         return blob if isinstance(blob, str) else f"unreadable: {blob.message}"
 
-    def _inputs(self, kind: str, record: Any) -> tuple[str | None, str | None, str | None]:
-        """The inputs a file's one-file rules read (checks.FILE_INPUTS)."""
-        if record is None:
-            return _NOT_READ
-        reads = checks.FILE_INPUTS[kind]
-        catalog = "catalog" in reads and (kind != "opportunity" or bool(record.line_items))
-        return (
-            self.config_digest if "config" in reads else None,
-            self.catalog_digest if catalog else None,
-            self._today if "today" in reads else None,
-        )
-
     def _valid(self, entry: Entry) -> bool:
-        config, catalog, today = entry.inputs
+        config, catalog, days = entry.inputs
         return (
             (config is None or config == self.config_digest)
             and (catalog is None or catalog == self.catalog_digest)
-            and (today is None or today == self._today)
+            and (days is None or days[0] <= self._day < days[1])
         )
 
     # --- entries: from the cache, else by parsing ------------------------------------------
 
     def _resolve(self, paths: list[str]) -> None:
         """The entries of `paths`: cached ones whose inputs still hold, the rest computed."""
-        todo: list[tuple[str, str, str, bytes]] = []
-        stats: list[tuple[str, StatKey | None]] = []
+        todo: list[Job] = []
+        keys: list[StatKey | None] = []
         store = self.store
         for path in paths:
             kind, record_id = self.classified[path]
+            entry = store.files.get(path)
+            if entry is None:
+                # A file the cache does not know (every file, the first time): its stat and
+                # bytes are read by the process that computes its entry.
+                data = self.data.get(path)
+                todo.append((kind, path, record_id, data))
+                keys.append(self._stat(path)[1] if data is not None else None)
+                continue
             blob, key = self._blob(path)
             if isinstance(blob, Diagnostic):
                 self.entries[path] = Entry(None, "", _NOT_READ, None, (blob,), 0)
                 continue
-            entry = store.files.get(path)
-            if entry is not None and entry.blob == blob and self._valid(entry):
+            if entry.blob == blob and self._valid(entry):
                 if entry.stat != key:
                     entry = entry._replace(stat=key)
                     store.changed = True
                 self.entries[path] = store.now[path] = entry
                 continue
-            data = self.data.pop(path, None)
-            if data is None:  # its stat held, but the inputs of its findings changed
-                read = self.reader.read(path)
-                if isinstance(read, Diagnostic):
-                    self.entries[path] = Entry(None, "", _NOT_READ, None, (read,), 0)
-                    continue
-                data, blob = read, blob_id(read)
-            todo.append((kind, path, record_id, data))
-            stats.append((blob, key))
+            # Changed, or its stat held but the inputs of its findings changed (then its
+            # bytes are still to be read).
+            todo.append((kind, path, record_id, self.data.pop(path, None)))
+            keys.append(key)
         if not todo:
             return
-        parsed = parse_files(todo)
-        for (blob, key), job, entry in zip(stats, todo, self._compute(todo, parsed), strict=True):
-            self.entries[job[1]] = store.now[job[1]] = entry._replace(stat=key, blob=blob)
+        # Shared work is sent the catalog's products (a helper would otherwise parse the
+        # catalog for every chunk it takes); a few files read it only if they need it.
+        shared = len(todo) >= loader.PARALLEL_THRESHOLD
+        rules = FileRules(
+            self.config,
+            self._catalog_products() if shared else None,
+            self.today,
+            self.config_digest,
+            self.catalog_digest,
+            self.reader,
+            store.folder is not None,
+        )
+        for key, job, entry in zip(keys, todo, on_every_core(rules, todo), strict=True):
+            if not entry.blob:  # it could not be read: reported, not kept
+                self.entries[job[1]] = entry
+                continue
+            if job[3] is not None:  # read here: the stat taken here goes with it
+                entry = entry._replace(stat=key)
+            self.entries[job[1]] = store.now[job[1]] = entry
             store.changed = True
 
-    def _compute(
-        self,
-        jobs: list[tuple[str, str, str, bytes]],
-        parsed: list[tuple[Any, list[Diagnostic]]],
-    ) -> list[Entry]:
-        """The entries of freshly parsed files: the one-file rules run on a Repository of
-        these records only."""
+    def _catalog_products(self) -> tuple[Product, ...]:
+        """The catalog's products (parsed once per run, when some file is computed)."""
+        if self._products is None:
+            self._products = ()
+            if layout.CATALOG_FILE in self.classified:
+                data = self.data.get(layout.CATALOG_FILE) or self.reader.read(layout.CATALOG_FILE)
+                if isinstance(data, bytes):
+                    self._products = read_catalog(data)[0] or ()
+        return self._products
+
+
+@dataclass(frozen=True)
+class FileRules:
+    """What computes the entries of record files (`Job`s), on whichever core: read the files
+    not read yet, parse them, run the one-file rules on a Repository of these records only,
+    and keep what check needs: the findings, the References and the inputs. A helper process
+    sends back these small entries, not records."""
+
+    config: Config
+    products: tuple[Product, ...] | None  # None: read from the catalog when needed
+    today: date
+    config_digest: str
+    catalog_digest: str
+    reader: DiskReader
+    stats: bool  # take the stat of each file read here, before reading it
+
+    def __call__(self, jobs: list[Job]) -> list[Entry]:
+        """The entry of each job: its stat when this read the file (and `stats`), else None;
+        its blob '' when it cannot be read."""
+        read: list[tuple[str, str, str, bytes]] = []
+        blobs: dict[str, tuple[str, StatKey | None]] = {}
+        unreadable: dict[str, Entry] = {}
+        prefix = os.path.join(str(self.reader.root), "")
+        for kind, path, record_id, data in jobs:
+            key = None
+            if data is None:
+                key = _stat_key(prefix + path) if self.stats else None
+                got = self.reader.read(path)
+            else:
+                got = data
+            if isinstance(got, Diagnostic):
+                unreadable[path] = Entry(None, "", _NOT_READ, None, (got,), 0)
+                continue
+            blobs[path] = (blob_id(got), key)
+            read.append((kind, path, record_id, got))
+        parsed = parse_chunk(read)
         records: dict[str, dict[str, Any]] = {k: {} for k in layout.KIND_FOLDER}
-        for (kind, _path, _id, _data), (record, _found) in zip(jobs, parsed, strict=True):
+        products = self.products
+        for (kind, _path, _id, _data), (record, _found) in zip(read, parsed, strict=True):
             if kind == "catalog":
-                self._products = record or ()
+                products = record or ()
             elif record is not None:
                 records[kind][record.id] = record
-        products: tuple[Product, ...] = ()
-        catalog = any(job[0] == "catalog" for job in jobs)
-        if catalog or any(o.line_items for o in records["opportunity"].values()):
-            products = self._catalog_products()
+        if products is None:
+            products = ()
+            if any(o.line_items for o in records["opportunity"].values()):
+                catalog = self.reader.read(layout.CATALOG_FILE)
+                if isinstance(catalog, bytes):
+                    products = read_catalog(catalog)[0] or ()
         repo = Repository(
-            root=self.root,
+            root=self.reader.root,
             config=self.config,
             opportunities=records["opportunity"],
             accounts=records["account"],
@@ -336,32 +426,41 @@ class _Check:
             competitors=records["competitor"],
             products={p.sku: p for p in products},
             product_list=products,
-            ids=self.ids,
-            scope=frozenset(job[1] for job in jobs),
+            # The one-file rules read no other file's id (checks.CROSS_FILE holds the rules
+            # that do), so a helper process is not sent every id.
+            ids={},
+            scope=frozenset(job[1] for job in read),
         )
         by_path: dict[str, list[Diagnostic]] = {}
         for d in checks.run_one_file_rules(repo, self.today):
             by_path.setdefault(d.path, []).append(d)
-        entries = []
-        for (kind, path, _id, _data), (record, found) in zip(jobs, parsed, strict=True):
+        computed: dict[str, Entry] = {}
+        for (kind, path, _id, _data), (record, found) in zip(read, parsed, strict=True):
             own = tuple(found) + tuple(by_path.get(path, ()))
+            blob, key = blobs[path]
             if kind == "catalog":
                 count = len(record) if record else 0
-                entries.append(Entry(None, "", _NOT_READ, None, own, count))
+                computed[path] = Entry(key, blob, _NOT_READ, None, own, count)
             elif record is None:
-                entries.append(Entry(None, "", _NOT_READ, None, own, 0))
+                computed[path] = Entry(key, blob, _NOT_READ, None, own, 0)
             else:
                 refs = references_of(kind, record)
-                entries.append(Entry(None, "", self._inputs(kind, record), refs, own, 0))
-        return entries
+                computed[path] = Entry(key, blob, self._inputs(kind, record), refs, own, 0)
+        return [unreadable.get(job[1]) or computed[job[1]] for job in jobs]
 
-    def _catalog_products(self) -> tuple[Product, ...]:
-        """The catalog's products, parsed once per run when a recomputed file needs them."""
-        if self._products is None:
-            self._products = ()
-            if layout.CATALOG_FILE in self.classified:
-                data = self.data.get(layout.CATALOG_FILE) or self.reader.read(layout.CATALOG_FILE)
-                if isinstance(data, bytes):
-                    (record, _found) = parse_files([("catalog", layout.CATALOG_FILE, "", data)])[0]
-                    self._products = record or ()
-        return self._products
+    def _inputs(
+        self, kind: str, record: Any
+    ) -> tuple[str | None, str | None, tuple[int, int] | None]:
+        """The inputs a file's one-file rules read (checks.FILE_INPUTS), with the range of
+        days its findings hold for."""
+        reads = checks.FILE_INPUTS[kind]
+        catalog = "catalog" in reads and (kind != "opportunity" or bool(record.line_items))
+        days = None
+        if "today" in reads:
+            until = checks.findings_change(kind, self.config, record, self.today)
+            days = (self.today.toordinal(), _FOREVER if until is None else until.toordinal())
+        return (
+            self.config_digest if "config" in reads else None,
+            self.catalog_digest if catalog else None,
+            days,
+        )

@@ -2,9 +2,10 @@
 
 `check` (through its results cache) and the hook itself record, per record file and blob id
 (git's id of its bytes), what the hook needs to pass a commit without parsing: the inputs the
-file's one-file rules read (textcrm.yaml's and products.yaml's blob ids, today), whether those
-rules found nothing once textcrm.yaml's `rules:` applied ("clean"; None when not known), and
-what the cross-file rules read of it: the ids it names (by form of naming, without lines), its
+file's one-file rules read (textcrm.yaml's and products.yaml's blob ids, and the days over
+which its findings hold, as the results cache keeps them), whether those rules found nothing
+once textcrm.yaml's `rules:` applied ("clean"; None when not known), and what the cross-file
+rules read of it: the ids it names (by form of naming, without lines), its
 account and its quote number. textcrm.yaml itself has a verdict too: clean when it has no
 problem of its own.
 
@@ -29,13 +30,17 @@ from typing import Any, NamedTuple
 
 from textcrm.cache import code_fingerprint, read_signed, write_signed
 
-_FORMAT = 2
+_FORMAT = 3
 _SHARDS = "0123456789abcdef"
 RECENT_CAP = 4096  # the hook's own verdicts kept, most recent last
 CONFIG = "textcrm.yaml"
 
-# The inputs of a file's one-file rules: (config blob id, catalog digest or None, today or None).
-Inputs = tuple[str, "str | None", "str | None"]
+# The inputs of a file's one-file rules: (config blob id, catalog digest or None, the days its
+# findings hold or None): the days as the results cache keeps them, ordinals of the first day
+# and of the day after the last (results.Entry).
+Inputs = tuple[str, "str | None", "tuple[int, int] | None"]
+# The inputs a commit is judged with: the staged config and catalog, and today's ordinal.
+Current = tuple[str, str, int]
 
 
 class Verdict(NamedTuple):
@@ -110,13 +115,14 @@ def _decode(saved: Mapping[str, Any], path: str) -> tuple[str, Verdict] | None:
     return raw[:20].hex(), Verdict((config, catalog, today), clean, kind, account, names, quote)
 
 
-def holds(v: Verdict, current: Inputs) -> bool:
-    """Whether a verdict's inputs are those of `current` (None: an input it does not read)."""
-    config, catalog, today = v.inputs
+def holds(v: Verdict, current: Current) -> bool:
+    """Whether a verdict's inputs are those of `current` (None: an input it does not read;
+    a range of days holds when it holds today)."""
+    config, catalog, days = v.inputs
     return (
         config == current[0]
         and (catalog is None or catalog == current[1])
-        and (today is None or today == current[2])
+        and (days is None or days[0] <= current[2] < days[1])
     )
 
 
@@ -144,14 +150,15 @@ class Store:
                 found.append(got[1])
         return found
 
-    def get(self, path: str, blob: str, current: Inputs) -> Verdict | None:
+    def get(self, path: str, blob: str, current: Current) -> Verdict | None:
         """The verdict on this blob of `path` whose inputs hold under `current` (an input the
         file's rules do not read is None in its verdict), or None."""
         return next((v for v in self.candidates(path, blob) if holds(v, current)), None)
 
     def config_clean(self, config: str) -> bool:
         """Whether the textcrm.yaml of this blob id is known to have no problem of its own."""
-        v = self.get(CONFIG, config, (config, None, None))
+        # textcrm.yaml's verdict reads no catalog and no day: any stand in for them.
+        v = self.get(CONFIG, config, (config, "", 0))
         return v is not None and v.clean is True
 
     def recent(self) -> list[Known]:
@@ -261,14 +268,15 @@ def save_from_check(
             old.unlink(missing_ok=True)
 
 
-def record(folder: Path, config: str, config_clean: bool, known: list[Known], today: str) -> None:
-    """Add the hook's own verdicts to `verdicts-recent-*`: those of other days on date rules
-    are dropped, and only the RECENT_CAP newest kept."""
+def record(folder: Path, config: str, config_clean: bool, known: list[Known], today: int) -> None:
+    """Add the hook's own verdicts to `verdicts-recent-*`: those that no longer hold on
+    `today` (an ordinal) are dropped, and only the RECENT_CAP newest kept."""
     new = [*known, _config_verdict(config, config_clean)]  # the newest: never dropped
     paths = {k.path for k in new}
     kept = [
         k
         for k in Store(folder).recent()
-        if k.path not in paths and k.verdict.inputs[2] in (None, today)
+        if k.path not in paths
+        and ((days := k.verdict.inputs[2]) is None or days[0] <= today < days[1])
     ]
     write_signed(folder, _recent_name(), _payload([*kept, *new][-RECENT_CAP:]))

@@ -14,12 +14,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from textcrm.checks import amounts, dates, notes, references, stages
 
 if TYPE_CHECKING:
     from textcrm.diagnostics import Diagnostic
+    from textcrm.model import Config
     from textcrm.repository import Repository
 
 Check = Callable[["Repository", date], Iterable["Diagnostic"]]
@@ -63,8 +64,9 @@ CROSS_FILE = frozenset(
 
 # What the other rules read besides the file they report on, by kind of file: "config"
 # (textcrm.yaml), "catalog" (products.yaml; an opportunity reads it only through its line
-# items) and "today". A rule that starts reading more must say so here: the results cache
-# keeps each file's findings for as long as these inputs stay the same.
+# items) and "today" (the date rules, whose findings stay the same until the day
+# `findings_change` names). A rule that starts reading more must say so here: the results
+# cache keeps each file's findings for as long as these inputs stay the same.
 FILE_INPUTS: Mapping[str, frozenset[str]] = {
     "opportunity": frozenset({"config", "catalog", "today"}),
     "account": frozenset({"config"}),
@@ -72,6 +74,15 @@ FILE_INPUTS: Mapping[str, frozenset[str]] = {
     "competitor": frozenset(),
     "catalog": frozenset(),
 }
+
+
+def findings_change(kind: str, config: Config, record: Any, today: date) -> date | None:
+    """The first day after today on which the one-file rules' findings in a parsed file of
+    `kind` may differ from today's (None: never), everything else staying the same. Only the
+    date rules (`dates`) read today; the results cache keeps a file's findings until then."""
+    if "today" not in FILE_INPUTS[kind]:
+        return None
+    return dates.findings_change(config, record, today)
 
 
 def run(repo: Repository, today: date) -> list[Diagnostic]:

@@ -6,7 +6,7 @@ The rules themselves are defined once in `textcrm.deals`; these functions report
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
 from textcrm import deals
@@ -21,6 +21,7 @@ from textcrm.plural import counted
 from textcrm.rules import default_severity
 
 if TYPE_CHECKING:
+    from textcrm.model import Config, Opportunity
     from textcrm.repository import Repository
 
 
@@ -122,3 +123,40 @@ def quote_expired(repo: Repository, today: date) -> Iterator[Diagnostic]:
                 opp.line_of("quote"),
                 quote_expired_advice(opp.quote, today),
             )
+
+
+def findings_change(config: Config, opp: Opportunity, today: date) -> date | None:
+    """The first day after today on which this module's findings in `opp`'s file may differ
+    from today's (None: never), from the thresholds of the rules in `textcrm.deals`. A file
+    with a finding that names today (or counts the days up to it) changes every day."""
+    try:
+        tomorrow = today + timedelta(days=1)
+    except OverflowError:
+        return None
+    if any(a.date is not None and a.date > today for a in opp.activities):
+        return tomorrow  # activity-in-future
+    if not deals.is_open(config, opp):
+        return None  # every other rule here asks for an open deal (created-after-close too)
+    # (A rule is asked only when the field it reads is given: it is false and never changes
+    # otherwise; this runs for every opportunity of a cold check.)
+    stale_reported = not touch_unknown(opp)
+    closes, quote, follow_up = opp.close_date is not None, opp.quote is not None, opp.follow_up
+    if (
+        (closes and deals.close_date_past(config, opp, today))
+        or (quote and deals.quote_expired(config, opp, today))
+        or (stale_reported and deals.staleness(config, opp, today).stale)
+        or (follow_up is not None and deals.follow_up_overdue(config, opp, today))
+    ):
+        return tomorrow
+    if follow_up is not None:
+        first = deals.follow_up_overdue_changes(config, opp, today)  # staleness's too
+    else:
+        first = deals.staleness_changes(config, opp, today) if stale_reported else None
+    for day in (
+        # close-date-past's threshold is created-after-close's too
+        deals.close_date_past_changes(config, opp, today) if closes else None,
+        deals.quote_expired_changes(config, opp, today) if quote else None,
+    ):
+        if day is not None and (first is None or day < first):
+            first = day
+    return first

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from textcrm import git, layout
 from textcrm.errors import GitError
 from textcrm.hook.scope import Plan, narrow_listing, needs_every_file
-from textcrm.verdicts import Inputs, Known, Store, Verdict, names_of, record
+from textcrm.verdicts import Current, Known, Store, Verdict, names_of, record
 
 if TYPE_CHECKING:
     from textcrm.repository import LoadResult
@@ -48,7 +48,7 @@ class Passed(NamedTuple):
     checked: dict[str, int] | None
 
 
-def inputs_of(listing: Mapping[str, git.Entry], today: date) -> Inputs | None:
+def inputs_of(listing: Mapping[str, git.Entry], today: date) -> Current | None:
     """The inputs of the staged files' rules: the index's textcrm.yaml and products.yaml blob
     ids (as the results cache digests them) and today; None when one is not a plain file."""
     config = listing.get(layout.CONFIG_FILE)
@@ -61,7 +61,7 @@ def inputs_of(listing: Mapping[str, git.Entry], today: date) -> Inputs | None:
         return None
     else:
         digest = catalog.sha
-    return (config.sha, digest, today.isoformat())
+    return (config.sha, digest, today.toordinal())
 
 
 def answer(
@@ -199,7 +199,7 @@ def remember(
 
 
 def record_judged(
-    crm: Path, result: LoadResult, blob_of: Callable[[str], str | None], current: Inputs
+    crm: Path, result: LoadResult, blob_of: Callable[[str], str | None], current: Current
 ) -> None:
     """Record the verdicts of a scoped load's files: clean or not for the files in its scope,
     what the cross-file rules read of every record it parsed. `blob_of` gives the blob id of
@@ -228,7 +228,7 @@ def record_judged(
             inputs = (
                 current[0],
                 current[1] if catalog else None,
-                current[2] if "today" in reads else None,
+                (current[2], current[2] + 1) if "today" in reads else None,
             )
             clean = rec.path not in with_problems if rec.path in scope else None
             refs = references_of(kind, rec)
@@ -236,7 +236,7 @@ def record_judged(
             verdict = Verdict(inputs, clean, refs.kind, refs.account, names_of(refs.names), quote)
             known.append(Known(rec.path, blob, verdict))
     config_clean = layout.CONFIG_FILE not in with_problems
-    record(crm / layout.CACHE_DIR, current[0], config_clean, known, current[2] or "")
+    record(crm / layout.CACHE_DIR, current[0], config_clean, known, current[2])
 
 
 def record_edit(root: Path, today: date, path: str, data: bytes, result: LoadResult) -> None:
@@ -265,4 +265,4 @@ def record_edit(root: Path, today: date, path: str, data: bytes, result: LoadRes
     def blob_of(rel: str) -> str | None:
         return edited if rel == path else blob_on_disk(rel)
 
-    record_judged(root, result, blob_of, (config, catalog, today.isoformat()))
+    record_judged(root, result, blob_of, (config, catalog, today.toordinal()))
