@@ -267,11 +267,10 @@ def test_another_day_than_the_check_goes_to_the_full_hook(repo, tmp_path):
     assert (code, fast) == (0, False)
     assert "still to fix: close date 2026-12-19 is in the past (today is 2026-12-24)" in out
     assert full(top, tmp_path, later) == (out, code)
-    # A day with nothing to say: the full hook answers first, then records its verdict.
+    # Days before the deal's next date: the check's verdict holds over them, as its findings do.
     clean = ("textcrm: no problems in 1 opportunity\n", 0)
-    assert hook(top, tmp_path, "2026-11-29") == (*clean, False)
     assert hook(top, tmp_path, "2026-11-29") == (*clean, True)
-    assert hook(top, tmp_path, "2026-11-30") == (*clean, False)
+    assert hook(top, tmp_path, "2026-11-30") == (*clean, True)
 
 
 def test_the_hook_records_what_it_judged(repo, tmp_path):
@@ -362,27 +361,32 @@ def test_the_forms_of_naming_agree_with_the_cross_file_rules():
     assert dict(FORM_KIND) == {form: kind for form, (kind, _rule) in FORMS.items()}
 
 
-def test_the_recent_store_is_capped_and_drops_other_days(tmp_path):
+def test_the_recent_store_is_capped_and_drops_verdicts_past_their_days(tmp_path):
     folder = tmp_path / ".textcrm-cache"
     folder.mkdir()
     a, b, c, d = ("a" * 40, "b" * 40, "c" * 40, "d" * 40)
+    nov27, nov28 = date(2026, 11, 27).toordinal(), date(2026, 11, 28).toordinal()
 
-    def v(today: str | None) -> Verdict:
-        return Verdict((c, None, today), True, "opportunity", "", ("account", "x"), "Q-1")
+    def v(days: tuple[int, int] | None) -> Verdict:
+        return Verdict((c, None, days), True, "opportunity", "", ("account", "x"), "Q-1")
 
-    record(folder, c, True, [Known("a.md", a, v("2026-11-27"))], "2026-11-27")
-    record(folder, c, True, [Known("b.md", b, v(None))], "2026-11-28")
+    record(folder, c, True, [Known("a.md", a, v((nov27, nov28)))], nov27)
+    record(folder, c, True, [Known("e.md", a, v((nov27, nov28 + 3)))], nov27)
+    record(folder, c, True, [Known("b.md", b, v(None))], nov28)
     store = Store(folder)
-    assert store.get("a.md", a, (c, None, "2026-11-27")) is None  # another day's: dropped
-    assert store.get("b.md", b, (c, None, "2026-11-28")) == v(None)
-    assert store.get("b.md", b, (d, None, "2026-11-28")) is None  # another textcrm.yaml
-    assert store.get("b.md", a, (c, None, "2026-11-28")) is None  # another blob
-    many = [Known(f"{i}.md", a, v("2026-11-28")) for i in range(RECENT_CAP + 5)]
-    record(folder, c, True, many, "2026-11-28")
+    assert store.get("a.md", a, (c, "", nov27)) is None  # its days are over: dropped
+    assert store.get("e.md", a, (c, "", nov28 + 2)) == v((nov27, nov28 + 3))  # still holds
+    assert store.get("e.md", a, (c, "", nov28 + 3)) is None  # the day after its last
+    assert store.get("e.md", a, (c, "", nov27 - 1)) is None  # before its first
+    assert store.get("b.md", b, (c, "", nov28)) == v(None)
+    assert store.get("b.md", b, (d, "", nov28)) is None  # another textcrm.yaml
+    assert store.get("b.md", a, (c, "", nov28)) is None  # another blob
+    many = [Known(f"{i}.md", a, v((nov28, nov28 + 1))) for i in range(RECENT_CAP + 5)]
+    record(folder, c, True, many, nov28)
     store = Store(folder)
-    assert store.get("5.md", a, (c, None, "2026-11-28")) is None
-    assert store.get("6.md", a, (c, None, "2026-11-28")) is not None
-    assert store.get("b.md", b, (c, None, "2026-11-28")) is None
+    assert store.get("5.md", a, (c, "", nov28)) is None
+    assert store.get("6.md", a, (c, "", nov28)) is not None
+    assert store.get("b.md", b, (c, "", nov28)) is None
     assert store.config_clean(c) is True
     assert store.config_clean(d) is False
 
