@@ -90,8 +90,9 @@ def test_any_text_of_escapes_and_wide_characters_is_written_as_icalendar_writes_
 
 
 @pytest.mark.parametrize("length", range(60, 240))
-def test_the_fast_fold_of_ascii_lines_equals_the_general_fold(length: int) -> None:
-    line = ("abcdefghij" * 30)[:length]
+@pytest.mark.parametrize("unit", ["abcdefghij", "abc\\nefghi", "a^b\\,c\\;d", "\\", "^"])
+def test_the_fold_of_ascii_lines_equals_the_general_fold(length: int, unit: str) -> None:
+    line = (unit * 240)[:length]
     assert _fold(line) == _fold_slow(line)
     assert all(len(part) <= 75 for part in _fold(line).split("\r\n"))
 

@@ -220,11 +220,20 @@ _FOLD_AT = 74
 
 def _fold(line: str) -> str:
     """One content line folded as icalendar folds it (RFC 5545 3.1), with CRLF + space."""
-    if len(line) <= _FOLD_AT and line.isascii():
+    if not line.isascii():
+        return _fold_slow(line)
+    if len(line) <= _FOLD_AT:
         return line
-    if line.isascii() and "\\" not in line and "^" not in line:
-        return "\r\n ".join(line[i : i + _FOLD_AT] for i in range(0, len(line), _FOLD_AT))
-    return _fold_slow(line)
+    parts = []
+    start, size = 0, len(line)
+    while size - start > _FOLD_AT:  # an ASCII character is one octet
+        end = start + _FOLD_AT
+        if line[end - 1] in "\\^":
+            end -= 1
+        parts.append(line[start:end])
+        start = end
+    parts.append(line[start:])
+    return "\r\n ".join(parts)
 
 
 def _fold_slow(line: str) -> str:
