@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from conftest import DEFAULT_CONFIG
 from textcrm.calendar import (
     PRODID,
     _description,
@@ -153,8 +154,17 @@ close_date: 2027-01-15
 }
 
 
+# Feed names (company and owner) that icalendar writes as they are (an X- property).
+TRICKY_CONFIG = DEFAULT_CONFIG.replace(
+    "owners: [alice, bob]",
+    'owners:\n  - {key: alice, name: "Alice Müller-Łukasiewicz, Sales; EMEA \\\\ North"}\n'
+    "  - bob\n"
+    'company: {name: "Northwind, Robotics; Inc. \\\\ Großhandel für Förderanlagen und Zubehör"}',
+)
+
+
 def test_feeds_are_the_bytes_icalendar_writes(make_repo) -> None:
-    root = make_repo(TRICKY_DEALS)
+    root = make_repo(TRICKY_DEALS, config=TRICKY_CONFIG)
     repo = load(root, TODAY).repository
     owners: list[str | None] = [None, "alice", "bob"]
     ours = calendar_feeds(repo, TODAY, owners)
@@ -163,6 +173,15 @@ def test_feeds_are_the_bytes_icalendar_writes(make_repo) -> None:
     assert b"\r\n " in ours[None] and b"\\;" in ours[None] and b"\\," in ours[None]
     assert "日本".encode() in ours["alice"]
     assert ours["bob"].count(b"BEGIN:VEVENT") == 1  # bob's one close date
+    assert b"X-WR-CALNAME:Northwind, Robotics; Inc. \\ Gro" in ours["alice"]
+
+
+def test_a_line_break_in_a_feed_name_is_escaped(make_repo) -> None:
+    """icalendar refused a line break in X-WR-CALNAME (an assertion); it is written `\\n`."""
+    config = DEFAULT_CONFIG + 'company: {name: "Northwind\\nRobotics"}\n'
+    repo = load(make_repo(TRICKY_DEALS, config=config), TODAY).repository
+    feed = calendar_feeds(repo, TODAY, ["bob"])["bob"]
+    assert b"\r\nX-WR-CALNAME:Northwind\\nRobotics: bob\r\n" in feed
 
 
 def test_a_kept_memo_gives_the_same_feeds(make_repo) -> None:

@@ -170,14 +170,17 @@ def calendar_feeds(
         memo.update(used)
     feeds: dict[str | None, bytes] = {}
     for owner in wanted:
+        # An X- property's value is written as it is (icalendar's vUnknown), but a line
+        # break, which icalendar refused there, is escaped as in TEXT.
+        name = ics_text(feed_name(repo, owner)).replace("\n", "\\n")
         head = _content_lines(
             [
                 "BEGIN:VCALENDAR",
                 "VERSION:2.0",
-                f"PRODID:{_ics_escape(PRODID)}",
+                f"PRODID:{PRODID}",
                 "CALSCALE:GREGORIAN",
                 "METHOD:PUBLISH",
-                f"X-WR-CALNAME:{_ics_escape(ics_text(feed_name(repo, owner)))}",
+                f"X-WR-CALNAME:{name}",
             ]
         )
         body = b"".join(data for who, data in serialized if owner is None or who == owner)
