@@ -298,7 +298,7 @@ PROFILE_PARTS = (
     ("of which: table cell labels", "textcrm/render.py", "label_table_cells"),
     ("of which: writing files", "site/output.py", "write_if_changed"),
     ("data files: pipeline.json, calendar feeds", "site/feeds.py", "data_files"),
-    ("of which: calendar feeds (icalendar)", "textcrm/calendar.py", "calendar_feeds"),
+    ("of which: calendar feeds", "textcrm/calendar.py", "calendar_feeds"),
     ("search index", "textcrm/site/views/search.py", "search_index"),
 )
 

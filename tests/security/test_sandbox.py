@@ -149,3 +149,22 @@ def test_serve_reports_a_refused_template_and_keeps_serving(make_repo, tmp_path)
         f"object is unsafe; {SANDBOX_HINT}"
     )
     assert (root / "_site/index.html").is_file()  # the last good site stays
+
+
+def test_remembered_verdicts_still_refuse_and_still_wrap_format():
+    """The sandbox remembers its verdict on each (type, attribute): a second read of a safe
+    attribute takes a shorter way, and must give what the first gave, while an unsafe one is
+    still refused and `str.format` still goes through the sandbox's formatter every time."""
+    from textcrm import render
+
+    env = render.environment(None)
+    reads = "{% set ns = namespace(f='x', g=1) %}" + "{{ ns.f }}{{ ns.g }}" * 3
+    assert env.from_string(reads).render({}) == "x1x1x1"
+    fmt = "{% for i in range(3) %}{{ '{0}-{1}'.format(i, 'a') }} {% endfor %}"
+    assert env.from_string(fmt).render({}) == "0-a 1-a 2-a "
+    escape = "{{ '{0.__class__.__init__.__globals__}'.format(cycler) }}"
+    for _ in range(2):
+        with pytest.raises(render.TemplateError, match="is unsafe"):
+            env.from_string(escape).render({})
+        with pytest.raises(render.TemplateError, match="unsafe"):
+            env.from_string("{{ cycler.__init__ }}{{ cycler.__init__.__globals__ }}").render({})
