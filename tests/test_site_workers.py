@@ -1,0 +1,137 @@
+"""Pages rendered by short-lived forked workers (each given a short run of pages, the summaries'
+views built by the main process) equal pages rendered in one process, byte for byte."""
+
+from __future__ import annotations
+
+import pickle
+import shutil
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from conftest import EXAMPLE
+from textcrm.render import TemplateFailed
+from textcrm.site import build, pages
+from textcrm.site.markdown import MarkdownCache
+
+TODAY = date(2026, 11, 28)
+
+
+def tree(folder: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+@pytest.fixture
+def example(tmp_path: Path) -> Path:
+    root = tmp_path / "crm"
+    shutil.copytree(EXAMPLE, root)
+    return root
+
+
+@pytest.fixture
+def tiny_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Workers even for a small site, each given two pages: many workers, every kind of page
+    (summaries included) rendered by one of them."""
+    monkeypatch.setattr(pages, "PARALLEL_THRESHOLD", 1)
+    monkeypatch.setattr(pages, "RUN_PAGES", 2)
+
+
+def test_a_site_rendered_by_workers_equals_one_rendered_in_one_process(
+    example: Path, tmp_path: Path, tiny_runs: None
+) -> None:
+    serial = build(example, TODAY, tmp_path / "serial", use_cache=False, jobs=1)
+    parallel = build(example, TODAY, tmp_path / "parallel", use_cache=False, jobs=2)
+    assert parallel.pages == serial.pages > 20
+    assert parallel.rendered == serial.rendered == serial.pages
+    assert parallel.written == serial.written
+    got, expected = tree(tmp_path / "parallel"), tree(tmp_path / "serial")
+    assert sorted(got) == sorted(expected)
+    assert [rel for rel in expected if got[rel] != expected[rel]] == []
+    assert (
+        "pipeline.json" in got
+        and "index.html" in got
+        and "quotes" in {rel.partition("/")[0] for rel in got}
+    )
+
+    # Built again by workers, nothing changed: every page is decided up to date, none written.
+    again = build(example, TODAY, tmp_path / "parallel", use_cache=False, jobs=2)
+    assert (again.rendered, again.written) == (0, 0)
+    assert tree(tmp_path / "parallel") == got
+
+    # One deal edited: workers render its page and the summaries again, the same bytes as a
+    # build in one process of the new state.
+    deal = sorted((example / "opportunities").glob("*.md"))[0]
+    deal.write_text(deal.read_text().replace("\n---\n", "\n---\nEdited.\n\n", 1))
+    edited = build(example, TODAY, tmp_path / "parallel", use_cache=False, jobs=2)
+    assert 0 < edited.rendered < edited.pages
+    build(example, TODAY, tmp_path / "fresh", use_cache=False, jobs=1)
+    assert tree(tmp_path / "parallel") == tree(tmp_path / "fresh")
+
+
+def test_notes_rendered_by_workers_reach_the_markdown_cache(
+    example: Path, tmp_path: Path, tiny_runs: None
+) -> None:
+    # The workers' Markdown is kept by the main process: the cache saved after a build by
+    # workers holds what a build in one process saves.
+    copy = tmp_path / "copy"
+    shutil.copytree(example, copy)
+    build(example, TODAY, tmp_path / "parallel", jobs=2)
+    build(copy, TODAY, tmp_path / "serial", jobs=1)
+    by_workers = MarkdownCache(example / ".textcrm-cache").entries
+    in_one = MarkdownCache(copy / ".textcrm-cache").entries
+    assert len(by_workers) > 10
+    assert by_workers == in_one
+    assert tree(tmp_path / "parallel") == tree(tmp_path / "serial")
+
+
+def test_a_template_failing_in_a_worker_stops_the_build_with_its_message(
+    example: Path, tmp_path: Path, tiny_runs: None
+) -> None:
+    broken = example / "templates" / "contact.html"
+    broken.parent.mkdir(exist_ok=True)
+    broken.write_text(
+        '{% extends "base.html" %}{% block main %}{{ page.name.nope() }}{% endblock %}'
+    )
+    with pytest.raises(TemplateFailed) as in_one:
+        build(example, TODAY, tmp_path / "serial", use_cache=False, jobs=1)
+    with pytest.raises(TemplateFailed) as in_worker:
+        build(example, TODAY, tmp_path / "parallel", use_cache=False, jobs=2)
+    assert "templates/contact.html:1" in in_one.value.message
+    assert in_worker.value.message == in_one.value.message
+
+
+def test_a_worker_sends_back_only_what_the_main_process_keeps(
+    example: Path, tmp_path: Path, tiny_runs: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # (path, digest, written) per page, and the notes only when there is a cache to keep them:
+    # never the rendered pages.
+    sent: list[bytes] = []
+    real = pages._render_run
+
+    def spy(job: pages.Job, run: list[int], ready: dict, conn: object) -> None:
+        class Recorder:
+            def send(self, message: object) -> None:
+                data = pickle.dumps(message)
+                sent.append(data)
+                conn.send(message)  # type: ignore[attr-defined]
+
+            def close(self) -> None:
+                conn.close()  # type: ignore[attr-defined]
+
+        real(job, run, ready, Recorder())
+        path = tmp_path / f"sent-{run[0]}.pickle"
+        path.write_bytes(b"".join(sent))
+
+    monkeypatch.setattr(pages, "_render_run", spy)
+    result = build(example, TODAY, tmp_path / "parallel", use_cache=False, jobs=2)
+    messages = [pickle.loads(p.read_bytes()) for p in sorted(tmp_path.glob("sent-*.pickle"))]
+    assert messages and all(status == "done" for status, _ in messages)
+    produced = [row for _, (done, _notes) in messages for row in done]
+    assert len(produced) == result.rendered
+    assert all(len(row) == 3 and len(row[1]) == 32 and row[2] is True for row in produced)
+    assert all(notes == {} for _, (_done, notes) in messages)
