@@ -11,9 +11,11 @@ from pathlib import Path
 import pytest
 
 from conftest import EXAMPLE
+from textcrm.layout import CACHE_DIR
+from textcrm.loader import load
 from textcrm.render import TemplateFailed
 from textcrm.site import build, pages
-from textcrm.site.markdown import MarkdownCache
+from textcrm.site.build import Builder
 
 TODAY = date(2026, 11, 28)
 
@@ -76,16 +78,17 @@ def test_a_site_rendered_by_workers_equals_one_rendered_in_one_process(
 def test_notes_rendered_by_workers_reach_the_markdown_cache(
     example: Path, tmp_path: Path, tiny_runs: None
 ) -> None:
-    # The workers' Markdown is kept by the main process: the cache saved after a build by
-    # workers holds what a build in one process saves.
-    copy = tmp_path / "copy"
-    shutil.copytree(example, copy)
-    build(example, TODAY, tmp_path / "parallel", jobs=2)
-    build(copy, TODAY, tmp_path / "serial", jobs=1)
-    by_workers = MarkdownCache(example / ".textcrm-cache").entries
-    in_one = MarkdownCache(copy / ".textcrm-cache").entries
-    assert len(by_workers) > 10
-    assert by_workers == in_one
+    # The workers' Markdown is kept by the main process: its cache holds, after a build by
+    # workers, what it holds after a build in one process (and saves it for the next build).
+    loaded = load(example, TODAY, use_cache=False)
+    by_workers = Builder(example, tmp_path / "parallel", use_cache=True, jobs=2)
+    by_workers.build(loaded, TODAY)
+    (example / CACHE_DIR).rename(tmp_path / "first-cache")
+    in_one = Builder(example, tmp_path / "serial", use_cache=True, jobs=1)
+    in_one.build(loaded, TODAY)
+    assert len(by_workers.cache.entries) > 10
+    assert by_workers.cache.entries == in_one.cache.entries
+    assert by_workers.cache.used == in_one.cache.used
     assert tree(tmp_path / "parallel") == tree(tmp_path / "serial")
 
 
