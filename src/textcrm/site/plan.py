@@ -226,7 +226,7 @@ def plan(
         inputs: Callable[[], str | None] | None = None,
     ) -> None:
         if only is None or path in only:
-            # Kept as a hash: a list page's inputs hold every listed deal's (MBs per page).
+            # Kept as a hash: an account's or a competitor's inputs hold each of its deals'.
             found = inputs() if inputs is not None else None
             digest = None if found is None else hashlib.blake2b(found.encode()).hexdigest()
             pages.append(Page(path, template, title, nav, make, digest))
