@@ -16,6 +16,7 @@ from textcrm.loader import load
 from textcrm.render import TemplateFailed
 from textcrm.site import build, pages
 from textcrm.site.build import Builder
+from textcrm.site.markdown import MarkdownCache
 
 TODAY = date(2026, 11, 28)
 
@@ -31,7 +32,7 @@ def tree(folder: Path) -> dict[str, bytes]:
 @pytest.fixture
 def example(tmp_path: Path) -> Path:
     root = tmp_path / "crm"
-    shutil.copytree(EXAMPLE, root)
+    shutil.copytree(EXAMPLE, root, ignore=shutil.ignore_patterns(".textcrm-cache", "_site"))
     return root
 
 
@@ -79,17 +80,26 @@ def test_notes_rendered_by_workers_reach_the_markdown_cache(
     example: Path, tmp_path: Path, tiny_runs: None
 ) -> None:
     # The workers' Markdown is kept by the main process: its cache holds, after a build by
-    # workers, what it holds after a build in one process (and saves it for the next build).
+    # workers, what it holds after a build in one process, and saves it for the next build.
     loaded = load(example, TODAY, use_cache=False)
-    by_workers = Builder(example, tmp_path / "parallel", use_cache=True, jobs=2)
-    by_workers.build(loaded, TODAY)
-    (example / CACHE_DIR).rename(tmp_path / "first-cache")
     in_one = Builder(example, tmp_path / "serial", use_cache=True, jobs=1)
     in_one.build(loaded, TODAY)
-    assert len(by_workers.cache.entries) > 10
-    assert by_workers.cache.entries == in_one.cache.entries
-    assert by_workers.cache.used == in_one.cache.used
-    assert tree(tmp_path / "parallel") == tree(tmp_path / "serial")
+    (example / CACHE_DIR).rename(tmp_path / "serial-cache")
+    cold = Builder(example, tmp_path / "cold", use_cache=True, jobs=2)
+    cold.build(loaded, TODAY)
+    assert len(cold.cache.entries) > 10
+    assert cold.cache.entries == in_one.cache.entries
+    assert cold.cache.used == in_one.cache.used == set(in_one.cache.entries)
+    assert tree(tmp_path / "cold") == tree(tmp_path / "serial")
+
+    # A second build by workers finds every note in the saved cache: the notes they found
+    # are reported as used, so the saved cache keeps them all (none is pruned).
+    warm = Builder(example, tmp_path / "warm", use_cache=True, jobs=2)
+    assert warm.cache.entries == cold.cache.entries
+    warm.build(loaded, TODAY)
+    assert warm.cache.used == set(cold.cache.entries)
+    assert MarkdownCache(example / CACHE_DIR).entries == cold.cache.entries
+    assert tree(tmp_path / "warm") == tree(tmp_path / "serial")
 
 
 def test_a_template_failing_in_a_worker_stops_the_build_with_its_message(
@@ -134,7 +144,7 @@ def test_a_worker_sends_back_only_what_the_main_process_keeps(
     result = build(example, TODAY, tmp_path / "parallel", use_cache=False, jobs=2)
     messages = [pickle.loads(p.read_bytes()) for p in sorted(tmp_path.glob("sent-*.pickle"))]
     assert messages and all(status == "done" for status, _ in messages)
-    produced = [row for _, (done, _notes) in messages for row in done]
+    produced = [row for _, (done, _notes, _used) in messages for row in done]
     assert len(produced) == result.rendered
     assert all(len(row) == 3 and len(row[1]) == 32 and row[2] is True for row in produced)
-    assert all(notes == {} for _, (_done, notes) in messages)
+    assert all(notes == {} and used == set() for _, (_done, notes, used) in messages)

@@ -227,10 +227,11 @@ def _in_workers(
                     raise payload
                 if status != "done":
                     raise RuntimeError(f"a page worker stopped (exit code {proc.exitcode})")
-                produced, notes = payload
+                produced, notes, used = payload
                 done.extend(produced)
-                if keep_notes:
+                if keep_notes:  # what the worker rendered, and what it found in the cache
                     job.renderer.cache.merge(notes)
+                    job.renderer.cache.used.update(used)
     finally:
         for reader, proc in running.items():
             proc.terminate()
@@ -240,17 +241,19 @@ def _in_workers(
 
 
 def _render_run(job: Job, run: list[int], ready: dict[int, tuple[str, Any]], conn: Any) -> None:
-    """A worker's whole life: render its run of pages, send back what it did (and the notes it
-    rendered into HTML, for the Markdown cache), exit."""
+    """A worker's whole life: render its run of pages, send back what it did (and, for the
+    Markdown cache, the notes it rendered into HTML and the keys of those it found there:
+    the main process saves the cache and prunes what no page used), exit."""
     try:
-        job.renderer.cache.new = {}
+        cache = job.renderer.cache
+        cache.new, cache.used = {}, set()
         done = []
         for i in run:
             decided = ready[i] if i in ready else decide(job, i)
             if decided is not None:
                 done.append(finish(job, i, *decided))
-        notes = job.renderer.cache.new if job.renderer.cache.folder is not None else {}
-        conn.send(("done", (done, notes)))
+        kept = (cache.new, cache.used) if cache.folder is not None else ({}, set())
+        conn.send(("done", (done, *kept)))
     except BaseException as exc:  # the main process raises it (or says the worker stopped)
         try:
             conn.send(("error", exc))
