@@ -68,7 +68,12 @@ class Builder:
     """Builds the site of one repository into one folder; keeps what the next build reuses."""
 
     def __init__(
-        self, root: Path, out: Path, use_cache: bool = True, jobs: int | None = None
+        self,
+        root: Path,
+        out: Path,
+        use_cache: bool = True,
+        jobs: int | None = None,
+        keep_events: bool = True,
     ) -> None:
         self.root = root
         self.out = out
@@ -84,7 +89,9 @@ class Builder:
         self._saved = (dict(self.manifest), dict(self.files))  # what the record holds
         # False once the CRM was found outside git: serve's rebuilds do not ask again.
         self.in_git = True
-        # The calendar feeds' events of the last build, serialized (serve's rounds reuse them).
+        # The calendar feeds' events of the last build, serialized (serve's rounds reuse them;
+        # a one-shot build does not keep them).
+        self.keep_events = keep_events
         self.events: dict[Any, bytes] = {}
         # The search index's entries of the last build, encoded (serve's rounds reuse them).
         self.search: dict[int, tuple[object, object, str]] = {}
@@ -187,17 +194,27 @@ class Builder:
                 intact(self.out, path, self.files) for path in ("pipeline.json", *feeds.values())
             )
         )
-        data: dict[str, bytes] = {}
         wanted = (only is None or "pipeline.json" in only) and stale_json
 
-        def make_data() -> dict[str, bytes]:
-            return data_files(ctx, feeds, self.events, self.deals) if wanted else {}
+        def write_data() -> list[tuple[str, bool]]:
+            # Written as soon as made: their bytes are not kept while the pages render.
+            if not wanted:
+                return []
+            serve = self.keep_events  # serve keeps the events and deals between rounds
+            files = data_files(
+                ctx, feeds, self.events if serve else None, self.deals if serve else None
+            )
+            return [
+                (path, write_if_changed(self.out, path, files.pop(path))) for path in list(files)
+            ]
+
+        data: list[tuple[str, bool]] = []
 
         firsts = set(first)
         done = []
         for batch, alongside in (
             ([p for p in todo if p.path in firsts], None),
-            ([p for p in todo if p.path not in firsts], make_data),
+            ([p for p in todo if p.path not in firsts], write_data),
         ):
             job = Job(self.renderer, batch, site, self.out, context, self.manifest, self.files)
             produced, extra = produce_all(job, self.jobs, alongside)
@@ -222,8 +239,8 @@ class Builder:
             outcome.written += write_if_changed(self.out, SEARCH_INDEX, index)
             checked.add(SEARCH_INDEX)
         produced_paths.add(SEARCH_INDEX)
-        for path, body in data.items():
-            outcome.written += write_if_changed(self.out, path, body)
+        for path, written in data:
+            outcome.written += written
             checked.add(path)
         produced_paths.add("pipeline.json")
         produced_paths.update(feeds.values())
@@ -275,4 +292,4 @@ def build(
 
     target = output_dir(root, out, force)
     result = load(root, today, use_cache=use_cache)
-    return Builder(root, target, use_cache, jobs).build(result, today)
+    return Builder(root, target, use_cache, jobs, keep_events=False).build(result, today)

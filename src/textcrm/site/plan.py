@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 class Page:
     """One HTML page to produce: where, with which template, and how to get its view model.
 
-    `inputs`, when given, stands for everything the page shows (the record file's content
+    `inputs`, when given, is a hash of everything the page shows (the record file's content
     hash and the names it links to), so an unchanged page is skipped without building its
     view; otherwise the digest is taken over the view model itself.
     """
@@ -226,9 +226,10 @@ def plan(
         inputs: Callable[[], str | None] | None = None,
     ) -> None:
         if only is None or path in only:
-            pages.append(
-                Page(path, template, title, nav, make, inputs() if inputs is not None else None)
-            )
+            # Kept as a hash: an account's or a competitor's inputs hold each of its deals'.
+            found = inputs() if inputs is not None else None
+            digest = None if found is None else hashlib.blake2b(found.encode()).hexdigest()
+            pages.append(Page(path, template, title, nav, make, digest))
 
     # Inputs digests of the other pages: their own file, and the inputs of every
     # opportunity they list (an opportunity's inputs cover everything its row shows).
