@@ -20,27 +20,13 @@ from pathlib import Path
 import pytest
 
 from conftest import DEFAULT_CONFIG, GOOD_OPPORTUNITY, TODAY, git, write_files
+from test_hook_imports import PROBE
 from textcrm import git as git_module
 from textcrm.checks.references import FORMS
 from textcrm.hook import fast
 from textcrm.hook.fast import FORM_KIND
 from textcrm.hook.scope import plan
 from textcrm.verdicts import RECENT_CAP, Known, Store, Verdict, record
-
-PROBE = """
-import runpy, sys
-before = set(sys.modules)
-try:
-    runpy.run_module("textcrm.hook", run_name="__main__", alter_sys=True)
-except SystemExit as exc:
-    code = exc.code
-else:
-    code = None
-sys.stdout.flush()
-new = sorted(set(sys.modules) - before)
-import json
-print(json.dumps([code, new]), file=sys.stderr)
-"""
 
 BAD = GOOD_OPPORTUNITY.replace("close_date: 2026-12-19", "close_date: 2026-11-01")
 EDITED = GOOD_OPPORTUNITY + "More notes.\n"

@@ -228,14 +228,7 @@ class Session:
             self.builder.remove(gone)
             built = self.builder.build(result, self.today, first=first, ctx=ctx)
             self.quotes = frozenset(quotable(ctx))
-            self.version += 1
-            first_at = built.first_done_at
-            return Round(
-                built,
-                time.perf_counter() - start,
-                None if first_at is None else first_at - start,
-                True,
-            )
+            return self._incremental(built, start)
         quotes = frozenset(quotable(ctx))
         for opp_id in quotes ^ self.quotes:  # a quote page comes or goes with its deal's problems
             pages.add(views.page_path("opportunity", opp_id))
@@ -244,6 +237,10 @@ class Session:
         pages -= gone
         self.builder.remove(gone)
         built = self.builder.build(result, self.today, only=pages, first=first, ctx=ctx)
+        return self._incremental(built, start)
+
+    def _incremental(self, built: BuildResult, start: float) -> Round:
+        """The Round of an incremental rebuild started at `start` (perf_counter)."""
         self.version += 1
         first_at = built.first_done_at
         return Round(
