@@ -34,15 +34,14 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import NAIVE, machine, time_command, update_section
+from common import NAIVE, machine, time_command, timed, update_section
+from common import corpus as corpus_of
 
-HERE = Path(__file__).resolve().parent
 TODAY = "2026-11-28"
 TOMORROW = (date.fromisoformat(TODAY) + timedelta(days=1)).isoformat()
 
@@ -73,27 +72,6 @@ def bench_size(n: int, runs: int, work: Path) -> dict[str, float]:
     subprocess.run(check, stdout=subprocess.DEVNULL, check=False)  # fill the cache
     result["warm"] = time_command(check, runs)
     return result
-
-
-def timed(args: list[str]) -> tuple[float, float]:
-    """Wall-clock and CPU seconds (user + system, children included) of one command."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _pid, _status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - start
-    proc.returncode = 0  # reaped by wait4
-    return wall, usage.ru_utime + usage.ru_stime
-
-
-def corpus_of(n: int, work: Path) -> Path:
-    corpus = work / f"crm-{n}"
-    if not corpus.exists():
-        subprocess.run(
-            [sys.executable, str(HERE / "generate.py"), str(corpus), "--opportunities", str(n)],
-            check=True,
-            stdout=subprocess.DEVNULL,
-        )
-    return corpus
 
 
 def bench_warm(n: int, runs: int, work: Path) -> dict[str, float | str]:

@@ -27,13 +27,11 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import NAIVE, machine, update_section
+from common import NAIVE, corpus, machine, timed, update_section
 
-HERE = Path(__file__).resolve().parent
 TODAY = "2026-11-28"
 FOLDERS = ("opportunities", "accounts", "contacts", "competitors")
 
@@ -184,27 +182,6 @@ def instructions(root: Path) -> dict[str, float]:
     base, files = count("setup")
     parts = ("compose", "parse", "entry", "naive")
     return {part: (count(part)[0] - base) / files for part in parts}
-
-
-def timed(args: list[str]) -> tuple[float, float]:
-    """Wall-clock and CPU seconds (user + system, children included) of one command."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _pid, _status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - start
-    proc.returncode = 0  # reaped by wait4
-    return wall, usage.ru_utime + usage.ru_stime
-
-
-def corpus(n: int, work: Path) -> Path:
-    root = work / f"crm-{n}"
-    if not root.exists():
-        subprocess.run(
-            [sys.executable, str(HERE / "generate.py"), str(root), "--opportunities", str(n)],
-            check=True,
-            stdout=subprocess.DEVNULL,
-        )
-    return root
 
 
 def bench_size(root: Path, runs: int) -> dict[str, tuple[float, float]]:

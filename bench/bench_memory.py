@@ -27,9 +27,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import machine, update_section
+from common import corpus, machine, update_section
 
-HERE = Path(__file__).resolve().parent
 TODAY = "2026-11-28"
 GIB = 1024**3
 
@@ -87,17 +86,6 @@ def measure(args: list[str]) -> dict[str, float]:
         "peak": usage.ru_maxrss * 1024,
         "tree": peak_tree,
     }
-
-
-def corpus(n: int, work: Path) -> Path:
-    root = work / f"crm-{n}"
-    if not root.exists():
-        subprocess.run(
-            [sys.executable, str(HERE / "generate.py"), str(root), "--opportunities", str(n)],
-            check=True,
-            stdout=subprocess.DEVNULL,
-        )
-    return root
 
 
 def command(name: str, root: Path, out: Path) -> list[str]:

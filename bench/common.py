@@ -1,4 +1,4 @@
-"""Shared benchmark helpers: timing commands (medians), machine description, docs updates."""
+"""Shared benchmark helpers: timing commands, generated corpora, the machine, docs updates."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 PERFORMANCE_MD = ROOT / "docs" / "performance.md"
+GENERATE = ROOT / "bench" / "generate.py"
 
 
 def time_command(
@@ -76,6 +77,28 @@ def update_section(name: str, body: str) -> None:
         else (text.rstrip() + "\n\n" + block + "\n")
     )
     PERFORMANCE_MD.write_text(text)
+
+
+def timed(args: list[str]) -> tuple[float, float]:
+    """Wall-clock and CPU seconds (user + system, children included) of one command."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _pid, _status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    proc.returncode = 0  # reaped by wait4
+    return wall, usage.ru_utime + usage.ru_stime
+
+
+def corpus(n: int, work: Path) -> Path:
+    """`work/crm-N`: a corpus of N opportunities from bench/generate.py, made when missing."""
+    root = work / f"crm-{n}"
+    if not root.exists():
+        subprocess.run(
+            [sys.executable, str(GENERATE), str(root), "--opportunities", str(n)],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+    return root
 
 
 def textcrm_command() -> list[str]:
