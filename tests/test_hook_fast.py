@@ -453,6 +453,22 @@ def test_an_edit_command_records_the_verdict_of_what_it_wrote(repo, tmp_path):
     assert full(top, tmp_path) == expected
 
 
+def test_a_dry_run_records_no_verdict(repo, tmp_path):
+    top = repo()
+    args = ["log", "acme", "--type", "call", "--summary", "Hi", "--dry-run"]
+    shown = subprocess.run(
+        [sys.executable, "-m", "textcrm", *args],
+        cwd=top,
+        capture_output=True,
+        text=True,
+        check=False,
+        env=env(tmp_path),
+    )
+    assert shown.returncode == 0, shown.stderr
+    assert "nothing written" in shown.stdout
+    assert verdict_files(top) == []
+
+
 def store_contents(top: Path) -> dict[str, tuple[str, Verdict]]:
     """Every verdict check keeps, by path, decoded from its 16 parts."""
     from textcrm.cache import read_signed

@@ -35,7 +35,7 @@ def apply_all(
 ) -> str:
     """Check every edit first (a refusal leaves every file as it was), then write them."""
     changed = [e for e in capture.edits if e.before != e.after]
-    warnings = {e.path: check_edit(root, today, e) for e in changed}
+    warnings = {e.path: check_edit(root, today, e, record=not dry_run) for e in changed}
     out: list[str] = []
     for e in changed:
         out.extend(carry_out(root, e, warnings[e.path], dry_run, commit, reported=out))

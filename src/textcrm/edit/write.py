@@ -67,7 +67,7 @@ def _read_back(edit: Edit) -> None:
     raise AssertionError(f"{edit.path}: {problem}")  # pragma: no cover - a bug in the writer
 
 
-def check_edit(root: Path, today: date, edit: Edit) -> list[Diagnostic]:
+def check_edit(root: Path, today: date, edit: Edit, record: bool = True) -> list[Diagnostic]:
     """Re-parse and re-check the edited file; refuse an edit that adds errors.
 
     Returns the warnings the edit adds. Problems the file already had do not block an edit.
@@ -107,10 +107,11 @@ def check_edit(root: Path, today: date, edit: Edit) -> list[Diagnostic]:
             f"refused: the edit would leave {edit.path} with {these}; nothing changed:\n{listing}"
         )
     _read_back(edit)
-    from textcrm.hook.fast import record_edit
+    if record:  # not for a dry run, which writes nothing
+        from textcrm.hook.fast import record_edit
 
-    # The verdict on the new bytes, for the pre-commit hook's fast route (docs/hook.md).
-    record_edit(root, today, edit.path, edit.after, checked)
+        # The verdict on the new bytes, for the pre-commit hook's fast route (docs/hook.md).
+        record_edit(root, today, edit.path, edit.after, checked)
     return [d for d in new if d.severity != "error"]
 
 
@@ -155,7 +156,7 @@ def apply(root: Path, today: date, edit: Edit, dry_run: bool = False, commit: bo
     """Check the edit, then print its diff (dry run) or write it (and commit it); the report."""
     if edit.before == edit.after:
         return f"{edit.path}: already so; nothing changed\n"
-    warnings = check_edit(root, today, edit)
+    warnings = check_edit(root, today, edit, record=not dry_run)
     return "\n".join(carry_out(root, edit, warnings, dry_run, commit)) + "\n"
 
 
